@@ -1,0 +1,40 @@
+import type { Command } from "commander";
+import { style } from "../../infra/log.js";
+import { displayPath } from "../../infra/project.js";
+import { byPriority } from "../../registry/rules.js";
+import { STATUS_LABELS } from "../../registry/summary.js";
+import { project } from "../context.js";
+import { action } from "../main.js";
+import { emit } from "../output.js";
+
+export function registerStatus(program: Command): void {
+  program
+    .command("status")
+    .description("summarise progress and regenerate .buildrunner/STATUS.md")
+    .option("--json", 'print { "project", "counts", "completion" }')
+    .action(
+      action<[]>(async (options) => {
+        const { projectStatus } = await import("../../registry/status.js");
+        const paths = project(options);
+        const { summary, registry } = await projectStatus(paths);
+        emit(options.json, summary, () => {
+          const total = registry.features.length;
+          const lines = [
+            `${style.bold(summary.project)}: ${summary.completion}% complete (${summary.counts.complete} of ${total} features)`,
+            `  ${Object.entries(summary.counts)
+              .map(([status, n]) => `${STATUS_LABELS[status as keyof typeof STATUS_LABELS].toLowerCase()} ${n}`)
+              .join(" · ")}`,
+          ];
+          for (const status of ["blocked", "in_progress", "testing"] as const) {
+            const group = registry.features.filter((f) => f.status === status).sort(byPriority);
+            if (group.length === 0) continue;
+            lines.push(`  ${STATUS_LABELS[status]}:`);
+            for (const f of group.slice(0, 10)) lines.push(`    - ${f.name} (${f.id})${f.blockedReason ? `: ${f.blockedReason}` : ""}`);
+            if (group.length > 10) lines.push(`    … and ${group.length - 10} more`);
+          }
+          lines.push(style.dim(`Wrote ${displayPath(paths, paths.status)}`));
+          return lines;
+        });
+      }),
+    );
+}

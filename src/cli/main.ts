@@ -1,0 +1,77 @@
+import { Command, CommanderError } from "commander";
+import pkg from "../../package.json" with { type: "json" };
+import { reserveStdoutForJson } from "../infra/log.js";
+import { registerConfig } from "./commands/config.js";
+import { registerDemo } from "./commands/demo.js";
+import { registerFeatures } from "./commands/features.js";
+import { registerInit } from "./commands/init.js";
+import { registerStatus } from "./commands/status.js";
+import { type GlobalOptions, reportError } from "./output.js";
+
+/** What every action receives: its own options merged with the global ones. */
+export type Action<A extends unknown[]> = (...args: [...A, GlobalOptions & Record<string, unknown>]) => Promise<void>;
+
+let exitCode = 0;
+
+/**
+ * Wraps an action so every command follows the same conventions: --json reserves stdout for the
+ * document, errors become a message and an exit code, never a stack trace.
+ */
+export function action<A extends unknown[]>(handler: Action<A>): (...args: unknown[]) => Promise<void> {
+  return async (...args: unknown[]) => {
+    const command = args.at(-1) as Command;
+    const options = command.optsWithGlobals() as GlobalOptions & Record<string, unknown>;
+    if (process.env.BR_DEBUG === "1") options.debug = true;
+    if (options.json) reserveStdoutForJson();
+    const positional = args.slice(0, -2) as A;
+    try {
+      await handler(...positional, options);
+    } catch (error) {
+      exitCode = reportError(error, options);
+    }
+  };
+}
+
+/** Lets an action report "ran and found problems" (exit 1) without throwing. */
+export function setExitCode(code: number): void {
+  exitCode = Math.max(exitCode, code);
+}
+
+export function buildProgram(): Command {
+  const program = new Command("br")
+    .description("BuildRunner: one source of truth and an evidence-based build loop for AI coding agents.")
+    .version(pkg.version, "-V, --version", "print the version")
+    .option("-C, --cwd <dir>", "run against the project in <dir>")
+    .option("--debug", "print stack traces for internal errors (also BR_DEBUG=1)")
+    .showHelpAfterError("(add --help for usage)")
+    .showSuggestionAfterError(true)
+    .exitOverride();
+  registerInit(program);
+  registerFeatures(program);
+  registerStatus(program);
+  registerConfig(program);
+  registerDemo(program);
+  // Subcommands inherit exitOverride only when set on each one.
+  const applyOverride = (command: Command) => {
+    command.exitOverride();
+    command.commands.forEach(applyOverride);
+  };
+  applyOverride(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  process.on("SIGINT", () => process.exit(130));
+  process.on("SIGTERM", () => process.exit(143));
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are successes; every other parse error is bad usage.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    return reportError(error, {});
+  }
+  return exitCode;
+}

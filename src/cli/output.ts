@@ -1,0 +1,49 @@
+import { BrError } from "../infra/errors.js";
+import { style } from "../infra/log.js";
+
+export interface GlobalOptions {
+  cwd?: string;
+  debug?: boolean;
+  json?: boolean;
+}
+
+/** Prints a command's result: one JSON document on stdout with --json, human text otherwise. */
+export function emit(json: boolean | undefined, data: unknown, human: () => string | string[]): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+    return;
+  }
+  const text = human();
+  const lines = Array.isArray(text) ? text : [text];
+  if (lines.length > 0) process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+/** A plain column layout; the last column is never padded. */
+export function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  return [style.dim(line(header)), ...rows.map(line)];
+}
+
+/** Prints an error for a human (stderr) and, with --json, as a JSON document on stdout. */
+export function reportError(error: unknown, options: GlobalOptions): number {
+  if (error instanceof BrError) {
+    const lines = [`${style.red("error:")} ${error.message}`];
+    if (error.file) lines.push(`  file: ${error.file}`);
+    if (error.place) lines.push(`  at:   ${error.place}`);
+    if (error.fix) lines.push(`  fix:  ${error.fix}`);
+    process.stderr.write(`${lines.join("\n")}\n`);
+    if (options.json) process.stdout.write(`${JSON.stringify({ error: error.toJSON() }, null, 2)}\n`);
+    return error.exitCode;
+  }
+  const err = error instanceof Error ? error : new Error(String(error));
+  process.stderr.write(`${style.red("internal error:")} ${err.message}\n`);
+  if (options.debug) process.stderr.write(`${err.stack ?? ""}\n`);
+  else process.stderr.write("  This is a bug in br. Run again with --debug (or BR_DEBUG=1) for details, and report it.\n");
+  if (options.json) process.stdout.write(`${JSON.stringify({ error: { message: err.message, exitCode: 1 } }, null, 2)}\n`);
+  return 1;
+}

@@ -1,0 +1,240 @@
+import { existsSync, readFileSync } from "node:fs";
+import * as yaml from "yaml";
+import { z } from "zod";
+import models from "../../data/models.json" with { type: "json" };
+import { writeFileAtomic } from "./atomic-file.js";
+import { usageError } from "./errors.js";
+import { withLock } from "./lock.js";
+import { displayPath, type ProjectPaths } from "./project.js";
+import { formatPath, problemsFrom } from "./validation.js";
+
+export const EXECUTORS = ["claude", "codex", "gemini", "aider", "command", "anthropic", "manual", "replay"] as const;
+export const SEVERITIES = ["critical", "high", "medium", "low"] as const;
+
+const command = z.string().trim().min(1);
+
+const executorSettings = z.strictObject({
+  command: command.optional().describe("Command line; {prompt_file}, {model}, {workdir} and {task_id} are filled in."),
+  model: z.string().min(1).optional(),
+  args: z.array(z.string()).optional(),
+  timeoutSeconds: z.int().positive().optional(),
+});
+
+export const configSchema = z
+  .strictObject({
+    version: z.literal(1).default(1),
+    commands: z
+      .strictObject({
+        test: command.optional(),
+        build: command.optional(),
+        lint: command.optional(),
+        typecheck: command.optional(),
+        coverage: z.string().min(1).optional().describe("A coverage report file to read (lcov, Istanbul, Cobertura, coverage.py JSON)."),
+      })
+      .prefault({}),
+    run: z
+      .strictObject({
+        executor: z.enum(EXECUTORS).default("claude"),
+        maxAttempts: z.int().min(1).max(10).default(2),
+        contextTokens: z.int().min(500).max(1_000_000).default(4000),
+      })
+      .prefault({}),
+    executors: z.strictObject(Object.fromEntries(EXECUTORS.map((name) => [name, executorSettings.optional()]))).prefault({}),
+    gates: z.strictObject({ coverage: z.number().min(0).max(100).default(80) }).prefault({}),
+    security: z.strictObject({ failOn: z.enum(SEVERITIES).default("high") }).prefault({}),
+    routing: z
+      .strictObject({
+        tiers: z
+          .strictObject({
+            haiku: z.string().min(1).default(models.tiers.haiku),
+            sonnet: z.string().min(1).default(models.tiers.sonnet),
+            opus: z.string().min(1).default(models.tiers.opus),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+    telemetry: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+  })
+  .describe("BuildRunner project settings (.buildrunner/config.yaml)");
+
+export type Config = z.output<typeof configSchema>;
+
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(configSchema, { io: "input" }) as Record<string, unknown>;
+}
+
+type YamlModule = typeof yaml;
+type YamlDocument = yaml.Document;
+
+function lineAndColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  return `line ${before.split("\n").length}, column ${offset - before.lastIndexOf("\n")}`;
+}
+
+function parseConfigText(text: string, shownAs: string): { yaml: YamlModule; doc: YamlDocument } {
+  const doc = yaml.parseDocument(text, { prettyErrors: false });
+  const error = doc.errors[0];
+  if (error) {
+    const place = lineAndColumn(text, error.pos[0]);
+    throw usageError(`${shownAs} is not valid YAML: ${error.message.split("\n")[0]}.`, {
+      file: shownAs,
+      place,
+      fix: `Correct the YAML at ${place}.`,
+    });
+  }
+  return { yaml, doc };
+}
+
+/** Validates a parsed config document; errors name the file, line and key. */
+function validate(doc: YamlDocument, text: string, shownAs: string, yaml: YamlModule): Config {
+  const raw = doc.toJS() ?? {};
+  const result = configSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const [problem] = problemsFrom(result.error, raw);
+  if (!problem) throw usageError(`${shownAs} is invalid.`, { file: shownAs });
+  const key = formatPath(problem.path);
+  const node = doc.getIn(problem.path as (string | number)[], true) as { range?: [number, number, number] } | undefined;
+  let offset = node?.range?.[0];
+  if (problem.message.startsWith("unknown key")) {
+    // Point at the unknown key itself, not at its value.
+    const parent = doc.getIn(problem.path.slice(0, -1) as (string | number)[], true);
+    const pair = yaml.isMap(parent)
+      ? parent.items.find((item) => yaml.isScalar(item.key) && item.key.value === problem.path.at(-1))
+      : undefined;
+    const keyNode = pair?.key as { range?: [number, number, number] } | undefined;
+    offset = keyNode?.range?.[0] ?? offset;
+  }
+  const place = offset === undefined ? key : `${lineAndColumn(text, offset)} (${key})`;
+  const allowed = problem.message.startsWith("unknown key") ? allowedKeysHint(problem.path.slice(0, -1)) : "";
+  throw usageError(`${shownAs}: ${key} ${problem.message}.${allowed}`, {
+    file: shownAs,
+    place,
+    fix: `Correct ${key} in ${shownAs} (\`br config schema\` prints every allowed key).`,
+  });
+}
+
+interface ZodDefLike {
+  type: string;
+  innerType?: z.ZodType;
+  shape?: Record<string, z.ZodType>;
+}
+
+function unwrap(schema: z.ZodType): ZodDefLike {
+  let def = (schema as unknown as { _zod: { def: ZodDefLike } })._zod.def;
+  while (def.innerType && ["default", "prefault", "optional", "nullable"].includes(def.type)) {
+    def = (def.innerType as unknown as { _zod: { def: ZodDefLike } })._zod.def;
+  }
+  return def;
+}
+
+/** The keys the schema allows under a path, or undefined when the path is not an object. */
+function keysAt(path: readonly PropertyKey[]): string[] | undefined {
+  let def = unwrap(configSchema);
+  for (const key of path) {
+    const child = def.type === "object" ? def.shape?.[String(key)] : undefined;
+    if (!child) return undefined;
+    def = unwrap(child);
+  }
+  return def.type === "object" && def.shape ? Object.keys(def.shape) : undefined;
+}
+
+function allowedKeysHint(path: readonly PropertyKey[]): string {
+  const keys = keysAt(path);
+  return keys ? ` Allowed here: ${keys.join(", ")}.` : "";
+}
+
+/** Splits `run.maxAttempts` and rejects keys the schema does not know, before anything is read. */
+export function parseKey(key: string): string[] {
+  const parts = key.split(".");
+  if (parts.some((part) => part === ""))
+    throw usageError(`"${key}" is not a valid key.`, { fix: "Use a dotted key such as run.maxAttempts." });
+  for (let depth = 0; depth < parts.length; depth++) {
+    const keys = keysAt(parts.slice(0, depth));
+    if (keys === undefined) break; // below a leaf (e.g. inside a list): let validation judge
+    if (!keys.includes(parts[depth] as string)) {
+      const parent = parts.slice(0, depth).join(".");
+      throw usageError(`Unknown config key "${key}".`, {
+        fix: `Keys ${parent ? `under ${parent}` : "at the top level"}: ${keys.join(", ")}.`,
+      });
+    }
+  }
+  return parts;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** What the file itself sets, without defaults. */
+  raw: Record<string, unknown>;
+  exists: boolean;
+}
+
+export async function loadConfig(paths: ProjectPaths): Promise<LoadedConfig> {
+  const shownAs = displayPath(paths, paths.config);
+  if (!existsSync(paths.config)) return { config: configSchema.parse({}), raw: {}, exists: false };
+  const text = readFileSync(paths.config, "utf8");
+  const { yaml, doc } = parseConfigText(text, shownAs);
+  return {
+    config: validate(doc, text, shownAs, yaml),
+    raw: (doc.toJS() ?? {}) as Record<string, unknown>,
+    exists: true,
+  };
+}
+
+export function valueAtPath(root: unknown, path: readonly string[]): unknown {
+  let node = root;
+  for (const key of path) {
+    if (node === null || typeof node !== "object") return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}
+
+/**
+ * Changes config.yaml by editing its YAML document (so the user's comments and order survive),
+ * validates the result, and writes it atomically under the project lock. Nothing is written when
+ * the result is invalid.
+ */
+export async function editConfig(
+  paths: ProjectPaths,
+  edit: (doc: YamlDocument, yaml: YamlModule) => void,
+  options: { lockHeld?: boolean } = {},
+): Promise<Config> {
+  const shownAs = displayPath(paths, paths.config);
+  const work = async () => {
+    const text = existsSync(paths.config) ? readFileSync(paths.config, "utf8") : "version: 1\n";
+    const { yaml, doc } = parseConfigText(text, shownAs);
+    validate(doc, text, shownAs, yaml); // refuse to edit a file that is already broken
+    if (doc.contents === null) doc.contents = doc.createNode({ version: 1 }) as unknown as typeof doc.contents;
+    edit(doc, yaml);
+    const next = doc.toString();
+    const config = validate(yaml.parseDocument(next), next, shownAs, yaml);
+    if (next !== text) writeFileAtomic(paths.config, next);
+    return config;
+  };
+  return options.lockHeld ? work() : withLock(paths.lock, work, { what: "the project" });
+}
+
+/** Parses a value typed on the command line the way YAML would read it: 3, true, [a, b], text. */
+export function parseValue(text: string): unknown {
+  try {
+    return yaml.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Renders config.yaml for a new project: detected commands plus commented defaults. */
+export function renderInitialConfig(commands: Config["commands"]): string {
+  const body = yaml.stringify({ version: 1, commands }, { lineWidth: 0 });
+  return `# BuildRunner settings. \`br config list\` shows every value in effect, defaults included;
+# \`br config schema\` prints the JSON Schema (point your editor's YAML plugin at it).
+${body}run:
+  executor: claude      # claude | codex | gemini | aider | command | manual | replay
+  maxAttempts: 2
+  contextTokens: 4000
+gates:
+  coverage: 80
+security:
+  failOn: high          # critical | high | medium | low
+`;
+}

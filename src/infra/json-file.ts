@@ -1,0 +1,78 @@
+import { readFileSync } from "node:fs";
+import { findNodeAtLocation, type ParseError, parse, parseTree, printParseErrorCode } from "jsonc-parser";
+import type { z } from "zod";
+import { BrError, usageError } from "./errors.js";
+import { formatPath, problemsFrom } from "./validation.js";
+
+function lineAndColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  const column = offset - before.lastIndexOf("\n");
+  return `line ${line}, column ${column}`;
+}
+
+/** Finds where a JSON path's value (or the key that should hold it) sits in the text. */
+function locate(text: string, path: PropertyKey[]): string | undefined {
+  const root = parseTree(text);
+  if (!root) return undefined;
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = findNodeAtLocation(root, path.slice(0, depth) as (string | number)[]);
+    if (node) return lineAndColumn(text, node.parent?.type === "property" ? node.parent.offset : node.offset);
+  }
+  return undefined;
+}
+
+function syntaxErrorPlace(text: string): { place: string; what: string } {
+  const errors: ParseError[] = [];
+  parse(text, errors, { disallowComments: true, allowTrailingComma: false });
+  const first = errors[0];
+  if (!first) return { place: lineAndColumn(text, text.length), what: "not valid JSON" };
+  const code = printParseErrorCode(first.error);
+  const what = first.offset >= text.trimEnd().length ? "the file ends too early (truncated?)" : `invalid JSON (${code})`;
+  return { place: lineAndColumn(text, first.offset), what };
+}
+
+export interface LoadJsonOptions {
+  /** The path shown to the user (usually relative to the project). */
+  displayPath: string;
+  /** How to get a good copy back, appended to the fix. */
+  restoreHint?: string;
+}
+
+/**
+ * Reads and validates a JSON file. Any problem becomes a BrError (exit 2) naming the file, the
+ * line and column, the JSON path and a fix; the file itself is never touched.
+ */
+export async function loadJsonFile<S extends z.ZodType>(path: string, schema: S, options: LoadJsonOptions): Promise<z.output<S>> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw usageError(`Cannot read ${options.displayPath}: ${(error as Error).message}`, { file: options.displayPath });
+  }
+  const restore = options.restoreHint ?? `restore it with \`git checkout -- ${options.displayPath}\``;
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    const { place, what } = syntaxErrorPlace(text);
+    throw usageError(`${options.displayPath} is ${what}.`, {
+      file: options.displayPath,
+      place,
+      fix: `Repair the JSON at ${place}, or ${restore}.`,
+    });
+  }
+  const result = schema.safeParse(data);
+  if (result.success) return result.data;
+  const problems = problemsFrom(result.error, data);
+  const first = problems[0];
+  if (!first) throw new BrError(`${options.displayPath} is invalid.`, { file: options.displayPath });
+  const where = locate(text, first.path);
+  const jsonPath = formatPath(first.path);
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? "s" : ""})` : "";
+  throw usageError(`${options.displayPath}: ${jsonPath} ${first.message}${more}.`, {
+    file: options.displayPath,
+    place: where ? `${where} (${jsonPath})` : jsonPath,
+    fix: `Correct ${jsonPath} in ${options.displayPath}, or ${restore}.`,
+  });
+}

@@ -1,0 +1,36 @@
+/**
+ * Human-facing output. Everything here goes to stderr so that stdout stays clean for --json
+ * documents; colour only on a TTY and never with NO_COLOR.
+ */
+const useColor = (): boolean =>
+  !("NO_COLOR" in process.env) && (process.env.FORCE_COLOR !== undefined ? process.env.FORCE_COLOR !== "0" : process.stderr.isTTY === true);
+
+const paint = (code: number) => (text: string) => (useColor() ? `\u001b[${code}m${text}\u001b[0m` : text);
+
+export const style = {
+  bold: paint(1),
+  dim: paint(2),
+  red: paint(31),
+  green: paint(32),
+  yellow: paint(33),
+  cyan: paint(36),
+};
+
+let quiet = false;
+export function setQuiet(value: boolean): void {
+  quiet = value;
+}
+
+/** Human text: to stdout normally, to stderr when stdout is reserved for a JSON document. */
+let humanStream: NodeJS.WriteStream = process.stdout;
+export function reserveStdoutForJson(): void {
+  humanStream = process.stderr;
+}
+
+export function say(text: string): void {
+  if (!quiet) humanStream.write(`${text}\n`);
+}
+
+export function warn(text: string): void {
+  process.stderr.write(`${style.yellow("warning:")} ${text}\n`);
+}

@@ -1,0 +1,77 @@
+import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import type BetterSqlite3 from "better-sqlite3";
+import type { ProjectPaths } from "./project.js";
+
+/**
+ * The machine-local state database (.buildrunner/state/state.db). SQLite in WAL mode, because
+ * several br processes (parallel workers, the dashboard) write it at once. Each migration runs
+ * once, in order, tracked by SQLite's user_version.
+ */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE events (
+     id INTEGER PRIMARY KEY,
+     at TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     subject TEXT,
+     data TEXT NOT NULL DEFAULT '{}'
+   );
+   CREATE INDEX events_kind_at ON events(kind, at);`,
+];
+
+export type StateDb = BetterSqlite3.Database;
+
+export function openStateDb(paths: ProjectPaths): StateDb {
+  mkdirSync(paths.state, { recursive: true });
+  // better-sqlite3 is CommonJS with a native addon; load it only when state is needed.
+  const Database = createRequire(import.meta.url)("better-sqlite3") as typeof BetterSqlite3;
+  const db = new Database(join(paths.state, "state.db"));
+  db.pragma("journal_mode = WAL");
+  db.pragma("busy_timeout = 10000");
+  db.pragma("synchronous = NORMAL");
+  const version = db.pragma("user_version", { simple: true }) as number;
+  if (version < MIGRATIONS.length) {
+    db.transaction(() => {
+      // Re-read inside the write transaction: another process may have migrated meanwhile.
+      const current = db.pragma("user_version", { simple: true }) as number;
+      for (let i = current; i < MIGRATIONS.length; i++) db.exec(MIGRATIONS[i] as string);
+      db.pragma(`user_version = ${MIGRATIONS.length}`);
+    }).immediate();
+  }
+  return db;
+}
+
+export interface StateEvent {
+  id: number;
+  at: string;
+  kind: string;
+  subject: string | null;
+  data: Record<string, unknown>;
+}
+
+export function recordEvent(paths: ProjectPaths, kind: string, subject: string | null, data: Record<string, unknown>): void {
+  const db = openStateDb(paths);
+  try {
+    db.prepare("INSERT INTO events (at, kind, subject, data) VALUES (?, ?, ?, ?)").run(
+      new Date().toISOString(),
+      kind,
+      subject,
+      JSON.stringify(data),
+    );
+  } finally {
+    db.close();
+  }
+}
+
+export function listEvents(paths: ProjectPaths, kind?: string): StateEvent[] {
+  const db = openStateDb(paths);
+  try {
+    const rows = (
+      kind ? db.prepare("SELECT * FROM events WHERE kind = ? ORDER BY id").all(kind) : db.prepare("SELECT * FROM events ORDER BY id").all()
+    ) as { id: number; at: string; kind: string; subject: string | null; data: string }[];
+    return rows.map((row) => ({ ...row, data: JSON.parse(row.data) as Record<string, unknown> }));
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,164 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { extname, join } from "node:path";
+import { parse as parseToml } from "smol-toml";
+import detection from "../../data/detection.json" with { type: "json" };
+import type { Config } from "../infra/config.js";
+import { usageError } from "../infra/errors.js";
+import { listProjectFiles } from "../infra/git.js";
+
+type CommandName = keyof Config["commands"];
+
+interface Condition {
+  script?: string;
+  dependency?: string;
+  file?: string;
+}
+
+export interface DetectedCommand {
+  command: string;
+  /** Why this command was chosen, shown to the user. */
+  reason: string;
+}
+
+export interface Detection {
+  languages: { name: string; files: number }[];
+  ecosystems: string[];
+  packageManagers: Record<string, string>;
+  commands: Partial<Record<CommandName, DetectedCommand>>;
+}
+
+/** npm init's placeholder test script, which only fails. */
+const NPM_PLACEHOLDER_TEST = /no test specified/;
+const SKIPPED_DIRS = new Set(["node_modules", ".git", "dist", "build", "vendor", ".venv", "venv", "target", "__pycache__", ".buildrunner"]);
+
+function walk(root: string, limit = 20_000): string[] {
+  const out: string[] = [];
+  const pending = [""];
+  while (pending.length > 0 && out.length < limit) {
+    const dir = pending.pop() as string;
+    for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+      const rel = dir ? `${dir}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        if (!SKIPPED_DIRS.has(entry.name)) pending.push(rel);
+      } else if (entry.isFile()) out.push(rel);
+    }
+  }
+  return out;
+}
+
+function readJson(root: string, file: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(join(root, file), "utf8")) as Record<string, unknown>;
+  } catch (error) {
+    throw usageError(`Cannot read ${file}: ${(error as Error).message}`, {
+      file,
+      fix: `Make ${file} valid JSON, then run br attach again.`,
+    });
+  }
+}
+
+/** `requests>=2; python_version<'3.12'` → `requests` */
+function requirementName(spec: string): string {
+  return (spec.trim().split(/[\s<>=!~;[(@]/)[0] ?? "").toLowerCase();
+}
+
+async function pythonDependencies(root: string): Promise<Set<string>> {
+  const names = new Set<string>();
+  if (existsSync(join(root, "pyproject.toml"))) {
+    let doc: Record<string, unknown>;
+    try {
+      doc = parseToml(readFileSync(join(root, "pyproject.toml"), "utf8")) as Record<string, unknown>;
+    } catch (error) {
+      throw usageError(`Cannot parse pyproject.toml: ${(error as Error).message.split("\n")[0]}`, { file: "pyproject.toml" });
+    }
+    const project = (doc.project ?? {}) as Record<string, unknown>;
+    const lists: unknown[] = [project.dependencies, ...Object.values((project["optional-dependencies"] ?? {}) as object)];
+    lists.push(...Object.values((doc["dependency-groups"] ?? {}) as object));
+    const tool = (doc.tool ?? {}) as Record<string, unknown>;
+    const poetry = (tool.poetry ?? {}) as Record<string, unknown>;
+    const poetryTables: unknown[] = [poetry.dependencies, poetry["dev-dependencies"]];
+    for (const group of Object.values((poetry.group ?? {}) as Record<string, { dependencies?: unknown }>))
+      poetryTables.push(group.dependencies);
+    for (const list of lists)
+      if (Array.isArray(list)) for (const spec of list) if (typeof spec === "string") names.add(requirementName(spec));
+    for (const table of poetryTables)
+      if (table && typeof table === "object") for (const name of Object.keys(table)) names.add(name.toLowerCase());
+    // A [tool.x] section means the tool is in use even when it is installed globally.
+    for (const name of Object.keys(tool)) names.add(name === "pytest" ? "pytest" : name.toLowerCase());
+  }
+  for (const file of readdirSync(root)) {
+    if (/^requirements.*\.txt$/.test(file) || file === "Pipfile") {
+      for (const line of readFileSync(join(root, file), "utf8").split("\n")) {
+        const name = requirementName(line.replace(/#.*/, ""));
+        if (name && !name.startsWith("-")) names.add(name);
+      }
+    }
+  }
+  return names;
+}
+
+export async function detectProject(root: string): Promise<Detection> {
+  const files = listProjectFiles(root) ?? walk(root);
+  const languages = detection.languages
+    .map((lang) => ({ name: lang.name, files: files.filter((f) => lang.extensions.includes(extname(f))).length }))
+    .filter((lang) => lang.files > 0)
+    .sort((a, b) => b.files - a.files);
+  const has = (file: string) => existsSync(join(root, file));
+  const ecosystems = detection.ecosystems.filter((e) => e.manifests.some(has)).map((e) => e.name);
+
+  const pkg = has("package.json") ? readJson(root, "package.json") : {};
+  const scripts = (pkg.scripts ?? {}) as Record<string, string>;
+  const declaredManager = typeof pkg.packageManager === "string" ? pkg.packageManager.split("@")[0] : undefined;
+  const dependencies = new Set<string>([
+    ...Object.keys((pkg.dependencies ?? {}) as object),
+    ...Object.keys((pkg.devDependencies ?? {}) as object),
+    ...(ecosystems.includes("python") ? await pythonDependencies(root) : []),
+  ]);
+
+  const packageManagers: Record<string, string> = {};
+  for (const ecosystem of ecosystems) {
+    const candidates = detection.packageManagers.filter((pm) => pm.ecosystem === ecosystem);
+    const chosen =
+      candidates.find((pm) => ecosystem === "node" && pm.name === declaredManager) ??
+      candidates.find((pm) => pm.lockfiles.some(has)) ??
+      candidates.find((pm) => pm.name === "npm" || pm.name === "pip") ??
+      candidates[0];
+    if (chosen) packageManagers[ecosystem] = chosen.name;
+  }
+
+  const holds = (when: Condition): string | undefined => {
+    const why: string[] = [];
+    if (when.script !== undefined) {
+      const script = scripts[when.script];
+      if (!script || (when.script === "test" && NPM_PLACEHOLDER_TEST.test(script))) return undefined;
+      why.push(`package.json has a "${when.script}" script`);
+    }
+    if (when.dependency !== undefined) {
+      if (!dependencies.has(when.dependency)) return undefined;
+      why.push(`${when.dependency} is a dependency`);
+    }
+    if (when.file !== undefined) {
+      if (!has(when.file)) return undefined;
+      why.push(`${when.file} exists`);
+    }
+    return why.length > 0 ? why.join(" and ") : "default for this ecosystem";
+  };
+
+  const commands: Detection["commands"] = {};
+  for (const rule of detection.commands) {
+    const name = rule.command as CommandName;
+    if (commands[name] || !ecosystems.includes(rule.ecosystem)) continue;
+    const reason = holds(rule.when as Condition);
+    if (reason === undefined) continue;
+    const pm = detection.packageManagers.find((p) => p.name === packageManagers[rule.ecosystem]) as
+      | { run?: string; test?: string; exec?: string }
+      | undefined;
+    const command = rule.value
+      .replace("{run}", pm?.run ?? "npm run")
+      .replace("{test}", pm?.test ?? "npm test")
+      .replace("{exec}", pm?.exec ?? "")
+      .trim();
+    commands[name] = { command, reason };
+  }
+  return { languages, ecosystems, packageManagers, commands };
+}

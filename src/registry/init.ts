@@ -1,0 +1,109 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { basename } from "node:path";
+import { writeFileAtomic } from "../infra/atomic-file.js";
+import { type Config, editConfig, loadConfig, renderInitialConfig } from "../infra/config.js";
+import { usageError } from "../infra/errors.js";
+import { ensureGitignoreEntry, isGitRepo } from "../infra/git.js";
+import { withLock } from "../infra/lock.js";
+import { displayPath, projectPaths } from "../infra/project.js";
+import { ensureUserContextFiles, refreshDerivedFiles } from "./derived.js";
+import { type Detection, detectProject } from "./detect.js";
+import type { FeaturesFile } from "./feature.js";
+import { loadRegistry, serializeRegistry } from "./store.js";
+
+export interface InitOptions {
+  name?: string;
+  force?: boolean;
+  /** Detect the codebase's language and commands (br attach). */
+  detect?: boolean;
+}
+
+export interface InitResult {
+  root: string;
+  project: string;
+  created: string[];
+  kept: string[];
+  gitRepo: boolean;
+  detection?: Detection;
+  /** Commands written to config.yaml by this run. */
+  commandsAdded: string[];
+}
+
+export async function initProject(root: string, options: InitOptions): Promise<InitResult> {
+  const paths = projectPaths(root);
+  const exists = existsSync(paths.features) || existsSync(paths.config);
+  if (exists && !options.force) {
+    throw usageError(`${root} is already a BuildRunner project.`, {
+      file: displayPath(paths, existsSync(paths.features) ? paths.features : paths.config),
+      fix: "Add --force to recreate missing files and refresh generated ones (features and settings are kept).",
+    });
+  }
+  // Validate what exists before anything is written, so bad input changes nothing on disk.
+  const existingRegistry = existsSync(paths.features) ? await loadRegistry(paths) : undefined;
+  await loadConfig(paths);
+  const detection = options.detect ? await detectProject(root) : undefined;
+
+  return withLock(
+    paths.lock,
+    async () => {
+      const created: string[] = [];
+      const kept: string[] = [];
+      const note = (path: string, wasThere: boolean) => (wasThere ? kept : created).push(displayPath(paths, path));
+
+      const registry: FeaturesFile = existingRegistry ?? {
+        schemaVersion: 1,
+        project: options.name ?? basename(root),
+        features: [],
+      };
+      if (options.name && existingRegistry) registry.project = options.name;
+      if (!existingRegistry || options.name) writeFileAtomic(paths.features, serializeRegistry(registry));
+      note(paths.features, existingRegistry !== undefined);
+
+      const detected = Object.fromEntries(
+        Object.entries(detection?.commands ?? {}).map(([name, found]) => [name, found.command]),
+      ) as Config["commands"];
+      const commandsAdded: string[] = [];
+      if (!existsSync(paths.config)) {
+        writeFileAtomic(paths.config, renderInitialConfig(detected));
+        commandsAdded.push(...Object.keys(detected));
+        note(paths.config, false);
+      } else {
+        // Re-attaching fills in commands the user has not set; it never overwrites one.
+        const current = (await loadConfig(paths)).raw.commands as Record<string, unknown> | undefined;
+        const missing = Object.entries(detected).filter(([name]) => current?.[name] === undefined);
+        if (missing.length > 0) {
+          await editConfig(
+            paths,
+            (doc) => {
+              for (const [name, command] of missing) doc.setIn(["commands", name], command);
+            },
+            { lockHeld: true }, // the project lock is already ours
+          );
+          commandsAdded.push(...missing.map(([name]) => name));
+        }
+        note(paths.config, true);
+      }
+
+      mkdirSync(paths.state, { recursive: true });
+      ensureUserContextFiles(paths);
+      if (ensureGitignoreEntry(paths.gitignore, ".buildrunner/state/", "BuildRunner machine-local state")) {
+        created.push(".gitignore entry .buildrunner/state/");
+      }
+      const hadAgents = existsSync(paths.agentsMd);
+      const hadClaude = existsSync(paths.claudeMd);
+      await refreshDerivedFiles(paths, registry, (await loadConfig(paths)).config);
+      note(paths.agentsMd, hadAgents);
+      note(paths.claudeMd, hadClaude);
+      return {
+        root,
+        project: registry.project,
+        created,
+        kept,
+        gitRepo: isGitRepo(root),
+        ...(detection ? { detection } : {}),
+        commandsAdded,
+      };
+    },
+    { what: "the project" },
+  );
+}
