@@ -28,7 +28,11 @@ function syntaxErrorPlace(text: string): { place: string; what: string } {
   const first = errors[0];
   if (!first) return { place: lineAndColumn(text, text.length), what: "not valid JSON" };
   const code = printParseErrorCode(first.error);
-  const what = first.offset >= text.trimEnd().length ? "the file ends too early (truncated?)" : `invalid JSON (${code})`;
+  // A cut-off file shows up as an error that reaches the end of the text.
+  if (code.startsWith("UnexpectedEnd") || first.offset + first.length >= text.trimEnd().length) {
+    return { place: lineAndColumn(text, text.trimEnd().length), what: "cut off: the JSON ends too early (truncated?)" };
+  }
+  const what = `invalid JSON (${code})`;
   return { place: lineAndColumn(text, first.offset), what };
 }
 

@@ -1,0 +1,190 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { describe, it } from "node:test";
+import { br, brAsync, brJson, brOk, brSpawn, initializedRepo, readJson, snapshot } from "./helpers.ts";
+
+const featuresPath = (cwd: string) => join(cwd, ".buildrunner", "features.json");
+const lockPath = (cwd: string) => join(cwd, ".buildrunner", "state", "project.lock");
+
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
+  return Number(child.stdout);
+}
+
+function holdLock(cwd: string, pid: number): void {
+  writeFileSync(lockPath(cwd), JSON.stringify({ pid, host: hostname(), token: "held-by-test", acquiredAt: new Date().toISOString() }));
+}
+
+describe("concurrent processes", () => {
+  it("16 `br features add` started at once leave 16 features, none lost, file valid", async () => {
+    const cwd = initializedRepo();
+    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => brAsync(["features", "add", `Feature ${i}`], { cwd })));
+    for (const result of results) assert.equal(result.code, 0, result.stderr);
+    const registry = readJson<{ features: { id: string }[] }>(featuresPath(cwd));
+    assert.equal(registry.features.length, 16);
+    assert.deepEqual(new Set(registry.features.map((f) => f.id)), new Set(Array.from({ length: 16 }, (_, i) => `feature-${i}`)));
+    assert.equal(brJson<{ counts: { planned: number } }>(["status"], { cwd }).counts.planned, 16);
+  });
+
+  it("concurrent updates of different fields and features all survive", async () => {
+    const cwd = initializedRepo();
+    for (let i = 0; i < 4; i++) brOk(["features", "add", `F${i}`], { cwd });
+    await Promise.all([
+      ...Array.from({ length: 4 }, (_, i) => brAsync(["features", "start", `f${i}`], { cwd })),
+      ...Array.from({ length: 4 }, (_, i) => brAsync(["features", "update", `f${i}`, "-p", "high"], { cwd })),
+      brAsync(["config", "set", "run.maxAttempts", "5"], { cwd }),
+    ]);
+    const features = readJson<{ features: { status: string; priority: string }[] }>(featuresPath(cwd)).features;
+    assert.ok(features.every((f) => f.status === "in_progress" && f.priority === "high"));
+    assert.equal(brJson<{ value: number }>(["config", "get", "run.maxAttempts"], { cwd }).value, 5);
+  });
+});
+
+describe("corrupted files", () => {
+  const readers = [
+    ["features", "list"],
+    ["features", "show", "login"],
+    ["features", "add", "Another"],
+    ["features", "update", "login", "-p", "low"],
+    ["features", "start", "login"],
+    ["features", "remove", "login"],
+    ["status"],
+    ["status", "--json"],
+    ["init", "--force"],
+    ["attach", "--force"],
+  ];
+
+  function corruptedProject(corrupt: (text: string) => string): { cwd: string; bytes: Buffer } {
+    const cwd = initializedRepo();
+    brOk(["features", "add", "Login"], { cwd });
+    brOk(["features", "add", "Signup", "--depends-on", "login"], { cwd });
+    writeFileSync(featuresPath(cwd), corrupt(readFileSync(featuresPath(cwd), "utf8")));
+    return { cwd, bytes: readFileSync(featuresPath(cwd)) };
+  }
+
+  const cases: { name: string; corrupt: (text: string) => string; place: (corrupted: string) => RegExp; message: RegExp }[] = [
+    {
+      name: "truncated",
+      corrupt: (text) => text.slice(0, Math.floor(text.length / 2)),
+      place: (corrupted) => new RegExp(`at: +line ${corrupted.trimEnd().split("\n").length}, column \\d+`),
+      message: /features\.json is cut off: the JSON ends too early/,
+    },
+    {
+      name: "wrong type in one feature",
+      corrupt: (text) => {
+        const data = JSON.parse(text) as { features: Record<string, unknown>[] };
+        (data.features[1] as Record<string, unknown>).priority = 5;
+        return JSON.stringify(data, null, 2);
+      },
+      place: (corrupted) => {
+        const line = corrupted.split("\n").findIndex((l) => l.includes('"priority": 5')) + 1;
+        return new RegExp(`at: +line ${line}, column 7 \\(features\\[1\\]\\.priority\\)`);
+      },
+      message: /features\[1\]\.priority must be one of "critical", "high", "medium", "low"; found number 5/,
+    },
+    {
+      name: "unknown dependency",
+      corrupt: (text) => text.replace('"login"\n', '"nobody"\n'),
+      place: () => /features\[1\]\.dependsOn\[0\]/,
+      message: /names no feature in the registry/,
+    },
+  ];
+
+  for (const { name, corrupt, place, message } of cases) {
+    it(`${name}: every command that reads it exits 2 naming file and place, and nothing changes`, () => {
+      const { cwd, bytes } = corruptedProject(corrupt);
+      const expectedPlace = place(bytes.toString("utf8"));
+      const before = snapshot(cwd);
+      for (const args of readers) {
+        const result = br(args, { cwd });
+        assert.equal(result.code, 2, `br ${args.join(" ")}: ${result.stderr}`);
+        assert.match(result.stderr, /file: \.buildrunner\/features\.json/, args.join(" "));
+        assert.match(result.stderr, expectedPlace, args.join(" "));
+        assert.match(result.stderr, message, args.join(" "));
+        assert.match(result.stderr, /fix: /);
+        assert.ok(readFileSync(featuresPath(cwd)).equals(bytes), `${args.join(" ")} left features.json byte-for-byte unchanged`);
+      }
+      assert.deepEqual(snapshot(cwd), before, "no other file changed either");
+    });
+  }
+
+  it("a malformed config.yaml exits 2 naming the line, for every command that reads it", () => {
+    const cwd = initializedRepo();
+    const configPath = join(cwd, ".buildrunner", "config.yaml");
+    writeFileSync(configPath, "version: 1\nrun:\n  maxAttempts: many\n");
+    const before = snapshot(cwd);
+    for (const args of [["features", "add", "X"], ["status"], ["config", "get", "run.maxAttempts"], ["config", "set", "gates.coverage", "90"]]) {
+      const result = br(args, { cwd });
+      assert.equal(result.code, 2, args.join(" "));
+      assert.match(result.stderr, /config\.yaml: run\.maxAttempts expected number, found the string "many"/);
+      assert.match(result.stderr, /at: +line 3, column 16 \(run\.maxAttempts\)/);
+    }
+    writeFileSync(configPath, "version: 1\nrun: [unclosed\n");
+    const syntax = br(["status"], { cwd });
+    assert.equal(syntax.code, 2);
+    assert.match(syntax.stderr, /config\.yaml is not valid YAML/);
+    assert.match(syntax.stderr, /at: +line \d+, column \d+/);
+    writeFileSync(configPath, "version: 1\nrun:\n  maxAttempts: many\n");
+    assert.deepEqual(snapshot(cwd), before);
+  });
+});
+
+describe("interruption", () => {
+  it("kill -9 at random moments never corrupts the registry or loses a completed add", async () => {
+    const cwd = initializedRepo();
+    const succeeded: string[] = [];
+    for (let round = 0; round < 4; round++) {
+      const children = Array.from({ length: 6 }, (_, i) => {
+        const name = `r${round}-f${i}`;
+        const child = brSpawn(["features", "add", name], { cwd });
+        const done = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+        return { name, child, done };
+      });
+      // Kill half of them at random points of their run (start-up, lock wait, write).
+      for (const [i, entry] of children.entries()) {
+        if (i % 2 === 0) setTimeout(() => entry.child.kill("SIGKILL"), Math.random() * 250);
+      }
+      for (const entry of children) if ((await entry.done) === 0) succeeded.push(entry.name);
+    }
+    const listed = br(["features", "list", "--json"], { cwd });
+    assert.equal(listed.code, 0, `registry still valid: ${listed.stderr}`);
+    const ids = new Set((JSON.parse(listed.stdout) as { features: { id: string }[] }).features.map((f) => f.id));
+    for (const name of succeeded) assert.ok(ids.has(name), `${name} reported success and is present`);
+    // A lock left behind by a killed process does not block the next command.
+    brOk(["features", "add", "after-the-storm"], { cwd, env: { BR_LOCK_TIMEOUT_MS: "5000" } });
+  });
+
+  it("takes over a lock whose owner died", () => {
+    const cwd = initializedRepo();
+    holdLock(cwd, deadPid());
+    brOk(["features", "add", "Recovered"], { cwd, env: { BR_LOCK_TIMEOUT_MS: "2000" } });
+  });
+
+  it("waits for a live lock holder, then gives up with exit 1 naming the holder", () => {
+    const cwd = initializedRepo();
+    holdLock(cwd, process.pid);
+    const before = snapshot(cwd);
+    const result = br(["features", "add", "Blocked"], { cwd, env: { BR_LOCK_TIMEOUT_MS: "300" } });
+    rmSync(lockPath(cwd));
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, new RegExp(`held by process ${process.pid}`));
+    assert.deepEqual(snapshot(cwd), before);
+  });
+
+  it("Ctrl-C exits 130 and changes nothing", async () => {
+    const cwd = initializedRepo();
+    holdLock(cwd, process.pid);
+    const before = snapshot(cwd);
+    const child = brSpawn(["features", "add", "Interrupted"], { cwd, env: { BR_LOCK_TIMEOUT_MS: "20000" } });
+    const exit = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    await sleep(700);
+    child.kill("SIGINT");
+    assert.equal(await exit, 130);
+    rmSync(lockPath(cwd));
+    assert.deepEqual(snapshot(cwd), before);
+  });
+});
