@@ -13,6 +13,7 @@ await build({
   platform: "node",
   target: "node20.19",
   sourcemap: true,
+  minify: true,
   chunkNames: "chunks/[name]-[hash]",
   // Native addon: must stay a runtime require.
   external: ["better-sqlite3"],

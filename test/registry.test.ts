@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import Database from "better-sqlite3";
-import { z } from "zod";
+import * as z from "zod";
 import { br, brJson, brOk, initializedRepo, readJson, snapshot, tempRepo } from "./helpers.ts";
 
 // The shapes of SPEC §3, written out independently of the product's own schema.
@@ -46,7 +46,14 @@ describe("br init", () => {
     const cwd = tempRepo();
     writeFileSync(join(cwd, ".gitignore"), "node_modules\n");
     brOk(["init", "my-app"], { cwd });
-    for (const file of ["features.json", "config.yaml", "STATUS.md", "context/architecture.md", "context/decisions.md", "context/project.md"]) {
+    for (const file of [
+      "features.json",
+      "config.yaml",
+      "STATUS.md",
+      "context/architecture.md",
+      "context/decisions.md",
+      "context/project.md",
+    ]) {
       assert.ok(existsSync(join(cwd, ".buildrunner", file)), file);
     }
     assert.ok(existsSync(join(cwd, ".buildrunner", "state")));
@@ -65,7 +72,10 @@ describe("br init", () => {
     const cwd = seeded();
     brOk(["config", "set", "run.maxAttempts", "4"], { cwd });
     const agents = join(cwd, "AGENTS.md");
-    writeFileSync(agents, `# My rules\n\nAlways run the linter.\n\n${readFileSync(agents, "utf8").split("\n").slice(2).join("\n")}\nFooter text.\n`);
+    writeFileSync(
+      agents,
+      `# My rules\n\nAlways run the linter.\n\n${readFileSync(agents, "utf8").split("\n").slice(2).join("\n")}\nFooter text.\n`,
+    );
     const before = snapshot(cwd);
     const again = br(["init"], { cwd });
     assert.equal(again.code, 2);
@@ -228,7 +238,8 @@ describe("br status and generated files", () => {
     const md = readFileSync(join(cwd, ".buildrunner", "STATUS.md"), "utf8");
     assert.match(md, /^# shop: status/);
     assert.match(md, /Completion: \*\*25%\*\*/);
-    for (const heading of ["## Blocked (1)", "## Testing (1)", "## Planned (1)", "## Complete (1)"]) assert.ok(md.includes(heading), heading);
+    for (const heading of ["## Blocked (1)", "## Testing (1)", "## Planned (1)", "## Complete (1)"])
+      assert.ok(md.includes(heading), heading);
     assert.ok(md.indexOf("## Blocked") < md.indexOf("## Testing"));
     assert.match(md, /### Checkout\n\n- id: `checkout`, priority: medium\n- depends on: `data-model`, `user-accounts`/);
     assert.match(md, /- blocked: no data yet/);

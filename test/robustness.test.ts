@@ -3,8 +3,8 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { br, brAsync, brJson, brOk, brSpawn, initializedRepo, readJson, snapshot } from "./helpers.ts";
 
 const featuresPath = (cwd: string) => join(cwd, ".buildrunner", "features.json");
@@ -117,7 +117,12 @@ describe("corrupted files", () => {
     const configPath = join(cwd, ".buildrunner", "config.yaml");
     writeFileSync(configPath, "version: 1\nrun:\n  maxAttempts: many\n");
     const before = snapshot(cwd);
-    for (const args of [["features", "add", "X"], ["status"], ["config", "get", "run.maxAttempts"], ["config", "set", "gates.coverage", "90"]]) {
+    for (const args of [
+      ["features", "add", "X"],
+      ["status"],
+      ["config", "get", "run.maxAttempts"],
+      ["config", "set", "gates.coverage", "90"],
+    ]) {
       const result = br(args, { cwd });
       assert.equal(result.code, 2, args.join(" "));
       assert.match(result.stderr, /config\.yaml: run\.maxAttempts expected number, found the string "many"/);

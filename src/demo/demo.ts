@@ -62,7 +62,7 @@ function steps(): Step[] {
     explain: `Register "${f.name}" in the feature registry.`,
   }));
   return [
-    { args: ["attach"], explain: "Attach BuildRunner to the codebase: detect its language and commands." },
+    { args: ["attach", "--name", sample.project], explain: "Attach BuildRunner to the codebase: detect its language and commands." },
     ...adds,
     { args: ["features", "list"], explain: "The registry, highest priority first." },
     { args: ["features", "start", "data-model"], explain: "Work begins on the data model." },

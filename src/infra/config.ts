@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import * as yaml from "yaml";
-import { z } from "zod";
+import * as z from "zod";
 import models from "../../data/models.json" with { type: "json" };
 import { writeFileAtomic } from "./atomic-file.js";
-import { usageError } from "./errors.js";
+import { BrError, usageError } from "./errors.js";
 import { withLock } from "./lock.js";
 import { displayPath, type ProjectPaths } from "./project.js";
 import { formatPath, problemsFrom } from "./validation.js";
@@ -207,7 +207,17 @@ export async function editConfig(
     if (doc.contents === null) doc.contents = doc.createNode({ version: 1 }) as unknown as typeof doc.contents;
     edit(doc, yaml);
     const next = doc.toString();
-    const config = validate(yaml.parseDocument(next), next, shownAs, yaml);
+    let config: Config;
+    try {
+      config = validate(yaml.parseDocument(next), next, shownAs, yaml);
+    } catch (error) {
+      // The place would point into a file that was never written: say what was refused instead.
+      if (!(error instanceof BrError)) throw error;
+      throw usageError(`${error.message.replace(`${shownAs}: `, "")} ${shownAs} was not changed.`, {
+        file: shownAs,
+        fix: "Give a value of the expected type (`br config schema` lists every key and type).",
+      });
+    }
     if (next !== text) writeFileAtomic(paths.config, next);
     return config;
   };

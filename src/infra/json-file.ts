@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { findNodeAtLocation, type ParseError, parse, parseTree, printParseErrorCode } from "jsonc-parser";
 import type { z } from "zod";
 import { BrError, usageError } from "./errors.js";
 import { formatPath, problemsFrom } from "./validation.js";
@@ -11,8 +10,9 @@ function lineAndColumn(text: string, offset: number): string {
   return `line ${line}, column ${column}`;
 }
 
-/** Finds where a JSON path's value (or the key that should hold it) sits in the text. */
-function locate(text: string, path: PropertyKey[]): string | undefined {
+/** Finds where a JSON path's value sits in the text (error path only, so the parser loads lazily). */
+async function locate(text: string, path: PropertyKey[]): Promise<string | undefined> {
+  const { parseTree, findNodeAtLocation } = await import("jsonc-parser");
   const root = parseTree(text);
   if (!root) return undefined;
   for (let depth = path.length; depth >= 0; depth--) {
@@ -22,8 +22,9 @@ function locate(text: string, path: PropertyKey[]): string | undefined {
   return undefined;
 }
 
-function syntaxErrorPlace(text: string): { place: string; what: string } {
-  const errors: ParseError[] = [];
+async function syntaxErrorPlace(text: string): Promise<{ place: string; what: string }> {
+  const { parse, printParseErrorCode } = await import("jsonc-parser");
+  const errors: import("jsonc-parser").ParseError[] = [];
   parse(text, errors, { disallowComments: true, allowTrailingComma: false });
   const first = errors[0];
   if (!first) return { place: lineAndColumn(text, text.length), what: "not valid JSON" };
@@ -59,7 +60,7 @@ export async function loadJsonFile<S extends z.ZodType>(path: string, schema: S,
   try {
     data = JSON.parse(text);
   } catch {
-    const { place, what } = syntaxErrorPlace(text);
+    const { place, what } = await syntaxErrorPlace(text);
     throw usageError(`${options.displayPath} is ${what}.`, {
       file: options.displayPath,
       place,
@@ -71,7 +72,7 @@ export async function loadJsonFile<S extends z.ZodType>(path: string, schema: S,
   const problems = problemsFrom(result.error, data);
   const first = problems[0];
   if (!first) throw new BrError(`${options.displayPath} is invalid.`, { file: options.displayPath });
-  const where = locate(text, first.path);
+  const where = await locate(text, first.path);
   const jsonPath = formatPath(first.path);
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? "s" : ""})` : "";
   throw usageError(`${options.displayPath}: ${jsonPath} ${first.message}${more}.`, {

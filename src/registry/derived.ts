@@ -127,8 +127,12 @@ function renderBlockers(registry: FeaturesFile): string {
   const blocked = registry.features.filter((f) => f.status === "blocked");
   const lines = ["# Blockers", ""];
   if (blocked.length === 0) lines.push("Nothing is blocked.");
+  const dependents = new Map<string, string[]>();
+  for (const other of registry.features) {
+    for (const dep of other.dependsOn) dependents.set(dep, [...(dependents.get(dep) ?? []), `\`${other.id}\``]);
+  }
   for (const f of blocked) {
-    const waiting = registry.features.filter((other) => other.dependsOn.includes(f.id)).map((o) => `\`${o.id}\``);
+    const waiting = dependents.get(f.id) ?? [];
     lines.push(
       `- ${featureLabel(f)}: ${f.blockedReason ?? "no reason recorded"}${waiting.length ? ` (holds up ${waiting.join(", ")})` : ""}`,
     );

@@ -1,5 +1,5 @@
 /** The registry file format (SPEC §3), validated on every read and write. */
-import { z } from "zod";
+import * as z from "zod";
 import { FEATURE_STATUSES, ID_PATTERN, PRIORITIES } from "./rules.js";
 
 const isoDate = z.iso.datetime({ offset: true });

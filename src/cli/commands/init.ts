@@ -21,7 +21,7 @@ function describe(result: InitResult, verb: string): string[] {
       lines.push(
         found
           ? `  ${name.padEnd(9)} ${found.command}  ${style.dim(`← ${found.reason}`)}${written}`
-          : `  ${name.padEnd(9)} ${style.dim(`not detected; set it with \`br config set commands.${name} "<command>"\``)}`,
+          : `  ${name.padEnd(9)} ${style.dim(`not detected; set it with \`br config set commands.${name} "<${name === "coverage" ? "report file" : "command"}>"\``)}`,
       );
     }
   }
