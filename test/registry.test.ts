@@ -143,7 +143,8 @@ describe("br features", () => {
       [["features", "add", "Wishlist", "--depends-on", "nope"], /Unknown dependency "nope"/],
       [["features", "update", "reports", "--depends-on", "reports"], /cannot depend on itself/],
       [["features", "update", "data-model", "--depends-on", "checkout"], /cycle: data-model → checkout → data-model/],
-      [["features", "add", "!!!"], /not a valid feature id/],
+      [["features", "add", "!!!"], /Cannot make an id from the name "!!!"[\s\S]*--id/],
+      [["features", "add", "Ok", "--id", "Not Valid"], /not a valid feature id/],
       [["features", "add", "Thing", "--priority", "urgent"], /Unknown priority "urgent"/],
     ];
     for (const [args, message] of cases) {

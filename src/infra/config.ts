@@ -235,7 +235,10 @@ export function parseValue(text: string): unknown {
 
 /** Renders config.yaml for a new project: detected commands plus commented defaults. */
 export function renderInitialConfig(commands: Config["commands"]): string {
-  const body = yaml.stringify({ version: 1, commands }, { lineWidth: 0 });
+  const body =
+    Object.keys(commands).length > 0
+      ? yaml.stringify({ version: 1, commands }, { lineWidth: 0 })
+      : 'version: 1\n# commands: none yet. `br attach` detects them, or: br config set commands.test "npm test"\n';
   return `# BuildRunner settings. \`br config list\` shows every value in effect, defaults included;
 # \`br config schema\` prints the JSON Schema (point your editor's YAML plugin at it).
 ${body}run:

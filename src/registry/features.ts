@@ -42,7 +42,9 @@ export interface NewFeature {
 export async function addFeature(paths: ProjectPaths, input: NewFeature): Promise<Feature> {
   const name = input.name.trim();
   if (!name) throw usageError("A feature needs a name.", { fix: 'br features add "User authentication"' });
-  const id = validateId(input.id ?? slugify(name));
+  const slug = input.id ?? slugify(name);
+  if (!slug) throw usageError(`Cannot make an id from the name "${name}".`, { fix: "Pass one with --id, e.g. --id checkout." });
+  const id = validateId(slug);
   return mutateRegistry(paths, (registry) => {
     if (registry.features.some((f) => f.id === id)) {
       throw usageError(`A feature with id "${id}" already exists.`, {
