@@ -1,12 +1,19 @@
 // Bundles the CLI into dist/ with esbuild. Commands load their domain code on first use
 // (code splitting), so `br --version` parses and runs only what it needs.
-import { rmSync } from "node:fs";
+//
+// Files are replaced one by one with atomic renames, and stale ones removed afterwards, because a
+// rebuild can happen while br runs: npm runs `prepare` when `npx br` first links the checkout.
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import { build } from "esbuild";
 
-rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true });
-await build({
-  entryPoints: { cli: "src/cli/bin.ts" },
-  outdir: "dist",
+const root = resolve(import.meta.dirname, "..");
+const outdir = join(root, "dist");
+
+const result = await build({
+  entryPoints: { cli: join(root, "src/cli/bin.ts") },
+  outdir,
+  write: false,
   bundle: true,
   splitting: true,
   format: "esm",
@@ -22,3 +29,21 @@ await build({
   banner: { js: "import { createRequire as __brCreateRequire } from 'node:module'; const require = __brCreateRequire(import.meta.url);" },
   logLevel: "warning",
 });
+
+const written = new Set();
+for (const file of result.outputFiles) {
+  mkdirSync(dirname(file.path), { recursive: true });
+  const temp = `${file.path}.${process.pid}.tmp`;
+  writeFileSync(temp, file.contents);
+  renameSync(temp, file.path);
+  written.add(relative(outdir, file.path));
+}
+
+function removeStale(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) removeStale(path);
+    else if (!written.has(relative(outdir, path))) rmSync(path, { force: true });
+  }
+}
+removeStale(outdir);
