@@ -116,13 +116,19 @@ describe("br attach", () => {
     assert.equal(brJson<{ features: unknown[] }>(["features", "list"], { cwd }).features.length, 1);
   });
 
-  it("a broken package.json exits 2 naming it, and creates nothing", () => {
-    const cwd = tempRepo();
-    write(cwd, { "package.json": "{ not json" });
-    const before = snapshot(cwd);
-    const result = br(["attach"], { cwd });
-    assert.equal(result.code, 2);
-    assert.match(result.stderr, /package\.json/);
-    assert.deepEqual(snapshot(cwd), before);
-  });
+  for (const [what, content] of [
+    ["not JSON", "{ not json"],
+    ["null", "null"],
+    ["a list", "[]"],
+  ]) {
+    it(`a package.json that is ${what} exits 2 naming it, and creates nothing`, () => {
+      const cwd = tempRepo();
+      write(cwd, { "package.json": content as string });
+      const before = snapshot(cwd);
+      const result = br(["attach"], { cwd });
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /package\.json/);
+      assert.deepEqual(snapshot(cwd), before);
+    });
+  }
 });

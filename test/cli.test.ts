@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { br, brOk, initializedRepo, tempDir, tempRepo } from "./helpers.ts";
@@ -43,6 +43,26 @@ describe("command-line conventions", () => {
       assert.match(result.stderr, /error/i);
       assert.doesNotMatch(result.stderr, /\n\s+at .+:\d+:\d+/, "no stack trace");
     }
+  });
+
+  it("a usage error with --json still prints one JSON document", () => {
+    const cwd = initializedRepo();
+    const result = br(["features", "list", "--bogus", "--json"], { cwd });
+    assert.equal(result.code, 2);
+    assert.deepEqual(JSON.parse(result.stdout), { error: { message: "unknown option '--bogus'", exitCode: 2 } });
+  });
+
+  it("--cwd must name an existing folder", () => {
+    const cwd = tempDir();
+    for (const args of [
+      ["init", "--cwd", join(cwd, "missing", "deep")],
+      ["status", "--cwd", join(import.meta.dirname, "helpers.ts")],
+    ]) {
+      const result = br(args, { cwd });
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, /no such folder/);
+    }
+    assert.ok(!existsSync(join(cwd, "missing")), "nothing was created");
   });
 
   it("exits 2 outside a project, naming the fix", () => {

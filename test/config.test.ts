@@ -23,6 +23,7 @@ describe("br config", () => {
     brOk(["config", "set", "telemetry.enabled", "false"], { cwd });
     brOk(["config", "set", "commands.test", "npm test -- --runInBand"], { cwd });
     brOk(["config", "set", "executors.command.command", "my-agent --prompt-file {prompt_file}"], { cwd });
+    brOk(["config", "set", "commands.lint", "ruff check . # fast: yes"], { cwd });
     const text = readFileSync(configPath(cwd), "utf8");
     assert.match(text, /^# team settings/);
     assert.match(text, /maxAttempts: 3 # keep low, agents are pricey/);
@@ -31,6 +32,7 @@ describe("br config", () => {
     assert.equal(config.telemetry?.enabled, false);
     assert.equal(config.commands?.test, "npm test -- --runInBand");
     assert.deepEqual(config.executors?.command, { command: "my-agent --prompt-file {prompt_file}" });
+    assert.equal(config.commands?.lint, "ruff check . # fast: yes", "text settings are kept exactly");
 
     const unset = brJson<{ value: unknown }>(["config", "unset", "run.maxAttempts"], { cwd });
     assert.equal(unset.value, 2, "the default applies again");
@@ -52,6 +54,8 @@ describe("br config", () => {
       [["config", "set", "run.executor", "skynet"], /run\.executor must be one of "claude", "codex"/],
       [["config", "set", "security.failOn", "severe"], /security\.failOn must be one of/],
       [["config", "get", "run.bogus"], /Unknown config key/],
+      [["config", "set", "run.maxAttempts.deep", "3"], /run\.maxAttempts is a single value/],
+      [["config", "unset", "version"], /version cannot be unset/],
     ];
     for (const [args, message] of cases) {
       const result = br(args, { cwd });
@@ -69,6 +73,16 @@ describe("br config", () => {
     assert.match(result.stderr, /gates\.coverag unknown key "coverag"/);
     assert.match(result.stderr, /at: +line 4, column 3/);
     assert.match(result.stderr, /Allowed here: coverage/);
+  });
+
+  it("treats an empty or null config.yaml as all defaults, and can set values in it", () => {
+    const cwd = initializedRepo();
+    for (const content of ["", "~\n", "# only a comment\n"]) {
+      writeFileSync(configPath(cwd), content);
+      assert.equal(brJson<{ value: number }>(["config", "get", "run.maxAttempts"], { cwd }).value, 2);
+      brOk(["config", "set", "gates.coverage", "90"], { cwd });
+      assert.equal(brJson<{ value: number }>(["config", "get", "gates.coverage"], { cwd }).value, 90);
+    }
   });
 
   it("ships a JSON Schema for editors that matches the one br validates with", () => {

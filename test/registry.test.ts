@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import Database from "better-sqlite3";
 import * as z from "zod";
-import { br, brJson, brOk, initializedRepo, readJson, snapshot, tempRepo } from "./helpers.ts";
+import { br, brJson, brOk, git, initializedRepo, readJson, snapshot, tempRepo } from "./helpers.ts";
 
 // The shapes of SPEC §3, written out independently of the product's own schema.
 const isoDate = z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/);
@@ -62,10 +62,12 @@ describe("br init", () => {
     assert.match(readFileSync(join(cwd, ".buildrunner", "config.yaml"), "utf8"), /^version: 1$/m);
     assert.match(readFileSync(join(cwd, "AGENTS.md"), "utf8"), /BEGIN BUILDRUNNER/);
     assert.match(readFileSync(join(cwd, "CLAUDE.md"), "utf8"), /BEGIN BUILDRUNNER/);
+    assert.deepEqual(readJson(join(cwd, ".buildrunner", "tasks.json")), { schemaVersion: 1, tasks: [] });
     // git sees the project files but not the machine-local state.
     writeFileSync(join(cwd, ".buildrunner", "state", "probe"), "x");
-    const status = readFileSync(join(cwd, ".gitignore"), "utf8");
-    assert.ok(status.includes(".buildrunner/state/"));
+    const untracked = git(cwd, "status", "--porcelain", "--untracked-files=all");
+    assert.match(untracked, /\.buildrunner\/features\.json/);
+    assert.doesNotMatch(untracked, /\.buildrunner\/state/);
   });
 
   it("refuses to run twice, and --force keeps features, settings and the user's text", () => {
@@ -113,7 +115,8 @@ describe("br features", () => {
     assert.equal(updated.id, "checkout", "the id is stable when the name changes");
     assert.equal(updated.name, "Checkout flow");
     assert.deepEqual(updated.acceptance, ["Pays", "Emails a receipt"]);
-    assert.ok(updated.updatedAt >= shown.updatedAt);
+    assert.ok(updated.updatedAt > shown.updatedAt, "updatedAt moves on");
+    assert.equal(updated.createdAt, shown.createdAt);
 
     assert.deepEqual(
       brJson<{ features: { id: string }[] }>(["features", "list", "--priority", "high"], { cwd }).features.map((f) => f.id),
@@ -146,6 +149,8 @@ describe("br features", () => {
       [["features", "add", "!!!"], /Cannot make an id from the name "!!!"[\s\S]*--id/],
       [["features", "add", "Ok", "--id", "Not Valid"], /not a valid feature id/],
       [["features", "add", "Thing", "--priority", "urgent"], /Unknown priority "urgent"/],
+      [["features", "add", "Two\nlines"], /one line without control characters/],
+      [["features", "add", "Empty id", "--id", ""], /not a valid feature id/],
     ];
     for (const [args, message] of cases) {
       const result = br(args, { cwd });
@@ -263,6 +268,29 @@ describe("br status and generated files", () => {
       assert.match(text, /Progress: 0 of 1 features complete/, file);
     }
     assert.ok(readFileSync(join(cwd, "CLAUDE.md"), "utf8").startsWith(userClaude));
+  });
+
+  it("updates a symlinked CLAUDE.md once, through the link, and keeps CRLF line endings", () => {
+    const cwd = tempRepo();
+    writeFileSync(join(cwd, "AGENTS.md"), "# Rules\r\n\r\nBe kind.\r\n");
+    symlinkSync("AGENTS.md", join(cwd, "CLAUDE.md"));
+    brOk(["init"], { cwd });
+    brOk(["features", "add", "Search"], { cwd });
+    assert.ok(lstatSync(join(cwd, "CLAUDE.md")).isSymbolicLink(), "still a link");
+    const text = readFileSync(join(cwd, "AGENTS.md"), "utf8");
+    assert.equal(text.split("BEGIN BUILDRUNNER").length, 2);
+    assert.ok(text.startsWith("# Rules\r\n\r\nBe kind.\r\n"));
+    assert.doesNotMatch(text.replace(/\r\n/g, ""), /\n/, "every line ends in CRLF");
+  });
+
+  it("a generated file that cannot be written is a warning; the registry change still lands", () => {
+    const cwd = initializedRepo();
+    rmSync(join(cwd, "AGENTS.md"));
+    mkdirSync(join(cwd, "AGENTS.md"));
+    const result = br(["features", "add", "Search"], { cwd });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /warning: could not update AGENTS\.md \(EISDIR\)/);
+    assert.equal(readJson<{ features: unknown[] }>(join(cwd, ".buildrunner", "features.json")).features.length, 1);
   });
 
   it("leaves an instruction file with broken markers alone and says so", () => {

@@ -1,22 +1,32 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { hostname } from "node:os";
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { br, brAsync, brJson, brOk, brSpawn, initializedRepo, readJson, snapshot } from "./helpers.ts";
+import { br, brAsync, brJson, brOk, brSpawn, initializedRepo, readJson, snapshot, tempRepo } from "./helpers.ts";
 
+const require = createRequire(import.meta.url);
 const featuresPath = (cwd: string) => join(cwd, ".buildrunner", "features.json");
 const lockPath = (cwd: string) => join(cwd, ".buildrunner", "state", "project.lock");
 
-function deadPid(): number {
-  const child = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
-  return Number(child.stdout);
-}
-
-function holdLock(cwd: string, pid: number): void {
-  writeFileSync(lockPath(cwd), JSON.stringify({ pid, host: hostname(), token: "held-by-test", acquiredAt: new Date().toISOString() }));
+/**
+ * Another process holding the project lock, as a br command in the middle of a write would: it
+ * takes the lock the way br does (a write transaction on the lock file) and names itself.
+ */
+async function lockHolder(cwd: string): Promise<ChildProcess> {
+  const script = `
+    const Database = require(${JSON.stringify(require.resolve("better-sqlite3"))});
+    const db = new Database(${JSON.stringify(lockPath(cwd))});
+    db.exec("BEGIN IMMEDIATE");
+    require("node:fs").writeFileSync(${JSON.stringify(`${lockPath(cwd)}.owner`)}, JSON.stringify({
+      pid: process.pid, host: require("node:os").hostname(), acquiredAt: new Date().toISOString(), command: "br features add slow" }));
+    process.stdout.write("held\\n");
+    setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  await new Promise<void>((resolve) => child.stdout?.once("data", () => resolve()));
+  return child;
 }
 
 describe("concurrent processes", () => {
@@ -28,6 +38,20 @@ describe("concurrent processes", () => {
     assert.equal(registry.features.length, 16);
     assert.deepEqual(new Set(registry.features.map((f) => f.id)), new Set(Array.from({ length: 16 }, (_, i) => `feature-${i}`)));
     assert.equal(brJson<{ counts: { planned: number } }>(["status"], { cwd }).counts.planned, 16);
+  });
+
+  it("concurrent `br init` runs: one wins, the rest refuse, and no acknowledged add is lost", async () => {
+    const cwd = tempRepo();
+    const inits = Array.from({ length: 6 }, () => brAsync(["init", "race"], { cwd }));
+    await sleep(150);
+    const adds = Array.from({ length: 8 }, (_, i) => brAsync(["features", "add", `Add ${i}`], { cwd }));
+    const initResults = await Promise.all(inits);
+    const addResults = await Promise.all(adds);
+    assert.equal(initResults.filter((r) => r.code === 0).length, 1, "exactly one init succeeds");
+    for (const r of initResults) if (r.code !== 0) assert.match(r.stderr, /already a BuildRunner project/);
+    const acknowledged = addResults.map((r, i) => (r.code === 0 ? `add-${i}` : undefined)).filter(Boolean);
+    const ids = readJson<{ features: { id: string }[] }>(featuresPath(cwd)).features.map((f) => f.id);
+    for (const id of acknowledged) assert.ok(ids.includes(id as string), `${id} was acknowledged and is present`);
   });
 
   it("concurrent updates of different fields and features all survive", async () => {
@@ -85,6 +109,16 @@ describe("corrupted files", () => {
         return new RegExp(`at: +line ${line}, column 7 \\(features\\[1\\]\\.priority\\)`);
       },
       message: /features\[1\]\.priority must be one of "critical", "high", "medium", "low"; found number 5/,
+    },
+    {
+      name: "dependency cycle",
+      corrupt: (text) => {
+        const data = JSON.parse(text) as { features: { dependsOn: string[] }[] };
+        (data.features[0] as { dependsOn: string[] }).dependsOn = ["signup"];
+        return JSON.stringify(data, null, 2);
+      },
+      place: () => /features\[0\]\.dependsOn/,
+      message: /forms a dependency cycle: login → signup → login/,
     },
     {
       name: "unknown dependency",
@@ -163,33 +197,42 @@ describe("interruption", () => {
     brOk(["features", "add", "after-the-storm"], { cwd, env: { BR_LOCK_TIMEOUT_MS: "5000" } });
   });
 
-  it("takes over a lock whose owner died", () => {
+  it("a lock whose holder was killed with kill -9 is free at once", async () => {
     const cwd = initializedRepo();
-    holdLock(cwd, deadPid());
+    const holder = await lockHolder(cwd);
+    holder.kill("SIGKILL");
+    await new Promise((resolve) => holder.on("close", resolve));
     brOk(["features", "add", "Recovered"], { cwd, env: { BR_LOCK_TIMEOUT_MS: "2000" } });
   });
 
-  it("waits for a live lock holder, then gives up with exit 1 naming the holder", () => {
+  it("waits for a live lock holder, then gives up with exit 1 naming the holder", async () => {
     const cwd = initializedRepo();
-    holdLock(cwd, process.pid);
+    const holder = await lockHolder(cwd);
     const before = snapshot(cwd);
-    const result = br(["features", "add", "Blocked"], { cwd, env: { BR_LOCK_TIMEOUT_MS: "300" } });
-    rmSync(lockPath(cwd));
+    const result = await brAsync(["features", "add", "Blocked"], { cwd, env: { BR_LOCK_TIMEOUT_MS: "300" } });
+    holder.kill();
     assert.equal(result.code, 1);
-    assert.match(result.stderr, new RegExp(`held by process ${process.pid}`));
+    assert.match(result.stderr, new RegExp(`held by process ${holder.pid} on .* \\(\`br features add slow\`, since`));
     assert.deepEqual(snapshot(cwd), before);
+  });
+
+  it("rejects a BR_LOCK_TIMEOUT_MS that is not a number", () => {
+    const cwd = initializedRepo();
+    const result = br(["features", "add", "X"], { cwd, env: { BR_LOCK_TIMEOUT_MS: "soon" } });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /BR_LOCK_TIMEOUT_MS must be a number/);
   });
 
   it("Ctrl-C exits 130 and changes nothing", async () => {
     const cwd = initializedRepo();
-    holdLock(cwd, process.pid);
+    const holder = await lockHolder(cwd);
     const before = snapshot(cwd);
     const child = brSpawn(["features", "add", "Interrupted"], { cwd, env: { BR_LOCK_TIMEOUT_MS: "20000" } });
     const exit = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
     await sleep(700);
     child.kill("SIGINT");
     assert.equal(await exit, 130);
-    rmSync(lockPath(cwd));
+    holder.kill();
     assert.deepEqual(snapshot(cwd), before);
   });
 });

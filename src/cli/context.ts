@@ -1,9 +1,16 @@
+import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
+import { usageError } from "../infra/errors.js";
 import { findProject, type ProjectPaths } from "../infra/project.js";
 import type { GlobalOptions } from "./output.js";
 
+/** The folder to work in: --cwd when given (it must be an existing folder), else the current one. */
 export function workingDir(options: GlobalOptions): string {
-  return resolve(options.cwd ?? process.cwd());
+  const dir = resolve(options.cwd ?? process.cwd());
+  if (options.cwd !== undefined && !(existsSync(dir) && statSync(dir).isDirectory())) {
+    throw usageError(`--cwd ${options.cwd}: no such folder.`, { fix: "Give the path of an existing project folder." });
+  }
+  return dir;
 }
 
 export function project(options: GlobalOptions): ProjectPaths {

@@ -68,8 +68,14 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Help and version are successes; every other parse error is bad usage.
-      return error.exitCode === 0 ? 0 : 2;
+      // Help and version are successes; every other parse error is bad usage (commander has
+      // already printed it to stderr). Scripts asking for --json still get one document.
+      if (error.exitCode === 0) return 0;
+      if (argv.includes("--json")) {
+        const message = error.message.replace(/^error: /, "");
+        process.stdout.write(`${JSON.stringify({ error: { message, exitCode: 2 } }, null, 2)}\n`);
+      }
+      return 2;
     }
     return reportError(error, {});
   }

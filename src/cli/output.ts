@@ -29,6 +29,30 @@ export function table(header: string[], rows: string[][]): string[] {
   return [style.dim(line(header)), ...rows.map(line)];
 }
 
+/**
+ * Failures of the machine rather than of br (a full disk, no permission, a folder where a file
+ * should be, a damaged state database) are reported as such, with exit 1, not as a bug.
+ */
+function fromEnvironment(error: unknown): BrError | undefined {
+  const { code, path, message } = (error ?? {}) as { code?: unknown; path?: unknown; message?: unknown };
+  if (typeof code !== "string") return undefined;
+  if (code.startsWith("SQLITE_")) {
+    return new BrError(`The machine-local state database failed: ${String(message)} (${code}).`, {
+      file: ".buildrunner/state/",
+      fix: "If another program holds it, close that; if it is damaged, move .buildrunner/state/ aside (it holds only machine-local history).",
+      exitCode: 1,
+    });
+  }
+  if (/^E[A-Z]+$/.test(code) && typeof path === "string") {
+    return new BrError(`Cannot access ${path}: ${code}.`, {
+      file: path,
+      fix: "Check that the path is a writable file (not a folder), that the disk has space, and its permissions.",
+      exitCode: 1,
+    });
+  }
+  return undefined;
+}
+
 /** Prints an error for a human (stderr) and, with --json, as a JSON document on stdout. */
 export function reportError(error: unknown, options: GlobalOptions): number {
   if (error instanceof BrError) {
@@ -40,6 +64,8 @@ export function reportError(error: unknown, options: GlobalOptions): number {
     if (options.json) process.stdout.write(`${JSON.stringify({ error: error.toJSON() }, null, 2)}\n`);
     return error.exitCode;
   }
+  const environmental = fromEnvironment(error);
+  if (environmental) return reportError(environmental, options);
   const err = error instanceof Error ? error : new Error(String(error));
   process.stderr.write(`${style.red("internal error:")} ${err.message}\n`);
   if (options.debug) process.stderr.write(`${err.stack ?? ""}\n`);

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import sample from "../../data/demo/project.json" with { type: "json" };
@@ -90,6 +90,9 @@ function quote(arg: string): string {
 function prepareDir(dir: string | undefined): string {
   if (dir === undefined) return mkdtempSync(join(tmpdir(), "br-demo-"));
   const target = resolve(dir);
+  if (existsSync(target) && !statSync(target).isDirectory()) {
+    throw usageError(`${target} is a file.`, { fix: "Name a new folder for the demo project." });
+  }
   if (existsSync(target) && readdirSync(target).length > 0) {
     throw usageError(`${target} exists and is not empty.`, {
       fix: "Name a new folder, or leave the argument out to use a fresh temporary one.",

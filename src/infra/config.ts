@@ -85,9 +85,21 @@ function parseConfigText(text: string, shownAs: string): { yaml: YamlModule; doc
   return { yaml, doc };
 }
 
+/** The document as plain data; an empty file (or one holding only `~`) is an empty config. */
+function documentValue(doc: YamlDocument, shownAs: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (error) {
+    throw usageError(`${shownAs} cannot be read: ${(error as Error).message}.`, {
+      file: shownAs,
+      fix: "Write the settings out plainly, without YAML aliases.",
+    });
+  }
+}
+
 /** Validates a parsed config document; errors name the file, line and key. */
 function validate(doc: YamlDocument, text: string, shownAs: string, yaml: YamlModule): Config {
-  const raw = doc.toJS() ?? {};
+  const raw = documentValue(doc, shownAs);
   const result = configSchema.safeParse(raw);
   if (result.success) return result.data;
   const [problem] = problemsFrom(result.error, raw);
@@ -150,7 +162,12 @@ export function parseKey(key: string): string[] {
     throw usageError(`"${key}" is not a valid key.`, { fix: "Use a dotted key such as run.maxAttempts." });
   for (let depth = 0; depth < parts.length; depth++) {
     const keys = keysAt(parts.slice(0, depth));
-    if (keys === undefined) break; // below a leaf (e.g. inside a list): let validation judge
+    if (keys === undefined) {
+      const leaf = parts.slice(0, depth).join(".");
+      throw usageError(`Unknown config key "${key}": ${leaf} is a single value, with no keys below it.`, {
+        fix: `Set ${leaf} itself, e.g. br config set ${leaf} <value> (a list is written [a, b]).`,
+      });
+    }
     if (!keys.includes(parts[depth] as string)) {
       const parent = parts.slice(0, depth).join(".");
       throw usageError(`Unknown config key "${key}".`, {
@@ -175,7 +192,7 @@ export async function loadConfig(paths: ProjectPaths): Promise<LoadedConfig> {
   const { yaml, doc } = parseConfigText(text, shownAs);
   return {
     config: validate(doc, text, shownAs, yaml),
-    raw: (doc.toJS() ?? {}) as Record<string, unknown>,
+    raw: documentValue(doc, shownAs) as Record<string, unknown>,
     exists: true,
   };
 }
@@ -204,7 +221,7 @@ export async function editConfig(
     const text = existsSync(paths.config) ? readFileSync(paths.config, "utf8") : "version: 1\n";
     const { yaml, doc } = parseConfigText(text, shownAs);
     validate(doc, text, shownAs, yaml); // refuse to edit a file that is already broken
-    if (doc.contents === null) doc.contents = doc.createNode({ version: 1 }) as unknown as typeof doc.contents;
+    if (!yaml.isMap(doc.contents)) doc.contents = doc.createNode({ version: 1 }) as unknown as typeof doc.contents;
     edit(doc, yaml);
     const next = doc.toString();
     let config: Config;
@@ -224,8 +241,18 @@ export async function editConfig(
   return options.lockHeld ? work() : withLock(paths.lock, work, { what: "the project" });
 }
 
-/** Parses a value typed on the command line the way YAML would read it: 3, true, [a, b], text. */
-export function parseValue(text: string): unknown {
+/**
+ * Reads a value typed on the command line. Where the key holds text (commands, model ids, enums)
+ * the text is kept exactly, `#` and `: ` included; elsewhere it is read as YAML: 3, true, [a, b].
+ */
+export function parseValue(path: readonly string[], text: string): unknown {
+  let def = unwrap(configSchema);
+  for (const key of path) {
+    const child = def.type === "object" ? def.shape?.[key] : undefined;
+    if (!child) break;
+    def = unwrap(child);
+  }
+  if (def.type === "string" || def.type === "enum") return text;
   try {
     return yaml.parse(text);
   } catch {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../infra/atomic-file.js";
 import type { Config } from "../infra/config.js";
@@ -15,9 +15,26 @@ const STATUS_ORDER: FeatureStatus[] = ["blocked", "in_progress", "testing", "pla
 /** Agent instruction files stay short: long lists are cut, the registry has the rest. */
 const LIST_LIMIT = 10;
 
-function writeIfChanged(path: string, content: string): void {
-  if (existsSync(path) && readFileSync(path, "utf8") === content) return;
-  writeFileAtomic(path, content);
+/**
+ * Generated files are conveniences derived from the registry, which is already saved when they
+ * are written: failing to write one (a folder in its place, no permission) is a warning, not a
+ * failed command, and the next change writes it again.
+ */
+export function bestEffort<T>(paths: ProjectPaths, path: string, write: () => T): T | undefined {
+  try {
+    return write();
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    warn(`could not update ${displayPath(paths, path)} (${reason}); it is regenerated on the next change.`);
+    return undefined;
+  }
+}
+
+function writeIfChanged(paths: ProjectPaths, path: string, content: string): void {
+  bestEffort(paths, path, () => {
+    if (existsSync(path) && readFileSync(path, "utf8") === content) return;
+    writeFileAtomic(path, content);
+  });
 }
 
 function featureLabel(feature: Feature): string {
@@ -100,14 +117,18 @@ export function renderManagedSection(registry: FeaturesFile, config: Config): st
  * Puts the managed section into an instruction file, leaving every byte outside the markers as
  * the user wrote it. A file with broken markers is left alone (with a warning) rather than guessed at.
  */
-export function upsertManagedSection(existing: string | undefined, section: string, title: string): string | undefined {
+export function upsertManagedSection(existing: string | undefined, managed: string, title: string): string | undefined {
+  let section = managed;
   if (existing === undefined || existing.trim() === "") return `# ${title}\n\n${section}\n`;
+  // Keep the file's own line endings.
+  if (existing.includes("\r\n")) section = section.replace(/\r?\n/g, "\r\n");
+  const newline = existing.includes("\r\n") ? "\r\n" : "\n";
   const begin = existing.indexOf(BEGIN_MARKER);
   const end = existing.indexOf(END_MARKER);
   const beginCount = existing.split(BEGIN_MARKER).length - 1;
   const endCount = existing.split(END_MARKER).length - 1;
   if (beginCount === 0 && endCount === 0) {
-    return `${existing}${existing.endsWith("\n") ? "" : "\n"}\n${section}\n`;
+    return `${existing}${existing.endsWith("\n") ? "" : newline}${newline}${section}${newline}`;
   }
   if (beginCount !== 1 || endCount !== 1 || end < begin) return undefined;
   return existing.slice(0, begin) + section + existing.slice(end + END_MARKER.length);
@@ -149,32 +170,41 @@ const USER_CONTEXT_TEMPLATES: Record<string, string> = {
 
 /** Creates the user-owned context files once; they are never overwritten. */
 export function ensureUserContextFiles(paths: ProjectPaths): void {
-  mkdirSync(paths.context, { recursive: true });
   for (const [name, template] of Object.entries(USER_CONTEXT_TEMPLATES)) {
     const path = join(paths.context, name);
-    if (!existsSync(path)) writeFileAtomic(path, template);
+    bestEffort(paths, path, () => {
+      mkdirSync(paths.context, { recursive: true });
+      if (!existsSync(path)) writeFileAtomic(path, template);
+    });
   }
 }
 
 /** Regenerates everything derived from the registry. Call with the project lock held. */
 export async function refreshDerivedFiles(paths: ProjectPaths, registry: FeaturesFile, config: Config): Promise<void> {
-  writeFileAtomic(paths.status, renderStatusMarkdown(registry));
-  mkdirSync(paths.context, { recursive: true });
-  writeIfChanged(join(paths.context, "project.md"), renderProjectContext(registry));
-  writeIfChanged(join(paths.context, "blockers.md"), renderBlockers(registry));
+  bestEffort(paths, paths.status, () => writeFileAtomic(paths.status, renderStatusMarkdown(registry)));
+  bestEffort(paths, paths.context, () => mkdirSync(paths.context, { recursive: true }));
+  writeIfChanged(paths, join(paths.context, "project.md"), renderProjectContext(registry));
+  writeIfChanged(paths, join(paths.context, "blockers.md"), renderBlockers(registry));
   const section = renderManagedSection(registry, config);
+  const seen = new Set<string>();
   for (const [path, title] of [
     [paths.agentsMd, "Instructions for coding agents"],
     [paths.claudeMd, "Instructions for Claude Code"],
   ] as const) {
-    const existing = existsSync(path) ? readFileSync(path, "utf8") : undefined;
-    const next = upsertManagedSection(existing, section, title);
-    if (next === undefined) {
-      warn(
-        `${displayPath(paths, path)} has unmatched BuildRunner markers; left unchanged. Keep exactly one "${BEGIN_MARKER}" line followed by one "${END_MARKER}" line.`,
-      );
-      continue;
-    }
-    if (next !== existing) writeFileAtomic(path, next);
+    bestEffort(paths, path, () => {
+      // One file may be a symlink to the other: update the real file, once.
+      const real = existsSync(path) ? realpathSync(path) : path;
+      if (seen.has(real)) return;
+      seen.add(real);
+      const existing = existsSync(real) ? readFileSync(real, "utf8") : undefined;
+      const next = upsertManagedSection(existing, section, title);
+      if (next === undefined) {
+        warn(
+          `${displayPath(paths, path)} has unmatched BuildRunner markers; left unchanged. Keep exactly one "${BEGIN_MARKER}" line followed by one "${END_MARKER}" line.`,
+        );
+        return;
+      }
+      if (next !== existing) writeFileAtomic(real, next);
+    });
   }
 }

@@ -47,14 +47,22 @@ function walk(root: string, limit = 20_000): string[] {
 }
 
 function readJson(root: string, file: string): Record<string, unknown> {
+  let data: unknown;
   try {
-    return JSON.parse(readFileSync(join(root, file), "utf8")) as Record<string, unknown>;
+    data = JSON.parse(readFileSync(join(root, file), "utf8"));
   } catch (error) {
     throw usageError(`Cannot read ${file}: ${(error as Error).message}`, {
       file,
       fix: `Make ${file} valid JSON, then run br attach again.`,
     });
   }
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    throw usageError(`${file} does not hold a JSON object.`, {
+      file,
+      fix: `Make ${file} a package manifest ({ "name": … }), then run br attach again.`,
+    });
+  }
+  return data as Record<string, unknown>;
 }
 
 /** `requests>=2; python_version<'3.12'` → `requests` */

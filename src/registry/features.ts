@@ -39,11 +39,19 @@ export interface NewFeature {
   files?: string[];
 }
 
-export async function addFeature(paths: ProjectPaths, input: NewFeature): Promise<Feature> {
-  const name = input.name.trim();
+function checkName(raw: string): string {
+  const name = raw.trim();
   if (!name) throw usageError("A feature needs a name.", { fix: 'br features add "User authentication"' });
+  if (/\p{Cc}/u.test(name))
+    throw usageError("A feature name must be one line without control characters.", { fix: "Put details in --description." });
+  return name;
+}
+
+export async function addFeature(paths: ProjectPaths, input: NewFeature): Promise<Feature> {
+  const name = checkName(input.name);
   const slug = input.id ?? slugify(name);
-  if (!slug) throw usageError(`Cannot make an id from the name "${name}".`, { fix: "Pass one with --id, e.g. --id checkout." });
+  if (input.id === undefined && !slug)
+    throw usageError(`Cannot make an id from the name "${name}".`, { fix: "Pass one with --id, e.g. --id checkout." });
   const id = validateId(slug);
   return mutateRegistry(paths, (registry) => {
     if (registry.features.some((f) => f.id === id)) {
@@ -101,32 +109,33 @@ export interface UpdateResult {
 }
 
 export async function updateFeature(paths: ProjectPaths, id: string, update: FeatureUpdate): Promise<UpdateResult> {
-  const result = await mutateRegistry(paths, (registry) => {
-    const feature = findFeature(registry, id);
-    const now = new Date().toISOString();
-    let forcedMove: UpdateResult["forcedMove"];
-    if (update.name !== undefined) {
-      if (!update.name.trim()) throw usageError("A feature name cannot be empty.");
-      feature.name = update.name.trim();
-    }
-    if (update.description !== undefined) feature.description = update.description;
-    if (update.priority !== undefined) feature.priority = update.priority;
-    if (update.dependsOn !== undefined) feature.dependsOn = checkDependencies(registry, id, update.dependsOn);
-    if (update.acceptance !== undefined) feature.acceptance = update.acceptance;
-    if (update.files !== undefined) feature.files = update.files;
-    if (update.status !== undefined) {
-      const { forced, from } = applyStatus(feature, update.status, update, now);
-      if (forced) forcedMove = { from, to: update.status };
-    } else if (update.reason !== undefined && feature.status === "blocked") {
-      feature.blockedReason = update.reason;
-    }
-    feature.updatedAt = now;
-    return { feature: { ...feature }, ...(forcedMove ? { forcedMove } : {}) };
-  });
-  if (result.forcedMove) {
-    // Overrides are kept in the machine-local journal, so they can be audited later.
-    recordEvent(paths, "feature.forced-move", id, { ...result.forcedMove, user: process.env.USER ?? null });
-  }
+  const result = await mutateRegistry(
+    paths,
+    (registry) => {
+      const feature = findFeature(registry, id);
+      const now = new Date().toISOString();
+      let forcedMove: UpdateResult["forcedMove"];
+      if (update.name !== undefined) feature.name = checkName(update.name);
+      if (update.description !== undefined) feature.description = update.description;
+      if (update.priority !== undefined) feature.priority = update.priority;
+      if (update.dependsOn !== undefined) feature.dependsOn = checkDependencies(registry, id, update.dependsOn);
+      if (update.acceptance !== undefined) feature.acceptance = update.acceptance;
+      if (update.files !== undefined) feature.files = update.files;
+      if (update.status !== undefined) {
+        const { forced, from } = applyStatus(feature, update.status, update, now);
+        if (forced) forcedMove = { from, to: update.status };
+      } else if (update.reason !== undefined && feature.status === "blocked") {
+        feature.blockedReason = update.reason;
+      }
+      feature.updatedAt = now;
+      return { feature: { ...feature }, ...(forcedMove ? { forcedMove } : {}) };
+    },
+    (result) => {
+      // Overrides are kept in the machine-local journal for audit; recorded before the write so a
+      // forced move is never saved without its record.
+      if (result.forcedMove) recordEvent(paths, "feature.forced-move", id, { ...result.forcedMove, user: process.env.USER ?? null });
+    },
+  );
   return result;
 }
 

@@ -5,8 +5,8 @@ import { type Config, editConfig, loadConfig, renderInitialConfig } from "../inf
 import { usageError } from "../infra/errors.js";
 import { ensureGitignoreEntry, isGitRepo } from "../infra/git.js";
 import { withLock } from "../infra/lock.js";
-import { displayPath, projectPaths } from "../infra/project.js";
-import { ensureUserContextFiles, refreshDerivedFiles } from "./derived.js";
+import { displayPath, type ProjectPaths, projectPaths } from "../infra/project.js";
+import { bestEffort, ensureUserContextFiles, refreshDerivedFiles } from "./derived.js";
 import { type Detection, detectProject } from "./detect.js";
 import type { FeaturesFile } from "./feature.js";
 import { loadRegistry, serializeRegistry } from "./store.js";
@@ -29,23 +29,30 @@ export interface InitResult {
   commandsAdded: string[];
 }
 
-export async function initProject(root: string, options: InitOptions): Promise<InitResult> {
-  const paths = projectPaths(root);
+/** Refuses to re-initialise without --force and validates what exists; run again under the lock. */
+async function existingProject(paths: ProjectPaths, options: InitOptions): Promise<FeaturesFile | undefined> {
   const exists = existsSync(paths.features) || existsSync(paths.config);
   if (exists && !options.force) {
-    throw usageError(`${root} is already a BuildRunner project.`, {
+    throw usageError(`${paths.root} is already a BuildRunner project.`, {
       file: displayPath(paths, existsSync(paths.features) ? paths.features : paths.config),
       fix: "Add --force to recreate missing files and refresh generated ones (features and settings are kept).",
     });
   }
-  // Validate what exists before anything is written, so bad input changes nothing on disk.
-  const existingRegistry = existsSync(paths.features) ? await loadRegistry(paths) : undefined;
+  const registry = existsSync(paths.features) ? await loadRegistry(paths) : undefined;
   await loadConfig(paths);
+  return registry;
+}
+
+export async function initProject(root: string, options: InitOptions): Promise<InitResult> {
+  const paths = projectPaths(root);
+  // Checked before the lock so a refusal creates nothing, and again under it against a racing init.
+  await existingProject(paths, options);
   const detection = options.detect ? await detectProject(root) : undefined;
 
   return withLock(
     paths.lock,
     async () => {
+      const existingRegistry = await existingProject(paths, options);
       const created: string[] = [];
       const kept: string[] = [];
       const note = (path: string, wasThere: boolean) => (wasThere ? kept : created).push(displayPath(paths, path));
@@ -84,11 +91,16 @@ export async function initProject(root: string, options: InitOptions): Promise<I
         note(paths.config, true);
       }
 
+      if (!existsSync(paths.tasks)) {
+        writeFileAtomic(paths.tasks, `${JSON.stringify({ schemaVersion: 1, tasks: [] }, null, 2)}\n`);
+        note(paths.tasks, false);
+      } else note(paths.tasks, true);
       mkdirSync(paths.state, { recursive: true });
       ensureUserContextFiles(paths);
-      if (ensureGitignoreEntry(paths.gitignore, ".buildrunner/state/", "BuildRunner machine-local state")) {
-        created.push(".gitignore entry .buildrunner/state/");
-      }
+      const ignored = bestEffort(paths, paths.gitignore, () =>
+        ensureGitignoreEntry(paths.gitignore, ".buildrunner/state/", "BuildRunner machine-local state"),
+      );
+      if (ignored) created.push(".gitignore entry .buildrunner/state/");
       const hadAgents = existsSync(paths.agentsMd);
       const hadClaude = existsSync(paths.claudeMd);
       await refreshDerivedFiles(paths, registry, (await loadConfig(paths)).config);

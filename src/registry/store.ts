@@ -1,10 +1,11 @@
 import { existsSync } from "node:fs";
 import { writeFileAtomic } from "../infra/atomic-file.js";
-import { type Config, loadConfig } from "../infra/config.js";
+import { loadConfig } from "../infra/config.js";
 import { usageError } from "../infra/errors.js";
 import { loadJsonFile } from "../infra/json-file.js";
 import { withLock } from "../infra/lock.js";
 import { displayPath, type ProjectPaths } from "../infra/project.js";
+import { formatPath, problemsFrom } from "../infra/validation.js";
 import { refreshDerivedFiles } from "./derived.js";
 import { type FeaturesFile, featuresFileSchema } from "./feature.js";
 import { findDependencyCycle } from "./rules.js";
@@ -20,36 +21,49 @@ export async function loadRegistry(paths: ProjectPaths): Promise<FeaturesFile> {
   return loadJsonFile(paths.features, featuresFileSchema, { displayPath: shownAs });
 }
 
+/** Checks the registry as a whole and renders it; throws (exit 2) rather than produce a bad file. */
 export function serializeRegistry(registry: FeaturesFile): string {
-  // Parsing puts keys in schema order, so the file diffs cleanly in git.
-  return `${JSON.stringify(featuresFileSchema.parse(registry), null, 2)}\n`;
-}
-
-/** Writes the registry and everything generated from it. Call with the project lock held. */
-export async function saveRegistry(paths: ProjectPaths, registry: FeaturesFile, config?: Config): Promise<void> {
   const cycle = findDependencyCycle(registry.features);
   if (cycle) {
     throw usageError(`Feature dependencies would form a cycle: ${cycle.join(" → ")}.`, {
       fix: "Remove one of these dependencies.",
     });
   }
-  writeFileAtomic(paths.features, serializeRegistry(registry));
-  await refreshDerivedFiles(paths, registry, config ?? (await loadConfig(paths)).config);
+  // Parsing puts keys in schema order, so the file diffs cleanly in git.
+  const parsed = featuresFileSchema.safeParse(registry);
+  if (!parsed.success) {
+    const [problem] = problemsFrom(parsed.error, registry);
+    throw usageError(
+      `Refused: the change would make features.json invalid: ${formatPath(problem?.path ?? [])} ${problem?.message ?? ""}.`,
+      {
+        fix: "Correct the value given on the command line.",
+      },
+    );
+  }
+  return `${JSON.stringify(parsed.data, null, 2)}\n`;
 }
 
 /**
  * Read-modify-write of the registry under the project lock, so concurrent br processes never
  * lose each other's updates. `change` mutates the registry in place and returns a result; if it
- * throws, nothing is written.
+ * throws, nothing is written. `beforeWrite` runs once the change has passed every check, just
+ * before the file is replaced (for records that must exist if, and only if, the change does).
  */
-export async function mutateRegistry<T>(paths: ProjectPaths, change: (registry: FeaturesFile) => T | Promise<T>): Promise<T> {
+export async function mutateRegistry<T>(
+  paths: ProjectPaths,
+  change: (registry: FeaturesFile) => T | Promise<T>,
+  beforeWrite?: (result: T) => void,
+): Promise<T> {
   return withLock(
     paths.lock,
     async () => {
       const registry = await loadRegistry(paths);
       const config = (await loadConfig(paths)).config;
       const result = await change(registry);
-      await saveRegistry(paths, registry, config);
+      const content = serializeRegistry(registry);
+      beforeWrite?.(result);
+      writeFileAtomic(paths.features, content);
+      await refreshDerivedFiles(paths, registry, config);
       return result;
     },
     { what: "the project" },

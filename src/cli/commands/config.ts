@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { usageError } from "../../infra/errors.js";
 import { style } from "../../infra/log.js";
 import { project } from "../context.js";
 import { action } from "../main.js";
@@ -42,7 +43,7 @@ export function registerConfig(program: Command): void {
       action<[string, string]>(async (key, raw, options) => {
         const { editConfig, parseKey, parseValue, valueAtPath } = await import("../../infra/config.js");
         const path = parseKey(key);
-        const value = parseValue(raw);
+        const value = parseValue(path, raw);
         const result = await editConfig(project(options), (doc) => doc.setIn(path, value));
         const effective = valueAtPath(result, path);
         emit(options.json, { key, value: effective }, () => `${style.green("✓")} ${key} = ${render(effective)}`);
@@ -57,6 +58,7 @@ export function registerConfig(program: Command): void {
       action<[string]>(async (key, options) => {
         const { editConfig, parseKey, valueAtPath } = await import("../../infra/config.js");
         const path = parseKey(key);
+        if (key === "version") throw usageError("version cannot be unset: it tells later releases how to read the file.");
         const result = await editConfig(project(options), (doc) => {
           doc.deleteIn(path);
         });
