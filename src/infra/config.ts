@@ -6,7 +6,7 @@ import { writeFileAtomic } from "./atomic-file.js";
 import { BrError, usageError } from "./errors.js";
 import { withLock } from "./lock.js";
 import { displayPath, type ProjectPaths } from "./project.js";
-import { formatPath, problemsFrom } from "./validation.js";
+import { formatPath, lineAndColumn, problemsFrom } from "./validation.js";
 
 export const EXECUTORS = ["claude", "codex", "gemini", "aider", "command", "anthropic", "manual", "replay"] as const;
 export const SEVERITIES = ["critical", "high", "medium", "low"] as const;
@@ -65,11 +65,6 @@ export function configJsonSchema(): Record<string, unknown> {
 
 type YamlModule = typeof yaml;
 type YamlDocument = yaml.Document;
-
-function lineAndColumn(text: string, offset: number): string {
-  const before = text.slice(0, offset);
-  return `line ${before.split("\n").length}, column ${offset - before.lastIndexOf("\n")}`;
-}
 
 function parseConfigText(text: string, shownAs: string): { yaml: YamlModule; doc: YamlDocument } {
   const doc = yaml.parseDocument(text, { prettyErrors: false });

@@ -1,14 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { z } from "zod";
 import { BrError, usageError } from "./errors.js";
-import { formatPath, problemsFrom } from "./validation.js";
-
-function lineAndColumn(text: string, offset: number): string {
-  const before = text.slice(0, offset);
-  const line = before.split("\n").length;
-  const column = offset - before.lastIndexOf("\n");
-  return `line ${line}, column ${column}`;
-}
+import { formatPath, lineAndColumn, problemsFrom } from "./validation.js";
 
 /** Finds where a JSON path's value sits in the text (error path only, so the parser loads lazily). */
 async function locate(text: string, path: PropertyKey[]): Promise<string | undefined> {

@@ -6,6 +6,12 @@ export interface Problem {
   message: string;
 }
 
+/** `line 3, column 7` for a character offset into a text. */
+export function lineAndColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  return `line ${before.split("\n").length}, column ${offset - before.lastIndexOf("\n")}`;
+}
+
 /** `features[3].status` — the form users see in messages and can search for in the file. */
 export function formatPath(path: readonly PropertyKey[]): string {
   let out = "";
