@@ -5,7 +5,9 @@ import { registerConfig } from "./commands/config.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerFeatures } from "./commands/features.js";
 import { registerInit } from "./commands/init.js";
+import { registerSpec } from "./commands/spec.js";
 import { registerStatus } from "./commands/status.js";
+import { registerTasks } from "./commands/tasks.js";
 import { type GlobalOptions, reportError } from "./output.js";
 
 /** What every action receives: its own options merged with the global ones. */
@@ -49,6 +51,8 @@ export function buildProgram(): Command {
   registerInit(program);
   registerFeatures(program);
   registerStatus(program);
+  registerSpec(program);
+  registerTasks(program);
   registerConfig(program);
   registerDemo(program);
   // Subcommands inherit exitOverride only when set on each one.

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { writeFileAtomic } from "../infra/atomic-file.js";
 import { loadConfig } from "../infra/config.js";
 import { usageError } from "../infra/errors.js";
@@ -54,18 +54,23 @@ export async function mutateRegistry<T>(
   change: (registry: FeaturesFile) => T | Promise<T>,
   beforeWrite?: (result: T) => void,
 ): Promise<T> {
-  return withLock(
-    paths.lock,
-    async () => {
-      const registry = await loadRegistry(paths);
-      const config = (await loadConfig(paths)).config;
-      const result = await change(registry);
-      const content = serializeRegistry(registry);
-      beforeWrite?.(result);
-      writeFileAtomic(paths.features, content);
-      await refreshDerivedFiles(paths, registry, config);
-      return result;
-    },
-    { what: "the project" },
-  );
+  return withLock(paths.lock, () => mutateRegistryLocked(paths, change, beforeWrite), { what: "the project" });
+}
+
+/** The same read-modify-write, for callers that already hold the project lock. */
+export async function mutateRegistryLocked<T>(
+  paths: ProjectPaths,
+  change: (registry: FeaturesFile) => T | Promise<T>,
+  beforeWrite?: (result: T) => void,
+): Promise<T> {
+  const registry = await loadRegistry(paths);
+  const config = (await loadConfig(paths)).config;
+  const result = await change(registry);
+  const content = serializeRegistry(registry);
+  // An edit that changes nothing writes nothing: no timestamps move, git sees no diff.
+  if (content === readFileSync(paths.features, "utf8")) return result;
+  beforeWrite?.(result);
+  writeFileAtomic(paths.features, content);
+  await refreshDerivedFiles(paths, registry, config);
+  return result;
 }

@@ -25,6 +25,12 @@ export function registerStatus(program: Command): void {
               .map(([status, n]) => `${STATUS_LABELS[status as keyof typeof STATUS_LABELS].toLowerCase()} ${n}`)
               .join(" · ")}`,
           ];
+          if (summary.tasks) {
+            const t = summary.tasks;
+            lines.push(
+              `  tasks: ${t.done} of ${t.total} done · ${t.ready} ready · ${t.running} running · ${t.failed} failed · ${t.blocked} blocked`,
+            );
+          }
           for (const status of ["blocked", "in_progress", "testing"] as const) {
             const group = registry.features.filter((f) => f.status === status).sort(byPriority);
             if (group.length === 0) continue;

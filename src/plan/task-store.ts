@@ -1,0 +1,96 @@
+import { existsSync, readFileSync } from "node:fs";
+import { writeFileAtomic } from "../infra/atomic-file.js";
+import { usageError } from "../infra/errors.js";
+import { loadJsonFile } from "../infra/json-file.js";
+import { withLock } from "../infra/lock.js";
+import { displayPath, type ProjectPaths } from "../infra/project.js";
+import { formatPath, problemsFrom } from "../infra/validation.js";
+import type { FeaturesFile } from "../registry/feature.js";
+import { loadRegistry, mutateRegistryLocked } from "../registry/store.js";
+import { analyze, findCycle } from "./graph.js";
+import { type Task, type TasksFile, tasksFileSchema } from "./task.js";
+
+/** Reads tasks.json (an absent file is an empty plan); a dependency cycle is an error with its place. */
+export async function loadTasks(paths: ProjectPaths): Promise<TasksFile> {
+  if (!existsSync(paths.tasks)) return { schemaVersion: 1, tasks: [] };
+  const shownAs = displayPath(paths, paths.tasks);
+  const plan = await loadJsonFile(paths.tasks, tasksFileSchema, { displayPath: shownAs });
+  const cycle = findCycle(plan.tasks);
+  if (cycle) {
+    const index = plan.tasks.findIndex((t) => t.id === cycle[0]);
+    throw usageError(`${shownAs}: the task dependencies form a cycle: ${cycle.join(" → ")}.`, {
+      file: shownAs,
+      place: `tasks[${index}].dependsOn`,
+      fix: "Regenerate the plan with `br tasks generate`, or remove one of these dependencies.",
+    });
+  }
+  return plan;
+}
+
+const SETTLED: ReadonlySet<Task["status"]> = new Set(["done", "skipped"]);
+const STUCK: ReadonlySet<Task["status"]> = new Set(["failed", "blocked"]);
+
+/**
+ * Derives pending / ready / blocked from the dependencies: ready once every dependency is done
+ * (or skipped), blocked while a dependency failed or is blocked, or while the feature is blocked.
+ * running, done, failed and skipped are facts recorded by commands and are never changed here.
+ */
+export function refreshReadiness(tasks: Task[], registry: FeaturesFile): void {
+  const byId = new Map(tasks.map((t) => [t.id, t]));
+  const blockedFeatures = new Set(registry.features.filter((f) => f.status === "blocked").map((f) => f.id));
+  // Blocking propagates down chains, so settle in dependency order.
+  for (const id of analyze(tasks).order) {
+    const task = byId.get(id) as Task;
+    if (!["pending", "ready", "blocked"].includes(task.status)) continue;
+    const deps = task.dependsOn.map((id) => byId.get(id));
+    if (blockedFeatures.has(task.featureId) || deps.some((d) => d && STUCK.has(d.status))) task.status = "blocked";
+    else if (deps.every((d) => d && SETTLED.has(d.status))) task.status = "ready";
+    else task.status = "pending";
+  }
+}
+
+export function serializeTasks(plan: TasksFile, shownAs: string): string {
+  const parsed = tasksFileSchema.safeParse(plan);
+  if (!parsed.success) {
+    const [problem] = problemsFrom(parsed.error, plan);
+    throw usageError(`Refused: the change would make ${shownAs} invalid: ${formatPath(problem?.path ?? [])} ${problem?.message ?? ""}.`);
+  }
+  const cycle = findCycle(parsed.data.tasks);
+  if (cycle) throw usageError(`Refused: the task dependencies would form a cycle: ${cycle.join(" → ")}.`);
+  return `${JSON.stringify(parsed.data, null, 2)}\n`;
+}
+
+export interface TaskChange<T> {
+  result: T;
+  /** Feature status moves that follow from the task change, applied in the same locked step. */
+  followFeatures?: (registry: FeaturesFile) => void;
+}
+
+/**
+ * Read-modify-write of tasks.json under the project lock (the same lock as the registry, so a
+ * change that touches both is one step). Readiness is re-derived before every write.
+ */
+export async function mutateTasks<T>(
+  paths: ProjectPaths,
+  change: (plan: TasksFile, registry: FeaturesFile) => TaskChange<T> | Promise<TaskChange<T>>,
+): Promise<T> {
+  return withLock(
+    paths.lock,
+    async () => {
+      const registry = await loadRegistry(paths);
+      const plan = await loadTasks(paths);
+      const { result, followFeatures } = await change(plan, registry);
+      if (followFeatures) {
+        await mutateRegistryLocked(paths, (fresh) => {
+          followFeatures(fresh);
+          refreshReadiness(plan.tasks, fresh);
+        });
+      } else refreshReadiness(plan.tasks, registry);
+      const content = serializeTasks(plan, displayPath(paths, paths.tasks));
+      const before = existsSync(paths.tasks) ? readFileSync(paths.tasks, "utf8") : "";
+      if (content !== before) writeFileAtomic(paths.tasks, content);
+      return result;
+    },
+    { what: "the project" },
+  );
+}
