@@ -259,6 +259,16 @@ describe("br tasks", () => {
     assert.equal(br(["tasks", "done", "nope"], { cwd }).code, 2);
   });
 
+  it("a blocked feature blocks its tasks until it is unblocked", () => {
+    const cwd = shop();
+    brOk(["tasks", "generate"], { cwd });
+    brOk(["features", "block", "data-model", "--reason", "schema under review"], { cwd });
+    assert.equal(tasksOf(cwd).find((t) => t.id === "data-model.data-model")?.status, "blocked");
+    assert.equal(brJson<{ task: null }>(["tasks", "next"], { cwd }).task, null);
+    brOk(["features", "update", "data-model", "--status", "planned"], { cwd });
+    assert.equal(tasksOf(cwd).find((t) => t.id === "data-model.data-model")?.status, "ready");
+  });
+
   it("regenerating keeps every status, never resurrects done work, and plans new features", () => {
     const cwd = shop();
     brOk(["tasks", "generate"], { cwd });

@@ -6,7 +6,6 @@ import sample from "../../data/demo/project.json" with { type: "json" };
 import { failure, usageError } from "../infra/errors.js";
 import { git } from "../infra/git.js";
 import { say, style } from "../infra/log.js";
-import { slugify } from "../registry/rules.js";
 
 export function renderSpec(): string {
   const lines = [`# ${sample.project}`, "", "## Overview", sample.overview, "", "## Features"];
@@ -44,42 +43,30 @@ interface Step {
 }
 
 function steps(): Step[] {
-  const ids = new Map(sample.features.map((f) => [f.name, slugify(f.name)]));
-  const adds: Step[] = sample.features.map((f) => ({
-    args: [
-      "features",
-      "add",
-      f.name,
-      "--priority",
-      f.priority,
-      ...(f.dependsOn.length > 0 ? ["--depends-on", f.dependsOn.map((d) => ids.get(d) ?? d).join(",")] : []),
-      "--description",
-      f.description,
-      ...f.acceptance.flatMap((a) => ["--acceptance", a]),
-      "--files",
-      f.files.join(","),
-    ],
-    explain: `Register "${f.name}" in the feature registry.`,
-  }));
+  const walk = (id: string): Step[] => [
+    { args: ["tasks", "start", id], explain: `An agent (or you) takes ${id}.` },
+    { args: ["tasks", "done", id], explain: "It is finished." },
+  ];
   return [
     { args: ["attach", "--name", sample.project], explain: "Attach BuildRunner to the codebase: detect its language and commands." },
-    ...adds,
+    { args: ["spec", "sync"], explain: "Turn PROJECT_SPEC.md into features (priorities, dependencies, acceptance criteria)." },
     { args: ["features", "list"], explain: "The registry, highest priority first." },
-    { args: ["features", "start", "data-model"], explain: "Work begins on the data model." },
-    {
-      args: ["features", "complete", "data-model"],
-      explain: "Completing straight from in_progress is refused: it must be tested first.",
-      expect: 2,
-    },
-    { args: ["features", "update", "data-model", "--status", "testing"], explain: "Move it to testing." },
-    { args: ["features", "complete", "data-model"], explain: "Now it can be completed." },
-    { args: ["features", "start", "user-accounts"], explain: "The next feature starts." },
+    { args: ["tasks", "generate"], explain: "Decompose every feature into tasks of 1-2 hours, ordered by their dependencies." },
+    { args: ["tasks", "list"], explain: "The plan: only tasks whose dependencies are done are ready." },
+    { args: ["tasks", "next"], explain: "What to work on first: priority, then the longest critical path." },
+    ...walk("data-model.data-model"),
+    ...walk("data-model.tests"),
+    { args: ["features", "show", "data-model"], explain: "With all its tasks done, the feature moved to testing by itself." },
+    { args: ["features", "complete", "user-accounts"], explain: "Completing a feature nobody has worked on is refused.", expect: 2 },
+    { args: ["features", "complete", "data-model"], explain: "The tested feature can be completed." },
+    { args: ["tasks", "next"], explain: "The next ready task, now that the data model is done." },
+    { args: ["tasks", "start", "user-accounts.core"], explain: "Starting a task starts its feature." },
     {
       args: ["features", "block", "markdown-export", "--reason", "waiting for the export format decision"],
-      explain: "A feature is blocked, with a reason.",
+      explain: "A feature is blocked, with a reason; its tasks wait.",
     },
+    { args: ["tasks", "graph"], explain: "The plan as a Mermaid graph (paste it into any Markdown viewer)." },
     { args: ["status"], explain: "Progress, and a fresh .buildrunner/STATUS.md." },
-    { args: ["config", "get", "commands.test"], explain: "Settings are read by dotted key." },
   ];
 }
 

@@ -164,7 +164,7 @@ export function decomposeFeature(feature: Feature, tree: readonly string[]): Fea
     for (let part = 1; part <= parts; part++) {
       const id = `${feature.id}.${kind}${parts > 1 ? `-${part}` : ""}`;
       const partCriteria = parts > 1 && kind !== "tests" ? own.slice((part - 1) * chunk, part * chunk) : own;
-      const title = `${feature.name}: ${rule.title.toLowerCase()}${parts > 1 ? ` (part ${part} of ${parts})` : ""}`;
+      const title = `${feature.name}: ${rule.title}${parts > 1 ? ` (part ${part} of ${parts})` : ""}`;
       const description = [
         `${rule.summary} for the feature "${feature.name}".`,
         feature.description?.trim() ?? "",

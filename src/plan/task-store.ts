@@ -49,6 +49,27 @@ export function refreshReadiness(tasks: Task[], registry: FeaturesFile): void {
   }
 }
 
+/**
+ * After a registry change (with the lock held): re-derives readiness in tasks.json and writes it
+ * when that changed. A plan that cannot be read is left for the commands that read it to report.
+ */
+export function refreshPlanReadiness(paths: ProjectPaths, registry: FeaturesFile): void {
+  if (!existsSync(paths.tasks)) return;
+  const shownAs = displayPath(paths, paths.tasks);
+  let plan: TasksFile;
+  const before = readFileSync(paths.tasks, "utf8");
+  try {
+    const parsed = tasksFileSchema.safeParse(JSON.parse(before));
+    if (!parsed.success || findCycle(parsed.data.tasks)) return;
+    plan = parsed.data;
+  } catch {
+    return;
+  }
+  refreshReadiness(plan.tasks, registry);
+  const content = serializeTasks(plan, shownAs);
+  if (content !== before) writeFileAtomic(paths.tasks, content);
+}
+
 export function serializeTasks(plan: TasksFile, shownAs: string): string {
   const parsed = tasksFileSchema.safeParse(plan);
   if (!parsed.success) {
@@ -81,10 +102,15 @@ export async function mutateTasks<T>(
       const plan = await loadTasks(paths);
       const { result, followFeatures } = await change(plan, registry);
       if (followFeatures) {
-        await mutateRegistryLocked(paths, (fresh) => {
-          followFeatures(fresh);
-          refreshReadiness(plan.tasks, fresh);
-        });
+        await mutateRegistryLocked(
+          paths,
+          (fresh) => {
+            followFeatures(fresh);
+            refreshReadiness(plan.tasks, fresh);
+          },
+          undefined,
+          { planFollows: false }, // this plan is written below
+        );
       } else refreshReadiness(plan.tasks, registry);
       const content = serializeTasks(plan, displayPath(paths, paths.tasks));
       const before = existsSync(paths.tasks) ? readFileSync(paths.tasks, "utf8") : "";

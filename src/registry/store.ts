@@ -6,6 +6,7 @@ import { loadJsonFile } from "../infra/json-file.js";
 import { withLock } from "../infra/lock.js";
 import { displayPath, type ProjectPaths } from "../infra/project.js";
 import { formatPath, problemsFrom } from "../infra/validation.js";
+import { refreshPlanReadiness } from "../plan/task-store.js";
 import { refreshDerivedFiles } from "./derived.js";
 import { type FeaturesFile, featuresFileSchema } from "./feature.js";
 import { findDependencyCycle } from "./rules.js";
@@ -62,6 +63,7 @@ export async function mutateRegistryLocked<T>(
   paths: ProjectPaths,
   change: (registry: FeaturesFile) => T | Promise<T>,
   beforeWrite?: (result: T) => void,
+  options: { planFollows?: boolean } = {},
 ): Promise<T> {
   const registry = await loadRegistry(paths);
   const config = (await loadConfig(paths)).config;
@@ -71,6 +73,8 @@ export async function mutateRegistryLocked<T>(
   if (content === readFileSync(paths.features, "utf8")) return result;
   beforeWrite?.(result);
   writeFileAtomic(paths.features, content);
+  // Task readiness depends on features (a blocked feature blocks its tasks): keep the plan in step.
+  if (options.planFollows !== false) refreshPlanReadiness(paths, registry);
   await refreshDerivedFiles(paths, registry, config);
   return result;
 }
