@@ -153,7 +153,7 @@ describe("corrupted files", () => {
     const before = snapshot(cwd);
     for (const args of [
       ["features", "add", "X"],
-      ["status"],
+      ["init", "--force"],
       ["config", "get", "run.maxAttempts"],
       ["config", "set", "gates.coverage", "90"],
     ]) {
@@ -163,7 +163,7 @@ describe("corrupted files", () => {
       assert.match(result.stderr, /at: +line 3, column 16 \(run\.maxAttempts\)/);
     }
     writeFileSync(configPath, "version: 1\nrun: [unclosed\n");
-    const syntax = br(["status"], { cwd });
+    const syntax = br(["config", "list"], { cwd });
     assert.equal(syntax.code, 2);
     assert.match(syntax.stderr, /config\.yaml is not valid YAML/);
     assert.match(syntax.stderr, /at: +line \d+, column \d+/);
