@@ -22,8 +22,9 @@ const result = await build({
   sourcemap: true,
   minify: true,
   chunkNames: "chunks/[name]-[hash]",
-  // Native addon: must stay a runtime require.
-  external: ["better-sqlite3"],
+  // Loaded at run time from node_modules: a native addon, and a tokenizer whose 1 MB rank table
+  // only `br run` needs.
+  external: ["better-sqlite3", "js-tiktoken"],
   // Prefer ESM builds: some packages (jsonc-parser) ship a UMD "main" that cannot be bundled.
   mainFields: ["module", "main"],
   banner: { js: "import { createRequire as __brCreateRequire } from 'node:module'; const require = __brCreateRequire(import.meta.url);" },

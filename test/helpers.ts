@@ -23,6 +23,8 @@ export interface BrOptions {
 function environment(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", BR_TELEMETRY_DISABLED: "1" };
   delete env.FORCE_COLOR;
+  // Set by node's test runner for its own children; a `node --test` check inside br would think it is one.
+  delete env.NODE_TEST_CONTEXT;
   Object.assign(env, extra);
   for (const [key, value] of Object.entries(extra)) if (value === undefined) delete env[key];
   return env;

@@ -5,6 +5,7 @@ import { registerConfig } from "./commands/config.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerFeatures } from "./commands/features.js";
 import { registerInit } from "./commands/init.js";
+import { registerRun } from "./commands/run.js";
 import { registerSpec } from "./commands/spec.js";
 import { registerStatus } from "./commands/status.js";
 import { registerTasks } from "./commands/tasks.js";
@@ -53,6 +54,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerSpec(program);
   registerTasks(program);
+  registerRun(program);
   registerConfig(program);
   registerDemo(program);
   // Subcommands inherit exitOverride only when set on each one.

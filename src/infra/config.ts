@@ -18,6 +18,7 @@ const executorSettings = z.strictObject({
   model: z.string().min(1).optional(),
   args: z.array(z.string()).optional(),
   timeoutSeconds: z.int().positive().optional(),
+  recordings: z.string().min(1).optional().describe("replay only: the folder of recorded changes (default .buildrunner/replay)"),
 });
 
 export const configSchema = z
@@ -37,6 +38,9 @@ export const configSchema = z
         executor: z.enum(EXECUTORS).default("claude"),
         maxAttempts: z.int().min(1).max(10).default(2),
         contextTokens: z.int().min(500).max(1_000_000).default(4000),
+        timeoutSeconds: z.int().positive().default(1800).describe("How long one executor attempt may take."),
+        checkTimeoutSeconds: z.int().positive().default(900).describe("How long each check (tests, build, lint, typecheck) may take."),
+        commit: z.boolean().default(true).describe("Commit each verified task (and revert a failed attempt's changes)."),
       })
       .prefault({}),
     executors: z.strictObject(Object.fromEntries(EXECUTORS.map((name) => [name, executorSettings.optional()]))).prefault({}),

@@ -31,3 +31,47 @@ export function ensureGitignoreEntry(gitignorePath: string, entry: string, comme
   writeFileAtomic(gitignorePath, `${current}${separator}${comment ? `# ${comment}\n` : ""}${entry}\n`);
   return true;
 }
+
+export interface WorkingChange {
+  path: string;
+  /** Two-letter porcelain status, e.g. " M", "??", "D ". */
+  status: string;
+}
+
+/** Uncommitted changes (tracked and untracked, not ignored), with paths relative to the repository root. */
+export function workingChanges(cwd: string): WorkingChange[] {
+  const result = git(cwd, ["status", "--porcelain=v1", "-z", "--untracked-files=all"]);
+  if (result.code !== 0) return [];
+  const out: WorkingChange[] = [];
+  const entries = result.stdout.split("\0");
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i] as string;
+    if (entry.length < 4) continue;
+    const status = entry.slice(0, 2);
+    out.push({ path: entry.slice(3), status });
+    // A rename or copy is followed by its original path.
+    if (status.startsWith("R") || status.startsWith("C")) i++;
+  }
+  return out;
+}
+
+/** Puts paths back as they are at HEAD: tracked files restored, files git did not know removed. */
+export function revertPaths(cwd: string, changes: readonly WorkingChange[]): void {
+  const tracked = changes.filter((c) => c.status !== "??").map((c) => c.path);
+  const untracked = changes.filter((c) => c.status === "??").map((c) => c.path);
+  if (tracked.length > 0) git(cwd, ["checkout", "HEAD", "--", ...tracked]);
+  if (untracked.length > 0) git(cwd, ["clean", "-f", "-q", "--", ...untracked]);
+}
+
+/** Commits exactly these paths, with a fallback identity when the repository has none configured. */
+export function commitPaths(cwd: string, paths: readonly string[], message: string): string | undefined {
+  if (paths.length === 0) return undefined;
+  const identity = git(cwd, ["config", "user.email"]).stdout.trim()
+    ? []
+    : ["-c", "user.name=BuildRunner", "-c", "user.email=buildrunner@localhost"];
+  const add = git(cwd, ["add", "-A", "--", ...paths]);
+  if (add.code !== 0) return undefined;
+  const commit = git(cwd, [...identity, "commit", "-q", "--no-verify", "-m", message, "--", ...paths]);
+  if (commit.code !== 0) return undefined;
+  return git(cwd, ["rev-parse", "--short", "HEAD"]).stdout.trim();
+}

@@ -18,6 +18,44 @@ const MIGRATIONS: string[] = [
      data TEXT NOT NULL DEFAULT '{}'
    );
    CREATE INDEX events_kind_at ON events(kind, at);`,
+  // The run journal: one row per `br run`, one per executor attempt.
+  `CREATE TABLE runs (
+     id INTEGER PRIMARY KEY,
+     started_at TEXT NOT NULL,
+     finished_at TEXT,
+     pid INTEGER NOT NULL,
+     host TEXT NOT NULL,
+     executor TEXT NOT NULL,
+     options TEXT NOT NULL DEFAULT '{}',
+     outcome TEXT NOT NULL DEFAULT 'running'
+   );
+   CREATE TABLE attempts (
+     id INTEGER PRIMARY KEY,
+     run_id INTEGER NOT NULL REFERENCES runs(id),
+     task_id TEXT NOT NULL,
+     feature_id TEXT NOT NULL,
+     attempt INTEGER NOT NULL,
+     executor TEXT NOT NULL,
+     model TEXT,
+     tier TEXT,
+     started_at TEXT NOT NULL,
+     finished_at TEXT,
+     duration_ms INTEGER,
+     outcome TEXT NOT NULL DEFAULT 'running',
+     reason TEXT,
+     input_tokens INTEGER NOT NULL DEFAULT 0,
+     output_tokens INTEGER NOT NULL DEFAULT 0,
+     cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+     cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+     cost_usd REAL NOT NULL DEFAULT 0,
+     cost_source TEXT,
+     prompt_tokens INTEGER,
+     verification TEXT,
+     changed_files TEXT,
+     agent_pid INTEGER
+   );
+   CREATE INDEX attempts_task ON attempts(task_id, id);
+   CREATE INDEX attempts_outcome ON attempts(outcome);`,
 ];
 
 export type StateDb = BetterSqlite3.Database;

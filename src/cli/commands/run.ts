@@ -1,0 +1,81 @@
+import type { Command } from "commander";
+import { usageError } from "../../infra/errors.js";
+import { style } from "../../infra/log.js";
+import type { RunOptions, RunSummary } from "../../run/loop.js";
+import { project } from "../context.js";
+import { action, setExitCode } from "../main.js";
+import { emit } from "../output.js";
+
+function positiveNumber(flag: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw usageError(`${flag} takes a number, not "${String(value)}".`);
+  return n;
+}
+
+function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m ${s % 60}s`;
+}
+
+function render(summary: RunSummary): string[] {
+  if (summary.prompts) {
+    return summary.prompts.flatMap((p) => [
+      style.bold(`──── ${p.taskId}: ${p.tokens} tokens${p.omitted.length ? `, left out: ${p.omitted.join(", ")}` : ""} ────`),
+      p.text,
+    ]);
+  }
+  const t = summary.tokens;
+  const lines = [
+    `${summary.failed.length ? style.red("✗") : style.green("✓")} Run ${summary.runId ?? ""} (${summary.executor}) ${summary.stoppedBecause ? "stopped" : "finished"} in ${duration(summary.durationMs)}: ${summary.done.length} done, ${summary.failed.length} failed, ${summary.skipped.length} skipped; ${summary.attempts} attempt(s)`,
+  ];
+  if (summary.stoppedBecause) lines.push(`  stopped: ${summary.stoppedBecause}`);
+  lines.push(`  tokens: ${t.inputTokens} in, ${t.outputTokens} out, ${t.cacheWriteTokens} cache write, ${t.cacheReadTokens} cache read`);
+  const byModel = Object.entries(summary.costByModel).map(([model, cost]) => `${model} $${cost.toFixed(4)}`);
+  lines.push(`  cost: $${summary.costUsd.toFixed(4)}${byModel.length ? ` (${byModel.join(", ")})` : ""}`);
+  for (const f of summary.failed) lines.push(`  ${style.red("failed")} ${f.id}: ${f.reason}`);
+  if (summary.completedFeatures.length) lines.push(`  features complete: ${summary.completedFeatures.join(", ")}`);
+  if (summary.recovered.retried.length || summary.recovered.done.length) {
+    lines.push(
+      style.dim(
+        `  resumed after an interruption: retried ${summary.recovered.retried.join(", ") || "none"}; finished from the journal ${summary.recovered.done.join(", ") || "none"}`,
+      ),
+    );
+  }
+  if (summary.done.length === 0 && summary.failed.length === 0 && !summary.stoppedBecause)
+    lines.push("  Nothing was ready to run (`br tasks next` explains why).");
+  return lines;
+}
+
+export function registerRun(program: Command): void {
+  const configure = (command: Command) =>
+    command
+      .option("--auto", "do not ask before each task")
+      .option("-e, --executor <name>", "claude | codex | gemini | aider | command | manual | replay (default: run.executor)")
+      .option("--max-tasks <n>", "stop after this many tasks")
+      .option("--max-cost <usd>", "stop before the spend would exceed this many dollars")
+      .option("--dry-run", "print the prompts that would be sent; change nothing")
+      .option("--allow-dirty", "run on a working tree with uncommitted changes")
+      .option("--json", "print the run summary as JSON")
+      .action(
+        action<[]>(async (options) => {
+          const { runLoop } = await import("../../run/loop.js");
+          const maxTasks = positiveNumber("--max-tasks", options.maxTasks);
+          const maxCost = positiveNumber("--max-cost", options.maxCost);
+          const runOptions: RunOptions = {
+            auto: options.auto === true,
+            dryRun: options.dryRun === true,
+            allowDirty: options.allowDirty === true,
+            ...(typeof options.executor === "string" ? { executor: options.executor } : {}),
+            ...(maxTasks !== undefined ? { maxTasks } : {}),
+            ...(maxCost !== undefined ? { maxCost } : {}),
+          };
+          const summary = await runLoop(project(options), runOptions);
+          emit(options.json, summary, () => render(summary));
+          if (summary.failed.length > 0) setExitCode(1);
+        }),
+      );
+  configure(program.command("run").description("drive the executor through the ready tasks, verifying each before it counts as done"));
+  const build = program.command("build").description("alias group: `br build start` = `br run`");
+  configure(build.command("start").description("same as br run"));
+}

@@ -1,0 +1,61 @@
+/**
+ * Aider: `aider --message-file F --yes-always --no-auto-commits --no-pretty --model M`. Aider has
+ * no JSON output; its report is the exit code plus the "Tokens: … sent, … received. Cost: $… message"
+ * lines it prints, which are summed for usage and cost.
+ */
+import type { ExecutorSettings } from "./settings.js";
+import { runAgent, tail } from "./spawn-agent.js";
+import type { Executor, ExecutorInput, ExecutorReport } from "./types.js";
+
+function amount(text: string): number {
+  const match = /^([\d.]+)\s*([km]?)$/i.exec(text.trim());
+  if (!match) return 0;
+  const scale = { "": 1, k: 1_000, m: 1_000_000 }[(match[2] ?? "").toLowerCase()] ?? 1;
+  return Math.round(Number(match[1]) * scale);
+}
+
+export function aiderExecutor(settings: ExecutorSettings): Executor {
+  return {
+    name: "aider",
+    async run(input: ExecutorInput): Promise<ExecutorReport> {
+      const args = [
+        "--message-file",
+        input.promptFile,
+        "--model",
+        input.model,
+        ...(settings.args ?? ["--yes-always", "--no-auto-commits", "--no-pretty", "--no-stream"]),
+      ];
+      const result = await runAgent(settings.command ?? "aider", args, input);
+      const base = { durationMs: result.durationMs, exitCode: result.exitCode, timedOut: result.timedOut };
+      if (result.notFound)
+        return { ...base, success: false, summary: "the `aider` command was not found (install aider, or set executors.aider.command)" };
+      const usage = { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 };
+      let cost = 0;
+      let sawCost = false;
+      for (const match of result.stdout.matchAll(
+        /Tokens:\s*([\d.]+[km]?)\s*sent,\s*([\d.]+[km]?)\s*received\.(?:\s*Cost:\s*\$([\d.]+)\s*message)?/gi,
+      )) {
+        usage.inputTokens += amount(match[1] ?? "0");
+        usage.outputTokens += amount(match[2] ?? "0");
+        if (match[3]) {
+          cost += Number(match[3]);
+          sawCost = true;
+        }
+      }
+      const success = result.exitCode === 0 && !result.timedOut;
+      const report: ExecutorReport = {
+        ...base,
+        success,
+        summary: success
+          ? tail(result.stdout, 5)
+          : result.timedOut
+            ? `timed out after ${Math.round(input.timeoutMs / 1000)} s`
+            : tail(`${result.stdout}\n${result.stderr}`, 10),
+        model: input.model,
+        usage,
+      };
+      if (sawCost) report.costUsd = cost;
+      return report;
+    },
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * Claude Code in headless mode: `claude -p --output-format stream-json --verbose --model M`, the
+ * prompt on stdin. Judged by the final `result` event: `is_error`, `subtype`, `usage`,
+ * `total_cost_usd`. An API error can arrive as subtype "success" with is_error true.
+ */
+import type { ExecutorSettings } from "./settings.js";
+import { jsonLines, num, runAgent, tail } from "./spawn-agent.js";
+import type { Executor, ExecutorInput, ExecutorReport } from "./types.js";
+
+export function claudeExecutor(settings: ExecutorSettings): Executor {
+  return {
+    name: "claude",
+    async run(input: ExecutorInput): Promise<ExecutorReport> {
+      const args = [
+        "-p",
+        "--output-format",
+        "stream-json",
+        "--verbose",
+        "--model",
+        input.model,
+        ...(settings.args ?? ["--permission-mode", "acceptEdits"]),
+      ];
+      const result = await runAgent(settings.command ?? "claude", args, input, { stdin: input.prompt });
+      const base = { durationMs: result.durationMs, exitCode: result.exitCode, timedOut: result.timedOut };
+      if (result.notFound)
+        return {
+          ...base,
+          success: false,
+          summary: "the `claude` command was not found (install Claude Code, or set executors.claude.command)",
+        };
+      const events = jsonLines(result.stdout);
+      const final = [...events].reverse().find((e) => e.type === "result");
+      const init = events.find((e) => e.type === "system" && e.subtype === "init");
+      if (!final) {
+        const why = result.timedOut ? `timed out after ${Math.round(input.timeoutMs / 1000)} s` : "ended without a result event";
+        return { ...base, success: false, summary: `Claude Code ${why}${result.stderr ? `: ${tail(result.stderr, 5)}` : ""}` };
+      }
+      const usage = (final.usage ?? {}) as Record<string, unknown>;
+      const report: ExecutorReport = {
+        ...base,
+        success: final.is_error !== true && final.subtype === "success" && !result.timedOut,
+        summary: String(final.result ?? final.subtype ?? ""),
+        model: typeof init?.model === "string" ? init.model : input.model,
+        usage: {
+          inputTokens: num(usage.input_tokens),
+          outputTokens: num(usage.output_tokens),
+          cacheWriteTokens: num(usage.cache_creation_input_tokens),
+          cacheReadTokens: num(usage.cache_read_input_tokens),
+        },
+      };
+      if (typeof final.total_cost_usd === "number") report.costUsd = final.total_cost_usd;
+      if (!report.success && !report.summary) report.summary = `Claude Code reported ${String(final.subtype)}`;
+      return report;
+    },
+  };
+}

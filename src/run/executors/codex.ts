@@ -1,0 +1,52 @@
+/**
+ * OpenAI Codex CLI: `codex exec --json --model M --sandbox workspace-write -`, the prompt on stdin.
+ * JSON Lines events; success is a `turn.completed` (with usage) and no `turn.failed` or `error`.
+ */
+import type { ExecutorSettings } from "./settings.js";
+import { jsonLines, num, runAgent, tail } from "./spawn-agent.js";
+import type { Executor, ExecutorInput, ExecutorReport } from "./types.js";
+
+export function codexExecutor(settings: ExecutorSettings): Executor {
+  return {
+    name: "codex",
+    async run(input: ExecutorInput): Promise<ExecutorReport> {
+      const args = ["exec", "--json", "--model", input.model, ...(settings.args ?? ["--sandbox", "workspace-write"]), "-"];
+      const result = await runAgent(settings.command ?? "codex", args, input, { stdin: input.prompt });
+      const base = { durationMs: result.durationMs, exitCode: result.exitCode, timedOut: result.timedOut };
+      if (result.notFound)
+        return {
+          ...base,
+          success: false,
+          summary: "the `codex` command was not found (install the Codex CLI, or set executors.codex.command)",
+        };
+      const events = jsonLines(result.stdout);
+      const usage = { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 };
+      let completed = false;
+      let failure: string | undefined;
+      let lastMessage = "";
+      for (const event of events) {
+        if (event.type === "turn.completed" || event.type === "turn.failed") {
+          const u = (event.usage ?? {}) as Record<string, unknown>;
+          // OpenAI counts cached input inside input_tokens; keep them apart for pricing.
+          const cached = num(u.cached_input_tokens);
+          usage.inputTokens += Math.max(0, num(u.input_tokens) - cached);
+          usage.cacheReadTokens += cached;
+          usage.outputTokens += num(u.output_tokens);
+        }
+        if (event.type === "turn.completed") completed = true;
+        if (event.type === "turn.failed") failure = String(((event.error ?? {}) as Record<string, unknown>).message ?? "turn failed");
+        if (event.type === "error") failure = String(event.message ?? "error");
+        const item = event.item as Record<string, unknown> | undefined;
+        if (event.type === "item.completed" && item?.type === "agent_message" && typeof item.text === "string") lastMessage = item.text;
+      }
+      const success = completed && !failure && !result.timedOut;
+      const summary = success
+        ? lastMessage
+        : (failure ??
+          (result.timedOut
+            ? `timed out after ${Math.round(input.timeoutMs / 1000)} s`
+            : `no completed turn${result.stderr ? `: ${tail(result.stderr, 5)}` : ""}`));
+      return { ...base, success, summary, model: input.model, usage };
+    },
+  };
+}

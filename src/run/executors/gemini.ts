@@ -1,0 +1,47 @@
+/**
+ * Gemini CLI headless: `gemini -p PROMPT --output-format json --model M --yolo`. One JSON object:
+ * `response`, `stats.models.<model>.tokens` (prompt, candidates, cached), and `error` on failure.
+ */
+import type { ExecutorSettings } from "./settings.js";
+import { num, runAgent, tail } from "./spawn-agent.js";
+import type { Executor, ExecutorInput, ExecutorReport } from "./types.js";
+
+export function geminiExecutor(settings: ExecutorSettings): Executor {
+  return {
+    name: "gemini",
+    async run(input: ExecutorInput): Promise<ExecutorReport> {
+      const args = ["-p", input.prompt, "--output-format", "json", "--model", input.model, ...(settings.args ?? ["--yolo"])];
+      const result = await runAgent(settings.command ?? "gemini", args, input);
+      const base = { durationMs: result.durationMs, exitCode: result.exitCode, timedOut: result.timedOut };
+      if (result.notFound)
+        return {
+          ...base,
+          success: false,
+          summary: "the `gemini` command was not found (install Gemini CLI, or set executors.gemini.command)",
+        };
+      let doc: Record<string, unknown>;
+      try {
+        const start = result.stdout.indexOf("{");
+        doc = JSON.parse(result.stdout.slice(start)) as Record<string, unknown>;
+      } catch {
+        const why = result.timedOut ? `timed out after ${Math.round(input.timeoutMs / 1000)} s` : "printed no JSON result";
+        return { ...base, success: false, summary: `Gemini CLI ${why}${result.stderr ? `: ${tail(result.stderr, 5)}` : ""}` };
+      }
+      const usage = { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 };
+      let model = input.model;
+      const models = ((doc.stats ?? {}) as Record<string, unknown>).models as
+        | Record<string, { tokens?: Record<string, unknown> }>
+        | undefined;
+      for (const [name, stats] of Object.entries(models ?? {})) {
+        model = name;
+        const cached = num(stats.tokens?.cached);
+        usage.inputTokens += Math.max(0, num(stats.tokens?.prompt) - cached);
+        usage.cacheReadTokens += cached;
+        usage.outputTokens += num(stats.tokens?.candidates) + num(stats.tokens?.thoughts);
+      }
+      const error = doc.error as Record<string, unknown> | undefined;
+      const success = !error && !result.timedOut && typeof doc.response === "string";
+      return { ...base, success, summary: error ? String(error.message ?? "error") : String(doc.response ?? ""), model, usage };
+    },
+  };
+}

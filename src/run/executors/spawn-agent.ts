@@ -1,0 +1,104 @@
+import { spawn } from "node:child_process";
+import type { ExecutorInput } from "./types.js";
+
+export interface AgentProcessResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+  timedOut: boolean;
+  durationMs: number;
+  notFound: boolean;
+}
+
+/** Ends the agent and everything it started (it runs in its own process group). */
+export function killAgentGroup(pid: number, signal: NodeJS.Signals = "SIGTERM"): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/**
+ * Runs an agent CLI in the project folder, in its own process group so a timeout or Ctrl-C stops
+ * the agent and every tool it started. Output is collected whole: the executors parse it after.
+ */
+export function runAgent(
+  command: string,
+  args: readonly string[],
+  input: ExecutorInput,
+  options: { stdin?: string; env?: Record<string, string>; shell?: boolean } = {},
+): Promise<AgentProcessResult> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      cwd: input.workdir,
+      env: { ...process.env, ...options.env },
+      stdio: ["pipe", "pipe", "pipe"],
+      detached: true,
+      shell: options.shell ?? false,
+    });
+    let stdout = "";
+    let stderr = "";
+    let timedOut = false;
+    let settled = false;
+    const finish = (exitCode: number | null, notFound = false) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      process.off("exit", onParentExit);
+      input.signal?.removeEventListener("abort", onAbort);
+      resolve({ stdout, stderr, exitCode, timedOut, durationMs: Date.now() - started, notFound });
+    };
+    const onParentExit = () => child.pid && killAgentGroup(child.pid, "SIGKILL");
+    const onAbort = () => child.pid && killAgentGroup(child.pid);
+    process.on("exit", onParentExit);
+    input.signal?.addEventListener("abort", onAbort);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (child.pid) killAgentGroup(child.pid);
+      setTimeout(() => child.pid && killAgentGroup(child.pid, "SIGKILL"), 2000).unref();
+    }, input.timeoutMs);
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    child.on("error", (error) => {
+      stderr += (error as Error).message;
+      finish(null, (error as NodeJS.ErrnoException).code === "ENOENT");
+    });
+    child.on("close", (code) => finish(code));
+    if (child.pid) input.onSpawn?.(child.pid);
+    child.stdin.on("error", () => undefined); // an agent that never reads stdin is fine
+    child.stdin.end(options.stdin ?? "");
+  });
+}
+
+/** Parses JSON Lines, skipping lines that are not JSON (banners, progress). */
+export function jsonLines(text: string): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const line of text.split("\n")) {
+    const trimmed = line.trim();
+    if (!trimmed.startsWith("{")) continue;
+    try {
+      out.push(JSON.parse(trimmed) as Record<string, unknown>);
+    } catch {
+      // not an event
+    }
+  }
+  return out;
+}
+
+export function num(value: unknown): number {
+  return typeof value === "number" && Number.isFinite(value) ? value : 0;
+}
+
+export function tail(text: string, lines = 30): string {
+  return text.trimEnd().split("\n").slice(-lines).join("\n");
+}

@@ -1,0 +1,186 @@
+/**
+ * The run journal in the machine-local SQLite database: every `br run` and every executor
+ * attempt, with tokens, cost, duration, outcome and the verification. Each write is its own
+ * transaction, so a kill -9 at any moment leaves every finished record intact.
+ */
+import { hostname } from "node:os";
+import type { ProjectPaths } from "../infra/project.js";
+import { openStateDb, type StateDb } from "../infra/state-db.js";
+import type { Usage } from "../routing/prices.js";
+
+export type AttemptOutcome = "running" | "passed" | "failed" | "interrupted";
+
+export interface AttemptRow {
+  id: number;
+  run_id: number;
+  task_id: string;
+  feature_id: string;
+  attempt: number;
+  executor: string;
+  model: string | null;
+  tier: string | null;
+  started_at: string;
+  finished_at: string | null;
+  duration_ms: number | null;
+  outcome: AttemptOutcome;
+  reason: string | null;
+  input_tokens: number;
+  output_tokens: number;
+  cache_write_tokens: number;
+  cache_read_tokens: number;
+  cost_usd: number;
+  cost_source: string | null;
+  prompt_tokens: number | null;
+  verification: string | null;
+  changed_files: string | null;
+  agent_pid: number | null;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export class Journal {
+  private constructor(private readonly db: StateDb) {}
+
+  static open(paths: ProjectPaths): Journal {
+    return new Journal(openStateDb(paths));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  startRun(executor: string, options: Record<string, unknown>): number {
+    const info = this.db
+      .prepare("INSERT INTO runs (started_at, pid, host, executor, options) VALUES (?, ?, ?, ?, ?)")
+      .run(new Date().toISOString(), process.pid, hostname(), executor, JSON.stringify(options));
+    return Number(info.lastInsertRowid);
+  }
+
+  finishRun(runId: number, outcome: string): void {
+    this.db.prepare("UPDATE runs SET finished_at = ?, outcome = ? WHERE id = ?").run(new Date().toISOString(), outcome, runId);
+  }
+
+  startAttempt(row: {
+    runId: number;
+    taskId: string;
+    featureId: string;
+    attempt: number;
+    executor: string;
+    model: string;
+    tier: string;
+    promptTokens: number;
+  }): number {
+    const info = this.db
+      .prepare(
+        "INSERT INTO attempts (run_id, task_id, feature_id, attempt, executor, model, tier, started_at, prompt_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        row.runId,
+        row.taskId,
+        row.featureId,
+        row.attempt,
+        row.executor,
+        row.model,
+        row.tier,
+        new Date().toISOString(),
+        row.promptTokens,
+      );
+    return Number(info.lastInsertRowid);
+  }
+
+  setAgentPid(attemptId: number, pid: number): void {
+    this.db.prepare("UPDATE attempts SET agent_pid = ? WHERE id = ?").run(pid, attemptId);
+  }
+
+  finishAttempt(
+    attemptId: number,
+    result: {
+      outcome: AttemptOutcome;
+      reason?: string;
+      model?: string;
+      usage?: Usage;
+      costUsd: number;
+      costSource: string;
+      durationMs: number;
+      verification: unknown;
+      changedFiles: string[];
+    },
+  ): void {
+    const u = result.usage ?? { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 };
+    this.db
+      .prepare(
+        `UPDATE attempts SET finished_at = ?, duration_ms = ?, outcome = ?, reason = ?, model = COALESCE(?, model),
+           input_tokens = ?, output_tokens = ?, cache_write_tokens = ?, cache_read_tokens = ?, cost_usd = ?, cost_source = ?,
+           verification = ?, changed_files = ? WHERE id = ?`,
+      )
+      .run(
+        new Date().toISOString(),
+        result.durationMs,
+        result.outcome,
+        result.reason ?? null,
+        result.model ?? null,
+        u.inputTokens,
+        u.outputTokens,
+        u.cacheWriteTokens,
+        u.cacheReadTokens,
+        result.costUsd,
+        result.costSource,
+        JSON.stringify(result.verification),
+        JSON.stringify(result.changedFiles),
+        attemptId,
+      );
+  }
+
+  attemptsFor(taskId: string): AttemptRow[] {
+    return this.db.prepare("SELECT * FROM attempts WHERE task_id = ? ORDER BY id").all(taskId) as AttemptRow[];
+  }
+
+  attemptsOfRun(runId: number): AttemptRow[] {
+    return this.db.prepare("SELECT * FROM attempts WHERE run_id = ? ORDER BY id").all(runId) as AttemptRow[];
+  }
+
+  /**
+   * Attempts left `running` by a run whose process is gone (killed, crashed, power cut): they are
+   * marked interrupted, and any agent they left behind is returned so it can be stopped.
+   */
+  recoverInterrupted(): { attempts: AttemptRow[]; orphanAgents: number[] } {
+    const rows = this.db
+      .prepare(
+        "SELECT a.*, r.pid AS run_pid, r.host AS run_host FROM attempts a JOIN runs r ON r.id = a.run_id WHERE a.outcome = 'running'",
+      )
+      .all() as (AttemptRow & { run_pid: number; run_host: string })[];
+    const dead = rows.filter((row) => row.run_host !== hostname() || !isAlive(row.run_pid));
+    const mark = this.db.prepare(
+      "UPDATE attempts SET outcome = 'interrupted', finished_at = ?, reason = 'br was interrupted' WHERE id = ?",
+    );
+    const markRun = this.db.prepare(
+      "UPDATE runs SET outcome = 'interrupted', finished_at = COALESCE(finished_at, ?) WHERE id = ? AND outcome = 'running'",
+    );
+    const now = new Date().toISOString();
+    this.db.transaction(() => {
+      for (const row of dead) {
+        mark.run(now, row.id);
+        markRun.run(now, row.run_id);
+      }
+    })();
+    const orphanAgents = dead.map((row) => row.agent_pid).filter((pid): pid is number => pid !== null && isAlive(pid));
+    return { attempts: dead, orphanAgents };
+  }
+
+  /** Whether a live `br run` (other than this process) is recorded as running. */
+  liveRun(): { id: number; pid: number } | undefined {
+    const rows = this.db.prepare("SELECT id, pid, host FROM runs WHERE outcome = 'running'").all() as {
+      id: number;
+      pid: number;
+      host: string;
+    }[];
+    return rows.find((r) => r.pid !== process.pid && r.host === hostname() && isAlive(r.pid));
+  }
+}

@@ -1,0 +1,399 @@
+/**
+ * `br run`: takes ready tasks in order, builds each prompt, runs the executor, verifies, records,
+ * and moves on (SPEC §5). Resumable after any interruption: the journal says which attempt was in
+ * flight; a task whose verification passed is never run again, an interrupted one is retried.
+ */
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline/promises";
+import { writeFileAtomic } from "../infra/atomic-file.js";
+import { type Config, loadConfig } from "../infra/config.js";
+import { usageError } from "../infra/errors.js";
+import { commitPaths, isGitRepo, listProjectFiles, revertPaths, workingChanges } from "../infra/git.js";
+import { say, style, warn } from "../infra/log.js";
+import type { ProjectPaths } from "../infra/project.js";
+import { nextTask, transitionTask } from "../plan/scheduler.js";
+import type { Task, TasksFile } from "../plan/task.js";
+import { loadTasks } from "../plan/task-store.js";
+import { updateFeature } from "../registry/features.js";
+import { loadRegistry } from "../registry/store.js";
+import { costOf, type Usage } from "../routing/prices.js";
+import { modelFor, tierFor } from "../routing/tiers.js";
+import { mask } from "../security/mask.js";
+import { createExecutor } from "./executors/index.js";
+import type { Evidence } from "./executors/manual.js";
+import { killAgentGroup } from "./executors/spawn-agent.js";
+import type { ExecutorReport } from "./executors/types.js";
+import { Journal } from "./journal.js";
+import { buildPrompt, type EarlierAttempt } from "./prompt.js";
+import { loadTokenizer } from "./tokens.js";
+import { acceptanceCommand, isOwnFile, runCheck, verify } from "./verify.js";
+
+export interface RunOptions {
+  auto: boolean;
+  executor?: string;
+  maxTasks?: number;
+  maxCost?: number;
+  dryRun: boolean;
+  allowDirty?: boolean;
+}
+
+export interface RunSummary {
+  runId?: number;
+  executor: string;
+  done: string[];
+  failed: { id: string; reason: string }[];
+  skipped: string[];
+  attempts: number;
+  tokens: Usage;
+  costUsd: number;
+  costByModel: Record<string, number>;
+  durationMs: number;
+  stoppedBecause?: string;
+  completedFeatures: string[];
+  recovered: { retried: string[]; done: string[] };
+  prompts?: PromptPreview[];
+}
+
+export interface PromptPreview {
+  taskId: string;
+  tokens: number;
+  omitted: string[];
+  text: string;
+}
+
+function addUsage(total: Usage, usage: Usage | undefined): void {
+  if (!usage) return;
+  total.inputTokens += usage.inputTokens;
+  total.outputTokens += usage.outputTokens;
+  total.cacheWriteTokens += usage.cacheWriteTokens;
+  total.cacheReadTokens += usage.cacheReadTokens;
+}
+
+/** Cost of one attempt: the executor's own figure when it gives one, else the usage at table prices. */
+function attemptCost(report: ExecutorReport, model: string): { cost: number; source: string } {
+  if (report.costUsd !== undefined) return { cost: report.costUsd, source: "reported" };
+  if (report.usage) {
+    const priced = costOf(report.model ?? model, report.usage);
+    if (priced !== undefined) return { cost: priced, source: "priced" };
+    return { cost: 0, source: "unpriced model" };
+  }
+  return { cost: 0, source: "no usage reported" };
+}
+
+async function ask(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return (await rl.question(question)).trim().toLowerCase();
+  } finally {
+    rl.close();
+  }
+}
+
+/**
+ * Puts the plan back in a state to continue after an interruption: attempts in flight are marked
+ * interrupted (their leftover agents stopped); a task whose last attempt passed is completed from
+ * its recorded changes; any other task left running is reset to be retried.
+ */
+async function recover(paths: ProjectPaths, journal: Journal, config: Config): Promise<RunSummary["recovered"]> {
+  const { orphanAgents } = journal.recoverInterrupted();
+  for (const pid of orphanAgents) killAgentGroup(pid, "SIGKILL");
+  const plan = await loadTasks(paths);
+  const recovered: RunSummary["recovered"] = { retried: [], done: [] };
+  // First, verified work whose commit was cut off by the interruption is committed.
+  if (config.run.commit) {
+    const dirty = new Set(workingChanges(paths.root).map((c) => c.path));
+    for (const task of plan.tasks) {
+      const last = journal.attemptsFor(task.id).at(-1);
+      const files = last?.outcome === "passed" ? (JSON.parse(last.changed_files ?? "[]") as string[]) : [];
+      const pending = files.filter((f) => dirty.has(f));
+      if (pending.length > 0) commitWork(paths, pending, `br: ${task.id}: ${task.title}`);
+    }
+  }
+  // Then any task left running is either finished (it had passed) or reset to be retried.
+  for (const task of plan.tasks.filter((t) => t.status === "running")) {
+    const last = journal.attemptsFor(task.id).at(-1);
+    if (last?.outcome === "passed") {
+      await transitionTask(paths, task.id, "done", { force: true });
+      recovered.done.push(task.id);
+    } else {
+      if (config.run.commit)
+        revertPaths(
+          paths.root,
+          workingChanges(paths.root).filter((c) => !isOwnFile(c.path)),
+        );
+      await transitionTask(paths, task.id, "reset", { force: true });
+      recovered.retried.push(task.id);
+    }
+  }
+  return recovered;
+}
+
+/** BuildRunner's own files that a run updates; committed with the work so the tree stays clean. */
+function ownChanges(paths: ProjectPaths): string[] {
+  return workingChanges(paths.root)
+    .map((c) => c.path)
+    .filter(isOwnFile);
+}
+
+function commitWork(paths: ProjectPaths, files: readonly string[], message: string): void {
+  commitPaths(paths.root, [...files, ...ownChanges(paths)], message);
+}
+
+/** When every task of a feature is done it is in testing; its acceptance commands and tests then complete it. */
+async function completeFeatureIfVerified(paths: ProjectPaths, config: Config, featureId: string): Promise<boolean> {
+  const registry = await loadRegistry(paths);
+  const feature = registry.features.find((f) => f.id === featureId);
+  if (!feature || feature.status !== "testing") return false;
+  const commands = [config.commands.test, ...feature.acceptance.map(acceptanceCommand)].filter((c): c is string => !!c);
+  for (const command of commands) {
+    const result = await runCheck("feature acceptance", command, paths.root, config.run.checkTimeoutSeconds * 1000);
+    if (!result.passed) {
+      warn(`feature ${featureId} stays in testing: \`${command}\` failed`);
+      return false;
+    }
+  }
+  await updateFeature(paths, featureId, { status: "complete" });
+  return true;
+}
+
+function dryRun(plan: TasksFile, options: RunOptions, build: (task: Task) => PromptPreview): PromptPreview[] {
+  // Walk the plan as if each task succeeded, without writing anything.
+  const simulated: TasksFile = { schemaVersion: 1, tasks: plan.tasks.map((t) => ({ ...t })) };
+  const prompts: PromptPreview[] = [];
+  const limit = options.maxTasks ?? Number.POSITIVE_INFINITY;
+  while (prompts.length < limit) {
+    const { task } = nextTask(simulated);
+    if (!task) break;
+    prompts.push(build(task));
+    task.status = "done";
+    for (const t of simulated.tasks) {
+      if (t.status === "pending" && t.dependsOn.every((d) => simulated.tasks.find((x) => x.id === d)?.status === "done"))
+        t.status = "ready";
+    }
+  }
+  return prompts;
+}
+
+export async function runLoop(paths: ProjectPaths, options: RunOptions): Promise<RunSummary> {
+  const started = Date.now();
+  const config = (await loadConfig(paths)).config;
+  const executorName = options.executor ?? config.run.executor;
+  const countTokens = await loadTokenizer();
+  const summary: RunSummary = {
+    executor: executorName,
+    done: [],
+    failed: [],
+    skipped: [],
+    attempts: 0,
+    tokens: { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 },
+    costUsd: 0,
+    costByModel: {},
+    durationMs: 0,
+    completedFeatures: [],
+    recovered: { retried: [], done: [] },
+  };
+
+  const promptFor = async (task: Task, attempts: EarlierAttempt[]) => {
+    const registry = await loadRegistry(paths);
+    return buildPrompt({
+      task,
+      feature: registry.features.find((f) => f.id === task.featureId),
+      attempts,
+      config,
+      paths,
+      tree: listProjectFiles(paths.root) ?? [],
+      countTokens,
+    });
+  };
+
+  if (options.dryRun) {
+    const plan = await loadTasks(paths);
+    const registry = await loadRegistry(paths);
+    const tree = listProjectFiles(paths.root) ?? [];
+    summary.prompts = dryRun(plan, options, (task) => {
+      const built = buildPrompt({
+        task,
+        feature: registry.features.find((f) => f.id === task.featureId),
+        attempts: [],
+        config,
+        paths,
+        tree,
+        countTokens,
+      });
+      return { taskId: task.id, tokens: built.tokens, omitted: built.omitted.map((o) => o.item), text: built.text };
+    });
+    summary.durationMs = Date.now() - started;
+    return summary;
+  }
+
+  if (!isGitRepo(paths.root)) {
+    throw usageError(`${paths.root} is not a git repository.`, {
+      fix: "br run verifies work by what changed: run `git init` and commit first.",
+    });
+  }
+  const journal = Journal.open(paths);
+  try {
+    const live = journal.liveRun();
+    if (live)
+      throw usageError(`Another br run (process ${live.pid}) is working in this project.`, {
+        fix: "Wait for it, or stop it (its work is kept and resumed).",
+      });
+    summary.recovered = await recover(paths, journal, config);
+    if (config.run.commit && !options.allowDirty) {
+      const dirty = workingChanges(paths.root).filter((c) => !isOwnFile(c.path));
+      if (dirty.length > 0) {
+        throw usageError(
+          `The working tree has uncommitted changes (${dirty
+            .slice(0, 3)
+            .map((c) => c.path)
+            .join(", ")}${dirty.length > 3 ? ", …" : ""}).`,
+          {
+            fix: "Commit or stash them first: br run verifies each task by what it changed (or pass --allow-dirty).",
+          },
+        );
+      }
+    }
+    // Evidence for the manual executor: `br tasks done` from another terminal, or changed files.
+    const evidence = (taskId: string): Evidence | undefined => {
+      const status = (JSON.parse(readFileSync(paths.tasks, "utf8")) as TasksFile).tasks.find((t) => t.id === taskId)?.status;
+      if (status === "done") return "done";
+      const changed = workingChanges(paths.root).filter((c) => !isOwnFile(c.path));
+      return changed.length > 0 ? { changed: changed.map((c) => `${c.status}${c.path}`).join("|") } : undefined;
+    };
+    const executor = createExecutor(executorName, config, paths.root, evidence);
+    const runId = journal.startRun(executorName, { ...options });
+    summary.runId = runId;
+    const promptsDir = join(paths.state, "prompts");
+    mkdirSync(promptsDir, { recursive: true });
+    let outcome = "finished";
+    const averageAttemptCost = () => (summary.attempts > 0 ? summary.costUsd / summary.attempts : 0);
+
+    for (;;) {
+      if (options.maxTasks !== undefined && summary.done.length + summary.failed.length >= options.maxTasks) {
+        summary.stoppedBecause = `--max-tasks ${options.maxTasks} reached`;
+        break;
+      }
+      const plan = await loadTasks(paths);
+      const { task } = nextTask(plan);
+      if (!task) break;
+      if (!options.auto && process.stdin.isTTY && process.stderr.isTTY) {
+        const answer = await ask(`Run ${style.bold(task.id)} (${task.title})? [Y/n/q] `);
+        if (answer === "q") {
+          summary.stoppedBecause = "stopped at your request";
+          break;
+        }
+        if (answer === "n") {
+          summary.skipped.push(task.id);
+          await transitionTask(paths, task.id, "start");
+          await transitionTask(paths, task.id, "reset");
+          break;
+        }
+      }
+      if (options.maxCost !== undefined && summary.costUsd + averageAttemptCost() > options.maxCost) {
+        summary.stoppedBecause = `--max-cost $${options.maxCost} would be exceeded by the next attempt (spent $${summary.costUsd.toFixed(4)})`;
+        break;
+      }
+      await transitionTask(paths, task.id, "start");
+      say(`${style.cyan("▶")} ${task.id}: ${task.title}`);
+      const earlier: EarlierAttempt[] = [];
+      let passed = false;
+      let lastReason = "";
+      for (let attempt = 1; attempt <= config.run.maxAttempts; attempt++) {
+        if (options.maxCost !== undefined && attempt > 1 && summary.costUsd + averageAttemptCost() > options.maxCost) {
+          lastReason = `not retried: --max-cost $${options.maxCost} would be exceeded`;
+          summary.stoppedBecause = `--max-cost $${options.maxCost} reached`;
+          break;
+        }
+        const { tier, reason: tierReason } = tierFor(task, attempt);
+        const model = config.executors[executorName]?.model ?? modelFor(config, tier);
+        const prompt = await promptFor(task, earlier);
+        const promptFile = join(promptsDir, `${task.id}.attempt-${attempt}.md`);
+        writeFileAtomic(promptFile, prompt.text);
+        const attemptId = journal.startAttempt({
+          runId,
+          taskId: task.id,
+          featureId: task.featureId,
+          attempt,
+          executor: executorName,
+          model,
+          tier,
+          promptTokens: prompt.tokens,
+        });
+        say(
+          style.dim(
+            `  attempt ${attempt}/${config.run.maxAttempts}: ${executorName}, ${model} (${tier}: ${tierReason}), prompt ${prompt.tokens} tokens`,
+          ),
+        );
+        const report = await executor.run({
+          taskId: task.id,
+          prompt: prompt.text,
+          promptFile,
+          model,
+          workdir: paths.root,
+          timeoutMs: (config.executors[executorName]?.timeoutSeconds ?? config.run.timeoutSeconds) * 1000,
+          onSpawn: (pid) => journal.setAgentPid(attemptId, pid),
+        });
+        const changes = workingChanges(paths.root);
+        const verification = await verify(task, report, changes, config, paths.root);
+        const { cost, source } = attemptCost(report, model);
+        summary.attempts++;
+        summary.costUsd += cost;
+        const usedModel = report.model ?? model;
+        summary.costByModel[usedModel] = (summary.costByModel[usedModel] ?? 0) + cost;
+        addUsage(summary.tokens, report.usage);
+        const record = {
+          model: usedModel,
+          costUsd: cost,
+          costSource: source,
+          durationMs: report.durationMs,
+          verification,
+          changedFiles: verification.changedFiles,
+          ...(report.usage ? { usage: report.usage } : {}),
+        };
+        if (verification.passed) {
+          // Recorded before the commit: a kill in between is finished from the journal on resume.
+          journal.finishAttempt(attemptId, { ...record, outcome: "passed" });
+          const current = (await loadTasks(paths)).tasks.find((t) => t.id === task.id);
+          if (current?.status !== "done") await transitionTask(paths, task.id, "done", { force: true });
+          if (config.run.commit) commitWork(paths, verification.changedFiles, `br: ${task.id}: ${task.title}`);
+          say(
+            `  ${style.green("✓ verified")}: ${verification.changedFiles.length} file(s) changed, ${verification.checks.length} check(s) passed`,
+          );
+          passed = true;
+          break;
+        }
+        lastReason = verification.reason ?? "verification failed";
+        journal.finishAttempt(attemptId, { ...record, outcome: "failed", reason: lastReason });
+        say(`  ${style.red("✗")} ${lastReason}`);
+        const failedCheck = verification.checks.find((c) => !c.passed);
+        earlier.push({ attempt, reason: lastReason, ...(failedCheck ? { details: failedCheck.output } : {}) });
+        if (config.run.commit)
+          revertPaths(
+            paths.root,
+            changes.filter((c) => !isOwnFile(c.path)),
+          );
+        if (options.maxCost !== undefined && summary.costUsd >= options.maxCost) {
+          summary.stoppedBecause = `--max-cost $${options.maxCost} reached`;
+          break;
+        }
+      }
+      if (passed) {
+        summary.done.push(task.id);
+        if (await completeFeatureIfVerified(paths, config, task.featureId)) summary.completedFeatures.push(task.featureId);
+      } else {
+        await transitionTask(paths, task.id, "fail", { force: true, reason: mask(lastReason).slice(0, 500) });
+        summary.failed.push({ id: task.id, reason: lastReason });
+      }
+      if (summary.stoppedBecause) break;
+    }
+    if (summary.stoppedBecause) outcome = "stopped";
+    // Failures and feature completions changed the plan files too: keep them committed.
+    if (config.run.commit) commitWork(paths, [], "br: update plan status");
+    journal.finishRun(runId, summary.failed.length > 0 ? "failed" : outcome);
+  } finally {
+    journal.close();
+  }
+  summary.durationMs = Date.now() - started;
+  return summary;
+}

@@ -1,0 +1,133 @@
+/**
+ * Evidence that a task is done (SPEC §5): the executor reported success, the working tree changed
+ * within the task's scope, the configured checks pass, and acceptance criteria that are commands
+ * pass. Nothing else marks a task done.
+ */
+import { spawn } from "node:child_process";
+import picomatch from "picomatch";
+import type { Config } from "../infra/config.js";
+import type { WorkingChange } from "../infra/git.js";
+import type { Task } from "../plan/task.js";
+import { mask } from "../security/mask.js";
+import { tail } from "./executors/spawn-agent.js";
+import type { ExecutorReport } from "./executors/types.js";
+
+export interface CheckResult {
+  name: string;
+  command: string;
+  passed: boolean;
+  exitCode: number | null;
+  durationMs: number;
+  /** The last lines of output, masked: fed to the next attempt when it failed. */
+  output: string;
+}
+
+export interface Verification {
+  passed: boolean;
+  reason?: string;
+  executor: { success: boolean; summary: string };
+  changedFiles: string[];
+  outOfScope: string[];
+  checks: CheckResult[];
+}
+
+/** Files BuildRunner itself writes during a run; they are not the agent's work. */
+export function isOwnFile(path: string): boolean {
+  return path.startsWith(".buildrunner/") || path === "AGENTS.md" || path === "CLAUDE.md";
+}
+
+/** A criterion that is a command: "`npm test -- auth`" or "$ npm test -- auth". */
+export function acceptanceCommand(criterion: string): string | undefined {
+  const code = /^`([^`]+)`$/.exec(criterion.trim());
+  if (code) return code[1];
+  const dollar = /^\$\s+(.+)$/.exec(criterion.trim());
+  return dollar?.[1];
+}
+
+export function runCheck(name: string, command: string, cwd: string, timeoutMs: number): Promise<CheckResult> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    // NODE_TEST_CONTEXT would make a `node --test` check report to a parent runner instead of failing.
+    const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+    const child = spawn("/bin/sh", ["-c", command], {
+      cwd,
+      env: { ...env, CI: "1", FORCE_COLOR: "0" },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    let output = "";
+    child.stdout.on("data", (d) => {
+      output += d;
+    });
+    child.stderr.on("data", (d) => {
+      output += d;
+    });
+    const timer = setTimeout(() => {
+      output += `\n(stopped after ${Math.round(timeoutMs / 1000)} s)`;
+      try {
+        if (child.pid) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }, timeoutMs);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ name, command, passed: code === 0, exitCode: code, durationMs: Date.now() - started, output: mask(tail(output, 40)) });
+    });
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      resolve({ name, command, passed: false, exitCode: null, durationMs: Date.now() - started, output: error.message });
+    });
+  });
+}
+
+export async function verify(
+  task: Task,
+  report: ExecutorReport,
+  changes: readonly WorkingChange[],
+  config: Config,
+  cwd: string,
+): Promise<Verification> {
+  const changedFiles = changes.map((c) => c.path).filter((p) => !isOwnFile(p));
+  const base = {
+    executor: { success: report.success, summary: mask(report.summary).slice(0, 2000) },
+    changedFiles,
+    outOfScope: [] as string[],
+    checks: [] as CheckResult[],
+  };
+  if (!report.success)
+    return { ...base, passed: false, reason: `the executor reported failure: ${mask(report.summary).slice(0, 300) || "no details"}` };
+  const expectsChanges = task.kind !== "verify" && task.kind !== "review";
+  if (expectsChanges && changedFiles.length === 0)
+    return { ...base, passed: false, reason: "the executor reported success but changed no files" };
+  if (task.files.length > 0 && changedFiles.length > 0) {
+    const inScope = picomatch(
+      task.files.map((f) => (picomatch.scan(f).isGlob ? f : f.replace(/\/$/, ""))),
+      { dot: true },
+    );
+    const outOfScope = changedFiles.filter((f) => !inScope(f) && !task.files.some((hint) => f.startsWith(`${hint.replace(/\/$/, "")}/`)));
+    base.outOfScope = outOfScope;
+    if (outOfScope.length === changedFiles.length) {
+      return {
+        ...base,
+        passed: false,
+        reason: `no change is within the task's files (${task.files.join(", ")}); changed: ${changedFiles.slice(0, 5).join(", ")}`,
+      };
+    }
+  }
+  const timeoutMs = config.run.checkTimeoutSeconds * 1000;
+  const checks: [string, string | undefined][] = [
+    ["build", config.commands.build],
+    ["typecheck", config.commands.typecheck],
+    ["lint", config.commands.lint],
+    ["test", config.commands.test],
+    ...task.acceptance.map((criterion, i): [string, string | undefined] => [`acceptance ${i + 1}`, acceptanceCommand(criterion)]),
+  ];
+  for (const [name, command] of checks) {
+    if (!command) continue;
+    const result = await runCheck(name, command, cwd, timeoutMs);
+    base.checks.push(result);
+    if (!result.passed) return { ...base, passed: false, reason: `${name} failed (\`${command}\`, exit ${result.exitCode ?? "killed"})` };
+  }
+  return { ...base, passed: true };
+}

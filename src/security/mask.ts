@@ -1,0 +1,45 @@
+/**
+ * The one masker for everything br prints, logs, stores or sends to a model: a secret keeps its
+ * first 4 characters and the rest becomes `*`. The shapes are data (data/mask-rules.json).
+ */
+import rules from "../../data/mask-rules.json" with { type: "json" };
+
+const KEEP = 4;
+
+interface CompiledRule {
+  id: string;
+  regex: RegExp;
+  group: number;
+}
+
+let compiled: CompiledRule[] | undefined;
+
+function compile(): CompiledRule[] {
+  compiled ??= rules.rules.map((rule) => {
+    // JSON cannot carry regex flags; a leading (?i) asks for case-insensitive matching.
+    const insensitive = rule.pattern.startsWith("(?i)");
+    const source = insensitive ? rule.pattern.slice(4) : rule.pattern;
+    return { id: rule.id, regex: new RegExp(source, insensitive ? "gi" : "g"), group: rule.group };
+  });
+  return compiled;
+}
+
+/** `sk-ant-api03-abc…` → `sk-a*************` (same length, so layouts and offsets survive). */
+export function maskValue(secret: string): string {
+  if (secret.length <= KEEP) return "*".repeat(secret.length);
+  return secret.slice(0, KEEP) + "*".repeat(Math.min(secret.length - KEEP, 64));
+}
+
+/** Masks every secret-shaped value in a text. */
+export function mask(text: string): string {
+  let out = text;
+  for (const rule of compile()) {
+    out = out.replace(rule.regex, (match: string, ...groups: unknown[]) => {
+      const secret = rule.group === 0 ? match : (groups[rule.group - 1] as string | undefined);
+      if (!secret) return match;
+      const at = match.indexOf(secret);
+      return match.slice(0, at) + maskValue(secret) + match.slice(at + secret.length);
+    });
+  }
+  return out;
+}

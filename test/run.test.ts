@@ -1,0 +1,282 @@
+import assert from "node:assert/strict";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { describe, it } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import Database from "better-sqlite3";
+import { br, brAsync, brJson, brOk, brSpawn, git, snapshot, tempDir, tempRepo } from "./helpers.ts";
+
+const FAKE_AGENT = resolve(import.meta.dirname, "fixtures", "fake-agent.mjs");
+
+/** A folder with `claude` and `codex` programs on it that are the fake agent speaking each format. */
+function fakeAgentsOnPath(): string {
+  const bin = tempDir("br-agents-");
+  for (const agent of ["claude", "codex"]) {
+    const file = join(bin, agent);
+    writeFileSync(file, `#!/bin/sh\nexec "${process.execPath}" "${FAKE_AGENT}" ${agent} "$@"\n`);
+    chmodSync(file, 0o755);
+  }
+  return bin;
+}
+
+const FEATURES = ["Greeting", "Farewell", "Weather report", "Joke teller", "Summary"];
+const SPEC = `# Five features\n\n## Features\n${FEATURES.map(
+  (name, i) =>
+    `\n### ${name}\n${i > 0 ? `Depends on: ${FEATURES[i - 1]}\n` : ""}Say something about ${name.toLowerCase()}.\nAcceptance criteria:\n- It returns its own id\nFiles: src/**, test/**\n`,
+).join("")}`;
+
+interface Project {
+  cwd: string;
+  env: Record<string, string>;
+  log: string;
+}
+
+/** A git repository with a Node project, a 5-feature spec, a generated plan, all committed. */
+function project(mode = "good", extraEnv: Record<string, string> = {}): Project {
+  const cwd = tempRepo();
+  writeFileSync(
+    join(cwd, "package.json"),
+    `${JSON.stringify({ name: "five", private: true, scripts: { test: "node --test" } }, null, 2)}\n`,
+  );
+  writeFileSync(join(cwd, "PROJECT_SPEC.md"), SPEC);
+  const log = join(tempDir("br-agent-log-"), "calls.jsonl");
+  const env = { PATH: `${fakeAgentsOnPath()}:${process.env.PATH}`, FAKE_AGENT_MODE: mode, FAKE_AGENT_LOG: log, ...extraEnv };
+  brOk(["init", "five"], { cwd });
+  brOk(["config", "set", "commands.test", "node --test"], { cwd });
+  brOk(["spec", "sync"], { cwd });
+  brOk(["tasks", "generate"], { cwd });
+  git(cwd, "add", "-A");
+  git(cwd, "commit", "-qm", "plan");
+  return { cwd, env, log };
+}
+
+const calls = (p: Project) =>
+  existsSync(p.log)
+    ? readFileSync(p.log, "utf8")
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { task: string; model: string; agent: string })
+    : [];
+const tasks = (cwd: string) =>
+  (
+    JSON.parse(readFileSync(join(cwd, ".buildrunner", "tasks.json"), "utf8")) as {
+      tasks: { id: string; status: string; failureReason?: string }[];
+    }
+  ).tasks;
+
+function journal(cwd: string) {
+  const db = new Database(join(cwd, ".buildrunner", "state", "state.db"), { readonly: true });
+  try {
+    return db
+      .prepare(
+        "SELECT task_id, attempt, outcome, reason, model, tier, input_tokens, output_tokens, cache_read_tokens, cost_usd, cost_source FROM attempts ORDER BY id",
+      )
+      .all() as {
+      task_id: string;
+      attempt: number;
+      outcome: string;
+      reason: string | null;
+      model: string;
+      tier: string;
+      input_tokens: number;
+      output_tokens: number;
+      cache_read_tokens: number;
+      cost_usd: number;
+      cost_source: string;
+    }[];
+  } finally {
+    db.close();
+  }
+}
+
+interface Summary {
+  done: string[];
+  failed: { id: string; reason: string }[];
+  attempts: number;
+  costUsd: number;
+  costByModel: Record<string, number>;
+  tokens: { inputTokens: number; cacheReadTokens: number };
+  stoppedBecause?: string;
+  completedFeatures: string[];
+  recovered: { retried: string[]; done: string[] };
+}
+
+describe("br run", () => {
+  it("with an agent that does the work, completes the 5-feature plan: every task done and verified once, every feature complete", () => {
+    const p = project("good");
+    const result = br(["run", "--auto", "--json"], { cwd: p.cwd, env: p.env });
+    assert.equal(result.code, 0, result.stderr);
+    const summary = JSON.parse(result.stdout) as Summary;
+    const all = tasks(p.cwd);
+    assert.ok(all.length >= 10);
+    assert.ok(
+      all.every((t) => t.status === "done"),
+      JSON.stringify(all.map((t) => t.status)),
+    );
+    assert.deepEqual(summary.done.sort(), all.map((t) => t.id).sort());
+    const features = brJson<{ features: { status: string }[] }>(["features", "list"], { cwd: p.cwd }).features;
+    assert.deepEqual(
+      features.map((f) => f.status),
+      ["complete", "complete", "complete", "complete", "complete"],
+    );
+    assert.equal(summary.completedFeatures.length, 5);
+    const rows = journal(p.cwd);
+    assert.equal(rows.length, all.length, "one attempt per task");
+    assert.ok(rows.every((r) => r.outcome === "passed" && r.cost_source === "reported" && r.cost_usd > 0 && r.input_tokens > 0));
+    assert.equal(calls(p).length, all.length, "the agent ran once per task");
+    // Each verified task is its own commit.
+    const log = git(p.cwd, "log", "--format=%s");
+    for (const t of all) assert.match(log, new RegExp(`br: ${t.id.replace(".", "\\.")}:`));
+    assert.equal(git(p.cwd, "status", "--porcelain"), "", "nothing left uncommitted");
+    assert.ok(Math.abs(summary.costUsd - rows.reduce((s, r) => s + r.cost_usd, 0)) < 1e-9);
+  });
+
+  for (const [mode, reason] of [
+    ["lazy", /changed no files/],
+    ["breaker", /test failed \(`node --test`, exit 1\)/],
+    ["is_error", /executor reported failure: API Error: 529/],
+  ] as const) {
+    it(`never marks a task done for an agent that is ${mode}: retried, then failed with the reason`, () => {
+      const p = project(mode);
+      const result = br(["run", "--auto", "--max-tasks", "1"], { cwd: p.cwd, env: p.env });
+      assert.equal(result.code, 1, result.stdout + result.stderr);
+      const first = tasks(p.cwd).find((t) => t.id === "greeting.core");
+      assert.equal(first?.status, "failed");
+      assert.match(first?.failureReason ?? "", reason);
+      assert.match(result.stdout, reason);
+      assert.ok(!tasks(p.cwd).some((t) => t.status === "done"));
+      const rows = journal(p.cwd);
+      assert.deepEqual(
+        rows.map((r) => [r.task_id, r.attempt, r.outcome]),
+        [
+          ["greeting.core", 1, "failed"],
+          ["greeting.core", 2, "failed"],
+        ],
+      );
+      assert.equal(rows[1]?.tier, "opus", "the retry escalates a tier");
+      assert.equal(git(p.cwd, "status", "--porcelain", "--", "src", "test"), "", "a failed attempt's changes are reverted");
+    });
+  }
+
+  it("judges by the agent's report, not its exit code: a good report with exit 1 passes", () => {
+    const p = project("exit1");
+    assert.equal(br(["run", "--auto", "--max-tasks", "1"], { cwd: p.cwd, env: p.env }).code, 0);
+    assert.equal(tasks(p.cwd).find((t) => t.id === "greeting.core")?.status, "done");
+  });
+
+  it("stops an agent that hangs at the timeout and records why", () => {
+    const p = project("hang");
+    brOk(["config", "set", "executors.claude.timeoutSeconds", "2"], { cwd: p.cwd });
+    brOk(["config", "set", "run.maxAttempts", "1"], { cwd: p.cwd });
+    git(p.cwd, "commit", "-qam", "config");
+    const started = Date.now();
+    const result = br(["run", "--auto", "--max-tasks", "1"], { cwd: p.cwd, env: p.env });
+    assert.equal(result.code, 1);
+    assert.ok(Date.now() - started < 20_000);
+    assert.match(tasks(p.cwd).find((t) => t.id === "greeting.core")?.failureReason ?? "", /timed out after 2 s/);
+  });
+
+  it("after kill -9 mid-run, a new run retries only the interrupted task and keeps the journal", async () => {
+    const p = project("slow", { FAKE_AGENT_SLEEP: "1" });
+    const child = brSpawn(["run", "--auto"], { cwd: p.cwd, env: p.env });
+    const exited = new Promise((resolve) => child.on("close", resolve));
+    // Let two tasks finish and the third start, then kill br without warning.
+    while (calls(p).length < 3) await sleep(100);
+    await sleep(300);
+    child.kill("SIGKILL");
+    await exited;
+    const before = calls(p).map((c) => c.task);
+    const interrupted = before.at(-1) as string;
+    const second = await brAsync(["run", "--auto", "--json"], { cwd: p.cwd, env: { ...p.env, FAKE_AGENT_MODE: "good" } });
+    assert.equal(second.code, 0, second.stderr);
+    const summary = JSON.parse(second.stdout) as Summary;
+    assert.deepEqual(summary.recovered.retried, [interrupted]);
+    const counts = new Map<string, number>();
+    for (const c of calls(p)) counts.set(c.task, (counts.get(c.task) ?? 0) + 1);
+    for (const id of before.slice(0, -1)) assert.equal(counts.get(id), 1, `${id} was verified before the kill and not run again`);
+    assert.equal(counts.get(interrupted), 2, "the interrupted task was retried once");
+    assert.ok(tasks(p.cwd).every((t) => t.status === "done"));
+    const outcomes = journal(p.cwd).map((r) => r.outcome);
+    assert.equal(outcomes.filter((o) => o === "interrupted").length, 1);
+    assert.equal(outcomes.filter((o) => o === "passed").length, tasks(p.cwd).length);
+  });
+
+  it("--max-cost stops before the budget would be exceeded", () => {
+    const p = project("good");
+    const result = br(["run", "--auto", "--max-cost", "0.05", "--json"], { cwd: p.cwd, env: p.env });
+    assert.equal(result.code, 0, result.stderr);
+    const summary = JSON.parse(result.stdout) as Summary;
+    assert.ok(summary.costUsd <= 0.05, `spent ${summary.costUsd}`);
+    assert.ok(summary.done.length >= 1 && summary.done.length < tasks(p.cwd).length);
+    assert.match(summary.stoppedBecause ?? "", /--max-cost \$0\.05/);
+  });
+
+  it("--dry-run prints the prompts and changes nothing", () => {
+    const p = project("good");
+    const before = snapshot(p.cwd, [".git"]);
+    const result = br(["run", "--dry-run", "--max-tasks", "2"], { cwd: p.cwd, env: p.env });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /# Task greeting\.core: Greeting: Implementation/);
+    assert.match(result.stdout, /# Task greeting\.tests/);
+    assert.match(result.stdout, /## Acceptance criteria \(all must hold\)\n\n- It returns its own id/);
+    assert.deepEqual(snapshot(p.cwd, [".git"]), before);
+    assert.equal(calls(p).length, 0);
+  });
+
+  it("drives Codex through `codex exec --json`, splitting cached input from input", () => {
+    const p = project("good");
+    brOk(["config", "set", "executors.codex.model", "gpt-5-codex"], { cwd: p.cwd });
+    git(p.cwd, "commit", "-qam", "config");
+    const result = br(["run", "--auto", "--executor", "codex", "--max-tasks", "1", "--json"], { cwd: p.cwd, env: p.env });
+    assert.equal(result.code, 0, result.stderr);
+    const [row] = journal(p.cwd);
+    assert.equal(row?.model, "gpt-5-codex");
+    assert.equal(row?.cache_read_tokens, 3000);
+    assert.equal(row?.cost_source, "priced");
+    assert.deepEqual(
+      calls(p).map((c) => [c.agent, c.model]),
+      [["codex", "gpt-5-codex"]],
+    );
+  });
+
+  it("drives any agent through the command executor, with placeholders and BR_* variables", () => {
+    const p = project("good");
+    brOk(["config", "set", "executors.command.command", `"${process.execPath}" "${FAKE_AGENT}" command --model {model} --task {task_id}`], {
+      cwd: p.cwd,
+    });
+    git(p.cwd, "commit", "-qam", "config");
+    const result = br(["run", "--auto", "--executor", "command", "--max-tasks", "2", "--json"], { cwd: p.cwd, env: p.env });
+    assert.equal(result.code, 0, result.stderr);
+    const summary = JSON.parse(result.stdout) as Summary;
+    assert.equal(summary.done.length, 2);
+    assert.equal(summary.costUsd, 0.004);
+  });
+
+  it("masks secrets in prompts and packs context into the token budget, listing what was left out", () => {
+    const p = project("good");
+    mkdirSync(join(p.cwd, "src"), { recursive: true });
+    const key = ["AKIA", "Z7QWERTY4ASDFGH2"].join("");
+    writeFileSync(join(p.cwd, "src", "config.js"), `module.exports = { awsKey: "${key}" };\n`);
+    writeFileSync(join(p.cwd, "src", "zz-big.js"), `${"// filler line with some words in it\n".repeat(2000)}`);
+    git(p.cwd, "add", "-A");
+    git(p.cwd, "commit", "-qm", "files");
+    brOk(["config", "set", "run.contextTokens", "800"], { cwd: p.cwd });
+    git(p.cwd, "commit", "-qam", "config");
+    brOk(["run", "--auto", "--max-tasks", "1"], { cwd: p.cwd, env: p.env });
+    const promptsDir = join(p.cwd, ".buildrunner", "state", "prompts");
+    const prompt = readFileSync(join(promptsDir, readdirSync(promptsDir)[0] as string), "utf8");
+    assert.ok(!prompt.includes(key), "the key is masked");
+    assert.ok(prompt.includes("AKIA****"), "its first 4 characters are kept");
+    assert.match(prompt, /## Left out to stay within the budget[\s\S]*- src\/zz-big\.js \(\d+ tokens\)/);
+  });
+
+  it("refuses to start on uncommitted changes, and outside a git repository", () => {
+    const p = project("good");
+    writeFileSync(join(p.cwd, "notes.txt"), "work in progress\n");
+    const dirty = br(["run", "--auto"], { cwd: p.cwd, env: p.env });
+    assert.equal(dirty.code, 2);
+    assert.match(dirty.stderr, /uncommitted changes \(notes\.txt\)/);
+    assert.equal(br(["run", "--auto", "--executor", "skynet"], { cwd: p.cwd, env: p.env }).code, 2);
+  });
+});
