@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { BR, br, brJson, tempDir } from "./helpers.ts";
+import { BR, br, brJson, git, tempDir } from "./helpers.ts";
 
 const root = join(import.meta.dirname, "..");
 const readme = readFileSync(join(root, "README.md"), "utf8");
@@ -36,7 +36,10 @@ describe("README", () => {
     const cwd = join(home, "demo");
     const status = brJson<{ project: string; counts: Record<string, number> }>(["status"], { cwd });
     assert.equal(status.project, "notes-api");
-    assert.deepEqual(status.counts, { planned: 2, in_progress: 1, testing: 0, complete: 1, blocked: 1 });
+    assert.deepEqual(status.counts, { planned: 0, in_progress: 0, testing: 0, complete: 4, blocked: 1 });
+    assert.deepEqual(brJson<{ tasks: { done: number; blocked: number } }>(["status"], { cwd }).tasks.done, 9);
+    // Everything is committed; only STATUS.md, regenerated (with its time) by the last `br status`, differs.
+    assert.equal(git(cwd, "status", "--porcelain"), " M .buildrunner/STATUS.md\n");
     assert.equal(brJson<{ value: string }>(["config", "get", "commands.test"], { cwd }).value, "npm test");
     assert.ok(existsSync(join(cwd, "PROJECT_SPEC.md")));
     assert.ok(existsSync(join(cwd, ".git")), "the demo project is a git repository");

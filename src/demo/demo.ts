@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import sample from "../../data/demo/project.json" with { type: "json" };
+import replay from "../../data/demo/replay.json" with { type: "json" };
 import { failure, usageError } from "../infra/errors.js";
 import { git } from "../infra/git.js";
 import { say, style } from "../infra/log.js";
@@ -18,6 +19,8 @@ export function renderSpec(): string {
 }
 
 /** The sample codebase: enough for `br attach` to detect, and a test that passes. */
+const DEMO_IDENTITY = ["-c", "user.name=BuildRunner demo", "-c", "user.email=demo@example.invalid"];
+
 function writeSkeleton(dir: string): void {
   const pkg = { name: sample.project, version: "0.1.0", private: true, type: "module", scripts: { test: "node --test" } };
   writeFileSync(join(dir, "package.json"), `${JSON.stringify(pkg, null, 2)}\n`);
@@ -26,6 +29,11 @@ function writeSkeleton(dir: string): void {
     `${JSON.stringify({ name: sample.project, lockfileVersion: 3, requires: true, packages: {} }, null, 2)}\n`,
   );
   writeFileSync(join(dir, "PROJECT_SPEC.md"), renderSpec());
+  // What the agent did for each task, recorded, so the build loop runs offline.
+  mkdirSync(join(dir, ".buildrunner", "replay"), { recursive: true });
+  for (const [taskId, recording] of Object.entries(replay.recordings)) {
+    writeFileSync(join(dir, ".buildrunner", "replay", `${taskId}.json`), `${JSON.stringify(recording, null, 2)}\n`);
+  }
   mkdirSync(join(dir, "src"), { recursive: true });
   mkdirSync(join(dir, "test"), { recursive: true });
   writeFileSync(join(dir, "src", "index.js"), "export const name = 'notes-api';\n");
@@ -40,33 +48,39 @@ interface Step {
   explain: string;
   /** The exit code this step must end with; the demo fails if it does not. */
   expect?: number;
+  /** A git command instead of a br one. */
+  git?: boolean;
 }
 
 function steps(): Step[] {
-  const walk = (id: string): Step[] => [
-    { args: ["tasks", "start", id], explain: `An agent (or you) takes ${id}.` },
-    { args: ["tasks", "done", id], explain: "It is finished." },
-  ];
   return [
     { args: ["attach", "--name", sample.project], explain: "Attach BuildRunner to the codebase: detect its language and commands." },
     { args: ["spec", "sync"], explain: "Turn PROJECT_SPEC.md into features (priorities, dependencies, acceptance criteria)." },
-    { args: ["features", "list"], explain: "The registry, highest priority first." },
     { args: ["tasks", "generate"], explain: "Decompose every feature into tasks of 1-2 hours, ordered by their dependencies." },
     { args: ["tasks", "list"], explain: "The plan: only tasks whose dependencies are done are ready." },
-    { args: ["tasks", "next"], explain: "What to work on first: priority, then the longest critical path." },
-    ...walk("data-model.data-model"),
-    ...walk("data-model.tests"),
-    { args: ["features", "show", "data-model"], explain: "With all its tasks done, the feature moved to testing by itself." },
-    { args: ["features", "complete", "user-accounts"], explain: "Completing a feature nobody has worked on is refused.", expect: 2 },
-    { args: ["features", "complete", "data-model"], explain: "The tested feature can be completed." },
-    { args: ["tasks", "next"], explain: "The next ready task, now that the data model is done." },
-    { args: ["tasks", "start", "user-accounts.core"], explain: "Starting a task starts its feature." },
+    {
+      args: ["run", "--dry-run", "--max-tasks", "1"],
+      explain: "The prompt the agent would get for the first task (budgeted, secrets masked).",
+    },
     {
       args: ["features", "block", "markdown-export", "--reason", "waiting for the export format decision"],
       explain: "A feature is blocked, with a reason; its tasks wait.",
     },
-    { args: ["tasks", "graph"], explain: "The plan as a Mermaid graph (paste it into any Markdown viewer)." },
-    { args: ["status"], explain: "Progress, and a fresh .buildrunner/STATUS.md." },
+    { args: ["add", "-A"], git: true, explain: "Commit the plan: br run verifies each task by what it changes." },
+    { args: ["commit", "-qm", "Plan"], git: true, explain: "" },
+    {
+      args: ["run", "--auto", "--executor", "replay"],
+      explain:
+        "The build loop, with recorded agent changes (offline): each task is verified (changes in scope, tests pass) before it counts as done, then committed.",
+    },
+    {
+      args: ["features", "complete", "markdown-export"],
+      explain: "A blocked feature cannot be completed: the rules say what is allowed.",
+      expect: 2,
+    },
+    { args: ["features", "list"], explain: "Every feature whose tasks were verified, and whose tests pass, is complete." },
+    { args: ["log", "--oneline", "-8"], git: true, explain: "One commit per verified task." },
+    { args: ["status"], explain: "Progress, tasks, and a fresh .buildrunner/STATUS.md." },
   ];
 }
 
@@ -94,19 +108,17 @@ export async function runDemo(dir: string | undefined, brBinary: string): Promis
   const target = prepareDir(dir);
   say(`${style.bold("BuildRunner demo")} in ${target}\n`);
   writeSkeleton(target);
-  if (git(target, ["init", "-q"]).code === 0) {
-    git(target, ["-c", "user.name=BuildRunner demo", "-c", "user.email=demo@example.invalid", "add", "-A"]);
-    git(target, ["-c", "user.name=BuildRunner demo", "-c", "user.email=demo@example.invalid", "commit", "-qm", "Sample project"]);
-  }
+  if (git(target, ["init", "-q"]).code !== 0)
+    throw failure("git is needed for the demo (br run verifies work by what it changed).", { fix: "Install git." });
+  git(target, [...DEMO_IDENTITY, "add", "-A"]);
+  git(target, [...DEMO_IDENTITY, "commit", "-qm", "Sample project"]);
   const all = steps();
   for (const step of all) {
-    say(style.dim(`# ${step.explain}`));
-    say(`${style.cyan("$")} br ${step.args.map(quote).join(" ")}`);
-    const result = spawnSync(process.execPath, [brBinary, ...step.args], {
-      cwd: target,
-      encoding: "utf8",
-      env: { ...process.env, BR_DEMO: "1" },
-    });
+    if (step.explain) say(style.dim(`# ${step.explain}`));
+    say(`${style.cyan("$")} ${step.git ? "git" : "br"} ${step.args.map(quote).join(" ")}`);
+    const result = step.git
+      ? spawnSync("git", [...DEMO_IDENTITY, ...step.args], { cwd: target, encoding: "utf8" })
+      : spawnSync(process.execPath, [brBinary, ...step.args], { cwd: target, encoding: "utf8", env: { ...process.env, BR_DEMO: "1" } });
     const output = `${result.stdout}${result.stderr}`.trimEnd();
     if (output) say(output.replace(/^/gm, "  "));
     const expected = step.expect ?? 0;
