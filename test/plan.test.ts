@@ -164,6 +164,82 @@ describe("br spec sync", () => {
     });
   }
 
+  it("reads the format as people write it: bold fields, `*` lists, heading-style criteria, fences, CRLF, ids", () => {
+    const cwd = initializedRepo();
+    const spec = [
+      "# Variants",
+      "",
+      "## Features",
+      "",
+      "### Support for C#",
+      "**Priority:** high",
+      "The #1 priority for Q3; Dependencies: we use Redis (prose, not a field).",
+      "```",
+      "### not a feature, inside a fence",
+      "```",
+      "#### Acceptance criteria",
+      "* Parses C# files",
+      "* Reports errors",
+      "  with their line",
+      "",
+      "### Reports",
+      "Id: monthly-reports",
+      "Depends on: support-for-c-sharp",
+      "**Acceptance criteria**",
+      "1. One row per month",
+      "",
+    ].join("\r\n");
+    writeFileSync(join(cwd, "PROJECT_SPEC.md"), spec.replace("support-for-c-sharp", "support-for-c"));
+    brOk(["spec", "sync"], { cwd });
+    const features = brJson<{
+      features: { id: string; name: string; priority: string; acceptance: string[]; dependsOn: string[]; description?: string }[];
+    }>(["features", "list"], { cwd }).features;
+    assert.deepEqual(
+      features.map((f) => [f.id, f.name, f.priority]),
+      [
+        ["support-for-c", "Support for C#", "high"],
+        ["monthly-reports", "Reports", "medium"],
+      ],
+    );
+    assert.deepEqual(features[0]?.acceptance, ["Parses C# files", "Reports errors with their line"]);
+    assert.match(features[0]?.description ?? "", /The #1 priority for Q3/);
+    assert.match(features[0]?.description ?? "", /### not a feature, inside a fence/);
+    assert.deepEqual(features[1]?.acceptance, ["One row per month"]);
+    assert.deepEqual(features[1]?.dependsOn, ["support-for-c"]);
+  });
+
+  it("refuses a spec with no features, and a folder given as the spec, with exit 2", () => {
+    const cwd = initializedRepo();
+    brOk(["features", "add", "Keep me"], { cwd });
+    writeFileSync(join(cwd, "PROJECT_SPEC.md"), "# Empty\n\n## Feature list\n\n- nothing here\n");
+    const empty = br(["spec", "sync", "--prune"], { cwd });
+    assert.equal(empty.code, 2);
+    assert.match(empty.stderr, /PROJECT_SPEC\.md describes no features/);
+    assert.equal(brJson<{ features: unknown[] }>(["features", "list"], { cwd }).features.length, 1, "nothing was pruned");
+    const folder = br(["spec", "sync", ".buildrunner"], { cwd });
+    assert.equal(folder.code, 2);
+    assert.match(folder.stderr, /is not a file/);
+  });
+
+  it("--prune keeps what remaining features depend on, and takes unstarted tasks of pruned features with it", () => {
+    const cwd = shop();
+    brOk(["features", "add", "Base lib"], { cwd });
+    brOk(["features", "add", "Extra"], { cwd });
+    brOk(["features", "update", "sales-report", "--depends-on", "base-lib,checkout-api,catalogue-page"], { cwd });
+    // The spec must say so too, or the next sync puts the spec's dependencies back.
+    writeFileSync(
+      join(cwd, "PROJECT_SPEC.md"),
+      SPEC.replace("Depends on: Checkout API, Catalogue page", "Depends on: Checkout API, Catalogue page, base-lib"),
+    );
+    brOk(["tasks", "generate"], { cwd });
+    assert.ok(tasksOf(cwd).some((t) => t.featureId === "extra"));
+    const result = brJson<{ removed: string[]; notInSpec: string[] }>(["spec", "sync", "--prune"], { cwd });
+    assert.deepEqual(result.removed, ["extra"]);
+    assert.deepEqual(result.notInSpec, ["base-lib"], "sales-report depends on it");
+    assert.ok(!tasksOf(cwd).some((t) => t.featureId === "extra"), "its tasks left the plan");
+    assert.equal(br(["tasks", "next"], { cwd }).code, 0);
+  });
+
   it("exits 2 and prints the cycle for a spec whose dependencies loop", () => {
     const cwd = initializedRepo();
     writeFileSync(
@@ -237,6 +313,40 @@ describe("br tasks", () => {
     const show = brJson<{ criticalPathMinutes: number; waitingOn: string[] }>(["tasks", "show", "checkout-api.api"], { cwd });
     assert.ok(show.criticalPathMinutes > 90);
     assert.ok(show.waitingOn.length > 0);
+  });
+
+  it("among equal priorities, takes the task with the longest critical path, then the lower id", () => {
+    const cwd = shop(
+      `# Tie\n\n## Features\n\n### Alpha\nA thing.\n\n### Beta\nAnother thing.\n\n### Gamma\nDepends on: Beta\nThe last thing.\n`,
+    );
+    brOk(["tasks", "generate"], { cwd });
+    // Beta has Gamma after it, so its chain is longer than Alpha's.
+    assert.equal(brJson<{ task: SpecTask }>(["tasks", "next"], { cwd }).task.id, "beta.core");
+    brOk(["features", "remove", "gamma"], { cwd });
+    brOk(["tasks", "generate"], { cwd });
+    assert.equal(brJson<{ task: SpecTask }>(["tasks", "next"], { cwd }).task.id, "alpha.core", "equal chains: the lower id");
+  });
+
+  it("a task that grows into parts keeps its id and status; tasks in flight are never dropped", () => {
+    const cwd = shop(`# Parts\n\n## Features\n\n### Importer\nRead files.\nAcceptance criteria:\n- One\n- Two\n`);
+    brOk(["tasks", "generate"], { cwd });
+    brOk(["tasks", "start", "importer.core"], { cwd });
+    brOk(["tasks", "done", "importer.core"], { cwd });
+    writeFileSync(
+      join(cwd, "PROJECT_SPEC.md"),
+      `# Parts\n\n## Features\n\n### Importer\nRead files.\nAcceptance criteria:\n- One\n- Two\n- Three\n- Four\n- Five\n`,
+    );
+    brOk(["spec", "sync"], { cwd });
+    brOk(["tasks", "generate"], { cwd });
+    const status = (id: string) => tasksOf(cwd).find((t) => t.id === id)?.status;
+    assert.equal(status("importer.core"), "done", "part 1 keeps the id and its status");
+    assert.equal(status("importer.core-2"), "ready");
+    brOk(["tasks", "start", "importer.core-2"], { cwd });
+    writeFileSync(join(cwd, "PROJECT_SPEC.md"), `# Parts\n\n## Features\n\n### Importer\nRead files.\nAcceptance criteria:\n- One\n`);
+    brOk(["spec", "sync"], { cwd });
+    const result = brJson<{ summary: { removed: string[] } }>(["tasks", "generate"], { cwd });
+    assert.equal(status("importer.core-2"), "running", "a running task stays in the plan");
+    assert.ok(!result.summary.removed.includes("importer.core-2"));
   });
 
   it("refuses illegal moves with exit 2, and --force overrides", () => {
@@ -353,7 +463,7 @@ describe("br tasks", () => {
     const plan = readJson<{ tasks: SpecTask[] }>(file);
     (plan.tasks[0] as SpecTask).dependsOn = [(plan.tasks[1] as SpecTask).id];
     writeFileSync(file, JSON.stringify(plan, null, 2));
-    for (const args of [["tasks", "next"], ["tasks", "list"], ["status"], ["tasks", "generate"]]) {
+    for (const args of [["tasks", "next"], ["tasks", "list"], ["status"]]) {
       const result = br(args, { cwd });
       assert.equal(result.code, 2, args.join(" "));
       assert.match(
@@ -361,6 +471,9 @@ describe("br tasks", () => {
         /tasks\.json: the task dependencies form a cycle: data-model\.data-model → data-model\.tests → data-model\.data-model/,
       );
     }
+    // Regenerating repairs the links, as the message suggests.
+    brOk(["tasks", "generate"], { cwd });
+    assert.equal(br(["tasks", "next"], { cwd }).code, 0);
     (plan.tasks[0] as SpecTask).dependsOn = [];
     (plan.tasks[1] as unknown as { estimateMinutes: string }).estimateMinutes = "an hour";
     writeFileSync(file, JSON.stringify(plan, null, 2));

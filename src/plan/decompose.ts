@@ -22,6 +22,7 @@ const KINDS = rules.kinds as Record<KindName, KindRule>;
 const IMPLEMENTATION = rules.implementation as KindName[];
 const TEST_PATH = /(^|\/)(tests?|__tests__|spec|specs)\/|\.(test|spec)\.[cm]?[jt]sx?$|(^|\/)test_[^/]+\.py$|_test\.(py|go)$/;
 const DOC_PATH = /(^|\/)docs?\/|\.mdx?$/i;
+const MAX_FILES_PER_TASK = 40;
 
 function words(text: string): string[] {
   return text.toLowerCase().match(/[a-z0-9]+(?:-[a-z0-9]+)*/g) ?? [];
@@ -116,7 +117,12 @@ function guessedFiles(feature: Feature, tree: readonly string[]): string[] {
 
 function assignFiles(files: string[], kinds: KindName[]): Map<KindName | "tests" | "docs", string[]> {
   const out = new Map<KindName | "tests" | "docs", string[]>();
-  const add = (kind: KindName | "tests" | "docs", file: string) => out.set(kind, [...(out.get(kind) ?? []), file]);
+  const add = (kind: KindName | "tests" | "docs", file: string) => {
+    const list = out.get(kind) ?? [];
+    // A task names the files it will likely touch; past a few dozen that is no longer a hint.
+    if (list.length < MAX_FILES_PER_TASK) list.push(file);
+    out.set(kind, list);
+  };
   const fallback = kinds.includes("core") ? "core" : (kinds[0] as KindName);
   for (const file of files) {
     if (TEST_PATH.test(file)) add("tests", file);
@@ -162,7 +168,8 @@ export function decomposeFeature(feature: Feature, tree: readonly string[]): Fea
     const deps = rule.after.map((k) => lastOfKind.get(k)).filter((id): id is string => id !== undefined);
     let previous: string | undefined;
     for (let part = 1; part <= parts; part++) {
-      const id = `${feature.id}.${kind}${parts > 1 ? `-${part}` : ""}`;
+      // The first part keeps the plain id, so a task that grows into parts keeps its status.
+      const id = `${feature.id}.${kind}${part > 1 ? `-${part}` : ""}`;
       const partCriteria = parts > 1 && kind !== "tests" ? own.slice((part - 1) * chunk, part * chunk) : own;
       const title = `${feature.name}: ${rule.title}${parts > 1 ? ` (part ${part} of ${parts})` : ""}`;
       const description = [
@@ -232,10 +239,6 @@ export function linkFeatures(registry: FeaturesFile, perFeature: readonly Featur
     }
   }
   return tasks;
-}
-
-export function decompose(registry: FeaturesFile, tree: readonly string[]): Task[] {
-  return linkFeatures(registry, decomposeFeatures(registry, tree));
 }
 
 /** Recomputes a feature's roots and sinks after its task list changed (e.g. refined by a model). */

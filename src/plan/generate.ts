@@ -3,7 +3,7 @@ import { warn } from "../infra/log.js";
 import type { ProjectPaths } from "../infra/project.js";
 import type { FeaturesFile } from "../registry/feature.js";
 import { loadRegistry } from "../registry/store.js";
-import { decompose, decomposeFeatures, type FeatureTasks, linkFeatures } from "./decompose.js";
+import { decomposeFeatures, type FeatureTasks, linkFeatures } from "./decompose.js";
 import type { Task } from "./task.js";
 import { mutateTasks } from "./task-store.js";
 
@@ -36,10 +36,11 @@ export function mergePlans(previous: readonly Task[], next: Task[]): { tasks: Ta
   const history: Task[] = [];
   for (const task of previous) {
     if (nextIds.has(task.id)) continue;
-    if (task.status === "done" || task.status === "skipped") history.push({ ...task });
+    // Finished work stays as history; work in flight or failed stays too, so nothing is lost
+    // silently; only tasks nobody touched yet leave the plan.
+    if (["done", "skipped", "running", "failed"].includes(task.status)) history.push({ ...task });
     else removed.push(task.id);
   }
-  // Finished work stays as history; its links to tasks that are gone are dropped.
   const all = [...history, ...next];
   const ids = new Set(all.map((t) => t.id));
   for (const task of history) task.dependsOn = task.dependsOn.filter((d) => ids.has(d));
@@ -52,38 +53,35 @@ export interface GenerateOptions {
 }
 
 export async function generatePlan(paths: ProjectPaths, options: GenerateOptions = {}): Promise<GenerateResult> {
-  // The model is asked outside the lock (it can take minutes); the merge happens under it.
+  // The model is asked outside the lock (it can take minutes); the plan is linked under it, from
+  // the registry as it is then, so a dependency added meanwhile is honoured.
   const tree = listProjectFiles(paths.root) ?? [];
+  let refined = new Map<string, FeatureTasks>();
   let refinedFeatures: string[] = [];
-  let refined: Task[] | undefined;
   if (options.refine) {
     const registry = await loadRegistry(paths);
     try {
       const result = await options.refine(registry, decomposeFeatures(registry, tree));
-      refined = linkFeatures(registry, result.perFeature);
       refinedFeatures = result.refinedFeatures;
+      refined = new Map(result.perFeature.filter((p) => refinedFeatures.includes(p.featureId)).map((p) => [p.featureId, p]));
     } catch (error) {
       warn(`the model could not refine the plan (${(error as Error).message}); using the deterministic plan.`);
     }
   }
-  return mutateTasks(paths, (plan, registry) => {
-    // Re-decompose under the lock when the registry moved on while the model was thinking.
-    const fresh = decompose(registry, tree);
-    const sameShape = refined && refined.length > 0 && fresh.every((t) => refined?.some((r) => r.featureId === t.featureId));
-    const next = sameShape ? (refined as Task[]) : fresh;
-    const merged = mergePlans(plan.tasks, next);
-    plan.tasks = merged.tasks;
-    return {
-      result: {
-        tasks: plan.tasks,
-        summary: {
-          total: plan.tasks.length,
-          added: merged.added,
-          kept: merged.kept,
-          removed: merged.removed,
-          refinedFeatures: sameShape ? refinedFeatures : [],
+  return mutateTasks(
+    paths,
+    (plan, registry) => {
+      const perFeature = decomposeFeatures(registry, tree).map((fresh) => refined.get(fresh.featureId) ?? fresh);
+      const merged = mergePlans(plan.tasks, linkFeatures(registry, perFeature));
+      plan.tasks = merged.tasks;
+      const used = refinedFeatures.filter((id) => perFeature.some((p) => p.featureId === id));
+      return {
+        result: {
+          tasks: plan.tasks,
+          summary: { total: plan.tasks.length, added: merged.added, kept: merged.kept, removed: merged.removed, refinedFeatures: used },
         },
-      },
-    };
-  });
+      };
+    },
+    { allowCycle: true },
+  );
 }

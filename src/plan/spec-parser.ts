@@ -20,6 +20,7 @@ export interface SpecFeature {
   /** 1-based line of the `###` heading. */
   line: number;
   dependsLine?: number;
+  idLine?: number;
 }
 
 export interface ParsedSpec {
@@ -36,7 +37,8 @@ const LIST_ITEM = /^\s*(?:[-*+]|\d+[.)])\s+(.*)$/;
 function fieldName(raw: string): "priority" | "depends" | "acceptance" | "files" | "id" | undefined {
   const name = raw.trim().toLowerCase();
   if (name === "priority") return "priority";
-  if (["depends on", "depends-on", "dependencies", "depends"].includes(name)) return "depends";
+  // Only the spec's own spellings: "Dependencies: we use Redis" in prose is not a field.
+  if (["depends on", "depends-on"].includes(name)) return "depends";
   if (["acceptance criteria", "acceptance", "acceptance-criteria"].includes(name)) return "acceptance";
   if (["files", "file hints", "files hint"].includes(name)) return "files";
   if (name === "id") return "id";
@@ -50,6 +52,19 @@ function splitList(value: string): string[] {
     .split(",")
     .map((part) => part.trim().replace(/^`|`$/g, ""))
     .filter(Boolean);
+}
+
+/** "Acceptance criteria" written as a bold line or a heading, without the colon. */
+function isAcceptanceHeader(line: string): boolean {
+  const bare = line
+    .trim()
+    .replace(/^#+\s*/, "")
+    .replace(/^[*_]{2}|[*_]{2}$/g, "")
+    .replace(/:$/, "")
+    .replace(/^[*_]{2}|[*_]{2}$/g, "")
+    .trim()
+    .toLowerCase();
+  return bare === "acceptance criteria" || bare === "acceptance";
 }
 
 export function parseSpec(text: string, shownAs: string): ParsedSpec {
@@ -79,10 +94,16 @@ export function parseSpec(text: string, shownAs: string): ParsedSpec {
   lines.forEach((raw, index) => {
     const lineNo = index + 1;
     if (/^\s*(```|~~~)/.test(raw)) inFence = !inFence;
-    const heading = inFence ? undefined : /^(#{1,6})\s*(.*?)\s*#*\s*$/.exec(raw);
+    // CommonMark ATX headings: `#` needs a space after it (so "#1 priority" is text) and a
+    // closing run of `#` must be set off by a space (so "C#" keeps its `#`).
+    const heading = inFence ? undefined : /^(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/.exec(raw);
+    if (heading && (heading[1] as string).length >= 4 && feature && isAcceptanceHeader(heading[2] ?? "")) {
+      feature.inAcceptance = true;
+      return;
+    }
     if (heading && (heading[1] as string).length <= 3) {
       const level = (heading[1] as string).length;
-      const title = (heading[2] as string).trim();
+      const title = (heading[2] ?? "").trim();
       if (level === 1) {
         closeFeature();
         closeOther();
@@ -124,6 +145,10 @@ export function parseSpec(text: string, shownAs: string): ParsedSpec {
     else if (section === "other") other?.lines.push(raw);
     else if (section === "features" && feature) {
       const current = feature;
+      if (!inFence && isAcceptanceHeader(raw)) {
+        current.inAcceptance = true;
+        return;
+      }
       const field = inFence ? undefined : FIELD.exec(raw.trim());
       const kind = field ? fieldName(field[1] as string) : undefined;
       if (field && kind) {
@@ -139,8 +164,10 @@ export function parseSpec(text: string, shownAs: string): ParsedSpec {
           current.dependsOn.push(...splitList(value).map((ref) => ({ ref, line: lineNo })));
           current.dependsLine = lineNo;
         } else if (kind === "files") current.files.push(...splitList(value));
-        else if (kind === "id") current.id = value;
-        else if (kind === "acceptance") {
+        else if (kind === "id") {
+          current.id = value;
+          current.idLine = lineNo; // errors about the id point at this line
+        } else if (kind === "acceptance") {
           current.inAcceptance = true;
           if (value) current.acceptance.push(value);
         }
@@ -164,6 +191,12 @@ export function parseSpec(text: string, shownAs: string): ParsedSpec {
   closeOther();
   const overviewText = overview.join("\n").trim();
   if (overviewText) spec.overview = overviewText;
+  if (spec.features.length === 0) {
+    throw usageError(`${shownAs} describes no features.`, {
+      file: shownAs,
+      fix: 'Add a "## Features" section with one "### <Feature name>" heading per feature (`br spec sync --help` shows the format).',
+    });
+  }
   validate(spec, fail);
   return spec;
 }
@@ -172,9 +205,10 @@ function validate(spec: ParsedSpec, fail: (line: number, message: string, fix: s
   const byName = new Map<string, SpecFeature>();
   const byId = new Map<string, SpecFeature>();
   for (const feature of spec.features) {
-    if (!feature.id) fail(feature.line, `cannot make an id from the feature name "${feature.name}".`, "Add an `Id: some-id` line.");
+    const idLine = feature.idLine ?? feature.line;
+    if (!feature.id) fail(idLine, `cannot make an id from the feature name "${feature.name}".`, "Add an `Id: some-id` line.");
     if (!/^[a-z0-9][a-z0-9-]*$/.test(feature.id)) {
-      fail(feature.line, `"${feature.id}" is not a valid feature id.`, "Use lowercase letters, digits and dashes.");
+      fail(idLine, `"${feature.id}" is not a valid feature id.`, "Use lowercase letters, digits and dashes.");
     }
     const key = feature.name.toLowerCase();
     const sameName = byName.get(key);

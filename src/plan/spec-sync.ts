@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../infra/atomic-file.js";
 import { usageError } from "../infra/errors.js";
@@ -8,7 +8,7 @@ import type { Feature, FeaturesFile } from "../registry/feature.js";
 import { findDependencyCycle } from "../registry/rules.js";
 import { mutateRegistry } from "../registry/store.js";
 import { type ParsedSpec, parseSpec, type SpecFeature } from "./spec-parser.js";
-import { loadTasks } from "./task-store.js";
+import { dropTasksOfFeatures, loadTasks } from "./task-store.js";
 
 export interface SyncResult {
   added: string[];
@@ -115,6 +115,9 @@ export interface SyncOptions {
 export async function syncSpec(paths: ProjectPaths, options: SyncOptions): Promise<SyncResult> {
   const file = options.file ? resolve(options.file) : paths.spec;
   const shownAs = displayPath(paths, file);
+  if (existsSync(file) && !statSync(file).isFile()) {
+    throw usageError(`${shownAs} is not a file.`, { file: shownAs, fix: "Name the spec file: br spec sync <file>." });
+  }
   if (!existsSync(file)) {
     throw usageError(`${shownAs} does not exist.`, {
       file: shownAs,
@@ -148,18 +151,28 @@ export async function syncSpec(paths: ProjectPaths, options: SyncOptions): Promi
       } else if (applyToFeature(existing, source, deps, now)) result.updated.push(source.id);
       else result.unchanged.push(source.id);
     }
-    const startedTasks = new Set(
-      (await loadTasks(paths)).tasks.filter((t) => t.status !== "pending" && t.status !== "ready").map((t) => t.featureId),
-    );
-    for (const feature of [...registry.features]) {
-      if (inSpec.has(feature.id)) continue;
-      const hasWork = feature.status !== "planned" || startedTasks.has(feature.id);
-      const dependedOn = registry.features.some((f) => inSpec.has(f.id) && f.dependsOn.includes(feature.id));
-      if (options.prune && !hasWork && !dependedOn) {
-        registry.features = registry.features.filter((f) => f.id !== feature.id);
-        result.removed.push(feature.id);
-      } else result.notInSpec.push(feature.id);
+    const notInSpec = registry.features.filter((f) => !inSpec.has(f.id));
+    if (options.prune && notInSpec.length > 0) {
+      // Work is recorded when the feature moved on from planned or one of its tasks was started.
+      const started = new Set(
+        (await loadTasks(paths)).tasks
+          .filter((t) => t.status !== "pending" && t.status !== "ready" && t.status !== "blocked")
+          .map((t) => t.featureId),
+      );
+      const removable = new Set(notInSpec.filter((f) => f.status === "planned" && !started.has(f.id)).map((f) => f.id));
+      // A feature another remaining feature depends on stays, and so do its own dependencies.
+      let changed = true;
+      while (changed) {
+        changed = false;
+        for (const f of registry.features) {
+          if (removable.has(f.id)) continue;
+          for (const dep of f.dependsOn) if (removable.delete(dep)) changed = true;
+        }
+      }
+      registry.features = registry.features.filter((f) => !removable.has(f.id));
+      result.removed.push(...removable);
     }
+    result.notInSpec.push(...notInSpec.map((f) => f.id).filter((id) => !result.removed.includes(id)));
     if (spec.project && registry.project !== spec.project) registry.project = spec.project;
     if (spec.overview && registry.description !== spec.overview) registry.description = spec.overview;
     const cycle = findDependencyCycle(registry.features);
@@ -181,7 +194,11 @@ export async function syncSpec(paths: ProjectPaths, options: SyncOptions): Promi
     return result;
   }
   const contextFile = join(paths.context, "spec.md");
-  await mutateRegistry(paths, apply);
+  await mutateRegistry(paths, async (registry) => {
+    await apply(registry);
+    // Unstarted tasks of pruned features go with them (finished ones stay as history).
+    if (result.removed.length > 0) dropTasksOfFeatures(paths, result.removed);
+  });
   bestEffort(paths, contextFile, () => {
     const content = renderContext(spec, shownAs);
     if (!existsSync(contextFile) || readFileSync(contextFile, "utf8") !== content) writeFileAtomic(contextFile, content);

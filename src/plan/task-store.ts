@@ -11,11 +11,11 @@ import { analyze, findCycle } from "./graph.js";
 import { type Task, type TasksFile, tasksFileSchema } from "./task.js";
 
 /** Reads tasks.json (an absent file is an empty plan); a dependency cycle is an error with its place. */
-export async function loadTasks(paths: ProjectPaths): Promise<TasksFile> {
+export async function loadTasks(paths: ProjectPaths, options: { allowCycle?: boolean } = {}): Promise<TasksFile> {
   if (!existsSync(paths.tasks)) return { schemaVersion: 1, tasks: [] };
   const shownAs = displayPath(paths, paths.tasks);
   const plan = await loadJsonFile(paths.tasks, tasksFileSchema, { displayPath: shownAs });
-  const cycle = findCycle(plan.tasks);
+  const cycle = options.allowCycle ? undefined : findCycle(plan.tasks);
   if (cycle) {
     const index = plan.tasks.findIndex((t) => t.id === cycle[0]);
     throw usageError(`${shownAs}: the task dependencies form a cycle: ${cycle.join(" → ")}.`, {
@@ -70,6 +70,19 @@ export function refreshPlanReadiness(paths: ProjectPaths, registry: FeaturesFile
   if (content !== before) writeFileAtomic(paths.tasks, content);
 }
 
+/** Removes the unfinished tasks of features that no longer exist. Call with the project lock held. */
+export function dropTasksOfFeatures(paths: ProjectPaths, featureIds: readonly string[]): void {
+  if (!existsSync(paths.tasks)) return;
+  const parsed = tasksFileSchema.safeParse(JSON.parse(readFileSync(paths.tasks, "utf8")));
+  if (!parsed.success) return;
+  const gone = new Set(featureIds);
+  const plan = parsed.data;
+  plan.tasks = plan.tasks.filter((t) => !gone.has(t.featureId) || t.status === "done" || t.status === "skipped");
+  const ids = new Set(plan.tasks.map((t) => t.id));
+  for (const task of plan.tasks) task.dependsOn = task.dependsOn.filter((d) => ids.has(d));
+  writeFileAtomic(paths.tasks, serializeTasks(plan, displayPath(paths, paths.tasks)));
+}
+
 export function serializeTasks(plan: TasksFile, shownAs: string): string {
   const parsed = tasksFileSchema.safeParse(plan);
   if (!parsed.success) {
@@ -94,12 +107,14 @@ export interface TaskChange<T> {
 export async function mutateTasks<T>(
   paths: ProjectPaths,
   change: (plan: TasksFile, registry: FeaturesFile) => TaskChange<T> | Promise<TaskChange<T>>,
+  options: { allowCycle?: boolean } = {},
 ): Promise<T> {
   return withLock(
     paths.lock,
     async () => {
       const registry = await loadRegistry(paths);
-      const plan = await loadTasks(paths);
+      // Regeneration may start from a plan whose links were broken by hand: it replaces them.
+      const plan = await loadTasks(paths, options);
       const { result, followFeatures } = await change(plan, registry);
       if (followFeatures) {
         await mutateRegistryLocked(
