@@ -11,7 +11,7 @@ const FAKE_AGENT = resolve(import.meta.dirname, "fixtures", "fake-agent.mjs");
 /** A folder with `claude` and `codex` programs on it that are the fake agent speaking each format. */
 function fakeAgentsOnPath(): string {
   const bin = tempDir("br-agents-");
-  for (const agent of ["claude", "codex"]) {
+  for (const agent of ["claude", "codex", "gemini", "aider"]) {
     const file = join(bin, agent);
     writeFileSync(file, `#!/bin/sh\nexec "${process.execPath}" "${FAKE_AGENT}" ${agent} "$@"\n`);
     chmodSync(file, 0o755);
@@ -238,6 +238,39 @@ describe("br run", () => {
       calls(p).map((c) => [c.agent, c.model]),
       [["codex", "gpt-5-codex"]],
     );
+  });
+
+  it("reads Gemini CLI's JSON stats and aider's token and cost lines", () => {
+    const p = project("good");
+    brOk(["config", "set", "executors.gemini.model", "gemini-2.5-pro"], { cwd: p.cwd });
+    brOk(["config", "set", "executors.aider.model", "claude-sonnet-4-5"], { cwd: p.cwd });
+    git(p.cwd, "commit", "-qam", "config");
+    assert.equal(br(["run", "--auto", "--executor", "gemini", "--max-tasks", "1"], { cwd: p.cwd, env: p.env }).code, 0);
+    assert.equal(br(["run", "--auto", "--executor", "aider", "--max-tasks", "1"], { cwd: p.cwd, env: p.env }).code, 0);
+    const [gemini, aider] = journal(p.cwd);
+    assert.equal(gemini?.model, "gemini-2.5-pro");
+    assert.equal(gemini?.cache_read_tokens, 500);
+    assert.equal(gemini?.cost_source, "priced");
+    assert.equal(aider?.input_tokens, 4200);
+    assert.equal(aider?.output_tokens, 1100);
+    assert.equal(aider?.cost_usd, 0.03);
+    assert.equal(aider?.cost_source, "reported");
+  });
+
+  it("the manual executor waits for `br tasks done` from another terminal, then verifies", async () => {
+    const p = project("good");
+    const run = brAsync(["run", "--auto", "--executor", "manual", "--max-tasks", "1", "--json"], { cwd: p.cwd, env: p.env });
+    const promptFile = join(p.cwd, ".buildrunner", "state", "prompts", "greeting.core.attempt-1.md");
+    while (!existsSync(promptFile)) await sleep(100);
+    // The human does the work (here, by running the fake agent by hand) and says so.
+    mkdirSync(join(p.cwd, "src"), { recursive: true });
+    writeFileSync(join(p.cwd, "src", "greeting.js"), "module.exports = 'hello';\n");
+    brOk(["tasks", "done", "greeting.core"], { cwd: p.cwd });
+    const result = await run;
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual((JSON.parse(result.stdout) as Summary).done, ["greeting.core"]);
+    assert.match(git(p.cwd, "log", "-1", "--format=%s"), /br: (greeting\.core|update plan status)/);
+    assert.match(git(p.cwd, "log", "--format=%s"), /br: greeting\.core: Greeting: Implementation/);
   });
 
   it("drives any agent through the command executor, with placeholders and BR_* variables", () => {
