@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -188,10 +188,16 @@ describe("br run", () => {
     await exited;
     const before = calls(p).map((c) => c.task);
     const interrupted = before.at(-1) as string;
+    // The user starts their own work meanwhile: resuming must neither revert nor commit it.
+    writeFileSync(join(p.cwd, "notes.txt"), "mine\n");
+    const refused = await brAsync(["run", "--auto"], { cwd: p.cwd, env: { ...p.env, FAKE_AGENT_MODE: "good" } });
+    assert.equal(refused.code, 2);
+    assert.equal(readFileSync(join(p.cwd, "notes.txt"), "utf8"), "mine\n");
+    rmSync(join(p.cwd, "notes.txt"));
     const second = await brAsync(["run", "--auto", "--json"], { cwd: p.cwd, env: { ...p.env, FAKE_AGENT_MODE: "good" } });
     assert.equal(second.code, 0, second.stderr);
     const summary = JSON.parse(second.stdout) as Summary;
-    assert.deepEqual(summary.recovered.retried, [interrupted]);
+    assert.deepEqual(summary.recovered.retried, [], "the refused run had already recovered it");
     const counts = new Map<string, number>();
     for (const c of calls(p)) counts.set(c.task, (counts.get(c.task) ?? 0) + 1);
     for (const id of before.slice(0, -1)) assert.equal(counts.get(id), 1, `${id} was verified before the kill and not run again`);
@@ -304,12 +310,83 @@ describe("br run", () => {
     assert.match(prompt, /## Left out to stay within the budget[\s\S]*- src\/zz-big\.js \(\d+ tokens\)/);
   });
 
-  it("refuses to start on uncommitted changes, and outside a git repository", () => {
+  it("refuses uncommitted changes, unknown executors and bad limits with exit 2", () => {
     const p = project("good");
+    for (const [args, message] of [
+      [["--executor", "skynet"], /Unknown executor "skynet"/],
+      [["--executor", "codex"], /codex executor needs a model of its own/],
+      [["--max-tasks", "1.5"], /--max-tasks takes a whole number above 0/],
+      [["--max-cost", "lots"], /--max-cost takes a number above 0/],
+      [["--dry-run", "--executor", "skynet"], /Unknown executor/],
+    ] as const) {
+      const result = br(["run", "--auto", ...args], { cwd: p.cwd, env: p.env });
+      assert.equal(result.code, 2, args.join(" "));
+      assert.match(result.stderr, message);
+    }
     writeFileSync(join(p.cwd, "notes.txt"), "work in progress\n");
     const dirty = br(["run", "--auto"], { cwd: p.cwd, env: p.env });
     assert.equal(dirty.code, 2);
     assert.match(dirty.stderr, /uncommitted changes \(notes\.txt\)/);
-    assert.equal(br(["run", "--auto", "--executor", "skynet"], { cwd: p.cwd, env: p.env }).code, 2);
+    assert.equal(calls(p).length, 0);
+  });
+
+  it("feeds a failed attempt back into the next prompt, which then passes", () => {
+    const p = project("fail-first");
+    assert.equal(br(["run", "--auto", "--max-tasks", "1"], { cwd: p.cwd, env: p.env }).code, 0);
+    const second = readFileSync(join(p.cwd, ".buildrunner", "state", "prompts", "greeting.core.attempt-2.md"), "utf8");
+    assert.match(
+      second,
+      /## Earlier attempts \(fix what they got wrong\)\n\nAttempt 1 failed: the executor reported success but changed no files/,
+    );
+    assert.deepEqual(
+      journal(p.cwd).map((r) => r.outcome),
+      ["failed", "passed"],
+    );
+  });
+
+  it("reverts a failed attempt's staged files, and undoes an agent's edits to the plan", () => {
+    const staged = project("stage-breaker");
+    assert.equal(br(["run", "--auto", "--max-tasks", "1"], { cwd: staged.cwd, env: staged.env }).code, 1);
+    assert.equal(git(staged.cwd, "status", "--porcelain", "--", "src", "test"), "", "staged files are reverted too");
+    const cheat = project("cheater");
+    const result = br(["run", "--auto", "--max-tasks", "1", "--json"], { cwd: cheat.cwd, env: cheat.env });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /the agent edited \.buildrunner\/tasks\.json; restored/);
+    assert.deepEqual(
+      tasks(cheat.cwd)
+        .filter((t) => t.status === "done")
+        .map((t) => t.id),
+      ["greeting.core"],
+    );
+  });
+
+  it("never counts, commits or reverts the user's own uncommitted work (--allow-dirty)", () => {
+    const p = project("lazy");
+    mkdirSync(join(p.cwd, "src"), { recursive: true });
+    writeFileSync(join(p.cwd, "src", "wip.js"), "// my unfinished work\n");
+    const result = br(["run", "--auto", "--allow-dirty", "--max-tasks", "1"], { cwd: p.cwd, env: p.env });
+    assert.equal(result.code, 1, "a do-nothing agent does not get credit for the user's file");
+    assert.match(tasks(p.cwd).find((t) => t.id === "greeting.core")?.failureReason ?? "", /changed no files/);
+    assert.equal(readFileSync(join(p.cwd, "src", "wip.js"), "utf8"), "// my unfinished work\n", "and the file is left alone");
+  });
+
+  it("works in a project that is a subfolder of its repository", () => {
+    const repo = tempRepo();
+    const cwd = join(repo, "app");
+    mkdirSync(cwd);
+    writeFileSync(join(cwd, "package.json"), `${JSON.stringify({ name: "app", private: true })}\n`);
+    writeFileSync(join(cwd, "PROJECT_SPEC.md"), SPEC);
+    const log = join(tempDir("br-agent-log-"), "calls.jsonl");
+    const env = { PATH: `${fakeAgentsOnPath()}:${process.env.PATH}`, FAKE_AGENT_MODE: "good", FAKE_AGENT_LOG: log };
+    brOk(["init", "app"], { cwd });
+    brOk(["config", "set", "commands.test", "node --test"], { cwd });
+    brOk(["spec", "sync"], { cwd });
+    brOk(["tasks", "generate"], { cwd });
+    git(repo, "add", "-A");
+    git(repo, "commit", "-qm", "plan");
+    const result = br(["run", "--auto", "--max-tasks", "2"], { cwd, env });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.equal(git(repo, "status", "--porcelain"), "");
+    assert.ok(existsSync(join(cwd, "src", "greeting_core.js")));
   });
 });

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { writeFileAtomic } from "./atomic-file.js";
+import { failure } from "./errors.js";
 import { runSync } from "./process.js";
 
 export function git(cwd: string, args: readonly string[]): { code: number; stdout: string; stderr: string } {
@@ -38,40 +39,50 @@ export interface WorkingChange {
   status: string;
 }
 
-/** Uncommitted changes (tracked and untracked, not ignored), with paths relative to the repository root. */
+/**
+ * Uncommitted changes (tracked and untracked, not ignored) under `cwd`, with paths relative to
+ * `cwd` even when it is a subfolder of the repository.
+ */
 export function workingChanges(cwd: string): WorkingChange[] {
-  const result = git(cwd, ["status", "--porcelain=v1", "-z", "--untracked-files=all"]);
+  const result = git(cwd, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "."]);
   if (result.code !== 0) return [];
+  const prefix = git(cwd, ["rev-parse", "--show-prefix"]).stdout.trim();
   const out: WorkingChange[] = [];
   const entries = result.stdout.split("\0");
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i] as string;
     if (entry.length < 4) continue;
     const status = entry.slice(0, 2);
-    out.push({ path: entry.slice(3), status });
+    const path = entry.slice(3);
+    if (path.startsWith(prefix)) out.push({ path: path.slice(prefix.length), status });
     // A rename or copy is followed by its original path.
     if (status.startsWith("R") || status.startsWith("C")) i++;
   }
   return out;
 }
 
-/** Puts paths back as they are at HEAD: tracked files restored, files git did not know removed. */
-export function revertPaths(cwd: string, changes: readonly WorkingChange[]): void {
-  const tracked = changes.filter((c) => c.status !== "??").map((c) => c.path);
-  const untracked = changes.filter((c) => c.status === "??").map((c) => c.path);
-  if (tracked.length > 0) git(cwd, ["checkout", "HEAD", "--", ...tracked]);
-  if (untracked.length > 0) git(cwd, ["clean", "-f", "-q", "--", ...untracked]);
+export function headCommit(cwd: string): string | undefined {
+  const result = git(cwd, ["rev-parse", "--verify", "-q", "HEAD"]);
+  return result.code === 0 ? result.stdout.trim() : undefined;
 }
 
-/** Commits exactly these paths, with a fallback identity when the repository has none configured. */
-export function commitPaths(cwd: string, paths: readonly string[], message: string): string | undefined {
-  if (paths.length === 0) return undefined;
+/** Whether a path (relative to cwd) exists in a commit. */
+export function existsInCommit(cwd: string, commit: string, path: string): boolean {
+  return git(cwd, ["cat-file", "-e", `${commit}:./${path}`]).code === 0;
+}
+
+/** Commits exactly these paths (relative to cwd); throws with git's reason when it cannot. */
+export function commitPaths(cwd: string, paths: readonly string[], message: string): string {
   const identity = git(cwd, ["config", "user.email"]).stdout.trim()
     ? []
     : ["-c", "user.name=BuildRunner", "-c", "user.email=buildrunner@localhost"];
   const add = git(cwd, ["add", "-A", "--", ...paths]);
-  if (add.code !== 0) return undefined;
+  if (add.code !== 0)
+    throw failure(`git add failed: ${add.stderr.trim()}`, { fix: "Fix the repository (see git's message), then run br run again." });
   const commit = git(cwd, [...identity, "commit", "-q", "--no-verify", "-m", message, "--", ...paths]);
-  if (commit.code !== 0) return undefined;
+  if (commit.code !== 0)
+    throw failure(`git commit failed: ${(commit.stderr || commit.stdout).trim()}`, {
+      fix: "Fix what git reports (signing, hooks, identity), then run br run again; the verified work is kept uncommitted.",
+    });
   return git(cwd, ["rev-parse", "--short", "HEAD"]).stdout.trim();
 }

@@ -56,6 +56,8 @@ const MIGRATIONS: string[] = [
    );
    CREATE INDEX attempts_task ON attempts(task_id, id);
    CREATE INDEX attempts_outcome ON attempts(outcome);`,
+  // The tree as it was before each attempt, so an interrupted one can be undone precisely.
+  "ALTER TABLE attempts ADD COLUMN baseline TEXT;",
 ];
 
 export type StateDb = BetterSqlite3.Database;

@@ -34,6 +34,7 @@ export interface AttemptRow {
   verification: string | null;
   changed_files: string | null;
   agent_pid: number | null;
+  baseline: string | null;
 }
 
 function isAlive(pid: number): boolean {
@@ -76,10 +77,11 @@ export class Journal {
     model: string;
     tier: string;
     promptTokens: number;
+    baseline: unknown;
   }): number {
     const info = this.db
       .prepare(
-        "INSERT INTO attempts (run_id, task_id, feature_id, attempt, executor, model, tier, started_at, prompt_tokens) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO attempts (run_id, task_id, feature_id, attempt, executor, model, tier, started_at, prompt_tokens, baseline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       )
       .run(
         row.runId,
@@ -91,6 +93,7 @@ export class Journal {
         row.tier,
         new Date().toISOString(),
         row.promptTokens,
+        JSON.stringify(row.baseline),
       );
     return Number(info.lastInsertRowid);
   }
@@ -110,7 +113,8 @@ export class Journal {
       costSource: string;
       durationMs: number;
       verification: unknown;
-      changedFiles: string[];
+      /** Each changed file with the hash of its verified content. */
+      changedFiles: { path: string; hash: string | null }[];
     },
   ): void {
     const u = result.usage ?? { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 };
@@ -172,6 +176,10 @@ export class Journal {
     })();
     const orphanAgents = dead.map((row) => row.agent_pid).filter((pid): pid is number => pid !== null && isAlive(pid));
     return { attempts: dead, orphanAgents };
+  }
+
+  runOutcome(runId: number): string | undefined {
+    return (this.db.prepare("SELECT outcome FROM runs WHERE id = ?").get(runId) as { outcome: string } | undefined)?.outcome;
   }
 
   /** Whether a live `br run` (other than this process) is recorded as running. */

@@ -3,13 +3,13 @@
  * and moves on (SPEC §5). Resumable after any interruption: the journal says which attempt was in
  * flight; a task whose verification passed is never run again, an interrupted one is retried.
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { writeFileAtomic } from "../infra/atomic-file.js";
-import { type Config, loadConfig } from "../infra/config.js";
+import { type Config, EXECUTORS, loadConfig } from "../infra/config.js";
 import { usageError } from "../infra/errors.js";
-import { commitPaths, isGitRepo, listProjectFiles, revertPaths, workingChanges } from "../infra/git.js";
+import { commitPaths, isGitRepo, listProjectFiles, workingChanges } from "../infra/git.js";
 import { say, style, warn } from "../infra/log.js";
 import type { ProjectPaths } from "../infra/project.js";
 import { nextTask, transitionTask } from "../plan/scheduler.js";
@@ -27,7 +27,8 @@ import type { ExecutorReport } from "./executors/types.js";
 import { Journal } from "./journal.js";
 import { buildPrompt, type EarlierAttempt } from "./prompt.js";
 import { loadTokenizer } from "./tokens.js";
-import { acceptanceCommand, isOwnFile, runCheck, verify } from "./verify.js";
+import { changesSince, fileHash, revertChanges, snapshotTree, type TreeSnapshot } from "./tree.js";
+import { acceptanceCommand, inTaskScope, isOwnFile, runCheck, verify } from "./verify.js";
 
 export interface RunOptions {
   auto: boolean;
@@ -76,6 +77,7 @@ function attemptCost(report: ExecutorReport, model: string): { cost: number; sou
   if (report.usage) {
     const priced = costOf(report.model ?? model, report.usage);
     if (priced !== undefined) return { cost: priced, source: "priced" };
+    warn(`no price for model ${report.model ?? model}: its cost counts as $0 (add it to the price table)`);
     return { cost: 0, source: "unpriced model" };
   }
   return { cost: 0, source: "no usage reported" };
@@ -90,45 +92,6 @@ async function ask(question: string): Promise<string> {
   }
 }
 
-/**
- * Puts the plan back in a state to continue after an interruption: attempts in flight are marked
- * interrupted (their leftover agents stopped); a task whose last attempt passed is completed from
- * its recorded changes; any other task left running is reset to be retried.
- */
-async function recover(paths: ProjectPaths, journal: Journal, config: Config): Promise<RunSummary["recovered"]> {
-  const { orphanAgents } = journal.recoverInterrupted();
-  for (const pid of orphanAgents) killAgentGroup(pid, "SIGKILL");
-  const plan = await loadTasks(paths);
-  const recovered: RunSummary["recovered"] = { retried: [], done: [] };
-  // First, verified work whose commit was cut off by the interruption is committed.
-  if (config.run.commit) {
-    const dirty = new Set(workingChanges(paths.root).map((c) => c.path));
-    for (const task of plan.tasks) {
-      const last = journal.attemptsFor(task.id).at(-1);
-      const files = last?.outcome === "passed" ? (JSON.parse(last.changed_files ?? "[]") as string[]) : [];
-      const pending = files.filter((f) => dirty.has(f));
-      if (pending.length > 0) commitWork(paths, pending, `br: ${task.id}: ${task.title}`);
-    }
-  }
-  // Then any task left running is either finished (it had passed) or reset to be retried.
-  for (const task of plan.tasks.filter((t) => t.status === "running")) {
-    const last = journal.attemptsFor(task.id).at(-1);
-    if (last?.outcome === "passed") {
-      await transitionTask(paths, task.id, "done", { force: true });
-      recovered.done.push(task.id);
-    } else {
-      if (config.run.commit)
-        revertPaths(
-          paths.root,
-          workingChanges(paths.root).filter((c) => !isOwnFile(c.path)),
-        );
-      await transitionTask(paths, task.id, "reset", { force: true });
-      recovered.retried.push(task.id);
-    }
-  }
-  return recovered;
-}
-
 /** BuildRunner's own files that a run updates; committed with the work so the tree stays clean. */
 function ownChanges(paths: ProjectPaths): string[] {
   return workingChanges(paths.root)
@@ -137,7 +100,67 @@ function ownChanges(paths: ProjectPaths): string[] {
 }
 
 function commitWork(paths: ProjectPaths, files: readonly string[], message: string): void {
-  commitPaths(paths.root, [...files, ...ownChanges(paths)], message);
+  const all = [...new Set([...files, ...ownChanges(paths)])];
+  if (all.length > 0) commitPaths(paths.root, all, message);
+}
+
+/**
+ * Puts the plan back in a state to continue after an interruption. Attempts in flight are marked
+ * interrupted and their leftover agents stopped. A task left running whose attempt had passed is
+ * finished: its verified files are committed if they still hold the verified content. Any other
+ * task left running is reset, and only the files its attempt changed (measured against the
+ * snapshot recorded before it) are reverted; the user's own edits are left alone.
+ */
+async function recover(paths: ProjectPaths, journal: Journal, config: Config): Promise<RunSummary["recovered"]> {
+  const { orphanAgents } = journal.recoverInterrupted();
+  for (const pid of orphanAgents) killAgentGroup(pid, "SIGKILL");
+  const plan = await loadTasks(paths);
+  const recovered: RunSummary["recovered"] = { retried: [], done: [] };
+  for (const task of plan.tasks.filter((t) => t.status === "running")) {
+    const last = journal.attemptsFor(task.id).at(-1);
+    const fromDeadRun =
+      last !== undefined && journal.runOutcome(last.run_id) !== "finished" && journal.runOutcome(last.run_id) !== "failed";
+    if (last?.outcome === "passed" && fromDeadRun) {
+      if (config.run.commit) {
+        const verified = JSON.parse(last.changed_files ?? "[]") as { path: string; hash: string | null }[];
+        const intact = verified.filter((f) => fileHash(paths.root, f.path) === f.hash).map((f) => f.path);
+        const dirty = new Set(workingChanges(paths.root).map((c) => c.path));
+        const pending = intact.filter((f) => dirty.has(f));
+        if (pending.length > 0) commitWork(paths, pending, `br: ${task.id}: ${task.title}`);
+      }
+      await transitionTask(paths, task.id, "done", { force: true });
+      recovered.done.push(task.id);
+      continue;
+    }
+    if (config.run.commit && last?.baseline && last.outcome === "interrupted") {
+      const baseline = JSON.parse(last.baseline) as TreeSnapshot;
+      // Only the task's own files are undone: anything else may be the user's, made after the kill.
+      const changed = changesSince(paths.root, baseline).filter((p) => !isOwnFile(p) && inTaskScope(task, p));
+      const kept = revertChanges(paths.root, baseline, changed);
+      if (kept.length > 0) warn(`left as they are (they had uncommitted edits before the interrupted attempt): ${kept.join(", ")}`);
+    }
+    await transitionTask(paths, task.id, "reset", { force: true });
+    recovered.retried.push(task.id);
+  }
+  return recovered;
+}
+
+/** The registry and plan as they were before the agent ran; an agent may not rewrite them. */
+function protectOwnFiles(paths: ProjectPaths): () => string[] {
+  const files = [paths.features, paths.tasks, paths.config];
+  const before = files.map((f) => (existsSync(f) ? readFileSync(f, "utf8") : undefined));
+  return () => {
+    const restored: string[] = [];
+    files.forEach((file, i) => {
+      const now = existsSync(file) ? readFileSync(file, "utf8") : undefined;
+      const was = before[i];
+      if (now !== was && was !== undefined) {
+        writeFileAtomic(file, was);
+        restored.push(file.slice(paths.root.length + 1));
+      }
+    });
+    return restored;
+  };
 }
 
 /** When every task of a feature is done it is in testing; its acceptance commands and tests then complete it. */
@@ -179,6 +202,14 @@ export async function runLoop(paths: ProjectPaths, options: RunOptions): Promise
   const started = Date.now();
   const config = (await loadConfig(paths)).config;
   const executorName = options.executor ?? config.run.executor;
+  if (!(EXECUTORS as readonly string[]).includes(executorName)) {
+    throw usageError(`Unknown executor "${executorName}".`, { fix: `Use one of: ${EXECUTORS.join(", ")}.` });
+  }
+  if ((executorName === "codex" || executorName === "gemini") && !config.executors[executorName]?.model) {
+    throw usageError(`The ${executorName} executor needs a model of its own: the routing tiers name Claude models.`, {
+      fix: `br config set executors.${executorName}.model ${executorName === "codex" ? "gpt-5-codex" : "gemini-2.5-pro"}`,
+    });
+  }
   const countTokens = await loadTokenizer();
   const summary: RunSummary = {
     executor: executorName,
@@ -310,6 +341,8 @@ export async function runLoop(paths: ProjectPaths, options: RunOptions): Promise
         const prompt = await promptFor(task, earlier);
         const promptFile = join(promptsDir, `${task.id}.attempt-${attempt}.md`);
         writeFileAtomic(promptFile, prompt.text);
+        const baseline = snapshotTree(paths.root);
+        const ownFiles = executorName === "manual" ? () => [] : protectOwnFiles(paths);
         const attemptId = journal.startAttempt({
           runId,
           taskId: task.id,
@@ -319,6 +352,7 @@ export async function runLoop(paths: ProjectPaths, options: RunOptions): Promise
           model,
           tier,
           promptTokens: prompt.tokens,
+          baseline,
         });
         say(
           style.dim(
@@ -334,8 +368,10 @@ export async function runLoop(paths: ProjectPaths, options: RunOptions): Promise
           timeoutMs: (config.executors[executorName]?.timeoutSeconds ?? config.run.timeoutSeconds) * 1000,
           onSpawn: (pid) => journal.setAgentPid(attemptId, pid),
         });
-        const changes = workingChanges(paths.root);
-        const verification = await verify(task, report, changes, config, paths.root);
+        const restoredOwn = ownFiles();
+        if (restoredOwn.length > 0) warn(`the agent edited ${restoredOwn.join(", ")}; restored (only br changes them)`);
+        const changed = changesSince(paths.root, baseline);
+        const verification = await verify(task, report, changed, config, paths.root);
         const { cost, source } = attemptCost(report, model);
         summary.attempts++;
         summary.costUsd += cost;
@@ -348,7 +384,7 @@ export async function runLoop(paths: ProjectPaths, options: RunOptions): Promise
           costSource: source,
           durationMs: report.durationMs,
           verification,
-          changedFiles: verification.changedFiles,
+          changedFiles: verification.changedFiles.map((path) => ({ path, hash: fileHash(paths.root, path) })),
           ...(report.usage ? { usage: report.usage } : {}),
         };
         if (verification.passed) {
@@ -368,11 +404,14 @@ export async function runLoop(paths: ProjectPaths, options: RunOptions): Promise
         say(`  ${style.red("✗")} ${lastReason}`);
         const failedCheck = verification.checks.find((c) => !c.passed);
         earlier.push({ attempt, reason: lastReason, ...(failedCheck ? { details: failedCheck.output } : {}) });
-        if (config.run.commit)
-          revertPaths(
+        if (config.run.commit) {
+          const kept = revertChanges(
             paths.root,
-            changes.filter((c) => !isOwnFile(c.path)),
+            baseline,
+            changed.filter((p) => !isOwnFile(p)),
           );
+          if (kept.length > 0) warn(`not reverted (they had uncommitted edits before the attempt): ${kept.join(", ")}`);
+        }
         if (options.maxCost !== undefined && summary.costUsd >= options.maxCost) {
           summary.stoppedBecause = `--max-cost $${options.maxCost} reached`;
           break;
@@ -381,6 +420,10 @@ export async function runLoop(paths: ProjectPaths, options: RunOptions): Promise
       if (passed) {
         summary.done.push(task.id);
         if (await completeFeatureIfVerified(paths, config, task.featureId)) summary.completedFeatures.push(task.featureId);
+      } else if (summary.stoppedBecause && earlier.length < config.run.maxAttempts) {
+        // Stopped by the budget with attempts to spare: the task is not failed, it waits.
+        await transitionTask(paths, task.id, "reset", { force: true });
+        summary.skipped.push(task.id);
       } else {
         await transitionTask(paths, task.id, "fail", { force: true, reason: mask(lastReason).slice(0, 500) });
         summary.failed.push({ id: task.id, reason: lastReason });

@@ -46,13 +46,15 @@ function section(title: string, body: string): string {
   return `## ${title}\n\n${body.trim()}\n`;
 }
 
+/** The task's files that exist in the project as git sees it (never ignored files such as .env). */
 function candidateFiles(task: Task, tree: readonly string[]): string[] {
+  const listed = new Set(tree);
   const out = new Set<string>();
   for (const hint of task.files) {
     if (picomatch.scan(hint).isGlob) {
       const isMatch = picomatch(hint);
       for (const file of tree) if (isMatch(file)) out.add(file);
-    } else out.add(hint);
+    } else if (listed.has(hint.replace(/^\.\//, ""))) out.add(hint.replace(/^\.\//, ""));
   }
   return [...out];
 }

@@ -6,7 +6,6 @@
 import { spawn } from "node:child_process";
 import picomatch from "picomatch";
 import type { Config } from "../infra/config.js";
-import type { WorkingChange } from "../infra/git.js";
 import type { Task } from "../plan/task.js";
 import { mask } from "../security/mask.js";
 import { tail } from "./executors/spawn-agent.js";
@@ -34,6 +33,15 @@ export interface Verification {
 /** Files BuildRunner itself writes during a run; they are not the agent's work. */
 export function isOwnFile(path: string): boolean {
   return path.startsWith(".buildrunner/") || path === "AGENTS.md" || path === "CLAUDE.md";
+}
+
+/** Whether a path is one of the task's files (a listed path, a file under a listed folder, or a glob match). */
+export function inTaskScope(task: Task, path: string): boolean {
+  const isMatch = picomatch(
+    task.files.map((f) => (picomatch.scan(f).isGlob ? f : f.replace(/\/$/, ""))),
+    { dot: true },
+  );
+  return isMatch(path) || task.files.some((hint) => path.startsWith(`${hint.replace(/\/$/, "")}/`));
 }
 
 /** A criterion that is a command: "`npm test -- auth`" or "$ npm test -- auth". */
@@ -81,14 +89,15 @@ export function runCheck(name: string, command: string, cwd: string, timeoutMs: 
   });
 }
 
+/** `changed`: the paths the attempt changed (see tree.ts), relative to the project. */
 export async function verify(
   task: Task,
   report: ExecutorReport,
-  changes: readonly WorkingChange[],
+  changed: readonly string[],
   config: Config,
   cwd: string,
 ): Promise<Verification> {
-  const changedFiles = changes.map((c) => c.path).filter((p) => !isOwnFile(p));
+  const changedFiles = changed.filter((p) => !isOwnFile(p));
   const base = {
     executor: { success: report.success, summary: mask(report.summary).slice(0, 2000) },
     changedFiles,
@@ -101,11 +110,7 @@ export async function verify(
   if (expectsChanges && changedFiles.length === 0)
     return { ...base, passed: false, reason: "the executor reported success but changed no files" };
   if (task.files.length > 0 && changedFiles.length > 0) {
-    const inScope = picomatch(
-      task.files.map((f) => (picomatch.scan(f).isGlob ? f : f.replace(/\/$/, ""))),
-      { dot: true },
-    );
-    const outOfScope = changedFiles.filter((f) => !inScope(f) && !task.files.some((hint) => f.startsWith(`${hint.replace(/\/$/, "")}/`)));
+    const outOfScope = changedFiles.filter((f) => !inTaskScope(task, f));
     base.outOfScope = outOfScope;
     if (outOfScope.length === changedFiles.length) {
       return {

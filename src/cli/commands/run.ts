@@ -6,10 +6,12 @@ import { project } from "../context.js";
 import { action, setExitCode } from "../main.js";
 import { emit } from "../output.js";
 
-function positiveNumber(flag: string, value: unknown): number | undefined {
+function positiveNumber(flag: string, value: unknown, integer = false): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw usageError(`${flag} takes a number, not "${String(value)}".`);
+  if (String(value).trim() === "" || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw usageError(`${flag} takes a ${integer ? "whole " : ""}number above 0, not "${String(value)}".`);
+  }
   return n;
 }
 
@@ -60,7 +62,7 @@ export function registerRun(program: Command): void {
       .action(
         action<[]>(async (options) => {
           const { runLoop } = await import("../../run/loop.js");
-          const maxTasks = positiveNumber("--max-tasks", options.maxTasks);
+          const maxTasks = positiveNumber("--max-tasks", options.maxTasks, true);
           const maxCost = positiveNumber("--max-cost", options.maxCost);
           const runOptions: RunOptions = {
             auto: options.auto === true,

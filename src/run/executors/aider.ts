@@ -32,13 +32,17 @@ export function aiderExecutor(settings: ExecutorSettings): Executor {
       const usage = { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 };
       let cost = 0;
       let sawCost = false;
-      for (const match of result.stdout.matchAll(
-        /Tokens:\s*([\d.]+[km]?)\s*sent,\s*([\d.]+[km]?)\s*received\.(?:\s*Cost:\s*\$([\d.]+)\s*message)?/gi,
-      )) {
-        usage.inputTokens += amount(match[1] ?? "0");
-        usage.outputTokens += amount(match[2] ?? "0");
-        if (match[3]) {
-          cost += Number(match[3]);
+      // "Tokens: 12k sent, 2.1k cache write, 9.5k cache hit, 300 received. Cost: $0.02 message, …"
+      for (const line of result.stdout.split("\n")) {
+        if (!/^Tokens:/i.test(line.trim())) continue;
+        const part = (label: string) => amount(new RegExp(`([\\d.]+[km]?)\\s*${label}`, "i").exec(line)?.[1] ?? "0");
+        usage.inputTokens += part("sent");
+        usage.outputTokens += part("received");
+        usage.cacheWriteTokens += part("cache write");
+        usage.cacheReadTokens += part("cache hit");
+        const spent = /Cost:\s*\$([\d.]+)\s*message/i.exec(line);
+        if (spent) {
+          cost += Number(spent[1]);
           sawCost = true;
         }
       }

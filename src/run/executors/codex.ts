@@ -23,6 +23,7 @@ export function codexExecutor(settings: ExecutorSettings): Executor {
       const usage = { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 };
       let completed = false;
       let failure: string | undefined;
+      let lastError: string | undefined;
       let lastMessage = "";
       for (const event of events) {
         if (event.type === "turn.completed" || event.type === "turn.failed") {
@@ -33,9 +34,16 @@ export function codexExecutor(settings: ExecutorSettings): Executor {
           usage.cacheReadTokens += cached;
           usage.outputTokens += num(u.output_tokens);
         }
-        if (event.type === "turn.completed") completed = true;
-        if (event.type === "turn.failed") failure = String(((event.error ?? {}) as Record<string, unknown>).message ?? "turn failed");
-        if (event.type === "error") failure = String(event.message ?? "error");
+        // The last turn event decides: `error` events also report retried stream hiccups.
+        if (event.type === "turn.completed") {
+          completed = true;
+          failure = undefined;
+        }
+        if (event.type === "turn.failed") {
+          completed = false;
+          failure = String(((event.error ?? {}) as Record<string, unknown>).message ?? "turn failed");
+        }
+        if (event.type === "error" && !completed) lastError = String(event.message ?? "error");
         const item = event.item as Record<string, unknown> | undefined;
         if (event.type === "item.completed" && item?.type === "agent_message" && typeof item.text === "string") lastMessage = item.text;
       }

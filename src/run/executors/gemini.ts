@@ -1,5 +1,5 @@
 /**
- * Gemini CLI headless: `gemini -p PROMPT --output-format json --model M --yolo`. One JSON object:
+ * Gemini CLI headless: the prompt on stdin, `gemini -p … --output-format json --model M --yolo`. One JSON object:
  * `response`, `stats.models.<model>.tokens` (prompt, candidates, cached), and `error` on failure.
  */
 import type { ExecutorSettings } from "./settings.js";
@@ -10,8 +10,17 @@ export function geminiExecutor(settings: ExecutorSettings): Executor {
   return {
     name: "gemini",
     async run(input: ExecutorInput): Promise<ExecutorReport> {
-      const args = ["-p", input.prompt, "--output-format", "json", "--model", input.model, ...(settings.args ?? ["--yolo"])];
-      const result = await runAgent(settings.command ?? "gemini", args, input);
+      // The prompt goes on stdin (Gemini CLI reads it as input before -p): no argument size limit, not in `ps`.
+      const args = [
+        "-p",
+        "Do the task described above.",
+        "--output-format",
+        "json",
+        "--model",
+        input.model,
+        ...(settings.args ?? ["--yolo"]),
+      ];
+      const result = await runAgent(settings.command ?? "gemini", args, input, { stdin: input.prompt });
       const base = { durationMs: result.durationMs, exitCode: result.exitCode, timedOut: result.timedOut };
       if (result.notFound)
         return {

@@ -42,8 +42,35 @@ export function replayExecutor(settings: ExecutorSettings, projectRoot: string):
           durationMs: Date.now() - started,
         };
       }
-      const parsed = recording.safeParse(JSON.parse(readFileSync(file, "utf8")));
-      if (!parsed.success) return { ...base, success: false, summary: `${file}: not a valid recording`, durationMs: Date.now() - started };
+      let raw: unknown;
+      try {
+        raw = JSON.parse(readFileSync(file, "utf8"));
+      } catch (error) {
+        return {
+          ...base,
+          success: false,
+          summary: `${relative(projectRoot, file)} is not valid JSON: ${(error as Error).message}`,
+          durationMs: Date.now() - started,
+        };
+      }
+      const parsed = recording.safeParse(raw);
+      if (!parsed.success)
+        return {
+          ...base,
+          success: false,
+          summary: `${relative(projectRoot, file)} is not a valid recording`,
+          durationMs: Date.now() - started,
+        };
+      const outside = [...Object.keys(parsed.data.files), ...parsed.data.delete].find(
+        (path) => isAbsolute(path) || relative(input.workdir, resolve(input.workdir, path)).startsWith(".."),
+      );
+      if (outside)
+        return {
+          ...base,
+          success: false,
+          summary: `the recording writes outside the project: ${outside}`,
+          durationMs: Date.now() - started,
+        };
       const inside = (path: string) => {
         const target = resolve(input.workdir, path);
         if (isAbsolute(path) || relative(input.workdir, target).startsWith(".."))

@@ -74,6 +74,14 @@ export function runAgent(
       finish(null, (error as NodeJS.ErrnoException).code === "ENOENT");
     });
     child.on("close", (code) => finish(code));
+    // A background process the agent left running can hold its output open: once the agent itself
+    // has exited, give the output a moment to drain, then end the whole group.
+    child.on("exit", (code) => {
+      setTimeout(() => {
+        if (child.pid) killAgentGroup(child.pid, "SIGKILL");
+        finish(code);
+      }, 1000).unref();
+    });
     if (child.pid) input.onSpawn?.(child.pid);
     child.stdin.on("error", () => undefined); // an agent that never reads stdin is fine
     child.stdin.end(options.stdin ?? "");

@@ -1,0 +1,74 @@
+/**
+ * What an attempt changed, measured against a snapshot taken just before it: the commit it
+ * started from, and the content hash of every file that was already uncommitted. Only files whose
+ * state differs from the snapshot are the attempt's work, so a user's own edits are never counted,
+ * committed or reverted as the agent's.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { failure } from "../infra/errors.js";
+import { existsInCommit, git, headCommit, workingChanges } from "../infra/git.js";
+
+export interface TreeSnapshot {
+  head: string | undefined;
+  /** path → content hash (null when absent) of each file that was uncommitted at the snapshot. */
+  dirty: Record<string, string | null>;
+}
+
+export function fileHash(root: string, path: string): string | null {
+  const full = join(root, path);
+  if (!existsSync(full) || !statSync(full).isFile()) return null;
+  return createHash("sha1").update(readFileSync(full)).digest("hex");
+}
+
+export function snapshotTree(root: string): TreeSnapshot {
+  const dirty: Record<string, string | null> = {};
+  for (const change of workingChanges(root)) dirty[change.path] = fileHash(root, change.path);
+  return { head: headCommit(root), dirty };
+}
+
+/**
+ * Paths whose state differs from the snapshot. An agent that committed on its own is undone
+ * softly first (its commits become uncommitted changes), so its work is measured like any other.
+ */
+export function changesSince(root: string, snapshot: TreeSnapshot): string[] {
+  const head = headCommit(root);
+  if (snapshot.head && head !== snapshot.head) git(root, ["reset", "-q", "--soft", snapshot.head]);
+  const now = workingChanges(root).map((c) => c.path);
+  const candidates = new Set([...now, ...Object.keys(snapshot.dirty)]);
+  const changed: string[] = [];
+  for (const path of candidates) {
+    const before = path in snapshot.dirty ? snapshot.dirty[path] : "clean";
+    const isDirtyNow = now.includes(path);
+    if (before === "clean") {
+      if (isDirtyNow) changed.push(path);
+    } else if (!isDirtyNow || fileHash(root, path) !== before) changed.push(path);
+  }
+  return changed.sort();
+}
+
+/**
+ * Puts the attempt's changed paths back as they were at the snapshot. Files that were clean then
+ * come back from the snapshot's commit (staged changes included); files that did not exist are
+ * removed. Files that were already uncommitted are left alone (their earlier content is not kept),
+ * with their paths returned so the caller can say so.
+ */
+export function revertChanges(root: string, snapshot: TreeSnapshot, paths: readonly string[]): string[] {
+  const untouchable = paths.filter((p) => p in snapshot.dirty);
+  const clean = paths.filter((p) => !(p in snapshot.dirty));
+  const inHead = snapshot.head ? clean.filter((p) => existsInCommit(root, snapshot.head as string, p)) : [];
+  const created = clean.filter((p) => !inHead.includes(p));
+  if (inHead.length > 0) {
+    const restore = git(root, ["restore", `--source=${snapshot.head}`, "--staged", "--worktree", "--", ...inHead]);
+    if (restore.code !== 0)
+      throw failure(`Could not revert the failed attempt's changes: ${restore.stderr.trim()}`, {
+        fix: "Inspect `git status` and restore the files by hand.",
+      });
+  }
+  if (created.length > 0) {
+    git(root, ["rm", "-q", "--cached", "--ignore-unmatch", "--", ...created]);
+    for (const path of created) rmSync(join(root, path), { force: true });
+  }
+  return untouchable;
+}
