@@ -4,7 +4,7 @@
  * lines it prints, which are summed for usage and cost.
  */
 import type { ExecutorSettings } from "./settings.js";
-import { runAgent, tail } from "./spawn-agent.js";
+import { missingCommand, processFacts, runAgent, tail, timedOutText } from "./spawn-agent.js";
 import type { Executor, ExecutorInput, ExecutorReport } from "./types.js";
 
 function amount(text: string): number {
@@ -26,9 +26,8 @@ export function aiderExecutor(settings: ExecutorSettings): Executor {
         ...(settings.args ?? ["--yes-always", "--no-auto-commits", "--no-pretty", "--no-stream"]),
       ];
       const result = await runAgent(settings.command ?? "aider", args, input);
-      const base = { durationMs: result.durationMs, exitCode: result.exitCode, timedOut: result.timedOut };
-      if (result.notFound)
-        return { ...base, success: false, summary: "the `aider` command was not found (install aider, or set executors.aider.command)" };
+      const base = processFacts(result);
+      if (result.notFound) return { ...base, success: false, summary: missingCommand("aider", "aider", "aider") };
       const usage = { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 };
       let cost = 0;
       let sawCost = false;
@@ -50,11 +49,7 @@ export function aiderExecutor(settings: ExecutorSettings): Executor {
       const report: ExecutorReport = {
         ...base,
         success,
-        summary: success
-          ? tail(result.stdout, 5)
-          : result.timedOut
-            ? `timed out after ${Math.round(input.timeoutMs / 1000)} s`
-            : tail(`${result.stdout}\n${result.stderr}`, 10),
+        summary: success ? tail(result.stdout, 5) : result.timedOut ? timedOutText(input) : tail(`${result.stdout}\n${result.stderr}`, 10),
         model: input.model,
         usage,
       };

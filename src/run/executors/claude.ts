@@ -4,7 +4,7 @@
  * `total_cost_usd`. An API error can arrive as subtype "success" with is_error true.
  */
 import type { ExecutorSettings } from "./settings.js";
-import { jsonLines, num, runAgent, tail } from "./spawn-agent.js";
+import { jsonLines, missingCommand, num, processFacts, runAgent, tail, timedOutText } from "./spawn-agent.js";
 import type { Executor, ExecutorInput, ExecutorReport } from "./types.js";
 
 export function claudeExecutor(settings: ExecutorSettings): Executor {
@@ -21,18 +21,18 @@ export function claudeExecutor(settings: ExecutorSettings): Executor {
         ...(settings.args ?? ["--permission-mode", "acceptEdits"]),
       ];
       const result = await runAgent(settings.command ?? "claude", args, input, { stdin: input.prompt });
-      const base = { durationMs: result.durationMs, exitCode: result.exitCode, timedOut: result.timedOut };
+      const base = processFacts(result);
       if (result.notFound)
         return {
           ...base,
           success: false,
-          summary: "the `claude` command was not found (install Claude Code, or set executors.claude.command)",
+          summary: missingCommand("claude", "Claude Code", "claude"),
         };
       const events = jsonLines(result.stdout);
       const final = [...events].reverse().find((e) => e.type === "result");
       const init = events.find((e) => e.type === "system" && e.subtype === "init");
       if (!final) {
-        const why = result.timedOut ? `timed out after ${Math.round(input.timeoutMs / 1000)} s` : "ended without a result event";
+        const why = result.timedOut ? timedOutText(input) : "ended without a result event";
         return { ...base, success: false, summary: `Claude Code ${why}${result.stderr ? `: ${tail(result.stderr, 5)}` : ""}` };
       }
       const usage = (final.usage ?? {}) as Record<string, unknown>;

@@ -3,7 +3,7 @@
  * JSON Lines events; success is a `turn.completed` (with usage) and no `turn.failed` or `error`.
  */
 import type { ExecutorSettings } from "./settings.js";
-import { jsonLines, num, runAgent, tail } from "./spawn-agent.js";
+import { jsonLines, missingCommand, num, processFacts, runAgent, tail, timedOutText } from "./spawn-agent.js";
 import type { Executor, ExecutorInput, ExecutorReport } from "./types.js";
 
 export function codexExecutor(settings: ExecutorSettings): Executor {
@@ -12,12 +12,12 @@ export function codexExecutor(settings: ExecutorSettings): Executor {
     async run(input: ExecutorInput): Promise<ExecutorReport> {
       const args = ["exec", "--json", "--model", input.model, ...(settings.args ?? ["--sandbox", "workspace-write"]), "-"];
       const result = await runAgent(settings.command ?? "codex", args, input, { stdin: input.prompt });
-      const base = { durationMs: result.durationMs, exitCode: result.exitCode, timedOut: result.timedOut };
+      const base = processFacts(result);
       if (result.notFound)
         return {
           ...base,
           success: false,
-          summary: "the `codex` command was not found (install the Codex CLI, or set executors.codex.command)",
+          summary: missingCommand("codex", "the Codex CLI", "codex"),
         };
       const events = jsonLines(result.stdout);
       const usage = { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 };
@@ -50,10 +50,7 @@ export function codexExecutor(settings: ExecutorSettings): Executor {
       const success = completed && !failure && !result.timedOut;
       const summary = success
         ? lastMessage
-        : (failure ??
-          (result.timedOut
-            ? `timed out after ${Math.round(input.timeoutMs / 1000)} s`
-            : `no completed turn${result.stderr ? `: ${tail(result.stderr, 5)}` : ""}`));
+        : (failure ?? (result.timedOut ? timedOutText(input) : `no completed turn${result.stderr ? `: ${tail(result.stderr, 5)}` : ""}`));
       return { ...base, success, summary, model: input.model, usage };
     },
   };

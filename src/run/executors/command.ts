@@ -6,7 +6,7 @@
  */
 import { usageError } from "../../infra/errors.js";
 import type { ExecutorSettings } from "./settings.js";
-import { jsonLines, num, runAgent, tail } from "./spawn-agent.js";
+import { jsonLines, num, processFacts, runAgent, tail, timedOutText } from "./spawn-agent.js";
 import type { Executor, ExecutorInput, ExecutorReport } from "./types.js";
 
 function shellQuote(value: string): string {
@@ -34,16 +34,14 @@ export function commandExecutor(settings: ExecutorSettings): Executor {
       const result = await runAgent("/bin/sh", ["-c", line], input, {
         env: { BR_PROMPT_FILE: input.promptFile, BR_MODEL: input.model, BR_WORKDIR: input.workdir, BR_TASK_ID: input.taskId },
       });
-      const base = { durationMs: result.durationMs, exitCode: result.exitCode, timedOut: result.timedOut };
+      const base = processFacts(result);
       const last = jsonLines(result.stdout).at(-1);
       const usage = last?.usage as Record<string, unknown> | undefined;
       const success = result.exitCode === 0 && !result.timedOut;
       const report: ExecutorReport = {
         ...base,
         success,
-        summary: result.timedOut
-          ? `timed out after ${Math.round(input.timeoutMs / 1000)} s`
-          : tail(success ? result.stdout : `${result.stdout}\n${result.stderr}`, 10),
+        summary: result.timedOut ? timedOutText(input) : tail(success ? result.stdout : `${result.stdout}\n${result.stderr}`, 10),
         model: typeof last?.model === "string" ? last.model : input.model,
       };
       if (usage) {

@@ -3,7 +3,7 @@
  * `response`, `stats.models.<model>.tokens` (prompt, candidates, cached), and `error` on failure.
  */
 import type { ExecutorSettings } from "./settings.js";
-import { num, runAgent, tail } from "./spawn-agent.js";
+import { missingCommand, num, processFacts, runAgent, tail, timedOutText } from "./spawn-agent.js";
 import type { Executor, ExecutorInput, ExecutorReport } from "./types.js";
 
 export function geminiExecutor(settings: ExecutorSettings): Executor {
@@ -21,19 +21,19 @@ export function geminiExecutor(settings: ExecutorSettings): Executor {
         ...(settings.args ?? ["--yolo"]),
       ];
       const result = await runAgent(settings.command ?? "gemini", args, input, { stdin: input.prompt });
-      const base = { durationMs: result.durationMs, exitCode: result.exitCode, timedOut: result.timedOut };
+      const base = processFacts(result);
       if (result.notFound)
         return {
           ...base,
           success: false,
-          summary: "the `gemini` command was not found (install Gemini CLI, or set executors.gemini.command)",
+          summary: missingCommand("gemini", "Gemini CLI", "gemini"),
         };
       let doc: Record<string, unknown>;
       try {
         const start = result.stdout.indexOf("{");
         doc = JSON.parse(result.stdout.slice(start)) as Record<string, unknown>;
       } catch {
-        const why = result.timedOut ? `timed out after ${Math.round(input.timeoutMs / 1000)} s` : "printed no JSON result";
+        const why = result.timedOut ? timedOutText(input) : "printed no JSON result";
         return { ...base, success: false, summary: `Gemini CLI ${why}${result.stderr ? `: ${tail(result.stderr, 5)}` : ""}` };
       }
       const usage = { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 };

@@ -110,3 +110,16 @@ export function num(value: unknown): number {
 export function tail(text: string, lines = 30): string {
   return text.trimEnd().split("\n").slice(-lines).join("\n");
 }
+
+/** The fields every report takes from the process itself. */
+export function processFacts(result: AgentProcessResult): { durationMs: number; exitCode: number | null; timedOut: boolean } {
+  return { durationMs: result.durationMs, exitCode: result.exitCode, timedOut: result.timedOut };
+}
+
+export function timedOutText(input: ExecutorInput): string {
+  return timedOutText(input);
+}
+
+export function missingCommand(command: string, product: string, executor: string): string {
+  return `the \`${command}\` command was not found (install ${product}, or set executors.${executor}.command)`;
+}
