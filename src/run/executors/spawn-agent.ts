@@ -117,7 +117,7 @@ export function processFacts(result: AgentProcessResult): { durationMs: number; 
 }
 
 export function timedOutText(input: ExecutorInput): string {
-  return timedOutText(input);
+  return `timed out after ${Math.round(input.timeoutMs / 1000)} s`;
 }
 
 export function missingCommand(command: string, product: string, executor: string): string {
