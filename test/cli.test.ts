@@ -13,7 +13,9 @@ describe("command-line conventions", () => {
     const cwd = tempDir();
     assert.equal(brOk(["--version"], { cwd }).stdout.trim(), pkg.version);
     const help = brOk(["--help"], { cwd }).stdout;
-    for (const command of ["init", "attach", "features", "status", "config", "demo"]) assert.match(help, new RegExp(`\\b${command}\\b`));
+    for (const command of ["init", "attach", "features", "status", "spec", "tasks", "run", "build", "config", "demo"]) {
+      assert.match(help, new RegExp(`\\b${command}\\b`));
+    }
   });
 
   it("gives every command and subcommand a --help", () => {
@@ -27,6 +29,12 @@ describe("command-line conventions", () => {
       ...["add", "list", "show", "update", "start", "complete", "block", "remove"].map((c) => ["features", c]),
       ["config"],
       ...["get", "set", "unset", "list", "schema"].map((c) => ["config", c]),
+      ["spec"],
+      ["spec", "sync"],
+      ["tasks"],
+      ...["generate", "list", "show", "next", "graph", "start", "done", "fail", "reset"].map((c) => ["tasks", c]),
+      ["run"],
+      ["build", "start"],
     ];
     for (const command of commands) {
       const result = br([...command, "--help"], { cwd });
