@@ -3,7 +3,9 @@
  * whether it was met. BENCH_RUNS sets the repetitions (default 15).
  */
 import { planBenchmark } from "./plan.ts";
+import { secretsEvaluation } from "./secrets-eval.ts";
 import { startupBenchmark } from "./startup.ts";
 
 startupBenchmark();
 planBenchmark();
+secretsEvaluation();

@@ -1,0 +1,5 @@
+/** Rule files shipped as text and bundled by esbuild's text loader (see scripts/build.mjs). */
+declare module "*.toml" {
+  const text: string;
+  export default text;
+}

@@ -1,0 +1,129 @@
+/**
+ * The secret engine: rules against one text at a time, whatever the source (working tree, staged
+ * blobs, history, stdin). A keyword prefilter keeps most rules from ever running a regex on a
+ * file; what a regex finds must then pass entropy, stop words, allowlists and inline allow
+ * comments. Findings carry the secret masked and a stable fingerprint.
+ */
+import { createHash } from "node:crypto";
+import { maskValue } from "../mask.js";
+import type { Allowlist, RuleSet, SecretRule } from "./rules.js";
+
+export interface SecretFinding {
+  kind: "secret";
+  rule: string;
+  severity: SecretRule["severity"];
+  file: string;
+  line: number;
+  endLine: number;
+  column: number;
+  message: string;
+  /** The secret with only its first 4 characters kept. */
+  match: string;
+  fingerprint: string;
+}
+
+/** Comments that allow a finding on their line. */
+const INLINE_ALLOW = /\b(?:br|gitleaks):allow\b/;
+
+export function shannonEntropy(text: string): number {
+  if (!text) return 0;
+  const counts = new Map<string, number>();
+  for (const ch of text) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let entropy = 0;
+  for (const n of counts.values()) {
+    const p = n / text.length;
+    entropy -= p * Math.log2(p);
+  }
+  return entropy;
+}
+
+function lineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+  return starts;
+}
+
+function lineOf(starts: number[], offset: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((starts[mid] as number) <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+function allowed(lists: readonly Allowlist[], file: string, secret: string, match: string, line: string): boolean {
+  const lower = secret.toLowerCase();
+  for (const list of lists) {
+    if (list.paths.some((p) => p.test(file))) return true;
+    if (list.stopwords.some((w) => lower.includes(w))) return true;
+    const target = list.regexTarget === "match" ? match : list.regexTarget === "line" ? line : secret;
+    for (const regex of list.regexes) {
+      regex.lastIndex = 0;
+      if (regex.test(target)) return true;
+    }
+  }
+  return false;
+}
+
+/** A path-only rule (the file name is the secret), or a regex rule restricted to some paths. */
+function pathApplies(rule: SecretRule, file: string): boolean {
+  if (!rule.path) return true;
+  rule.path.lastIndex = 0;
+  return rule.path.test(file);
+}
+
+export function scanText(text: string, file: string, ruleSet: RuleSet): SecretFinding[] {
+  const findings: SecretFinding[] = [];
+  if (ruleSet.allowlists.some((list) => list.paths.some((p) => p.test(file)))) return findings;
+  const lower = text.toLowerCase();
+  let starts: number[] | undefined;
+  let lines: string[] | undefined;
+  for (const rule of ruleSet.rules) {
+    if (!pathApplies(rule, file)) continue;
+    if (!rule.regex) {
+      findings.push(finding(rule, file, 1, 1, 1, file, ruleSet));
+      continue;
+    }
+    if (rule.keywords.length > 0 && !rule.keywords.some((k) => lower.includes(k))) continue;
+    const regex = rule.regex;
+    regex.lastIndex = 0;
+    for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
+      if (m[0] === "") {
+        regex.lastIndex++;
+        continue;
+      }
+      const groupIndex = rule.secretGroup ?? m.slice(1).findIndex((g) => g !== undefined) + 1;
+      const secret = (groupIndex > 0 ? m[groupIndex] : m[0]) ?? m[0];
+      if (rule.entropy !== undefined && shannonEntropy(secret) < rule.entropy) continue;
+      starts ??= lineStarts(text);
+      lines ??= text.split("\n");
+      const offset = m.index + Math.max(0, m[0].indexOf(secret));
+      const lineIndex = lineOf(starts, offset);
+      const endIndex = lineOf(starts, m.index + m[0].length - 1);
+      const lineText = lines[lineIndex] ?? "";
+      if (INLINE_ALLOW.test(lineText) || INLINE_ALLOW.test(lines[endIndex] ?? "")) continue;
+      if (allowed(rule.allowlists, file, secret, m[0], lineText) || allowed(ruleSet.allowlists, file, secret, m[0], lineText)) continue;
+      findings.push(finding(rule, file, lineIndex + 1, endIndex + 1, offset - (starts[lineIndex] as number) + 1, secret, ruleSet));
+    }
+  }
+  return findings;
+}
+
+function finding(rule: SecretRule, file: string, line: number, endLine: number, column: number, secret: string, _set: RuleSet): SecretFinding {
+  return {
+    kind: "secret",
+    rule: rule.id,
+    severity: rule.severity,
+    file,
+    line,
+    endLine,
+    column,
+    message: `${rule.description} (${rule.id})`,
+    match: maskValue(secret),
+    // Stable across line moves: what was found where, never the secret itself in clear.
+    fingerprint: createHash("sha256").update(`${rule.id}\0${file}\0${secret}`).digest("hex").slice(0, 32),
+  };
+}
