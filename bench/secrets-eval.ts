@@ -38,7 +38,11 @@ export function secretsEvaluation(): void {
       writeFileSync(file, record.text);
     });
     const started = Date.now();
-    const result = spawnSync(process.execPath, [BR, "security", "check", ".", "--json"], { cwd: dir, encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
+    const result = spawnSync(process.execPath, [BR, "security", "check", ".", "--json"], {
+      cwd: dir,
+      encoding: "utf8",
+      maxBuffer: 512 * 1024 * 1024,
+    });
     const ms = Date.now() - started;
     const report = JSON.parse(result.stdout) as { findings: { file: string; rule: string }[] };
     const hits = new Map<number, string[]>();
@@ -60,9 +64,12 @@ export function secretsEvaluation(): void {
       const family = records[i]?.rule as string;
       families.set(family, [...(families.get(family) ?? []), i]);
     }
-    const weakest = [...families.entries()].map(([family, list]) => ({ family, recall: rate(list), n: list.length })).sort((a, b) => a.recall - b.recall || b.n - a.n);
+    const weakest = [...families.entries()]
+      .map(([family, list]) => ({ family, recall: rate(list), n: list.length }))
+      .sort((a, b) => a.recall - b.recall || b.n - a.n);
     console.log(`  rule families: ${weakest.filter((f) => f.recall >= 0.95).length} of ${weakest.length} at ≥ 95% recall; weakest:`);
-    for (const f of weakest.slice(0, Number(process.env.EVAL_SHOW ?? 15))) console.log(`    ${f.family.padEnd(40)} ${(f.recall * 100).toFixed(0).padStart(3)}% of ${f.n}`);
+    for (const f of weakest.slice(0, Number(process.env.EVAL_SHOW ?? 15)))
+      console.log(`    ${f.family.padEnd(40)} ${(f.recall * 100).toFixed(0).padStart(3)}% of ${f.n}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

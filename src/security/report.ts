@@ -37,7 +37,11 @@ export function renderSarif(result: ScanResult): Record<string, unknown> {
             informationUri: "https://www.npmjs.com/package/buildrunner",
             rules: ruleIds.map((id) => {
               const first = result.findings.find((f) => f.rule === id);
-              return { id, shortDescription: { text: first?.message ?? id }, defaultConfiguration: { level: LEVEL[first?.severity ?? "high"] } };
+              return {
+                id,
+                shortDescription: { text: first?.message ?? id },
+                defaultConfiguration: { level: LEVEL[first?.severity ?? "high"] },
+              };
             }),
           },
         },

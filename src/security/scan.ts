@@ -18,7 +18,8 @@ export interface ScanResult {
   summary: { files: number; bytes: number; durationMs: number; bySeverity: Record<string, number>; skipped: number };
 }
 
-const LOCK_FILES = /(^|\/)(package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|bun\.lockb?|Cargo\.lock|poetry\.lock|Pipfile\.lock|uv\.lock|go\.sum|composer\.lock|Gemfile\.lock)$/;
+const LOCK_FILES =
+  /(^|\/)(package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|bun\.lockb?|Cargo\.lock|poetry\.lock|Pipfile\.lock|uv\.lock|go\.sum|composer\.lock|Gemfile\.lock)$/;
 /** Rules that match any long random string near a keyword; not run where such strings are normal. */
 const LOOSE_RULES = new Set(["generic-api-key"]);
 

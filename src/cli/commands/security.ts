@@ -18,7 +18,8 @@ export function registerSecurity(program: Command): void {
     .action(
       action<[string[]]>(async (paths, options) => {
         const format = options.json ? "json" : String(options.format);
-        if (!["text", "json", "sarif"].includes(format)) throw usageError(`Unknown format "${format}".`, { fix: "Use text, json or sarif." });
+        if (!["text", "json", "sarif"].includes(format))
+          throw usageError(`Unknown format "${format}".`, { fix: "Use text, json or sarif." });
         const root = workingDir(options);
         const configFile = typeof options.config === "string" ? options.config : undefined;
         if (configFile && !existsSync(configFile)) throw usageError(`${configFile} does not exist.`, { file: configFile });

@@ -112,7 +112,15 @@ export function scanText(text: string, file: string, ruleSet: RuleSet): SecretFi
   return findings;
 }
 
-function finding(rule: SecretRule, file: string, line: number, endLine: number, column: number, secret: string, _set: RuleSet): SecretFinding {
+function finding(
+  rule: SecretRule,
+  file: string,
+  line: number,
+  endLine: number,
+  column: number,
+  secret: string,
+  _set: RuleSet,
+): SecretFinding {
   return {
     kind: "secret",
     rule: rule.id,

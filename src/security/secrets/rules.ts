@@ -97,12 +97,18 @@ function parseConfig(text: string, shownAs: string): z.output<typeof configSchem
   try {
     doc = parseToml(text);
   } catch (error) {
-    throw usageError(`${shownAs} is not valid TOML: ${(error as Error).message.split("\n")[0]}`, { file: shownAs, fix: "Correct the TOML." });
+    throw usageError(`${shownAs} is not valid TOML: ${(error as Error).message.split("\n")[0]}`, {
+      file: shownAs,
+      fix: "Correct the TOML.",
+    });
   }
   const parsed = configSchema.safeParse(doc);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw usageError(`${shownAs}: ${issue?.path.join(".")} ${issue?.message}`, { file: shownAs, fix: "Correct the rule (gitleaks config format)." });
+    throw usageError(`${shownAs}: ${issue?.path.join(".")} ${issue?.message}`, {
+      file: shownAs,
+      fix: "Correct the rule (gitleaks config format).",
+    });
   }
   return parsed.data;
 }
@@ -123,7 +129,9 @@ function compileRules(config: z.output<typeof configSchema>, shownAs: string): R
       allowlists: [...(raw.allowlist ? [raw.allowlist] : []), ...(raw.allowlists ?? [])].map((a) => compileAllowlist(a, where)),
     };
   });
-  const allowlists = [...(config.allowlist ? [config.allowlist] : []), ...(config.allowlists ?? [])].map((a) => compileAllowlist(a, shownAs));
+  const allowlists = [...(config.allowlist ? [config.allowlist] : []), ...(config.allowlists ?? [])].map((a) =>
+    compileAllowlist(a, shownAs),
+  );
   return { rules, allowlists };
 }
 
