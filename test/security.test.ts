@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { br, brOk, git, initializedRepo, tempDir, tempRepo } from "./helpers.ts";
@@ -111,5 +112,52 @@ describe("br security check (secrets)", () => {
     const bad = br(["security", "check", "--config", "bad.toml"], { cwd });
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /bad\.toml/);
+  });
+});
+
+describe("br hooks", () => {
+  function commit(cwd: string, message: string) {
+    return spawnSync("git", ["commit", "-m", message], {
+      cwd,
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1", NODE_TEST_CONTEXT: "" },
+    });
+  }
+
+  it("a commit staging an AWS key is blocked by the installed hook (exit 1, key masked); with br:allow it passes", () => {
+    const cwd = initializedRepo();
+    brOk(["hooks", "install"], { cwd });
+    const status = JSON.parse(brOk(["hooks", "status", "--json"], { cwd }).stdout) as { hooks: { hook: string; installed: boolean }[] };
+    assert.deepEqual(
+      status.hooks.map((h) => [h.hook, h.installed]),
+      [
+        ["pre-commit", true],
+        ["pre-push", false],
+      ],
+    );
+    writeFileSync(join(cwd, "settings.py"), `AWS_ACCESS_KEY_ID = "${AWS_KEY}"\n`);
+    git(cwd, "add", "settings.py");
+    const blocked = commit(cwd, "add settings");
+    assert.equal(blocked.status, 1);
+    const output = blocked.stdout + blocked.stderr;
+    assert.match(output, /critical\s+settings\.py:1:\d+\s+AWS access key id/);
+    assert.match(output, /AKIA\*{16}/);
+    assert.ok(!output.includes(AWS_KEY), "the key is masked in the hook's output");
+    assert.match(output, /br:allow/, "it says how to allow a false positive");
+    writeFileSync(join(cwd, "settings.py"), `AWS_ACCESS_KEY_ID = "${AWS_KEY}"  # br:allow (documented test key)\n`);
+    git(cwd, "add", "settings.py");
+    assert.equal(commit(cwd, "add settings").status, 0);
+  });
+
+  it("cooperates with husky, keeping the hook's own commands, and uninstalls cleanly", () => {
+    const cwd = tempRepo();
+    mkdirSync(join(cwd, ".husky"));
+    writeFileSync(join(cwd, ".husky", "pre-commit"), "npx lint-staged\n");
+    brOk(["hooks", "install"], { cwd });
+    const installed = readFileSync(join(cwd, ".husky", "pre-commit"), "utf8");
+    assert.ok(installed.startsWith("npx lint-staged\n"));
+    assert.match(installed, /security check --staged/);
+    brOk(["hooks", "uninstall"], { cwd });
+    assert.equal(readFileSync(join(cwd, ".husky", "pre-commit"), "utf8"), "npx lint-staged\n");
   });
 });

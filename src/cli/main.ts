@@ -6,7 +6,7 @@ import { registerDemo } from "./commands/demo.js";
 import { registerFeatures } from "./commands/features.js";
 import { registerInit } from "./commands/init.js";
 import { registerRun } from "./commands/run.js";
-import { registerSecurity } from "./commands/security.js";
+import { registerHooks, registerSecurity } from "./commands/security.js";
 import { registerSpec } from "./commands/spec.js";
 import { registerStatus } from "./commands/status.js";
 import { registerTasks } from "./commands/tasks.js";
@@ -57,6 +57,7 @@ export function buildProgram(): Command {
   registerTasks(program);
   registerRun(program);
   registerSecurity(program);
+  registerHooks(program);
   registerConfig(program);
   registerDemo(program);
   // Subcommands inherit exitOverride only when set on each one.

@@ -2,6 +2,7 @@
  * Where scanned text comes from, kept apart from the engine: files of the working tree (as git
  * sees them, so .gitignore is respected), explicit paths, the staged blobs of the index, stdin.
  */
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { git, listProjectFiles } from "../infra/git.js";
@@ -57,16 +58,39 @@ export function pathTargets(root: string, paths: readonly string[]): ScanTarget[
   return out;
 }
 
-/** Exactly what is staged: the index's version of each added, copied, modified or renamed file. */
+/**
+ * Exactly what is staged: the index's version of each added, copied, modified or renamed file,
+ * read in one `git cat-file --batch` call (a pre-commit hook must stay fast on large commits).
+ */
 export function stagedTargets(root: string): ScanTarget[] {
   const names = git(root, ["diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR", "--relative"]).stdout.split("\0").filter(Boolean);
-  return names.map((name) => ({
-    path: name,
-    read: () => {
-      const blob = git(root, ["show", `:./${name}`]);
-      return blob.code === 0 ? Buffer.from(blob.stdout) : undefined;
-    },
-  }));
+  if (names.length === 0) return [];
+  const staged = git(root, ["ls-files", "-s", "-z", "--", ...names])
+    .stdout.split("\0")
+    .filter(Boolean);
+  const blobs = new Map<string, string>();
+  for (const entry of staged) {
+    const match = /^\d+ ([0-9a-f]+) \d\t(.*)$/s.exec(entry);
+    if (match) blobs.set(match[2] as string, match[1] as string);
+  }
+  const ids = names.map((n) => blobs.get(n)).filter((id): id is string => id !== undefined);
+  const batch = spawnSync("git", ["cat-file", "--batch"], { cwd: root, input: `${ids.join("\n")}\n`, maxBuffer: 1024 * 1024 * 1024 });
+  const contents = new Map<string, Buffer>();
+  const out = batch.stdout ?? Buffer.alloc(0);
+  let offset = 0;
+  for (const id of ids) {
+    const headerEnd = out.indexOf(10, offset);
+    if (headerEnd < 0) break;
+    const header = out.subarray(offset, headerEnd).toString();
+    const size = Number(header.split(" ")[2]);
+    if (!Number.isFinite(size)) {
+      offset = headerEnd + 1;
+      continue;
+    }
+    contents.set(id, out.subarray(headerEnd + 1, headerEnd + 1 + size));
+    offset = headerEnd + 1 + size + 1;
+  }
+  return names.map((name) => ({ path: name, read: () => contents.get(blobs.get(name) ?? "") }));
 }
 
 export function stdinTarget(): ScanTarget {

@@ -52,3 +52,49 @@ export function registerSecurity(program: Command): void {
       }),
     );
 }
+
+export function registerHooks(program: Command): void {
+  const hooks = program.command("hooks").description("git hooks that block leaked secrets before they are committed");
+  const render = (states: { hook: string; manager: string; file: string; installed: boolean }[]) =>
+    states.map(
+      (s) => `${s.installed ? "✓" : "·"} ${s.hook.padEnd(10)} ${s.installed ? "installed" : "not installed"} (${s.manager}: ${s.file})`,
+    );
+  hooks
+    .command("install")
+    .description("install the pre-commit hook (staged secret scan); --pre-push adds a pre-push scan")
+    .option("--pre-commit", "the pre-commit hook (the default)")
+    .option("--pre-push", "also (or, with only this flag, only) the pre-push hook")
+    .option("--json", 'print { "hooks": [...] }')
+    .action(
+      action<[]>(async (options) => {
+        const { installHooks } = await import("../../security/hooks.js");
+        const chosen: ("pre-commit" | "pre-push")[] = [];
+        if (options.preCommit || !options.prePush) chosen.push("pre-commit");
+        if (options.prePush) chosen.push("pre-push");
+        const states = installHooks(workingDir(options), chosen);
+        emit(options.json, { hooks: states }, () => render(states));
+      }),
+    );
+  hooks
+    .command("status")
+    .description("which BuildRunner hooks are installed, and where")
+    .option("--json", 'print { "hooks": [...] }')
+    .action(
+      action<[]>(async (options) => {
+        const { hookStatus } = await import("../../security/hooks.js");
+        const states = hookStatus(workingDir(options));
+        emit(options.json, { hooks: states }, () => render(states));
+      }),
+    );
+  hooks
+    .command("uninstall")
+    .description("remove BuildRunner's part of the hooks (the rest of each hook is kept)")
+    .option("--json", 'print { "hooks": [...] }')
+    .action(
+      action<[]>(async (options) => {
+        const { uninstallHooks } = await import("../../security/hooks.js");
+        const states = uninstallHooks(workingDir(options));
+        emit(options.json, { hooks: states }, () => render(states));
+      }),
+    );
+}
