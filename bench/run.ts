@@ -4,8 +4,10 @@
  */
 import { planBenchmark } from "./plan.ts";
 import { secretsEvaluation } from "./secrets-eval.ts";
+import { securityBenchmark } from "./security.ts";
 import { startupBenchmark } from "./startup.ts";
 
 startupBenchmark();
 planBenchmark();
 secretsEvaluation();
+securityBenchmark();

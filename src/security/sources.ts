@@ -16,11 +16,11 @@ export interface ScanTarget {
 const MAX_BYTES = 10 * 1024 * 1024;
 const SKIPPED_DIRS = new Set([".git", "node_modules", ".buildrunner"]);
 
-function walk(dir: string, root: string, out: ScanTarget[]): void {
+function walk(dir: string, root: string, out: ScanTarget[], skip: ReadonlySet<string> = SKIPPED_DIRS): void {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (!SKIPPED_DIRS.has(entry.name)) walk(full, root, out);
+      if (!skip.has(entry.name)) walk(full, root, out, skip);
     } else if (entry.isFile()) out.push(fileTarget(full, relative(root, full) || entry.name));
   }
 }
@@ -52,7 +52,8 @@ export function pathTargets(root: string, paths: readonly string[]): ScanTarget[
   for (const path of paths) {
     const full = resolve(root, path);
     const stat = statSync(full);
-    if (stat.isDirectory()) walk(full, root, out);
+    // A folder named on the command line is scanned whole, dependencies included; only .git is skipped.
+    if (stat.isDirectory()) walk(full, root, out, new Set([".git"]));
     else out.push(fileTarget(full, relative(root, full) || path));
   }
   return out;

@@ -75,10 +75,31 @@ function pathApplies(rule: SecretRule, file: string): boolean {
   return rule.path.test(file);
 }
 
+/**
+ * Which keywords occur in a text, in one pass: a single alternation of every keyword, run over the
+ * lowercased text, instead of one substring search per rule.
+ */
+const keywordMatchers = new WeakMap<RuleSet, RegExp>();
+function presentKeywords(lower: string, ruleSet: RuleSet): Set<string> {
+  let matcher = keywordMatchers.get(ruleSet);
+  if (!matcher) {
+    const all = [...new Set(ruleSet.rules.flatMap((r) => r.keywords))].sort((a, b) => b.length - a.length);
+    matcher = new RegExp(all.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "g");
+    keywordMatchers.set(ruleSet, matcher);
+  }
+  const found = new Set<string>();
+  matcher.lastIndex = 0;
+  for (let m = matcher.exec(lower); m !== null; m = matcher.exec(lower)) found.add(m[0]);
+  return found;
+}
+
 export function scanText(text: string, file: string, ruleSet: RuleSet): SecretFinding[] {
   const findings: SecretFinding[] = [];
   if (ruleSet.allowlists.some((list) => list.paths.some((p) => p.test(file)))) return findings;
   const lower = text.toLowerCase();
+  const present = presentKeywords(lower, ruleSet);
+  // A keyword can hide inside a longer one that the single pass matched instead (`key` in `key-`).
+  const has = (keyword: string) => present.has(keyword) || [...present].some((p) => p.includes(keyword));
   let starts: number[] | undefined;
   let lines: string[] | undefined;
   for (const rule of ruleSet.rules) {
@@ -87,7 +108,7 @@ export function scanText(text: string, file: string, ruleSet: RuleSet): SecretFi
       findings.push(finding(rule, file, 1, 1, 1, file, ruleSet));
       continue;
     }
-    if (rule.keywords.length > 0 && !rule.keywords.some((k) => lower.includes(k))) continue;
+    if (rule.keywords.length > 0 && !rule.keywords.some(has)) continue;
     const regex = rule.regex;
     regex.lastIndex = 0;
     for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
