@@ -310,6 +310,35 @@ describe("br run", () => {
     assert.match(prompt, /## Left out to stay within the budget[\s\S]*- src\/zz-big\.js \(\d+ tokens\)/);
   });
 
+  it("never writes a planted secret unmasked: not in output, prompts, the journal or the plan", () => {
+    const key = ["AKIA", "Q4RT7YU2IZ5PA3SD"].join("");
+    const p = project("is_error", { FAKE_AGENT_LEAK: key });
+    mkdirSync(join(p.cwd, "src"), { recursive: true });
+    writeFileSync(join(p.cwd, "src", "settings.js"), `module.exports = { aws: "${key}" }; // br:allow (planted)\n`);
+    git(p.cwd, "add", "-A");
+    git(p.cwd, "commit", "-qm", "settings");
+    const outputs = [
+      br(["run", "--auto", "--max-tasks", "1"], { cwd: p.cwd, env: p.env }),
+      br(["run", "--dry-run", "--max-tasks", "1"], { cwd: p.cwd, env: p.env }),
+      br(["tasks", "show", "greeting.core", "--json"], { cwd: p.cwd }),
+      br(["security", "check", "--json"], { cwd: p.cwd }),
+      br(["security", "check", "src/settings.js", "--format", "sarif", "--config", "/dev/null"], { cwd: p.cwd }),
+    ];
+    for (const out of outputs) assert.ok(!`${out.stdout}${out.stderr}`.includes(key), "no command prints it");
+    assert.match(outputs[0]?.stdout ?? "", /AKIA\*{16}/, "the failure reason shows it masked");
+    const written: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const full = join(dir, entry.name);
+        if (entry.isDirectory()) walk(full);
+        else written.push(full);
+      }
+    };
+    walk(join(p.cwd, ".buildrunner"));
+    assert.ok(written.some((f) => f.endsWith("state.db")) && written.some((f) => f.includes("prompts")));
+    for (const file of written) assert.ok(!readFileSync(file).includes(key), `${file} holds no unmasked secret`);
+  });
+
   it("refuses uncommitted changes, unknown executors and bad limits with exit 2", () => {
     const p = project("good");
     for (const [args, message] of [

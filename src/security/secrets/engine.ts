@@ -83,8 +83,9 @@ const keywordMatchers = new WeakMap<RuleSet, RegExp>();
 function presentKeywords(lower: string, ruleSet: RuleSet): Set<string> {
   let matcher = keywordMatchers.get(ruleSet);
   if (!matcher) {
-    const all = [...new Set(ruleSet.rules.flatMap((r) => r.keywords))].sort((a, b) => b.length - a.length);
-    matcher = new RegExp(all.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "g");
+    const all = [...new Set(ruleSet.rules.flatMap((r) => r.keywords))].filter(Boolean).sort((a, b) => b.length - a.length);
+    // No keywords at all: a pattern that never matches (an empty one would match everywhere).
+    matcher = all.length === 0 ? /(?!)/g : new RegExp(all.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "g");
     keywordMatchers.set(ruleSet, matcher);
   }
   const found = new Set<string>();
