@@ -35,6 +35,8 @@ describe("command-line conventions", () => {
       ...["generate", "list", "show", "next", "graph", "start", "done", "fail", "reset"].map((c) => ["tasks", c]),
       ["run"],
       ["build", "start"],
+      ["security", "check"],
+      ...["install", "status", "uninstall"].map((c) => ["hooks", c]),
     ];
     for (const command of commands) {
       const result = br([...command, "--help"], { cwd });
