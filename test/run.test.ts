@@ -182,8 +182,7 @@ describe("br run", () => {
     const child = brSpawn(["run", "--auto"], { cwd: p.cwd, env: p.env });
     const exited = new Promise((resolve) => child.on("close", resolve));
     // Let two tasks finish and the third start, then kill br without warning.
-    while (calls(p).length < 3) await sleep(100);
-    await sleep(300);
+    while (calls(p).length < 3) await sleep(50);
     child.kill("SIGKILL");
     await exited;
     const before = calls(p).map((c) => c.task);
@@ -206,6 +205,24 @@ describe("br run", () => {
     const outcomes = journal(p.cwd).map((r) => r.outcome);
     assert.equal(outcomes.filter((o) => o === "interrupted").length, 1);
     assert.equal(outcomes.filter((o) => o === "passed").length, tasks(p.cwd).length);
+  });
+
+  it("after kill -9 during the checks, the next run undoes exactly what the agent produced and retries", async () => {
+    const p = project("good");
+    brOk(["config", "set", "commands.test", "sleep 2 && node --test"], { cwd: p.cwd });
+    git(p.cwd, "commit", "-qam", "slow checks");
+    const child = brSpawn(["run", "--auto", "--max-tasks", "1"], { cwd: p.cwd, env: p.env });
+    const exited = new Promise((resolve) => child.on("close", resolve));
+    while (calls(p).length < 1) await sleep(50);
+    await sleep(700); // the agent is done; br is waiting for `sleep 2 && node --test`
+    child.kill("SIGKILL");
+    await exited;
+    // The agent wrote src/greeting_core.js (in scope) and test/greeting_core.test.js (not in this task's scope).
+    const second = await brAsync(["run", "--auto", "--max-tasks", "1", "--json"], { cwd: p.cwd, env: p.env });
+    assert.equal(second.code, 0, second.stderr);
+    assert.deepEqual((JSON.parse(second.stdout) as Summary).recovered.retried, ["greeting.core"]);
+    assert.equal(calls(p).filter((c) => c.task === "greeting.core").length, 2);
+    assert.equal(tasks(p.cwd).find((t) => t.id === "greeting.core")?.status, "done");
   });
 
   it("--max-cost stops before the budget would be exceeded", () => {

@@ -98,6 +98,10 @@ export class Journal {
     return Number(info.lastInsertRowid);
   }
 
+  recordAgentChanges(attemptId: number, files: { path: string; hash: string | null }[]): void {
+    this.db.prepare("UPDATE attempts SET changed_files = ? WHERE id = ?").run(JSON.stringify(files), attemptId);
+  }
+
   setAgentPid(attemptId: number, pid: number): void {
     this.db.prepare("UPDATE attempts SET agent_pid = ? WHERE id = ?").run(pid, attemptId);
   }

@@ -134,8 +134,14 @@ async function recover(paths: ProjectPaths, journal: Journal, config: Config): P
     }
     if (config.run.commit && last?.baseline && last.outcome === "interrupted") {
       const baseline = JSON.parse(last.baseline) as TreeSnapshot;
-      // Only the task's own files are undone: anything else may be the user's, made after the kill.
-      const changed = changesSince(paths.root, baseline).filter((p) => !isOwnFile(p) && inTaskScope(task, p));
+      // Undone: files the agent reported producing that still hold what it wrote, and files in the
+      // task's scope. Anything else may be the user's, made after the kill.
+      const produced = new Map(
+        (JSON.parse(last.changed_files ?? "[]") as { path: string; hash: string | null }[]).map((f) => [f.path, f.hash]),
+      );
+      const changed = changesSince(paths.root, baseline).filter(
+        (p) => !isOwnFile(p) && (inTaskScope(task, p) || (produced.has(p) && produced.get(p) === fileHash(paths.root, p))),
+      );
       const kept = revertChanges(paths.root, baseline, changed);
       if (kept.length > 0) warn(`left as they are (they had uncommitted edits before the interrupted attempt): ${kept.join(", ")}`);
     }
@@ -167,7 +173,7 @@ function protectOwnFiles(paths: ProjectPaths): () => string[] {
 async function completeFeatureIfVerified(paths: ProjectPaths, config: Config, featureId: string): Promise<boolean> {
   const registry = await loadRegistry(paths);
   const feature = registry.features.find((f) => f.id === featureId);
-  if (!feature || feature.status !== "testing") return false;
+  if (feature?.status !== "testing") return false;
   const commands = [config.commands.test, ...feature.acceptance.map(acceptanceCommand)].filter((c): c is string => !!c);
   for (const command of commands) {
     const result = await runCheck("feature acceptance", command, paths.root, config.run.checkTimeoutSeconds * 1000);
@@ -371,6 +377,12 @@ export async function runLoop(paths: ProjectPaths, options: RunOptions): Promise
         const restoredOwn = ownFiles();
         if (restoredOwn.length > 0) warn(`the agent edited ${restoredOwn.join(", ")}; restored (only br changes them)`);
         const changed = changesSince(paths.root, baseline);
+        // What the agent produced, recorded before the (possibly long) checks: if br dies during
+        // them, the next run knows exactly which files to undo.
+        journal.recordAgentChanges(
+          attemptId,
+          changed.filter((p) => !isOwnFile(p)).map((path) => ({ path, hash: fileHash(paths.root, path) })),
+        );
         const verification = await verify(task, report, changed, config, paths.root);
         const { cost, source } = attemptCost(report, model);
         summary.attempts++;

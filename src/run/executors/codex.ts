@@ -50,7 +50,9 @@ export function codexExecutor(settings: ExecutorSettings): Executor {
       const success = completed && !failure && !result.timedOut;
       const summary = success
         ? lastMessage
-        : (failure ?? (result.timedOut ? timedOutText(input) : `no completed turn${result.stderr ? `: ${tail(result.stderr, 5)}` : ""}`));
+        : (failure ??
+          lastError ??
+          (result.timedOut ? timedOutText(input) : `no completed turn${result.stderr ? `: ${tail(result.stderr, 5)}` : ""}`));
       return { ...base, success, summary, model: input.model, usage };
     },
   };
