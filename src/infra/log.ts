@@ -16,11 +16,6 @@ export const style = {
   cyan: paint(36),
 };
 
-let quiet = false;
-export function setQuiet(value: boolean): void {
-  quiet = value;
-}
-
 /** Human text: to stdout normally, to stderr when stdout is reserved for a JSON document. */
 let humanStream: NodeJS.WriteStream = process.stdout;
 export function reserveStdoutForJson(): void {
@@ -28,7 +23,7 @@ export function reserveStdoutForJson(): void {
 }
 
 export function say(text: string): void {
-  if (!quiet) humanStream.write(`${text}\n`);
+  humanStream.write(`${text}\n`);
 }
 
 export function warn(text: string): void {

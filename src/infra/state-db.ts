@@ -82,14 +82,6 @@ export function openStateDb(paths: ProjectPaths): StateDb {
   return db;
 }
 
-export interface StateEvent {
-  id: number;
-  at: string;
-  kind: string;
-  subject: string | null;
-  data: Record<string, unknown>;
-}
-
 export function recordEvent(paths: ProjectPaths, kind: string, subject: string | null, data: Record<string, unknown>): void {
   const db = openStateDb(paths);
   try {
@@ -99,18 +91,6 @@ export function recordEvent(paths: ProjectPaths, kind: string, subject: string |
       subject,
       JSON.stringify(data),
     );
-  } finally {
-    db.close();
-  }
-}
-
-export function listEvents(paths: ProjectPaths, kind?: string): StateEvent[] {
-  const db = openStateDb(paths);
-  try {
-    const rows = (
-      kind ? db.prepare("SELECT * FROM events WHERE kind = ? ORDER BY id").all(kind) : db.prepare("SELECT * FROM events ORDER BY id").all()
-    ) as { id: number; at: string; kind: string; subject: string | null; data: string }[];
-    return rows.map((row) => ({ ...row, data: JSON.parse(row.data) as Record<string, unknown> }));
   } finally {
     db.close();
   }

@@ -14,7 +14,6 @@ export interface Price {
   cacheRead: number;
 }
 
-export const PRICE_TABLE_DATE = table.date;
 const PRICES = table.models as Record<string, Price>;
 
 /** The price for a model id; dated ids (claude-sonnet-4-5-20250929) match their family's entry. */

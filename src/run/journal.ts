@@ -146,12 +146,8 @@ export class Journal {
       );
   }
 
-  attemptsFor(taskId: string): AttemptRow[] {
-    return this.db.prepare("SELECT * FROM attempts WHERE task_id = ? ORDER BY id").all(taskId) as AttemptRow[];
-  }
-
-  attemptsOfRun(runId: number): AttemptRow[] {
-    return this.db.prepare("SELECT * FROM attempts WHERE run_id = ? ORDER BY id").all(runId) as AttemptRow[];
+  lastAttempt(taskId: string): AttemptRow | undefined {
+    return this.db.prepare("SELECT * FROM attempts WHERE task_id = ? ORDER BY id DESC LIMIT 1").get(taskId) as AttemptRow | undefined;
   }
 
   /**

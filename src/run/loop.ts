@@ -117,7 +117,7 @@ async function recover(paths: ProjectPaths, journal: Journal, config: Config): P
   const plan = await loadTasks(paths);
   const recovered: RunSummary["recovered"] = { retried: [], done: [] };
   for (const task of plan.tasks.filter((t) => t.status === "running")) {
-    const last = journal.attemptsFor(task.id).at(-1);
+    const last = journal.lastAttempt(task.id);
     const fromDeadRun =
       last !== undefined && journal.runOutcome(last.run_id) !== "finished" && journal.runOutcome(last.run_id) !== "failed";
     if (last?.outcome === "passed" && fromDeadRun) {

@@ -35,5 +35,3 @@ export interface Executor {
   name: string;
   run(input: ExecutorInput): Promise<ExecutorReport>;
 }
-
-export const ZERO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 };
