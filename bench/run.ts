@@ -5,9 +5,11 @@
 import { planBenchmark } from "./plan.ts";
 import { secretsEvaluation } from "./secrets-eval.ts";
 import { securityBenchmark } from "./security.ts";
+import { sqliEvaluation } from "./sqli-eval.ts";
 import { startupBenchmark } from "./startup.ts";
 
 startupBenchmark();
 planBenchmark();
 secretsEvaluation();
+sqliEvaluation();
 securityBenchmark();

@@ -1,6 +1,6 @@
 /**
- * `br security check`: targets from a source, the secret engine over each, the findings sorted and
- * summarised. Binary files are skipped; lock files and minified code only meet the rules that
+ * `br security check`: targets from a source, the secret engine over each (and the SQL injection
+ * detector over TypeScript, JavaScript and Python), the findings sorted and summarised. Binary files are skipped; lock files and minified code only meet the rules that
  * recognise a secret by its own shape, since their long random-looking strings are hashes and
  * identifiers, not credentials.
  */
@@ -10,8 +10,9 @@ import { SEVERITIES } from "../infra/config.js";
 import { type SecretFinding, scanText } from "./secrets/engine.js";
 import { loadRules, type RuleSet } from "./secrets/rules.js";
 import type { ScanTarget } from "./sources.js";
+import { isCodeFile, type SqlInjectionFinding, scanCode } from "./sqli/detect.js";
 
-export type Finding = SecretFinding;
+export type Finding = SecretFinding | SqlInjectionFinding;
 
 export interface ScanResult {
   findings: Finding[];
@@ -22,6 +23,8 @@ const LOCK_FILES =
   /(^|\/)(package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|bun\.lockb?|Cargo\.lock|poetry\.lock|Pipfile\.lock|uv\.lock|go\.sum|composer\.lock|Gemfile\.lock)$/;
 /** Rules that match any long random string near a keyword; not run where such strings are normal. */
 const LOOSE_RULES = new Set(["generic-api-key"]);
+
+const MAX_CODE_BYTES = 1024 * 1024;
 
 function isMinified(path: string, text: string): boolean {
   if (/\.min\.(js|css)$/.test(path)) return true;
@@ -57,8 +60,10 @@ export function scanTargets(targets: readonly ScanTarget[], rules: RuleSet): Sca
     const text = buffer.toString("utf8");
     files++;
     bytes += buffer.length;
-    const set = LOCK_FILES.test(target.path) || isMinified(target.path, text) ? strict : rules;
-    findings.push(...scanText(text, target.path, set));
+    const generated = LOCK_FILES.test(target.path) || isMinified(target.path, text);
+    findings.push(...scanText(text, target.path, generated ? strict : rules));
+    // Bundled, minified or megabyte-sized code is generated, not where a person writes a query.
+    if (!generated && text.length <= MAX_CODE_BYTES && isCodeFile(target.path)) findings.push(...scanCode(text, target.path));
   }
   findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, findings.filter((f) => f.severity === s).length]));

@@ -1,0 +1,237 @@
+/**
+ * SQL injection detection for TypeScript, JavaScript and Python: every call to a query API of
+ * data/sql-sinks.json is found in the syntax tree, and its query argument is judged by how it was
+ * built (values.ts). A string built from non-constant parts is flagged; parameterised calls,
+ * tagged-template builders and constants are not. A cheap text prefilter keeps files that call no
+ * query API from ever being parsed.
+ */
+import { createHash } from "node:crypto";
+import type { SyntaxNode } from "@lezer/common";
+import sinkData from "../../../data/sql-sinks.json" with { type: "json" };
+import { mask } from "../mask.js";
+import { type CodeLanguage, LineIndex, languageOf, parse } from "./syntax.js";
+import { Evaluator, type Step, type Value } from "./values.js";
+
+export interface SqlInjectionFinding {
+  kind: "sql-injection";
+  rule: string;
+  severity: "high";
+  file: string;
+  line: number;
+  endLine: number;
+  column: number;
+  message: string;
+  match: string;
+  fingerprint: string;
+}
+
+interface Sink {
+  id: string;
+  languages: string[];
+  methods?: string[];
+  functions?: string[];
+  receiverIncludes?: string[];
+  fileMentions?: string[];
+  args: (number | string)[];
+  objectKeys?: string[];
+  kind: "statement" | "fragment" | "unsafe";
+  message: string;
+}
+
+const SINKS = sinkData.sinks as Sink[];
+const INLINE_ALLOW = /\b(?:br|gitleaks):allow\b/;
+/** Literal text that reads as SQL: a statement's shape, or a clause with a comparison. */
+const SQL_TEXT =
+  /^\s*(?:select|with)\s|\b(?:select\b[\s\S]*\bfrom|insert\s+(?:ignore\s+)?into|update\b[\s\S]*\bset|delete\s+from|create\s+(?:temporary\s+|temp\s+|unique\s+)?(?:table|index|view|database|schema|trigger)|drop\s+(?:table|index|view|database|schema)|alter\s+table|truncate\s+table|replace\s+into|merge\s+into|order\s+by|group\s+by|values\s*\(|where\s+[\w."`[\]]+\s*(?:=|<|>|!=|like\b|in\b|is\b))/i;
+const SQL_NAME = /sql|query|stmt|statement/i;
+/**
+ * Whether a file may hold SQL at all, checked before parsing it for the `statement` sinks whose
+ * names (get, run, execute…) are everywhere: SQL keywords in capitals, lowercase statement
+ * phrases, or a name with "sql" in it. Cheap, linear, and true for every file worth parsing.
+ */
+const MAY_HOLD_SQL = [
+  /\b(?:SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|TRUNCATE|FROM|WHERE|VALUES)\b/,
+  /\b(?:insert\s+into|delete\s+from|select\s+\S+\s+from|create\s+(?:temp\w*\s+)?table|drop\s+table|alter\s+table|update\s+\S+\s+set)\b|sql/i,
+];
+
+interface LanguageSinks {
+  byMethod: Map<string, Sink[]>;
+  byFunction: Map<string, Sink[]>;
+  /** Per sink, whether a file's text could hold a call to it (checked before any parsing). */
+  gates: Map<Sink, (text: string) => boolean>;
+}
+
+const perLanguage = new Map<CodeLanguage, LanguageSinks>();
+
+function gate(sink: Sink): (text: string) => boolean {
+  const names = [...(sink.methods ?? []), ...(sink.functions ?? [])].map((n) => n.replace(/[$]/g, "\\$"));
+  const called = new RegExp(`(?:${names.join("|")})\\s*\\(`);
+  const receivers = sink.receiverIncludes && new RegExp(sink.receiverIncludes.join("|"), "i");
+  return (text) =>
+    called.test(text) &&
+    (!receivers || receivers.test(text)) &&
+    (!sink.fileMentions || sink.fileMentions.some((m) => text.includes(m))) &&
+    (sink.kind !== "statement" || MAY_HOLD_SQL.some((r) => r.test(text)));
+}
+
+function sinksFor(language: CodeLanguage): LanguageSinks {
+  let found = perLanguage.get(language);
+  if (found) return found;
+  const byMethod = new Map<string, Sink[]>();
+  const byFunction = new Map<string, Sink[]>();
+  const gates = new Map<Sink, (text: string) => boolean>();
+  for (const sink of SINKS) {
+    if (!sink.languages.includes(language)) continue;
+    for (const m of sink.methods ?? []) byMethod.set(m, [...(byMethod.get(m) ?? []), sink]);
+    for (const f of sink.functions ?? []) byFunction.set(f, [...(byFunction.get(f) ?? []), sink]);
+    gates.set(sink, gate(sink));
+  }
+  found = { byMethod, byFunction, gates };
+  perLanguage.set(language, found);
+  return found;
+}
+
+/** Names along a receiver: `db.session.query(X).filter` → db, session, query. */
+function receiverNames(node: SyntaxNode, source: (n: SyntaxNode) => string): string[] {
+  const names: string[] = [];
+  for (let n: SyntaxNode | null = node; n; ) {
+    if (n.name === "MemberExpression" || n.name === "SubscriptExpression") {
+      const last = n.lastChild;
+      if (last && (last.name === "PropertyName" || last.name === "PrivatePropertyName")) names.push(source(last));
+      n = n.firstChild;
+    } else if (n.name === "CallExpression" || n.name === "AwaitExpression" || n.name === "ParenthesizedExpression") {
+      n = n.name === "CallExpression" ? n.firstChild : (n.lastChild?.prevSibling ?? n.lastChild);
+    } else {
+      if (n.name === "VariableName" || n.name === "this" || n.name === "self") names.push(source(n));
+      n = null;
+    }
+  }
+  return names.map((name) => name.toLowerCase());
+}
+
+/** Lines that hold no statement of their own: blank, comments, closing brackets. */
+const EMPTY_LINE = /^\s*(?:(?:#|\/\/|\/\*|\*).*|[)\]}]*;?)?\s*$/;
+
+/**
+ * Where a finding starts: the statement of the call, extended up to every statement that built the
+ * query string, and to the statements that assigned its inputs when they sit right above (with only
+ * blank lines, comments or the headers of enclosing blocks between). Inputs from further away are
+ * named in the message instead, so an editor highlights the code that makes the query, not half a
+ * function.
+ */
+function flowRegion(call: SyntaxNode, flow: Step[], lines: LineIndex, textLines: string[]): { line: number; column: number } {
+  let statement = call;
+  while (statement.parent && !/Statement$|Declaration$/.test(statement.name)) statement = statement.parent;
+  if (!/Statement$|Declaration$/.test(statement.name)) statement = call;
+  let start = statement.from;
+  const headers = new Set<number>();
+  for (let n = call.parent; n; n = n.parent) headers.add(lines.line(n.from));
+  for (const step of flow) if (step.built) start = Math.min(start, step.from);
+  const inputs = flow.filter((s) => !s.built).sort((a, b) => b.to - a.to);
+  for (const step of inputs) {
+    if (step.from >= start) continue;
+    const first = lines.line(Math.max(step.from, step.to - 1)) + 1;
+    const last = lines.line(start) - 1;
+    let adjacent = true;
+    for (let l = first; l <= last && adjacent; l++) adjacent = headers.has(l) || EMPTY_LINE.test(textLines[l - 1] ?? "");
+    if (adjacent) start = step.from;
+  }
+  return { line: lines.line(start), column: lines.column(start) };
+}
+
+function shorten(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+export function isCodeFile(path: string): boolean {
+  return languageOf(path) !== undefined;
+}
+
+export function scanCode(text: string, file: string): SqlInjectionFinding[] {
+  const language = languageOf(file);
+  if (!language) return [];
+  const sinks = sinksFor(language);
+  const applicable = new Set([...sinks.gates].filter(([, open]) => open(text)).map(([sink]) => sink));
+  if (applicable.size === 0) return [];
+  const tree = parse(file, text, language);
+  const evaluator = new Evaluator(text, language);
+  const source = (n: SyntaxNode) => text.slice(n.from, n.to);
+  let lines: LineIndex | undefined;
+  let textLines: string[] | undefined;
+  const findings: SqlInjectionFinding[] = [];
+
+  const queryArguments = (sink: Sink, argList: SyntaxNode): SyntaxNode[] => {
+    const { positional, keyword } = evaluator.argumentsOf(argList);
+    const picked: SyntaxNode[] = [];
+    for (const spec of sink.args) {
+      const node = typeof spec === "number" ? positional[spec] : keyword.get(spec);
+      if (!node) continue;
+      if (node.name === "ObjectExpression" && sink.objectKeys) {
+        for (const property of node.getChildren("Property")) {
+          const key = property.firstChild;
+          if (key && sink.objectKeys.includes(source(key).replace(/^["']|["']$/g, "")) && property.lastChild !== key && property.lastChild)
+            picked.push(property.lastChild);
+        }
+      } else if (/^(Array|Tuple|Dictionary)Expression$/.test(node.name)) picked.push(...evaluator.containerItems(node));
+      else picked.push(node);
+    }
+    return picked;
+  };
+
+  const isSql = (sink: Sink, value: Extract<Value, { kind: "dynamic" }>) =>
+    sink.kind !== "statement" || SQL_TEXT.test(value.text) || value.hints.some((h) => SQL_NAME.test(h));
+
+  tree.iterate({
+    enter: (ref) => {
+      if (ref.name !== "CallExpression") return;
+      const call = ref.node;
+      const callee = call.firstChild;
+      const argList = call.lastChild;
+      if (!callee || argList?.name !== "ArgList") return;
+      const isMember = callee.name === "MemberExpression";
+      if (!isMember && callee.name !== "VariableName") return;
+      const name = isMember ? (callee.lastChild ? source(callee.lastChild) : "") : source(callee);
+      const candidates = (isMember ? sinks.byMethod : sinks.byFunction).get(name);
+      if (!candidates) return;
+      for (const sink of candidates) {
+        if (!applicable.has(sink)) continue;
+        if (isMember && sink.receiverIncludes && callee.firstChild) {
+          const chain = receiverNames(callee.firstChild, source);
+          if (!sink.receiverIncludes.some((r) => chain.includes(r.toLowerCase()))) continue;
+        }
+        for (const argument of queryArguments(sink, argList)) {
+          const value = evaluator.evaluate(argument);
+          if (value.kind !== "dynamic" || !isSql(sink, value)) continue;
+          lines ??= new LineIndex(text);
+          textLines ??= text.split("\n");
+          const region = flowRegion(call, value.flow, lines, textLines);
+          const callLine = lines.line(call.from);
+          const endLine = lines.line(Math.max(call.from, call.to - 1));
+          const allowLines = [callLine - 1, region.line, ...Array.from({ length: endLine - callLine + 1 }, (_, i) => callLine + i)];
+          if (allowLines.some((l) => INLINE_ALLOW.test(textLines?.[l - 1] ?? ""))) return;
+          const parts = [...new Set(value.parts)].slice(0, 3).map((p) => `\`${shorten(p, 40)}\``);
+          const rule = `sqli-${sink.id}`;
+          findings.push({
+            kind: "sql-injection",
+            rule,
+            severity: "high",
+            file,
+            line: region.line,
+            endLine,
+            column: region.column,
+            message: `SQL built by ${value.how} from ${parts.join(", ") || "non-constant parts"} reaches ${shorten(source(callee), 48)}(): ${sink.message}`,
+            match: mask(shorten(source(argument), 100)),
+            // Stable across line moves: the rule, the file and the call as written.
+            fingerprint: createHash("sha256")
+              .update(`${rule}\0${file}\0${source(call).replace(/\s+/g, " ")}`)
+              .digest("hex")
+              .slice(0, 32),
+          });
+          return;
+        }
+      }
+    },
+  });
+  return findings;
+}

@@ -1,0 +1,72 @@
+/**
+ * Parsing for the code-aware detectors: one Lezer parser per language (error-tolerant, pure
+ * JavaScript, fast enough for a pre-commit hook), chosen by file extension from the language table
+ * in data/detection.json, and the few tree helpers both languages share.
+ */
+import type { SyntaxNode, Tree } from "@lezer/common";
+import { parser as jsParser } from "@lezer/javascript";
+import { parser as pyParser } from "@lezer/python";
+import detection from "../../../data/detection.json" with { type: "json" };
+
+export type CodeLanguage = "javascript" | "typescript" | "python";
+
+const SUPPORTED = new Set<string>(["javascript", "typescript", "python"]);
+const byExtension = new Map<string, CodeLanguage>();
+for (const language of detection.languages) {
+  if (SUPPORTED.has(language.name)) for (const ext of language.extensions) byExtension.set(ext, language.name as CodeLanguage);
+}
+
+export function languageOf(path: string): CodeLanguage | undefined {
+  const dot = path.lastIndexOf(".");
+  return dot < 0 ? undefined : byExtension.get(path.slice(dot).toLowerCase());
+}
+
+const jsDialects = new Map<string, typeof jsParser>();
+
+export function parse(path: string, text: string, language: CodeLanguage): Tree {
+  if (language === "python") return pyParser.parse(text);
+  // JSX is common in plain .js files; in TypeScript only .tsx may hold it (`<T>x` is a cast in .ts).
+  const dialect = language === "javascript" ? "jsx" : /\.tsx$/i.test(path) ? "ts jsx" : "ts";
+  let configured = jsDialects.get(dialect);
+  if (!configured) {
+    configured = jsParser.configure({ dialect });
+    jsDialects.set(dialect, configured);
+  }
+  return configured.parse(text);
+}
+
+/** Children that are syntax (expressions, statements), not punctuation, keywords or comments. */
+export function syntaxChildren(node: SyntaxNode): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  for (let child = node.firstChild; child; child = child.nextSibling) {
+    if (/^[A-Z]/.test(child.name) && !child.name.endsWith("Comment") && child.name !== "Comment") out.push(child);
+  }
+  return out;
+}
+
+export function childrenOf(node: SyntaxNode): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  for (let child = node.firstChild; child; child = child.nextSibling) out.push(child);
+  return out;
+}
+
+/** Line starts of a text, for turning offsets into 1-based lines and columns. */
+export class LineIndex {
+  private readonly starts: number[] = [0];
+  constructor(text: string) {
+    for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) this.starts.push(i + 1);
+  }
+  line(offset: number): number {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((this.starts[mid] as number) <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  }
+  column(offset: number): number {
+    return offset - (this.starts[this.line(offset) - 1] as number) + 1;
+  }
+}

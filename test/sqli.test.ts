@@ -1,0 +1,174 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { describe, it } from "node:test";
+import { br, git, tempRepo } from "./helpers.ts";
+
+interface Finding {
+  kind: string;
+  rule: string;
+  severity: string;
+  file: string;
+  line: number;
+  endLine: number;
+  message: string;
+  match: string;
+  fingerprint: string;
+}
+
+/**
+ * Each file lists its own expectation: a line ending in `// FLAG` (or `# FLAG`) must be where a
+ * finding starts, and no other line may start one.
+ */
+const FILES: Record<string, string> = {
+  "src/pg.ts": `import { Client } from "pg";
+const client = new Client();
+export async function byName(name: string, ids: number[]) {
+  await client.query(\`SELECT * FROM users WHERE name = '\${name}'\`); // FLAG
+  await client.query("SELECT * FROM users WHERE name = $1", [name]);
+  await client.query({ text: "DELETE FROM users WHERE id = " + ids[0] }); // FLAG
+  const TABLE = "users";
+  await client.query(\`SELECT * FROM \${TABLE} WHERE id = $1\`, [ids[0]]);
+  const placeholders = ids.map(() => "?").join(", ");
+  await client.query(\`SELECT * FROM users WHERE id IN (\${placeholders})\`, ids);
+  const limit = Number(name);
+  await client.query("SELECT * FROM users LIMIT " + limit);
+  const cache = new Map<string, number>();
+  cache.get("user:" + name);
+}
+`,
+  "src/built.js": `export function search(db, term, order) {
+  let sql = "SELECT * FROM items WHERE 1 = 1";
+  if (term) sql += " AND title LIKE '%" + term + "%'"; // FLAG
+  return db.all(sql);
+}
+export function fine(db, term) {
+  let sql = "SELECT * FROM items";
+  sql += " WHERE title = ?";
+  return db.all(sql, [term]);
+}
+`,
+  "src/orm.ts": `import { Prisma, PrismaClient } from "@prisma/client";
+import knex from "knex";
+const prisma = new PrismaClient();
+const db = knex({ client: "pg" });
+export async function run(id: string, repo: any) {
+  await prisma.$queryRawUnsafe(\`SELECT * FROM "User" WHERE id = \${id}\`); // FLAG
+  await prisma.$queryRaw\`SELECT * FROM "User" WHERE id = \${id}\`;
+  await prisma.$queryRaw(Prisma.sql\`SELECT * FROM "User" WHERE id = \${id}\`);
+  await db("users").whereRaw("id = " + id); // FLAG
+  await db("users").whereRaw("id = ?", [id]);
+  await repo.createQueryBuilder("u").where(\`u.id = \${id}\`).getMany(); // FLAG
+  await repo.createQueryBuilder("u").where("u.id = :id", { id }).getMany();
+  const sql = (strings: TemplateStringsArray, ...values: unknown[]) => ({ strings, values });
+  await db.raw(sql\`SELECT \${id}\` as never);
+}
+`,
+  "app/views.py": `from django.db import connection
+from django.db.models.expressions import RawSQL
+
+def user_age(request):
+    name = request.GET.get("name")  # FLAG
+    return Person.objects.raw("SELECT * FROM person WHERE name = '%s'" % name)
+
+def safe_age(request):
+    name = request.GET.get("name")
+    return Person.objects.raw("SELECT * FROM person WHERE name = %s", [name])
+
+def annotate(qs, column):
+    return qs.annotate(val=RawSQL("SELECT %s FROM t" % column, ()))  # FLAG
+
+def where_extra(qs, name):
+    return qs.extra(where=[f"name = '{name}'"])  # FLAG
+
+def constant_extra(qs):
+    return qs.extra(where=["name IS NOT NULL"])
+`,
+  "app/db.py": `import sqlite3
+from psycopg2 import sql
+from sqlalchemy import text
+
+def find(cur, user_id, ids, table):
+    cur.execute(f"SELECT * FROM users WHERE id = {user_id}")  # FLAG
+    cur.execute("SELECT * FROM users WHERE id = %s", (user_id,))
+    cur.execute("SELECT * FROM users WHERE id IN (%s)" % ", ".join(["%s"] * len(ids)), ids)
+    cur.execute(sql.SQL("SELECT * FROM {} WHERE id = %s").format(sql.Identifier(table)), (user_id,))
+    query = "SELECT * FROM {} WHERE id = %s".format(table)  # FLAG
+    cur.execute(query, (user_id,))
+    cur.execute("SELECT * FROM users WHERE kind = '%s'" % ("admin",))
+
+def with_text(session, name):
+    session.execute(text("SELECT * FROM users WHERE name = :name"), {"name": name})
+    return session.execute(text("SELECT * FROM users WHERE name = '" + name + "'"))  # FLAG
+
+def allowed(cur, table):
+    cur.execute(f"SELECT count(*) FROM {table}")  # br:allow table comes from a fixed list
+`,
+};
+
+function commit(cwd: string) {
+  return spawnSync("git", ["commit", "-q", "-m", "find"], { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+}
+
+function plant(cwd: string): void {
+  for (const [path, text] of Object.entries(FILES)) {
+    mkdirSync(dirname(join(cwd, path)), { recursive: true });
+    writeFileSync(join(cwd, path), text);
+  }
+}
+
+function expectedStarts(): [string, number][] {
+  return Object.entries(FILES).flatMap(([path, text]) =>
+    text
+      .split("\n")
+      .map((line, i) => [line, i + 1] as const)
+      .filter(([line]) => /(\/\/|#) FLAG$/.test(line))
+      .map(([, n]): [string, number] => [path, n]),
+  );
+}
+
+describe("br security check (SQL injection)", () => {
+  it("flags queries built from non-constant parts in TypeScript, JavaScript and Python, and nothing else", () => {
+    const cwd = tempRepo();
+    plant(cwd);
+    const result = br(["security", "check", "--json"], { cwd });
+    assert.equal(result.code, 1, result.stderr);
+    const findings = (JSON.parse(result.stdout) as { findings: Finding[] }).findings.filter((f) => f.kind === "sql-injection");
+    const got = findings.map((f): [string, number] => [f.file, f.line]).sort();
+    assert.deepEqual(got, expectedStarts().sort(), JSON.stringify(findings, null, 1));
+    for (const f of findings) {
+      assert.equal(f.severity, "high");
+      assert.match(f.rule, /^sqli-/);
+      assert.ok(f.endLine >= f.line);
+      assert.match(f.fingerprint, /^[0-9a-f]{32}$/);
+    }
+    const prisma = findings.find((f) => f.file === "src/orm.ts" && f.line === 6);
+    assert.equal(prisma?.rule, "sqli-prisma-unsafe");
+    assert.match(prisma?.message ?? "", /template literal from `id` reaches prisma\.\$queryRawUnsafe\(\)/);
+    const built = findings.find((f) => f.file === "src/built.js");
+    assert.equal(built?.endLine, 4, "the finding spans from where the query is built to the call that runs it");
+    const text = br(["security", "check"], { cwd });
+    assert.match(text.stdout, /high\s+app\/db\.py:6:5\s+SQL built by an f-string from `user_id` reaches cur\.execute\(\)/);
+  });
+
+  it("fingerprints survive moved lines, and a staged injection is blocked by the hook", () => {
+    const cwd = tempRepo();
+    const code = 'export const find = (db, id) => db.query("SELECT * FROM t WHERE id = " + id);\n';
+    writeFileSync(join(cwd, "a.js"), code);
+    const first = JSON.parse(br(["security", "check", "--json"], { cwd }).stdout) as { findings: Finding[] };
+    writeFileSync(join(cwd, "a.js"), `// a comment\n\n${code}`);
+    const second = JSON.parse(br(["security", "check", "--json"], { cwd }).stdout) as { findings: Finding[] };
+    assert.equal(second.findings[0]?.line, 3);
+    assert.equal(second.findings[0]?.fingerprint, first.findings[0]?.fingerprint);
+
+    assert.equal(br(["hooks", "install"], { cwd }).code, 0);
+    git(cwd, "add", "a.js");
+    const blocked = commit(cwd);
+    assert.equal(blocked.status, 1);
+    assert.match(blocked.stdout + blocked.stderr, /a\.js:3:\d+\s+SQL built by concatenation/);
+    writeFileSync(join(cwd, "a.js"), 'export const find = (db, id) => db.query("SELECT * FROM t WHERE id = ?", [id]);\n');
+    git(cwd, "add", "a.js");
+    assert.equal(commit(cwd).status, 0);
+  });
+});
