@@ -390,6 +390,18 @@ describe("br run", () => {
     );
   });
 
+  it("does not accept a task whose changes build SQL from input; the finding goes to the next attempt", () => {
+    const p = project("sqli-first");
+    assert.equal(br(["run", "--auto", "--max-tasks", "1"], { cwd: p.cwd, env: p.env }).code, 0);
+    const second = readFileSync(join(p.cwd, ".buildrunner", "state", "prompts", "greeting.core.attempt-2.md"), "utf8");
+    assert.match(second, /Attempt 1 failed: security: src\/greeting_core_db\.js:1: SQL built by concatenation from `id` reaches db\.query\(\)/);
+    assert.deepEqual(
+      journal(p.cwd).map((r) => r.outcome),
+      ["failed", "passed"],
+    );
+    assert.ok(!existsSync(join(p.cwd, "src", "greeting_core_db.js")), "the failed attempt's file was reverted");
+  });
+
   it("reverts a failed attempt's staged files, and undoes an agent's edits to the plan", () => {
     const staged = project("stage-breaker");
     assert.equal(br(["run", "--auto", "--max-tasks", "1"], { cwd: staged.cwd, env: staged.env }).code, 1);

@@ -4,6 +4,8 @@
  * pass. Nothing else marks a task done.
  */
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import picomatch from "picomatch";
 import type { Config } from "../infra/config.js";
 import type { Task } from "../plan/task.js";
@@ -89,6 +91,29 @@ export function runCheck(name: string, command: string, cwd: string, timeoutMs: 
   });
 }
 
+/**
+ * The secret and SQL injection scan over the files the attempt changed: a task that leaks a key or
+ * builds a query from input is not done, and the findings (masked) go to the next attempt.
+ */
+async function securityCheck(changedFiles: readonly string[], config: Config, cwd: string): Promise<CheckResult | undefined> {
+  const present = changedFiles.filter((f) => existsSync(join(cwd, f)));
+  if (present.length === 0) return undefined;
+  const started = Date.now();
+  const { pathTargets } = await import("../security/sources.js");
+  const { fails, rulesFor, scanTargets } = await import("../security/scan.js");
+  const result = scanTargets(pathTargets(cwd, present), rulesFor(cwd, undefined));
+  const failing = result.findings.filter((f) => fails(f, config.security.failOn));
+  const output = failing.map((f) => `${f.file}:${f.line}: ${f.message} (${f.match})`).join("\n");
+  return {
+    name: "security",
+    command: "br security check <changed files>",
+    passed: failing.length === 0,
+    exitCode: failing.length === 0 ? 0 : 1,
+    durationMs: Date.now() - started,
+    output: mask(output).slice(0, 4000),
+  };
+}
+
 /** `changed`: the paths the attempt changed (see tree.ts), relative to the project. */
 export async function verify(
   task: Task,
@@ -119,6 +144,11 @@ export async function verify(
         reason: `no change is within the task's files (${task.files.join(", ")}); changed: ${changedFiles.slice(0, 5).join(", ")}`,
       };
     }
+  }
+  const security = await securityCheck(changedFiles, config, cwd);
+  if (security) {
+    base.checks.push(security);
+    if (!security.passed) return { ...base, passed: false, reason: `security: ${security.output.split("\n")[0] ?? "findings"}` };
   }
   const timeoutMs = config.run.checkTimeoutSeconds * 1000;
   const checks: [string, string | undefined][] = [
