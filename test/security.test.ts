@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { br, brOk, git, initializedRepo, tempDir, tempRepo } from "./helpers.ts";
@@ -159,5 +159,66 @@ describe("br hooks", () => {
     assert.match(installed, /security check --staged/);
     brOk(["hooks", "uninstall"], { cwd });
     assert.equal(readFileSync(join(cwd, ".husky", "pre-commit"), "utf8"), "npx lint-staged\n");
+  });
+});
+
+describe("masking what users type", () => {
+  it("a secret in a feature, the spec or an acceptance criterion is masked in every file and output br writes", () => {
+    const cwd = initializedRepo();
+    const spec = [
+      "# Shop",
+      "",
+      "## Notes",
+      "",
+      `The staging key is ${GITHUB_TOKEN}.`,
+      "",
+      "## Features",
+      "",
+      "### Payments",
+      "Priority: high",
+      "",
+      `Charge cards with the AWS key ${AWS_KEY}.`,
+      "",
+      "Acceptance criteria:",
+      `- a charge with token ${GITHUB_TOKEN} succeeds`,
+      "",
+    ].join("\n");
+    writeFileSync(join(cwd, "PROJECT_SPEC.md"), spec);
+    const outputs = [
+      br(["features", "add", "Search", "--description", `index with ${AWS_KEY}`, "--acceptance", `uses ${GITHUB_TOKEN}`, "--json"], {
+        cwd,
+      }),
+      br(["spec", "sync", "--json"], { cwd }),
+      br(["spec", "sync"], { cwd }),
+      br(["tasks", "generate"], { cwd }),
+      br(["features", "list", "--json"], { cwd }),
+      br(["features", "show", "search"], { cwd }),
+      br(["tasks", "list", "--json"], { cwd }),
+      br(["status"], { cwd }),
+      br(["features", "add", "Search", "--description", AWS_KEY], { cwd }),
+    ];
+    assert.match(outputs[0]?.stderr ?? "", /a secret-shaped value was masked before saving features\.json/);
+    assert.equal(outputs[8]?.code, 2, "a duplicate name is still refused");
+    for (const out of outputs) {
+      const all = `${out.stdout}${out.stderr}`;
+      assert.ok(!all.includes(AWS_KEY) && !all.includes(GITHUB_TOKEN), `nothing printed in clear: ${all.slice(0, 400)}`);
+    }
+    assert.match(outputs[4]?.stdout ?? "", /AKIA\*{16}/, "shown masked");
+    const written: string[] = ["STATUS.md", "AGENTS.md", "CLAUDE.md"].map((f) => join(cwd, f));
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const full = join(dir, entry.name);
+        if (entry.isDirectory()) walk(full);
+        else written.push(full);
+      }
+    };
+    walk(join(cwd, ".buildrunner"));
+    assert.ok(written.some((f) => f.endsWith("tasks.json")) && written.some((f) => f.endsWith("spec.md")));
+    for (const file of written) {
+      if (!existsSync(file)) continue;
+      const content = readFileSync(file, "utf8");
+      assert.ok(!content.includes(AWS_KEY) && !content.includes(GITHUB_TOKEN), `${file} holds no unmasked secret`);
+    }
+    JSON.parse(readFileSync(join(cwd, ".buildrunner", "features.json"), "utf8"));
   });
 });

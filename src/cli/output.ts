@@ -1,5 +1,6 @@
 import { BrError } from "../infra/errors.js";
 import { style } from "../infra/log.js";
+import { mask, maskedJson } from "../security/mask.js";
 
 export interface GlobalOptions {
   cwd?: string;
@@ -7,15 +8,18 @@ export interface GlobalOptions {
   json?: boolean;
 }
 
-/** Prints a command's result: one JSON document on stdout with --json, human text otherwise. */
+/**
+ * Prints a command's result: one JSON document on stdout with --json, human text otherwise.
+ * Everything passes the one masker, so a secret a user typed into a description is never echoed.
+ */
 export function emit(json: boolean | undefined, data: unknown, human: () => string | string[]): void {
   if (json) {
-    process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+    process.stdout.write(`${maskedJson(data).text}\n`);
     return;
   }
   const text = human();
   const lines = Array.isArray(text) ? text : [text];
-  if (lines.length > 0) process.stdout.write(`${lines.join("\n")}\n`);
+  if (lines.length > 0) process.stdout.write(`${mask(lines.join("\n"))}\n`);
 }
 
 /** A plain column layout; the last column is never padded. */
@@ -60,16 +64,16 @@ export function reportError(error: unknown, options: GlobalOptions): number {
     if (error.file) lines.push(`  file: ${error.file}`);
     if (error.place) lines.push(`  at:   ${error.place}`);
     if (error.fix) lines.push(`  fix:  ${error.fix}`);
-    process.stderr.write(`${lines.join("\n")}\n`);
-    if (options.json) process.stdout.write(`${JSON.stringify({ error: error.toJSON() }, null, 2)}\n`);
+    process.stderr.write(`${mask(lines.join("\n"))}\n`);
+    if (options.json) process.stdout.write(`${maskedJson({ error: error.toJSON() }).text}\n`);
     return error.exitCode;
   }
   const environmental = fromEnvironment(error);
   if (environmental) return reportError(environmental, options);
   const err = error instanceof Error ? error : new Error(String(error));
-  process.stderr.write(`${style.red("internal error:")} ${err.message}\n`);
+  process.stderr.write(`${style.red("internal error:")} ${mask(err.message)}\n`);
   if (options.debug) process.stderr.write(`${err.stack ?? ""}\n`);
   else process.stderr.write("  This is a bug in br. Run again with --debug (or BR_DEBUG=1) for details, and report it.\n");
-  if (options.json) process.stdout.write(`${JSON.stringify({ error: { message: err.message, exitCode: 1 } }, null, 2)}\n`);
+  if (options.json) process.stdout.write(`${maskedJson({ error: { message: err.message, exitCode: 1 } }).text}\n`);
   return 1;
 }

@@ -1,7 +1,9 @@
 /**
  * Human-facing output. Everything here goes to stderr so that stdout stays clean for --json
- * documents; colour only on a TTY and never with NO_COLOR.
+ * documents; colour only on a TTY and never with NO_COLOR. Every line passes the shared masker.
  */
+import { mask } from "../security/mask.js";
+
 const useColor = (): boolean =>
   !("NO_COLOR" in process.env) && (process.env.FORCE_COLOR !== undefined ? process.env.FORCE_COLOR !== "0" : process.stderr.isTTY === true);
 
@@ -23,9 +25,9 @@ export function reserveStdoutForJson(): void {
 }
 
 export function say(text: string): void {
-  humanStream.write(`${text}\n`);
+  humanStream.write(`${mask(text)}\n`);
 }
 
 export function warn(text: string): void {
-  process.stderr.write(`${style.yellow("warning:")} ${text}\n`);
+  process.stderr.write(`${style.yellow("warning:")} ${mask(text)}\n`);
 }

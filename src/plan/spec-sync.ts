@@ -7,6 +7,7 @@ import { bestEffort } from "../registry/derived.js";
 import type { Feature, FeaturesFile } from "../registry/feature.js";
 import { findDependencyCycle } from "../registry/rules.js";
 import { mutateRegistry } from "../registry/store.js";
+import { mask } from "../security/mask.js";
 import { type ParsedSpec, parseSpec, type SpecFeature } from "./spec-parser.js";
 import { dropTasksOfFeatures, loadTasks } from "./task-store.js";
 
@@ -200,7 +201,7 @@ export async function syncSpec(paths: ProjectPaths, options: SyncOptions): Promi
     if (result.removed.length > 0) dropTasksOfFeatures(paths, result.removed);
   });
   bestEffort(paths, contextFile, () => {
-    const content = renderContext(spec, shownAs);
+    const content = mask(renderContext(spec, shownAs));
     if (!existsSync(contextFile) || readFileSync(contextFile, "utf8") !== content) writeFileAtomic(contextFile, content);
   });
   return result;

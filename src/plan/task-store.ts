@@ -3,10 +3,12 @@ import { writeFileAtomic } from "../infra/atomic-file.js";
 import { usageError } from "../infra/errors.js";
 import { loadJsonFile } from "../infra/json-file.js";
 import { withLock } from "../infra/lock.js";
+import { warn } from "../infra/log.js";
 import { displayPath, type ProjectPaths } from "../infra/project.js";
 import { formatPath, problemsFrom } from "../infra/validation.js";
 import type { FeaturesFile } from "../registry/feature.js";
 import { loadRegistry, mutateRegistryLocked } from "../registry/store.js";
+import { MASKED_WARNING, maskedJson } from "../security/mask.js";
 import { analyze, findCycle } from "./graph.js";
 import { type Task, type TasksFile, tasksFileSchema } from "./task.js";
 
@@ -91,7 +93,9 @@ export function serializeTasks(plan: TasksFile, shownAs: string): string {
   }
   const cycle = findCycle(parsed.data.tasks);
   if (cycle) throw usageError(`Refused: the task dependencies would form a cycle: ${cycle.join(" → ")}.`);
-  return `${JSON.stringify(parsed.data, null, 2)}\n`;
+  const { text, masked } = maskedJson(parsed.data);
+  if (masked) warn(MASKED_WARNING(shownAs));
+  return `${text}\n`;
 }
 
 export interface TaskChange<T> {

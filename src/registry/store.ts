@@ -4,9 +4,11 @@ import { loadConfig } from "../infra/config.js";
 import { usageError } from "../infra/errors.js";
 import { loadJsonFile } from "../infra/json-file.js";
 import { withLock } from "../infra/lock.js";
+import { warn } from "../infra/log.js";
 import { displayPath, type ProjectPaths } from "../infra/project.js";
 import { formatPath, problemsFrom } from "../infra/validation.js";
 import { refreshPlanReadiness } from "../plan/task-store.js";
+import { MASKED_WARNING, maskedJson } from "../security/mask.js";
 import { refreshDerivedFiles } from "./derived.js";
 import { type FeaturesFile, featuresFileSchema } from "./feature.js";
 import { findDependencyCycle } from "./rules.js";
@@ -41,7 +43,9 @@ export function serializeRegistry(registry: FeaturesFile): string {
       },
     );
   }
-  return `${JSON.stringify(parsed.data, null, 2)}\n`;
+  const { text, masked } = maskedJson(parsed.data);
+  if (masked) warn(MASKED_WARNING("features.json"));
+  return `${text}\n`;
 }
 
 /**

@@ -43,3 +43,17 @@ export function mask(text: string): string {
   }
   return out;
 }
+
+export const MASKED_WARNING = (file: string) =>
+  `a secret-shaped value was masked before saving ${file} (first 4 characters kept): br stores no secret in files you commit. Keep secrets in the environment.`;
+
+/**
+ * JSON for a state file with every secret-shaped string masked. One pass over the rendered text
+ * decides (the usual answer is "nothing to mask"); only then is each string masked on its own, so
+ * the JSON stays well-formed whatever a rule matched.
+ */
+export function maskedJson(value: unknown): { text: string; masked: boolean } {
+  const text = JSON.stringify(value, null, 2);
+  if (mask(text) === text) return { text, masked: false };
+  return { text: JSON.stringify(value, (_key, v: unknown) => (typeof v === "string" ? mask(v) : v), 2), masked: true };
+}
