@@ -59,6 +59,23 @@ export function secretsEvaluation(): void {
     console.log(`  recall, literal samples:   ${(rate(literal) * 100).toFixed(1)}% of ${literal.length}  (aim ≥ 97%)`);
     console.log(`  recall, generated samples: ${(rate(generated) * 100).toFixed(1)}% of ${generated.length}  (aim ≥ 95%)`);
     console.log(`  clean records flagged:     ${(rate(clean) * 100).toFixed(1)}% of ${clean.length}  (aim ≤ 3%)`);
+    if (process.env.BR_EVAL_VERBOSE === "1") {
+      // Which clean records are flagged, by which rules: for studying false positives.
+      for (const i of clean.filter((i) => hits.has(i))) {
+        const record = records[i] as EvalRecord;
+        const rules = [...new Set(hits.get(i))].join(",");
+        console.log(`  clean #${i} [${record.rule}] hit by ${rules}: ${JSON.stringify(record.text.slice(0, 120))}`);
+      }
+    }
+    if (process.env.BR_EVAL_VERBOSE === "misses") {
+      // Which secret records are missed: for checking recall after a rule change.
+      for (const i of [...literal, ...generated].filter((i) => !hits.has(i))) {
+        const record = records[i] as EvalRecord;
+        console.log(
+          `  missed #${i} [${record.rule}]${record.generated ? " (generated)" : ""}: ${JSON.stringify(record.text.slice(0, 120))}`,
+        );
+      }
+    }
     const families = new Map<string, number[]>();
     for (const i of [...literal, ...generated]) {
       const family = records[i]?.rule as string;
