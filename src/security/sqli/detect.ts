@@ -8,8 +8,8 @@
 import { createHash } from "node:crypto";
 import type { SyntaxNode } from "@lezer/common";
 import sinkData from "../../../data/sql-sinks.json" with { type: "json" };
+import { type CodeLanguage, LineIndex, languageOf, parse } from "../../infra/syntax.js";
 import { mask } from "../mask.js";
-import { type CodeLanguage, LineIndex, languageOf, parse } from "./syntax.js";
 import { Evaluator, type Step, type Value } from "./values.js";
 
 export interface SqlInjectionFinding {

@@ -5,7 +5,7 @@
  * in a variable first is judged by how it was built; `from` remembers where the flow started.
  */
 import type { SyntaxNode } from "@lezer/common";
-import { type CodeLanguage, childrenOf, syntaxChildren } from "./syntax.js";
+import { type CodeLanguage, childrenOf, syntaxChildren } from "../../infra/syntax.js";
 
 export type Value =
   | { kind: "constant"; text: string }

@@ -6,7 +6,7 @@
 import type { SyntaxNode, Tree } from "@lezer/common";
 import { parser as jsParser } from "@lezer/javascript";
 import { parser as pyParser } from "@lezer/python";
-import detection from "../../../data/detection.json" with { type: "json" };
+import detection from "../../data/detection.json" with { type: "json" };
 
 export type CodeLanguage = "javascript" | "typescript" | "python";
 
