@@ -36,6 +36,7 @@ describe("command-line conventions", () => {
       ["run"],
       ["build", "start"],
       ["security", "check"],
+      ["security", "baseline"],
       ...["install", "status", "uninstall"].map((c) => ["hooks", c]),
     ];
     for (const command of commands) {

@@ -394,7 +394,10 @@ describe("br run", () => {
     const p = project("sqli-first");
     assert.equal(br(["run", "--auto", "--max-tasks", "1"], { cwd: p.cwd, env: p.env }).code, 0);
     const second = readFileSync(join(p.cwd, ".buildrunner", "state", "prompts", "greeting.core.attempt-2.md"), "utf8");
-    assert.match(second, /Attempt 1 failed: security: src\/greeting_core_db\.js:1: SQL built by concatenation from `id` reaches db\.query\(\)/);
+    assert.match(
+      second,
+      /Attempt 1 failed: security: src\/greeting_core_db\.js:1: SQL built by concatenation from `id` reaches db\.query\(\)/,
+    );
     assert.deepEqual(
       journal(p.cwd).map((r) => r.outcome),
       ["failed", "passed"],

@@ -62,8 +62,10 @@ export function scanTargets(targets: readonly ScanTarget[], rules: RuleSet): Sca
     bytes += buffer.length;
     const generated = LOCK_FILES.test(target.path) || isMinified(target.path, text);
     findings.push(...scanText(text, target.path, generated ? strict : rules));
-    // Bundled, minified or megabyte-sized code is generated, not where a person writes a query.
-    if (!generated && text.length <= MAX_CODE_BYTES && isCodeFile(target.path)) findings.push(...scanCode(text, target.path));
+    // Bundled, minified or megabyte-sized code is generated, not where a person writes a query; lines
+    // added in a past commit are not parseable code, and injection is a property of the code now.
+    if (!generated && target.commit === undefined && text.length <= MAX_CODE_BYTES && isCodeFile(target.path))
+      findings.push(...scanCode(text, target.path));
   }
   findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, findings.filter((f) => f.severity === s).length]));

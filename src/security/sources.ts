@@ -1,6 +1,7 @@
 /**
  * Where scanned text comes from, kept apart from the engine: files of the working tree (as git
  * sees them, so .gitignore is respected), explicit paths, the staged blobs of the index, stdin.
+ * Commits (the lines each one added) come from src/security/history.ts.
  */
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -11,6 +12,11 @@ export interface ScanTarget {
   /** The path shown in findings, relative to the scan root. */
   path: string;
   read: () => Buffer | undefined;
+  /**
+   * Set for targets from history (src/security/history.ts): the text is then only the lines that
+   * commit added to the file, not the whole file, so scanners that need whole files can skip it.
+   */
+  commit?: string;
 }
 
 const MAX_BYTES = 10 * 1024 * 1024;

@@ -1,30 +1,102 @@
 import { existsSync } from "node:fs";
+import { relative } from "node:path";
 import type { Command } from "commander";
 import { usageError } from "../../infra/errors.js";
+import { style } from "../../infra/log.js";
 import { findProject } from "../../infra/project.js";
 import { workingDir } from "../context.js";
 import { action, setExitCode } from "../main.js";
 import { emit } from "../output.js";
 
+type Options = Record<string, unknown>;
+
+/** The one source a scan reads; combining two is bad usage. */
+function sourceOf(paths: readonly string[], options: Options): "paths" | "staged" | "since" | "history" | "tree" {
+  const chosen = [
+    paths.length > 0 ? (paths.length === 1 && paths[0] === "-" ? "stdin (-)" : "paths") : undefined,
+    options.staged ? "--staged" : undefined,
+    options.since !== undefined ? "--since" : undefined,
+    options.history ? "--history" : undefined,
+  ].filter((c): c is string => c !== undefined);
+  if (chosen.length > 1) {
+    throw usageError(`${chosen.join(" and ")} cannot be combined: a check reads one source.`, {
+      fix: "Choose one of: paths (or - for stdin), --staged, --since <ref>, --history; or none for the working tree.",
+    });
+  }
+  if (options.since !== undefined) return "since";
+  if (options.history) return "history";
+  if (options.staged) return "staged";
+  return paths.length > 0 ? "paths" : "tree";
+}
+
+function configOf(options: Options): string | undefined {
+  const configFile = typeof options.config === "string" ? options.config : undefined;
+  if (configFile && !existsSync(configFile)) throw usageError(`${configFile} does not exist.`, { file: configFile });
+  return configFile;
+}
+
+/**
+ * Runs the chosen source through the scanners. Input is checked first (a ref that names nothing is
+ * exit 2 before anything is read); `skip` lists paths never to scan (baseline files).
+ */
+async function scanSource(root: string, paths: readonly string[], options: Options, skip: readonly string[]) {
+  const source = sourceOf(paths, options);
+  const configFile = configOf(options);
+  for (const path of paths) if (path !== "-" && !existsSync(path)) throw usageError(`${path} does not exist.`, { file: path });
+  const { rulesFor, scanTargets } = await import("../../security/scan.js");
+  const keep = (target: { path: string }) => !skip.includes(target.path);
+  if (source === "since" || source === "history") {
+    const history = await import("../../security/history.js");
+    const since = source === "since" ? history.resolveCommit(root, String(options.since)) : undefined;
+    return history.scanHistory(root, since, rulesFor(root, configFile), keep);
+  }
+  const sources = await import("../../security/sources.js");
+  const targets =
+    source === "staged"
+      ? sources.stagedTargets(root)
+      : source === "paths"
+        ? paths.length === 1 && paths[0] === "-"
+          ? [sources.stdinTarget()]
+          : sources.pathTargets(root, paths)
+        : sources.workingTreeTargets(root);
+  return scanTargets(targets.filter(keep), rulesFor(root, configFile));
+}
+
+const SOURCE_HELP =
+  "Sources (choose one): the working tree (default, respecting .gitignore), paths, - (stdin), --staged, --since <ref>\n" +
+  "(the lines added by each commit in <ref>..HEAD) or --history (every commit reachable from HEAD). A secret added and\n" +
+  "removed later is still found in the commits; merge commits count only lines new to every parent.";
+
+/** Kept here (not imported from the baseline module) so `br --help` loads no security code. */
+const DEFAULT_BASELINE = ".buildrunner/security-baseline.json";
+
 export function registerSecurity(program: Command): void {
-  const security = program.command("security").description("secret detection (SQL injection, hooks and baselines are next)");
+  const security = program.command("security").description("scan for secrets and SQL injection; accept existing findings with a baseline");
   security
     .command("check [paths...]")
-    .description("scan the working tree (default), paths, the staged changes, or stdin (-) for secrets")
+    .description(
+      "scan the working tree (default), paths, stdin (-), the staged changes or commits; exit 1 on findings at or above security.failOn",
+    )
     .option("--staged", "scan exactly what is staged")
+    .option("--since <ref>", "scan the lines added by the commits after <ref> (<ref>..HEAD), e.g. origin/main")
+    .option("--history", "scan the lines added by every commit reachable from HEAD")
     .option("--format <format>", "text | json | sarif", "text")
     .option("--json", "same as --format json")
     .option("--config <file>", "a gitleaks-format TOML config (default: .gitleaks.toml when present)")
+    .option("--baseline <file>", `leave out the findings accepted in this baseline (default: ${DEFAULT_BASELINE} when present)`)
+    .addHelpText("after", `\n${SOURCE_HELP}\nFindings whose fingerprint is in the baseline are left out and counted in summary.baselined.`)
     .action(
       action<[string[]]>(async (paths, options) => {
         const format = options.json ? "json" : String(options.format);
         if (!["text", "json", "sarif"].includes(format))
           throw usageError(`Unknown format "${format}".`, { fix: "Use text, json or sarif." });
         const root = workingDir(options);
-        const configFile = typeof options.config === "string" ? options.config : undefined;
-        if (configFile && !existsSync(configFile)) throw usageError(`${configFile} does not exist.`, { file: configFile });
-        const sources = await import("../../security/sources.js");
-        const { fails, rulesFor, scanTargets } = await import("../../security/scan.js");
+        sourceOf(paths, options);
+        const baselines = await import("../../security/baseline.js");
+        const baseline = baselines.checkLocation(root, typeof options.baseline === "string" ? options.baseline : undefined);
+        const accepted = baseline ? await baselines.loadBaseline(baseline) : new Set<string>();
+        const skip = [baseline?.path, baselines.outputLocation(root, undefined).path].filter((p): p is string => p !== undefined);
+        const { fails } = await import("../../security/scan.js");
         let failOn: "critical" | "high" | "medium" | "low" = "high";
         try {
           const { loadConfig } = await import("../../infra/config.js");
@@ -32,23 +104,52 @@ export function registerSecurity(program: Command): void {
         } catch {
           // Outside a project: the default threshold.
         }
-        for (const path of paths) if (path !== "-" && !existsSync(path)) throw usageError(`${path} does not exist.`, { file: path });
-        const targets = options.staged
-          ? sources.stagedTargets(root)
-          : paths.length === 1 && paths[0] === "-"
-            ? [sources.stdinTarget()]
-            : paths.length > 0
-              ? sources.pathTargets(root, paths)
-              : sources.workingTreeTargets(root);
-        const result = scanTargets(targets, rulesFor(root, configFile));
-        if (format === "sarif") {
-          const { renderSarif } = await import("../../security/report.js");
-          process.stdout.write(`${JSON.stringify(renderSarif(result), null, 2)}\n`);
-        } else {
-          const { renderText } = await import("../../security/report.js");
-          emit(format === "json", result, () => renderText(result));
-        }
+        const scanned = await scanSource(
+          root,
+          paths,
+          options,
+          skip.map((p) => relative(root, p)),
+        );
+        const result = baselines.applyBaseline(scanned, accepted);
+        const { renderSarif, renderText } = await import("../../security/report.js");
+        if (format === "sarif") process.stdout.write(`${JSON.stringify(renderSarif(result), null, 2)}\n`);
+        else emit(format === "json", result, () => renderText(result));
         if (result.findings.some((f) => fails(f, failOn))) setExitCode(1);
+      }),
+    );
+  security
+    .command("baseline")
+    .description(
+      `accept the current findings: write their fingerprints to a baseline (default ${DEFAULT_BASELINE}) that check then leaves out`,
+    )
+    .option("--output <file>", `where to write the baseline (default: ${DEFAULT_BASELINE})`)
+    .option("--since <ref>", "also accept the findings in the commits after <ref> (<ref>..HEAD)")
+    .option("--history", "also accept the findings in every commit reachable from HEAD (secrets that stay in history)")
+    .option("--config <file>", "a gitleaks-format TOML config (default: .gitleaks.toml when present)")
+    .option("--json", 'print { "file", "accepted", "findings": [...], "summary" }')
+    .addHelpText(
+      "after",
+      "\nScans the working tree like `br security check` (plus the commits with --since/--history) and replaces the\n" +
+        "baseline with what it finds.\n" +
+        "The file holds fingerprints, rules, files and masked matches, never a secret in clear; commit it so\n" +
+        "everyone's checks and hooks accept the same findings. Fingerprints do not depend on line numbers.",
+    )
+    .action(
+      action<[]>(async (options) => {
+        const root = workingDir(options);
+        const baselines = await import("../../security/baseline.js");
+        const where = baselines.outputLocation(root, typeof options.output === "string" ? options.output : undefined);
+        const skip = [where.path, baselines.outputLocation(root, undefined).path].map((p) => relative(root, p));
+        // The working tree always, and the commits too when asked: what history holds may be gone from the tree.
+        const history = options.since !== undefined || options.history ? await scanSource(root, [], options, skip) : undefined;
+        const tree = await scanSource(root, [], { config: options.config }, skip);
+        const written = baselines.writeBaseline(where, [...tree.findings, ...(history?.findings ?? [])]);
+        const accepted = written.findings.length;
+        const summary = history ? { ...tree.summary, history: history.summary } : tree.summary;
+        emit(options.json, { file: where.display, accepted, findings: written.findings, summary }, () => [
+          ...written.findings.map((f) => `  ${f.rule.padEnd(24)} ${f.file}  ${style.dim(f.match)}`),
+          `${style.green("✓")} ${accepted} finding(s) accepted in ${where.display}; \`br security check\` now reports only new ones.`,
+        ]);
       }),
     );
 }

@@ -20,6 +20,7 @@ export interface SecretFinding {
   /** The secret with only its first 4 characters kept. */
   match: string;
   fingerprint: string;
+  commit?: string; // from --since/--history: the full sha of the commit that added the line
 }
 
 /** Comments that allow a finding on their line. */

@@ -1,0 +1,286 @@
+/**
+ * Commits as a scan source (`br security check --since <ref>` and `--history`): what each commit
+ * ADDED, so a secret that was committed and removed later is still found — it stays readable in
+ * the repository's history until that history is rewritten.
+ *
+ * One `git log -p -U0` process is read as a stream, one commit at a time. For every file a commit
+ * changed, the lines it added become one scan target, and the line numbers of what the engine
+ * finds are mapped back, through the hunk headers, to the line in that commit's version of the
+ * file. Decisions:
+ * - The range is `<ref>..HEAD` for --since (the commits after <ref>, as `git log <ref>..HEAD`
+ *   lists them, merged branches included) and everything reachable from HEAD for --history.
+ * - Merge commits are read as dense combined diffs (`--cc`): only lines that are new with respect
+ *   to every parent count (a conflict resolution or an "evil merge" that brings in a key), since
+ *   everything else the merge brings in was already scanned in the commit that added it.
+ * - Renames are detected (`-M`), so a moved file is not scanned again; binary files ("Binary files
+ *   … differ") and deletions add no lines and yield nothing.
+ * - Only secrets are reported: a leaked key stays leaked in history, while SQL injection is a
+ *   property of the current code, and fragments of added lines are not code a parser can judge.
+ */
+import { spawn } from "node:child_process";
+import { failure, usageError } from "../infra/errors.js";
+import { git, headCommit, isGitRepo } from "../infra/git.js";
+import { type ScanResult, scanTargets } from "./scan.js";
+import type { SecretFinding } from "./secrets/engine.js";
+import type { RuleSet } from "./secrets/rules.js";
+import type { ScanTarget } from "./sources.js";
+
+/** The lines one commit added to one file. */
+export interface AddedLines {
+  commit: string;
+  /** Path in that commit, relative to the scan root. */
+  path: string;
+  /** The added lines, without their diff prefix. */
+  text: string[];
+  /** For each added line, its 1-based line number in the commit's version of the file. */
+  lineNumbers: number[];
+}
+
+export type HistoryScanResult = ScanResult & { summary: ScanResult["summary"] & { commits: number } };
+
+const MAX_BYTES = 10 * 1024 * 1024;
+
+/** Resolves a ref to a commit sha, or explains (exit 2) that it names nothing. */
+export function resolveCommit(root: string, ref: string): string {
+  if (!isGitRepo(root)) {
+    throw usageError(`--since ${ref}: ${root} is not in a git repository.`, {
+      fix: "Run it inside a git repository, or pass --cwd <repo>.",
+    });
+  }
+  // Never let a ref be read as an option of git's.
+  const result = ref.startsWith("-") ? undefined : git(root, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]);
+  const sha = result?.code === 0 ? result.stdout.trim() : "";
+  if (!/^[0-9a-f]{40,64}$/.test(sha)) {
+    throw usageError(`--since ${ref}: no such commit, branch or tag in this repository.`, {
+      fix: "Give a ref that exists (see `git log --oneline` or `git branch -a`), e.g. --since origin/main or --since HEAD~5; use --history to scan every commit.",
+    });
+  }
+  return sha;
+}
+
+/** `"b/tab\t\303\251.txt"` → `b/tab\té.txt`: git's C-style quoting of unusual paths, undone. */
+export function unquotePath(quoted: string): string {
+  if (!quoted.startsWith('"')) return quoted;
+  const bytes: number[] = [];
+  const simple: Record<string, number> = { a: 7, b: 8, t: 9, n: 10, v: 11, f: 12, r: 13, '"': 34, "\\": 92 };
+  for (let i = 1; i < quoted.length; i++) {
+    const ch = quoted[i] as string;
+    if (ch === '"') break;
+    if (ch !== "\\") {
+      bytes.push(...Buffer.from(ch, "utf8"));
+      continue;
+    }
+    const next = quoted[i + 1] ?? "";
+    const octal = /^[0-7]{3}/.exec(quoted.slice(i + 1, i + 4));
+    if (octal) {
+      bytes.push(Number.parseInt(octal[0], 8));
+      i += 3;
+    } else {
+      bytes.push(simple[next] ?? next.charCodeAt(0));
+      i += 1;
+    }
+  }
+  return Buffer.from(bytes).toString("utf8");
+}
+
+/** The new-side path of a `+++ ` header line, or undefined for `/dev/null`. */
+function newPath(header: string): string | undefined {
+  const raw = header.slice(4);
+  // Git ends the line with a tab when an unquoted name contains a space.
+  const name = raw.startsWith('"') ? unquotePath(raw) : raw.replace(/\t$/, "");
+  if (name === "/dev/null") return undefined;
+  return name.startsWith("b/") ? name.slice(2) : name;
+}
+
+/**
+ * Streams `git log -p` for a range and yields, per commit, the lines it added to each file. The
+ * parser tells headers from content by mode: inside a hunk every line starts with one prefix
+ * character per parent (`+`, `-`, space) or `\`; anything else ends the hunk.
+ */
+export async function* addedLines(root: string, range: readonly string[]): AsyncGenerator<{ commit: string; files: AddedLines[] }> {
+  const args = [
+    "-c",
+    "core.quotePath=true",
+    "-c",
+    "diff.suppressBlankEmpty=false",
+    "log",
+    "-p",
+    "-U0",
+    "--inter-hunk-context=0",
+    "--root",
+    "--cc",
+    "-M",
+    "--relative",
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    "--no-show-signature",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+    "--format=%x00%H",
+    ...range,
+    "--",
+  ];
+  const child = spawn("git", args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => resolve(code ?? 1));
+  });
+
+  let commit: string | undefined;
+  let files: AddedLines[] = [];
+  let file: AddedLines | undefined;
+  let inHunk = false;
+  let columns = 1;
+  let lineNumber = 0;
+
+  const endFile = () => {
+    if (file && file.text.length > 0) files.push(file);
+    file = undefined;
+  };
+  const endCommit = (): { commit: string; files: AddedLines[] } | undefined => {
+    endFile();
+    const done = commit !== undefined ? { commit, files } : undefined;
+    files = [];
+    return done;
+  };
+  const handle = (line: Buffer): { commit: string; files: AddedLines[] } | undefined => {
+    const first = line[0];
+    if (first === 0) {
+      const done = endCommit();
+      commit = line.subarray(1).toString("latin1").trim();
+      inHunk = false;
+      return done;
+    }
+    // + - space \  (0x2b 0x2d 0x20 0x5c)
+    if (inHunk && (first === 0x2b || first === 0x2d || first === 0x20 || first === 0x5c)) {
+      if (first === 0x5c) return undefined; // "\ No newline at end of file"
+      const prefix = line.subarray(0, columns);
+      if (prefix.includes(0x2d)) return undefined; // only in a parent: not in this commit's file
+      if (file && prefix.every((c) => c === 0x2b)) {
+        file.text.push(line.subarray(columns).toString("utf8"));
+        file.lineNumbers.push(lineNumber);
+      }
+      lineNumber++;
+      return undefined;
+    }
+    inHunk = false;
+    const text = line.toString("utf8");
+    if (text.startsWith("@@")) {
+      // `@@ -a,b +c,d @@`, or `@@@ -a,b -c,d +e,f @@@` for a merge: one column per parent.
+      const ats = /^@+/.exec(text)?.[0].length ?? 2;
+      const target = /\+(\d+)(?:,\d+)? @@/.exec(text);
+      columns = ats - 1;
+      lineNumber = Number(target?.[1] ?? 0);
+      inHunk = true;
+    } else if (text.startsWith("diff ")) {
+      endFile();
+    } else if (text.startsWith("+++ ") && commit !== undefined) {
+      endFile();
+      const path = newPath(text);
+      if (path !== undefined && !path.startsWith(".buildrunner/state/")) file = { commit, path, text: [], lineNumbers: [] };
+    }
+    return undefined;
+  };
+
+  let rest: Buffer = Buffer.alloc(0);
+  let code: number;
+  try {
+    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+      let data = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
+      for (let newline = data.indexOf(10); newline !== -1; newline = data.indexOf(10)) {
+        const done = handle(data.subarray(0, newline));
+        data = data.subarray(newline + 1);
+        if (done) yield done;
+      }
+      rest = Buffer.from(data);
+    }
+    code = await exited;
+  } finally {
+    // The consumer stopped early (an error while scanning): do not leave git running.
+    if (child.exitCode === null && child.signalCode === null) child.kill();
+  }
+  const done = rest.length > 0 ? handle(rest) : undefined;
+  if (done) yield done;
+  const last = endCommit();
+  if (code !== 0) {
+    throw failure(`git log failed: ${stderr.trim() || `exit code ${code}`}`, {
+      fix: "Fix what git reports (a damaged or shallow repository?), then run the check again.",
+    });
+  }
+  if (last) yield last;
+}
+
+function target(added: AddedLines): ScanTarget {
+  return {
+    path: added.path,
+    commit: added.commit,
+    read: () => {
+      const buffer = Buffer.from(`${added.text.join("\n")}\n`, "utf8");
+      return buffer.length > MAX_BYTES ? undefined : buffer;
+    },
+  };
+}
+
+/** Sums what each batch's scan counted (whatever counters the scanner reports). */
+function addSummary(total: Record<string, unknown>, part: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(part)) {
+    if (typeof value === "number") total[key] = ((total[key] as number | undefined) ?? 0) + value;
+    else if (!(key in total)) total[key] = value;
+  }
+}
+
+/**
+ * Scans the commits of a range: `since` (a sha from resolveCommit) gives `since..HEAD`, undefined
+ * gives every commit reachable from HEAD. `keep` can drop targets before they are read.
+ */
+export async function scanHistory(
+  root: string,
+  since: string | undefined,
+  rules: RuleSet,
+  keep: (target: ScanTarget) => boolean = () => true,
+): Promise<HistoryScanResult> {
+  if (!isGitRepo(root)) {
+    throw usageError(`--history: ${root} is not in a git repository.`, { fix: "Run it inside a git repository, or pass --cwd <repo>." });
+  }
+  const started = Date.now();
+  const empty = scanTargets([], rules);
+  const summary = { ...empty.summary } as Record<string, unknown>;
+  const findings: SecretFinding[] = [];
+  let commits = 0;
+  if (headCommit(root) !== undefined) {
+    for await (const { commit, files } of addedLines(root, since ? [`${since}..HEAD`] : ["HEAD"])) {
+      commits++;
+      const targets = files.map(target).filter(keep);
+      if (targets.length === 0) continue;
+      const result = scanTargets(targets, rules);
+      addSummary(summary, result.summary);
+      // Paths are unique within one commit, so a finding's file names its target.
+      const byPath = new Map(files.map((f) => [f.path, f.lineNumbers]));
+      for (const finding of result.findings) {
+        if (finding.kind !== "secret") continue;
+        const numbers = byPath.get(finding.file) ?? [];
+        findings.push({
+          ...finding,
+          line: numbers[finding.line - 1] ?? finding.line,
+          endLine: numbers[finding.endLine - 1] ?? finding.endLine,
+          commit,
+        });
+      }
+    }
+  }
+  findings.sort(
+    (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || (a.commit ?? "").localeCompare(b.commit ?? ""),
+  );
+  const severities = Object.keys(empty.summary.bySeverity);
+  const bySeverity = Object.fromEntries(severities.map((s) => [s, findings.filter((f) => f.severity === s).length]));
+  return {
+    findings,
+    summary: { ...(summary as ScanResult["summary"]), bySeverity, durationMs: Date.now() - started, commits },
+  };
+}
