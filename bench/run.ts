@@ -2,6 +2,8 @@
  * `npm run bench`: every benchmark, each printing its figures and, where the issue sets an aim,
  * whether it was met. BENCH_RUNS sets the repetitions (default 15).
  */
+import { gapsBenchmark } from "./gaps.ts";
+import { measuresBenchmark } from "./measures.ts";
 import { planBenchmark } from "./plan.ts";
 import { secretsEvaluation } from "./secrets-eval.ts";
 import { securityBenchmark } from "./security.ts";
@@ -13,3 +15,5 @@ planBenchmark();
 secretsEvaluation();
 sqliEvaluation();
 securityBenchmark();
+measuresBenchmark();
+gapsBenchmark();

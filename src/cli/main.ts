@@ -4,7 +4,9 @@ import { reserveStdoutForJson } from "../infra/log.js";
 import { registerConfig } from "./commands/config.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerFeatures } from "./commands/features.js";
+import { registerGaps } from "./commands/gaps.js";
 import { registerInit } from "./commands/init.js";
+import { registerQuality } from "./commands/quality.js";
 import { registerRun } from "./commands/run.js";
 import { registerHooks, registerSecurity } from "./commands/security.js";
 import { registerSpec } from "./commands/spec.js";
@@ -56,6 +58,8 @@ export function buildProgram(): Command {
   registerSpec(program);
   registerTasks(program);
   registerRun(program);
+  registerQuality(program);
+  registerGaps(program);
   registerSecurity(program);
   registerHooks(program);
   registerConfig(program);

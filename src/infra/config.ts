@@ -10,6 +10,7 @@ import { formatPath, lineAndColumn, problemsFrom } from "./validation.js";
 
 export const EXECUTORS = ["claude", "codex", "gemini", "aider", "command", "anthropic", "manual", "replay"] as const;
 export const SEVERITIES = ["critical", "high", "medium", "low"] as const;
+export type Severity = (typeof SEVERITIES)[number];
 
 const command = z.string().trim().min(1);
 
@@ -20,6 +21,19 @@ const executorSettings = z.strictObject({
   timeoutSeconds: z.int().positive().optional(),
   recordings: z.string().min(1).optional().describe("replay only: the folder of recorded changes (default .buildrunner/replay)"),
 });
+
+export const GATE_NAMES = [
+  "build",
+  "typecheck",
+  "lint",
+  "tests",
+  "coverage",
+  "complexity",
+  "function-length",
+  "file-length",
+  "duplication",
+] as const;
+export type GateName = (typeof GATE_NAMES)[number];
 
 export const configSchema = z
   .strictObject({
@@ -44,7 +58,38 @@ export const configSchema = z
       })
       .prefault({}),
     executors: z.strictObject(Object.fromEntries(EXECUTORS.map((name) => [name, executorSettings.optional()]))).prefault({}),
-    gates: z.strictObject({ coverage: z.number().min(0).max(100).default(80) }).prefault({}),
+    gates: z
+      .strictObject({
+        coverage: z.number().min(0).max(100).default(80).describe("Minimum line coverage, in percent."),
+        coverageMaxDrop: z
+          .number()
+          .min(0)
+          .max(100)
+          .default(0.5)
+          .describe("How many points line coverage may fall below the last recorded full check (100 turns the check off)."),
+        complexity: z.int().positive().default(15).describe("Highest cyclomatic complexity allowed for one function."),
+        functionLines: z.int().positive().default(80).describe("Longest function allowed, in lines."),
+        fileLines: z.int().positive().default(800).describe("Longest source file allowed, in lines."),
+        duplication: z.number().min(0).max(100).default(5).describe("Highest share of duplicated code lines, in percent."),
+        lintErrors: z.int().min(0).default(0).describe("Lint errors allowed."),
+        weights: z
+          .partialRecord(z.enum(GATE_NAMES), z.number().min(0))
+          .default({})
+          .describe(
+            "Weight of each gate in the score (defaults: tests 25, coverage 20, build 10, typecheck 10, lint 10, complexity 10, duplication 5, function-length 5, file-length 5).",
+          ),
+      })
+      .prefault({}),
+    gaps: z
+      .strictObject({
+        ignore: z.array(z.string()).default([]).describe("Globs of files gap analysis skips, beyond generated, vendored and ignored ones."),
+        tests: z
+          .array(z.string())
+          .default([])
+          .describe("Extra globs that mark test files, beyond the built-in patterns per language (data/test-mapping.json)."),
+        untestedMinLines: z.int().min(0).default(10).describe("Source files with fewer code lines than this are not reported as untested."),
+      })
+      .prefault({}),
     security: z.strictObject({ failOn: z.enum(SEVERITIES).default("high") }).prefault({}),
     routing: z
       .strictObject({

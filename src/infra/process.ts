@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 
 export interface RunResult {
   code: number;
@@ -20,4 +20,57 @@ export function runSync(file: string, args: readonly string[], options: { cwd: s
     return { code, stdout: "", stderr: result.error.message };
   }
   return { code: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
+}
+
+export interface ShellResult {
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  timedOut: boolean;
+  /** Set when the shell could not be started. */
+  error?: string;
+}
+
+/**
+ * Runs a user's command line (tests, build, lint) through the shell in its own process group, so
+ * a timeout stops everything it started. CI=1 and no colour make tools print plain, final output.
+ */
+export function runShell(command: string, cwd: string, timeoutMs: number): Promise<ShellResult> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    // NODE_TEST_CONTEXT would make a `node --test` command report to a parent runner instead of failing.
+    const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+    const child = spawn("/bin/sh", ["-c", command], {
+      cwd,
+      env: { ...env, CI: "1", FORCE_COLOR: "0", NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    let stdout = "";
+    let stderr = "";
+    let timedOut = false;
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        if (child.pid) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }, timeoutMs);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ exitCode: code, stdout, stderr, durationMs: Date.now() - started, timedOut });
+    });
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      resolve({ exitCode: null, stdout, stderr, durationMs: Date.now() - started, timedOut, error: error.message });
+    });
+  });
 }

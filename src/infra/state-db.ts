@@ -58,6 +58,18 @@ const MIGRATIONS: string[] = [
    CREATE INDEX attempts_outcome ON attempts(outcome);`,
   // The tree as it was before each attempt, so an interrupted one can be undone precisely.
   "ALTER TABLE attempts ADD COLUMN baseline TEXT;",
+  // Every `br quality check`: the score's history and the coverage a later check must not drop below.
+  `CREATE TABLE quality_runs (
+     id INTEGER PRIMARY KEY,
+     at TEXT NOT NULL,
+     commit_sha TEXT,
+     changed_since TEXT,
+     passed INTEGER NOT NULL,
+     score REAL NOT NULL,
+     coverage REAL,
+     gates TEXT NOT NULL
+   );
+   CREATE INDEX quality_runs_at ON quality_runs(at);`,
 ];
 
 export type StateDb = BetterSqlite3.Database;

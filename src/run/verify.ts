@@ -3,11 +3,11 @@
  * within the task's scope, the configured checks pass, and acceptance criteria that are commands
  * pass. Nothing else marks a task done.
  */
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import picomatch from "picomatch";
 import type { Config } from "../infra/config.js";
+import { runShell } from "../infra/process.js";
 import type { Task } from "../plan/task.js";
 import { mask } from "../security/mask.js";
 import { tail } from "./executors/spawn-agent.js";
@@ -54,41 +54,19 @@ export function acceptanceCommand(criterion: string): string | undefined {
   return dollar?.[1];
 }
 
-export function runCheck(name: string, command: string, cwd: string, timeoutMs: number): Promise<CheckResult> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    // NODE_TEST_CONTEXT would make a `node --test` check report to a parent runner instead of failing.
-    const { NODE_TEST_CONTEXT: _, ...env } = process.env;
-    const child = spawn("/bin/sh", ["-c", command], {
-      cwd,
-      env: { ...env, CI: "1", FORCE_COLOR: "0" },
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
-    let output = "";
-    child.stdout.on("data", (d) => {
-      output += d;
-    });
-    child.stderr.on("data", (d) => {
-      output += d;
-    });
-    const timer = setTimeout(() => {
-      output += `\n(stopped after ${Math.round(timeoutMs / 1000)} s)`;
-      try {
-        if (child.pid) process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }, timeoutMs);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ name, command, passed: code === 0, exitCode: code, durationMs: Date.now() - started, output: mask(tail(output, 40)) });
-    });
-    child.on("error", (error) => {
-      clearTimeout(timer);
-      resolve({ name, command, passed: false, exitCode: null, durationMs: Date.now() - started, output: error.message });
-    });
-  });
+export async function runCheck(name: string, command: string, cwd: string, timeoutMs: number): Promise<CheckResult> {
+  const result = await runShell(command, cwd, timeoutMs);
+  // Interleaving is lost, but the tail of each stream is what explains a failure.
+  let output = result.error ?? `${result.stdout}${result.stdout && result.stderr ? "\n" : ""}${result.stderr}`;
+  if (result.timedOut) output += `\n(stopped after ${Math.round(timeoutMs / 1000)} s)`;
+  return {
+    name,
+    command,
+    passed: result.exitCode === 0 && !result.timedOut,
+    exitCode: result.exitCode,
+    durationMs: result.durationMs,
+    output: mask(tail(output, 40)),
+  };
 }
 
 /**

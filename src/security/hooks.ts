@@ -1,6 +1,7 @@
 /**
  * `br hooks install|status|uninstall`: a pre-commit hook (and optionally pre-push) that runs the
- * staged secret scan. BuildRunner's part sits between markers, so it lives alongside whatever the
+ * staged secret and SQL injection scan (and, in a BuildRunner project, the fast quality gates on
+ * the changed files). BuildRunner's part sits between markers, so it lives alongside whatever the
  * hook already does; with husky it goes into .husky/<hook>, with lefthook or the pre-commit
  * framework into their config.
  */
@@ -24,14 +25,20 @@ export interface HookState {
   installed: boolean;
 }
 
-function command(hook: HookName): string {
+/** The fast gates: br's own measures over the changed files (no build or test run in a commit hook). */
+export const FAST_GATES = "complexity,function-length,file-length";
+
+function command(hook: HookName, root: string): string {
   // The br that installed the hook, by absolute path, so it works without br on the PATH.
   const br = `"${process.execPath}" "${resolve(process.argv[1] as string)}"`;
-  return hook === "pre-commit" ? `${br} security check --staged` : `${br} security check`;
+  const scan = hook === "pre-commit" ? `${br} security check --staged` : `${br} security check`;
+  // In a BuildRunner project the pre-commit hook also runs the fast quality gates on what changed.
+  const inProject = existsSync(join(root, ".buildrunner", "config.yaml"));
+  return hook === "pre-commit" && inProject ? `${scan} && ${br} quality check --changed HEAD --only ${FAST_GATES}` : scan;
 }
 
-function block(hook: HookName): string {
-  return `${BEGIN}\n# Installed by \`br hooks install\`; \`br hooks uninstall\` removes it.\n${command(hook)} || exit 1\n${END}\n`;
+function block(hook: HookName, root: string): string {
+  return `${BEGIN}\n# Installed by \`br hooks install\`; \`br hooks uninstall\` removes it.\n${command(hook, root)} || exit 1\n${END}\n`;
 }
 
 function repoRoot(cwd: string): string {
@@ -80,7 +87,7 @@ export function installHooks(cwd: string, hooks: readonly HookName[]): HookState
     const file = hookFile(root, hook, kind);
     if (kind === "lefthook" || kind === "pre-commit") {
       const doc = parseDocument(readFileSync(file, "utf8"));
-      if (kind === "lefthook") doc.setIn([hook, "commands", `br-${hook}`, "run"], command(hook));
+      if (kind === "lefthook") doc.setIn([hook, "commands", `br-${hook}`, "run"], command(hook, root));
       else {
         const repos = (doc.get("repos") as { items?: unknown[] } | undefined)?.items ?? [];
         const present = JSON.stringify(doc.toJS()).includes(`br-${hook}`);
@@ -91,7 +98,7 @@ export function installHooks(cwd: string, hooks: readonly HookName[]): HookState
               {
                 id: `br-${hook}`,
                 name: "BuildRunner security check",
-                entry: command(hook),
+                entry: command(hook, root),
                 language: "system",
                 pass_filenames: false,
                 stages: [hook],
@@ -108,7 +115,7 @@ export function installHooks(cwd: string, hooks: readonly HookName[]): HookState
     mkdirSync(dirname(file), { recursive: true });
     const current = existsSync(file) ? stripBlock(readFileSync(file, "utf8")) : "";
     const base = current.trim() === "" ? "#!/bin/sh\n" : current.endsWith("\n") ? current : `${current}\n`;
-    writeFileAtomic(file, `${base}${block(hook)}`);
+    writeFileAtomic(file, `${base}${block(hook, root)}`);
     chmodSync(file, 0o755);
   }
   return hookStatus(root);

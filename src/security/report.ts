@@ -1,6 +1,6 @@
 /** Reporters for scan results: text for people, SARIF 2.1.0 for code-scanning tools. */
-import pkg from "../../package.json" with { type: "json" };
 import { style } from "../infra/log.js";
+import { sarifLog } from "../infra/sarif.js";
 import type { Finding, ScanResult } from "./scan.js";
 
 /** What the check command reports: a scan, maybe over commits, maybe with a baseline applied. */
@@ -45,50 +45,21 @@ export function renderText(result: Report): string[] {
   return lines;
 }
 
-const LEVEL: Record<string, "error" | "warning" | "note"> = { critical: "error", high: "error", medium: "warning", low: "note" };
-
 export function renderSarif(result: Report): Record<string, unknown> {
-  const ruleIds = [...new Set(result.findings.map((f) => f.rule))].sort();
-  return {
-    $schema: "https://json.schemastore.org/sarif-2.1.0.json",
-    version: "2.1.0",
-    runs: [
-      {
-        tool: {
-          driver: {
-            name: "BuildRunner",
-            version: pkg.version,
-            informationUri: "https://www.npmjs.com/package/buildrunner",
-            rules: ruleIds.map((id) => {
-              const first = result.findings.find((f) => f.rule === id);
-              return {
-                id,
-                shortDescription: { text: first?.message ?? id },
-                defaultConfiguration: { level: LEVEL[first?.severity ?? "high"] },
-              };
-            }),
-          },
-        },
-        results: result.findings.map((f) => {
-          const commit = commitOf(f);
-          return {
-            ruleId: f.rule,
-            level: LEVEL[f.severity],
-            message: { text: `${f.message}: ${f.match}` },
-            locations: [
-              {
-                physicalLocation: {
-                  artifactLocation: { uri: f.file.split("/").map(encodeURIComponent).join("/") },
-                  region: { startLine: f.line, startColumn: f.column, endLine: f.endLine },
-                },
-              },
-            ],
-            // commitSha as gitleaks names it; properties.commit for tools that read properties.
-            partialFingerprints: { "buildrunner/v1": f.fingerprint, ...(commit ? { commitSha: commit } : {}) },
-            ...(commit ? { properties: { commit } } : {}),
-          };
-        }),
-      },
-    ],
-  };
+  return sarifLog(
+    result.findings.map((f) => {
+      const commit = commitOf(f);
+      return {
+        ruleId: f.rule,
+        ruleText: f.message,
+        severity: f.severity,
+        message: `${f.message}: ${f.match}`,
+        file: f.file,
+        region: { startLine: f.line, startColumn: f.column, endLine: f.endLine },
+        // commitSha as gitleaks names it; properties.commit for tools that read properties.
+        fingerprints: { "buildrunner/v1": f.fingerprint, ...(commit ? { commitSha: commit } : {}) },
+        ...(commit ? { properties: { commit } } : {}),
+      };
+    }),
+  );
 }

@@ -162,7 +162,9 @@ export function registerHooks(program: Command): void {
     );
   hooks
     .command("install")
-    .description("install the pre-commit hook (staged secret scan); --pre-push adds a pre-push scan")
+    .description(
+      "install the pre-commit hook (staged secret and SQL injection scan, plus the fast quality gates in a br project); --pre-push adds a pre-push scan",
+    )
     .option("--pre-commit", "the pre-commit hook (the default)")
     .option("--pre-push", "also (or, with only this flag, only) the pre-push hook")
     .option("--json", 'print { "hooks": [...] }')

@@ -1,0 +1,398 @@
+/**
+ * `br quality check`: the commands config.yaml names (build, typecheck, lint, tests) judged by
+ * their real outputs (error and failure counts, lint JSON, the coverage report the tests wrote),
+ * plus br's own measures over parsed source files (complexity, function and file length,
+ * duplication). One threshold per gate, a weighted score, every check recorded for the history.
+ */
+import { existsSync } from "node:fs";
+import { isAbsolute, join, relative } from "node:path";
+import { type Config, GATE_NAMES, type GateName } from "../infra/config.js";
+import { usageError } from "../infra/errors.js";
+import { headCommit } from "../infra/git.js";
+import { runShell, type ShellResult } from "../infra/process.js";
+import type { ProjectPaths } from "../infra/project.js";
+import { openStateDb } from "../infra/state-db.js";
+import { mask } from "../security/mask.js";
+import { changedSince, codeFiles } from "./files.js";
+import { findDuplication, measureFile } from "./measures/index.js";
+import { readCoverage } from "./readers/coverage.js";
+import { readLint } from "./readers/lint.js";
+
+export interface Gate {
+  name: GateName;
+  passed: boolean;
+  /** The measured figure: a count, a percentage or a maximum, by gate. */
+  value: number;
+  threshold: number;
+  details: string[];
+}
+
+export interface QualityResult {
+  passed: boolean;
+  score: number;
+  gates: Gate[];
+  /** Gates that could not run, and why (nothing configured for them). */
+  skipped: { name: GateName; reason: string }[];
+  changedSince?: string;
+  durationMs: number;
+}
+
+export const DEFAULT_WEIGHTS: Record<GateName, number> = {
+  tests: 25,
+  coverage: 20,
+  build: 10,
+  typecheck: 10,
+  lint: 10,
+  complexity: 10,
+  duplication: 5,
+  "function-length": 5,
+  "file-length": 5,
+};
+
+/** Gates where lower is better: the value is a count or a maximum. */
+const AT_MOST = new Set<GateName>(["build", "typecheck", "lint", "tests", "complexity", "function-length", "file-length", "duplication"]);
+const MAX_DETAILS = 10;
+
+export interface CheckOptions {
+  changed?: string;
+  only?: readonly GateName[];
+}
+
+export function parseGateList(text: string): GateName[] {
+  const names = text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = names.filter((n) => !(GATE_NAMES as readonly string[]).includes(n));
+  if (unknown.length > 0)
+    throw usageError(`Unknown gate ${unknown.map((u) => `"${u}"`).join(", ")}.`, { fix: `Use some of: ${GATE_NAMES.join(", ")}.` });
+  return names as GateName[];
+}
+
+function lastLines(text: string, n = 8): string[] {
+  return mask(text).trimEnd().split("\n").slice(-n);
+}
+
+/** A count of failures a tool printed, from the summary lines of common runners. */
+function count(output: string, patterns: RegExp[]): number | undefined {
+  for (const pattern of patterns) {
+    const matches = [...output.matchAll(new RegExp(pattern.source, `${pattern.flags.replace("g", "")}g`))];
+    const last = matches[matches.length - 1];
+    if (last?.[1] !== undefined) return Number(last[1]);
+  }
+  return undefined;
+}
+
+const TEST_FAILURES = [
+  /^# fail (\d+)/m, // node:test (TAP)
+  /^ℹ fail (\d+)/m, // node:test (spec)
+  /Tests:?\s+(?:\d+ passed[,|]\s*)?(\d+) failed/, // jest, vitest
+  /(\d+) failed(?:,| in )/, // pytest
+  /(\d+) failing/, // mocha
+];
+const TEST_PASSES = [/^# pass (\d+)/m, /^ℹ pass (\d+)/m, /Tests:?\s+(?:\d+ failed[,|]\s*)?(\d+) passed/, /(\d+) passed/, /(\d+) passing/];
+const TYPE_ERRORS = [/Found (\d+) errors?/, /(\d+) errors?, \d+ warnings?/];
+
+function commandGate(name: GateName, command: string, result: ShellResult, threshold: number, errors: number | undefined): Gate {
+  const output = `${result.stdout}\n${result.stderr}`;
+  const failedToRun = result.exitCode !== 0 || result.timedOut;
+  // A failing exit with no count we can read is one failure: never a pass.
+  const value = errors ?? (failedToRun ? 1 : 0);
+  const passed = !failedToRun && value <= threshold;
+  const details = [
+    `\`${command}\` exited ${result.timedOut ? "(stopped: timeout)" : (result.exitCode ?? "(killed)")} in ${result.durationMs} ms`,
+  ];
+  if (!passed) details.push(...(result.error ? [result.error] : lastLines(output)));
+  return { name, passed, value, threshold, details };
+}
+
+function relativeTo(root: string, path: string): string {
+  return isAbsolute(path) ? relative(root, path) : path;
+}
+
+export async function runQualityCheck(paths: ProjectPaths, config: Config, options: CheckOptions = {}): Promise<QualityResult> {
+  const started = Date.now();
+  const root = paths.root;
+  const wanted = (name: GateName) => !options.only || options.only.includes(name);
+  const gates: Gate[] = [];
+  const skipped: QualityResult["skipped"] = [];
+  const timeoutMs = config.run.checkTimeoutSeconds * 1000;
+  const commands = config.commands;
+  let changed: Set<string> | undefined;
+  if (options.changed) {
+    try {
+      changed = changedSince(root, options.changed);
+    } catch (error) {
+      throw usageError(`Cannot compare with "${options.changed}": ${(error as Error).message}`, {
+        fix: "Name a branch, tag or commit that exists, for example `--changed main` or `--changed HEAD~1`.",
+      });
+    }
+  }
+
+  for (const [name, command] of [
+    ["build", commands.build],
+    ["typecheck", commands.typecheck],
+  ] as const) {
+    if (!wanted(name)) continue;
+    if (!command) {
+      skipped.push({ name, reason: `no commands.${name} in config.yaml` });
+      continue;
+    }
+    const result = await runShell(command, root, timeoutMs);
+    const errors = name === "typecheck" ? count(`${result.stdout}\n${result.stderr}`, TYPE_ERRORS) : undefined;
+    gates.push(commandGate(name, command, result, 0, errors));
+  }
+
+  if (wanted("lint")) {
+    if (!commands.lint) skipped.push({ name: "lint", reason: "no commands.lint in config.yaml" });
+    else {
+      const result = await runShell(commands.lint, root, timeoutMs);
+      gates.push(lintGate(commands.lint, result, config.gates.lintErrors, root));
+    }
+  }
+
+  if (wanted("tests") || wanted("coverage")) {
+    if (!commands.test) {
+      skipped.push({ name: "tests", reason: "no commands.test in config.yaml" });
+      if (wanted("coverage")) skipped.push({ name: "coverage", reason: "no commands.test to produce a coverage report" });
+    } else {
+      const result = await runShell(commands.test, root, timeoutMs);
+      const output = `${result.stdout}\n${result.stderr}`;
+      const failures = count(output, TEST_FAILURES);
+      const gate = commandGate("tests", commands.test, result, 0, failures);
+      const passes = count(output, TEST_PASSES);
+      if (passes !== undefined) gate.details.splice(1, 0, `${passes} passed, ${failures ?? (gate.passed ? 0 : "?")} failed`);
+      if (wanted("tests")) gates.push(gate);
+      if (wanted("coverage")) {
+        if (!commands.coverage)
+          skipped.push({ name: "coverage", reason: "no commands.coverage (the report file the tests write) in config.yaml" });
+        else gates.push(coverageGate(paths, config, commands.coverage, changed));
+      }
+    }
+  }
+
+  const measured = ["complexity", "function-length", "file-length", "duplication"] as const;
+  if (measured.some(wanted)) {
+    const files = codeFiles(root, { ignore: config.gaps.ignore, tests: config.gaps.tests }).filter(
+      (f) => f.role === "source" && (!changed || changed.has(f.path)),
+    );
+    const measures = files.map((f) => measureFile(f.path, f.text)).filter((m) => m !== undefined);
+    const functions = measures.flatMap((m) => m.functions.map((fn) => ({ ...fn, file: m.path })));
+    const worst = <T>(items: T[], by: (t: T) => number) => [...items].sort((a, b) => by(b) - by(a));
+    const scope = changed ? ` (files changed since ${options.changed})` : "";
+    if (wanted("complexity")) {
+      const limit = config.gates.complexity;
+      const ranked = worst(functions, (f) => f.complexity);
+      gates.push({
+        name: "complexity",
+        value: ranked[0]?.complexity ?? 0,
+        threshold: limit,
+        passed: (ranked[0]?.complexity ?? 0) <= limit,
+        details: [
+          `${functions.length} functions in ${measures.length} files${scope}; ${ranked.filter((f) => f.complexity > limit).length} above ${limit}`,
+          ...ranked
+            .filter((f) => f.complexity > limit)
+            .slice(0, MAX_DETAILS)
+            .map((f) => `${f.file}:${f.line} ${f.name}: complexity ${f.complexity}`),
+        ],
+      });
+    }
+    if (wanted("function-length")) {
+      const limit = config.gates.functionLines;
+      const ranked = worst(functions, (f) => f.lines);
+      gates.push({
+        name: "function-length",
+        value: ranked[0]?.lines ?? 0,
+        threshold: limit,
+        passed: (ranked[0]?.lines ?? 0) <= limit,
+        details: ranked
+          .filter((f) => f.lines > limit)
+          .slice(0, MAX_DETAILS)
+          .map((f) => `${f.file}:${f.line} ${f.name}: ${f.lines} lines`),
+      });
+    }
+    if (wanted("file-length")) {
+      const limit = config.gates.fileLines;
+      const ranked = worst(measures, (m) => m.lines);
+      gates.push({
+        name: "file-length",
+        value: ranked[0]?.lines ?? 0,
+        threshold: limit,
+        passed: (ranked[0]?.lines ?? 0) <= limit,
+        details: ranked
+          .filter((m) => m.lines > limit)
+          .slice(0, MAX_DETAILS)
+          .map((m) => `${m.path}: ${m.lines} lines`),
+      });
+    }
+    if (wanted("duplication")) {
+      const limit = config.gates.duplication;
+      const dup = findDuplication(files.map((f) => ({ path: f.path, text: f.text })));
+      gates.push({
+        name: "duplication",
+        value: dup.pct,
+        threshold: limit,
+        passed: dup.pct <= limit,
+        details: [
+          `${dup.duplicatedLines} of ${dup.totalLines} code lines are in duplicated blocks`,
+          ...dup.blocks.slice(0, MAX_DETAILS).map((b) => `${b.file}:${b.line}-${b.endLine} repeats ${b.otherFile}:${b.otherLine}`),
+        ],
+      });
+    }
+  }
+
+  const result: QualityResult = {
+    passed: gates.every((g) => g.passed),
+    score: score(gates, config),
+    gates,
+    skipped,
+    ...(options.changed ? { changedSince: options.changed } : {}),
+    durationMs: Date.now() - started,
+  };
+  record(paths, result);
+  return result;
+}
+
+function lintGate(command: string, result: ShellResult, threshold: number, root: string): Gate {
+  let report: ReturnType<typeof readLint> | undefined;
+  try {
+    report = result.stdout.trim() ? readLint(result.stdout, `the output of \`${command}\``) : undefined;
+  } catch {
+    report = undefined; // Not a JSON report: judged by its exit code alone.
+  }
+  if (!report) {
+    const gate = commandGate("lint", command, result, threshold, undefined);
+    gate.details.push(
+      "(print JSON — eslint -f json, biome lint --reporter=json, ruff check --output-format json — to count errors and show them here)",
+    );
+    return gate;
+  }
+  return {
+    name: "lint",
+    passed: report.errors <= threshold,
+    value: report.errors,
+    threshold,
+    details: [
+      `${report.tool}: ${report.errors} errors, ${report.warnings} warnings`,
+      ...report.findings
+        .filter((f) => f.severity === "error")
+        .slice(0, MAX_DETAILS)
+        .map((f) => `${relativeTo(root, f.file)}:${f.line}:${f.column} ${f.rule}: ${mask(f.message)}`),
+    ],
+  };
+}
+
+function coverageGate(paths: ProjectPaths, config: Config, reportPath: string, changed: Set<string> | undefined): Gate {
+  const file = join(paths.root, reportPath);
+  const threshold = config.gates.coverage;
+  if (!existsSync(file)) {
+    return {
+      name: "coverage",
+      passed: false,
+      value: 0,
+      threshold,
+      details: [`${reportPath} was not written by the tests: make commands.test produce it (or point commands.coverage at the report).`],
+    };
+  }
+  const report = readCoverage(file);
+  const value = report.lines.pct;
+  const details = [`${report.format}: ${report.lines.covered} of ${report.lines.total} lines (${value}%)`];
+  let passed = value >= threshold;
+  if (!passed) details.push(`below the floor of ${threshold}%`);
+  const last = lastCoverage(paths);
+  if (last !== undefined && config.gates.coverageMaxDrop < 100 && value < last - config.gates.coverageMaxDrop) {
+    passed = false;
+    details.push(`dropped from ${last}% at the last full check (at most ${config.gates.coverageMaxDrop} points allowed)`);
+  }
+  if (changed) {
+    for (const f of report.files) {
+      const path = relativeTo(paths.root, f.path);
+      if (changed.has(path)) details.push(`${path}: ${f.lines.pct}% of ${f.lines.total} lines`);
+    }
+  }
+  return { name: "coverage", passed, value, threshold, details };
+}
+
+function gateScore(gate: Gate): number {
+  if (gate.passed) return 1;
+  if (gate.name === "coverage") return gate.threshold > 0 ? Math.max(0, Math.min(1, gate.value / gate.threshold)) : 0;
+  if (gate.name === "build" || gate.name === "tests" || gate.name === "typecheck") return 0;
+  // Counts and maxima: partly there when close to the limit.
+  return AT_MOST.has(gate.name) && gate.value > 0 ? Math.max(0, Math.min(1, (gate.threshold + 1) / (gate.value + 1))) : 0;
+}
+
+function score(gates: Gate[], config: Config): number {
+  const weights = { ...DEFAULT_WEIGHTS, ...config.gates.weights };
+  const total = gates.reduce((sum, g) => sum + weights[g.name], 0);
+  if (total === 0) return 100;
+  return Math.round((100 * gates.reduce((sum, g) => sum + weights[g.name] * gateScore(g), 0)) / total);
+}
+
+function lastCoverage(paths: ProjectPaths): number | undefined {
+  const db = openStateDb(paths);
+  try {
+    const row = db
+      .prepare("SELECT coverage FROM quality_runs WHERE changed_since IS NULL AND coverage IS NOT NULL ORDER BY id DESC LIMIT 1")
+      .get() as { coverage: number } | undefined;
+    return row?.coverage;
+  } finally {
+    db.close();
+  }
+}
+
+function record(paths: ProjectPaths, result: QualityResult): void {
+  const coverage = result.gates.find((g) => g.name === "coverage");
+  const db = openStateDb(paths);
+  try {
+    db.prepare("INSERT INTO quality_runs (at, commit_sha, changed_since, passed, score, coverage, gates) VALUES (?, ?, ?, ?, ?, ?, ?)").run(
+      new Date().toISOString(),
+      headCommit(paths.root) ?? null,
+      result.changedSince ?? null,
+      result.passed ? 1 : 0,
+      result.score,
+      // A report that was not written is not a measurement to compare against.
+      coverage && !coverage.details[0]?.includes("was not written") ? coverage.value : null,
+      JSON.stringify(result.gates.map((g) => ({ name: g.name, passed: g.passed, value: g.value, threshold: g.threshold }))),
+    );
+  } finally {
+    db.close();
+  }
+}
+
+export interface QualityRun {
+  at: string;
+  commit: string | null;
+  changedSince: string | null;
+  passed: boolean;
+  score: number;
+  coverage: number | null;
+  gates: Pick<Gate, "name" | "passed" | "value" | "threshold">[];
+}
+
+export function qualityHistory(paths: ProjectPaths, limit = 200): QualityRun[] {
+  const db = openStateDb(paths);
+  try {
+    const rows = db
+      .prepare("SELECT at, commit_sha, changed_since, passed, score, coverage, gates FROM quality_runs ORDER BY id DESC LIMIT ?")
+      .all(limit) as {
+      at: string;
+      commit_sha: string | null;
+      changed_since: string | null;
+      passed: number;
+      score: number;
+      coverage: number | null;
+      gates: string;
+    }[];
+    return rows.reverse().map((r) => ({
+      at: r.at,
+      commit: r.commit_sha,
+      changedSince: r.changed_since,
+      passed: r.passed === 1,
+      score: r.score,
+      coverage: r.coverage,
+      gates: JSON.parse(r.gates) as QualityRun["gates"],
+    }));
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,391 @@
+/**
+ * `br gaps analyze`: what stands between the project and done, each gap with a severity, a place
+ * and a concrete fix. Features marked complete with nothing behind them rank highest; then failed
+ * work, stubs, failing gates and security findings; then untested sources and markers. It stays
+ * quiet where nothing is wrong: generated, vendored and ignored files are never read, and tests
+ * and fixtures are never reported as missing tests.
+ */
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { basename, dirname, join, posix } from "node:path";
+import picomatch from "picomatch";
+import type { Config, Severity } from "../infra/config.js";
+import type { ProjectPaths } from "../infra/project.js";
+import { openStateDb } from "../infra/state-db.js";
+import type { CodeLanguage } from "../infra/syntax.js";
+import type { Task } from "../plan/task.js";
+import { loadTasks } from "../plan/task-store.js";
+import type { Feature } from "../registry/feature.js";
+import { loadRegistry } from "../registry/store.js";
+import { type QualityRun, qualityHistory } from "./check.js";
+import { type CodeFile, codeFiles, stemAffixes } from "./files.js";
+import { measureFile } from "./measures/index.js";
+
+export const GAP_KINDS = [
+  "feature-unbacked",
+  "feature-untested",
+  "task-failed",
+  "task-blocked",
+  "stub",
+  "gate-failed",
+  "security",
+  "untested",
+  "marker",
+] as const;
+export type GapKind = (typeof GAP_KINDS)[number];
+
+export interface Gap {
+  id: string;
+  kind: GapKind;
+  severity: Severity;
+  file?: string;
+  line?: number;
+  featureId?: string;
+  message: string;
+  suggestion: string;
+}
+
+export interface GapReport {
+  gaps: Gap[];
+  summary: {
+    total: number;
+    bySeverity: Record<Severity, number>;
+    byKind: Partial<Record<GapKind, number>>;
+    files: number;
+    durationMs: number;
+  };
+}
+
+const SEVERITY_ORDER: Severity[] = ["critical", "high", "medium", "low"];
+const MARKER = /(?:\/\/|#|\/\*|^\s*\*)\s*(TODO|FIXME|HACK|XXX)\b[:\s(-]*(.*)$/;
+const JS_IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)["']([^"']+)["']/gm;
+const PY_IMPORT = /^\s*(?:from\s+(\.*[\w.]*)\s+import\s+([\w, ()*]+)|import\s+([\w., ]+))/gm;
+const JS_EXTENSIONS = [
+  "",
+  ".ts",
+  ".tsx",
+  ".mts",
+  ".cts",
+  ".js",
+  ".jsx",
+  ".mjs",
+  ".cjs",
+  "/index.ts",
+  "/index.tsx",
+  "/index.js",
+  "/index.mjs",
+];
+/** How far "reachable from a test" follows imports: a test of a module exercises what it imports. */
+const IMPORT_DEPTH = 3;
+
+function gapId(kind: GapKind, ...key: (string | number | undefined)[]): string {
+  return `gap-${createHash("sha256")
+    .update([kind, ...key].join("\0"))
+    .digest("hex")
+    .slice(0, 10)}`;
+}
+
+const family = (language: CodeLanguage) => (language === "python" ? "python" : "js");
+
+/** `src/cart/total.test.ts` → `total`; `tests/test_total.py` → `total`. */
+export function stemOf(path: string, language: CodeLanguage): string {
+  let name = basename(path).replace(/\.[^.]+$/, "");
+  const { suffixes, prefixes } = stemAffixes(language);
+  for (const s of suffixes) if (name.endsWith(s)) name = name.slice(0, -s.length);
+  for (const p of prefixes) if (name.startsWith(p)) name = name.slice(p.length);
+  // `__tests__/total.ts` and `total/index.ts` name their folder's module.
+  return name === "index" || name === "__init__" ? basename(dirname(path)) : name;
+}
+
+/** The project files a file imports (relative JS/TS imports, Python modules inside the project). */
+function importsOf(file: CodeFile, known: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  if (file.language === "python") {
+    for (const m of file.text.matchAll(PY_IMPORT)) {
+      const modules =
+        m[1] !== undefined ? [m[1], ...(m[2] ?? "").split(",").map((n) => `${m[1]}.${n.replace(/[()\s]/g, "")}`)] : (m[3] ?? "").split(",");
+      for (const raw of modules) {
+        const name = raw.trim().split(/\s+as\s+/)[0] ?? "";
+        if (!name) continue;
+        const dots = /^\.*/.exec(name)?.[0].length ?? 0;
+        const rest = name.slice(dots).replace(/\./g, "/");
+        const bases =
+          dots > 0
+            ? [posix.join(dirname(file.path), ...Array(dots - 1).fill(".."), rest)]
+            : [rest, `src/${rest}`, posix.join(dirname(file.path), rest)];
+        for (const base of bases) {
+          for (const candidate of [`${base}.py`, `${base}/__init__.py`])
+            if (known.has(posix.normalize(candidate))) out.push(posix.normalize(candidate));
+        }
+      }
+    }
+    return out;
+  }
+  for (const m of file.text.matchAll(JS_IMPORT)) {
+    const spec = m[1] ?? "";
+    if (!spec.startsWith(".")) continue;
+    const base = posix.normalize(posix.join(dirname(file.path), spec));
+    // TypeScript ESM imports name the emitted .js file: `./total.js` means total.ts.
+    const stripped = base.replace(/\.(m|c)?js$/, "");
+    for (const ext of JS_EXTENSIONS) {
+      const candidate = `${stripped}${ext}`;
+      if (known.has(candidate)) {
+        out.push(candidate);
+        break;
+      }
+      if (known.has(`${base}${ext}`)) {
+        out.push(`${base}${ext}`);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Which source files have tests. A source is tested when a test reaches it through imports (up to
+ * IMPORT_DEPTH steps, so a test of a module also covers the helpers it uses), or when a test is
+ * named after it (total.test.ts, test_total.py, __tests__/total.ts) in the same language family.
+ */
+export function testedSources(files: readonly CodeFile[]): Set<string> {
+  const byPath = new Map(files.map((f) => [f.path, f]));
+  const known = new Set(byPath.keys());
+  const tested = new Set<string>();
+  const testStems = new Set<string>();
+  let frontier: string[] = [];
+  for (const f of files) {
+    if (f.role !== "test") continue;
+    testStems.add(`${family(f.language)}:${stemOf(f.path, f.language)}`);
+    frontier.push(...importsOf(f, known));
+  }
+  for (let depth = 0; depth < IMPORT_DEPTH && frontier.length > 0; depth++) {
+    const next: string[] = [];
+    for (const path of frontier) {
+      if (tested.has(path)) continue;
+      tested.add(path);
+      const file = byPath.get(path);
+      if (file && file.role === "source") next.push(...importsOf(file, known));
+    }
+    frontier = next;
+  }
+  for (const f of files)
+    if (f.role === "source" && testStems.has(`${family(f.language)}:${stemOf(f.path, f.language)}`)) tested.add(f.path);
+  return tested;
+}
+
+/** The files a feature stands on: its `files` globs, its tasks' files, and what its passed attempts changed. */
+function featureFiles(
+  feature: Feature,
+  tasks: readonly Task[],
+  changedByFeature: Map<string, Set<string>>,
+  all: readonly string[],
+): string[] {
+  const patterns = [...(feature.files ?? []), ...tasks.filter((t) => t.featureId === feature.id).flatMap((t) => t.files)];
+  const matches = patterns.length > 0 ? picomatch(patterns, { dot: true }) : () => false;
+  const changed = changedByFeature.get(feature.id) ?? new Set<string>();
+  return all.filter((p) => matches(p) || changed.has(p));
+}
+
+function changedFilesByFeature(paths: ProjectPaths): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  if (!existsSync(join(paths.state, "state.db"))) return out;
+  const db = openStateDb(paths);
+  try {
+    const rows = db
+      .prepare("SELECT feature_id, changed_files FROM attempts WHERE outcome = 'passed' AND changed_files IS NOT NULL")
+      .all() as {
+      feature_id: string;
+      changed_files: string;
+    }[];
+    for (const row of rows) {
+      const set = out.get(row.feature_id) ?? new Set<string>();
+      for (const f of JSON.parse(row.changed_files) as string[]) set.add(f);
+      out.set(row.feature_id, set);
+    }
+  } finally {
+    db.close();
+  }
+  return out;
+}
+
+export async function analyzeGaps(paths: ProjectPaths, config: Config): Promise<GapReport> {
+  const started = Date.now();
+  const gaps: Gap[] = [];
+  const registry = await loadRegistry(paths);
+  const tasks = existsSync(paths.tasks) ? (await loadTasks(paths)).tasks : [];
+  const files = codeFiles(paths.root, { ignore: config.gaps.ignore, tests: config.gaps.tests });
+  const sources = files.filter((f) => f.role === "source");
+  const tested = testedSources(files);
+  const allPaths = files.map((f) => f.path);
+  const roleOf = new Map(files.map((f) => [f.path, f.role]));
+
+  // Features marked complete: something must stand behind them.
+  const changedByFeature = changedFilesByFeature(paths);
+  for (const feature of registry.features) {
+    if (feature.status !== "complete") continue;
+    const own = featureFiles(feature, tasks, changedByFeature, allPaths);
+    const code = own.filter((p) => roleOf.get(p) === "source");
+    const ownTests = own.filter((p) => roleOf.get(p) === "test");
+    if (code.length === 0 && ownTests.length === 0) {
+      gaps.push({
+        id: gapId("feature-unbacked", feature.id),
+        kind: "feature-unbacked",
+        severity: "critical",
+        featureId: feature.id,
+        message: `"${feature.name}" is marked complete, but no code or tests stand behind it (no file matches its files or its tasks' files, and no verified attempt changed one).`,
+        suggestion: `Reopen it with \`br features update ${feature.id} --status in_progress --reopen\` and build it, or name its files (a \`Files:\` line in the spec, or \`br features update ${feature.id} --files <glob>\`).`,
+      });
+    } else if (ownTests.length === 0 && !code.some((p) => tested.has(p))) {
+      gaps.push({
+        id: gapId("feature-untested", feature.id),
+        kind: "feature-untested",
+        severity: "high",
+        featureId: feature.id,
+        ...(code[0] ? { file: code[0] } : {}),
+        message: `"${feature.name}" is marked complete, but none of its ${code.length} source file(s) has a test.`,
+        suggestion: `Add tests for ${code.slice(0, 3).join(", ")}${code.length > 3 ? ", …" : ""} that check its acceptance criteria.`,
+      });
+    }
+  }
+
+  for (const task of tasks) {
+    if (task.status === "failed") {
+      gaps.push({
+        id: gapId("task-failed", task.id),
+        kind: "task-failed",
+        severity: "high",
+        featureId: task.featureId,
+        message: `Task ${task.id} (${task.title}) failed${task.failureReason ? `: ${task.failureReason}` : "."}`,
+        suggestion: `Read why in \`br tasks show ${task.id}\`, then \`br tasks reset ${task.id}\` and \`br run\` (or split it into smaller tasks).`,
+      });
+    } else if (task.status === "blocked") {
+      gaps.push({
+        id: gapId("task-blocked", task.id),
+        kind: "task-blocked",
+        severity: "medium",
+        featureId: task.featureId,
+        message: `Task ${task.id} (${task.title}) is blocked by a failed dependency or a blocked feature.`,
+        suggestion: `See \`br tasks show ${task.id}\`: fix or reset what it waits on, or unblock feature ${task.featureId}.`,
+      });
+    }
+  }
+
+  for (const file of sources) {
+    const measures = measureFile(file.path, file.text);
+    for (const fn of measures?.functions ?? []) {
+      if (!fn.stub) continue;
+      const what =
+        fn.stub === "not-implemented" ? "only throws 'not implemented'" : fn.stub === "pass" ? "has only `pass`" : "has an empty body";
+      gaps.push({
+        id: gapId("stub", file.path, fn.name),
+        kind: "stub",
+        severity: "high",
+        file: file.path,
+        line: fn.line,
+        message: `${fn.name} ${what}.`,
+        suggestion: `Implement ${fn.name} (and a test for it), or remove it if nothing needs it.`,
+      });
+    }
+    if (
+      !file.notTested &&
+      !tested.has(file.path) &&
+      measures &&
+      measures.functions.length > 0 &&
+      measures.codeLines >= config.gaps.untestedMinLines
+    ) {
+      gaps.push({
+        id: gapId("untested", file.path),
+        kind: "untested",
+        severity: measures.codeLines >= 50 ? "medium" : "low",
+        file: file.path,
+        message: `${file.path} (${measures.codeLines} code lines, ${measures.functions.length} functions) has no test: no test imports it or is named after it.`,
+        suggestion: suggestTestPath(file),
+      });
+    }
+  }
+
+  for (const file of files) {
+    if (file.role === "fixture") continue;
+    const lines = file.text.split("\n");
+    lines.forEach((text, i) => {
+      const m = MARKER.exec(text);
+      if (!m) return;
+      const tag = m[1] as string;
+      const note = (m[2] ?? "").replace(/\*\/\s*$/, "").trim();
+      gaps.push({
+        id: gapId("marker", file.path, tag, note),
+        kind: "marker",
+        severity: tag === "TODO" ? "low" : "medium",
+        file: file.path,
+        line: i + 1,
+        message: `${tag}${note ? `: ${note.slice(0, 160)}` : ""}`,
+        suggestion:
+          tag === "TODO"
+            ? "Do it, or turn it into a task and delete the comment."
+            : `Resolve the ${tag}: fix the underlying problem and remove the marker.`,
+      });
+    });
+  }
+
+  const lastFull = [...qualityHistory(paths, 50)].reverse().find((r: QualityRun) => r.changedSince === null);
+  for (const gate of lastFull?.gates ?? []) {
+    if (gate.passed) continue;
+    gaps.push({
+      id: gapId("gate-failed", gate.name),
+      kind: "gate-failed",
+      severity: gate.name === "tests" || gate.name === "build" ? "critical" : "high",
+      message: `The ${gate.name} gate failed at the last quality check (${(lastFull as QualityRun).at.slice(0, 16).replace("T", " ")}): ${gate.value} against a threshold of ${gate.threshold}.`,
+      suggestion: `Run \`br quality check\` to see the details, and fix until the ${gate.name} gate passes.`,
+    });
+  }
+
+  // Credentials in tests and fixtures are test values; `br security check` still reports them.
+  for (const finding of (await securityFindings(paths.root)).filter(
+    (f) => roleOf.get(f.file) !== "test" && roleOf.get(f.file) !== "fixture",
+  )) {
+    gaps.push({
+      id: gapId("security", finding.fingerprint),
+      kind: "security",
+      severity: finding.severity,
+      file: finding.file,
+      line: finding.line,
+      message: `${finding.message}: ${finding.match}`,
+      suggestion:
+        finding.kind === "secret"
+          ? "Remove the secret from the code, rotate it, and read it from the environment."
+          : "Pass the values as query parameters (placeholders), not as part of the SQL text.",
+    });
+  }
+
+  gaps.sort(
+    (a, b) =>
+      SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) ||
+      GAP_KINDS.indexOf(a.kind) - GAP_KINDS.indexOf(b.kind) ||
+      (a.file ?? "").localeCompare(b.file ?? "") ||
+      (a.line ?? 0) - (b.line ?? 0),
+  );
+  const bySeverity = Object.fromEntries(SEVERITY_ORDER.map((s) => [s, gaps.filter((g) => g.severity === s).length])) as Record<
+    Severity,
+    number
+  >;
+  const byKind: Partial<Record<GapKind, number>> = {};
+  for (const g of gaps) byKind[g.kind] = (byKind[g.kind] ?? 0) + 1;
+  return { gaps, summary: { total: gaps.length, bySeverity, byKind, files: files.length, durationMs: Date.now() - started } };
+}
+
+function suggestTestPath(file: CodeFile): string {
+  const stem = stemOf(file.path, file.language);
+  if (file.language === "python") return `Add tests/test_${stem}.py that imports it and checks what its functions return.`;
+  const ext = /\.(m|c)?tsx?$/.test(file.path) ? "ts" : "js";
+  return `Add ${posix.join(dirname(file.path), `${stem}.test.${ext}`)} (or test/${stem}.test.${ext}) that imports it and checks its behaviour.`;
+}
+
+async function securityFindings(root: string) {
+  const { workingTreeTargets } = await import("../security/sources.js");
+  const { rulesFor, scanTargets } = await import("../security/scan.js");
+  const baselines = await import("../security/baseline.js");
+  const result = scanTargets(workingTreeTargets(root), rulesFor(root, undefined));
+  const baseline = baselines.checkLocation(root, undefined);
+  const accepted = baseline ? await baselines.loadBaseline(baseline) : new Set<string>();
+  return baselines.applyBaseline(result, accepted).findings;
+}

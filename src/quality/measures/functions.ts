@@ -1,0 +1,581 @@
+/**
+ * Per-file code measures read from the parsed tree (Lezer) for TypeScript, JavaScript and Python:
+ * total and code lines, and for every function its name, line range, cyclomatic complexity and
+ * whether its body is a stub. One TreeCursor walk per file; SyntaxNode objects are made only for
+ * functions (to name them and read their bodies) and a few statement checks, never per node.
+ *
+ * Functions. JS/TS: function declarations and expressions, arrow functions, class methods
+ * (incl. getters, setters, constructors) and object-literal methods (`{ m() {} }`). Overload
+ * signatures, `declare function`, abstract methods and interface members have no body and are not
+ * functions. Python: `def` / `async def` and lambdas. Module top-level code is not a function.
+ *
+ * Names. Declarations and methods use the declared name; methods (and arrow functions or function
+ * expressions held by class fields) are `Class.method`; an arrow function or function expression
+ * assigned to a variable, property or member takes that name (`handler`, `Foo.prototype.bar`,
+ * `module.exports.run`); Python methods are `Class.method` and lambdas assigned to a name take it.
+ * Anything else is `<anonymous>` (the caller shows the line).
+ *
+ * Complexity is McCabe's cyclomatic number: 1 + the decision points inside the function, not
+ * counting nested functions (each is measured on its own; a lambda or callback's branches belong
+ * to it, not to the enclosing function).
+ * - JS/TS: `if` (an `else if` is an `if` nested in the else branch, so it counts once more),
+ *   `?:`, `for` / `for-in` / `for-of` / `for await`, `while`, `do…while`, each `case` label
+ *   (`default` is not a decision), `catch`, and each `&&`, `||`, `??`, `&&=`, `||=`, `??=`.
+ *   Not counted: `else`, `try`, `finally`, `?.`, TypeScript conditional and union types.
+ * - Python: `if`, `elif`, `for` and `async for`, `while`, each `except` clause, conditional
+ *   expressions, each `and` / `or` operator, each `for` and `if` clause of a comprehension, and
+ *   each `case` clause of a `match` except an irrefutable one (`case _:` / `case name:`, Python's
+ *   default); a guard (`case … if …`) is an `if` and counts on its own. Not counted: `else`, `try`, `finally`, `with`.
+ *
+ * Lines. `lines` is the number of lines of the text; `codeLines` the lines holding something other
+ * than whitespace and comments (JS `//` and block comments, Python `#` comments, and Python
+ * statement-level string literals such as docstrings, which are documentation, not code). A
+ * function's `lines` is `endLine - line + 1`, from its first line (after any JS decorators; for
+ * Python, the `def` line) to the last line of its body.
+ *
+ * Stubs (for gap analysis).
+ * - "empty": a JS/TS function with a `{}` body holding no statement (comments and `;` ignored),
+ *   reported only for named function declarations and class methods. Empty bodies that are
+ *   deliberate no-ops are not reported: arrow functions, function expressions and object-literal
+ *   methods (callbacks, default handlers, null objects such as `{ log() {}, warn() {} }`);
+ *   constructors, and PascalCase function declarations (pre-class constructors); `override` and
+ *   `protected` methods (silencing or offering a hook for subclasses); methods of null-object
+ *   classes (`NoopMeter`, `NullLogger`, `NonRecordingSpan`, `DummyX`, `FakeX`, `StubX`, `MockX`);
+ *   functions named like a no-op (`noop`, `nop`); and type-level helpers whose parameters are all
+ *   marked unused (`_arg`) or typed `never` (`assertIs(_arg: T): void {}`,
+ *   `checkNever(x: never) {}`).
+ * - "pass": a Python `def` whose body is only `pass`, `...` and/or a docstring.
+ * - "not-implemented": a function whose only statement (after comments, a docstring or a
+ *   directive) raises: JS `throw` whose thrown expression mentions not implemented /
+ *   unimplemented / TODO (`throw new Error("Not implemented")`, `throw new NotImplementedError()`),
+ *   Python `raise NotImplementedError` / `raise NotImplementedError(...)` (and the common
+ *   mistake `raise NotImplemented`). Reported for anonymous functions too.
+ * - Never stubs, because the placeholder body is the point: Python functions decorated
+ *   `@abstractmethod` (or `abc.abstractmethod`, `abstractproperty`, `abstractclassmethod`,
+ *   `abstractstaticmethod`) or `@overload`, methods of a class deriving from `Protocol`, and
+ *   everything in a `.pyi` stub file. Lambdas and expression-bodied arrows are never stubs.
+ */
+import type { SyntaxNode, TreeCursor } from "@lezer/common";
+import { type CodeLanguage, LineIndex, languageOf, parse } from "../../infra/syntax.js";
+
+export type StubKind = "empty" | "pass" | "not-implemented";
+
+export interface FunctionMeasure {
+  name: string;
+  /** 1-based first line. */
+  line: number;
+  /** 1-based last line (inclusive). */
+  endLine: number;
+  /** endLine - line + 1. */
+  lines: number;
+  /** McCabe cyclomatic complexity (≥ 1). */
+  complexity: number;
+  stub?: StubKind;
+}
+
+export interface FileMeasures {
+  path: string;
+  language: CodeLanguage;
+  /** Lines of the text (a final newline does not start another line). */
+  lines: number;
+  /** Lines that are neither blank nor only comment. */
+  codeLines: number;
+  /** In source order (by start offset). */
+  functions: FunctionMeasure[];
+}
+
+/** The language of a path, including Python stub files (`.pyi`), which the shared table leaves out. */
+export function measuredLanguageOf(path: string): CodeLanguage | undefined {
+  return languageOf(path) ?? (/\.pyi$/i.test(path) ? "python" : undefined);
+}
+
+// What a node type means to the walk, looked up by type id (cached per language).
+const NONE = 0;
+const DECISION = 1;
+const LOGIC_OP = 2;
+const UPDATE_OP = 3;
+const FUNCTION = 4;
+const PARAM_LIST = 5;
+const COMMENT = 6;
+const MATCH_CLAUSE = 7;
+const EXPRESSION_STATEMENT = 8;
+const PROPERTY = 9;
+const STATEMENT_LIST = 10;
+const UNKNOWN = 255;
+
+const JS_KINDS: Record<string, number> = {
+  IfStatement: DECISION,
+  ForStatement: DECISION,
+  WhileStatement: DECISION,
+  DoStatement: DECISION,
+  CaseLabel: DECISION,
+  CatchClause: DECISION,
+  ConditionalExpression: DECISION,
+  LogicOp: LOGIC_OP,
+  UpdateOp: UPDATE_OP,
+  FunctionDeclaration: FUNCTION,
+  FunctionExpression: FUNCTION,
+  ArrowFunction: FUNCTION,
+  MethodDeclaration: FUNCTION,
+  ParamList: PARAM_LIST,
+  Property: PROPERTY,
+  LineComment: COMMENT,
+  BlockComment: COMMENT,
+};
+const PY_KINDS: Record<string, number> = {
+  if: DECISION,
+  elif: DECISION,
+  for: DECISION,
+  while: DECISION,
+  except: DECISION,
+  and: DECISION,
+  or: DECISION,
+  MatchClause: MATCH_CLAUSE,
+  FunctionDefinition: FUNCTION,
+  LambdaExpression: FUNCTION,
+  Comment: COMMENT,
+  ExpressionStatement: EXPRESSION_STATEMENT,
+  Body: STATEMENT_LIST,
+  Script: STATEMENT_LIST,
+};
+
+const kindCache = { js: new Uint8Array(4096).fill(UNKNOWN), py: new Uint8Array(4096).fill(UNKNOWN) };
+
+function kindOf(cache: Uint8Array, table: Record<string, number>, cursor: TreeCursor): number {
+  const id = cursor.type.id;
+  const cached = id < cache.length ? (cache[id] as number) : UNKNOWN;
+  if (cached !== UNKNOWN) return cached;
+  const kind = table[cursor.type.name] ?? NONE;
+  if (id < cache.length) cache[id] = kind;
+  return kind;
+}
+
+const AMP = 38;
+const PIPE = 124;
+const QUESTION = 63;
+const EQUALS = 61;
+
+interface Frame {
+  /** Cursor depth of the function's node: the frame closes when the walk leaves that depth. */
+  depth: number;
+  node: SyntaxNode;
+  complexity: number;
+}
+
+export function measureFile(path: string, text: string): FileMeasures | undefined {
+  const language = measuredLanguageOf(path);
+  if (!language) return undefined;
+  const tree = parse(path, text, language);
+  const python = language === "python";
+  const cache = python ? kindCache.py : kindCache.js;
+  const table = python ? PY_KINDS : JS_KINDS;
+  const lineIndex = new LineIndex(text);
+  const context: Context = { text, lineIndex, stubFile: /\.pyi$/i.test(path) };
+  const commentFrom: number[] = [];
+  const commentTo: number[] = [];
+  const found: { from: number; measure: FunctionMeasure }[] = [];
+  const frames: Frame[] = [];
+  /** Kind of the node at each depth of the current path (for parent checks). */
+  const kinds: number[] = [];
+
+  const cursor = tree.cursor();
+  let depth = 0;
+  outer: for (;;) {
+    const kind = kindOf(cache, table, cursor);
+    kinds[depth] = kind;
+    switch (kind) {
+      case NONE:
+      case PROPERTY:
+      case STATEMENT_LIST:
+        break;
+      case DECISION:
+        bump(frames);
+        break;
+      case LOGIC_OP:
+        // `&&`, `||`, `??` (not `!`, `?`, `:` nor the `|` / `&` of types).
+        if (cursor.to - cursor.from === 2 && isLogicalChar(text.charCodeAt(cursor.from))) bump(frames);
+        break;
+      case UPDATE_OP:
+        if (cursor.to - cursor.from === 3 && text.charCodeAt(cursor.from + 2) === EQUALS) {
+          const first = text.charCodeAt(cursor.from);
+          if (isLogicalChar(first) && text.charCodeAt(cursor.from + 1) === first) bump(frames);
+        }
+        break;
+      case FUNCTION:
+        frames.push({ depth, node: cursor.node, complexity: 1 });
+        break;
+      case PARAM_LIST:
+        // `{ m() {} }`: an object-literal method is a Property holding a parameter list.
+        if (depth > 0 && kinds[depth - 1] === PROPERTY) {
+          const property = cursor.node.parent;
+          if (property) frames.push({ depth: depth - 1, node: property, complexity: 1 });
+        }
+        break;
+      case COMMENT:
+        commentFrom.push(cursor.from);
+        commentTo.push(cursor.to);
+        break;
+      case MATCH_CLAUSE:
+        if (!isIrrefutableCase(cursor)) bump(frames);
+        break;
+      case EXPRESSION_STATEMENT:
+        // A string on its own as a statement (docstring) documents; it is not code.
+        if (depth > 0 && kinds[depth - 1] === STATEMENT_LIST && isBareString(cursor)) {
+          commentFrom.push(cursor.from);
+          commentTo.push(cursor.to);
+        }
+        break;
+    }
+    if (cursor.firstChild()) {
+      depth++;
+      continue;
+    }
+    for (;;) {
+      const top = frames[frames.length - 1];
+      if (top && top.depth === depth) {
+        frames.pop();
+        const measure = python ? pythonFunction(top, context) : jsFunction(top, context);
+        if (measure) found.push({ from: top.node.from, measure });
+      }
+      if (cursor.nextSibling()) continue outer;
+      if (!cursor.parent()) break outer;
+      depth--;
+    }
+  }
+
+  found.sort((a, b) => a.from - b.from);
+  return {
+    path,
+    language,
+    lines: countLines(text),
+    codeLines: countCodeLines(text, commentFrom, commentTo),
+    functions: found.map((f) => f.measure),
+  };
+}
+
+function bump(frames: Frame[]): void {
+  const top = frames[frames.length - 1];
+  if (top) top.complexity++;
+}
+
+function isLogicalChar(code: number): boolean {
+  return code === AMP || code === PIPE || code === QUESTION;
+}
+
+/** `case _:` or `case name:` matches anything, like a default (a guard's `if` counts on its own). */
+function isIrrefutableCase(cursor: TreeCursor): boolean {
+  if (!cursor.firstChild()) return false;
+  let pattern = "";
+  do {
+    const name = cursor.type.name;
+    if (name !== "case" && name !== "Comment") pattern = name;
+  } while (!pattern && cursor.nextSibling());
+  cursor.parent();
+  return pattern === "CapturePattern";
+}
+
+function isBareString(cursor: TreeCursor): boolean {
+  if (!cursor.firstChild()) return false;
+  const name = cursor.type.name;
+  const alone = !cursor.nextSibling();
+  cursor.parent();
+  return alone && (name === "String" || name === "ContinuedString");
+}
+
+export function countLines(text: string): number {
+  if (text.length === 0) return 0;
+  let lines = 1;
+  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lines++;
+  return text.endsWith("\n") ? lines - 1 : lines;
+}
+
+/** Lines with a character that is neither whitespace nor inside one of the (sorted) comment ranges. */
+function countCodeLines(text: string, commentFrom: number[], commentTo: number[]): number {
+  let count = 0;
+  let comment = 0;
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const code = text.charCodeAt(i);
+    if (code === 10 || code === 32 || code === 9 || code === 13 || code === 12 || code === 11 || code === 0xfeff) {
+      i++;
+      continue;
+    }
+    while (comment < commentTo.length && (commentTo[comment] as number) <= i) comment++;
+    if (comment < commentFrom.length && (commentFrom[comment] as number) <= i) {
+      i = commentTo[comment] as number;
+      continue;
+    }
+    // Code on this line: count it and go to the next line.
+    count++;
+    const newline = text.indexOf("\n", i);
+    if (newline < 0) break;
+    i = newline + 1;
+  }
+  return count;
+}
+
+interface Context {
+  text: string;
+  lineIndex: LineIndex;
+  /** A Python `.pyi` file: every body is a placeholder by design. */
+  stubFile: boolean;
+}
+
+const NOT_IMPLEMENTED = /not[\s_-]*implemented|unimplemented|\btodo\b/i;
+const NO_OP_NAME = /(?:^|\.)(?:noop|nop|_)$/i;
+const MAX_NAME = 80;
+const ANONYMOUS = "<anonymous>";
+
+function span(node: SyntaxNode, start: number, context: Context): Pick<FunctionMeasure, "line" | "endLine" | "lines"> {
+  const { text, lineIndex } = context;
+  let end = node.to;
+  while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
+  const line = lineIndex.line(start);
+  const endLine = Math.max(line, lineIndex.line(Math.max(start, end - 1)));
+  return { line, endLine, lines: endLine - line + 1 };
+}
+
+function isSpace(code: number): boolean {
+  return code === 32 || code === 10 || code === 9 || code === 13 || code === 12 || code === 11;
+}
+
+function source(node: SyntaxNode, context: Context): string {
+  return context.text.slice(node.from, node.to);
+}
+
+/** A name as written, whitespace removed; undefined when it is too long to be a name. */
+function compact(node: SyntaxNode, context: Context): string | undefined {
+  if (node.to - node.from > MAX_NAME * 2) return undefined;
+  const name = source(node, context).replace(/\s+/g, "");
+  return name.length > 0 && name.length <= MAX_NAME ? name : undefined;
+}
+
+function lastSyntaxChild(node: SyntaxNode): SyntaxNode | null {
+  let child = node.lastChild;
+  while (child && (child.name === "⚠" || child.name === "LineComment" || child.name === "BlockComment")) child = child.prevSibling;
+  return child;
+}
+
+// ---------------------------------------------------------------- JavaScript / TypeScript
+
+function jsFunction(frame: Frame, context: Context): FunctionMeasure | undefined {
+  const { node } = frame;
+  const body = lastSyntaxChild(node);
+  const kind = node.name;
+  // Overload signatures, `declare function`, abstract methods: no body, not a function.
+  if (kind !== "ArrowFunction" && body?.name !== "Block") return undefined;
+  let start = node.from;
+  /** A hook (`override`, `protected`): an empty body is its point. */
+  let hook = false;
+  let params: SyntaxNode | null = null;
+  for (let child = node.firstChild; child; child = child.nextSibling) {
+    if (child.name === "Decorator") {
+      start = child.nextSibling?.from ?? start;
+      continue;
+    }
+    if (child.name === "override" || (child.name === "Privacy" && source(child, context) === "protected")) hook = true;
+    if (child.name === "ParamList") params = child;
+    if (child.name === "ParamList" || child.name === "Block") break;
+  }
+  const name = jsName(node, context);
+  const measure: FunctionMeasure = { name, ...span(node, start, context), complexity: frame.complexity };
+  if (body?.name === "Block") {
+    const stub = jsStub(body, context);
+    if (stub === "not-implemented" || (stub === "empty" && !deliberatelyEmpty(node, name, hook, params, context))) measure.stub = stub;
+  }
+  return measure;
+}
+
+const NULL_OBJECT_CLASS = /^(?:Noop|NoOp|Nop|Null|Dummy|Fake|Stub|Mock|NonRecording)(?:[A-Z_]|\.)/;
+
+function deliberatelyEmpty(node: SyntaxNode, name: string, hook: boolean, params: SyntaxNode | null, context: Context): boolean {
+  if (hook || name === ANONYMOUS || NO_OP_NAME.test(name)) return true;
+  if (node.name === "FunctionDeclaration") {
+    if (/^[A-Z]/.test(name)) return true; // a constructor function
+  } else if (node.name === "MethodDeclaration") {
+    if (jsKey(node, context) === "constructor" || NULL_OBJECT_CLASS.test(name)) return true;
+  } else {
+    return true; // arrow functions, function expressions, object-literal methods
+  }
+  if (!params) return false;
+  if (/:\s*never\b/.test(source(params, context))) return true;
+  const names = params.getChildren("VariableDefinition");
+  return names.length > 0 && names.every((p) => context.text.charCodeAt(p.from) === 95 /* _ */);
+}
+
+/** "empty" or "not-implemented" from the body alone (whether an empty body is deliberate is decided by the caller). */
+function jsStub(body: SyntaxNode, context: Context): StubKind | undefined {
+  const statements: SyntaxNode[] = [];
+  for (let child = body.firstChild; child; child = child.nextSibling) {
+    const n = child.name;
+    if (n === "{" || n === "}" || n === ";" || n === "LineComment" || n === "BlockComment") continue;
+    // Directives ("use strict") are not statements of the function's own.
+    if (n === "ExpressionStatement" && child.firstChild?.name === "String" && statements.length === 0) continue;
+    statements.push(child);
+    if (statements.length > 1) return undefined;
+  }
+  const only = statements[0];
+  if (!only) return "empty";
+  if (only.name === "ThrowStatement" && NOT_IMPLEMENTED.test(source(only, context))) return "not-implemented";
+  return undefined;
+}
+
+const WRAPPERS = new Set(["ParenthesizedExpression", "AsExpression", "SatisfiesExpression", "NonNullExpression", "TypeAssertion"]);
+
+function jsName(node: SyntaxNode, context: Context): string {
+  switch (node.name) {
+    case "FunctionDeclaration":
+      return ownName(node, context) ?? ANONYMOUS;
+    case "MethodDeclaration":
+      return qualified(node.parent?.parent, jsKey(node, context), context);
+    case "Property":
+      return jsKey(node, context);
+    default:
+      return assignedName(node, context) ?? ownName(node, context) ?? ANONYMOUS;
+  }
+}
+
+function ownName(node: SyntaxNode, context: Context): string | undefined {
+  const name = node.getChild("VariableDefinition");
+  return name ? source(name, context) : undefined;
+}
+
+/** `Class.member` when the class has a name, else the member alone. */
+function qualified(classNode: SyntaxNode | null | undefined, member: string, context: Context): string {
+  if (!classNode || (classNode.name !== "ClassDeclaration" && classNode.name !== "ClassExpression")) return member;
+  const className = ownName(classNode, context) ?? assignedName(classNode, context);
+  return className ? `${className}.${member}` : member;
+}
+
+/** The key of a method, property or class field: `name`, `#name`, `"quoted"` → quoted, `[computed]`. */
+function jsKey(node: SyntaxNode, context: Context): string {
+  for (let child = node.firstChild; child; child = child.nextSibling) {
+    switch (child.name) {
+      case "PropertyDefinition":
+      case "PrivatePropertyDefinition":
+      case "PropertyName":
+      case "Number":
+        return source(child, context);
+      case "String":
+        return source(child, context).slice(1, -1);
+      case "[": {
+        let close = child.nextSibling;
+        while (close && close.name !== "]") close = close.nextSibling;
+        const key = context.text.slice(child.from, close ? close.to : child.to).replace(/\s+/g, "");
+        return key.length <= MAX_NAME ? key : "[computed]";
+      }
+    }
+  }
+  return ANONYMOUS;
+}
+
+/** The name a function or class expression is assigned to, if any. */
+function assignedName(node: SyntaxNode, context: Context): string | undefined {
+  let value = node;
+  let parent = node.parent;
+  while (parent && WRAPPERS.has(parent.name)) {
+    value = parent;
+    parent = parent.parent;
+  }
+  if (!parent) return undefined;
+  switch (parent.name) {
+    case "VariableDeclaration": {
+      let previous = value.prevSibling;
+      while (previous && (previous.name === "Equals" || previous.name === "TypeAnnotation")) previous = previous.prevSibling;
+      return previous?.name === "VariableDefinition" ? source(previous, context) : undefined;
+    }
+    case "AssignmentExpression": {
+      const target = parent.firstChild;
+      if (!target || target.from === value.from) return undefined;
+      return target.name === "VariableName" || target.name === "MemberExpression" ? compact(target, context) : undefined;
+    }
+    case "PropertyDeclaration":
+      return qualified(parent.parent?.parent, jsKey(parent, context), context);
+    case "Property": {
+      const key = jsKey(parent, context);
+      return key === ANONYMOUS ? undefined : key;
+    }
+    default:
+      return undefined;
+  }
+}
+
+// ---------------------------------------------------------------- Python
+
+const ABSTRACT = /^@\s*(?:[\w.]+\.)?(?:abstractmethod|abstractproperty|abstractclassmethod|abstractstaticmethod|overload)\b/;
+
+function pythonFunction(frame: Frame, context: Context): FunctionMeasure | undefined {
+  const { node } = frame;
+  const range = span(node, node.from, context);
+  if (node.name === "LambdaExpression") return { name: lambdaName(node, context) ?? ANONYMOUS, ...range, complexity: frame.complexity };
+  const own = node.getChild("VariableName");
+  const name = own ? source(own, context) : ANONYMOUS;
+  const holder = node.parent?.name === "DecoratedStatement" ? node.parent : node;
+  const classNode = holder.parent?.name === "Body" ? holder.parent.parent : null;
+  const inClass = classNode?.name === "ClassDefinition";
+  const className = inClass ? classNode?.getChild("VariableName") : null;
+  const measure: FunctionMeasure = {
+    name: className ? `${source(className, context)}.${name}` : name,
+    ...range,
+    complexity: frame.complexity,
+  };
+  const stub = pythonStub(node, context);
+  if (stub && !placeholderByDesign(holder, inClass ? classNode : null, context)) measure.stub = stub;
+  return measure;
+}
+
+function placeholderByDesign(holder: SyntaxNode, classNode: SyntaxNode | null | undefined, context: Context): boolean {
+  if (context.stubFile) return true;
+  if (holder.name === "DecoratedStatement") {
+    for (const decorator of holder.getChildren("Decorator")) if (ABSTRACT.test(source(decorator, context))) return true;
+  }
+  const bases = classNode?.getChild("ArgList");
+  return bases !== null && bases !== undefined && /\bProtocol\b/.test(source(bases, context));
+}
+
+function pythonStub(node: SyntaxNode, context: Context): StubKind | undefined {
+  const body = node.getChild("Body");
+  if (!body) return undefined;
+  let placeholders = 0;
+  let raises = 0;
+  let first = true;
+  for (let child = body.firstChild; child; child = child.nextSibling) {
+    const n = child.name;
+    if (n === ":" || n === "Comment") continue;
+    const isFirst = first;
+    first = false;
+    if (n === "PassStatement") {
+      placeholders++;
+      continue;
+    }
+    if (n === "ExpressionStatement") {
+      const inner = child.firstChild;
+      if (
+        inner &&
+        !inner.nextSibling &&
+        (inner.name === "Ellipsis" || (isFirst && (inner.name === "String" || inner.name === "ContinuedString")))
+      ) {
+        placeholders++;
+        continue;
+      }
+      return undefined;
+    }
+    if (n === "RaiseStatement" && raises === 0 && /^raise\s+NotImplemented(?:Error)?\b/.test(source(child, context))) {
+      raises++;
+      continue;
+    }
+    return undefined;
+  }
+  if (raises > 0) return "not-implemented";
+  return placeholders > 0 ? "pass" : undefined;
+}
+
+function lambdaName(node: SyntaxNode, context: Context): string | undefined {
+  const parent = node.parent;
+  if (parent?.name !== "AssignStatement" || parent.lastChild?.from !== node.from) return undefined;
+  const op = node.prevSibling;
+  let target = op?.name === "AssignOp" ? op.prevSibling : null;
+  if (target?.name === "TypeDef") target = target.prevSibling;
+  return target && (target.name === "VariableName" || target.name === "MemberExpression") ? compact(target, context) : undefined;
+}
