@@ -37,6 +37,10 @@ describe("command-line conventions", () => {
       ["build", "start"],
       ["security", "check"],
       ["security", "baseline"],
+      ["quality", "check"],
+      ["quality", "report"],
+      ["gaps", "analyze"],
+      ["gaps", "fix"],
       ...["install", "status", "uninstall"].map((c) => ["hooks", c]),
     ];
     for (const command of commands) {

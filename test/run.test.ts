@@ -405,6 +405,22 @@ describe("br run", () => {
     assert.ok(!existsSync(join(p.cwd, "src", "greeting_core_db.js")), "the failed attempt's file was reverted");
   });
 
+  it("holds a task's change to the quality gates: a function above the complexity limit fails the attempt", () => {
+    const p = project("complex-first");
+    brOk(["config", "set", "gates.complexity", "4"], { cwd: p.cwd });
+    git(p.cwd, "commit", "-qam", "gates");
+    assert.equal(br(["run", "--auto", "--max-tasks", "1"], { cwd: p.cwd, env: p.env }).code, 0);
+    const second = readFileSync(join(p.cwd, ".buildrunner", "state", "prompts", "greeting.core.attempt-2.md"), "utf8");
+    assert.match(
+      second,
+      /Attempt 1 failed: the complexity gate failed: 6 against 4 \(src\/greeting_core_pick\.js:1 exports\.pick: complexity 6\)/,
+    );
+    assert.deepEqual(
+      journal(p.cwd).map((r) => r.outcome),
+      ["failed", "passed"],
+    );
+  });
+
   it("reverts a failed attempt's staged files, and undoes an agent's edits to the plan", () => {
     const staged = project("stage-breaker");
     assert.equal(br(["run", "--auto", "--max-tasks", "1"], { cwd: staged.cwd, env: staged.env }).code, 1);

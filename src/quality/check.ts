@@ -13,7 +13,7 @@ import { runShell, type ShellResult } from "../infra/process.js";
 import type { ProjectPaths } from "../infra/project.js";
 import { openStateDb } from "../infra/state-db.js";
 import { mask } from "../security/mask.js";
-import { changedSince, codeFiles } from "./files.js";
+import { type CodeFile, changedSince, codeFiles } from "./files.js";
 import { findDuplication, measureFile } from "./measures/index.js";
 import { readCoverage } from "./readers/coverage.js";
 import { readLint } from "./readers/lint.js";
@@ -52,6 +52,8 @@ export const DEFAULT_WEIGHTS: Record<GateName, number> = {
 /** Gates where lower is better: the value is a count or a maximum. */
 const AT_MOST = new Set<GateName>(["build", "typecheck", "lint", "tests", "complexity", "function-length", "file-length", "duplication"]);
 const MAX_DETAILS = 10;
+
+export type MeasureGate = "complexity" | "function-length" | "file-length" | "duplication";
 
 export interface CheckOptions {
   changed?: string;
@@ -173,72 +175,10 @@ export async function runQualityCheck(paths: ProjectPaths, config: Config, optio
 
   const measured = ["complexity", "function-length", "file-length", "duplication"] as const;
   if (measured.some(wanted)) {
-    const files = codeFiles(root, { ignore: config.gaps.ignore, tests: config.gaps.tests }).filter(
-      (f) => f.role === "source" && (!changed || changed.has(f.path)),
+    const files = codeFiles(root, { ignore: config.gaps.ignore, tests: config.gaps.tests, ...(changed ? { only: changed } : {}) }).filter(
+      (f) => f.role === "source",
     );
-    const measures = files.map((f) => measureFile(f.path, f.text)).filter((m) => m !== undefined);
-    const functions = measures.flatMap((m) => m.functions.map((fn) => ({ ...fn, file: m.path })));
-    const worst = <T>(items: T[], by: (t: T) => number) => [...items].sort((a, b) => by(b) - by(a));
-    const scope = changed ? ` (files changed since ${options.changed})` : "";
-    if (wanted("complexity")) {
-      const limit = config.gates.complexity;
-      const ranked = worst(functions, (f) => f.complexity);
-      gates.push({
-        name: "complexity",
-        value: ranked[0]?.complexity ?? 0,
-        threshold: limit,
-        passed: (ranked[0]?.complexity ?? 0) <= limit,
-        details: [
-          `${functions.length} functions in ${measures.length} files${scope}; ${ranked.filter((f) => f.complexity > limit).length} above ${limit}`,
-          ...ranked
-            .filter((f) => f.complexity > limit)
-            .slice(0, MAX_DETAILS)
-            .map((f) => `${f.file}:${f.line} ${f.name}: complexity ${f.complexity}`),
-        ],
-      });
-    }
-    if (wanted("function-length")) {
-      const limit = config.gates.functionLines;
-      const ranked = worst(functions, (f) => f.lines);
-      gates.push({
-        name: "function-length",
-        value: ranked[0]?.lines ?? 0,
-        threshold: limit,
-        passed: (ranked[0]?.lines ?? 0) <= limit,
-        details: ranked
-          .filter((f) => f.lines > limit)
-          .slice(0, MAX_DETAILS)
-          .map((f) => `${f.file}:${f.line} ${f.name}: ${f.lines} lines`),
-      });
-    }
-    if (wanted("file-length")) {
-      const limit = config.gates.fileLines;
-      const ranked = worst(measures, (m) => m.lines);
-      gates.push({
-        name: "file-length",
-        value: ranked[0]?.lines ?? 0,
-        threshold: limit,
-        passed: (ranked[0]?.lines ?? 0) <= limit,
-        details: ranked
-          .filter((m) => m.lines > limit)
-          .slice(0, MAX_DETAILS)
-          .map((m) => `${m.path}: ${m.lines} lines`),
-      });
-    }
-    if (wanted("duplication")) {
-      const limit = config.gates.duplication;
-      const dup = findDuplication(files.map((f) => ({ path: f.path, text: f.text })));
-      gates.push({
-        name: "duplication",
-        value: dup.pct,
-        threshold: limit,
-        passed: dup.pct <= limit,
-        details: [
-          `${dup.duplicatedLines} of ${dup.totalLines} code lines are in duplicated blocks`,
-          ...dup.blocks.slice(0, MAX_DETAILS).map((b) => `${b.file}:${b.line}-${b.endLine} repeats ${b.otherFile}:${b.otherLine}`),
-        ],
-      });
-    }
+    gates.push(...measureGates(files, config, measured.filter(wanted), changed ? ` (files changed since ${options.changed})` : ""));
   }
 
   const result: QualityResult = {
@@ -251,6 +191,89 @@ export async function runQualityCheck(paths: ProjectPaths, config: Config, optio
   };
   record(paths, result);
   return result;
+}
+
+/** br's own measures over parsed source files: the worst function and file, and duplication. */
+export function measureGates(files: readonly CodeFile[], config: Config, which: readonly MeasureGate[], scope = ""): Gate[] {
+  const gates: Gate[] = [];
+  const wanted = (name: MeasureGate) => which.includes(name);
+  const measures = files.map((f) => measureFile(f.path, f.text)).filter((m) => m !== undefined);
+  const functions = measures.flatMap((m) => m.functions.map((fn) => ({ ...fn, file: m.path })));
+  const worst = <T>(items: T[], by: (t: T) => number) => [...items].sort((a, b) => by(b) - by(a));
+  if (wanted("complexity")) {
+    const limit = config.gates.complexity;
+    const ranked = worst(functions, (f) => f.complexity);
+    gates.push({
+      name: "complexity",
+      value: ranked[0]?.complexity ?? 0,
+      threshold: limit,
+      passed: (ranked[0]?.complexity ?? 0) <= limit,
+      details: [
+        `${functions.length} functions in ${measures.length} files${scope}; ${ranked.filter((f) => f.complexity > limit).length} above ${limit}`,
+        ...ranked
+          .filter((f) => f.complexity > limit)
+          .slice(0, MAX_DETAILS)
+          .map((f) => `${f.file}:${f.line} ${f.name}: complexity ${f.complexity}`),
+      ],
+    });
+  }
+  if (wanted("function-length")) {
+    const limit = config.gates.functionLines;
+    const ranked = worst(functions, (f) => f.lines);
+    gates.push({
+      name: "function-length",
+      value: ranked[0]?.lines ?? 0,
+      threshold: limit,
+      passed: (ranked[0]?.lines ?? 0) <= limit,
+      details: ranked
+        .filter((f) => f.lines > limit)
+        .slice(0, MAX_DETAILS)
+        .map((f) => `${f.file}:${f.line} ${f.name}: ${f.lines} lines`),
+    });
+  }
+  if (wanted("file-length")) {
+    const limit = config.gates.fileLines;
+    const ranked = worst(measures, (m) => m.lines);
+    gates.push({
+      name: "file-length",
+      value: ranked[0]?.lines ?? 0,
+      threshold: limit,
+      passed: (ranked[0]?.lines ?? 0) <= limit,
+      details: ranked
+        .filter((m) => m.lines > limit)
+        .slice(0, MAX_DETAILS)
+        .map((m) => `${m.path}: ${m.lines} lines`),
+    });
+  }
+  if (wanted("duplication")) {
+    const limit = config.gates.duplication;
+    const dup = findDuplication(files.map((f) => ({ path: f.path, text: f.text })));
+    gates.push({
+      name: "duplication",
+      value: dup.pct,
+      threshold: limit,
+      passed: dup.pct <= limit,
+      details: [
+        `${dup.duplicatedLines} of ${dup.totalLines} code lines are in duplicated blocks`,
+        ...dup.blocks.slice(0, MAX_DETAILS).map((b) => `${b.file}:${b.line}-${b.endLine} repeats ${b.otherFile}:${b.otherLine}`),
+      ],
+    });
+  }
+  return gates;
+}
+
+/**
+ * The gates one task's change must pass in `br run`, after its tests: coverage when a report is
+ * configured (floor and must-not-drop), and the measures over the source files it changed.
+ */
+export function taskGates(paths: ProjectPaths, config: Config, changedFiles: readonly string[]): Gate[] {
+  const gates: Gate[] = [];
+  if (config.commands.coverage && config.commands.test) gates.push(coverageGate(paths, config, config.commands.coverage, undefined));
+  const files = codeFiles(paths.root, { ignore: config.gaps.ignore, tests: config.gaps.tests, only: new Set(changedFiles) }).filter(
+    (f) => f.role === "source",
+  );
+  if (files.length > 0) gates.push(...measureGates(files, config, ["complexity", "function-length", "file-length"]));
+  return gates;
 }
 
 function lintGate(command: string, result: ShellResult, threshold: number, root: string): Gate {
@@ -282,7 +305,7 @@ function lintGate(command: string, result: ShellResult, threshold: number, root:
   };
 }
 
-function coverageGate(paths: ProjectPaths, config: Config, reportPath: string, changed: Set<string> | undefined): Gate {
+export function coverageGate(paths: ProjectPaths, config: Config, reportPath: string, changed: Set<string> | undefined): Gate {
   const file = join(paths.root, reportPath);
   const threshold = config.gates.coverage;
   if (!existsSync(file)) {

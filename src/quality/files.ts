@@ -26,6 +26,8 @@ export interface FileOptions {
   tests?: readonly string[];
   /** Extra globs to skip (config gaps.ignore). */
   ignore?: readonly string[];
+  /** Read only these paths (changed files), not the whole tree. */
+  only?: ReadonlySet<string>;
 }
 
 const MAX_BYTES = 1024 * 1024;
@@ -77,6 +79,7 @@ export function codeFiles(root: string, options: FileOptions = {}): CodeFile[] {
   const extraTests = matcher(options.tests ?? []);
   const out: CodeFile[] = [];
   for (const path of paths) {
+    if (options.only && !options.only.has(path)) continue;
     const language = languageOf(path);
     if (!language || skip(path) || ignore(path) || path.startsWith(".buildrunner/") || compiledWithTypes(path, all)) continue;
     const full = join(root, path);

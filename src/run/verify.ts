@@ -142,5 +142,24 @@ export async function verify(
     base.checks.push(result);
     if (!result.passed) return { ...base, passed: false, reason: `${name} failed (\`${command}\`, exit ${result.exitCode ?? "killed"})` };
   }
+  const { findProject } = await import("../infra/project.js");
+  const { taskGates } = await import("../quality/check.js");
+  for (const gate of taskGates(findProject(cwd), config, changedFiles)) {
+    const output = mask(gate.details.slice(0, 6).join("\n"));
+    base.checks.push({
+      name: `gate ${gate.name}`,
+      command: "br quality gates",
+      passed: gate.passed,
+      exitCode: gate.passed ? 0 : 1,
+      durationMs: 0,
+      output,
+    });
+    if (!gate.passed)
+      return {
+        ...base,
+        passed: false,
+        reason: `the ${gate.name} gate failed: ${gate.value} against ${gate.threshold} (${gate.details.slice(-1)[0] ?? ""})`,
+      };
+  }
   return { ...base, passed: true };
 }
