@@ -1,94 +1,10 @@
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import Database from "better-sqlite3";
+import { calls, FAKE_AGENT, fakeAgentsOnPath, journal, project, SPEC, tasks } from "./agent-project.ts";
 import { br, brAsync, brJson, brOk, brSpawn, git, snapshot, tempDir, tempRepo } from "./helpers.ts";
-
-const FAKE_AGENT = resolve(import.meta.dirname, "fixtures", "fake-agent.mjs");
-
-/** A folder with `claude` and `codex` programs on it that are the fake agent speaking each format. */
-function fakeAgentsOnPath(): string {
-  const bin = tempDir("br-agents-");
-  for (const agent of ["claude", "codex", "gemini", "aider"]) {
-    const file = join(bin, agent);
-    writeFileSync(file, `#!/bin/sh\nexec "${process.execPath}" "${FAKE_AGENT}" ${agent} "$@"\n`);
-    chmodSync(file, 0o755);
-  }
-  return bin;
-}
-
-const FEATURES = ["Greeting", "Farewell", "Weather report", "Joke teller", "Summary"];
-const SPEC = `# Five features\n\n## Features\n${FEATURES.map(
-  (name, i) =>
-    `\n### ${name}\n${i > 0 ? `Depends on: ${FEATURES[i - 1]}\n` : ""}Say something about ${name.toLowerCase()}.\nAcceptance criteria:\n- It returns its own id\nFiles: src/**, test/**\n`,
-).join("")}`;
-
-interface Project {
-  cwd: string;
-  env: Record<string, string>;
-  log: string;
-}
-
-/** A git repository with a Node project, a 5-feature spec, a generated plan, all committed. */
-function project(mode = "good", extraEnv: Record<string, string> = {}): Project {
-  const cwd = tempRepo();
-  writeFileSync(
-    join(cwd, "package.json"),
-    `${JSON.stringify({ name: "five", private: true, scripts: { test: "node --test" } }, null, 2)}\n`,
-  );
-  writeFileSync(join(cwd, "PROJECT_SPEC.md"), SPEC);
-  const log = join(tempDir("br-agent-log-"), "calls.jsonl");
-  const env = { PATH: `${fakeAgentsOnPath()}:${process.env.PATH}`, FAKE_AGENT_MODE: mode, FAKE_AGENT_LOG: log, ...extraEnv };
-  brOk(["init", "five"], { cwd });
-  brOk(["config", "set", "commands.test", "node --test"], { cwd });
-  brOk(["spec", "sync"], { cwd });
-  brOk(["tasks", "generate"], { cwd });
-  git(cwd, "add", "-A");
-  git(cwd, "commit", "-qm", "plan");
-  return { cwd, env, log };
-}
-
-const calls = (p: Project) =>
-  existsSync(p.log)
-    ? readFileSync(p.log, "utf8")
-        .trim()
-        .split("\n")
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as { task: string; model: string; agent: string })
-    : [];
-const tasks = (cwd: string) =>
-  (
-    JSON.parse(readFileSync(join(cwd, ".buildrunner", "tasks.json"), "utf8")) as {
-      tasks: { id: string; status: string; failureReason?: string }[];
-    }
-  ).tasks;
-
-function journal(cwd: string) {
-  const db = new Database(join(cwd, ".buildrunner", "state", "state.db"), { readonly: true });
-  try {
-    return db
-      .prepare(
-        "SELECT task_id, attempt, outcome, reason, model, tier, input_tokens, output_tokens, cache_read_tokens, cost_usd, cost_source FROM attempts ORDER BY id",
-      )
-      .all() as {
-      task_id: string;
-      attempt: number;
-      outcome: string;
-      reason: string | null;
-      model: string;
-      tier: string;
-      input_tokens: number;
-      output_tokens: number;
-      cache_read_tokens: number;
-      cost_usd: number;
-      cost_source: string;
-    }[];
-  } finally {
-    db.close();
-  }
-}
 
 interface Summary {
   done: string[];
@@ -360,7 +276,7 @@ describe("br run", () => {
     const p = project("good");
     for (const [args, message] of [
       [["--executor", "skynet"], /Unknown executor "skynet"/],
-      [["--executor", "codex"], /codex executor needs a model of its own/],
+      [["--executor", "codex"], /codex executor cannot run claude-haiku-4-5, claude-sonnet-4-5, claude-opus-4-5/],
       [["--max-tasks", "1.5"], /--max-tasks takes a whole number above 0/],
       [["--max-cost", "lots"], /--max-cost takes a number above 0/],
       [["--dry-run", "--executor", "skynet"], /Unknown executor/],

@@ -6,6 +6,7 @@ import { registerDemo } from "./commands/demo.js";
 import { registerFeatures } from "./commands/features.js";
 import { registerGaps } from "./commands/gaps.js";
 import { registerInit } from "./commands/init.js";
+import { registerModel } from "./commands/model.js";
 import { registerQuality } from "./commands/quality.js";
 import { registerRun } from "./commands/run.js";
 import { registerHooks, registerSecurity } from "./commands/security.js";
@@ -60,6 +61,7 @@ export function buildProgram(): Command {
   registerRun(program);
   registerQuality(program);
   registerGaps(program);
+  registerModel(program);
   registerSecurity(program);
   registerHooks(program);
   registerConfig(program);

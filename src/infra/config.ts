@@ -55,6 +55,7 @@ export const configSchema = z
         timeoutSeconds: z.int().positive().default(1800).describe("How long one executor attempt may take."),
         checkTimeoutSeconds: z.int().positive().default(900).describe("How long each check (tests, build, lint, typecheck) may take."),
         commit: z.boolean().default(true).describe("Commit each verified task (and revert a failed attempt's changes)."),
+        maxTaskCost: z.number().positive().optional().describe("Dollars one task may spend across its attempts; no retry past it."),
       })
       .prefault({}),
     executors: z.strictObject(Object.fromEntries(EXECUTORS.map((name) => [name, executorSettings.optional()]))).prefault({}),
@@ -100,6 +101,34 @@ export const configSchema = z
             opus: z.string().min(1).default(models.tiers.opus),
           })
           .prefault({}),
+        thresholds: z
+          .strictObject({
+            sonnet: z
+              .int()
+              .min(0)
+              .max(100)
+              .default(models.thresholds.sonnet)
+              .describe("Complexity score (0..100) from which a task goes to sonnet."),
+            opus: z.int().min(0).max(100).default(models.thresholds.opus).describe("Complexity score from which a task goes to opus."),
+          })
+          .prefault({})
+          .refine((t) => t.sonnet <= t.opus, { message: "sonnet's threshold must not be above opus's" }),
+        reference: z
+          .enum(["haiku", "sonnet", "opus"])
+          .default("opus")
+          .describe("The tier `br model stats` prices every call at to show what routing saved."),
+        prices: z
+          .record(
+            z.string().min(1),
+            z.strictObject({
+              input: z.number().min(0),
+              output: z.number().min(0),
+              cacheWrite: z.number().min(0),
+              cacheRead: z.number().min(0),
+            }),
+          )
+          .default({})
+          .describe("Prices in USD per million tokens that override or extend the shipped table (data/prices.json), by model id."),
       })
       .prefault({}),
     telemetry: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),

@@ -70,6 +70,10 @@ const MIGRATIONS: string[] = [
      gates TEXT NOT NULL
    );
    CREATE INDEX quality_runs_at ON quality_runs(at);`,
+  // Why each attempt went to its tier: the complexity score and the reasons (escalation included).
+  `ALTER TABLE attempts ADD COLUMN route_score INTEGER;
+   ALTER TABLE attempts ADD COLUMN route_reason TEXT;
+   CREATE INDEX attempts_started ON attempts(started_at);`,
 ];
 
 export type StateDb = BetterSqlite3.Database;

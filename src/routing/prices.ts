@@ -14,21 +14,29 @@ export interface Price {
   cacheRead: number;
 }
 
-const PRICES = table.models as Record<string, Price>;
+export type PriceTable = Readonly<Record<string, Price>>;
+
+/** The shipped table (data/prices.json) and the date its prices were taken. */
+export const SHIPPED_PRICES = { date: table.date, currency: table.currency, models: table.models as PriceTable };
+
+/** The shipped table with a project's overrides (config routing.prices) on top. */
+export function priceTable(overrides: PriceTable = {}): PriceTable {
+  return { ...SHIPPED_PRICES.models, ...overrides };
+}
 
 /** The price for a model id; dated ids (claude-sonnet-4-5-20250929) match their family's entry. */
-export function priceFor(model: string | undefined): Price | undefined {
+export function priceFor(model: string | undefined, prices: PriceTable = SHIPPED_PRICES.models): Price | undefined {
   if (!model) return undefined;
-  if (PRICES[model]) return PRICES[model];
-  const family = Object.keys(PRICES)
+  if (prices[model]) return prices[model];
+  const family = Object.keys(prices)
     .filter((key) => model.startsWith(key))
     .sort((a, b) => b.length - a.length)[0];
-  return family ? PRICES[family] : undefined;
+  return family ? prices[family] : undefined;
 }
 
 /** Dollars for one call's usage at the table's prices, or undefined for an unknown model. */
-export function costOf(model: string | undefined, usage: Usage): number | undefined {
-  const price = priceFor(model);
+export function costOf(model: string | undefined, usage: Usage, prices?: PriceTable): number | undefined {
+  const price = priceFor(model, prices);
   if (!price) return undefined;
   const perToken = (perMillion: number) => perMillion / 1_000_000;
   return (

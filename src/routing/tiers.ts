@@ -1,26 +1,49 @@
+/**
+ * Routing: a task's complexity score (estimate.ts) picks its tier, each failed attempt escalates
+ * one tier, and config.yaml maps tiers to model ids.
+ */
 import type { Config } from "../infra/config.js";
 import type { Task } from "../plan/task.js";
+import { estimateComplexity, type TaskText, tierForScore } from "./estimate.js";
 
 export const TIERS = ["haiku", "sonnet", "opus"] as const;
 export type Tier = (typeof TIERS)[number];
 
-const BY_COMPLEXITY: Record<Task["complexity"], Tier> = { simple: "haiku", moderate: "sonnet", complex: "opus" };
-
-/**
- * The tier for an attempt: from the task's complexity, one tier higher for every failed attempt
- * before it (escalation), never above opus.
- */
-export function tierFor(task: Task, attempt: number): { tier: Tier; reason: string } {
-  const base = BY_COMPLEXITY[task.complexity];
-  const index = Math.min(TIERS.indexOf(base) + (attempt - 1), TIERS.length - 1);
-  const tier = TIERS[index] as Tier;
-  const reason =
-    attempt > 1 && tier !== base
-      ? `${task.complexity} task → ${base}, escalated after ${attempt - 1} failed attempt(s)`
-      : `${task.complexity} task`;
-  return { tier, reason };
+export interface Route {
+  tier: Tier;
+  model: string;
+  score: number;
+  reasons: string[];
 }
 
 export function modelFor(config: Config, tier: Tier): string {
   return config.routing.tiers[tier];
+}
+
+export function route(input: TaskText, config: Config): Route {
+  const { score, reasons } = estimateComplexity(input);
+  const tier = tierForScore(score, config.routing.thresholds);
+  return { tier, model: modelFor(config, tier), score, reasons };
+}
+
+export function taskText(task: Task): TaskText {
+  return {
+    title: task.title,
+    text: [task.title, task.description].filter(Boolean).join("\n\n"),
+    files: task.files,
+    dependsOn: task.dependsOn,
+    acceptance: task.acceptance,
+    ...(task.kind ? { kind: task.kind } : {}),
+  };
+}
+
+/** The tier for an attempt: the routed tier, one higher for every failed attempt before it, never above opus. */
+export function tierForAttempt(routed: Route, attempt: number): { tier: Tier; reason: string } {
+  const index = Math.min(TIERS.indexOf(routed.tier) + (attempt - 1), TIERS.length - 1);
+  const tier = TIERS[index] as Tier;
+  const why = `score ${routed.score}${routed.reasons.length ? `: ${routed.reasons.slice(0, 3).join("; ")}` : ""}`;
+  return {
+    tier,
+    reason: tier !== routed.tier ? `${why}; escalated from ${routed.tier} after ${attempt - 1} failed attempt(s)` : why,
+  };
 }

@@ -76,12 +76,14 @@ export class Journal {
     executor: string;
     model: string;
     tier: string;
+    /** Why this tier: the complexity score and its reasons, and any escalation. */
+    route: { score: number; reason: string };
     promptTokens: number;
     baseline: unknown;
   }): number {
     const info = this.db
       .prepare(
-        "INSERT INTO attempts (run_id, task_id, feature_id, attempt, executor, model, tier, started_at, prompt_tokens, baseline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO attempts (run_id, task_id, feature_id, attempt, executor, model, tier, route_score, route_reason, started_at, prompt_tokens, baseline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       )
       .run(
         row.runId,
@@ -91,6 +93,8 @@ export class Journal {
         row.executor,
         row.model,
         row.tier,
+        row.route.score,
+        row.route.reason,
         new Date().toISOString(),
         row.promptTokens,
         JSON.stringify(row.baseline),

@@ -17,8 +17,8 @@ import type { Task, TasksFile } from "../plan/task.js";
 import { loadTasks } from "../plan/task-store.js";
 import { updateFeature } from "../registry/features.js";
 import { loadRegistry } from "../registry/store.js";
-import { costOf, type Usage } from "../routing/prices.js";
-import { modelFor, tierFor } from "../routing/tiers.js";
+import { costOf, priceTable, type Usage } from "../routing/prices.js";
+import { modelFor, route, taskText, tierForAttempt } from "../routing/tiers.js";
 import { mask } from "../security/mask.js";
 import { createExecutor } from "./executors/index.js";
 import type { Evidence } from "./executors/manual.js";
@@ -35,6 +35,8 @@ export interface RunOptions {
   executor?: string;
   maxTasks?: number;
   maxCost?: number;
+  /** Dollars one task may spend across its attempts (overrides run.maxTaskCost). */
+  maxTaskCost?: number;
   dryRun: boolean;
   allowDirty?: boolean;
 }
@@ -72,10 +74,10 @@ function addUsage(total: Usage, usage: Usage | undefined): void {
 }
 
 /** Cost of one attempt: the executor's own figure when it gives one, else the usage at table prices. */
-function attemptCost(report: ExecutorReport, model: string): { cost: number; source: string } {
+function attemptCost(report: ExecutorReport, model: string, config: Config): { cost: number; source: string } {
   if (report.costUsd !== undefined) return { cost: report.costUsd, source: "reported" };
   if (report.usage) {
-    const priced = costOf(report.model ?? model, report.usage);
+    const priced = costOf(report.model ?? model, report.usage, priceTable(config.routing.prices));
     if (priced !== undefined) return { cost: priced, source: "priced" };
     warn(`no price for model ${report.model ?? model}: its cost counts as $0 (add it to the price table)`);
     return { cost: 0, source: "unpriced model" };
@@ -211,9 +213,11 @@ export async function runLoop(paths: ProjectPaths, options: RunOptions): Promise
   if (!(EXECUTORS as readonly string[]).includes(executorName)) {
     throw usageError(`Unknown executor "${executorName}".`, { fix: `Use one of: ${EXECUTORS.join(", ")}.` });
   }
-  if ((executorName === "codex" || executorName === "gemini") && !config.executors[executorName]?.model) {
-    throw usageError(`The ${executorName} executor needs a model of its own: the routing tiers name Claude models.`, {
-      fix: `br config set executors.${executorName}.model ${executorName === "codex" ? "gpt-5-codex" : "gemini-2.5-pro"}`,
+  // Codex and Gemini cannot run Claude models: they need their own model, or tiers that name theirs.
+  const claudeTiers = Object.values(config.routing.tiers).filter((id) => id.startsWith("claude"));
+  if ((executorName === "codex" || executorName === "gemini") && !config.executors[executorName]?.model && claudeTiers.length > 0) {
+    throw usageError(`The ${executorName} executor cannot run ${claudeTiers.join(", ")}: the routing tiers name Claude models.`, {
+      fix: `Pin one model (br config set executors.${executorName}.model ${executorName === "codex" ? "gpt-5-codex" : "gemini-2.5-pro"}), or route between the executor's models (br config set routing.tiers.haiku ${executorName === "codex" ? "gpt-5-mini" : "gemini-2.5-flash"}, and sonnet and opus likewise).`,
     });
   }
   const countTokens = await loadTokenizer();
@@ -336,13 +340,20 @@ export async function runLoop(paths: ProjectPaths, options: RunOptions): Promise
       const earlier: EarlierAttempt[] = [];
       let passed = false;
       let lastReason = "";
+      const routed = route(taskText(task), config);
+      let taskCost = 0;
+      const maxTaskCost = options.maxTaskCost ?? config.run.maxTaskCost;
       for (let attempt = 1; attempt <= config.run.maxAttempts; attempt++) {
+        if (maxTaskCost !== undefined && attempt > 1 && taskCost >= maxTaskCost) {
+          lastReason = `${lastReason}; not retried: the task has spent $${taskCost.toFixed(4)} of its $${maxTaskCost} cap`;
+          break;
+        }
         if (options.maxCost !== undefined && attempt > 1 && summary.costUsd + averageAttemptCost() > options.maxCost) {
           lastReason = `not retried: --max-cost $${options.maxCost} would be exceeded`;
           summary.stoppedBecause = `--max-cost $${options.maxCost} reached`;
           break;
         }
-        const { tier, reason: tierReason } = tierFor(task, attempt);
+        const { tier, reason: tierReason } = tierForAttempt(routed, attempt);
         const model = config.executors[executorName]?.model ?? modelFor(config, tier);
         const prompt = await promptFor(task, earlier);
         const promptFile = join(promptsDir, `${task.id}.attempt-${attempt}.md`);
@@ -357,6 +368,7 @@ export async function runLoop(paths: ProjectPaths, options: RunOptions): Promise
           executor: executorName,
           model,
           tier,
+          route: { score: routed.score, reason: tierReason },
           promptTokens: prompt.tokens,
           baseline,
         });
@@ -384,9 +396,10 @@ export async function runLoop(paths: ProjectPaths, options: RunOptions): Promise
           changed.filter((p) => !isOwnFile(p)).map((path) => ({ path, hash: fileHash(paths.root, path) })),
         );
         const verification = await verify(task, report, changed, config, paths.root);
-        const { cost, source } = attemptCost(report, model);
+        const { cost, source } = attemptCost(report, model, config);
         summary.attempts++;
         summary.costUsd += cost;
+        taskCost += cost;
         const usedModel = report.model ?? model;
         summary.costByModel[usedModel] = (summary.costByModel[usedModel] ?? 0) + cost;
         addUsage(summary.tokens, report.usage);

@@ -56,6 +56,7 @@ export function registerRun(program: Command): void {
       .option("-e, --executor <name>", "claude | codex | gemini | aider | command | manual | replay (default: run.executor)")
       .option("--max-tasks <n>", "stop after this many tasks")
       .option("--max-cost <usd>", "stop before the spend would exceed this many dollars")
+      .option("--max-task-cost <usd>", "do not retry a task once it has spent this many dollars (default: run.maxTaskCost)")
       .option("--dry-run", "print the prompts that would be sent; change nothing")
       .option("--allow-dirty", "run on a working tree with uncommitted changes")
       .option("--json", "print the run summary as JSON")
@@ -64,6 +65,7 @@ export function registerRun(program: Command): void {
           const { runLoop } = await import("../../run/loop.js");
           const maxTasks = positiveNumber("--max-tasks", options.maxTasks, true);
           const maxCost = positiveNumber("--max-cost", options.maxCost);
+          const maxTaskCost = positiveNumber("--max-task-cost", options.maxTaskCost);
           const runOptions: RunOptions = {
             auto: options.auto === true,
             dryRun: options.dryRun === true,
@@ -71,6 +73,7 @@ export function registerRun(program: Command): void {
             ...(typeof options.executor === "string" ? { executor: options.executor } : {}),
             ...(maxTasks !== undefined ? { maxTasks } : {}),
             ...(maxCost !== undefined ? { maxCost } : {}),
+            ...(maxTaskCost !== undefined ? { maxTaskCost } : {}),
           };
           const summary = await runLoop(project(options), runOptions);
           emit(options.json, summary, () => render(summary));
