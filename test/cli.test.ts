@@ -41,6 +41,9 @@ describe("command-line conventions", () => {
       ["quality", "report"],
       ["gaps", "analyze"],
       ["gaps", "fix"],
+      ["model", "route"],
+      ["model", "prices"],
+      ["model", "stats"],
       ...["install", "status", "uninstall"].map((c) => ["hooks", c]),
     ];
     for (const command of commands) {
