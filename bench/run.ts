@@ -5,6 +5,7 @@
 import { gapsBenchmark } from "./gaps.ts";
 import { measuresBenchmark } from "./measures.ts";
 import { planBenchmark } from "./plan.ts";
+import { routingEvaluation } from "./routing-eval.ts";
 import { secretsEvaluation } from "./secrets-eval.ts";
 import { securityBenchmark } from "./security.ts";
 import { sqliEvaluation } from "./sqli-eval.ts";
@@ -17,3 +18,4 @@ sqliEvaluation();
 securityBenchmark();
 measuresBenchmark();
 gapsBenchmark();
+routingEvaluation();

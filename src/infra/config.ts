@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import * as yaml from "yaml";
 import * as z from "zod";
+import signals from "../../data/complexity-signals.json" with { type: "json" };
 import models from "../../data/models.json" with { type: "json" };
 import { writeFileAtomic } from "./atomic-file.js";
 import { BrError, usageError } from "./errors.js";
@@ -107,9 +108,9 @@ export const configSchema = z
               .int()
               .min(0)
               .max(100)
-              .default(models.thresholds.sonnet)
+              .default(signals.thresholds.sonnet)
               .describe("Complexity score (0..100) from which a task goes to sonnet."),
-            opus: z.int().min(0).max(100).default(models.thresholds.opus).describe("Complexity score from which a task goes to opus."),
+            opus: z.int().min(0).max(100).default(signals.thresholds.opus).describe("Complexity score from which a task goes to opus."),
           })
           .prefault({})
           .refine((t) => t.sonnet <= t.opus, { message: "sonnet's threshold must not be above opus's" }),
