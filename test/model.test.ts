@@ -185,6 +185,25 @@ describe("routing in br run and br model stats", () => {
     assert.equal(br(["model", "stats", "--since", "last tuesday"], { cwd: p.cwd }).code, 2);
   });
 
+  it("--max-cost is never passed by more than one call, the one that was running when it was crossed", () => {
+    for (const budget of ["0.02", "0.031", "0.05"]) {
+      const p = project("good");
+      const run = br(["run", "--auto", "--max-cost", budget, "--json"], { cwd: p.cwd, env: p.env });
+      assert.equal(run.code, 0, run.stderr);
+      const max = Number(budget);
+      let spent = 0;
+      const rows = journal(p.cwd);
+      rows.forEach((row, i) => {
+        assert.ok(spent <= max, `call ${i + 1} started with $${spent} spent of $${max}`);
+        spent += row.cost_usd;
+        if (spent > max) assert.equal(i, rows.length - 1, "no call starts after the budget is crossed");
+      });
+      const last = rows[rows.length - 1]?.cost_usd ?? 0;
+      assert.ok(spent <= max + last, `spent $${spent}, budget $${max}, last call $${last}`);
+      assert.match((JSON.parse(run.stdout) as { stoppedBecause?: string }).stoppedBecause ?? "", /--max-cost/);
+    }
+  });
+
   it("--max-task-cost stops retrying a task once it has spent its cap", () => {
     const p = codexProject("lazy");
     const run = br(["run", "--auto", "--executor", "codex", "--max-tasks", "1", "--max-task-cost", "0.000001"], { cwd: p.cwd, env: p.env });
