@@ -6,7 +6,7 @@
  * and fixtures are never reported as missing tests.
  */
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join, posix } from "node:path";
 import picomatch from "picomatch";
 import type { Config, Severity } from "../infra/config.js";
@@ -98,7 +98,39 @@ export function stemOf(path: string, language: CodeLanguage): string {
 }
 
 /** The project files a file imports (relative JS/TS imports, Python modules inside the project). */
-function importsOf(file: CodeFile, known: ReadonlySet<string>): string[] {
+/** The project's own package: tests often import it by name (`zod/v3`), through its `exports` map. */
+export interface SelfPackage {
+  name: string;
+  /** Subpath ("." or "./v3") → the files its conditions name (src/ entries included). */
+  entries: Map<string, string[]>;
+}
+
+export function selfPackage(root: string): SelfPackage | undefined {
+  let manifest: { name?: unknown; exports?: unknown; main?: unknown; module?: unknown; source?: unknown };
+  try {
+    manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as typeof manifest;
+  } catch {
+    return undefined;
+  }
+  if (typeof manifest.name !== "string") return undefined;
+  const leaves = (value: unknown): string[] =>
+    typeof value === "string" ? [value] : value && typeof value === "object" ? Object.values(value).flatMap(leaves) : [];
+  const entries = new Map<string, string[]>();
+  const exportsMap = manifest.exports;
+  const subpaths =
+    exportsMap && typeof exportsMap === "object" && Object.keys(exportsMap).some((k) => k.startsWith("."))
+      ? Object.entries(exportsMap)
+      : [[".", exportsMap ?? [manifest.source, manifest.module, manifest.main]] as const];
+  for (const [subpath, target] of subpaths) {
+    entries.set(
+      subpath,
+      leaves(target).map((t) => posix.normalize(t.replace(/^\.\//, ""))),
+    );
+  }
+  return { name: manifest.name, entries };
+}
+
+function importsOf(file: CodeFile, known: ReadonlySet<string>, self?: SelfPackage): string[] {
   const out: string[] = [];
   if (file.language === "python") {
     for (const m of file.text.matchAll(PY_IMPORT)) {
@@ -123,6 +155,11 @@ function importsOf(file: CodeFile, known: ReadonlySet<string>): string[] {
   }
   for (const m of file.text.matchAll(JS_IMPORT)) {
     const spec = m[1] ?? "";
+    if (self && (spec === self.name || spec.startsWith(`${self.name}/`))) {
+      const subpath = `.${spec.slice(self.name.length)}`;
+      out.push(...(self.entries.get(subpath) ?? []).filter((f) => known.has(f)));
+      continue;
+    }
     if (!spec.startsWith(".")) continue;
     const base = posix.normalize(posix.join(dirname(file.path), spec));
     // TypeScript ESM imports name the emitted .js file: `./total.js` means total.ts.
@@ -147,7 +184,7 @@ function importsOf(file: CodeFile, known: ReadonlySet<string>): string[] {
  * IMPORT_DEPTH steps, so a test of a module also covers the helpers it uses), or when a test is
  * named after it (total.test.ts, test_total.py, __tests__/total.ts) in the same language family.
  */
-export function testedSources(files: readonly CodeFile[]): Set<string> {
+export function testedSources(files: readonly CodeFile[], self?: SelfPackage): Set<string> {
   const byPath = new Map(files.map((f) => [f.path, f]));
   const known = new Set(byPath.keys());
   const tested = new Set<string>();
@@ -156,7 +193,7 @@ export function testedSources(files: readonly CodeFile[]): Set<string> {
   for (const f of files) {
     if (f.role !== "test") continue;
     testStems.add(`${family(f.language)}:${stemOf(f.path, f.language)}`);
-    frontier.push(...importsOf(f, known));
+    frontier.push(...importsOf(f, known, self));
   }
   for (let depth = 0; depth < IMPORT_DEPTH && frontier.length > 0; depth++) {
     const next: string[] = [];
@@ -164,7 +201,7 @@ export function testedSources(files: readonly CodeFile[]): Set<string> {
       if (tested.has(path)) continue;
       tested.add(path);
       const file = byPath.get(path);
-      if (file && file.role === "source") next.push(...importsOf(file, known));
+      if (file && file.role === "source") next.push(...importsOf(file, known, self));
     }
     frontier = next;
   }
@@ -215,7 +252,7 @@ export async function analyzeGaps(paths: ProjectPaths, config: Config): Promise<
   const tasks = existsSync(paths.tasks) ? (await loadTasks(paths)).tasks : [];
   const files = codeFiles(paths.root, { ignore: config.gaps.ignore, tests: config.gaps.tests });
   const sources = files.filter((f) => f.role === "source");
-  const tested = testedSources(files);
+  const tested = testedSources(files, selfPackage(paths.root));
   const allPaths = files.map((f) => f.path);
   const roleOf = new Map(files.map((f) => [f.path, f.role]));
 
