@@ -220,5 +220,12 @@ describe("masking what users type", () => {
       assert.ok(!content.includes(AWS_KEY) && !content.includes(GITHUB_TOKEN), `${file} holds no unmasked secret`);
     }
     JSON.parse(readFileSync(join(cwd, ".buildrunner", "features.json"), "utf8"));
+
+    // What only looks like an assignment of a secret (an environment reference, a path) is kept as typed.
+    const plain = ["apiKey: process.env.ANTHROPIC_API_KEY", "$ node scripts/check-auth.js --token-file=test/fixtures/token.txt"];
+    brOk(["features", "add", "Auth check", "--description", plain[0] as string, "--acceptance", plain[1] as string], { cwd });
+    const stored = readFileSync(join(cwd, ".buildrunner", "features.json"), "utf8");
+    for (const text of plain) assert.ok(stored.includes(JSON.stringify(text).slice(1, -1)), `${text} stored as typed`);
+    assert.ok(brOk(["features", "show", "auth-check"], { cwd }).stdout.includes(plain[1] as string));
   });
 });

@@ -93,7 +93,7 @@ export function serializeTasks(plan: TasksFile, shownAs: string): string {
   }
   const cycle = findCycle(parsed.data.tasks);
   if (cycle) throw usageError(`Refused: the task dependencies would form a cycle: ${cycle.join(" → ")}.`);
-  const { text, masked } = maskedJson(parsed.data);
+  const { text, masked } = maskedJson(parsed.data, { shapesOnly: true });
   if (masked) warn(MASKED_WARNING(shownAs));
   return `${text}\n`;
 }

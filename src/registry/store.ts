@@ -43,7 +43,7 @@ export function serializeRegistry(registry: FeaturesFile): string {
       },
     );
   }
-  const { text, masked } = maskedJson(parsed.data);
+  const { text, masked } = maskedJson(parsed.data, { shapesOnly: true });
   if (masked) warn(MASKED_WARNING("features.json"));
   return `${text}\n`;
 }

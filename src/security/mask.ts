@@ -10,6 +10,7 @@ interface CompiledRule {
   id: string;
   regex: RegExp;
   group: number;
+  loose: boolean;
 }
 
 let compiled: CompiledRule[] | undefined;
@@ -19,7 +20,12 @@ function compile(): CompiledRule[] {
     // JSON cannot carry regex flags; a leading (?i) asks for case-insensitive matching.
     const insensitive = rule.pattern.startsWith("(?i)");
     const source = insensitive ? rule.pattern.slice(4) : rule.pattern;
-    return { id: rule.id, regex: new RegExp(source, insensitive ? "gi" : "g"), group: rule.group };
+    return {
+      id: rule.id,
+      regex: new RegExp(source, insensitive ? "gi" : "g"),
+      group: rule.group,
+      loose: "loose" in rule && rule.loose === true,
+    };
   });
   return compiled;
 }
@@ -30,10 +36,14 @@ export function maskValue(secret: string): string {
   return secret.slice(0, KEEP) + "*".repeat(Math.min(secret.length - KEEP, 64));
 }
 
-/** Masks every secret-shaped value in a text. */
-export function mask(text: string): string {
+/**
+ * Masks every secret-shaped value in a text. `shapesOnly` skips the loose rules (a value masked
+ * for the name it is assigned to), for text a user typed and br stores.
+ */
+export function mask(text: string, options: { shapesOnly?: boolean } = {}): string {
   let out = text;
   for (const rule of compile()) {
+    if (options.shapesOnly && rule.loose) continue;
     out = out.replace(rule.regex, (match: string, ...groups: unknown[]) => {
       const secret = rule.group === 0 ? match : (groups[rule.group - 1] as string | undefined);
       if (!secret) return match;
@@ -48,12 +58,12 @@ export const MASKED_WARNING = (file: string) =>
   `a secret-shaped value was masked before saving ${file} (first 4 characters kept): br stores no secret in files you commit. Keep secrets in the environment.`;
 
 /**
- * JSON for a state file with every secret-shaped string masked. One pass over the rendered text
+ * JSON with every secret-shaped string masked (state files pass `shapesOnly`). One pass over the rendered text
  * decides (the usual answer is "nothing to mask"); only then is each string masked on its own, so
  * the JSON stays well-formed whatever a rule matched.
  */
-export function maskedJson(value: unknown): { text: string; masked: boolean } {
+export function maskedJson(value: unknown, options: { shapesOnly?: boolean } = {}): { text: string; masked: boolean } {
   const text = JSON.stringify(value, null, 2);
-  if (mask(text) === text) return { text, masked: false };
-  return { text: JSON.stringify(value, (_key, v: unknown) => (typeof v === "string" ? mask(v) : v), 2), masked: true };
+  if (mask(text, options) === text) return { text, masked: false };
+  return { text: JSON.stringify(value, (_key, v: unknown) => (typeof v === "string" ? mask(v, options) : v), 2), masked: true };
 }
