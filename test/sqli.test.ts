@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
-import { br, git, tempRepo } from "./helpers.ts";
+import { br, brOk, git, tempRepo } from "./helpers.ts";
 
 interface Finding {
   kind: string;
@@ -161,6 +161,25 @@ describe("br security check (SQL injection)", () => {
     const second = JSON.parse(br(["security", "check", "--json"], { cwd }).stdout) as { findings: Finding[] };
     assert.equal(second.findings[0]?.line, 3);
     assert.equal(second.findings[0]?.fingerprint, first.findings[0]?.fingerprint);
+
+    // A second query in the same file, run by the same `db.query(sql)` call text, is a new finding.
+    brOk(["security", "baseline"], { cwd });
+    const two = [
+      'export function find(db, id) {\n  const sql = "SELECT * FROM t WHERE id = " + id;\n  return db.query(sql);\n}',
+      'export function drop(db, name) {\n  const sql = "DELETE FROM t WHERE name = \'" + name + "\'";\n  return db.query(sql);\n}\n',
+    ];
+    writeFileSync(join(cwd, "b.js"), `${two[0]}\n`);
+    brOk(["security", "baseline"], { cwd });
+    writeFileSync(join(cwd, "b.js"), two.join("\n"));
+    const added = br(["security", "check", "--json"], { cwd });
+    assert.equal(added.code, 1, "the new query is not hidden by the baseline");
+    const left = (JSON.parse(added.stdout) as { findings: Finding[] }).findings;
+    assert.deepEqual(
+      left.map((f) => [f.file, f.line]),
+      [["b.js", 6]],
+    );
+    rmSync(join(cwd, "b.js"));
+    rmSync(join(cwd, ".buildrunner"), { recursive: true, force: true });
 
     assert.equal(br(["hooks", "install"], { cwd }).code, 0);
     git(cwd, "add", "a.js");

@@ -222,16 +222,23 @@ export function scanCode(text: string, file: string): SqlInjectionFinding[] {
             column: region.column,
             message: `SQL built by ${value.how} from ${parts.join(", ") || "non-constant parts"} reaches ${shorten(source(callee), 48)}(): ${sink.message}`,
             match: mask(shorten(source(argument), 100)),
-            // Stable across line moves: the rule, the file and the call as written.
-            fingerprint: createHash("sha256")
-              .update(`${rule}\0${file}\0${source(call).replace(/\s+/g, " ")}`)
-              .digest("hex")
-              .slice(0, 32),
+            // Stable across line moves: the rule, the file, the call and the statements that built
+            // its query, as written (`db.query(sql)` alone would be the same for every query).
+            fingerprint: [rule, file, source(call), ...value.flow.filter((step) => step.built).map((step) => text.slice(step.from, step.to))]
+              .map((part) => part.replace(/\s+/g, " "))
+              .join("\0"),
           });
           return;
         }
       }
     },
   });
+  // Identical code twice in one file: the occurrence tells them apart, so a baseline accepts each once.
+  const seen = new Map<string, number>();
+  for (const f of findings) {
+    const n = seen.get(f.fingerprint) ?? 0;
+    seen.set(f.fingerprint, n + 1);
+    f.fingerprint = createHash("sha256").update(`${f.fingerprint}\0${n}`).digest("hex").slice(0, 32);
+  }
   return findings;
 }
