@@ -321,6 +321,25 @@ describe("br run", () => {
     assert.ok(!existsSync(join(p.cwd, "src", "greeting_core_db.js")), "the failed attempt's file was reverted");
   });
 
+  it("judges a task by what it added: a finding already in a file it touched is not its doing", () => {
+    const p = project("legacy-toucher");
+    mkdirSync(join(p.cwd, "src"), { recursive: true });
+    const branches = [1, 2, 3, 4, 5].map((n) => `  if (x === ${n}) return ${n};`).join("\n");
+    writeFileSync(
+      join(p.cwd, "src", "legacy.js"),
+      `exports.find = (db, id) => db.query("SELECT * FROM t WHERE id = " + id);\nexports.pick = (x) => {\n${branches}\n  return 0;\n};\n`,
+    );
+    brOk(["config", "set", "gates.complexity", "4"], { cwd: p.cwd });
+    git(p.cwd, "add", "-A");
+    git(p.cwd, "commit", "-qm", "legacy");
+    const run = br(["run", "--auto", "--max-tasks", "1"], { cwd: p.cwd, env: p.env });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.deepEqual(
+      journal(p.cwd).map((r) => r.outcome),
+      ["passed"],
+    );
+  });
+
   it("holds a task's change to the quality gates: a function above the complexity limit fails the attempt", () => {
     const p = project("complex-first");
     brOk(["config", "set", "gates.complexity", "4"], { cwd: p.cwd });
