@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -234,5 +234,20 @@ describe("interruption", () => {
     assert.equal(await exit, 130);
     holder.kill();
     assert.deepEqual(snapshot(cwd), before);
+  });
+
+  it("Ctrl-C during a check stops the command br started, not only br", async () => {
+    const cwd = initializedRepo();
+    const marker = `${40 + Math.floor(Math.random() * 9)}.${Math.floor(Math.random() * 90) + 10}`;
+    brOk(["config", "set", "commands.test", `sleep ${marker}`], { cwd });
+    const child = brSpawn(["quality", "check", "--only", "tests"], { cwd });
+    const exit = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    const running = () => spawnSync("pgrep", ["-f", `sleep ${marker}`]).status === 0;
+    for (let i = 0; i < 50 && !running(); i++) await sleep(100);
+    assert.ok(running(), "the test command started");
+    child.kill("SIGINT");
+    assert.equal(await exit, 130);
+    await sleep(200);
+    assert.ok(!running(), "the test command was stopped with br");
   });
 });

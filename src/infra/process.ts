@@ -47,6 +47,15 @@ export function runShell(command: string, cwd: string, timeoutMs: number): Promi
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
+    // br exiting (Ctrl-C, a fatal error) takes the command's whole process group with it.
+    const onExit = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    };
+    process.on("exit", onExit);
     let stdout = "";
     let stderr = "";
     let timedOut = false;
@@ -66,10 +75,12 @@ export function runShell(command: string, cwd: string, timeoutMs: number): Promi
     }, timeoutMs);
     child.on("close", (code) => {
       clearTimeout(timer);
+      process.off("exit", onExit);
       resolve({ exitCode: code, stdout, stderr, durationMs: Date.now() - started, timedOut });
     });
     child.on("error", (error) => {
       clearTimeout(timer);
+      process.off("exit", onExit);
       resolve({ exitCode: null, stdout, stderr, durationMs: Date.now() - started, timedOut, error: error.message });
     });
   });
