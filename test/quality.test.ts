@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { copyFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { describe, it } from "node:test";
-import { br, brOk, git, initializedRepo, tempDir } from "./helpers.ts";
+import { project as agentProject, tasks as planTasks } from "./agent-project.ts";
+import { br, brOk, git, initializedRepo, tempDir, tempRepo } from "./helpers.ts";
 
 const FIXTURES = resolve(import.meta.dirname, "fixtures", "quality");
 const BIOME = resolve(import.meta.dirname, "..", "node_modules", "@biomejs", "biome", "bin", "biome");
@@ -163,6 +164,7 @@ describe("br quality check", () => {
     brOk(["config", "set", "gates.coverage", "50"], { cwd });
     const met = JSON.parse(br(["quality", "check", "--json", "--only", "tests,coverage"], { cwd }).stdout) as QualityResult;
     assert.equal(met.passed, true);
+    brOk(["config", "set", "gates.coverage", "40"], { cwd }); // Below what follows: only the drop can fail it.
     writeFileSync(join(cwd, "src", "extra.js"), `export function unused(x) {\n${"  x += 1;\n".repeat(30)}  return x;\n}\n`);
     writeFileSync(
       join(cwd, "test", "extra.test.js"),
@@ -172,6 +174,12 @@ describe("br quality check", () => {
     assert.equal(dropped.code, 1);
     const coverage = (JSON.parse(dropped.stdout) as QualityResult).gates.find((g) => g.name === "coverage") as Gate;
     assert.match(coverage.details.join("\n"), /dropped from [\d.]+% at the last full check/);
+    // A partial run is not a full check: the dropped figure never becomes what the next run is compared with.
+    const again = br(["quality", "check", "--json", "--only", "tests,coverage"], { cwd });
+    assert.equal(again.code, 1, "still compared with the last full check, not with the partial run before");
+    const againCoverage = (JSON.parse(again.stdout) as QualityResult).gates.find((g) => g.name === "coverage") as Gate;
+    assert.deepEqual(againCoverage.details.slice(1), [coverage.details[1]], "compared with the same full check");
+    assert.match(againCoverage.details[1] ?? "", /dropped from [\d.]+% at the last full check/);
   });
 
   it("reads each coverage and lint format from real tool output, with the tools' own totals", () => {
@@ -184,10 +192,11 @@ describe("br quality check", () => {
       ["coverage-py.json", 77.27],
       ["coverage-py.xml", 77.27],
     ];
-    brOk(["config", "set", "commands.test", "true"], { cwd });
     brOk(["config", "set", "gates.coverageMaxDrop", "100"], { cwd });
     for (const [file, pct] of cases) {
       copyFileSync(join(FIXTURES, file), join(cwd, file));
+      // The tests (re)write the report, as a real test command does.
+      brOk(["config", "set", "commands.test", `touch ${file}`], { cwd });
       brOk(["config", "set", "commands.coverage", file], { cwd });
       const result = JSON.parse(br(["quality", "check", "--json", "--only", "coverage"], { cwd }).stdout) as QualityResult;
       assert.equal(result.gates[0]?.value, pct, file);
@@ -202,20 +211,96 @@ describe("br quality check", () => {
       assert.equal(result.gates[0]?.value, errors, file);
       assert.match(result.gates[0]?.details[0] ?? "", new RegExp(`^${tool}: ${errors} errors`));
     }
-    writeFileSync(join(cwd, "broken.json"), "{ not json");
-    brOk(["config", "set", "commands.coverage", "broken.json"], { cwd });
-    const broken = br(["quality", "check", "--only", "coverage"], { cwd });
-    assert.equal(broken.code, 2);
-    assert.match(broken.stderr, /broken\.json/);
     assert.equal(br(["quality", "check", "--only", "nonsense"], { cwd }).code, 2);
     assert.equal(br(["quality", "check", "--changed", "no-such-ref"], { cwd }).code, 2);
+  });
+
+  it("a malformed coverage report is a failed gate that says why, not an abort", () => {
+    const cwd = initializedRepo();
+    writeFileSync(join(cwd, "broken.json"), "{ not json");
+    brOk(["config", "set", "commands.test", "touch broken.json"], { cwd });
+    brOk(["config", "set", "commands.coverage", "broken.json"], { cwd });
+    const broken = br(["quality", "check", "--json", "--only", "coverage"], { cwd });
+    assert.equal(broken.code, 1, broken.stderr);
+    const gate = (JSON.parse(broken.stdout) as QualityResult).gates[0] as Gate;
+    assert.deepEqual([gate.name, gate.passed, gate.value], ["coverage", false, 0]);
+    assert.match(gate.details.join("\n"), /broken\.json is not valid JSON/);
+  });
+
+  it("in br run, a malformed coverage report fails the task's coverage gate instead of stopping the run", () => {
+    const p = agentProject("good");
+    writeFileSync(join(p.cwd, "broken.json"), "{ not json");
+    brOk(["config", "set", "commands.coverage", "broken.json"], { cwd: p.cwd });
+    git(p.cwd, "add", "-A");
+    git(p.cwd, "commit", "-qm", "coverage");
+    const run = br(["run", "--auto", "--max-tasks", "1"], { cwd: p.cwd, env: p.env });
+    assert.equal(run.code, 1, run.stdout + run.stderr);
+    assert.doesNotMatch(run.stderr, /^error:/m);
+    const first = planTasks(p.cwd).find((t) => t.id === "greeting.core");
+    assert.equal(first?.status, "failed");
+    assert.match(first?.failureReason ?? "", /the coverage gate failed/);
+  });
+
+  it("a coverage report left from an earlier run does not pass: only one this test run wrote counts", () => {
+    const cwd = initializedRepo();
+    copyFileSync(join(FIXTURES, "lcov.info"), join(cwd, "lcov.info"));
+    const anHourAgo = new Date(Date.now() - 3600_000);
+    utimesSync(join(cwd, "lcov.info"), anHourAgo, anHourAgo);
+    brOk(["config", "set", "commands.test", "true"], { cwd });
+    brOk(["config", "set", "commands.coverage", "lcov.info"], { cwd });
+    brOk(["config", "set", "gates.coverage", "50"], { cwd });
+    const stale = br(["quality", "check", "--json", "--only", "coverage"], { cwd });
+    assert.equal(stale.code, 1, stale.stdout);
+    const gate = (JSON.parse(stale.stdout) as QualityResult).gates[0] as Gate;
+    assert.equal(gate.passed, false);
+    assert.match(gate.details.join("\n"), /lcov\.info was not written by this test run/);
+    // Once the tests write it, the same report passes.
+    brOk(["config", "set", "commands.test", "touch lcov.info"], { cwd });
+    const fresh = JSON.parse(brOk(["quality", "check", "--json", "--only", "coverage"], { cwd }).stdout) as QualityResult;
+    assert.deepEqual(
+      fresh.gates.map((g) => [g.name, g.passed, g.value]),
+      [["coverage", true, 67.5]],
+    );
+  });
+
+  it("refuses a --changed ref that would be a git option, an unknown ref, an empty --only, and --staged with --changed", () => {
+    const cwd = initializedRepo();
+    write(cwd, { "src/a.js": "export const a = 1;\n" });
+    git(cwd, "add", "-A");
+    git(cwd, "commit", "-qm", "init");
+    const injected = br(["quality", "check", "--changed=--output=pwned"], { cwd });
+    assert.equal(injected.code, 2, injected.stdout);
+    assert.match(injected.stderr, /--output=pwned/);
+    assert.deepEqual(
+      readdirSync(cwd).filter((f) => f.startsWith("pwned")),
+      [],
+      "no file written by a git option",
+    );
+    const unknown = br(["quality", "check", "--changed", "no-such-ref"], { cwd });
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /no-such-ref[\s\S]*fix:/);
+    assert.equal(br(["quality", "check", "--changed", "HEAD"], { cwd }).code, 0, "a real ref still works");
+    for (const only of ["", ",", " , "]) {
+      const empty = br(["quality", "check", "--only", only], { cwd });
+      assert.equal(empty.code, 2, `--only "${only}": ${empty.stdout}`);
+      assert.match(empty.stderr, /No gate named/);
+    }
+    const both = br(["quality", "check", "--staged", "--changed", "HEAD"], { cwd });
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /--staged and --changed/);
   });
 
   it("writes Markdown, JSON and HTML reports with the history of scores", () => {
     const cwd = initializedRepo();
     assert.equal(br(["quality", "report"], { cwd }).code, 2, "nothing recorded yet");
     write(cwd, { "src/a.js": "export const a = (x) => (x ? 1 : 2);\n" });
-    for (let i = 0; i < 3; i++) brOk(["quality", "check", "--only", "complexity"], { cwd });
+    // No commands configured: a full check is br's own measures.
+    for (let i = 0; i < 3; i++) brOk(["quality", "check"], { cwd });
+    // Partial runs (the hook's among them) are not recorded: the history is full checks.
+    brOk(["quality", "check", "--only", "complexity"], { cwd });
+    brOk(["quality", "check", "--changed", "HEAD"], { cwd });
+    git(cwd, "add", "src/a.js");
+    brOk(["quality", "check", "--staged", "--only", "complexity,function-length,file-length"], { cwd });
     const json = JSON.parse(brOk(["quality", "report", "--json"], { cwd }).stdout) as { history: unknown[]; latest: { score: number } };
     assert.equal(json.history.length, 3);
     assert.equal(json.latest.score, 100);
@@ -244,6 +329,46 @@ describe("the pre-commit hook's fast gates", () => {
     git(cwd, "add", "src/pick.js");
     const passed = spawnSync("git", ["commit", "-qm", "pick"], { cwd, encoding: "utf8" });
     assert.equal(passed.status, 0, passed.stdout + passed.stderr);
+  });
+
+  it("judges exactly what is committed: untracked and unstaged work never blocks, staged text is what counts", () => {
+    // Before the first commit: no HEAD, and the hook still judges the staged files.
+    const cwd = tempRepo();
+    brOk(["init", "demo"], { cwd });
+    brOk(["hooks", "install"], { cwd });
+    const branches = Array.from({ length: 30 }, (_, i) => `  if (x === ${i}) return ${i};`).join("\n");
+    const complex = `export function pick(x) {\n${branches}\n  return -1;\n}\n`;
+    const simple = "export function pick(x) {\n  return x;\n}\n";
+    const commit = (message: string) =>
+      spawnSync("git", ["commit", "-qm", message], { cwd, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+    write(cwd, { "src/pick.js": complex });
+    git(cwd, "add", "src/pick.js");
+    const first = commit("first");
+    assert.equal(first.status, 1, "a staged function of complexity 31 blocks the first commit");
+    assert.match(first.stdout + first.stderr, /✗ complexity\s+31 [\s\S]*src\/pick\.js:1 pick: complexity 31/);
+    git(cwd, "rm", "-q", "--cached", "src/pick.js");
+    write(cwd, { "README.md": "# demo\n" });
+    git(cwd, "add", "README.md", ".gitignore", ".buildrunner");
+    const unrelated = commit("first");
+    assert.equal(
+      unrelated.status,
+      0,
+      `an untracked complex file does not block an unrelated commit\n${unrelated.stdout}${unrelated.stderr}`,
+    );
+
+    // Staged simple, working tree complex: the index's text is what the commit holds.
+    write(cwd, { "src/other.js": simple });
+    git(cwd, "add", "src/other.js");
+    write(cwd, { "src/other.js": complex });
+    const stagedSimple = commit("other");
+    assert.equal(stagedSimple.status, 0, stagedSimple.stdout + stagedSimple.stderr);
+    // Staged complex, working tree simplified but not staged: blocked.
+    git(cwd, "add", "src/other.js");
+    write(cwd, { "src/other.js": simple });
+    const stagedComplex = commit("other");
+    assert.equal(stagedComplex.status, 1);
+    assert.match(stagedComplex.stdout + stagedComplex.stderr, /src\/other\.js:1 pick: complexity 31/);
+    assert.doesNotMatch(stagedComplex.stdout + stagedComplex.stderr, /src\/pick\.js/, "the untracked file is never measured");
   });
 });
 
@@ -301,6 +426,55 @@ describe("br gaps", () => {
     };
     assert.equal(sarif.version, "2.1.0");
     assert.equal(sarif.runs[0]?.results.length, after.length);
+  });
+
+  it("a complete feature whose files are styles, not parsed code, is backed by them", () => {
+    const cwd = initializedRepo();
+    write(cwd, { "styles/theme.css": "body { color: #222; }\n", "styles/print.css": "@media print { nav { display: none; } }\n" });
+    brOk(["features", "add", "Theme", "--description", "the site's look"], { cwd });
+    brOk(["features", "update", "theme", "--files", "styles/*.css", "--status", "complete", "--force"], { cwd });
+    brOk(["features", "add", "Receipts", "--description", "email a receipt"], { cwd });
+    brOk(["features", "update", "receipts", "--files", "receipts/**", "--status", "complete", "--force"], { cwd });
+    const gaps = (JSON.parse(brOk(["gaps", "analyze", "--json"], { cwd }).stdout) as { gaps: Gap[] }).gaps;
+    assert.deepEqual(
+      gaps.filter((g) => g.featureId !== undefined).map((g) => [g.kind, g.featureId]),
+      [["feature-unbacked", "receipts"]],
+      JSON.stringify(gaps, null, 1),
+    );
+  });
+
+  it("gives identical markers and anonymous stubs in one file distinct ids, so gaps fix plans each", () => {
+    const cwd = initializedRepo();
+    const stub = '  function () {\n    throw new Error("not implemented");\n  },\n';
+    write(cwd, {
+      "src/jobs.js": `// TODO: retry on failure\nexport const jobs = [\n${stub}${stub}];\n// TODO: retry on failure\n`,
+      "test/jobs.test.js": 'import "../src/jobs.js";\n',
+    });
+    const first = (JSON.parse(brOk(["gaps", "analyze", "--json"], { cwd }).stdout) as { gaps: Gap[] }).gaps;
+    const markers = first.filter((g) => g.kind === "marker");
+    const stubs = first.filter((g) => g.kind === "stub");
+    assert.deepEqual(
+      markers.map((g) => g.line),
+      [1, 10],
+    );
+    assert.deepEqual(
+      stubs.map((g) => g.line),
+      [3, 6],
+    );
+    const ids = first.map((g) => g.id);
+    assert.equal(new Set(ids).size, ids.length, JSON.stringify(ids));
+    for (const id of ids) assert.match(id, /^gap-[0-9a-f]{10}$/);
+    const fixed = JSON.parse(brOk(["gaps", "fix", "--json"], { cwd }).stdout) as { added: { gap: string }[]; existing: unknown[] };
+    assert.equal(fixed.added.length, 4, JSON.stringify(fixed));
+    assert.equal(fixed.existing.length, 0);
+    // Stable: lines moving (a line added above) changes no id.
+    write(cwd, { "src/jobs.js": `// a header\n${readFileSync(join(cwd, "src/jobs.js"), "utf8")}` });
+    const moved = (JSON.parse(brOk(["gaps", "analyze", "--json"], { cwd }).stdout) as { gaps: Gap[] }).gaps;
+    assert.deepEqual(
+      moved.map((g) => g.id),
+      ids,
+    );
+    assert.equal((JSON.parse(brOk(["gaps", "fix", "--json"], { cwd }).stdout) as { added: unknown[] }).added.length, 0);
   });
 
   it("finishes on a real, healthy TypeScript project from npm with no critical gap", () => {

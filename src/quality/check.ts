@@ -2,18 +2,20 @@
  * `br quality check`: the commands config.yaml names (build, typecheck, lint, tests) judged by
  * their real outputs (error and failure counts, lint JSON, the coverage report the tests wrote),
  * plus br's own measures over parsed source files (complexity, function and file length,
- * duplication). One threshold per gate, a weighted score, every check recorded for the history.
+ * duplication). One threshold per gate, a weighted score. Only full checks are recorded for the
+ * history (and the coverage it compares against): runs limited by --only, --changed or --staged
+ * (the pre-commit hook's) measure part of the project and would read as its headline.
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
 import { type Config, GATE_NAMES, type GateName } from "../infra/config.js";
-import { usageError } from "../infra/errors.js";
-import { headCommit } from "../infra/git.js";
+import { BrError, usageError } from "../infra/errors.js";
+import { headCommit, isGitRepo } from "../infra/git.js";
 import { runShell, type ShellResult } from "../infra/process.js";
 import type { ProjectPaths } from "../infra/project.js";
 import { openStateDb } from "../infra/state-db.js";
 import { mask } from "../security/mask.js";
-import { type CodeFile, changedSince, codeFiles } from "./files.js";
+import { type CodeFile, changedSince, codeFiles, stagedCodeFiles } from "./files.js";
 import { findDuplication, measureFile } from "./measures/index.js";
 import { readCoverage } from "./readers/coverage.js";
 import { readLint } from "./readers/lint.js";
@@ -34,6 +36,8 @@ export interface QualityResult {
   /** Gates that could not run, and why (nothing configured for them). */
   skipped: { name: GateName; reason: string }[];
   changedSince?: string;
+  /** Measured the files staged for the next commit, as the index holds them. */
+  staged?: true;
   durationMs: number;
 }
 
@@ -57,14 +61,23 @@ export type MeasureGate = "complexity" | "function-length" | "file-length" | "du
 
 export interface CheckOptions {
   changed?: string;
+  /** Measure exactly the staged files, read from the index (the pre-commit hook). */
+  staged?: boolean;
   only?: readonly GateName[];
 }
+
+/**
+ * A report whose mtime is this much older than the test run's start still counts as written by it:
+ * file systems round timestamps (to the second on HFS+) and stamp them from a coarse clock.
+ */
+const MTIME_SLACK_MS = 1000;
 
 export function parseGateList(text: string): GateName[] {
   const names = text
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
+  if (names.length === 0) throw usageError(`No gate named in "${text}".`, { fix: `Name one or more of: ${GATE_NAMES.join(", ")}.` });
   const unknown = names.filter((n) => !(GATE_NAMES as readonly string[]).includes(n));
   if (unknown.length > 0)
     throw usageError(`Unknown gate ${unknown.map((u) => `"${u}"`).join(", ")}.`, { fix: `Use some of: ${GATE_NAMES.join(", ")}.` });
@@ -120,15 +133,26 @@ export async function runQualityCheck(paths: ProjectPaths, config: Config, optio
   const skipped: QualityResult["skipped"] = [];
   const timeoutMs = config.run.checkTimeoutSeconds * 1000;
   const commands = config.commands;
+  if (options.staged && options.changed !== undefined)
+    throw usageError("--staged and --changed cannot be used together.", {
+      fix: "Use --staged to measure what the next commit holds, or --changed <ref> for everything changed since <ref>.",
+    });
+  if (options.only?.length === 0) throw usageError("--only names no gate.", { fix: `Name one or more of: ${GATE_NAMES.join(", ")}.` });
+  // The files the measures read (and coverage details name): changed since a ref, staged, or all.
   let changed: Set<string> | undefined;
-  if (options.changed) {
+  let staged: CodeFile[] | undefined;
+  if (options.changed !== undefined) {
     try {
       changed = changedSince(root, options.changed);
     } catch (error) {
-      throw usageError(`Cannot compare with "${options.changed}": ${(error as Error).message}`, {
+      throw usageError(`Cannot compare with "${options.changed}": ${(error as Error).message}.`, {
         fix: "Name a branch, tag or commit that exists, for example `--changed main` or `--changed HEAD~1`.",
       });
     }
+  } else if (options.staged) {
+    if (!isGitRepo(root)) throw usageError(`${root} is not in a git repository: nothing is staged.`, { fix: "Run it without --staged." });
+    staged = stagedCodeFiles(root, { ignore: config.gaps.ignore, tests: config.gaps.tests });
+    changed = new Set(staged.map((f) => f.path));
   }
 
   for (const [name, command] of [
@@ -158,6 +182,7 @@ export async function runQualityCheck(paths: ProjectPaths, config: Config, optio
       skipped.push({ name: "tests", reason: "no commands.test in config.yaml" });
       if (wanted("coverage")) skipped.push({ name: "coverage", reason: "no commands.test to produce a coverage report" });
     } else {
+      const testsStartedAt = Date.now();
       const result = await runShell(commands.test, root, timeoutMs);
       const output = `${result.stdout}\n${result.stderr}`;
       const failures = count(output, TEST_FAILURES);
@@ -168,17 +193,18 @@ export async function runQualityCheck(paths: ProjectPaths, config: Config, optio
       if (wanted("coverage")) {
         if (!commands.coverage)
           skipped.push({ name: "coverage", reason: "no commands.coverage (the report file the tests write) in config.yaml" });
-        else gates.push(coverageGate(paths, config, commands.coverage, changed));
+        else gates.push(coverageGate(paths, config, commands.coverage, changed, testsStartedAt));
       }
     }
   }
 
   const measured = ["complexity", "function-length", "file-length", "duplication"] as const;
   if (measured.some(wanted)) {
-    const files = codeFiles(root, { ignore: config.gaps.ignore, tests: config.gaps.tests, ...(changed ? { only: changed } : {}) }).filter(
-      (f) => f.role === "source",
-    );
-    gates.push(...measureGates(files, config, measured.filter(wanted), changed ? ` (files changed since ${options.changed})` : ""));
+    const files = (
+      staged ?? codeFiles(root, { ignore: config.gaps.ignore, tests: config.gaps.tests, ...(changed ? { only: changed } : {}) })
+    ).filter((f) => f.role === "source");
+    const scope = staged ? " (staged files)" : changed ? ` (files changed since ${options.changed})` : "";
+    gates.push(...measureGates(files, config, measured.filter(wanted), scope));
   }
 
   const result: QualityResult = {
@@ -186,10 +212,11 @@ export async function runQualityCheck(paths: ProjectPaths, config: Config, optio
     score: score(gates, config),
     gates,
     skipped,
-    ...(options.changed ? { changedSince: options.changed } : {}),
+    ...(options.changed !== undefined ? { changedSince: options.changed } : {}),
+    ...(staged ? { staged: true as const } : {}),
     durationMs: Date.now() - started,
   };
-  record(paths, result);
+  if (!options.only && options.changed === undefined && !staged) record(paths, result);
   return result;
 }
 
@@ -265,10 +292,12 @@ export function measureGates(files: readonly CodeFile[], config: Config, which: 
 /**
  * The gates one task's change must pass in `br run`, after its tests: coverage when a report is
  * configured (floor and must-not-drop), and the measures over the source files it changed.
+ * `testsStartedAt` (when the caller ran the tests) refuses a report older than that run.
  */
-export function taskGates(paths: ProjectPaths, config: Config, changedFiles: readonly string[]): Gate[] {
+export function taskGates(paths: ProjectPaths, config: Config, changedFiles: readonly string[], testsStartedAt?: number): Gate[] {
   const gates: Gate[] = [];
-  if (config.commands.coverage && config.commands.test) gates.push(coverageGate(paths, config, config.commands.coverage, undefined));
+  if (config.commands.coverage && config.commands.test)
+    gates.push(coverageGate(paths, config, config.commands.coverage, undefined, testsStartedAt));
   const files = codeFiles(paths.root, { ignore: config.gaps.ignore, tests: config.gaps.tests, only: new Set(changedFiles) }).filter(
     (f) => f.role === "source",
   );
@@ -305,19 +334,55 @@ function lintGate(command: string, result: ShellResult, threshold: number, root:
   };
 }
 
-export function coverageGate(paths: ProjectPaths, config: Config, reportPath: string, changed: Set<string> | undefined): Gate {
+/** Coverage gates that measured nothing (no report, a stale or unreadable one): never history. */
+const UNMEASURED = new WeakSet<Gate>();
+
+function unmeasured(threshold: number, details: string[]): Gate {
+  const gate: Gate = { name: "coverage", passed: false, value: 0, threshold, details };
+  UNMEASURED.add(gate);
+  return gate;
+}
+
+/**
+ * The coverage gate over the report the tests wrote. Never throws: a missing, stale or malformed
+ * report is a failed gate that says why, so `br run` judges the task instead of stopping.
+ * With `testsStartedAt`, a report last written before the tests started is stale (left from an
+ * earlier run) and fails.
+ */
+export function coverageGate(
+  paths: ProjectPaths,
+  config: Config,
+  reportPath: string,
+  changed: Set<string> | undefined,
+  testsStartedAt?: number,
+): Gate {
   const file = join(paths.root, reportPath);
   const threshold = config.gates.coverage;
-  if (!existsSync(file)) {
-    return {
-      name: "coverage",
-      passed: false,
-      value: 0,
-      threshold,
-      details: [`${reportPath} was not written by the tests: make commands.test produce it (or point commands.coverage at the report).`],
-    };
+  if (!existsSync(file))
+    return unmeasured(threshold, [
+      `${reportPath} was not written by the tests: make commands.test produce it (or point commands.coverage at the report).`,
+    ]);
+  if (testsStartedAt !== undefined) {
+    let mtimeMs: number | undefined;
+    try {
+      mtimeMs = statSync(file).mtimeMs;
+    } catch {
+      mtimeMs = undefined; // Unreadable: readCoverage below says why.
+    }
+    if (mtimeMs !== undefined && mtimeMs + MTIME_SLACK_MS < testsStartedAt)
+      return unmeasured(threshold, [
+        `${reportPath} was not written by this test run (last written ${new Date(mtimeMs).toISOString()}, the tests started ${new Date(testsStartedAt).toISOString()}): it is left from an earlier run.`,
+        "Make commands.test write the coverage report on every run (or point commands.coverage at the report it writes).",
+      ]);
   }
-  const report = readCoverage(file);
+  let report: ReturnType<typeof readCoverage>;
+  try {
+    report = readCoverage(file);
+  } catch (error) {
+    const fix = error instanceof BrError ? error.fix : undefined;
+    const message = error instanceof Error ? error.message : String(error);
+    return unmeasured(threshold, [mask(message), ...(fix ? [fix] : [])]);
+  }
   const value = report.lines.pct;
   const details = [`${report.format}: ${report.lines.covered} of ${report.lines.total} lines (${value}%)`];
   let passed = value >= threshold;
@@ -373,8 +438,8 @@ function record(paths: ProjectPaths, result: QualityResult): void {
       result.changedSince ?? null,
       result.passed ? 1 : 0,
       result.score,
-      // A report that was not written is not a measurement to compare against.
-      coverage && !coverage.details[0]?.includes("was not written") ? coverage.value : null,
+      // A report that was not written, is stale or unreadable is not a measurement to compare against.
+      coverage && !UNMEASURED.has(coverage) ? coverage.value : null,
       JSON.stringify(result.gates.map((g) => ({ name: g.name, passed: g.passed, value: g.value, threshold: g.threshold }))),
     );
   } finally {
@@ -396,7 +461,10 @@ export function qualityHistory(paths: ProjectPaths, limit = 200): QualityRun[] {
   const db = openStateDb(paths);
   try {
     const rows = db
-      .prepare("SELECT at, commit_sha, changed_since, passed, score, coverage, gates FROM quality_runs ORDER BY id DESC LIMIT ?")
+      // Older versions recorded --changed runs (the pre-commit hook's) too: the history is full checks.
+      .prepare(
+        "SELECT at, commit_sha, changed_since, passed, score, coverage, gates FROM quality_runs WHERE changed_since IS NULL ORDER BY id DESC LIMIT ?",
+      )
       .all(limit) as {
       at: string;
       commit_sha: string | null;

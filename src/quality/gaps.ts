@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join, posix } from "node:path";
 import picomatch from "picomatch";
 import type { Config, Severity } from "../infra/config.js";
+import { listProjectFiles } from "../infra/git.js";
 import type { ProjectPaths } from "../infra/project.js";
 import { openStateDb } from "../infra/state-db.js";
 import type { CodeLanguage } from "../infra/syntax.js";
@@ -18,7 +19,7 @@ import { loadTasks } from "../plan/task-store.js";
 import type { Feature } from "../registry/feature.js";
 import { loadRegistry } from "../registry/store.js";
 import { type QualityRun, qualityHistory } from "./check.js";
-import { type CodeFile, codeFiles, stemAffixes } from "./files.js";
+import { type CodeFile, codeFiles, projectFileRoles, stemAffixes } from "./files.js";
 import { measureFile } from "./measures/index.js";
 
 export const GAP_KINDS = [
@@ -83,6 +84,26 @@ function gapId(kind: GapKind, ...key: (string | number | undefined)[]): string {
     .update([kind, ...key].join("\0"))
     .digest("hex")
     .slice(0, 10)}`;
+}
+
+/**
+ * Makes ids unique and stable. Gaps with the same key (two identical TODO lines in a file, two
+ * anonymous stubs) would share an id, and `br gaps fix` would take the second for planned: the
+ * n-th repeat (in the order found, which is file and line order) gets the occurrence index in its
+ * id. The first keeps its plain id, and no line number goes in, so ids survive lines moving.
+ */
+function uniqueIds(gaps: Gap[]): void {
+  const seen = new Map<string, number>();
+  const taken = new Set(gaps.map((g) => g.id));
+  for (const gap of gaps) {
+    const n = seen.get(gap.id) ?? 0;
+    seen.set(gap.id, n + 1);
+    if (n === 0) continue;
+    let id = gapId(gap.kind, gap.id, n);
+    for (let salt = 1; taken.has(id); salt++) id = gapId(gap.kind, gap.id, n, salt);
+    taken.add(id);
+    gap.id = id;
+  }
 }
 
 const family = (language: CodeLanguage) => (language === "python" ? "python" : "js");
@@ -253,16 +274,23 @@ export async function analyzeGaps(paths: ProjectPaths, config: Config): Promise<
   const files = codeFiles(paths.root, { ignore: config.gaps.ignore, tests: config.gaps.tests });
   const sources = files.filter((f) => f.role === "source");
   const tested = testedSources(files, selfPackage(paths.root));
-  const allPaths = files.map((f) => f.path);
   const roleOf = new Map(files.map((f) => [f.path, f.role]));
+  // What stands behind a feature may be any file (styles, docs, another language), not only code we parse.
+  const projectRoles = projectFileRoles(listProjectFiles(paths.root) ?? [...roleOf.keys()], {
+    ignore: config.gaps.ignore,
+    tests: config.gaps.tests,
+  });
+  const projectPaths = [...projectRoles.keys()];
 
   // Features marked complete: something must stand behind them.
   const changedByFeature = changedFilesByFeature(paths);
   for (const feature of registry.features) {
     if (feature.status !== "complete") continue;
-    const own = featureFiles(feature, tasks, changedByFeature, allPaths);
-    const code = own.filter((p) => roleOf.get(p) === "source");
-    const ownTests = own.filter((p) => roleOf.get(p) === "test");
+    const own = featureFiles(feature, tasks, changedByFeature, projectPaths);
+    // Any file that is not a test or fixture is code behind the feature; only parsed sources can be judged tested.
+    const code = own.filter((p) => projectRoles.get(p) === "source");
+    const parsed = code.filter((p) => roleOf.get(p) === "source");
+    const ownTests = own.filter((p) => projectRoles.get(p) === "test");
     if (code.length === 0 && ownTests.length === 0) {
       gaps.push({
         id: gapId("feature-unbacked", feature.id),
@@ -272,15 +300,15 @@ export async function analyzeGaps(paths: ProjectPaths, config: Config): Promise<
         message: `"${feature.name}" is marked complete, but no code or tests stand behind it (no file matches its files or its tasks' files, and no verified attempt changed one).`,
         suggestion: `Reopen it with \`br features update ${feature.id} --status in_progress --reopen\` and build it, or name its files (a \`Files:\` line in the spec, or \`br features update ${feature.id} --files <glob>\`).`,
       });
-    } else if (ownTests.length === 0 && !code.some((p) => tested.has(p))) {
+    } else if (ownTests.length === 0 && parsed.length > 0 && !parsed.some((p) => tested.has(p))) {
       gaps.push({
         id: gapId("feature-untested", feature.id),
         kind: "feature-untested",
         severity: "high",
         featureId: feature.id,
-        ...(code[0] ? { file: code[0] } : {}),
-        message: `"${feature.name}" is marked complete, but none of its ${code.length} source file(s) has a test.`,
-        suggestion: `Add tests for ${code.slice(0, 3).join(", ")}${code.length > 3 ? ", …" : ""} that check its acceptance criteria.`,
+        ...(parsed[0] ? { file: parsed[0] } : {}),
+        message: `"${feature.name}" is marked complete, but none of its ${parsed.length} source file(s) has a test.`,
+        suggestion: `Add tests for ${parsed.slice(0, 3).join(", ")}${parsed.length > 3 ? ", …" : ""} that check its acceptance criteria.`,
       });
     }
   }
@@ -394,6 +422,7 @@ export async function analyzeGaps(paths: ProjectPaths, config: Config): Promise<
     });
   }
 
+  uniqueIds(gaps);
   gaps.sort(
     (a, b) =>
       SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) ||

@@ -183,8 +183,10 @@ export async function verify(
     ["test", config.commands.test],
     ...task.acceptance.map((criterion, i): [string, string | undefined] => [`acceptance ${i + 1}`, acceptanceCommand(criterion)]),
   ];
+  let testsStartedAt: number | undefined;
   for (const [name, command] of checks) {
     if (!command) continue;
+    if (name === "test") testsStartedAt = Date.now();
     const result = await runCheck(name, command, cwd, timeoutMs);
     base.checks.push(result);
     if (!result.passed) return { ...base, passed: false, reason: `${name} failed (\`${command}\`, exit ${result.exitCode ?? "killed"})` };
@@ -192,7 +194,7 @@ export async function verify(
   const { findProject } = await import("../infra/project.js");
   const { taskGates } = await import("../quality/check.js");
   const { measureFile } = await import("../quality/measures/index.js");
-  for (const gate of taskGates(findProject(cwd), config, changedFiles)) {
+  for (const gate of taskGates(findProject(cwd), config, changedFiles, testsStartedAt)) {
     if (!gate.passed && gate.name !== "coverage" && newOffenders(gate.name, changedFiles, config, cwd, measureFile).length === 0) {
       // Every offender was already in the committed code: the change made nothing worse.
       gate.passed = true;

@@ -1,7 +1,7 @@
 /**
  * `br hooks install|status|uninstall`: a pre-commit hook (and optionally pre-push) that runs the
  * staged secret and SQL injection scan (and, in a BuildRunner project, the fast quality gates on
- * the changed files). BuildRunner's part sits between markers, so it lives alongside whatever the
+ * the staged files, as the index holds them). BuildRunner's part sits between markers, so it lives alongside whatever the
  * hook already does; with husky it goes into .husky/<hook>, with lefthook or the pre-commit
  * framework into their config.
  */
@@ -25,16 +25,17 @@ export interface HookState {
   installed: boolean;
 }
 
-/** The fast gates: br's own measures over the changed files (no build or test run in a commit hook). */
+/** The fast gates: br's own measures over the staged files (no build or test run in a commit hook). */
 export const FAST_GATES = "complexity,function-length,file-length";
 
 function command(hook: HookName, root: string): string {
   // The br that installed the hook, by absolute path, so it works without br on the PATH.
   const br = `"${process.execPath}" "${resolve(process.argv[1] as string)}"`;
   const scan = hook === "pre-commit" ? `${br} security check --staged` : `${br} security check`;
-  // In a BuildRunner project the pre-commit hook also runs the fast quality gates on what changed.
+  // In a BuildRunner project the pre-commit hook also runs the fast quality gates on exactly what
+  // is being committed: staged files as staged, never untracked or unstaged work.
   const inProject = existsSync(join(root, ".buildrunner", "config.yaml"));
-  return hook === "pre-commit" && inProject ? `${scan} && ${br} quality check --changed HEAD --only ${FAST_GATES}` : scan;
+  return hook === "pre-commit" && inProject ? `${scan} && ${br} quality check --staged --only ${FAST_GATES}` : scan;
 }
 
 function block(hook: HookName, root: string): string {

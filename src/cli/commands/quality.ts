@@ -12,6 +12,7 @@ export function registerQuality(program: Command): void {
     .command("check")
     .description("run the configured commands and br's own measures; exit 1 when a gate fails")
     .option("--changed <ref>", "measure only the files changed since <ref> (committed, staged, modified or new)")
+    .option("--staged", "measure exactly the files staged for the next commit, as the index holds them (the pre-commit hook)")
     .option(
       "--only <gates>",
       "run only these gates (comma-separated: build, typecheck, lint, tests, coverage, complexity, function-length, file-length, duplication)",
@@ -25,10 +26,19 @@ export function registerQuality(program: Command): void {
         const only = typeof options.only === "string" ? parseGateList(options.only) : undefined;
         const config = (await loadConfig(paths)).config;
         const changed = typeof options.changed === "string" ? options.changed : undefined;
-        const result = await runQualityCheck(paths, config, { ...(changed ? { changed } : {}), ...(only ? { only } : {}) });
+        const staged = options.staged === true;
+        if (staged && changed !== undefined)
+          throw usageError("--staged and --changed cannot be used together.", {
+            fix: "Use --staged to measure what the next commit holds, or --changed <ref> for everything changed since <ref>.",
+          });
+        const result = await runQualityCheck(paths, config, {
+          ...(changed !== undefined ? { changed } : {}),
+          ...(staged ? { staged } : {}),
+          ...(only ? { only } : {}),
+        });
         emit(options.json, result, () => {
           const lines = [
-            `${result.passed ? style.green("✓ gates pass") : style.red("✗ gates failing")}  score ${style.bold(String(result.score))}/100${result.changedSince ? ` (measures over files changed since ${result.changedSince})` : ""}`,
+            `${result.passed ? style.green("✓ gates pass") : style.red("✗ gates failing")}  score ${style.bold(String(result.score))}/100${result.changedSince ? ` (measures over files changed since ${result.changedSince})` : result.staged ? " (measures over staged files)" : ""}`,
           ];
           for (const g of result.gates) {
             const mark = g.passed ? style.green("✓") : style.red("✗");
