@@ -23,6 +23,7 @@ interface Stats {
     reference: string;
     referenceModel: string;
     calls: number;
+    excluded: { calls: number; reasons: Record<string, number> };
     actualUsd: number;
     referenceUsd: number;
     savedUsd: number;
@@ -49,11 +50,11 @@ function priced(
 const close = (a: number, b: number) => Math.abs(a - b) < 1e-6;
 
 /** The five-feature project, its tiers mapped to OpenAI models for the codex CLI, everything routed to haiku first. */
-function codexProject(mode: string) {
+function codexProject(mode: string, sonnet = "gpt-5") {
   const p = project(mode);
   for (const [key, value] of [
     ["routing.tiers.haiku", "gpt-5-mini"],
-    ["routing.tiers.sonnet", "gpt-5"],
+    ["routing.tiers.sonnet", sonnet],
     ["routing.tiers.opus", "gpt-5-codex"],
     ["routing.thresholds.opus", "100"],
     ["routing.thresholds.sonnet", "100"],
@@ -130,6 +131,18 @@ describe("br model route", () => {
   });
 });
 
+describe("routing thresholds", () => {
+  it("refuses a sonnet threshold above opus's, naming both keys, their values and the fix", () => {
+    const p = project();
+    const set = br(["config", "set", "routing.thresholds.sonnet", "90"], { cwd: p.cwd });
+    assert.equal(set.code, 2);
+    assert.match(set.stderr, /routing\.thresholds\.sonnet \(90\) must not be above routing\.thresholds\.opus \(60\)\. \S+ was not changed/);
+    assert.match(set.stderr, /fix: +Lower routing\.thresholds\.sonnet to 60 or less, or raise routing\.thresholds\.opus to 90 or more/);
+    assert.doesNotMatch(set.stderr, /found an object|expected type/);
+    brOk(["config", "set", "routing.thresholds.sonnet", "60"], { cwd: p.cwd });
+  });
+});
+
 describe("routing in br run and br model stats", () => {
   it("a failed haiku attempt is retried on sonnet; stats total the calls at table prices and the saving matches a hand calculation", () => {
     // Codex reports usage but no cost, so every call is priced by the table. Every task starts on haiku.
@@ -183,6 +196,41 @@ describe("routing in br run and br model stats", () => {
     const future = JSON.parse(brOk(["model", "stats", "--json", "--since", "2999-01-01"], { cwd: p.cwd }).stdout) as Stats;
     assert.equal(future.calls, 0);
     assert.equal(br(["model", "stats", "--since", "last tuesday"], { cwd: p.cwd }).code, 2);
+  });
+
+  it("calls on a model missing from the price table are left out of both sides of the saving, and said to be", () => {
+    // The sonnet tier runs a model with no price: its calls are journalled as "unpriced model" at $0.
+    const p = codexProject("fail-first", "gpt-unknown-model");
+    const run = br(["run", "--auto", "--executor", "codex", "--max-tasks", "2"], { cwd: p.cwd, env: p.env });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    const rows = journal(p.cwd);
+    assert.deepEqual(
+      rows.map((r) => [r.model, r.cost_source]),
+      [
+        ["gpt-5-mini", "priced"],
+        ["gpt-unknown-model", "unpriced model"],
+        ["gpt-5-mini", "priced"],
+        ["gpt-unknown-model", "unpriced model"],
+      ],
+    );
+    const known = rows.filter((r) => r.cost_source === "priced");
+    const stats = JSON.parse(brOk(["model", "stats", "--json"], { cwd: p.cwd }).stdout) as Stats;
+    assert.equal(stats.calls, 4);
+    assert.equal(stats.saving.calls, 2);
+    assert.deepEqual(stats.saving.excluded, { calls: 2, reasons: { "cost not known (unpriced model)": 2 } });
+    const actual = known.reduce((sum, r) => sum + priced("gpt-5-mini", r), 0);
+    const reference = known.reduce((sum, r) => sum + priced("gpt-5-codex", r), 0);
+    assert.ok(close(stats.saving.actualUsd, actual), `${stats.saving.actualUsd} = ${actual}`);
+    assert.ok(
+      close(stats.saving.referenceUsd, reference),
+      `${stats.saving.referenceUsd} = ${reference}: the unpriced calls are not priced as opus`,
+    );
+    assert.ok(close(stats.saving.savedUsd, reference - actual));
+    assert.equal(stats.saving.savedPct, Math.round((1000 * (reference - actual)) / reference) / 10);
+    assert.ok(stats.saving.savedPct < 100, "no 100% saving from calls counted as free");
+    const text = brOk(["model", "stats"], { cwd: p.cwd }).stdout;
+    assert.match(text, /over the 2 call\(s\) with a known cost/);
+    assert.match(text, /2 call\(s\) left out of the saving: 2 cost not known \(unpriced model\)/);
   });
 
   it("--max-cost is never passed by more than one call, the one that was running when it was crossed", () => {

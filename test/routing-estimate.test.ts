@@ -173,6 +173,39 @@ describe("estimateComplexity", () => {
     const perSecond = 2000 / ((performance.now() - started) / 1000);
     assert.ok(perSecond > 1000, `${Math.round(perSecond)} estimates/s`);
   });
+
+  it("has no catastrophic backtracking: a 100,000-character word or a 1 MB text scores in well under a second", () => {
+    // A guard, not a performance target (bench/ measures those): a quadratic pattern took ~10 s on the first input.
+    const paragraph = `Rename foo_bar in src/pkg/mod.py and call \`Store.flush()\` from HTTPClient. ${"a".repeat(300)} Is it safe?\n`;
+    const inputs: [string, TaskText][] = [
+      ["a 100,000-letter word", { text: "a".repeat(100_000) }],
+      ["a 100,000-letter word after a title", { text: `Title\n${"a".repeat(99_000)}(` }],
+      ["an upper-case word", { text: `Title\n${"A".repeat(99_000)}` }],
+      ["a word of letters and digits", { text: `Title\n${"ab9".repeat(33_000)}` }],
+      ["a line of spaces", { text: `Title\n${" ".repeat(99_000)}x` }],
+      ["a bullet and spaces", { text: `Title\n- ${" ".repeat(99_000)}x` }],
+      ["a heading and spaces", { text: `Title\n# a${" ".repeat(99_000)}x` }],
+      ["unclosed HTML comments", { text: `Title\n${"<!--".repeat(24_000)}` }],
+      ["a 1 MB issue", { text: `Title\n${paragraph.repeat(Math.ceil(1_000_000 / paragraph.length))}` }],
+      ["a 1 MB title", { title: "b_".repeat(500_000), text: "x" }],
+    ];
+    for (const [name, input] of inputs) {
+      const started = performance.now();
+      assertWellFormed(estimateComplexity(input));
+      const ms = performance.now() - started;
+      assert.ok(ms < 2000, `${name}: ${Math.round(ms)} ms`);
+    }
+    // The rewritten patterns still find what they did: snake_case names (a letter before the `_`, a character after),
+    // comments and a closed "## Environment ##" section left out of the prose.
+    assert.ok(
+      estimateComplexity({ text: "Rename foo_bar, baz_qux and quux_x here, not 1_a or x_." }).reasons.includes(
+        "mentions 3 code symbols (+2)",
+      ),
+    );
+    const template =
+      "Fix the parser\n<!-- a template comment with many words -->\n## Environment ##\nmany words about the machine and the setup that do not count\n";
+    assert.ok(estimateComplexity({ text: template }).reasons.includes("very short text (3 words) (−5)"));
+  });
 });
 
 describe("tierForScore", () => {

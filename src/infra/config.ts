@@ -113,7 +113,17 @@ export const configSchema = z
             opus: z.int().min(0).max(100).default(signals.thresholds.opus).describe("Complexity score from which a task goes to opus."),
           })
           .prefault({})
-          .refine((t) => t.sonnet <= t.opus, { message: "sonnet's threshold must not be above opus's" }),
+          .superRefine((t, ctx) => {
+            if (t.sonnet > t.opus)
+              ctx.addIssue({
+                code: "custom",
+                path: ["sonnet"],
+                message: `(${t.sonnet}) must not be above routing.thresholds.opus (${t.opus})`,
+                params: {
+                  fix: `Lower routing.thresholds.sonnet to ${t.opus} or less, or raise routing.thresholds.opus to ${t.sonnet} or more (br config set routing.thresholds.opus ${t.sonnet}).`,
+                },
+              });
+          }),
         reference: z
           .enum(["haiku", "sonnet", "opus"])
           .default("opus")
@@ -171,12 +181,23 @@ function documentValue(doc: YamlDocument, shownAs: string): unknown {
   }
 }
 
-/** Validates a parsed config document; errors name the file, line and key. */
-function validate(doc: YamlDocument, text: string, shownAs: string, yaml: YamlModule): Config {
+/**
+ * Validates a parsed config document; errors name the file, line and key. A rule across keys (a custom issue
+ * with `params.fix`) reads as its own sentence after the key and brings its own fix; other problems get `fixFor`.
+ */
+function validate(
+  doc: YamlDocument,
+  text: string,
+  shownAs: string,
+  yaml: YamlModule,
+  fixFor: (key: string) => string = (key) => `Correct ${key} in ${shownAs} (\`br config schema\` prints every allowed key).`,
+): Config {
   const raw = documentValue(doc, shownAs);
   const result = configSchema.safeParse(raw);
   if (result.success) return result.data;
-  const [problem] = problemsFrom(result.error, raw);
+  const [issue] = result.error.issues;
+  const ruleFix = issue?.code === "custom" && typeof issue.params?.fix === "string" ? issue.params.fix : undefined;
+  const [problem] = issue && ruleFix !== undefined ? [{ path: issue.path, message: issue.message }] : problemsFrom(result.error, raw);
   if (!problem) throw usageError(`${shownAs} is invalid.`, { file: shownAs });
   const key = formatPath(problem.path);
   const node = doc.getIn(problem.path as (string | number)[], true) as { range?: [number, number, number] } | undefined;
@@ -195,7 +216,7 @@ function validate(doc: YamlDocument, text: string, shownAs: string, yaml: YamlMo
   throw usageError(`${shownAs}: ${key} ${problem.message}.${allowed}`, {
     file: shownAs,
     place,
-    fix: `Correct ${key} in ${shownAs} (\`br config schema\` prints every allowed key).`,
+    fix: ruleFix ?? fixFor(key),
   });
 }
 
@@ -300,13 +321,19 @@ export async function editConfig(
     const next = doc.toString();
     let config: Config;
     try {
-      config = validate(yaml.parseDocument(next), next, shownAs, yaml);
+      config = validate(
+        yaml.parseDocument(next),
+        next,
+        shownAs,
+        yaml,
+        () => "Give a value of the expected type (`br config schema` lists every key and type).",
+      );
     } catch (error) {
       // The place would point into a file that was never written: say what was refused instead.
       if (!(error instanceof BrError)) throw error;
       throw usageError(`${error.message.replace(`${shownAs}: `, "")} ${shownAs} was not changed.`, {
         file: shownAs,
-        fix: "Give a value of the expected type (`br config schema` lists every key and type).",
+        ...(error.fix ? { fix: error.fix } : {}),
       });
     }
     if (next !== text) writeFileAtomic(paths.config, next);

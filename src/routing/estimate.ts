@@ -6,6 +6,11 @@
  * pinpointed fix, the category, risk areas, files, dependencies and acceptance criteria); each
  * signal is explained in `reasons`. Lexicons, weights and thresholds live in
  * data/complexity-signals.json. All patterns are compiled once, when the module loads.
+ *
+ * Every pattern runs in time linear in its input: no two quantifiers in a row can match the same
+ * characters (so a failed match cannot retry every split of a long run of letters or spaces), and a
+ * lazy scan to a closing marker is done with indexOf. test/routing-estimate.test.ts guards this
+ * with long words, lines of spaces and unclosed comments.
  */
 import signals from "../../data/complexity-signals.json" with { type: "json" };
 
@@ -157,26 +162,29 @@ const FRAME = /^\s*(?:File\s+"?|at\s+(?:[\w$.<>]+\s*\()?|-+>\s*)?~?[\w.\\/-]*\.\
 const TRACEBACK_CONTINUES = /^\s|^-*>|^\d+\s|^During handling|^The above exception|^\s*$/;
 const EXCEPTION_LINE = /^[\w.]*(Error|Exception|Warning|Exit|Interrupt|Iteration|Failure)\b/;
 const DIFF_LINE = /^(diff --git |@@ -\d|--- a\/|\+\+\+ b\/)/;
-const HEADING = /^\s{0,3}(#{1,6}\s+(.*?)\s*#*\s*$|\*\*([^*]+)\*\*:?\s*$|__([^_]+)__:?\s*$)/;
+/** The heading's text is group 2 with its closing `#`s still on (see headingText), or group 3 or 4. */
+const HEADING = /^\s{0,3}(#{1,6}\s+(\S.*)?$|\*\*([^*]+)\*\*:?\s*$|__([^_]+)__:?\s*$)/;
 /** Issue-template sections about the reporter's environment, not the task. */
 const ENVIRONMENT =
   /\b(version|versions|environment|operating system|os|platform|installation|install|system|backend|browser|dependencies|libraries|packages|configuration|setup|info|information|details)\b/i;
 const ENVIRONMENT_LINE =
-  /^\s*[-*]?\s*\**\s*([\w.-]+\s){0,3}(version|versions|os|operating system|python|platform|installation|backend|browser|environment|distribution)\**\s*:/i;
+  /^\s*(?:[-*]\s*)?(?:\*+\s*)?([\w.-]+\s){0,3}(version|versions|os|operating system|python|platform|installation|backend|browser|environment|distribution)\**\s*:/i;
 const CHECKBOX = /^\s*[-*]\s+\[[ xX]\]/;
 const DETAILS_OPEN = /^\s*<details>/i;
 const DETAILS_CLOSE = /<\/details>/i;
 const URL = /\bhttps?:\/\/[^\s)>\]]+/g;
 const LINE_IN_URL = /#L\d+/;
 const LINE_REFERENCE = /\b(lines?|L)\s?#?\d+\b/;
-const HTML_COMMENT = /<!--[\s\S]*?-->/g;
 const WORD = /[A-Za-z][A-Za-z'’-]*/g;
 const QUESTION = /\?(?=\s|$)/g;
 const SENTENCE_END = /[.!?](?:\s+|$)|\n+/;
 
-/** Code symbols: `inline code`, dotted names, calls, CamelCase, snake_case. */
+/**
+ * Code symbols: `inline code`, dotted names, calls, CamelCase, snake_case (a word with an `_` after a letter and
+ * before another character; tested by lookahead from the first letter, as `\w*[A-Za-z]\w*_\w+` is quadratic).
+ */
 const SYMBOL =
-  /`([^`\n]{1,80})`|\b([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)\(?|\b([A-Za-z_]\w*)\(|\b([A-Z]?[a-z0-9]+[A-Z]\w*|[A-Z]{2,}[a-z]\w*)\b|\b(\w*[A-Za-z]\w*_\w+)\b/g;
+  /`([^`\n]{1,80})`|\b([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)\(?|\b([A-Za-z_]\w*)\(|\b([A-Z]?[a-z0-9]+[A-Z]\w*|[A-Z]{2,}[a-z]\w*)\b|\b(?=[\d_]*[A-Za-z]\w*_\w)(\w+)/g;
 /** Tags that open many issue titles: "[Bug]:", "BUG:", "ENH -", "Feature request:". */
 const TITLE_TAG = /^(?:\s*(?:\[[^\]]{1,30}\]\s*:?|[a-z][\w ]{1,20}:(?!\S)|[a-z]{2,8}\s+-\s)\s*)+/;
 const ABBREVIATION = /^(e\.g|i\.e|etc|vs|cf|a\.k\.a|n\.b|p\.s)\.?$/i;
@@ -250,11 +258,32 @@ interface Shape {
 
 const MAX_TEXT = 100_000;
 
+/** The text without its <!-- HTML comments --> (an unclosed one stays); `/<!--[\s\S]*?-->/g` is quadratic when none closes. */
+function stripHtmlComments(text: string): string {
+  let out = "";
+  let from = 0;
+  for (let open = text.indexOf("<!--"); open !== -1; open = text.indexOf("<!--", from)) {
+    const close = text.indexOf("-->", open + 4);
+    if (close === -1) break;
+    out += text.slice(from, open);
+    from = close + 3;
+  }
+  return out + text.slice(from);
+}
+
+/** A `#` heading's text without its closing sequence: trailing spaces, `#`s, spaces (CommonMark's "## Title ##"). */
+function headingText(text: string): string {
+  const trimmed = text.trimEnd();
+  let end = trimmed.length;
+  while (end > 0 && trimmed[end - 1] === "#") end--;
+  return trimmed.slice(0, end).trimEnd();
+}
+
 /** Splits an issue-like text into title, prose and code, and collects what only the raw lines show. */
 function shape(input: TaskText): Shape {
   let text = input.text.length > MAX_TEXT ? input.text.slice(0, MAX_TEXT) : input.text;
-  text = text.replace(/\r\n?/g, "\n").replace(HTML_COMMENT, "");
-  let title = input.title?.trim() ?? "";
+  text = stripHtmlComments(text.replace(/\r\n?/g, "\n"));
+  let title = input.title?.slice(0, MAX_TEXT).trim() ?? "";
   const lines = text.split("\n");
   let start = 0;
   // Without a title, an issue's first line is its title (and a one-line task is all title).
@@ -342,7 +371,7 @@ function shape(input: TaskText): Shape {
     }
     const heading = HEADING.exec(raw);
     if (heading) {
-      environment = ENVIRONMENT.test(heading[2] ?? heading[3] ?? heading[4] ?? "");
+      environment = ENVIRONMENT.test(heading[3] ?? heading[4] ?? headingText(heading[2] ?? ""));
       continue;
     }
     if (environment || CHECKBOX.test(raw) || ENVIRONMENT_LINE.test(raw)) continue;

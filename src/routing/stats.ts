@@ -49,8 +49,13 @@ export interface ModelStats {
   saving: {
     reference: Tier;
     referenceModel: string;
-    /** Calls with recorded usage, the ones both sides are computed over. */
+    /**
+     * Calls whose actual cost is known (reported by the executor or priced from its usage) and that
+     * recorded usage: the ones both sides are computed over.
+     */
     calls: number;
+    /** Calls left out of both sides, counted by why (an unpriced model's $0 would overstate the saving). */
+    excluded: { calls: number; reasons: Record<string, number> };
     actualUsd: number;
     referenceUsd: number;
     savedUsd: number;
@@ -77,6 +82,9 @@ function percentile(sorted: number[], q: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number;
 }
+
+/** Cost sources whose figure is the call's real cost: the executor's own, or its usage at table prices. */
+const KNOWN_COST = new Set(["reported", "priced"]);
 
 const round = (usd: number) => Math.round(usd * 1e6) / 1e6;
 
@@ -127,7 +135,21 @@ export function modelStats(paths: ProjectPaths, config: Config, since?: string):
     if (r.tier) tierOf.set(r.task_id, r.tier);
   }
 
-  const withUsage = rows.filter((r) => r.input_tokens + r.output_tokens + r.cache_write_tokens + r.cache_read_tokens > 0);
+  // The saving compares like with like: only calls whose actual cost is known and whose usage can be priced on the
+  // reference model. An unpriced model's call counts as $0 spent, so pricing it on the reference side alone would
+  // show a saving that was never made.
+  const compared: CallRow[] = [];
+  const excludedReasons: Record<string, number> = {};
+  for (const r of rows) {
+    const hasUsage = r.input_tokens + r.output_tokens + r.cache_write_tokens + r.cache_read_tokens > 0;
+    const reason = !KNOWN_COST.has(r.cost_source ?? "")
+      ? `cost not known (${r.cost_source ?? "no cost source"})`
+      : hasUsage
+        ? undefined
+        : "no usage recorded";
+    if (reason === undefined) compared.push(r);
+    else excludedReasons[reason] = (excludedReasons[reason] ?? 0) + 1;
+  }
   const usageOf = (r: CallRow) => ({
     inputTokens: r.input_tokens,
     outputTokens: r.output_tokens,
@@ -135,12 +157,12 @@ export function modelStats(paths: ProjectPaths, config: Config, since?: string):
     cacheReadTokens: r.cache_read_tokens,
   });
   const referencePrice = costOf(referenceModel, { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 }, prices);
-  if (referencePrice === undefined && withUsage.length > 0)
+  if (referencePrice === undefined && compared.length > 0)
     throw usageError(`No price for ${referenceModel}, the ${reference} tier's model, to compare against.`, {
       fix: `Add it under routing.prices in config.yaml, or pick another routing.reference.`,
     });
-  const actualUsd = withUsage.reduce((sum, r) => sum + r.cost_usd, 0);
-  const referenceUsd = withUsage.reduce((sum, r) => sum + (costOf(referenceModel, usageOf(r), prices) ?? 0), 0);
+  const actualUsd = compared.reduce((sum, r) => sum + r.cost_usd, 0);
+  const referenceUsd = compared.reduce((sum, r) => sum + (costOf(referenceModel, usageOf(r), prices) ?? 0), 0);
   const durations = rows
     .map((r) => r.duration_ms)
     .filter((d): d is number => d !== null)
@@ -175,7 +197,8 @@ export function modelStats(paths: ProjectPaths, config: Config, since?: string):
     saving: {
       reference,
       referenceModel,
-      calls: withUsage.length,
+      calls: compared.length,
+      excluded: { calls: rows.length - compared.length, reasons: excludedReasons },
       actualUsd: round(actualUsd),
       referenceUsd: round(referenceUsd),
       savedUsd: round(referenceUsd - actualUsd),

@@ -159,7 +159,14 @@ export function registerModel(program: Command): void {
               stats.byFeature.map((f) => [f.featureId, String(f.calls), usd(f.costUsd)]),
             ),
             "",
-            `Saving: ${usd(s.actualUsd)} spent where every call on ${s.reference} (${s.referenceModel}) would have cost ${usd(s.referenceUsd)}: ${s.savedUsd >= 0 ? "saved" : "overspent"} ${usd(Math.abs(s.savedUsd))} (${s.savedPct}%), over the ${s.calls} call(s) with recorded usage.`,
+            `Saving: ${usd(s.actualUsd)} spent where every call on ${s.reference} (${s.referenceModel}) would have cost ${usd(s.referenceUsd)}: ${s.savedUsd >= 0 ? "saved" : "overspent"} ${usd(Math.abs(s.savedUsd))} (${s.savedPct}%), over the ${s.calls} call(s) with a known cost and recorded usage.`,
+            ...(s.excluded.calls > 0
+              ? [
+                  `  ${s.excluded.calls} call(s) left out of the saving: ${Object.entries(s.excluded.reasons)
+                    .map(([reason, n]) => `${n} ${reason}`)
+                    .join(", ")}.`,
+                ]
+              : []),
           ];
         });
       }),

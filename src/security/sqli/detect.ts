@@ -224,7 +224,12 @@ export function scanCode(text: string, file: string): SqlInjectionFinding[] {
             match: mask(shorten(source(argument), 100)),
             // Stable across line moves: the rule, the file, the call and the statements that built
             // its query, as written (`db.query(sql)` alone would be the same for every query).
-            fingerprint: [rule, file, source(call), ...value.flow.filter((step) => step.built).map((step) => text.slice(step.from, step.to))]
+            fingerprint: [
+              rule,
+              file,
+              source(call),
+              ...value.flow.filter((step) => step.built).map((step) => text.slice(step.from, step.to)),
+            ]
               .map((part) => part.replace(/\s+/g, " "))
               .join("\0"),
           });
