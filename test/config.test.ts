@@ -94,4 +94,17 @@ describe("br config", () => {
       assert.ok(key in printed.properties, key);
     }
   });
+
+  it("sets keys inside maps: gate weights by gate name, prices by any model id", () => {
+    const cwd = initializedRepo();
+    brOk(["config", "set", "gates.weights.tests", "30"], { cwd });
+    brOk(["config", "set", "routing.prices.my-model", "{input: 1, output: 2, cacheWrite: 0, cacheRead: 0}"], { cwd });
+    brOk(["config", "set", "routing.prices.my-model.input", "3"], { cwd });
+    assert.equal(brOk(["config", "get", "gates.weights.tests"], { cwd }).stdout.trim(), "30");
+    assert.equal(brOk(["config", "get", "routing.prices.my-model.input"], { cwd }).stdout.trim(), "3");
+    const unknown = br(["config", "set", "gates.weights.speed", "3"], { cwd });
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /Keys under gates\.weights: build, typecheck/);
+    assert.equal(br(["config", "set", "routing.prices.other.input", "3"], { cwd }).code, 2, "a price needs all four figures");
+  });
 });

@@ -224,30 +224,47 @@ interface ZodDefLike {
   type: string;
   innerType?: z.ZodType;
   shape?: Record<string, z.ZodType>;
+  keyType?: z.ZodType;
+  valueType?: z.ZodType;
+  entries?: Record<string, string>;
+}
+
+function defOf(schema: z.ZodType): ZodDefLike {
+  return (schema as unknown as { _zod: { def: ZodDefLike } })._zod.def;
 }
 
 function unwrap(schema: z.ZodType): ZodDefLike {
-  let def = (schema as unknown as { _zod: { def: ZodDefLike } })._zod.def;
-  while (def.innerType && ["default", "prefault", "optional", "nullable"].includes(def.type)) {
-    def = (def.innerType as unknown as { _zod: { def: ZodDefLike } })._zod.def;
-  }
+  let def = defOf(schema);
+  while (def.innerType && ["default", "prefault", "optional", "nullable"].includes(def.type)) def = defOf(def.innerType);
   return def;
 }
 
-/** The keys the schema allows under a path, or undefined when the path is not an object. */
-function keysAt(path: readonly PropertyKey[]): string[] | undefined {
+/**
+ * The keys the schema allows under a path: a list for objects and enum-keyed maps, "any" for maps
+ * with free keys (routing.prices), undefined when the path holds a single value.
+ */
+function keysAt(path: readonly PropertyKey[]): string[] | "any" | undefined {
   let def = unwrap(configSchema);
   for (const key of path) {
-    const child = def.type === "object" ? def.shape?.[String(key)] : undefined;
+    const allowed = keysOf(def);
+    const child =
+      def.type === "object" ? def.shape?.[String(key)] : allowed === "any" || allowed?.includes(String(key)) ? def.valueType : undefined;
     if (!child) return undefined;
     def = unwrap(child);
   }
-  return def.type === "object" && def.shape ? Object.keys(def.shape) : undefined;
+  return keysOf(def);
+}
+
+function keysOf(def: ZodDefLike): string[] | "any" | undefined {
+  if (def.type === "object") return def.shape ? Object.keys(def.shape) : undefined;
+  if (def.type !== "record" || !def.keyType) return undefined;
+  const keyDef = unwrap(def.keyType);
+  return keyDef.type === "enum" && keyDef.entries ? Object.values(keyDef.entries) : "any";
 }
 
 function allowedKeysHint(path: readonly PropertyKey[]): string {
   const keys = keysAt(path);
-  return keys ? ` Allowed here: ${keys.join(", ")}.` : "";
+  return Array.isArray(keys) ? ` Allowed here: ${keys.join(", ")}.` : "";
 }
 
 /** Splits `run.maxAttempts` and rejects keys the schema does not know, before anything is read. */
@@ -263,7 +280,7 @@ export function parseKey(key: string): string[] {
         fix: `Set ${leaf} itself, e.g. br config set ${leaf} <value> (a list is written [a, b]).`,
       });
     }
-    if (!keys.includes(parts[depth] as string)) {
+    if (keys !== "any" && !keys.includes(parts[depth] as string)) {
       const parent = parts.slice(0, depth).join(".");
       throw usageError(`Unknown config key "${key}".`, {
         fix: `Keys ${parent ? `under ${parent}` : "at the top level"}: ${keys.join(", ")}.`,
