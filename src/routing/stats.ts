@@ -9,25 +9,28 @@ import type { Config } from "../infra/config.js";
 import { usageError } from "../infra/errors.js";
 import type { ProjectPaths } from "../infra/project.js";
 import { openStateDb } from "../infra/state-db.js";
+import type { AttemptRow } from "../run/journal.js";
 import { costOf, type PriceTable, priceTable } from "./prices.js";
 import { TIERS, type Tier } from "./tiers.js";
 
-interface CallRow {
-  task_id: string;
-  feature_id: string;
-  attempt: number;
-  model: string | null;
-  tier: string | null;
-  outcome: string;
-  duration_ms: number | null;
-  input_tokens: number;
-  output_tokens: number;
-  cache_write_tokens: number;
-  cache_read_tokens: number;
-  cost_usd: number;
-  cost_source: string | null;
-  started_at: string;
-}
+/** The journal columns the ledger reads (one row per executor call). */
+type CallRow = Pick<
+  AttemptRow,
+  | "task_id"
+  | "feature_id"
+  | "attempt"
+  | "model"
+  | "tier"
+  | "outcome"
+  | "duration_ms"
+  | "input_tokens"
+  | "output_tokens"
+  | "cache_write_tokens"
+  | "cache_read_tokens"
+  | "cost_usd"
+  | "cost_source"
+  | "started_at"
+>;
 
 export interface Spend {
   calls: number;

@@ -5,22 +5,15 @@
  * comments. Findings carry the secret masked and a stable fingerprint.
  */
 import { createHash } from "node:crypto";
+import type { FindingFields } from "../finding.js";
 import { maskValue } from "../mask.js";
 import type { Allowlist, RuleSet, SecretRule } from "./rules.js";
 
-export interface SecretFinding {
+export interface SecretFinding extends FindingFields {
   kind: "secret";
-  rule: string;
   severity: SecretRule["severity"];
-  file: string;
-  line: number;
-  endLine: number;
-  column: number;
-  message: string;
-  /** The secret with only its first 4 characters kept. */
-  match: string;
-  fingerprint: string;
-  commit?: string; // from --since/--history: the full sha of the commit that added the line
+  /** From --since/--history: the full sha of the commit that added the line. */
+  commit?: string;
 }
 
 /** Comments that allow a finding on their line. */

@@ -9,20 +9,13 @@ import { createHash } from "node:crypto";
 import type { SyntaxNode } from "@lezer/common";
 import sinkData from "../../../data/sql-sinks.json" with { type: "json" };
 import { type CodeLanguage, LineIndex, languageOf, parse } from "../../infra/syntax.js";
+import type { FindingFields } from "../finding.js";
 import { mask } from "../mask.js";
 import { Evaluator, type Step, type Value } from "./values.js";
 
-export interface SqlInjectionFinding {
+export interface SqlInjectionFinding extends FindingFields {
   kind: "sql-injection";
-  rule: string;
   severity: "high";
-  file: string;
-  line: number;
-  endLine: number;
-  column: number;
-  message: string;
-  match: string;
-  fingerprint: string;
 }
 
 interface Sink {
