@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, it } from "node:test";
+import type { ModelStats } from "../src/routing/stats.ts";
 import { journal, project } from "./agent-project.ts";
 import { br, brOk, git, tempDir } from "./helpers.ts";
 
@@ -9,27 +10,6 @@ const PRICES = JSON.parse(readFileSync(resolve(import.meta.dirname, "..", "data"
   date: string;
   models: Record<string, { input: number; output: number; cacheWrite: number; cacheRead: number }>;
 };
-
-interface Stats {
-  calls: number;
-  costUsd: number;
-  costSources: Record<string, number>;
-  byModel: { model: string; calls: number; costUsd: number }[];
-  byTier: { tier: string; calls: number; passed: number; successRate: number; costUsd: number }[];
-  byFeature: { featureId: string; calls: number; costUsd: number }[];
-  escalations: number;
-  durationMs: { p50: number; p95: number };
-  saving: {
-    reference: string;
-    referenceModel: string;
-    calls: number;
-    excluded: { calls: number; reasons: Record<string, number> };
-    actualUsd: number;
-    referenceUsd: number;
-    savedUsd: number;
-    savedPct: number;
-  };
-}
 
 /** Dollars for a journal row's tokens at a model's table price: the hand calculation. */
 function priced(
@@ -162,7 +142,7 @@ describe("routing in br run and br model stats", () => {
     assert.match(rows[1]?.route_reason ?? "", /escalated from haiku after 1 failed attempt/);
     assert.ok(rows.every((r) => Number.isInteger(r.route_score) && r.cost_source === "priced"));
 
-    const stats = JSON.parse(brOk(["model", "stats", "--json"], { cwd: p.cwd }).stdout) as Stats;
+    const stats = JSON.parse(brOk(["model", "stats", "--json"], { cwd: p.cwd }).stdout) as ModelStats;
     const expected = rows.reduce((sum, r) => sum + priced(r.model, r), 0);
     assert.equal(stats.calls, 4);
     assert.ok(close(stats.costUsd, expected), `${stats.costUsd} = ${expected}`);
@@ -193,7 +173,7 @@ describe("routing in br run and br model stats", () => {
     assert.equal(stats.saving.savedPct, Math.round((1000 * (reference - expected)) / reference) / 10);
     assert.match(brOk(["model", "stats"], { cwd: p.cwd }).stdout, /Saving: \$[\d.]+ spent where every call on opus/);
 
-    const future = JSON.parse(brOk(["model", "stats", "--json", "--since", "2999-01-01"], { cwd: p.cwd }).stdout) as Stats;
+    const future = JSON.parse(brOk(["model", "stats", "--json", "--since", "2999-01-01"], { cwd: p.cwd }).stdout) as ModelStats;
     assert.equal(future.calls, 0);
     assert.equal(br(["model", "stats", "--since", "last tuesday"], { cwd: p.cwd }).code, 2);
   });
@@ -214,7 +194,7 @@ describe("routing in br run and br model stats", () => {
       ],
     );
     const known = rows.filter((r) => r.cost_source === "priced");
-    const stats = JSON.parse(brOk(["model", "stats", "--json"], { cwd: p.cwd }).stdout) as Stats;
+    const stats = JSON.parse(brOk(["model", "stats", "--json"], { cwd: p.cwd }).stdout) as ModelStats;
     assert.equal(stats.calls, 4);
     assert.equal(stats.saving.calls, 2);
     assert.deepEqual(stats.saving.excluded, { calls: 2, reasons: { "cost not known (unpriced model)": 2 } });

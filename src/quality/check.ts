@@ -226,52 +226,47 @@ export function measureGates(files: readonly CodeFile[], config: Config, which: 
   const wanted = (name: MeasureGate) => which.includes(name);
   const measures = files.map((f) => measureFile(f.path, f.text)).filter((m) => m !== undefined);
   const functions = measures.flatMap((m) => m.functions.map((fn) => ({ ...fn, file: m.path })));
-  const worst = <T>(items: T[], by: (t: T) => number) => [...items].sort((a, b) => by(b) - by(a));
+  // A maximum gate: the worst item is the value; every item over the limit is a detail.
+  const worstOf = <T>(
+    name: MeasureGate,
+    items: readonly T[],
+    value: (t: T) => number,
+    limit: number,
+    describe: (t: T) => string,
+    summary?: (over: number) => string,
+  ) => {
+    const over = items.filter((t) => value(t) > limit).sort((x, y) => value(y) - value(x));
+    const top = items.reduce((max, t) => Math.max(max, value(t)), 0);
+    const details = [...(summary ? [summary(over.length)] : []), ...over.slice(0, MAX_DETAILS).map(describe)];
+    gates.push({ name, value: top, threshold: limit, passed: top <= limit, details });
+  };
   if (wanted("complexity")) {
     const limit = config.gates.complexity;
-    const ranked = worst(functions, (f) => f.complexity);
-    gates.push({
-      name: "complexity",
-      value: ranked[0]?.complexity ?? 0,
-      threshold: limit,
-      passed: (ranked[0]?.complexity ?? 0) <= limit,
-      details: [
-        `${functions.length} functions in ${measures.length} files${scope}; ${ranked.filter((f) => f.complexity > limit).length} above ${limit}`,
-        ...ranked
-          .filter((f) => f.complexity > limit)
-          .slice(0, MAX_DETAILS)
-          .map((f) => `${f.file}:${f.line} ${f.name}: complexity ${f.complexity}`),
-      ],
-    });
+    worstOf(
+      "complexity",
+      functions,
+      (f) => f.complexity,
+      limit,
+      (f) => `${f.file}:${f.line} ${f.name}: complexity ${f.complexity}`,
+      (over) => `${functions.length} functions in ${measures.length} files${scope}; ${over} above ${limit}`,
+    );
   }
-  if (wanted("function-length")) {
-    const limit = config.gates.functionLines;
-    const ranked = worst(functions, (f) => f.lines);
-    gates.push({
-      name: "function-length",
-      value: ranked[0]?.lines ?? 0,
-      threshold: limit,
-      passed: (ranked[0]?.lines ?? 0) <= limit,
-      details: ranked
-        .filter((f) => f.lines > limit)
-        .slice(0, MAX_DETAILS)
-        .map((f) => `${f.file}:${f.line} ${f.name}: ${f.lines} lines`),
-    });
-  }
-  if (wanted("file-length")) {
-    const limit = config.gates.fileLines;
-    const ranked = worst(measures, (m) => m.lines);
-    gates.push({
-      name: "file-length",
-      value: ranked[0]?.lines ?? 0,
-      threshold: limit,
-      passed: (ranked[0]?.lines ?? 0) <= limit,
-      details: ranked
-        .filter((m) => m.lines > limit)
-        .slice(0, MAX_DETAILS)
-        .map((m) => `${m.path}: ${m.lines} lines`),
-    });
-  }
+  if (wanted("function-length"))
+    worstOf(
+      "function-length",
+      functions,
+      (f) => f.lines,
+      config.gates.functionLines,
+      (f) => `${f.file}:${f.line} ${f.name}: ${f.lines} lines`,
+    );
+  if (wanted("file-length"))
+    worstOf(
+      "file-length",
+      measures,
+      (m) => m.lines,
+      config.gates.fileLines,
+      (m) => `${m.path}: ${m.lines} lines`,
+    );
   if (wanted("duplication")) {
     const limit = config.gates.duplication;
     const dup = findDuplication(files.map((f) => ({ path: f.path, text: f.text })));
