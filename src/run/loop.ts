@@ -357,8 +357,10 @@ export async function runLoop(paths: ProjectPaths, options: RunOptions): Promise
         const model = config.executors[executorName]?.model ?? modelFor(config, tier);
         const prompt = await promptFor(task, earlier);
         const promptFile = join(promptsDir, `${task.id}.attempt-${attempt}.md`);
-        writeFileAtomic(promptFile, prompt.text);
+        // The snapshot comes first: whoever reads the prompt (a human, with the manual executor)
+        // may start changing files the moment it appears.
         const baseline = snapshotTree(paths.root);
+        writeFileAtomic(promptFile, prompt.text);
         const ownFiles = executorName === "manual" ? () => [] : protectOwnFiles(paths);
         const attemptId = journal.startAttempt({
           runId,
