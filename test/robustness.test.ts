@@ -229,7 +229,16 @@ describe("interruption", () => {
     const before = snapshot(cwd);
     const child = brSpawn(["features", "add", "Interrupted"], { cwd, env: { BR_LOCK_TIMEOUT_MS: "20000" } });
     const exit = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-    await sleep(700);
+    // br says it is waiting once it has waited a second: by then its Ctrl-C handling is in place.
+    let stderr = "";
+    await new Promise<void>((resolve) => {
+      child.stderr?.on("data", (d) => {
+        stderr += d;
+        if (stderr.includes("waiting for the lock")) resolve();
+      });
+      child.on("close", () => resolve());
+    });
+    assert.match(stderr, /waiting for the lock on .* held by process \d+/);
     child.kill("SIGINT");
     assert.equal(await exit, 130);
     holder.kill();

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type BetterSqlite3 from "better-sqlite3";
 import { writeFileAtomic } from "./atomic-file.js";
 import { failure, usageError } from "./errors.js";
+import { notice } from "./log.js";
 
 /**
  * The inter-process lock is a write transaction on a small SQLite file. SQLite takes an OS file
@@ -57,6 +58,7 @@ export async function withLock<T>(path: string, work: () => T | Promise<T>, opti
   try {
     const started = Date.now();
     let delay = 2;
+    let toldWaiting = false;
     for (;;) {
       try {
         db.exec("BEGIN IMMEDIATE");
@@ -71,6 +73,11 @@ export async function withLock<T>(path: string, work: () => T | Promise<T>, opti
             fix: "Wait for the other br command to finish, or stop it. (A lock is released automatically when its process ends.)",
           },
         );
+      }
+      if (!toldWaiting && Date.now() - started >= 1000) {
+        // A silent wait looks like a hang; say once who br is waiting for.
+        notice(`waiting for the lock on ${options.what ?? path}, held by ${describeOwner(ownerFile)}…`);
+        toldWaiting = true;
       }
       // Awaiting (not blocking in SQLite's busy handler) keeps Ctrl-C responsive while waiting.
       await sleep(delay + Math.random() * delay);

@@ -31,3 +31,8 @@ export function say(text: string): void {
 export function warn(text: string): void {
   process.stderr.write(`${style.yellow("warning:")} ${mask(text)}\n`);
 }
+
+/** A status line about br itself (not the command's result): always stderr, so pipes stay clean. */
+export function notice(text: string): void {
+  process.stderr.write(`${style.dim(mask(text))}\n`);
+}
