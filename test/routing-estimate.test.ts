@@ -165,13 +165,9 @@ describe("estimateComplexity", () => {
     assertWellFormed(e);
   });
 
-  it("is deterministic and fast", () => {
+  // Throughput is measured in bench/routing-eval.ts (`model route --batch`), not asserted here.
+  it("is deterministic", () => {
     assert.deepEqual(estimateComplexity(CONCURRENCY_REFACTOR), estimateComplexity(CONCURRENCY_REFACTOR));
-    const text = `${CONCURRENCY_REFACTOR.title}\n${CONCURRENCY_REFACTOR.text}\n\`\`\`python\n${"x = compute(a, b)\n".repeat(30)}\`\`\``;
-    const started = performance.now();
-    for (let i = 0; i < 2000; i++) estimateComplexity({ text });
-    const perSecond = 2000 / ((performance.now() - started) / 1000);
-    assert.ok(perSecond > 1000, `${Math.round(perSecond)} estimates/s`);
   });
 
   it("has no catastrophic backtracking: a 100,000-character word or a 1 MB text scores in well under a second", () => {
