@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import Database from "better-sqlite3";
 import { calls, FAKE_AGENT, fakeAgentsOnPath, journal, project, SPEC, tasks } from "./agent-project.ts";
 import { br, brAsync, brJson, brOk, brSpawn, git, snapshot, tempDir, tempRepo } from "./helpers.ts";
 
@@ -121,6 +122,30 @@ describe("br run", () => {
     const outcomes = journal(p.cwd).map((r) => r.outcome);
     assert.equal(outcomes.filter((o) => o === "interrupted").length, 1);
     assert.equal(outcomes.filter((o) => o === "passed").length, tasks(p.cwd).length);
+  });
+
+  it("kill -9 of br also ends the agent it was running: nothing works (or spends) unrecorded", async () => {
+    const p = project("slow", { FAKE_AGENT_SLEEP: "2" });
+    const child = brSpawn(["run", "--auto"], { cwd: p.cwd, env: p.env });
+    const exited = new Promise((resolve) => child.on("close", resolve));
+    while (calls(p).length < 1) await sleep(50);
+    const db = new Database(join(p.cwd, ".buildrunner", "state", "state.db"), { readonly: true });
+    const agentPid = () =>
+      (db.prepare("SELECT agent_pid FROM attempts ORDER BY id DESC LIMIT 1").get() as { agent_pid: number | null } | undefined)?.agent_pid;
+    while (!agentPid()) await sleep(50);
+    const pid = agentPid() as number;
+    db.close();
+    child.kill("SIGKILL");
+    await exited;
+    // Gone, or a zombie no one has reaped yet (a container's init may not).
+    const alive = () => {
+      const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, "utf8") : "";
+      return stat !== "" && !/^\d+ \(.*\) Z/.test(stat);
+    };
+    for (let i = 0; i < 40 && alive(); i++) await sleep(50);
+    assert.ok(!alive(), "the agent ended with br");
+    await sleep(2500); // past the moment the agent would have written its files
+    assert.equal(git(p.cwd, "status", "--porcelain", "--untracked-files=all", "--", "src", "test"), "");
   });
 
   it("after kill -9 during the checks, the next run undoes exactly what the agent produced and retries", async () => {

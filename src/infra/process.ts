@@ -85,3 +85,43 @@ export function runShell(command: string, cwd: string, timeoutMs: number): Promi
     });
   });
 }
+
+/**
+ * The watchdog's whole program. Its stdin is a pipe from br: the kernel closes it however br ends
+ * (kill -9 included), and then the guarded group is ended, unless br said "release" first.
+ */
+const WATCHDOG = `
+const group = Number(process.argv[1]);
+let input = "";
+process.stdin.on("data", (d) => { input += d; });
+process.stdin.on("close", () => {
+  if (input.includes("release")) process.exit(0);
+  try { process.kill(-group, "SIGTERM"); } catch {}
+  setTimeout(() => { try { process.kill(-group, "SIGKILL"); } catch {} process.exit(0); }, 2000);
+});
+process.stdin.resume();`;
+
+/**
+ * Makes a process group end with br, however br ends. Exit handlers cover Ctrl-C and errors, but
+ * not kill -9: without this, an agent would go on working (and spending) with nobody recording it,
+ * and write files after the next run had already cleaned up.
+ */
+export function guardProcessGroup(groupId: number): { release(): void } {
+  const watchdog = spawn(process.execPath, ["-e", WATCHDOG, String(groupId)], {
+    stdio: ["pipe", "ignore", "ignore"],
+    // Its own group, so a signal to br's group (a terminal's Ctrl-C) does not take it first.
+    detached: true,
+  });
+  watchdog.on("error", () => undefined);
+  watchdog.stdin?.on("error", () => undefined);
+  watchdog.unref();
+  (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  let released = false;
+  return {
+    release() {
+      if (released) return;
+      released = true;
+      watchdog.stdin?.end("release\n");
+    },
+  };
+}

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { guardProcessGroup } from "../../infra/process.js";
 import type { ExecutorInput } from "./types.js";
 
 export interface AgentProcessResult {
@@ -42,6 +43,7 @@ export function runAgent(
       detached: true,
       shell: options.shell ?? false,
     });
+    const guard = child.pid ? guardProcessGroup(child.pid) : undefined;
     let stdout = "";
     let stderr = "";
     let timedOut = false;
@@ -49,6 +51,7 @@ export function runAgent(
     const finish = (exitCode: number | null, notFound = false) => {
       if (settled) return;
       settled = true;
+      guard?.release();
       clearTimeout(timer);
       process.off("exit", onParentExit);
       input.signal?.removeEventListener("abort", onAbort);
