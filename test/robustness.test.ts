@@ -259,4 +259,19 @@ describe("interruption", () => {
     await sleep(200);
     assert.ok(!running(), "the test command was stopped with br");
   });
+
+  it("kill -9 during a check stops the command br started too", async () => {
+    const cwd = initializedRepo();
+    const marker = `${50 + Math.floor(Math.random() * 9)}.${Math.floor(Math.random() * 90) + 10}`;
+    brOk(["config", "set", "commands.test", `sleep ${marker}`], { cwd });
+    const child = brSpawn(["quality", "check", "--only", "tests"], { cwd });
+    const exit = new Promise((resolve) => child.on("close", resolve));
+    const running = () => spawnSync("pgrep", ["-f", `sleep ${marker}`]).status === 0;
+    for (let i = 0; i < 50 && !running(); i++) await sleep(100);
+    assert.ok(running(), "the test command started");
+    child.kill("SIGKILL");
+    await exit;
+    for (let i = 0; i < 40 && running(); i++) await sleep(50);
+    assert.ok(!running(), "the test command ended with br");
+  });
 });

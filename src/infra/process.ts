@@ -47,7 +47,9 @@ export function runShell(command: string, cwd: string, timeoutMs: number): Promi
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
-    // br exiting (Ctrl-C, a fatal error) takes the command's whole process group with it.
+    // br exiting (Ctrl-C, a fatal error) takes the command's whole process group with it; the
+    // watchdog covers kill -9, so an orphaned test run never races the next run's checks.
+    const guard = child.pid ? guardProcessGroup(child.pid) : undefined;
     const onExit = () => {
       try {
         if (child.pid) process.kill(-child.pid, "SIGKILL");
@@ -75,11 +77,13 @@ export function runShell(command: string, cwd: string, timeoutMs: number): Promi
     }, timeoutMs);
     child.on("close", (code) => {
       clearTimeout(timer);
+      guard?.release();
       process.off("exit", onExit);
       resolve({ exitCode: code, stdout, stderr, durationMs: Date.now() - started, timedOut });
     });
     child.on("error", (error) => {
       clearTimeout(timer);
+      guard?.release();
       process.off("exit", onExit);
       resolve({ exitCode: null, stdout, stderr, durationMs: Date.now() - started, timedOut, error: error.message });
     });
