@@ -32,6 +32,19 @@ export interface ShellResult {
   error?: string;
 }
 
+/** Ends a process and everything it started (it runs in its own process group). */
+export function killProcessGroup(pid: number, signal: NodeJS.Signals = "SIGTERM"): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
 /**
  * Runs a user's command line (tests, build, lint) through the shell in its own process group, so
  * a timeout stops everything it started. CI=1 and no colour make tools print plain, final output.
@@ -50,13 +63,7 @@ export function runShell(command: string, cwd: string, timeoutMs: number): Promi
     // br exiting (Ctrl-C, a fatal error) takes the command's whole process group with it; the
     // watchdog covers kill -9, so an orphaned test run never races the next run's checks.
     const guard = child.pid ? guardProcessGroup(child.pid) : undefined;
-    const onExit = () => {
-      try {
-        if (child.pid) process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    };
+    const onExit = () => child.pid && killProcessGroup(child.pid, "SIGKILL");
     process.on("exit", onExit);
     let stdout = "";
     let stderr = "";
@@ -69,11 +76,7 @@ export function runShell(command: string, cwd: string, timeoutMs: number): Promi
     });
     const timer = setTimeout(() => {
       timedOut = true;
-      try {
-        if (child.pid) process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
+      if (child.pid) killProcessGroup(child.pid, "SIGKILL");
     }, timeoutMs);
     child.on("close", (code) => {
       clearTimeout(timer);

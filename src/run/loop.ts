@@ -11,6 +11,7 @@ import { type Config, EXECUTORS, loadConfig } from "../infra/config.js";
 import { usageError } from "../infra/errors.js";
 import { commitPaths, isGitRepo, listProjectFiles, workingChanges } from "../infra/git.js";
 import { say, style, warn } from "../infra/log.js";
+import { killProcessGroup } from "../infra/process.js";
 import type { ProjectPaths } from "../infra/project.js";
 import { nextTask, transitionTask } from "../plan/scheduler.js";
 import type { Task, TasksFile } from "../plan/task.js";
@@ -22,7 +23,6 @@ import { modelFor, route, taskText, tierForAttempt } from "../routing/tiers.js";
 import { mask } from "../security/mask.js";
 import { createExecutor } from "./executors/index.js";
 import type { Evidence } from "./executors/manual.js";
-import { killAgentGroup } from "./executors/spawn-agent.js";
 import type { ExecutorReport } from "./executors/types.js";
 import { Journal } from "./journal.js";
 import { buildPrompt, type EarlierAttempt } from "./prompt.js";
@@ -115,7 +115,7 @@ function commitWork(paths: ProjectPaths, files: readonly string[], message: stri
  */
 async function recover(paths: ProjectPaths, journal: Journal, config: Config): Promise<RunSummary["recovered"]> {
   const { orphanAgents } = journal.recoverInterrupted();
-  for (const pid of orphanAgents) killAgentGroup(pid, "SIGKILL");
+  for (const pid of orphanAgents) killProcessGroup(pid, "SIGKILL");
   const plan = await loadTasks(paths);
   const recovered: RunSummary["recovered"] = { retried: [], done: [] };
   for (const task of plan.tasks.filter((t) => t.status === "running")) {

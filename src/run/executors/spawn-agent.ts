@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { guardProcessGroup } from "../../infra/process.js";
+import { guardProcessGroup, killProcessGroup } from "../../infra/process.js";
 import type { ExecutorInput } from "./types.js";
 
 export interface AgentProcessResult {
@@ -9,19 +9,6 @@ export interface AgentProcessResult {
   timedOut: boolean;
   durationMs: number;
   notFound: boolean;
-}
-
-/** Ends the agent and everything it started (it runs in its own process group). */
-export function killAgentGroup(pid: number, signal: NodeJS.Signals = "SIGTERM"): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // already gone
-    }
-  }
 }
 
 /**
@@ -57,14 +44,14 @@ export function runAgent(
       input.signal?.removeEventListener("abort", onAbort);
       resolve({ stdout, stderr, exitCode, timedOut, durationMs: Date.now() - started, notFound });
     };
-    const onParentExit = () => child.pid && killAgentGroup(child.pid, "SIGKILL");
-    const onAbort = () => child.pid && killAgentGroup(child.pid);
+    const onParentExit = () => child.pid && killProcessGroup(child.pid, "SIGKILL");
+    const onAbort = () => child.pid && killProcessGroup(child.pid);
     process.on("exit", onParentExit);
     input.signal?.addEventListener("abort", onAbort);
     const timer = setTimeout(() => {
       timedOut = true;
-      if (child.pid) killAgentGroup(child.pid);
-      setTimeout(() => child.pid && killAgentGroup(child.pid, "SIGKILL"), 2000).unref();
+      if (child.pid) killProcessGroup(child.pid);
+      setTimeout(() => child.pid && killProcessGroup(child.pid, "SIGKILL"), 2000).unref();
     }, input.timeoutMs);
     child.stdout.on("data", (chunk) => {
       stdout += chunk;
@@ -81,7 +68,7 @@ export function runAgent(
     // has exited, give the output a moment to drain, then end the whole group.
     child.on("exit", (code) => {
       setTimeout(() => {
-        if (child.pid) killAgentGroup(child.pid, "SIGKILL");
+        if (child.pid) killProcessGroup(child.pid, "SIGKILL");
         finish(code);
       }, 1000).unref();
     });
