@@ -1,2 +1,13 @@
 #!/usr/bin/env node
-import "../dist/cli.js";
+// Checked before anything else loads: on an older Node, br's code would fail with a syntax or
+// missing-module error that says nothing about the real cause.
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < 22 || (major === 22 && minor < 13)) {
+  process.stderr.write(
+    `Error: br needs Node.js 22.13 or newer; this is Node.js ${process.versions.node} (${process.execPath}).\n` +
+      "  fix:  Install Node.js 24 (active LTS) or 22 (maintenance LTS) from https://nodejs.org or your version manager\n" +
+      "        (nvm install 24, fnm install 24, volta install node@24), then run br again.\n",
+  );
+  process.exit(2);
+}
+import("../dist/cli.js");

@@ -18,13 +18,12 @@ const result = await build({
   splitting: true,
   format: "esm",
   platform: "node",
-  target: "node20.19",
+  target: "node22.13",
   sourcemap: true,
   minify: true,
   chunkNames: "chunks/[name]-[hash]",
-  // Loaded at run time from node_modules: a native addon, and a tokenizer whose 1 MB rank table
-  // only `br run` needs.
-  external: ["better-sqlite3", "js-tiktoken"],
+  // Loaded at run time from node_modules: a tokenizer whose 1 MB rank table only `br run` needs.
+  external: ["js-tiktoken"],
   // Prefer ESM builds: some packages (jsonc-parser) ship a UMD "main" that cannot be bundled.
   mainFields: ["module", "main"],
   // Rule files are data in their own format (gitleaks TOML), bundled as text.

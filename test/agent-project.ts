@@ -1,7 +1,7 @@
 /** A project driven by fake agents: the shared setup of the build-loop and routing tests. */
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import Database from "better-sqlite3";
+import { DatabaseSync } from "node:sqlite";
 import { brOk, git, tempDir, tempRepo } from "./helpers.ts";
 
 export const FAKE_AGENT = resolve(import.meta.dirname, "fixtures", "fake-agent.mjs");
@@ -64,29 +64,31 @@ export const tasks = (cwd: string) =>
   ).tasks;
 
 export function journal(cwd: string) {
-  const db = new Database(join(cwd, ".buildrunner", "state", "state.db"), { readonly: true });
+  const db = new DatabaseSync(join(cwd, ".buildrunner", "state", "state.db"), { readOnly: true });
   try {
-    return db
-      .prepare(
-        "SELECT task_id, feature_id, attempt, outcome, reason, model, tier, route_score, route_reason, input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost_usd, cost_source FROM attempts ORDER BY id",
-      )
-      .all() as {
-      task_id: string;
-      feature_id: string;
-      attempt: number;
-      outcome: string;
-      reason: string | null;
-      model: string;
-      tier: string;
-      route_score: number;
-      route_reason: string;
-      input_tokens: number;
-      output_tokens: number;
-      cache_write_tokens: number;
-      cache_read_tokens: number;
-      cost_usd: number;
-      cost_source: string;
-    }[];
+    return (
+      db
+        .prepare(
+          "SELECT task_id, feature_id, attempt, outcome, reason, model, tier, route_score, route_reason, input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost_usd, cost_source FROM attempts ORDER BY id",
+        )
+        .all() as {
+        task_id: string;
+        feature_id: string;
+        attempt: number;
+        outcome: string;
+        reason: string | null;
+        model: string;
+        tier: string;
+        route_score: number;
+        route_reason: string;
+        input_tokens: number;
+        output_tokens: number;
+        cache_write_tokens: number;
+        cache_read_tokens: number;
+        cost_usd: number;
+        cost_source: string;
+      }[]
+    ).map((row) => ({ ...row })); // plain objects (node:sqlite rows have no prototype), for deepEqual
   } finally {
     db.close();
   }

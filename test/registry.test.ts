@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { describe, it } from "node:test";
-import Database from "better-sqlite3";
 import * as z from "zod";
 import { br, brJson, brOk, git, initializedRepo, readJson, snapshot, tempRepo } from "./helpers.ts";
 
@@ -206,7 +206,7 @@ describe("status transitions", () => {
 
     const forced = brJson<{ forcedMove: { from: string; to: string } }>(["features", "complete", "probe", "--force"], { cwd });
     assert.deepEqual(forced.forcedMove, { from: "in_progress", to: "complete" });
-    const db = new Database(join(cwd, ".buildrunner", "state", "state.db"), { readonly: true });
+    const db = new DatabaseSync(join(cwd, ".buildrunner", "state", "state.db"), { readOnly: true });
     const events = db.prepare("SELECT kind, subject, data FROM events WHERE kind = 'feature.forced-move'").all() as {
       subject: string;
       data: string;

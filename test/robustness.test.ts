@@ -1,13 +1,11 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { br, brAsync, brJson, brOk, brSpawn, initializedRepo, readJson, snapshot, tempRepo } from "./helpers.ts";
 
-const require = createRequire(import.meta.url);
 const featuresPath = (cwd: string) => join(cwd, ".buildrunner", "features.json");
 const lockPath = (cwd: string) => join(cwd, ".buildrunner", "state", "project.lock");
 
@@ -17,8 +15,8 @@ const lockPath = (cwd: string) => join(cwd, ".buildrunner", "state", "project.lo
  */
 async function lockHolder(cwd: string): Promise<ChildProcess> {
   const script = `
-    const Database = require(${JSON.stringify(require.resolve("better-sqlite3"))});
-    const db = new Database(${JSON.stringify(lockPath(cwd))});
+    const { DatabaseSync } = require("node:sqlite");
+    const db = new DatabaseSync(${JSON.stringify(lockPath(cwd))});
     db.exec("BEGIN IMMEDIATE");
     require("node:fs").writeFileSync(${JSON.stringify(`${lockPath(cwd)}.owner`)}, JSON.stringify({
       pid: process.pid, host: require("node:os").hostname(), acquiredAt: new Date().toISOString(), command: "br features add slow" }));

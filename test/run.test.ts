@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import Database from "better-sqlite3";
 import { calls, FAKE_AGENT, fakeAgentsOnPath, journal, project, SPEC, tasks } from "./agent-project.ts";
 import { br, brAsync, brJson, brOk, brSpawn, git, snapshot, tempDir, tempRepo } from "./helpers.ts";
 
@@ -129,7 +129,7 @@ describe("br run", () => {
     const child = brSpawn(["run", "--auto"], { cwd: p.cwd, env: p.env });
     const exited = new Promise((resolve) => child.on("close", resolve));
     while (calls(p).length < 1) await sleep(50);
-    const db = new Database(join(p.cwd, ".buildrunner", "state", "state.db"), { readonly: true });
+    const db = new DatabaseSync(join(p.cwd, ".buildrunner", "state", "state.db"), { readOnly: true });
     const agentPid = () =>
       (db.prepare("SELECT agent_pid FROM attempts ORDER BY id DESC LIMIT 1").get() as { agent_pid: number | null } | undefined)?.agent_pid;
     while (!agentPid()) await sleep(50);

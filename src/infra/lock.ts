@@ -1,12 +1,11 @@
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import type BetterSqlite3 from "better-sqlite3";
 import { writeFileAtomic } from "./atomic-file.js";
 import { failure, usageError } from "./errors.js";
 import { notice } from "./log.js";
+import { isBusy, openSqlite } from "./state-db.js";
 
 /**
  * The inter-process lock is a write transaction on a small SQLite file. SQLite takes an OS file
@@ -52,8 +51,9 @@ export interface LockOptions {
 export async function withLock<T>(path: string, work: () => T | Promise<T>, options: LockOptions = {}): Promise<T> {
   const timeoutMs = lockTimeoutMs(options.timeoutMs);
   mkdirSync(dirname(path), { recursive: true });
-  const Database = createRequire(import.meta.url)("better-sqlite3") as typeof BetterSqlite3;
-  const db = new Database(path);
+  const db = openSqlite(path);
+  // Waiting is done below with awaits (Ctrl-C stays responsive); SQLite itself must not block.
+  db.exec("PRAGMA busy_timeout = 0");
   const ownerFile = `${path}.owner`;
   try {
     const started = Date.now();
@@ -64,7 +64,7 @@ export async function withLock<T>(path: string, work: () => T | Promise<T>, opti
         db.exec("BEGIN IMMEDIATE");
         break;
       } catch (error) {
-        if ((error as { code?: string }).code !== "SQLITE_BUSY") throw error;
+        if (!isBusy(error)) throw error;
       }
       if (Date.now() - started >= timeoutMs) {
         throw failure(

@@ -1,8 +1,8 @@
 import { mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
-import type BetterSqlite3 from "better-sqlite3";
+import type { DatabaseSync } from "node:sqlite";
 import type { ProjectPaths } from "./project.js";
+import { loadSqlite } from "./sqlite.js";
 
 /**
  * The machine-local state database (.buildrunner/state/state.db). SQLite in WAL mode, because
@@ -76,24 +76,49 @@ const MIGRATIONS: string[] = [
    CREATE INDEX attempts_started ON attempts(started_at);`,
 ];
 
-export type StateDb = BetterSqlite3.Database;
+export type StateDb = DatabaseSync;
+
+/** Opens (creating if needed) a SQLite file with the settings every br connection shares. */
+export function openSqlite(path: string): StateDb {
+  const { DatabaseSync: Database } = loadSqlite();
+  const db = new Database(path);
+  db.exec("PRAGMA busy_timeout = 10000");
+  return db;
+}
+
+/** Runs `work` in one write transaction: BEGIN IMMEDIATE takes the write lock up front, so no other writer slips in. */
+export function inTransaction<T>(db: StateDb, work: () => T): T {
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const result = work();
+    db.exec("COMMIT");
+    return result;
+  } catch (error) {
+    db.exec("ROLLBACK");
+    throw error;
+  }
+}
+
+/** Whether an error is SQLite's "database is locked" (SQLITE_BUSY, code 5). */
+export function isBusy(error: unknown): boolean {
+  return (error as { errcode?: number }).errcode === 5;
+}
+
+function userVersion(db: StateDb): number {
+  return Number((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
+}
 
 export function openStateDb(paths: ProjectPaths): StateDb {
   mkdirSync(paths.state, { recursive: true });
-  // better-sqlite3 is CommonJS with a native addon; load it only when state is needed.
-  const Database = createRequire(import.meta.url)("better-sqlite3") as typeof BetterSqlite3;
-  const db = new Database(join(paths.state, "state.db"));
-  db.pragma("journal_mode = WAL");
-  db.pragma("busy_timeout = 10000");
-  db.pragma("synchronous = NORMAL");
-  const version = db.pragma("user_version", { simple: true }) as number;
-  if (version < MIGRATIONS.length) {
-    db.transaction(() => {
+  const db = openSqlite(join(paths.state, "state.db"));
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = NORMAL");
+  if (userVersion(db) < MIGRATIONS.length) {
+    inTransaction(db, () => {
       // Re-read inside the write transaction: another process may have migrated meanwhile.
-      const current = db.pragma("user_version", { simple: true }) as number;
-      for (let i = current; i < MIGRATIONS.length; i++) db.exec(MIGRATIONS[i] as string);
-      db.pragma(`user_version = ${MIGRATIONS.length}`);
-    }).immediate();
+      for (let i = userVersion(db); i < MIGRATIONS.length; i++) db.exec(MIGRATIONS[i] as string);
+      db.exec(`PRAGMA user_version = ${MIGRATIONS.length}`);
+    });
   }
   return db;
 }

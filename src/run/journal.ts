@@ -5,7 +5,7 @@
  */
 import { hostname } from "node:os";
 import type { ProjectPaths } from "../infra/project.js";
-import { openStateDb, type StateDb } from "../infra/state-db.js";
+import { inTransaction, openStateDb, type StateDb } from "../infra/state-db.js";
 import type { Usage } from "../routing/prices.js";
 
 export type AttemptOutcome = "running" | "passed" | "failed" | "interrupted";
@@ -163,7 +163,7 @@ export class Journal {
       .prepare(
         "SELECT a.*, r.pid AS run_pid, r.host AS run_host FROM attempts a JOIN runs r ON r.id = a.run_id WHERE a.outcome = 'running'",
       )
-      .all() as (AttemptRow & { run_pid: number; run_host: string })[];
+      .all() as unknown as (AttemptRow & { run_pid: number; run_host: string })[];
     const dead = rows.filter((row) => row.run_host !== hostname() || !isAlive(row.run_pid));
     const mark = this.db.prepare(
       "UPDATE attempts SET outcome = 'interrupted', finished_at = ?, reason = 'br was interrupted' WHERE id = ?",
@@ -172,12 +172,12 @@ export class Journal {
       "UPDATE runs SET outcome = 'interrupted', finished_at = COALESCE(finished_at, ?) WHERE id = ? AND outcome = 'running'",
     );
     const now = new Date().toISOString();
-    this.db.transaction(() => {
+    inTransaction(this.db, () => {
       for (const row of dead) {
         mark.run(now, row.id);
         markRun.run(now, row.run_id);
       }
-    })();
+    });
     const orphanAgents = dead.map((row) => row.agent_pid).filter((pid): pid is number => pid !== null && isAlive(pid));
     return { attempts: dead, orphanAgents };
   }
