@@ -12,10 +12,11 @@ interface Sample {
   maxRssKb?: number;
 }
 
-export function once(args: string[], cwd: string): Sample {
+/** Runs `node <args>` once; `node` defaults to the Node running the benchmarks. */
+export function once(args: string[], cwd: string, node = process.execPath): Sample {
   const useTime = existsSync(TIME);
-  const command = useTime ? TIME : process.execPath;
-  const argv = useTime ? ["-f", "%M", process.execPath, ...args] : args;
+  const command = useTime ? TIME : node;
+  const argv = useTime ? ["-f", "%M", node, ...args] : args;
   const started = process.hrtime.bigint();
   const result = spawnSync(command, argv, { cwd, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, env: { ...process.env, NO_COLOR: "1" } });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -24,15 +25,20 @@ export function once(args: string[], cwd: string): Sample {
   return Number.isFinite(rss) ? { ms, maxRssKb: rss } : { ms };
 }
 
-export function measure(args: string[], cwd: string, prepare?: () => void): { median: number; p90: number; maxRssMb: number } {
+export function measure(
+  args: string[],
+  cwd: string,
+  prepare?: () => void,
+  node = process.execPath,
+): { median: number; p90: number; maxRssMb: number } {
   for (let i = 0; i < 2; i++) {
     prepare?.();
-    once(args, cwd);
+    once(args, cwd, node);
   }
   const samples: Sample[] = [];
   for (let i = 0; i < RUNS; i++) {
     prepare?.();
-    samples.push(once(args, cwd));
+    samples.push(once(args, cwd, node));
   }
   const times = samples.map((s) => s.ms).sort((a, b) => a - b);
   const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))] as number;

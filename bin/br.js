@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+import { existsSync } from "node:fs";
+
 // Checked before anything else loads: on an older Node, br's code would fail with a syntax or
 // missing-module error that says nothing about the real cause.
 const [major, minor] = process.versions.node.split(".").map(Number);
@@ -10,4 +12,10 @@ if (major < 22 || (major === 22 && minor < 13)) {
   );
   process.exit(2);
 }
-import("../dist/cli.js");
+const cli = new URL("../dist/cli.js", import.meta.url);
+if (!existsSync(cli)) {
+  // Only a source checkout lacks dist/: the published package always carries it.
+  process.stderr.write(`Error: br is not built in this checkout (${cli.pathname} is missing).\n  fix:  Run \`npm run build\`.\n`);
+  process.exit(2);
+}
+import(cli.href);

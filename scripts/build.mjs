@@ -2,7 +2,7 @@
 // (code splitting), so `br --version` parses and runs only what it needs.
 //
 // Files are replaced one by one with atomic renames, and stale ones removed afterwards, because a
-// rebuild can happen while br runs: npm runs `prepare` when `npx br` first links the checkout.
+// rebuild can happen while br runs (`npm test` or `npm run demo` in one terminal, br in another).
 import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { build } from "esbuild";

@@ -15,7 +15,7 @@ const [installAndDemo, testCommand] = (readme.match(/```sh\n([\s\S]*?)```/)?.[1]
 
 describe("README", () => {
   it("starts with the install-and-demo command and the test command, and CI runs that test command", () => {
-    assert.equal(installAndDemo, "npm ci && npx br demo");
+    assert.equal(installAndDemo, "npm ci && npm run demo");
     assert.equal(testCommand, "npm test");
     const ci = readFileSync(join(root, ".ci", "run"), "utf8");
     assert.match(ci, /^npm ci\b/m, "CI installs from the lock file");
@@ -23,10 +23,10 @@ describe("README", () => {
     assert.ok(existsSync(join(root, "package-lock.json")));
   });
 
-  it("its demo command works from the checkout (npx br demo), offline, ending in a consistent project", () => {
+  it("its demo command works from the checkout (npm run demo), offline, ending in a consistent project", () => {
     // `npm ci` is what CI itself ran before the tests; here the second half runs as a user types it.
     const home = tempDir();
-    const result = spawnSync("npx", ["--no-install", "br", "demo", join(home, "demo")], {
+    const result = spawnSync("npm", ["run", "demo", "--", join(home, "demo")], {
       cwd: root,
       encoding: "utf8",
       env: { ...process.env, NO_COLOR: "1", npm_config_offline: "true" },

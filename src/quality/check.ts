@@ -27,6 +27,8 @@ export interface Gate {
   value: number;
   threshold: number;
   details: string[];
+  /** Maximum gates (complexity, lengths): how many functions or files are over the threshold. */
+  over?: number;
 }
 
 export interface QualityResult {
@@ -238,7 +240,7 @@ export function measureGates(files: readonly CodeFile[], config: Config, which: 
     const over = items.filter((t) => value(t) > limit).sort((x, y) => value(y) - value(x));
     const top = items.reduce((max, t) => Math.max(max, value(t)), 0);
     const details = [...(summary ? [summary(over.length)] : []), ...over.slice(0, MAX_DETAILS).map(describe)];
-    gates.push({ name, value: top, threshold: limit, passed: top <= limit, details });
+    gates.push({ name, value: top, threshold: limit, passed: top <= limit, details, over: over.length });
   };
   if (wanted("complexity")) {
     const limit = config.gates.complexity;

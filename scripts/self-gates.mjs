@@ -1,0 +1,108 @@
+// br holds itself to its own gates: `br quality check` (complexity, lengths, duplication),
+// `br security check` and `br gaps analyze` on this repository's working tree, with a ratchet.
+// Fails when a count rises above .ci/gates-baseline.json or on any security finding; when a count
+// falls, says to lower the baseline (`--update` writes it).
+//
+// The tree is measured in a temporary copy that `br attach` turns into a project, so this
+// repository needs no .buildrunner/ of its own and uncommitted work is measured as it is.
+import { spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { nodeBinary } from "./node-runtime.mjs";
+
+const root = resolve(import.meta.dirname, "..");
+const baselineFile = join(root, ".ci", "gates-baseline.json");
+const node = nodeBinary(process.env.BR_SELF_GATES_NODE ?? "24");
+const br = join(root, "bin", "br.js");
+
+function run(command, args, cwd, okCodes = [0]) {
+  const result = spawnSync(command, args, { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, timeout: 300_000 });
+  if (!okCodes.includes(result.status)) {
+    throw new Error(`${command} ${args.join(" ")} exited ${result.status}\n${result.stdout}\n${result.stderr}`);
+  }
+  return result.stdout;
+}
+
+const brJson = (args, cwd) => JSON.parse(run(node, [br, ...args, "--json"], cwd, [0, 1]));
+
+/** The working tree as git sees it (tracked and new files, minus ignored ones), copied into a fresh repository. */
+function copyOfWorkingTree() {
+  const dir = mkdtempSync(join(tmpdir(), "br-self-gates-"));
+  const files = run("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], root).split("\0").filter(Boolean);
+  for (const file of files) {
+    try {
+      mkdirSync(dirname(join(dir, file)), { recursive: true });
+      cpSync(join(root, file), join(dir, file));
+    } catch (error) {
+      if (error.code !== "ENOENT") throw error; // deleted but not yet staged
+    }
+  }
+  run("git", ["init", "-q"], dir);
+  run("git", ["add", "-A"], dir);
+  run("git", ["-c", "user.name=self-gates", "-c", "user.email=self-gates@localhost", "commit", "-qm", "tree"], dir);
+  run(node, [br, "attach"], dir);
+  return dir;
+}
+
+function measure(dir) {
+  const quality = brJson(["quality", "check", "--only", "complexity,function-length,file-length,duplication"], dir);
+  const gate = (name) => quality.gates.find((g) => g.name === name);
+  const security = brJson(["security", "check"], dir);
+  const gaps = brJson(["gaps", "analyze"], dir);
+  const bySeverity = {};
+  for (const g of gaps.gaps) bySeverity[g.severity] = (bySeverity[g.severity] ?? 0) + 1;
+  return {
+    counts: {
+      complexity: gate("complexity").over,
+      functionLength: gate("function-length").over,
+      fileLength: gate("file-length").over,
+      securityFindings: security.findings.length,
+      gapsCritical: bySeverity.critical ?? 0,
+      gapsHigh: bySeverity.high ?? 0,
+      gapsMedium: bySeverity.medium ?? 0,
+      gapsLow: bySeverity.low ?? 0,
+    },
+    duplicationPassed: gate("duplication").passed,
+    details: { quality, security },
+  };
+}
+
+const dir = copyOfWorkingTree();
+let result;
+try {
+  result = measure(dir);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+const baseline = JSON.parse(readFileSync(baselineFile, "utf8"));
+if (process.argv.includes("--update")) {
+  writeFileSync(baselineFile, `${JSON.stringify({ ...baseline, ...result.counts }, null, 2)}\n`);
+  console.log(`# self-gates: baseline written to ${baselineFile}`);
+  process.exit(0);
+}
+
+const problems = [];
+const lowered = [];
+for (const [name, count] of Object.entries(result.counts)) {
+  const allowed = name === "securityFindings" ? 0 : (baseline[name] ?? 0);
+  if (count > allowed) problems.push(`${name}: ${count}, above the baseline of ${allowed}`);
+  else if (count < allowed) lowered.push(`${name}: ${count} (baseline ${allowed})`);
+}
+if (!result.duplicationPassed) problems.push("duplication: above the duplication gate's threshold");
+
+console.log(
+  `# self-gates: ${Object.entries(result.counts)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ")}`,
+);
+for (const finding of result.details.security.findings) console.log(`#   security: ${finding.file}:${finding.line} ${finding.rule}`);
+if (problems.length > 0) {
+  for (const gate of result.details.quality.gates) for (const line of gate.details.slice(0, 12)) console.log(`#   ${gate.name}: ${line}`);
+  for (const problem of problems) console.log(`# self-gates FAILED: ${problem}`);
+  process.exit(1);
+}
+if (lowered.length > 0) {
+  console.log(`# self-gates: lower than the baseline, well done: ${lowered.join(", ")}.`);
+  console.log("#   Lower it for good: node scripts/self-gates.mjs --update, and commit .ci/gates-baseline.json.");
+}

@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import { describe, it } from "node:test";
+import { git, tempDir, tempRepo } from "./helpers.ts";
+
+const root = join(import.meta.dirname, "..");
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string };
+const INSTALL_SCRIPTS = ["preinstall", "install", "postinstall", "prepare"];
+
+function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }) {
+  const result = spawnSync(command, args, { ...options, encoding: "utf8", timeout: 180_000 });
+  const output = `${result.stdout}\n${result.stderr}`;
+  assert.equal(result.status, 0, `${command} ${args.join(" ")} exited ${result.status}\n${output}`);
+  return output;
+}
+
+/** Every package.json in an installed tree, with the path it was found at. */
+function installedPackages(dir: string, out: { path: string; manifest: Record<string, unknown> }[] = []) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) installedPackages(full, out);
+    else if (entry.name === "package.json" && dir.includes("node_modules")) {
+      out.push({ path: full, manifest: JSON.parse(readFileSync(full, "utf8")) as Record<string, unknown> });
+    }
+  }
+  return out;
+}
+
+function nativeFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((p) => p.endsWith(".node") || p.endsWith("binding.gyp"));
+}
+
+describe("the published package", () => {
+  it("installs globally with npm's default settings (no install script, no native build) and runs br init and br demo", () => {
+    const work = tempDir();
+    // --ignore-scripts: `prepack` would rebuild dist/ while other tests run it; the suite built it already.
+    run("npm", ["pack", "--ignore-scripts", "--pack-destination", work], { cwd: root });
+    const tarball = join(work, `buildrunner-${pkg.version}.tgz`);
+    const prefix = join(work, "prefix");
+    const started = Date.now();
+    const install = run("npm", ["install", "--global", "--prefix", prefix, "--no-audit", "--no-fund", tarball], { cwd: work });
+    console.log(`# global install from the tarball took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    assert.doesNotMatch(install, /install-scripts|allowScripts|gyp/i, "npm has no install script to warn about");
+
+    const lib = join(prefix, "lib", "node_modules", "buildrunner");
+    for (const { path, manifest } of installedPackages(lib)) {
+      const scripts = (manifest.scripts ?? {}) as Record<string, string>;
+      const found = INSTALL_SCRIPTS.filter((name) => name in scripts);
+      assert.deepEqual(found, [], `${path} has install scripts`);
+    }
+    assert.deepEqual(nativeFiles(lib), [], "no native binary or addon build in the installed tree");
+    assert.ok(existsSync(join(lib, "docs", "spec.md")), "the contract ships with the package");
+
+    const env = { ...process.env, NO_COLOR: "1", PATH: `${join(prefix, "bin")}${delimiter}${process.env.PATH}` };
+    assert.equal(run("br", ["--version"], { cwd: work, env }).trim(), pkg.version);
+    const project = tempRepo();
+    run("br", ["init", "packaged"], { cwd: project, env });
+    assert.ok(existsSync(join(project, ".buildrunner", "features.json")));
+    const demo = join(tempDir(), "demo");
+    assert.match(run("br", ["demo", demo], { cwd: work, env }), /Demo finished/);
+    assert.equal(git(demo, "log", "--oneline").trim().split("\n").length > 1, true, "the demo committed its verified tasks");
+  });
+});
