@@ -2,7 +2,9 @@
  * What a string expression is known to be, read from the syntax tree: a constant, a string built
  * from non-constant parts (the injection risk), an opaque value, or a safe query builder. Variables
  * are followed to their assignments in the same function (then enclosing scopes), so a query built
- * in a variable first is judged by how it was built; `from` remembers where the flow started.
+ * in a variable first is judged by how it was built; `from` remembers where the flow started. A
+ * choice (`c ? a : b`, `a || b`, `a ?? b`, `c && a`, `a if c else b`) is constant when every value
+ * it can yield is, and as dynamic as its most dynamic branch otherwise.
  */
 import type { SyntaxNode } from "@lezer/common";
 import { type CodeLanguage, childrenOf, syntaxChildren } from "../../infra/syntax.js";
@@ -132,12 +134,8 @@ export class Evaluator {
       }
       case "BinaryExpression":
         return this.binary(node, next);
-      case "ConditionalExpression": {
-        const kids = syntaxChildren(node);
-        // JS: test ? a : b. Python: a if test else b.
-        const branches = this.language === "python" ? [kids[0], kids[2]] : [kids[1], kids[2]];
-        return this.union(branches.filter((b): b is SyntaxNode => b !== undefined).map((b) => this.evaluate(b, next)));
-      }
+      case "ConditionalExpression":
+        return this.conditional(node, next);
       case "VariableName":
         return this.resolve(node, next);
       case "MemberExpression": {
@@ -222,36 +220,61 @@ export class Evaluator {
     return { kind: "opaque", name: opaque.map((v) => v.name).join(" + "), flow: opaque.flatMap((v) => v.flow) };
   }
 
-  /** Either of several values (branches of a conditional, `a || b`). */
+  /**
+   * Either of several values (branches of a conditional, `a || b`): constant when every one is, its
+   * text then all of theirs (for telling SQL from other strings); dynamic when any is.
+   */
   private union(values: Value[]): Value {
-    if (values.every((v) => v.kind === "constant")) return values[0] ?? constant();
+    if (values.every((v) => v.kind === "constant")) return constant([...new Set(values.map(textOf).filter(Boolean))].join(" "));
     const dynamic = values.find((v) => v.kind === "dynamic");
     if (dynamic) return dynamic;
     return this.mergeOpaque(values);
+  }
+
+  /** `test ? a : b` (JS, whose `?` and `:` are LogicOp nodes) or `a if test else b` (Python): either branch. */
+  private conditional(node: SyntaxNode, depth: number): Value {
+    const kids = syntaxChildren(node).filter((k) => k.name !== "LogicOp");
+    const branches = this.language === "python" ? [kids[0], kids[2]] : [kids[1], kids[2]];
+    return this.union(branches.filter((b): b is SyntaxNode => b !== undefined).map((b) => this.evaluate(b, depth)));
   }
 
   private binary(node: SyntaxNode, depth: number): Value {
     const kids = childrenOf(node);
     const left = kids[0];
     const right = kids[kids.length - 1];
-    const op = kids[1] ? this.source(kids[1]) : "";
     if (!left || !right || left === right) return this.opaque(node);
-    if (op === "+") return this.concat([this.evaluate(left, depth), this.evaluate(right, depth)], "concatenation");
-    if (op === "||" || op === "??" || op === "or") return this.union([this.evaluate(left, depth), this.evaluate(right, depth)]);
-    if (op === "%" && this.language === "python") {
-      const format = this.evaluate(left, depth);
-      if (!isStringish(format)) return this.opaque(node);
-      const args = this.evaluate(right, depth);
-      if (args.kind === "constant") return format;
-      return this.concat([format, args.kind === "dynamic" ? { ...args, text: "" } : args], "% formatting");
+    const operand = (n: SyntaxNode) => this.evaluate(n, depth);
+    switch (kids[1] ? this.source(kids[1]) : "") {
+      case "+":
+        return this.concat([operand(left), operand(right)], "concatenation");
+      case "||":
+      case "??":
+      case "or":
+        return this.union([operand(left), operand(right)]);
+      case "&&":
+      case "and":
+        // The left operand is the result only when falsy ("", 0, null, false…): no text to inject.
+        return this.union([operand(right), constant()]);
+      case "%":
+        return this.language === "python" ? this.percent(node, operand(left), right, depth) : this.opaque(node);
+      case "*":
+        return this.repeated(node, operand(left), operand(right));
+      default:
+        return this.opaque(node);
     }
-    if (op === "*") {
-      // 'x' * n and ['%s'] * len(ids) repeat constants: placeholders, not values.
-      const a = this.evaluate(left, depth);
-      const b = this.evaluate(right, depth);
-      if (a.kind === "constant" || b.kind === "constant") return constant(textOf(a) || textOf(b));
-    }
-    return this.opaque(node);
+  }
+
+  /** Python's `format % args`. */
+  private percent(node: SyntaxNode, format: Value, right: SyntaxNode, depth: number): Value {
+    if (!isStringish(format)) return this.opaque(node);
+    const args = this.evaluate(right, depth);
+    if (args.kind === "constant") return format;
+    return this.concat([format, args.kind === "dynamic" ? { ...args, text: "" } : args], "% formatting");
+  }
+
+  /** 'x' * n and ['%s'] * len(ids) repeat constants: placeholders, not values. */
+  private repeated(node: SyntaxNode, a: Value, b: Value): Value {
+    return a.kind === "constant" || b.kind === "constant" ? constant(textOf(a) || textOf(b)) : this.opaque(node);
   }
 
   private call(node: SyntaxNode, depth: number): Value {
