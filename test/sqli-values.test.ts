@@ -98,3 +98,96 @@ describe("SQL injection: a conditional with a non-constant branch is still a fin
     assert.deepEqual(flagged("a.py", text), [2, 3, 4]);
   });
 });
+
+describe("SQL injection: a variable assigned in branches is any of the values the branches give it", () => {
+  it("if/else and switch branches that all assign constants (or exit) are constant SQL", () => {
+    const text = js(
+      [
+        "  let clause;",
+        '  if (since) clause = "AND started_at >= ?";',
+        '  else clause = "";',
+        '  db.query("SELECT id FROM t WHERE a = 1 " + clause, [since]);',
+        "  let order = name;",
+        '  if (order === "asc") order = "ASC";',
+        '  else if (order === "desc") { order = "DESC"; }',
+        '  else throw new Error("order");',
+        '  db.query("SELECT id FROM t ORDER BY id " + order);',
+        "  let direction = name;",
+        "  switch (direction) {",
+        '    case "up":',
+        '    case "asc":',
+        '      direction = "ASC";',
+        "      break;",
+        "    default:",
+        '      direction = "DESC";',
+        "  }",
+        `  db.query(\`SELECT id FROM t ORDER BY id \${direction}\`);`,
+        '  let where = "";',
+        '  if (flag) where += " AND a = 1";',
+        '  for (const s of since) where += " AND b = ?";',
+        '  return db.query("SELECT id FROM t WHERE 1 = 1" + where, since);',
+      ].join("\n"),
+    );
+    assert.deepEqual(flagged("a.js", text), []);
+  });
+
+  it("Python: if/elif/else branches that all assign constants (or raise) are constant SQL", () => {
+    const text = py(
+      [
+        "order = name",
+        'if flag == "asc":',
+        '    order = "ASC"',
+        'elif flag == "desc":',
+        '    order = "DESC"',
+        "else:",
+        "    raise ValueError(flag)",
+        'cur.execute("SELECT id FROM t ORDER BY id " + order)',
+      ].join("\n"),
+    );
+    assert.deepEqual(flagged("a.py", text), []);
+  });
+
+  it("a branch assigning non-constant data, or a branch that keeps a non-constant value, is a finding", () => {
+    const text = js(
+      [
+        "  let clause;",
+        `  if (flag) clause = \`name = '\${name}'\`;`,
+        '  else clause = "1 = 1";',
+        '  db.query("SELECT id FROM t WHERE " + clause);',
+        "  let order = name;",
+        '  if (flag) order = "ASC";',
+        '  db.query("SELECT id FROM t ORDER BY id " + order);',
+        "  let column;",
+        "  switch (flag) {",
+        "    case 1:",
+        "      column = name;",
+        "      break;",
+        "    default:",
+        '      column = "id";',
+        "  }",
+        '  db.query("SELECT id FROM t ORDER BY " + column);',
+        '  let sort = "id";',
+        '  try { sort = name.trim(); } catch { sort = "id"; }',
+        '  return db.query("SELECT id FROM t ORDER BY " + sort);',
+      ].join("\n"),
+    );
+    assert.deepEqual(flagged("a.js", text), [3, 8, 17, 19]);
+  });
+
+  it("Python: a branch or loop assigning non-constant data is a finding", () => {
+    const text = py(
+      [
+        "if flag:",
+        "    clause = f\"name = '{name}'\"",
+        "else:",
+        '    clause = "1 = 1"',
+        'cur.execute("SELECT id FROM t WHERE " + clause)',
+        'order = "id"',
+        "for column in since:",
+        "    order = column",
+        'cur.execute("SELECT id FROM t ORDER BY " + order)',
+      ].join("\n"),
+    );
+    assert.deepEqual(flagged("a.py", text), [3, 8]);
+  });
+});

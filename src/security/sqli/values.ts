@@ -2,12 +2,15 @@
  * What a string expression is known to be, read from the syntax tree: a constant, a string built
  * from non-constant parts (the injection risk), an opaque value, or a safe query builder. Variables
  * are followed to their assignments in the same function (then enclosing scopes), so a query built
- * in a variable first is judged by how it was built; `from` remembers where the flow started. A
- * choice (`c ? a : b`, `a || b`, `a ?? b`, `c && a`, `a if c else b`) is constant when every value
+ * in a variable first is judged by how it was built; `from` remembers where the flow started.
+ * Through branches (definitions.ts) a variable is any value some way to its use leaves in it: from
+ * the last assignment that always runs, each `if`/`else` arm, `switch` case, loop body or `try`
+ * that may run, unless it ends in `return`/`throw`. A choice (`c ? a : b`, `a || b`, `a ?? b`, `c && a`, `a if c else b`) is constant when every value
  * it can yield is, and as dynamic as its most dynamic branch otherwise.
  */
 import type { SyntaxNode } from "@lezer/common";
 import { type CodeLanguage, childrenOf, syntaxChildren } from "../../infra/syntax.js";
+import { armsOf, branchOf, type Definition, Definitions, exits, type Range } from "./definitions.js";
 
 export type Value =
   | { kind: "constant"; text: string }
@@ -32,20 +35,6 @@ export interface Step {
   built: boolean;
 }
 
-interface Definition {
-  /** The defining statement's span (for parameters, the parameter's). */
-  at: number;
-  end: number;
-  /** The assigned expression; undefined for parameters, loop variables, imports and unpacking. */
-  value: SyntaxNode | undefined;
-  op: "=" | "+=" | "param" | "unknown";
-}
-
-const FUNCTIONS: Record<CodeLanguage, ReadonlySet<string>> = {
-  javascript: new Set(["FunctionDeclaration", "FunctionExpression", "ArrowFunction", "MethodDeclaration"]),
-  typescript: new Set(["FunctionDeclaration", "FunctionExpression", "ArrowFunction", "MethodDeclaration"]),
-  python: new Set(["FunctionDefinition", "LambdaExpression"]),
-};
 /** Builders whose results are parameterised or quoted SQL (psycopg.sql, SQLAlchemy bindparams). */
 const SAFE_BUILDERS = new Set(["SQL", "Identifier", "Literal", "Placeholder", "Composed", "bindparams", "bindparam"]);
 /** Conversions that leave only a number: nothing to inject. */
@@ -69,26 +58,21 @@ const CONTAINERS = new Set(["ArrayExpression", "TupleExpression", "DictionaryExp
 const COMPREHENSIONS = new Set(["ArrayComprehensionExpression", "ComprehensionExpression", "SetComprehensionExpression"]);
 const MAX_DEPTH = 40;
 
-type Add = (name: SyntaxNode, value: SyntaxNode | undefined, op: Definition["op"], statement?: SyntaxNode) => void;
-
-/** The statement an expression belongs to (`x = y` in JS is an expression inside one). */
-function statementOf(node: SyntaxNode): SyntaxNode {
-  return node.parent?.name === "ExpressionStatement" ? node.parent : node;
-}
-
 const constant = (text = ""): Value => ({ kind: "constant", text });
 const isStringish = (v: Value) => v.kind === "constant" || v.kind === "dynamic";
 const textOf = (v: Value) => (v.kind === "constant" || v.kind === "dynamic" ? v.text : "");
 const flowOf = (v: Value): Step[] => (v.kind === "dynamic" || v.kind === "opaque" ? v.flow : []);
 
 export class Evaluator {
-  private readonly definitions = new Map<string, Map<string, Definition[]>>();
+  private readonly definitions: Definitions;
   private readonly resolving = new Set<string>();
 
   constructor(
     private readonly text: string,
     private readonly language: CodeLanguage,
-  ) {}
+  ) {
+    this.definitions = new Definitions(text, language);
+  }
 
   source(node: SyntaxNode): string {
     return this.text.slice(node.from, node.to);
@@ -347,165 +331,117 @@ export class Evaluator {
 
   // --- variables -------------------------------------------------------------------------------
 
-  private scopeOf(node: SyntaxNode): SyntaxNode {
-    let scope = node.parent;
-    while (scope?.parent && !FUNCTIONS[this.language].has(scope.name)) scope = scope.parent;
-    return scope ?? node;
-  }
-
   private resolve(node: SyntaxNode, depth: number): Value {
     const name = this.source(node);
-    let scope = this.scopeOf(node);
-    let inner = true;
+    let scope = this.definitions.scopeOf(node);
+    // Where the value is used: the name itself, or in an enclosing scope the function holding it.
+    let use: SyntaxNode = node;
     for (;;) {
-      const defs = this.definitionsIn(scope).get(name);
+      const defs = this.definitions.in(scope).get(name);
       if (defs && defs.length > 0) {
-        const before = inner ? defs.filter((d) => d.at < node.from) : defs;
+        const before = use === node ? defs.filter((d) => d.node.from < node.from) : defs;
         const key = `${scope.from}:${name}`;
         if (this.resolving.has(key)) return { kind: "opaque", name, flow: [] };
         this.resolving.add(key);
         try {
-          return this.fromDefinitions(name, before.length > 0 ? before : defs, depth);
+          return this.fromDefinitions(name, before.length > 0 ? before : defs, scope, use, depth);
         } finally {
           this.resolving.delete(key);
         }
       }
       if (!scope.parent) break;
-      scope = this.scopeOf(scope);
-      inner = false;
+      use = scope;
+      scope = this.definitions.scopeOf(scope);
     }
     // Unresolved: CONSTANT_CASE names are constants by convention (imported settings, enums).
     return /^[A-Z][A-Z0-9_]*$/.test(name) ? constant() : { kind: "opaque", name, flow: [] };
   }
 
-  private fromDefinitions(name: string, defs: Definition[], depth: number): Value {
-    let start = defs.length - 1;
-    while (start > 0 && (defs[start] as Definition).op === "+=") start--;
-    let value: Value = constant();
-    for (const def of defs.slice(start)) {
-      let assigned: Value;
-      const step: Step = { from: def.at, to: def.end, built: false };
-      if (def.op === "param") assigned = { kind: "opaque", name, flow: [] };
-      else if (!def.value) assigned = { kind: "opaque", name, flow: [step] };
-      else {
-        assigned = this.evaluate(def.value, depth);
-        if (assigned.kind === "opaque" || assigned.kind === "dynamic")
-          assigned = { ...assigned, flow: [...assigned.flow, { ...step, built: assigned.kind === "dynamic" }] };
-      }
-      value = def.op === "+=" ? this.concat([value, assigned], "concatenation") : assigned;
-    }
+  /**
+   * The value a name has at `use`, from its definitions in `scope` (in source order): any value it
+   * may have been given on some way there, from the last definition that always runs.
+   */
+  private fromDefinitions(name: string, defs: Definition[], scope: SyntaxNode, use: SyntaxNode, depth: number): Value {
+    // `let x;` and nothing we can see assigns it: set somewhere we do not follow.
+    const seen = defs.every((d) => d.op === "declare") ? defs.map((d): Definition => ({ ...d, op: "unknown" })) : defs;
+    let start = seen.length - 1;
+    while (start > 0 && ((seen[start] as Definition).op === "+=" || branchOf((seen[start] as Definition).node, scope, use))) start--;
+    const value = this.fold(name, seen.slice(start), scope, use, undefined, depth) ?? { kind: "opaque", name, flow: [] };
     if (value.kind === "dynamic") return { ...value, hints: [...value.hints, name] };
     return value;
   }
 
-  private definitionsIn(scope: SyntaxNode): Map<string, Definition[]> {
-    const key = `${scope.from}:${scope.to}`;
-    let found = this.definitions.get(key);
-    if (found) return found;
-    const defs = new Map<string, Definition[]>();
-    found = defs;
-    this.definitions.set(key, defs);
-    const add: Add = (nameNode, value, op, statement = nameNode) => {
-      const name = this.source(nameNode);
-      const list = defs.get(name) ?? [];
-      list.push({ at: statement.from, end: statement.to, value, op });
-      defs.set(name, list);
-    };
-    const functions = FUNCTIONS[this.language];
-    if (functions.has(scope.name)) {
-      const params = scope.getChild("ParamList");
-      if (params) this.parameters(params, add);
-      // `x => x + 1`: a lone parameter without parentheses.
-      else if (scope.name === "ArrowFunction" && scope.firstChild?.name === "VariableDefinition") add(scope.firstChild, undefined, "param");
-    }
-    const stack = childrenOf(scope).reverse();
-    while (stack.length > 0) {
-      const node = stack.pop() as SyntaxNode;
-      if (functions.has(node.name)) {
-        const named = node.getChild("VariableDefinition") ?? (this.language === "python" ? node.getChild("VariableName") : null);
-        if (named) add(named, undefined, "unknown");
+  /** The value after `defs` (all inside `within`, in source order) run from `value`. */
+  private fold(
+    name: string,
+    defs: Definition[],
+    within: Range,
+    use: SyntaxNode,
+    value: Value | undefined,
+    depth: number,
+  ): Value | undefined {
+    if (depth > MAX_DEPTH) return { kind: "opaque", name, flow: [] };
+    let i = 0;
+    while (i < defs.length) {
+      const def = defs[i] as Definition;
+      const branch = branchOf(def.node, within, use);
+      if (!branch) {
+        value = this.assign(name, def, value, depth);
+        i++;
         continue;
       }
-      if (node.name === "ParamList") continue;
-      this.definitionAt(node, add);
-      for (let c = node.lastChild; c; c = c.prevSibling) stack.push(c);
+      let end = i + 1;
+      while (end < defs.length && (defs[end] as Definition).node.from < branch.to) end++;
+      value = this.branched(name, defs.slice(i, end), branch, use, value, depth + 1);
+      i = end;
     }
-    return found;
+    return value;
   }
 
-  private parameters(params: SyntaxNode, add: Add): void {
-    const kids = childrenOf(params);
-    kids.forEach((kid, i) => {
-      if (kid.name === "VariableDefinition") add(kid, undefined, "param");
-      else if (kid.name === "VariableName" && kids[i - 1]?.name !== "AssignOp") add(kid, undefined, "param");
-      else if (/Pattern$/.test(kid.name)) for (const d of kid.getChildren("VariableDefinition")) add(d, undefined, "param");
-    });
+  /** The value after a branching node holding `defs`: what any way through it that goes on leaves. */
+  private branched(
+    name: string,
+    defs: Definition[],
+    branch: SyntaxNode,
+    use: SyntaxNode,
+    value: Value | undefined,
+    depth: number,
+  ): Value | undefined {
+    const { arms, always } = armsOf(branch, this.language);
+    const inside = (d: Definition, arm: Range) => arm.from <= d.node.from && d.node.to <= arm.to;
+    // Definitions in no arm (an `if`'s test) run first.
+    let start = value;
+    for (const def of defs) if (!arms.some((arm) => inside(def, arm))) start = this.assign(name, def, start, depth);
+    const outcomes = arms
+      .filter((arm) => !exits(arm))
+      .map((arm) =>
+        this.fold(
+          name,
+          defs.filter((d) => inside(d, arm)),
+          arm,
+          use,
+          start,
+          depth,
+        ),
+      );
+    if (!always) outcomes.push(start);
+    const known = outcomes.filter((v): v is Value => v !== undefined);
+    return known.length > 0 ? this.union(known) : start;
   }
 
-  private definitionAt(node: SyntaxNode, add: Add): void {
-    switch (node.name) {
-      case "VariableDeclaration": {
-        const kids = childrenOf(node);
-        kids.forEach((kid, i) => {
-          if (kid.name !== "VariableDefinition") return;
-          const value =
-            kids[i + 1]?.name === "Equals"
-              ? kids[i + 2]
-              : kids[i + 1]?.name === "TypeAnnotation" && kids[i + 2]?.name === "Equals"
-                ? kids[i + 3]
-                : undefined;
-          add(kid, value, value ? "=" : "unknown", node);
-        });
-        return;
-      }
-      case "VariableDefinition":
-        // Destructuring, for-of, catch and import bindings: defined, value unknown.
-        if (node.parent?.name !== "VariableDeclaration") add(node, undefined, "unknown");
-        return;
-      case "AssignmentExpression": {
-        const kids = childrenOf(node);
-        const target = kids[0];
-        const op = kids[1] ? this.source(kids[1]) : "";
-        if (target?.name !== "VariableName") return;
-        add(target, kids[kids.length - 1], op === "=" ? "=" : op === "+=" ? "+=" : "unknown", statementOf(node));
-        return;
-      }
-      case "AssignStatement": {
-        const kids = childrenOf(node);
-        const ops = kids.map((k, i) => (k.name === "AssignOp" ? i : -1)).filter((i) => i >= 0);
-        const last = ops[ops.length - 1];
-        if (last === undefined) return;
-        const values = kids.slice(last + 1).filter((k) => /^[A-Z]/.test(k.name));
-        let segmentStart = 0;
-        for (const opIndex of ops) {
-          const targets = kids.slice(segmentStart, opIndex).filter((k) => k.name === "VariableName");
-          const single = targets.length === 1 && values.length === 1;
-          targets.forEach((t, i) => {
-            const value = single ? values[0] : targets.length === values.length ? values[i] : undefined;
-            add(t, value, value ? "=" : "unknown", node);
-          });
-          segmentStart = opIndex + 1;
-        }
-        return;
-      }
-      case "UpdateStatement": {
-        const kids = childrenOf(node);
-        if (kids[0]?.name !== "VariableName") return;
-        const op = kids[1] ? this.source(kids[1]) : "";
-        add(kids[0], kids[kids.length - 1], op === "+=" ? "+=" : "unknown", node);
-        return;
-      }
-      case "WithStatement":
-      case "ForStatement": {
-        // with x() as name / for name in …: bound to something we do not follow.
-        let bound = node.name === "ForStatement";
-        for (let c = node.firstChild; c; c = c.nextSibling) {
-          if (c.name === "as") bound = true;
-          else if (c.name === "in" || c.name === "Body") bound = false;
-          else if (bound && c.name === "VariableName") add(c, undefined, "unknown");
-        }
-        return;
-      }
-    }
+  /** A value after one definition runs. */
+  private assign(name: string, def: Definition, value: Value | undefined, depth: number): Value {
+    const assigned = this.assigned(name, def, depth);
+    return def.op === "+=" ? this.concat([value ?? constant(), assigned], "concatenation") : assigned;
+  }
+
+  private assigned(name: string, def: Definition, depth: number): Value {
+    const step: Step = { from: def.node.from, to: def.node.to, built: false };
+    if (def.op === "declare") return constant();
+    if (def.op === "param") return { kind: "opaque", name, flow: [] };
+    if (!def.value) return { kind: "opaque", name, flow: [step] };
+    const assigned = this.evaluate(def.value, depth);
+    if (assigned.kind !== "opaque" && assigned.kind !== "dynamic") return assigned;
+    return { ...assigned, flow: [...assigned.flow, { ...step, built: assigned.kind === "dynamic" }] };
   }
 }
