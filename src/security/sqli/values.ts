@@ -54,9 +54,35 @@ const SAME_AS_RECEIVER = new Set([
   "dedent",
   "repeat",
 ]);
+/** Nodes that are constants whatever their text. */
+const LITERALS = ["Number", "BooleanLiteral", "Boolean", "null", "None", "RegExp"];
+/** Nodes whose value is the expression they wrap. */
+const WRAPPERS = [
+  "ParenthesizedExpression",
+  "AwaitExpression",
+  "NonNullExpression",
+  "AsExpression",
+  "SatisfiesExpression",
+  "TypeAssertion",
+];
 const CONTAINERS = new Set(["ArrayExpression", "TupleExpression", "DictionaryExpression", "SetExpression"]);
 const COMPREHENSIONS = new Set(["ArrayComprehensionExpression", "ComprehensionExpression", "SetComprehensionExpression"]);
 const MAX_DEPTH = 40;
+
+type Rule = (node: SyntaxNode, depth: number) => Value;
+
+interface Arguments {
+  positional: SyntaxNode[];
+  keyword: Map<string, SyntaxNode>;
+}
+
+/** A call being read: what it calls, with what, at which depth. */
+interface Call {
+  node: SyntaxNode;
+  name: string;
+  args: Arguments;
+  depth: number;
+}
 
 const constant = (text = ""): Value => ({ kind: "constant", text });
 const isStringish = (v: Value) => v.kind === "constant" || v.kind === "dynamic";
@@ -65,6 +91,7 @@ const flowOf = (v: Value): Step[] => (v.kind === "dynamic" || v.kind === "opaque
 
 export class Evaluator {
   private readonly definitions: Definitions;
+  private readonly rules: Map<string, Rule>;
   private readonly resolving = new Set<string>();
 
   constructor(
@@ -72,6 +99,7 @@ export class Evaluator {
     private readonly language: CodeLanguage,
   ) {
     this.definitions = new Definitions(text, language);
+    this.rules = this.ruleTable();
   }
 
   source(node: SyntaxNode): string {
@@ -79,68 +107,68 @@ export class Evaluator {
   }
 
   evaluate(node: SyntaxNode, depth = 0): Value {
-    if (depth > MAX_DEPTH) return { kind: "opaque", name: this.source(node), flow: [] };
-    const next = depth + 1;
-    switch (node.name) {
-      case "String":
-        return constant(this.unquote(node));
-      case "ContinuedString":
-        return this.concat(
-          childrenOf(node).map((c) => this.evaluate(c, next)),
-          "f-string",
-        );
-      case "TemplateString":
-      case "FormatString":
-        return this.interpolated(node, next);
-      case "Number":
-      case "BooleanLiteral":
-      case "Boolean":
-      case "null":
-      case "None":
-      case "RegExp":
-        return constant(this.source(node));
-      case "ParenthesizedExpression":
-      case "AwaitExpression":
-      case "NonNullExpression":
-      case "AsExpression":
-      case "SatisfiesExpression":
-      case "TypeAssertion": {
-        const inner = syntaxChildren(node).find((c) => !c.name.startsWith("Type"));
-        return inner ? this.evaluate(inner, next) : constant();
-      }
-      case "TaggedTemplateExpression": {
-        // sql`…`, Prisma.sql`…`, slonik and postgres.js tags bind the interpolations as parameters.
-        const tag = node.firstChild;
-        const template = node.lastChild;
-        if (tag && template && /(^|\.)raw$/.test(this.source(tag)) && this.source(tag).startsWith("String"))
-          return this.evaluate(template, next);
-        return { kind: "safe" };
-      }
-      case "BinaryExpression":
-        return this.binary(node, next);
-      case "ConditionalExpression":
-        return this.conditional(node, next);
-      case "VariableName":
-        return this.resolve(node, next);
-      case "MemberExpression": {
-        const property = node.lastChild ? this.source(node.lastChild) : "";
-        // CONSTANT_CASE members (config.USERS_TABLE) and lengths cannot carry user input.
-        if (/^[A-Z][A-Z0-9_]*$/.test(property) || property === "length") return constant();
-        return { kind: "opaque", name: this.source(node), flow: [] };
-      }
-      case "CallExpression":
-        return this.call(node, next);
-      default:
-        if (CONTAINERS.has(node.name)) {
-          const items = this.containerItems(node).map((c) => this.evaluate(c, next));
-          return items.every((v) => v.kind === "constant") ? constant(items.map(textOf).join(" ")) : this.concat(items, "a list");
-        }
-        if (COMPREHENSIONS.has(node.name)) {
-          const element = syntaxChildren(node)[0];
-          return element && this.evaluate(element, next).kind === "constant" ? constant() : this.opaque(node);
-        }
-        return this.opaque(node);
-    }
+    if (depth > MAX_DEPTH) return this.opaque(node);
+    const rule = this.rules.get(node.name);
+    return rule ? rule(node, depth + 1) : this.opaque(node);
+  }
+
+  /** How each kind of node is read; any other is opaque. */
+  private ruleTable(): Map<string, Rule> {
+    const rules = new Map<string, Rule>([
+      ["String", (node) => constant(this.unquote(node))],
+      [
+        "ContinuedString",
+        (node, depth) =>
+          this.concat(
+            childrenOf(node).map((c) => this.evaluate(c, depth)),
+            "f-string",
+          ),
+      ],
+      ["TemplateString", (node, depth) => this.interpolated(node, depth)],
+      ["FormatString", (node, depth) => this.interpolated(node, depth)],
+      ["TaggedTemplateExpression", (node, depth) => this.tagged(node, depth)],
+      ["BinaryExpression", (node, depth) => this.binary(node, depth)],
+      ["ConditionalExpression", (node, depth) => this.conditional(node, depth)],
+      ["VariableName", (node, depth) => this.resolve(node, depth)],
+      ["MemberExpression", (node) => this.member(node)],
+      ["CallExpression", (node, depth) => this.call(node, depth)],
+    ]);
+    for (const name of LITERALS) rules.set(name, (node) => constant(this.source(node)));
+    for (const name of WRAPPERS) rules.set(name, (node, depth) => this.unwrapped(node, depth));
+    for (const name of CONTAINERS) rules.set(name, (node, depth) => this.container(node, depth));
+    for (const name of COMPREHENSIONS) rules.set(name, (node, depth) => this.comprehension(node, depth));
+    return rules;
+  }
+
+  /** (x), await x, x!, x as T, x satisfies T, <T>x: the value of x. */
+  private unwrapped(node: SyntaxNode, depth: number): Value {
+    const inner = syntaxChildren(node).find((c) => !c.name.startsWith("Type"));
+    return inner ? this.evaluate(inner, depth) : constant();
+  }
+
+  /** sql`…`, Prisma.sql`…`, slonik and postgres.js tags bind the interpolations as parameters; String.raw`…` does not. */
+  private tagged(node: SyntaxNode, depth: number): Value {
+    const tag = node.firstChild;
+    const template = node.lastChild;
+    if (tag && template && /(^|\.)raw$/.test(this.source(tag)) && this.source(tag).startsWith("String"))
+      return this.evaluate(template, depth);
+    return { kind: "safe" };
+  }
+
+  /** CONSTANT_CASE members (config.USERS_TABLE) and lengths cannot carry user input. */
+  private member(node: SyntaxNode): Value {
+    const property = node.lastChild ? this.source(node.lastChild) : "";
+    return /^[A-Z][A-Z0-9_]*$/.test(property) || property === "length" ? constant() : this.opaque(node);
+  }
+
+  private container(node: SyntaxNode, depth: number): Value {
+    const items = this.containerItems(node).map((c) => this.evaluate(c, depth));
+    return items.every((v) => v.kind === "constant") ? constant(items.map(textOf).join(" ")) : this.concat(items, "a list");
+  }
+
+  private comprehension(node: SyntaxNode, depth: number): Value {
+    const element = syntaxChildren(node)[0];
+    return element && this.evaluate(element, depth).kind === "constant" ? constant() : this.opaque(node);
   }
 
   /** Elements of a list or tuple; values of a dict (its keys are names, not SQL). */
@@ -263,55 +291,82 @@ export class Evaluator {
 
   private call(node: SyntaxNode, depth: number): Value {
     const callee = node.firstChild;
-    const argList = node.lastChild?.name === "ArgList" ? node.lastChild : undefined;
     if (!callee) return this.opaque(node);
     const isMember = callee.name === "MemberExpression";
     const name = isMember ? (callee.lastChild ? this.source(callee.lastChild) : "") : this.source(callee);
     const receiver = isMember ? callee.firstChild : null;
-    const args = argList ? this.argumentsOf(argList) : { positional: [], keyword: new Map<string, SyntaxNode>() };
-    const argValues = () => [...args.positional, ...args.keyword.values()].map((a) => this.evaluate(a, depth));
     if (SAFE_BUILDERS.has(name)) return { kind: "safe" };
     if (NUMERIC.has(name) || (receiver && this.source(receiver) === "Math")) return constant();
-    if (!receiver) {
-      // str(x), String(x): the value of x as text.
-      if ((name === "str" || name === "String") && args.positional[0]) {
-        const inner = this.evaluate(args.positional[0], depth);
-        return inner.kind === "constant" ? constant(inner.text) : inner;
-      }
-      return this.opaque(node);
-    }
-    const self = this.evaluate(receiver, depth);
-    if (SAME_AS_RECEIVER.has(name)) return self;
-    if (name === "format" && this.language === "python") {
-      if (self.kind === "safe") return self;
-      const values = argValues();
-      if (values.every((v) => v.kind === "constant")) return self;
-      const base: Value = isStringish(self) ? self : constant();
-      const merged = this.concat([base, ...values.map((v) => (v.kind === "dynamic" ? { ...v, text: "" } : v))], ".format()");
-      if (merged.kind === "dynamic") {
-        merged.how = ".format()";
-        if (!isStringish(self)) merged.hints.push(this.source(receiver));
-      }
-      return merged;
-    }
-    if (name === "join") {
-      const list = this.language === "python" ? args.positional[0] : receiver;
-      if (!list) return this.opaque(node);
-      const items = this.language === "python" ? this.evaluate(list, depth) : self;
-      if (items.kind === "constant") return constant(items.text);
-      return items.kind === "dynamic" ? { ...items, how: "join" } : this.concat([constant(), items], "join");
-    }
-    if (name === "concat" && this.language !== "python") return this.concat([self, ...argValues()], "concatenation");
-    if (name === "map" || name === "fill") {
-      // ids.map(() => '?') and Array(n).fill('?') build placeholder lists.
-      const fn = args.positional[0];
-      const result = fn?.name === "ArrowFunction" ? fn.lastChild : fn;
-      if (result && this.evaluate(result, depth).kind === "constant") return constant();
-    }
-    return this.opaque(node);
+    const argList = node.lastChild?.name === "ArgList" ? node.lastChild : undefined;
+    const call: Call = { node, name, args: argList ? this.argumentsOf(argList) : { positional: [], keyword: new Map() }, depth };
+    return receiver ? this.method(call, receiver) : this.plainCall(call);
   }
 
-  argumentsOf(argList: SyntaxNode): { positional: SyntaxNode[]; keyword: Map<string, SyntaxNode> } {
+  /** str(x), String(x): the value of x as text. Any other function's result is opaque. */
+  private plainCall(call: Call): Value {
+    const first = call.args.positional[0];
+    if ((call.name !== "str" && call.name !== "String") || !first) return this.opaque(call.node);
+    const inner = this.evaluate(first, call.depth);
+    return inner.kind === "constant" ? constant(inner.text) : inner;
+  }
+
+  private method(call: Call, receiver: SyntaxNode): Value {
+    const self = this.evaluate(receiver, call.depth);
+    if (SAME_AS_RECEIVER.has(call.name)) return self;
+    const python = this.language === "python";
+    switch (call.name) {
+      case "format":
+        return python ? this.format(call, receiver, self) : this.opaque(call.node);
+      case "join":
+        return this.join(call, self);
+      case "concat":
+        return python ? this.opaque(call.node) : this.concat([self, ...this.argumentValues(call)], "concatenation");
+      case "map":
+      case "fill":
+        return this.placeholders(call);
+      default:
+        return this.opaque(call.node);
+    }
+  }
+
+  private argumentValues(call: Call): Value[] {
+    return [...call.args.positional, ...call.args.keyword.values()].map((a) => this.evaluate(a, call.depth));
+  }
+
+  /** Python's `template.format(…)`: the template with the arguments in it. */
+  private format(call: Call, receiver: SyntaxNode, self: Value): Value {
+    if (self.kind === "safe") return self;
+    const values = this.argumentValues(call);
+    if (values.every((v) => v.kind === "constant")) return self;
+    const base: Value = isStringish(self) ? self : constant();
+    const merged = this.concat([base, ...values.map((v) => (v.kind === "dynamic" ? { ...v, text: "" } : v))], ".format()");
+    if (merged.kind === "dynamic") {
+      merged.how = ".format()";
+      if (!isStringish(self)) merged.hints.push(this.source(receiver));
+    }
+    return merged;
+  }
+
+  /** JS `list.join(sep)`, Python `sep.join(list)`: as constant as the list. */
+  private join(call: Call, self: Value): Value {
+    let items = self;
+    if (this.language === "python") {
+      const list = call.args.positional[0];
+      if (!list) return this.opaque(call.node);
+      items = this.evaluate(list, call.depth);
+    }
+    if (items.kind === "constant") return constant(items.text);
+    return items.kind === "dynamic" ? { ...items, how: "join" } : this.concat([constant(), items], "join");
+  }
+
+  /** ids.map(() => '?') and Array(n).fill('?') build placeholder lists. */
+  private placeholders(call: Call): Value {
+    const fn = call.args.positional[0];
+    const result = fn?.name === "ArrowFunction" ? fn.lastChild : fn;
+    return result && this.evaluate(result, call.depth).kind === "constant" ? constant() : this.opaque(call.node);
+  }
+
+  argumentsOf(argList: SyntaxNode): Arguments {
     const positional: SyntaxNode[] = [];
     const keyword = new Map<string, SyntaxNode>();
     const kids = childrenOf(argList);
