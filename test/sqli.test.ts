@@ -152,6 +152,37 @@ describe("br security check (SQL injection)", () => {
     assert.match(text.stdout, /high\s+app\/db\.py:6:5\s+SQL built by an f-string from `user_id` reaches cur\.execute\(\)/);
   });
 
+  it("a query choosing between constant clauses (br model stats' own) is no finding; a tainted choice is", () => {
+    const cwd = tempRepo();
+    // The shape of src/routing/stats.ts: a clause picked by a conditional, bound as a parameter.
+    const stats = `import Database from "better-sqlite3";
+export function calls(path: string, since?: string) {
+  const db = new Database(path, { readonly: true });
+  return db
+    .prepare(
+      \`SELECT task_id, model, cost_usd
+         FROM attempts WHERE outcome != 'running' \${since ? "AND started_at >= ?" : ""} ORDER BY id\`,
+    )
+    .all(...(since ? [since] : []));
+}
+`;
+    mkdirSync(join(cwd, "src"), { recursive: true });
+    writeFileSync(join(cwd, "src/stats.ts"), stats);
+    const clean = br(["security", "check", "--json"], { cwd });
+    assert.equal(clean.code, 0, clean.stdout + clean.stderr);
+    assert.deepEqual((JSON.parse(clean.stdout) as { findings: Finding[] }).findings, []);
+
+    writeFileSync(join(cwd, "src/stats.ts"), stats.replace('"AND started_at >= ?"', `\`AND started_at >= '\${since}'\``));
+    const tainted = br(["security", "check", "--json"], { cwd });
+    assert.equal(tainted.code, 1, tainted.stderr);
+    const findings = (JSON.parse(tainted.stdout) as { findings: Finding[] }).findings;
+    assert.deepEqual(
+      findings.map((f) => [f.kind, f.file, f.line]),
+      [["sql-injection", "src/stats.ts", 4]],
+    );
+    assert.match(findings[0]?.message ?? "", /template literal from `since` reaches db\s*\.prepare\(\)/);
+  });
+
   it("fingerprints survive moved lines, and a staged injection is blocked by the hook", () => {
     const cwd = tempRepo();
     const code = 'export const find = (db, id) => db.query("SELECT * FROM t WHERE id = " + id);\n';
