@@ -115,7 +115,7 @@ function plantedProject(): string {
       "config",
       "set",
       "commands.test",
-      "node --test --experimental-test-coverage --test-reporter=spec --test-reporter-destination=stdout --test-reporter=lcov --test-reporter-destination=lcov.info test/",
+      "node --test --experimental-test-coverage --test-reporter=spec --test-reporter-destination=stdout --test-reporter=lcov --test-reporter-destination=lcov.info test/*.test.js",
     ],
     { cwd },
   );
@@ -164,7 +164,7 @@ describe("br quality check", () => {
     brOk(["config", "set", "gates.coverage", "50"], { cwd });
     const met = JSON.parse(br(["quality", "check", "--json", "--only", "tests,coverage"], { cwd }).stdout) as QualityResult;
     assert.equal(met.passed, true);
-    brOk(["config", "set", "gates.coverage", "40"], { cwd }); // Below what follows: only the drop can fail it.
+    brOk(["config", "set", "gates.coverage", "10"], { cwd }); // Below what follows on any Node: only the drop can fail it.
     writeFileSync(join(cwd, "src", "extra.js"), `export function unused(x) {\n${"  x += 1;\n".repeat(30)}  return x;\n}\n`);
     writeFileSync(
       join(cwd, "test", "extra.test.js"),
