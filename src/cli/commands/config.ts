@@ -19,7 +19,14 @@ function render(value: unknown): string {
 
 export function registerConfig(program: Command): void {
   const config = program.command("config").description("read and change .buildrunner/config.yaml by dotted key");
+  registerConfigGet(config);
+  registerConfigSet(config);
+  registerConfigUnset(config);
+  registerConfigList(config);
+  registerConfigSchema(config);
+}
 
+function registerConfigGet(config: Command): void {
   config
     .command("get <key>")
     .description("print the value in effect (defaults included)")
@@ -34,7 +41,9 @@ export function registerConfig(program: Command): void {
         emit(options.json, { key, value: value ?? null, source }, () => (value === undefined ? style.dim("(not set)") : render(value)));
       }),
     );
+}
 
+function registerConfigSet(config: Command): void {
   config
     .command("set <key> <value>")
     .description("set a value (read as YAML: 3, true, [a, b], text); the result is validated first")
@@ -49,7 +58,9 @@ export function registerConfig(program: Command): void {
         emit(options.json, { key, value: effective }, () => `${style.green("✓")} ${key} = ${render(effective)}`);
       }),
     );
+}
 
+function registerConfigUnset(config: Command): void {
   config
     .command("unset <key>")
     .description("remove a value from config.yaml (its default applies again)")
@@ -70,7 +81,9 @@ export function registerConfig(program: Command): void {
         );
       }),
     );
+}
 
+function registerConfigList(config: Command): void {
   config
     .command("list")
     .description("print every setting in effect, marking the ones config.yaml sets")
@@ -87,7 +100,9 @@ export function registerConfig(program: Command): void {
         );
       }),
     );
+}
 
+function registerConfigSchema(config: Command): void {
   config
     .command("schema")
     .description("print the JSON Schema of config.yaml (for editors)")

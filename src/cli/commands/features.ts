@@ -30,6 +30,12 @@ function showFeature(f: Feature): string[] {
   return lines;
 }
 
+const MOVES: [string, FeatureStatus, string][] = [
+  ["start", "in_progress", "move a feature to in_progress (add --reopen for a complete one)"],
+  ["complete", "complete", "mark a feature complete (from testing)"],
+  ["block", "blocked", "mark a feature blocked (--reason says why)"],
+];
+
 function changed(verb: string, f: Feature, forced?: { from: string; to: string }): string {
   const note = forced ? style.yellow(` (forced ${forced.from} → ${forced.to}; recorded)`) : "";
   return `${style.green("✓")} ${verb} ${f.name} (${f.id}): ${STATUS_COLOR[f.status](f.status)}${note}`;
@@ -37,7 +43,15 @@ function changed(verb: string, f: Feature, forced?: { from: string; to: string }
 
 export function registerFeatures(program: Command): void {
   const features = program.command("features").description("the feature registry (.buildrunner/features.json)");
+  registerFeaturesAdd(features);
+  registerFeaturesList(features);
+  registerFeaturesShow(features);
+  registerFeaturesUpdate(features);
+  for (const [verb, status, description] of MOVES) registerFeatureMove(features, verb, status, description);
+  registerFeaturesRemove(features);
+}
 
+function registerFeaturesAdd(features: Command): void {
   features
     .command("add <name>")
     .description("add a planned feature")
@@ -63,7 +77,9 @@ export function registerFeatures(program: Command): void {
         emit(options.json, { feature }, () => changed("Added", feature));
       }),
     );
+}
 
+function registerFeaturesList(features: Command): void {
   features
     .command("list")
     .description("list features, highest priority first")
@@ -91,7 +107,9 @@ export function registerFeatures(program: Command): void {
         );
       }),
     );
+}
 
+function registerFeaturesShow(features: Command): void {
   features
     .command("show <id>")
     .description("show one feature")
@@ -104,7 +122,9 @@ export function registerFeatures(program: Command): void {
         emit(options.json, { feature }, () => showFeature(feature));
       }),
     );
+}
 
+function registerFeaturesUpdate(features: Command): void {
   features
     .command("update <id>")
     .description("change a feature's fields or status")
@@ -138,33 +158,31 @@ export function registerFeatures(program: Command): void {
         emit(options.json, result, () => changed("Updated", result.feature, result.forcedMove));
       }),
     );
+}
 
-  const moves: [string, FeatureStatus, string][] = [
-    ["start", "in_progress", "move a feature to in_progress (add --reopen for a complete one)"],
-    ["complete", "complete", "mark a feature complete (from testing)"],
-    ["block", "blocked", "mark a feature blocked (--reason says why)"],
-  ];
-  for (const [verb, status, description] of moves) {
-    const command = features.command(`${verb} <id>`).description(description);
-    if (verb === "block") command.option("--reason <text>", "why it is blocked");
-    if (verb === "start") command.option("--reopen", "reopen a complete feature");
-    command
-      .option("--force", "allow a move the rules forbid (recorded)")
-      .option("--json", "print the feature as JSON")
-      .action(
-        action<[string]>(async (id, options) => {
-          const { updateFeature } = await import("../../registry/features.js");
-          const result = await updateFeature(project(options), id, {
-            status,
-            force: options.force === true,
-            reopen: options.reopen === true,
-            ...(typeof options.reason === "string" ? { reason: options.reason } : {}),
-          });
-          emit(options.json, result, () => changed("Moved", result.feature, result.forcedMove));
-        }),
-      );
-  }
+/** `br features start|complete|block <id>`: a status move each. */
+function registerFeatureMove(features: Command, verb: string, status: FeatureStatus, description: string): void {
+  const command = features.command(`${verb} <id>`).description(description);
+  if (verb === "block") command.option("--reason <text>", "why it is blocked");
+  if (verb === "start") command.option("--reopen", "reopen a complete feature");
+  command
+    .option("--force", "allow a move the rules forbid (recorded)")
+    .option("--json", "print the feature as JSON")
+    .action(
+      action<[string]>(async (id, options) => {
+        const { updateFeature } = await import("../../registry/features.js");
+        const result = await updateFeature(project(options), id, {
+          status,
+          force: options.force === true,
+          reopen: options.reopen === true,
+          ...(typeof options.reason === "string" ? { reason: options.reason } : {}),
+        });
+        emit(options.json, result, () => changed("Moved", result.feature, result.forcedMove));
+      }),
+    );
+}
 
+function registerFeaturesRemove(features: Command): void {
   features
     .command("remove <id>")
     .description("remove a feature")

@@ -72,6 +72,11 @@ const DEFAULT_BASELINE = ".buildrunner/security-baseline.json";
 
 export function registerSecurity(program: Command): void {
   const security = program.command("security").description("scan for secrets and SQL injection; accept existing findings with a baseline");
+  registerSecurityCheck(security);
+  registerSecurityBaseline(security);
+}
+
+function registerSecurityCheck(security: Command): void {
   security
     .command("check [paths...]")
     .description(
@@ -117,6 +122,9 @@ export function registerSecurity(program: Command): void {
         if (result.findings.some((f) => fails(f, failOn))) setExitCode(1);
       }),
     );
+}
+
+function registerSecurityBaseline(security: Command): void {
   security
     .command("baseline")
     .description(

@@ -16,6 +16,14 @@ const COLOR: Partial<Record<TaskStatus, (s: string) => string>> = {
 };
 const paint = (status: TaskStatus) => (COLOR[status] ?? ((s: string) => s))(status);
 
+type Transition = "start" | "done" | "fail" | "reset";
+const TRANSITIONS: [string, Transition, string][] = [
+  ["start", "start", "mark a ready task running"],
+  ["done", "done", "mark a task done"],
+  ["fail", "fail", "mark a task failed (--reason says why)"],
+  ["reset", "reset", "put a task back to pending/ready (--force for a done one)"],
+];
+
 function showTask(task: Task, extra: { criticalPathMinutes: number; waitingOn: string[]; dependents: string[] }): string[] {
   const lines = [
     `${style.bold(task.title)} ${style.dim(`(${task.id})`)}`,
@@ -33,7 +41,15 @@ function showTask(task: Task, extra: { criticalPathMinutes: number; waitingOn: s
 
 export function registerTasks(program: Command): void {
   const tasks = program.command("tasks").description("the task plan (.buildrunner/tasks.json)");
+  registerTasksGenerate(tasks);
+  registerTasksList(tasks);
+  registerTasksShow(tasks);
+  registerTasksNext(tasks);
+  registerTasksGraph(tasks);
+  for (const [name, transition, description] of TRANSITIONS) registerTaskTransition(tasks, name, transition, description);
+}
 
+function registerTasksGenerate(tasks: Command): void {
   tasks
     .command("generate")
     .description("decompose every feature that is not complete into tasks of about 1-2 hours")
@@ -62,7 +78,9 @@ export function registerTasks(program: Command): void {
         });
       }),
     );
+}
 
+function registerTasksList(tasks: Command): void {
   tasks
     .command("list")
     .description("list tasks in plan order")
@@ -89,7 +107,9 @@ export function registerTasks(program: Command): void {
         );
       }),
     );
+}
 
+function registerTasksShow(tasks: Command): void {
   tasks
     .command("show <id>")
     .description("show one task, what it waits on and what waits on it")
@@ -110,7 +130,9 @@ export function registerTasks(program: Command): void {
         emit(options.json, { task, ...extra }, () => showTask(task, extra));
       }),
     );
+}
 
+function registerTasksNext(tasks: Command): void {
   tasks
     .command("next")
     .description("the ready task to run next (priority, then critical path, then id)")
@@ -142,7 +164,9 @@ export function registerTasks(program: Command): void {
         });
       }),
     );
+}
 
+function registerTasksGraph(tasks: Command): void {
   tasks
     .command("graph")
     .description("the dependency graph as Mermaid, Graphviz dot, or JSON (with order and critical paths)")
@@ -177,28 +201,23 @@ export function registerTasks(program: Command): void {
         }
       }),
     );
+}
 
-  const transitions: [string, "start" | "done" | "fail" | "reset", string][] = [
-    ["start", "start", "mark a ready task running"],
-    ["done", "done", "mark a task done"],
-    ["fail", "fail", "mark a task failed (--reason says why)"],
-    ["reset", "reset", "put a task back to pending/ready (--force for a done one)"],
-  ];
-  for (const [name, transition, description] of transitions) {
-    const command = tasks.command(`${name} <id>`).description(description);
-    if (transition === "fail") command.option("--reason <text>", "why it failed");
-    command
-      .option("--force", "allow the change from any status")
-      .option("--json", 'print { "task": Task }')
-      .action(
-        action<[string]>(async (id, options) => {
-          const { transitionTask } = await import("../../plan/scheduler.js");
-          const task = await transitionTask(project(options), id, transition, {
-            force: options.force === true,
-            ...(typeof options.reason === "string" ? { reason: options.reason } : {}),
-          });
-          emit(options.json, { task }, () => `${style.green("✓")} ${task.id}: ${paint(task.status)}`);
-        }),
-      );
-  }
+/** `br tasks start|done|fail|reset <id>`: one status change each. */
+function registerTaskTransition(tasks: Command, name: string, transition: Transition, description: string): void {
+  const command = tasks.command(`${name} <id>`).description(description);
+  if (transition === "fail") command.option("--reason <text>", "why it failed");
+  command
+    .option("--force", "allow the change from any status")
+    .option("--json", 'print { "task": Task }')
+    .action(
+      action<[string]>(async (id, options) => {
+        const { transitionTask } = await import("../../plan/scheduler.js");
+        const task = await transitionTask(project(options), id, transition, {
+          force: options.force === true,
+          ...(typeof options.reason === "string" ? { reason: options.reason } : {}),
+        });
+        emit(options.json, { task }, () => `${style.green("✓")} ${task.id}: ${paint(task.status)}`);
+      }),
+    );
 }
