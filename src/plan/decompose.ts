@@ -158,46 +158,64 @@ export function decomposeFeature(feature: Feature, tree: readonly string[]): Fea
   const tasks: Task[] = [];
   const lastOfKind = new Map<string, string>();
   for (const kind of kinds) {
-    const rule = KINDS[kind];
     const own = kind === "tests" ? feature.acceptance : (criteria.get(kind) ?? []);
-    const minutes = rule.estimate + Math.max(0, own.length - 1) * rules.perCriterion;
-    // Work longer than the cap is split into parts that follow one another.
-    const parts = Math.max(1, Math.ceil(minutes / rules.maxTaskMinutes));
-    const perPart = Math.ceil(minutes / parts);
-    const chunk = Math.ceil(own.length / parts);
-    const deps = rule.after.map((k) => lastOfKind.get(k)).filter((id): id is string => id !== undefined);
-    let previous: string | undefined;
-    for (let part = 1; part <= parts; part++) {
-      // The first part keeps the plain id, so a task that grows into parts keeps its status.
-      const id = `${feature.id}.${kind}${part > 1 ? `-${part}` : ""}`;
-      const partCriteria = parts > 1 && kind !== "tests" ? own.slice((part - 1) * chunk, part * chunk) : own;
-      const title = `${feature.name}: ${rule.title}${parts > 1 ? ` (part ${part} of ${parts})` : ""}`;
-      const description = [
-        `${rule.summary} for the feature "${feature.name}".`,
-        feature.description?.trim() ?? "",
-        kind === "tests" ? "Each acceptance criterion below needs at least one test that fails without the feature." : "",
-      ]
-        .filter(Boolean)
-        .join("\n\n");
-      tasks.push({
-        id,
-        featureId: feature.id,
-        title,
-        description,
-        status: "pending",
-        dependsOn: previous ? [previous] : deps,
-        priority: feature.priority,
-        complexity: complexityFor(perPart, risky && kind !== "docs" && kind !== "tests"),
-        estimateMinutes: perPart,
-        files: files.get(kind) ?? [],
-        acceptance: partCriteria,
-        kind,
-      });
-      previous = id;
-    }
-    if (previous) lastOfKind.set(kind, previous);
+    const deps = KINDS[kind].after.map((k) => lastOfKind.get(k)).filter((id): id is string => id !== undefined);
+    const made = kindTasks(feature, kind, own, deps, { risky, files });
+    tasks.push(...made);
+    const last = made[made.length - 1];
+    if (last) lastOfKind.set(kind, last.id);
   }
   return withEnds(feature.id, tasks);
+}
+
+/**
+ * The tasks of one kind of work, with its criteria. Work longer than the cap is split into parts
+ * that follow one another; the first part depends on `deps`.
+ */
+function kindTasks(
+  feature: Feature,
+  kind: KindName,
+  own: string[],
+  deps: string[],
+  context: { risky: boolean; files: Map<string, string[]> },
+): Task[] {
+  const rule = KINDS[kind];
+  const minutes = rule.estimate + Math.max(0, own.length - 1) * rules.perCriterion;
+  const parts = Math.max(1, Math.ceil(minutes / rules.maxTaskMinutes));
+  const perPart = Math.ceil(minutes / parts);
+  const chunk = Math.ceil(own.length / parts);
+  const tasks: Task[] = [];
+  let previous: string | undefined;
+  for (let part = 1; part <= parts; part++) {
+    // The first part keeps the plain id, so a task that grows into parts keeps its status.
+    const id = `${feature.id}.${kind}${part > 1 ? `-${part}` : ""}`;
+    tasks.push({
+      id,
+      featureId: feature.id,
+      title: `${feature.name}: ${rule.title}${parts > 1 ? ` (part ${part} of ${parts})` : ""}`,
+      description: taskDescription(feature, kind),
+      status: "pending",
+      dependsOn: previous ? [previous] : deps,
+      priority: feature.priority,
+      complexity: complexityFor(perPart, context.risky && kind !== "docs" && kind !== "tests"),
+      estimateMinutes: perPart,
+      files: context.files.get(kind) ?? [],
+      acceptance: parts > 1 && kind !== "tests" ? own.slice((part - 1) * chunk, part * chunk) : own,
+      kind,
+    });
+    previous = id;
+  }
+  return tasks;
+}
+
+function taskDescription(feature: Feature, kind: KindName): string {
+  return [
+    `${KINDS[kind].summary} for the feature "${feature.name}".`,
+    feature.description?.trim() ?? "",
+    kind === "tests" ? "Each acceptance criterion below needs at least one test that fails without the feature." : "",
+  ]
+    .filter(Boolean)
+    .join("\n\n");
 }
 
 /** Features in dependency order (ties by priority, then registry order), so the plan reads top-down. */

@@ -67,129 +67,39 @@ function isAcceptanceHeader(line: string): boolean {
   return bare === "acceptance criteria" || bare === "acceptance";
 }
 
+type Fail = (line: number, message: string, fix: string) => never;
+type Section = "none" | "overview" | "features" | "other";
+type FieldKind = NonNullable<ReturnType<typeof fieldName>>;
+/** A feature while its block is read: its description lines so far, and whether list items are criteria. */
+type OpenFeature = SpecFeature & { body: string[]; inAcceptance: boolean };
+
+/** Where the line-by-line read is, and what it has collected. */
+interface SpecState {
+  spec: ParsedSpec;
+  fail: Fail;
+  section: Section;
+  other: { heading: string; lines: string[] } | undefined;
+  overview: string[];
+  feature: OpenFeature | undefined;
+  inFence: boolean;
+}
+
+// CommonMark ATX headings: `#` needs a space after it (so "#1 priority" is text) and a
+// closing run of `#` must be set off by a space (so "C#" keeps its `#`).
+const HEADING = /^(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/;
+
 export function parseSpec(text: string, shownAs: string): ParsedSpec {
-  const lines = text.split(/\r?\n/);
   const spec: ParsedSpec = { context: [], features: [] };
-  const fail = (line: number, message: string, fix: string): never => {
+  const fail: Fail = (line, message, fix) => {
     throw usageError(`${shownAs}:${line}: ${message}`, { file: shownAs, place: `line ${line}`, fix });
   };
-
-  let section: "none" | "overview" | "features" | "other" = "none";
-  let other: { heading: string; lines: string[] } | undefined;
-  const overview: string[] = [];
-  let feature: (SpecFeature & { body: string[]; inAcceptance: boolean }) | undefined;
-  let inFence = false;
-
-  const closeFeature = () => {
-    if (!feature) return;
-    const { body, inAcceptance: _, ...rest } = feature;
-    spec.features.push({ ...rest, description: body.join("\n").trim() });
-    feature = undefined;
-  };
-  const closeOther = () => {
-    if (other) spec.context.push({ heading: other.heading, body: other.lines.join("\n").trim() });
-    other = undefined;
-  };
-
-  lines.forEach((raw, index) => {
-    const lineNo = index + 1;
-    if (/^\s*(```|~~~)/.test(raw)) inFence = !inFence;
-    // CommonMark ATX headings: `#` needs a space after it (so "#1 priority" is text) and a
-    // closing run of `#` must be set off by a space (so "C#" keeps its `#`).
-    const heading = inFence ? undefined : /^(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/.exec(raw);
-    if (heading && (heading[1] as string).length >= 4 && feature && isAcceptanceHeader(heading[2] ?? "")) {
-      feature.inAcceptance = true;
-      return;
-    }
-    if (heading && (heading[1] as string).length <= 3) {
-      const level = (heading[1] as string).length;
-      const title = (heading[2] ?? "").trim();
-      if (level === 1) {
-        closeFeature();
-        closeOther();
-        if (spec.project === undefined) spec.project = title;
-        section = "none";
-        return;
-      }
-      if (level === 2) {
-        closeFeature();
-        closeOther();
-        const name = title.toLowerCase();
-        if (name === "overview") section = "overview";
-        else if (name === "features") section = "features";
-        else {
-          section = "other";
-          other = { heading: title, lines: [] };
-        }
-        return;
-      }
-      if (level === 3 && section === "features") {
-        closeFeature();
-        if (!title) fail(lineNo, "a feature heading has no name.", 'Write the feature\'s name after "### ".');
-        feature = {
-          id: slugify(title),
-          name: title,
-          priority: "medium",
-          dependsOn: [],
-          description: "",
-          acceptance: [],
-          files: [],
-          line: lineNo,
-          body: [],
-          inAcceptance: false,
-        };
-        return;
-      }
-    }
-    if (section === "overview") overview.push(raw);
-    else if (section === "other") other?.lines.push(raw);
-    else if (section === "features" && feature) {
-      const current = feature;
-      if (!inFence && isAcceptanceHeader(raw)) {
-        current.inAcceptance = true;
-        return;
-      }
-      const field = inFence ? undefined : FIELD.exec(raw.trim());
-      const kind = field ? fieldName(field[1] as string) : undefined;
-      if (field && kind) {
-        const value = (field[2] as string).trim();
-        current.inAcceptance = false;
-        if (kind === "priority") {
-          const priority = value.toLowerCase();
-          if (!(PRIORITIES as readonly string[]).includes(priority)) {
-            fail(lineNo, `unknown priority "${value}" for feature "${current.name}".`, `Use one of: ${PRIORITIES.join(", ")}.`);
-          }
-          current.priority = priority as Priority;
-        } else if (kind === "depends") {
-          current.dependsOn.push(...splitList(value).map((ref) => ({ ref, line: lineNo })));
-          current.dependsLine = lineNo;
-        } else if (kind === "files") current.files.push(...splitList(value));
-        else if (kind === "id") {
-          current.id = value;
-          current.idLine = lineNo; // errors about the id point at this line
-        } else if (kind === "acceptance") {
-          current.inAcceptance = true;
-          if (value) current.acceptance.push(value);
-        }
-        return;
-      }
-      const item = LIST_ITEM.exec(raw);
-      if (current.inAcceptance && item) {
-        current.acceptance.push((item[1] as string).replace(/^\[[ xX]\]\s*/, "").trim());
-        return;
-      }
-      if (current.inAcceptance && raw.trim() !== "" && /^\s{2,}/.test(raw) && current.acceptance.length > 0) {
-        const last = current.acceptance.length - 1;
-        current.acceptance[last] = `${current.acceptance[last]} ${raw.trim()}`;
-        return;
-      }
-      if (current.inAcceptance && raw.trim() !== "") current.inAcceptance = false;
-      if (!current.inAcceptance) current.body.push(raw);
-    }
+  const state: SpecState = { spec, fail, section: "none", other: undefined, overview: [], feature: undefined, inFence: false };
+  text.split(/\r?\n/).forEach((raw, index) => {
+    readLine(state, raw, index + 1);
   });
-  closeFeature();
-  closeOther();
-  const overviewText = overview.join("\n").trim();
+  closeFeature(state);
+  closeOther(state);
+  const overviewText = state.overview.join("\n").trim();
   if (overviewText) spec.overview = overviewText;
   if (spec.features.length === 0) {
     throw usageError(`${shownAs} describes no features.`, {
@@ -199,6 +109,133 @@ export function parseSpec(text: string, shownAs: string): ParsedSpec {
   }
   validate(spec, fail);
   return spec;
+}
+
+function closeFeature(state: SpecState): void {
+  if (!state.feature) return;
+  const { body, inAcceptance: _, ...rest } = state.feature;
+  state.spec.features.push({ ...rest, description: body.join("\n").trim() });
+  state.feature = undefined;
+}
+
+function closeOther(state: SpecState): void {
+  const { other } = state;
+  if (other) state.spec.context.push({ heading: other.heading, body: other.lines.join("\n").trim() });
+  state.other = undefined;
+}
+
+function readLine(state: SpecState, raw: string, lineNo: number): void {
+  if (/^\s*(```|~~~)/.test(raw)) state.inFence = !state.inFence;
+  const heading = state.inFence ? undefined : HEADING.exec(raw);
+  if (heading && readHeading(state, heading, lineNo)) return;
+  if (state.section === "overview") state.overview.push(raw);
+  else if (state.section === "other") state.other?.lines.push(raw);
+  else if (state.section === "features" && state.feature) readFeatureLine(state, state.feature, raw, lineNo);
+}
+
+/** Opens what a heading starts (project, section, feature, acceptance list); false when the heading is just text. */
+function readHeading(state: SpecState, heading: RegExpExecArray, lineNo: number): boolean {
+  const level = (heading[1] as string).length;
+  if (level >= 4) {
+    if (!state.feature || !isAcceptanceHeader(heading[2] ?? "")) return false;
+    state.feature.inAcceptance = true;
+    return true;
+  }
+  const title = (heading[2] ?? "").trim();
+  if (level === 3) return state.section === "features" && openFeature(state, title, lineNo);
+  closeFeature(state);
+  closeOther(state);
+  if (level === 1) {
+    if (state.spec.project === undefined) state.spec.project = title;
+    state.section = "none";
+  } else openSection(state, title);
+  return true;
+}
+
+function openSection(state: SpecState, title: string): void {
+  const name = title.toLowerCase();
+  if (name === "overview") state.section = "overview";
+  else if (name === "features") state.section = "features";
+  else {
+    state.section = "other";
+    state.other = { heading: title, lines: [] };
+  }
+}
+
+function openFeature(state: SpecState, title: string, lineNo: number): true {
+  closeFeature(state);
+  if (!title) state.fail(lineNo, "a feature heading has no name.", 'Write the feature\'s name after "### ".');
+  state.feature = {
+    id: slugify(title),
+    name: title,
+    priority: "medium",
+    dependsOn: [],
+    description: "",
+    acceptance: [],
+    files: [],
+    line: lineNo,
+    body: [],
+    inAcceptance: false,
+  };
+  return true;
+}
+
+function readFeatureLine(state: SpecState, feature: OpenFeature, raw: string, lineNo: number): void {
+  if (!state.inFence && isAcceptanceHeader(raw)) {
+    feature.inAcceptance = true;
+    return;
+  }
+  const field = state.inFence ? undefined : FIELD.exec(raw.trim());
+  const kind = field ? fieldName(field[1] as string) : undefined;
+  if (field && kind) {
+    const value = (field[2] as string).trim();
+    feature.inAcceptance = false;
+    FIELDS[kind](feature, value, lineNo, state.fail);
+    return;
+  }
+  readAcceptanceOrBody(feature, raw);
+}
+
+/** How each field line sets the feature it belongs to. */
+const FIELDS: Record<FieldKind, (feature: OpenFeature, value: string, lineNo: number, fail: Fail) => void> = {
+  priority: (feature, value, lineNo, fail) => {
+    const priority = value.toLowerCase();
+    if (!(PRIORITIES as readonly string[]).includes(priority)) {
+      fail(lineNo, `unknown priority "${value}" for feature "${feature.name}".`, `Use one of: ${PRIORITIES.join(", ")}.`);
+    }
+    feature.priority = priority as Priority;
+  },
+  depends: (feature, value, lineNo) => {
+    feature.dependsOn.push(...splitList(value).map((ref) => ({ ref, line: lineNo })));
+    feature.dependsLine = lineNo;
+  },
+  files: (feature, value) => {
+    feature.files.push(...splitList(value));
+  },
+  id: (feature, value, lineNo) => {
+    feature.id = value;
+    feature.idLine = lineNo; // errors about the id point at this line
+  },
+  acceptance: (feature, value) => {
+    feature.inAcceptance = true;
+    if (value) feature.acceptance.push(value);
+  },
+};
+
+/** A criterion (a list item, or an indented continuation of the last one) while in the acceptance list, else description. */
+function readAcceptanceOrBody(feature: OpenFeature, raw: string): void {
+  const item = LIST_ITEM.exec(raw);
+  if (feature.inAcceptance && item) {
+    feature.acceptance.push((item[1] as string).replace(/^\[[ xX]\]\s*/, "").trim());
+    return;
+  }
+  if (feature.inAcceptance && raw.trim() !== "" && /^\s{2,}/.test(raw) && feature.acceptance.length > 0) {
+    const last = feature.acceptance.length - 1;
+    feature.acceptance[last] = `${feature.acceptance[last]} ${raw.trim()}`;
+    return;
+  }
+  if (feature.inAcceptance && raw.trim() !== "") feature.inAcceptance = false;
+  if (!feature.inAcceptance) feature.body.push(raw);
 }
 
 function validate(spec: ParsedSpec, fail: (line: number, message: string, fix: string) => never): void {

@@ -114,6 +114,37 @@ export interface SyncOptions {
  * removed only when no work is recorded for it (still planned, no task started).
  */
 export async function syncSpec(paths: ProjectPaths, options: SyncOptions): Promise<SyncResult> {
+  const { spec, shownAs } = readSpec(paths, options);
+  const result: SyncResult = { added: [], updated: [], unchanged: [], notInSpec: [], removed: [], dryRun: options.dryRun === true };
+  const run: SyncRun = { paths, options, spec, shownAs, result };
+  if (options.dryRun) {
+    const { loadRegistry } = await import("../registry/store.js");
+    await applySpec(run, await loadRegistry(paths));
+    return result;
+  }
+  const contextFile = join(paths.context, "spec.md");
+  await mutateRegistry(paths, async (registry) => {
+    await applySpec(run, registry);
+    // Unstarted tasks of pruned features go with them (finished ones stay as history).
+    if (result.removed.length > 0) dropTasksOfFeatures(paths, result.removed);
+  });
+  bestEffort(paths, contextFile, () => {
+    const content = mask(renderContext(spec, shownAs));
+    if (!existsSync(contextFile) || readFileSync(contextFile, "utf8") !== content) writeFileAtomic(contextFile, content);
+  });
+  return result;
+}
+
+/** One sync: the spec read, and what it did to the registry so far. */
+interface SyncRun {
+  paths: ProjectPaths;
+  options: SyncOptions;
+  spec: ParsedSpec;
+  shownAs: string;
+  result: SyncResult;
+}
+
+function readSpec(paths: ProjectPaths, options: SyncOptions): { spec: ParsedSpec; shownAs: string } {
   const file = options.file ? resolve(options.file) : paths.spec;
   const shownAs = displayPath(paths, file);
   if (existsSync(file) && !statSync(file).isFile()) {
@@ -125,84 +156,78 @@ export async function syncSpec(paths: ProjectPaths, options: SyncOptions): Promi
       fix: "Write the spec (see `br spec sync --help` for the format), or name the file: br spec sync <file>.",
     });
   }
-  const spec = parseSpec(readFileSync(file, "utf8"), shownAs);
-  const result: SyncResult = { added: [], updated: [], unchanged: [], notInSpec: [], removed: [], dryRun: options.dryRun === true };
+  return { spec: parseSpec(readFileSync(file, "utf8"), shownAs), shownAs };
+}
 
-  const apply = async (registry: FeaturesFile) => {
-    const dependencies = resolveDependencies(spec, registry.features, shownAs);
-    const now = new Date().toISOString();
-    const inSpec = new Set(spec.features.map((f) => f.id));
-    for (const source of spec.features) {
-      const deps = dependencies.get(source.id) ?? [];
-      const existing = registry.features.find((f) => f.id === source.id);
-      if (!existing) {
-        registry.features.push({
-          id: source.id,
-          name: source.name,
-          ...(source.description ? { description: source.description } : {}),
-          status: "planned",
-          priority: source.priority,
-          dependsOn: deps,
-          acceptance: source.acceptance,
-          ...(source.files.length > 0 ? { files: source.files } : {}),
-          createdAt: now,
-          updatedAt: now,
-        });
-        result.added.push(source.id);
-      } else if (applyToFeature(existing, source, deps, now)) result.updated.push(source.id);
-      else result.unchanged.push(source.id);
-    }
-    const notInSpec = registry.features.filter((f) => !inSpec.has(f.id));
-    if (options.prune && notInSpec.length > 0) {
-      // Work is recorded when the feature moved on from planned or one of its tasks was started.
-      const started = new Set(
-        (await loadTasks(paths)).tasks
-          .filter((t) => t.status !== "pending" && t.status !== "ready" && t.status !== "blocked")
-          .map((t) => t.featureId),
-      );
-      const removable = new Set(notInSpec.filter((f) => f.status === "planned" && !started.has(f.id)).map((f) => f.id));
-      // A feature another remaining feature depends on stays, and so do its own dependencies.
-      let changed = true;
-      while (changed) {
-        changed = false;
-        for (const f of registry.features) {
-          if (removable.has(f.id)) continue;
-          for (const dep of f.dependsOn) if (removable.delete(dep)) changed = true;
-        }
-      }
-      registry.features = registry.features.filter((f) => !removable.has(f.id));
-      result.removed.push(...removable);
-    }
-    result.notInSpec.push(...notInSpec.map((f) => f.id).filter((id) => !result.removed.includes(id)));
-    if (spec.project && registry.project !== spec.project) registry.project = spec.project;
-    if (spec.overview && registry.description !== spec.overview) registry.description = spec.overview;
-    const cycle = findDependencyCycle(registry.features);
-    if (cycle) {
-      const names = cycle.map((id) => registry.features.find((f) => f.id === id)?.name ?? id);
-      const first = spec.features.find((f) => f.id === cycle[0]);
-      const line = first?.dependsLine ?? first?.line ?? 1;
-      throw usageError(`${shownAs}:${line}: the dependencies form a cycle: ${names.join(" → ")}.`, {
-        file: shownAs,
-        place: `line ${line}`,
-        fix: "Remove one of these dependencies.",
-      });
-    }
-  };
+/** Brings the registry in line with the spec: features added or updated, with --prune removed, project named. */
+async function applySpec(run: SyncRun, registry: FeaturesFile): Promise<void> {
+  const { spec, result } = run;
+  const dependencies = resolveDependencies(spec, registry.features, run.shownAs);
+  const now = new Date().toISOString();
+  const inSpec = new Set(spec.features.map((f) => f.id));
+  for (const source of spec.features) upsertFeature(registry, source, dependencies.get(source.id) ?? [], now, result);
+  const notInSpec = registry.features.filter((f) => !inSpec.has(f.id));
+  if (run.options.prune && notInSpec.length > 0) await prune(run, registry, notInSpec);
+  result.notInSpec.push(...notInSpec.map((f) => f.id).filter((id) => !result.removed.includes(id)));
+  if (spec.project && registry.project !== spec.project) registry.project = spec.project;
+  if (spec.overview && registry.description !== spec.overview) registry.description = spec.overview;
+  refuseCycle(run, registry);
+}
 
-  if (options.dryRun) {
-    const { loadRegistry } = await import("../registry/store.js");
-    await apply(await loadRegistry(paths));
-    return result;
+function upsertFeature(registry: FeaturesFile, source: SpecFeature, deps: string[], now: string, result: SyncResult): void {
+  const existing = registry.features.find((f) => f.id === source.id);
+  if (existing) {
+    if (applyToFeature(existing, source, deps, now)) result.updated.push(source.id);
+    else result.unchanged.push(source.id);
+    return;
   }
-  const contextFile = join(paths.context, "spec.md");
-  await mutateRegistry(paths, async (registry) => {
-    await apply(registry);
-    // Unstarted tasks of pruned features go with them (finished ones stay as history).
-    if (result.removed.length > 0) dropTasksOfFeatures(paths, result.removed);
+  registry.features.push({
+    id: source.id,
+    name: source.name,
+    ...(source.description ? { description: source.description } : {}),
+    status: "planned",
+    priority: source.priority,
+    dependsOn: deps,
+    acceptance: source.acceptance,
+    ...(source.files.length > 0 ? { files: source.files } : {}),
+    createdAt: now,
+    updatedAt: now,
   });
-  bestEffort(paths, contextFile, () => {
-    const content = mask(renderContext(spec, shownAs));
-    if (!existsSync(contextFile) || readFileSync(contextFile, "utf8") !== content) writeFileAtomic(contextFile, content);
+  result.added.push(source.id);
+}
+
+/** Removes the features the spec dropped on which no work is recorded and that no remaining feature needs. */
+async function prune(run: SyncRun, registry: FeaturesFile, notInSpec: Feature[]): Promise<void> {
+  // Work is recorded when the feature moved on from planned or one of its tasks was started.
+  const started = new Set(
+    (await loadTasks(run.paths)).tasks
+      .filter((t) => t.status !== "pending" && t.status !== "ready" && t.status !== "blocked")
+      .map((t) => t.featureId),
+  );
+  const removable = new Set(notInSpec.filter((f) => f.status === "planned" && !started.has(f.id)).map((f) => f.id));
+  // A feature another remaining feature depends on stays, and so do its own dependencies.
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const f of registry.features) {
+      if (removable.has(f.id)) continue;
+      for (const dep of f.dependsOn) if (removable.delete(dep)) changed = true;
+    }
+  }
+  registry.features = registry.features.filter((f) => !removable.has(f.id));
+  run.result.removed.push(...removable);
+}
+
+function refuseCycle(run: SyncRun, registry: FeaturesFile): void {
+  const cycle = findDependencyCycle(registry.features);
+  if (!cycle) return;
+  const { shownAs } = run;
+  const names = cycle.map((id) => registry.features.find((f) => f.id === id)?.name ?? id);
+  const first = run.spec.features.find((f) => f.id === cycle[0]);
+  const line = first?.dependsLine ?? first?.line ?? 1;
+  throw usageError(`${shownAs}:${line}: the dependencies form a cycle: ${names.join(" → ")}.`, {
+    file: shownAs,
+    place: `line ${line}`,
+    fix: "Remove one of these dependencies.",
   });
-  return result;
 }

@@ -17,7 +17,7 @@ import { openStateDb } from "../infra/state-db.js";
 import { mask } from "../security/mask.js";
 import { type CodeFile, changedSince, codeFiles, stagedCodeFiles } from "./files.js";
 import { findDuplication, measureFile } from "./measures/index.js";
-import { readCoverage } from "./readers/coverage.js";
+import { type FileCoverage, readCoverage } from "./readers/coverage.js";
 import { readLint } from "./readers/lint.js";
 
 export interface Gate {
@@ -129,86 +129,27 @@ function relativeTo(root: string, path: string): string {
 
 export async function runQualityCheck(paths: ProjectPaths, config: Config, options: CheckOptions = {}): Promise<QualityResult> {
   const started = Date.now();
-  const root = paths.root;
-  const wanted = (name: GateName) => !options.only || options.only.includes(name);
-  const gates: Gate[] = [];
-  const skipped: QualityResult["skipped"] = [];
-  const timeoutMs = config.run.checkTimeoutSeconds * 1000;
-  const commands = config.commands;
-  if (options.staged && options.changed !== undefined)
-    throw usageError("--staged and --changed cannot be used together.", {
-      fix: "Use --staged to measure what the next commit holds, or --changed <ref> for everything changed since <ref>.",
-    });
-  if (options.only?.length === 0) throw usageError("--only names no gate.", { fix: `Name one or more of: ${GATE_NAMES.join(", ")}.` });
-  // The files the measures read (and coverage details name): changed since a ref, staged, or all.
-  let changed: Set<string> | undefined;
-  let staged: CodeFile[] | undefined;
-  if (options.changed !== undefined) {
-    try {
-      changed = changedSince(root, options.changed);
-    } catch (error) {
-      throw usageError(`Cannot compare with "${options.changed}": ${(error as Error).message}.`, {
-        fix: "Name a branch, tag or commit that exists, for example `--changed main` or `--changed HEAD~1`.",
-      });
-    }
-  } else if (options.staged) {
-    if (!isGitRepo(root)) throw usageError(`${root} is not in a git repository: nothing is staged.`, { fix: "Run it without --staged." });
-    staged = stagedCodeFiles(root, { ignore: config.gaps.ignore, tests: config.gaps.tests });
-    changed = new Set(staged.map((f) => f.path));
-  }
-
-  for (const [name, command] of [
-    ["build", commands.build],
-    ["typecheck", commands.typecheck],
-  ] as const) {
-    if (!wanted(name)) continue;
-    if (!command) {
-      skipped.push({ name, reason: `no commands.${name} in config.yaml` });
-      continue;
-    }
-    const result = await runShell(command, root, timeoutMs);
-    const errors = name === "typecheck" ? count(`${result.stdout}\n${result.stderr}`, TYPE_ERRORS) : undefined;
-    gates.push(commandGate(name, command, result, 0, errors));
-  }
-
-  if (wanted("lint")) {
-    if (!commands.lint) skipped.push({ name: "lint", reason: "no commands.lint in config.yaml" });
-    else {
-      const result = await runShell(commands.lint, root, timeoutMs);
-      gates.push(lintGate(commands.lint, result, config.gates.lintErrors, root));
-    }
-  }
-
-  if (wanted("tests") || wanted("coverage")) {
-    if (!commands.test) {
-      skipped.push({ name: "tests", reason: "no commands.test in config.yaml" });
-      if (wanted("coverage")) skipped.push({ name: "coverage", reason: "no commands.test to produce a coverage report" });
-    } else {
-      const testsStartedAt = Date.now();
-      const result = await runShell(commands.test, root, timeoutMs);
-      const output = `${result.stdout}\n${result.stderr}`;
-      const failures = count(output, TEST_FAILURES);
-      const gate = commandGate("tests", commands.test, result, 0, failures);
-      const passes = count(output, TEST_PASSES);
-      if (passes !== undefined) gate.details.splice(1, 0, `${passes} passed, ${failures ?? (gate.passed ? 0 : "?")} failed`);
-      if (wanted("tests")) gates.push(gate);
-      if (wanted("coverage")) {
-        if (!commands.coverage)
-          skipped.push({ name: "coverage", reason: "no commands.coverage (the report file the tests write) in config.yaml" });
-        else gates.push(coverageGate(paths, config, commands.coverage, changed, testsStartedAt));
-      }
-    }
-  }
-
-  const measured = ["complexity", "function-length", "file-length", "duplication"] as const;
-  if (measured.some(wanted)) {
+  const run: CheckRun = {
+    paths,
+    config,
+    timeoutMs: config.run.checkTimeoutSeconds * 1000,
+    wanted: (name: GateName) => !options.only || options.only.includes(name),
+    gates: [],
+    skipped: [],
+  };
+  checkOptions(options);
+  const { changed, staged } = measuredScope(paths.root, config, options);
+  await buildGates(run);
+  await lintGates(run);
+  await testGates(run, changed);
+  if (MEASURED.some(run.wanted)) {
     const files = (
-      staged ?? codeFiles(root, { ignore: config.gaps.ignore, tests: config.gaps.tests, ...(changed ? { only: changed } : {}) })
+      staged ?? codeFiles(paths.root, { ignore: config.gaps.ignore, tests: config.gaps.tests, ...(changed ? { only: changed } : {}) })
     ).filter((f) => f.role === "source");
     const scope = staged ? " (staged files)" : changed ? ` (files changed since ${options.changed})` : "";
-    gates.push(...measureGates(files, config, measured.filter(wanted), scope));
+    run.gates.push(...measureGates(files, config, MEASURED.filter(run.wanted), scope));
   }
-
+  const { gates, skipped } = run;
   const result: QualityResult = {
     passed: gates.every((g) => g.passed),
     score: score(gates, config),
@@ -220,6 +161,104 @@ export async function runQualityCheck(paths: ProjectPaths, config: Config, optio
   };
   if (!options.only && options.changed === undefined && !staged) record(paths, result);
   return result;
+}
+
+const MEASURED = ["complexity", "function-length", "file-length", "duplication"] as const;
+
+/** One quality check: what it runs with, and the gates it has so far. */
+interface CheckRun {
+  paths: ProjectPaths;
+  config: Config;
+  timeoutMs: number;
+  wanted: (name: GateName) => boolean;
+  gates: Gate[];
+  skipped: QualityResult["skipped"];
+}
+
+function checkOptions(options: CheckOptions): void {
+  if (options.staged && options.changed !== undefined)
+    throw usageError("--staged and --changed cannot be used together.", {
+      fix: "Use --staged to measure what the next commit holds, or --changed <ref> for everything changed since <ref>.",
+    });
+  if (options.only?.length === 0) throw usageError("--only names no gate.", { fix: `Name one or more of: ${GATE_NAMES.join(", ")}.` });
+}
+
+/** The files the measures read (and coverage details name): changed since a ref, staged, or all (both undefined). */
+function measuredScope(
+  root: string,
+  config: Config,
+  options: CheckOptions,
+): { changed: Set<string> | undefined; staged: CodeFile[] | undefined } {
+  if (options.changed !== undefined) {
+    try {
+      return { changed: changedSince(root, options.changed), staged: undefined };
+    } catch (error) {
+      throw usageError(`Cannot compare with "${options.changed}": ${(error as Error).message}.`, {
+        fix: "Name a branch, tag or commit that exists, for example `--changed main` or `--changed HEAD~1`.",
+      });
+    }
+  }
+  if (!options.staged) return { changed: undefined, staged: undefined };
+  if (!isGitRepo(root)) throw usageError(`${root} is not in a git repository: nothing is staged.`, { fix: "Run it without --staged." });
+  const staged = stagedCodeFiles(root, { ignore: config.gaps.ignore, tests: config.gaps.tests });
+  return { changed: new Set(staged.map((f) => f.path)), staged };
+}
+
+async function buildGates(run: CheckRun): Promise<void> {
+  const { commands } = run.config;
+  for (const [name, command] of [
+    ["build", commands.build],
+    ["typecheck", commands.typecheck],
+  ] as const) {
+    if (!run.wanted(name)) continue;
+    if (!command) {
+      run.skipped.push({ name, reason: `no commands.${name} in config.yaml` });
+      continue;
+    }
+    const result = await runShell(command, run.paths.root, run.timeoutMs);
+    const errors = name === "typecheck" ? count(`${result.stdout}\n${result.stderr}`, TYPE_ERRORS) : undefined;
+    run.gates.push(commandGate(name, command, result, 0, errors));
+  }
+}
+
+async function lintGates(run: CheckRun): Promise<void> {
+  if (!run.wanted("lint")) return;
+  const { commands } = run.config;
+  if (!commands.lint) {
+    run.skipped.push({ name: "lint", reason: "no commands.lint in config.yaml" });
+    return;
+  }
+  const result = await runShell(commands.lint, run.paths.root, run.timeoutMs);
+  run.gates.push(lintGate(commands.lint, result, run.config.gates.lintErrors, run.paths.root));
+}
+
+/** The tests gate and the coverage gate over the report that test run wrote (one run serves both). */
+async function testGates(run: CheckRun, changed: Set<string> | undefined): Promise<void> {
+  const { wanted, skipped } = run;
+  const { commands } = run.config;
+  if (!wanted("tests") && !wanted("coverage")) return;
+  if (!commands.test) {
+    skipped.push({ name: "tests", reason: "no commands.test in config.yaml" });
+    if (wanted("coverage")) skipped.push({ name: "coverage", reason: "no commands.test to produce a coverage report" });
+    return;
+  }
+  const testsStartedAt = Date.now();
+  const result = await runShell(commands.test, run.paths.root, run.timeoutMs);
+  const gate = testsGate(commands.test, result);
+  if (wanted("tests")) run.gates.push(gate);
+  if (!wanted("coverage")) return;
+  if (!commands.coverage)
+    skipped.push({ name: "coverage", reason: "no commands.coverage (the report file the tests write) in config.yaml" });
+  else run.gates.push(coverageGate(run.paths, run.config, commands.coverage, changed, testsStartedAt));
+}
+
+function testsGate(command: string, result: ShellResult): Gate {
+  const output = `${result.stdout}\n${result.stderr}`;
+  const failures = count(output, TEST_FAILURES);
+  const gate = commandGate("tests", command, result, 0, failures);
+  const passes = count(output, TEST_PASSES);
+  if (passes !== undefined) gate.details.splice(1, 0, `${passes} passed, ${failures ?? (gate.passed ? 0 : "?")} failed`);
+  return gate;
 }
 
 /** br's own measures over parsed source files: the worst function and file, and duplication. */
@@ -359,19 +398,8 @@ export function coverageGate(
     return unmeasured(threshold, [
       `${reportPath} was not written by the tests: make commands.test produce it (or point commands.coverage at the report).`,
     ]);
-  if (testsStartedAt !== undefined) {
-    let mtimeMs: number | undefined;
-    try {
-      mtimeMs = statSync(file).mtimeMs;
-    } catch {
-      mtimeMs = undefined; // Unreadable: readCoverage below says why.
-    }
-    if (mtimeMs !== undefined && mtimeMs + MTIME_SLACK_MS < testsStartedAt)
-      return unmeasured(threshold, [
-        `${reportPath} was not written by this test run (last written ${new Date(mtimeMs).toISOString()}, the tests started ${new Date(testsStartedAt).toISOString()}): it is left from an earlier run.`,
-        "Make commands.test write the coverage report on every run (or point commands.coverage at the report it writes).",
-      ]);
-  }
+  const stale = testsStartedAt === undefined ? undefined : staleReport(file, reportPath, testsStartedAt, threshold);
+  if (stale) return stale;
   let report: ReturnType<typeof readCoverage>;
   try {
     report = readCoverage(file);
@@ -389,13 +417,32 @@ export function coverageGate(
     passed = false;
     details.push(`dropped from ${last}% at the last full check (at most ${config.gates.coverageMaxDrop} points allowed)`);
   }
-  if (changed) {
-    for (const f of report.files) {
-      const path = relativeTo(paths.root, f.path);
-      if (changed.has(path)) details.push(`${path}: ${f.lines.pct}% of ${f.lines.total} lines`);
-    }
-  }
+  if (changed) details.push(...changedFileCoverage(paths.root, report.files, changed));
   return { name: "coverage", passed, value, threshold, details };
+}
+
+/** A failed gate when the report was last written before the tests started (left from an earlier run). */
+function staleReport(file: string, reportPath: string, testsStartedAt: number, threshold: number): Gate | undefined {
+  let mtimeMs: number | undefined;
+  try {
+    mtimeMs = statSync(file).mtimeMs;
+  } catch {
+    mtimeMs = undefined; // Unreadable: readCoverage says why.
+  }
+  if (mtimeMs === undefined || mtimeMs + MTIME_SLACK_MS >= testsStartedAt) return undefined;
+  return unmeasured(threshold, [
+    `${reportPath} was not written by this test run (last written ${new Date(mtimeMs).toISOString()}, the tests started ${new Date(testsStartedAt).toISOString()}): it is left from an earlier run.`,
+    "Make commands.test write the coverage report on every run (or point commands.coverage at the report it writes).",
+  ]);
+}
+
+function changedFileCoverage(root: string, files: FileCoverage[], changed: Set<string>): string[] {
+  const details: string[] = [];
+  for (const f of files) {
+    const path = relativeTo(root, f.path);
+    if (changed.has(path)) details.push(`${path}: ${f.lines.pct}% of ${f.lines.total} lines`);
+  }
+  return details;
 }
 
 function gateScore(gate: Gate): number {

@@ -19,8 +19,8 @@ import { loadTasks } from "../plan/task-store.js";
 import type { Feature } from "../registry/feature.js";
 import { loadRegistry } from "../registry/store.js";
 import { type QualityRun, qualityHistory } from "./check.js";
-import { type CodeFile, codeFiles, projectFileRoles, stemAffixes } from "./files.js";
-import { measureFile } from "./measures/index.js";
+import { type CodeFile, codeFiles, type FileRole, projectFileRoles, stemAffixes } from "./files.js";
+import { measureFile, type StubKind } from "./measures/index.js";
 
 export const GAP_KINDS = [
   "feature-unbacked",
@@ -152,28 +152,37 @@ export function selfPackage(root: string): SelfPackage | undefined {
 }
 
 function importsOf(file: CodeFile, known: ReadonlySet<string>, self?: SelfPackage): string[] {
+  return file.language === "python" ? pythonImports(file, known) : jsImports(file, known, self);
+}
+
+function pythonImports(file: CodeFile, known: ReadonlySet<string>): string[] {
   const out: string[] = [];
-  if (file.language === "python") {
-    for (const m of file.text.matchAll(PY_IMPORT)) {
-      const modules =
-        m[1] !== undefined ? [m[1], ...(m[2] ?? "").split(",").map((n) => `${m[1]}.${n.replace(/[()\s]/g, "")}`)] : (m[3] ?? "").split(",");
-      for (const raw of modules) {
-        const name = raw.trim().split(/\s+as\s+/)[0] ?? "";
-        if (!name) continue;
-        const dots = /^\.*/.exec(name)?.[0].length ?? 0;
-        const rest = name.slice(dots).replace(/\./g, "/");
-        const bases =
-          dots > 0
-            ? [posix.join(dirname(file.path), ...Array(dots - 1).fill(".."), rest)]
-            : [rest, `src/${rest}`, posix.join(dirname(file.path), rest)];
-        for (const base of bases) {
-          for (const candidate of [`${base}.py`, `${base}/__init__.py`])
-            if (known.has(posix.normalize(candidate))) out.push(posix.normalize(candidate));
-        }
+  for (const m of file.text.matchAll(PY_IMPORT)) {
+    const modules =
+      m[1] !== undefined ? [m[1], ...(m[2] ?? "").split(",").map((n) => `${m[1]}.${n.replace(/[()\s]/g, "")}`)] : (m[3] ?? "").split(",");
+    for (const raw of modules) {
+      const name = raw.trim().split(/\s+as\s+/)[0] ?? "";
+      if (!name) continue;
+      for (const base of pythonBases(name, file.path)) {
+        for (const candidate of [`${base}.py`, `${base}/__init__.py`])
+          if (known.has(posix.normalize(candidate))) out.push(posix.normalize(candidate));
       }
     }
-    return out;
   }
+  return out;
+}
+
+/** Where a module name may live, without its extension: relative (`..pkg.mod`) from the file, else from the root, src/ or the file. */
+function pythonBases(name: string, path: string): string[] {
+  const dots = /^\.*/.exec(name)?.[0].length ?? 0;
+  const rest = name.slice(dots).replace(/\./g, "/");
+  return dots > 0
+    ? [posix.join(dirname(path), ...Array(dots - 1).fill(".."), rest)]
+    : [rest, `src/${rest}`, posix.join(dirname(path), rest)];
+}
+
+function jsImports(file: CodeFile, known: ReadonlySet<string>, self?: SelfPackage): string[] {
+  const out: string[] = [];
   for (const m of file.text.matchAll(JS_IMPORT)) {
     const spec = m[1] ?? "";
     if (self && (spec === self.name || spec.startsWith(`${self.name}/`))) {
@@ -182,22 +191,22 @@ function importsOf(file: CodeFile, known: ReadonlySet<string>, self?: SelfPackag
       continue;
     }
     if (!spec.startsWith(".")) continue;
-    const base = posix.normalize(posix.join(dirname(file.path), spec));
-    // TypeScript ESM imports name the emitted .js file: `./total.js` means total.ts.
-    const stripped = base.replace(/\.(m|c)?js$/, "");
-    for (const ext of JS_EXTENSIONS) {
-      const candidate = `${stripped}${ext}`;
-      if (known.has(candidate)) {
-        out.push(candidate);
-        break;
-      }
-      if (known.has(`${base}${ext}`)) {
-        out.push(`${base}${ext}`);
-        break;
-      }
-    }
+    const target = jsTarget(posix.normalize(posix.join(dirname(file.path), spec)), known);
+    if (target !== undefined) out.push(target);
   }
   return out;
+}
+
+/** The known file a relative import resolves to, trying each extension. */
+function jsTarget(base: string, known: ReadonlySet<string>): string | undefined {
+  // TypeScript ESM imports name the emitted .js file: `./total.js` means total.ts.
+  const stripped = base.replace(/\.(m|c)?js$/, "");
+  for (const ext of JS_EXTENSIONS) {
+    const candidate = `${stripped}${ext}`;
+    if (known.has(candidate)) return candidate;
+    if (known.has(`${base}${ext}`)) return `${base}${ext}`;
+  }
+  return undefined;
 }
 
 /**
@@ -280,149 +289,190 @@ export async function analyzeGaps(paths: ProjectPaths, config: Config): Promise<
     ignore: config.gaps.ignore,
     tests: config.gaps.tests,
   });
-  const projectPaths = [...projectRoles.keys()];
-
+  const standing: FeatureStanding = {
+    tasks,
+    changedByFeature: changedFilesByFeature(paths),
+    projectRoles,
+    projectPaths: [...projectRoles.keys()],
+    roleOf,
+    tested,
+  };
   // Features marked complete: something must stand behind them.
-  const changedByFeature = changedFilesByFeature(paths);
   for (const feature of registry.features) {
-    if (feature.status !== "complete") continue;
-    const own = featureFiles(feature, tasks, changedByFeature, projectPaths);
-    // Any file that is not a test or fixture is code behind the feature; only parsed sources can be judged tested.
-    const code = own.filter((p) => projectRoles.get(p) === "source");
-    const parsed = code.filter((p) => roleOf.get(p) === "source");
-    const ownTests = own.filter((p) => projectRoles.get(p) === "test");
-    if (code.length === 0 && ownTests.length === 0) {
-      gaps.push({
-        id: gapId("feature-unbacked", feature.id),
-        kind: "feature-unbacked",
-        severity: "critical",
-        featureId: feature.id,
-        message: `"${feature.name}" is marked complete, but no code or tests stand behind it (no file matches its files or its tasks' files, and no verified attempt changed one).`,
-        suggestion: `Reopen it with \`br features update ${feature.id} --status in_progress --reopen\` and build it, or name its files (a \`Files:\` line in the spec, or \`br features update ${feature.id} --files <glob>\`).`,
-      });
-    } else if (ownTests.length === 0 && parsed.length > 0 && !parsed.some((p) => tested.has(p))) {
-      gaps.push({
-        id: gapId("feature-untested", feature.id),
-        kind: "feature-untested",
-        severity: "high",
-        featureId: feature.id,
-        ...(parsed[0] ? { file: parsed[0] } : {}),
-        message: `"${feature.name}" is marked complete, but none of its ${parsed.length} source file(s) has a test.`,
-        suggestion: `Add tests for ${parsed.slice(0, 3).join(", ")}${parsed.length > 3 ? ", …" : ""} that check its acceptance criteria.`,
-      });
-    }
+    const gap = feature.status === "complete" ? completeFeatureGap(feature, standing) : undefined;
+    if (gap) gaps.push(gap);
   }
-
   for (const task of tasks) {
-    if (task.status === "failed") {
-      gaps.push({
-        id: gapId("task-failed", task.id),
-        kind: "task-failed",
-        severity: "high",
-        featureId: task.featureId,
-        message: `Task ${task.id} (${task.title}) failed${task.failureReason ? `: ${task.failureReason}` : "."}`,
-        suggestion: `Read why in \`br tasks show ${task.id}\`, then \`br tasks reset ${task.id}\` and \`br run\` (or split it into smaller tasks).`,
-      });
-    } else if (task.status === "blocked") {
-      gaps.push({
-        id: gapId("task-blocked", task.id),
-        kind: "task-blocked",
-        severity: "medium",
-        featureId: task.featureId,
-        message: `Task ${task.id} (${task.title}) is blocked by a failed dependency or a blocked feature.`,
-        suggestion: `See \`br tasks show ${task.id}\`: fix or reset what it waits on, or unblock feature ${task.featureId}.`,
-      });
-    }
+    const gap = taskGap(task);
+    if (gap) gaps.push(gap);
   }
-
-  for (const file of sources) {
-    const measures = measureFile(file.path, file.text);
-    for (const fn of measures?.functions ?? []) {
-      if (!fn.stub) continue;
-      const what =
-        fn.stub === "not-implemented" ? "only throws 'not implemented'" : fn.stub === "pass" ? "has only `pass`" : "has an empty body";
-      gaps.push({
-        id: gapId("stub", file.path, fn.name),
-        kind: "stub",
-        severity: "high",
-        file: file.path,
-        line: fn.line,
-        message: `${fn.name} ${what}.`,
-        suggestion: `Implement ${fn.name} (and a test for it), or remove it if nothing needs it.`,
-      });
-    }
-    if (
-      !file.notTested &&
-      !tested.has(file.path) &&
-      measures &&
-      measures.functions.length > 0 &&
-      measures.codeLines >= config.gaps.untestedMinLines
-    ) {
-      gaps.push({
-        id: gapId("untested", file.path),
-        kind: "untested",
-        severity: measures.codeLines >= 50 ? "medium" : "low",
-        file: file.path,
-        message: `${file.path} (${measures.codeLines} code lines, ${measures.functions.length} functions) has no test: no test imports it or is named after it.`,
-        suggestion: suggestTestPath(file),
-      });
-    }
-  }
-
-  for (const file of files) {
-    if (file.role === "fixture") continue;
-    const lines = file.text.split("\n");
-    lines.forEach((text, i) => {
-      const m = MARKER.exec(text);
-      if (!m) return;
-      const tag = m[1] as string;
-      const note = (m[2] ?? "").replace(/\*\/\s*$/, "").trim();
-      gaps.push({
-        id: gapId("marker", file.path, tag, note),
-        kind: "marker",
-        severity: tag === "TODO" ? "low" : "medium",
-        file: file.path,
-        line: i + 1,
-        message: `${tag}${note ? `: ${note.slice(0, 160)}` : ""}`,
-        suggestion:
-          tag === "TODO"
-            ? "Do it, or turn it into a task and delete the comment."
-            : `Resolve the ${tag}: fix the underlying problem and remove the marker.`,
-      });
-    });
-  }
-
-  const lastFull = [...qualityHistory(paths, 50)].reverse().find((r: QualityRun) => r.changedSince === null);
-  for (const gate of lastFull?.gates ?? []) {
-    if (gate.passed) continue;
-    gaps.push({
-      id: gapId("gate-failed", gate.name),
-      kind: "gate-failed",
-      severity: gate.name === "tests" || gate.name === "build" ? "critical" : "high",
-      message: `The ${gate.name} gate failed at the last quality check (${(lastFull as QualityRun).at.slice(0, 16).replace("T", " ")}): ${gate.value} against a threshold of ${gate.threshold}.`,
-      suggestion: `Run \`br quality check\` to see the details, and fix until the ${gate.name} gate passes.`,
-    });
-  }
-
+  for (const file of sources) gaps.push(...sourceGaps(file, tested, config));
+  for (const file of files) if (file.role !== "fixture") gaps.push(...markerGaps(file));
+  gaps.push(...failedGateGaps(paths));
   // Credentials in tests and fixtures are test values; `br security check` still reports them.
   for (const finding of (await securityFindings(paths.root)).filter(
     (f) => roleOf.get(f.file) !== "test" && roleOf.get(f.file) !== "fixture",
-  )) {
+  ))
+    gaps.push(securityGap(finding));
+  uniqueIds(gaps);
+  sortGaps(gaps);
+  return { gaps, summary: summarize(gaps, files.length, Date.now() - started) };
+}
+
+/** What is known of the project to judge whether a complete feature has code and tests behind it. */
+interface FeatureStanding {
+  tasks: readonly Task[];
+  changedByFeature: Map<string, Set<string>>;
+  /** Every project file's role (any file, not only parsed code). */
+  projectRoles: Map<string, FileRole>;
+  projectPaths: string[];
+  /** The roles of the parsed code files. */
+  roleOf: Map<string, FileRole>;
+  tested: Set<string>;
+}
+
+function completeFeatureGap(feature: Feature, standing: FeatureStanding): Gap | undefined {
+  const { projectRoles, roleOf, tested } = standing;
+  const own = featureFiles(feature, standing.tasks, standing.changedByFeature, standing.projectPaths);
+  // Any file that is not a test or fixture is code behind the feature; only parsed sources can be judged tested.
+  const code = own.filter((p) => projectRoles.get(p) === "source");
+  const parsed = code.filter((p) => roleOf.get(p) === "source");
+  const ownTests = own.filter((p) => projectRoles.get(p) === "test");
+  if (code.length === 0 && ownTests.length === 0) {
+    return {
+      id: gapId("feature-unbacked", feature.id),
+      kind: "feature-unbacked",
+      severity: "critical",
+      featureId: feature.id,
+      message: `"${feature.name}" is marked complete, but no code or tests stand behind it (no file matches its files or its tasks' files, and no verified attempt changed one).`,
+      suggestion: `Reopen it with \`br features update ${feature.id} --status in_progress --reopen\` and build it, or name its files (a \`Files:\` line in the spec, or \`br features update ${feature.id} --files <glob>\`).`,
+    };
+  }
+  if (ownTests.length > 0 || parsed.length === 0 || parsed.some((p) => tested.has(p))) return undefined;
+  return {
+    id: gapId("feature-untested", feature.id),
+    kind: "feature-untested",
+    severity: "high",
+    featureId: feature.id,
+    ...(parsed[0] ? { file: parsed[0] } : {}),
+    message: `"${feature.name}" is marked complete, but none of its ${parsed.length} source file(s) has a test.`,
+    suggestion: `Add tests for ${parsed.slice(0, 3).join(", ")}${parsed.length > 3 ? ", …" : ""} that check its acceptance criteria.`,
+  };
+}
+
+function taskGap(task: Task): Gap | undefined {
+  if (task.status === "failed") {
+    return {
+      id: gapId("task-failed", task.id),
+      kind: "task-failed",
+      severity: "high",
+      featureId: task.featureId,
+      message: `Task ${task.id} (${task.title}) failed${task.failureReason ? `: ${task.failureReason}` : "."}`,
+      suggestion: `Read why in \`br tasks show ${task.id}\`, then \`br tasks reset ${task.id}\` and \`br run\` (or split it into smaller tasks).`,
+    };
+  }
+  if (task.status !== "blocked") return undefined;
+  return {
+    id: gapId("task-blocked", task.id),
+    kind: "task-blocked",
+    severity: "medium",
+    featureId: task.featureId,
+    message: `Task ${task.id} (${task.title}) is blocked by a failed dependency or a blocked feature.`,
+    suggestion: `See \`br tasks show ${task.id}\`: fix or reset what it waits on, or unblock feature ${task.featureId}.`,
+  };
+}
+
+const STUB_DESCRIPTIONS: Record<StubKind, string> = {
+  "not-implemented": "only throws 'not implemented'",
+  pass: "has only `pass`",
+  empty: "has an empty body",
+};
+
+/** A source file's stubs, and the file itself when it has enough code but no test. */
+function sourceGaps(file: CodeFile, tested: Set<string>, config: Config): Gap[] {
+  const gaps: Gap[] = [];
+  const measures = measureFile(file.path, file.text);
+  for (const fn of measures?.functions ?? []) {
+    if (!fn.stub) continue;
     gaps.push({
-      id: gapId("security", finding.fingerprint),
-      kind: "security",
-      severity: finding.severity,
-      file: finding.file,
-      line: finding.line,
-      message: `${finding.message}: ${finding.match}`,
-      suggestion:
-        finding.kind === "secret"
-          ? "Remove the secret from the code, rotate it, and read it from the environment."
-          : "Pass the values as query parameters (placeholders), not as part of the SQL text.",
+      id: gapId("stub", file.path, fn.name),
+      kind: "stub",
+      severity: "high",
+      file: file.path,
+      line: fn.line,
+      message: `${fn.name} ${STUB_DESCRIPTIONS[fn.stub]}.`,
+      suggestion: `Implement ${fn.name} (and a test for it), or remove it if nothing needs it.`,
     });
   }
+  if (file.notTested || tested.has(file.path) || !measures) return gaps;
+  if (measures.functions.length === 0 || measures.codeLines < config.gaps.untestedMinLines) return gaps;
+  gaps.push({
+    id: gapId("untested", file.path),
+    kind: "untested",
+    severity: measures.codeLines >= 50 ? "medium" : "low",
+    file: file.path,
+    message: `${file.path} (${measures.codeLines} code lines, ${measures.functions.length} functions) has no test: no test imports it or is named after it.`,
+    suggestion: suggestTestPath(file),
+  });
+  return gaps;
+}
 
-  uniqueIds(gaps);
+/** TODO / FIXME / HACK … markers left in the code. */
+function markerGaps(file: CodeFile): Gap[] {
+  const gaps: Gap[] = [];
+  file.text.split("\n").forEach((text, i) => {
+    const m = MARKER.exec(text);
+    if (!m) return;
+    const tag = m[1] as string;
+    const note = (m[2] ?? "").replace(/\*\/\s*$/, "").trim();
+    gaps.push({
+      id: gapId("marker", file.path, tag, note),
+      kind: "marker",
+      severity: tag === "TODO" ? "low" : "medium",
+      file: file.path,
+      line: i + 1,
+      message: `${tag}${note ? `: ${note.slice(0, 160)}` : ""}`,
+      suggestion:
+        tag === "TODO"
+          ? "Do it, or turn it into a task and delete the comment."
+          : `Resolve the ${tag}: fix the underlying problem and remove the marker.`,
+    });
+  });
+  return gaps;
+}
+
+/** The gates that failed at the last full quality check. */
+function failedGateGaps(paths: ProjectPaths): Gap[] {
+  const lastFull = [...qualityHistory(paths, 50)].reverse().find((r: QualityRun) => r.changedSince === null);
+  if (!lastFull) return [];
+  return lastFull.gates
+    .filter((gate) => !gate.passed)
+    .map((gate) => ({
+      id: gapId("gate-failed", gate.name),
+      kind: "gate-failed",
+      severity: gate.name === "tests" || gate.name === "build" ? "critical" : "high",
+      message: `The ${gate.name} gate failed at the last quality check (${lastFull.at.slice(0, 16).replace("T", " ")}): ${gate.value} against a threshold of ${gate.threshold}.`,
+      suggestion: `Run \`br quality check\` to see the details, and fix until the ${gate.name} gate passes.`,
+    }));
+}
+
+function securityGap(finding: Awaited<ReturnType<typeof securityFindings>>[number]): Gap {
+  return {
+    id: gapId("security", finding.fingerprint),
+    kind: "security",
+    severity: finding.severity,
+    file: finding.file,
+    line: finding.line,
+    message: `${finding.message}: ${finding.match}`,
+    suggestion:
+      finding.kind === "secret"
+        ? "Remove the secret from the code, rotate it, and read it from the environment."
+        : "Pass the values as query parameters (placeholders), not as part of the SQL text.",
+  };
+}
+
+/** Most severe first, then by kind, file and line. */
+function sortGaps(gaps: Gap[]): void {
   gaps.sort(
     (a, b) =>
       SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity) ||
@@ -430,13 +480,16 @@ export async function analyzeGaps(paths: ProjectPaths, config: Config): Promise<
       (a.file ?? "").localeCompare(b.file ?? "") ||
       (a.line ?? 0) - (b.line ?? 0),
   );
+}
+
+function summarize(gaps: Gap[], files: number, durationMs: number): GapReport["summary"] {
   const bySeverity = Object.fromEntries(SEVERITY_ORDER.map((s) => [s, gaps.filter((g) => g.severity === s).length])) as Record<
     Severity,
     number
   >;
   const byKind: Partial<Record<GapKind, number>> = {};
   for (const g of gaps) byKind[g.kind] = (byKind[g.kind] ?? 0) + 1;
-  return { gaps, summary: { total: gaps.length, bySeverity, byKind, files: files.length, durationMs: Date.now() - started } };
+  return { total: gaps.length, bySeverity, byKind, files, durationMs };
 }
 
 function suggestTestPath(file: CodeFile): string {

@@ -283,117 +283,173 @@ function headingText(text: string): string {
 function shape(input: TaskText): Shape {
   let text = input.text.length > MAX_TEXT ? input.text.slice(0, MAX_TEXT) : input.text;
   text = stripHtmlComments(text.replace(/\r\n?/g, "\n"));
-  let title = input.title?.slice(0, MAX_TEXT).trim() ?? "";
   const lines = text.split("\n");
-  let start = 0;
-  // Without a title, an issue's first line is its title (and a one-line task is all title).
-  if (title === "" && (lines[0] ?? "").length <= 200) {
-    title = (lines[0] ?? "").trim();
-    start = 1;
-  }
-  const prose: string[] = [];
+  const { title, start } = titleOf(input, lines);
+  const state = newLineState(lines);
+  for (let i = start; i < lines.length; i++) readLine(state, i);
+  const { prose, lineReference } = proseOf(state.prose);
   const modules = new Set<string>();
-  const code: string[] = [];
-  let codeLines = 0;
-  let hasTraceback = false;
-  let hasPatch = false;
-  let lineReference = false;
-  let fence: string | undefined;
-  let fenceConsole = false;
-  let traceback = false;
-  let details = false;
-  let environment = false;
+  collectModules(modules, title);
+  collectModules(modules, prose);
+  collectModules(modules, state.code.join("\n"));
+  const { codeLines, hasTraceback, hasPatch } = state;
+  return { title: title.replace(URL, " "), prose, codeLines, hasTraceback, hasPatch, lineReference, modules };
+}
 
-  const collectModules = (line: string) => {
-    for (const m of line.matchAll(FILE_PATH)) modules.add(m[0].toLowerCase());
-    for (const m of line.matchAll(DOTTED)) {
-      const path = m[1] ?? "";
-      if (RECEIVER.test(path) || DOMAIN.test(path) || FILE_EXT.test(path)) continue;
-      modules.add(path.slice(0, path.lastIndexOf(".")));
-    }
+/** The given title; without one, an issue's first line is its title (and a one-line task is all title). */
+function titleOf(input: TaskText, lines: string[]): { title: string; start: number } {
+  const title = input.title?.slice(0, MAX_TEXT).trim() ?? "";
+  if (title === "" && (lines[0] ?? "").length <= 200) return { title: (lines[0] ?? "").trim(), start: 1 };
+  return { title, start: 0 };
+}
+
+/** The walk over the lines: what was found so far, and where the walk is (fence, traceback, details, environment). */
+interface LineState {
+  lines: string[];
+  prose: string[];
+  code: string[];
+  codeLines: number;
+  hasTraceback: boolean;
+  hasPatch: boolean;
+  /** The marker that closes the open code fence. */
+  fence: string | undefined;
+  /** The open fence holds a console session: only its prompted lines are code. */
+  fenceConsole: boolean;
+  traceback: boolean;
+  details: boolean;
+  environment: boolean;
+}
+
+function newLineState(lines: string[]): LineState {
+  return {
+    lines,
+    prose: [],
+    code: [],
+    codeLines: 0,
+    hasTraceback: false,
+    hasPatch: false,
+    fence: undefined,
+    fenceConsole: false,
+    traceback: false,
+    details: false,
+    environment: false,
   };
+}
 
-  for (let i = start; i < lines.length; i++) {
-    const raw = lines[i] ?? "";
-    const fenceMatch = FENCE.exec(raw);
-    if (fenceMatch) {
-      const marker = fenceMatch[1] ?? "";
-      if (fence === undefined && marker !== "}}}") {
-        fence = marker === "{{{" ? "}}}" : marker;
-        const lang = (fenceMatch[2] ?? "").toLowerCase();
-        if (lang === "diff" || lang === "patch") hasPatch = true;
-        if (lang.includes("traceback")) traceback = true;
-        // A console session: only the prompted lines are code, the rest is output.
-        fenceConsole = false;
-        for (let j = i + 1; j < lines.length && !FENCE.test(lines[j] ?? ""); j++)
-          if (PROMPT.test(lines[j] ?? "")) {
-            fenceConsole = true;
-            break;
-          }
-        continue;
-      }
-      if (fence !== undefined && (marker === fence || marker.startsWith(fence.slice(0, 3)))) {
-        fence = undefined;
-        traceback = false;
-        continue;
-      }
-    }
-    if (details) {
-      if (DETAILS_CLOSE.test(raw)) details = false;
-      continue;
-    }
-    if (fence === undefined && DETAILS_OPEN.test(raw) && !DETAILS_CLOSE.test(raw)) {
-      details = true;
-      continue;
-    }
-    if (DIFF_LINE.test(raw)) hasPatch = true;
-    if (TRACEBACK_START.test(raw)) {
-      hasTraceback = traceback = true;
-      continue;
-    }
-    if (FRAME.test(raw)) {
-      hasTraceback = true;
-      continue;
-    }
-    if (traceback) {
-      if (EXCEPTION_LINE.test(raw)) {
-        traceback = false;
-        continue;
-      }
-      if (TRACEBACK_CONTINUES.test(raw)) continue;
-      traceback = false;
-    }
-    if (raw.trim() === "") continue;
-    if (fence !== undefined) {
-      if (!fenceConsole || PROMPT.test(raw)) codeLines++;
-      code.push(raw);
-      continue;
-    }
-    const heading = HEADING.exec(raw);
-    if (heading) {
-      environment = ENVIRONMENT.test(heading[3] ?? heading[4] ?? headingText(heading[2] ?? ""));
-      continue;
-    }
-    if (environment || CHECKBOX.test(raw) || ENVIRONMENT_LINE.test(raw)) continue;
-    if (PROMPT.test(raw) || INDENTED.test(raw) || CODE_LINE.test(raw)) {
-      codeLines++;
-      code.push(raw);
-      continue;
-    }
-    prose.push(raw);
+/** Sorts line i into code, prose or neither; each step that takes the line ends its handling. */
+function readLine(state: LineState, i: number): void {
+  const raw = state.lines[i] ?? "";
+  if (fenceLine(state, raw, i) || detailsLine(state, raw)) return;
+  if (DIFF_LINE.test(raw)) state.hasPatch = true;
+  if (tracebackLine(state, raw) || raw.trim() === "") return;
+  if (state.fence !== undefined) {
+    if (!state.fenceConsole || PROMPT.test(raw)) state.codeLines++;
+    state.code.push(raw);
+    return;
   }
+  unfencedLine(state, raw);
+}
 
-  let proseText = prose.join("\n");
-  const urls = proseText.match(URL);
+/** Opens or closes a code fence; true when the line did. */
+function fenceLine(state: LineState, raw: string, i: number): boolean {
+  const fenceMatch = FENCE.exec(raw);
+  if (!fenceMatch) return false;
+  const marker = fenceMatch[1] ?? "";
+  if (state.fence === undefined && marker !== "}}}") {
+    openFence(state, marker, (fenceMatch[2] ?? "").toLowerCase(), i);
+    return true;
+  }
+  if (state.fence !== undefined && (marker === state.fence || marker.startsWith(state.fence.slice(0, 3)))) {
+    state.fence = undefined;
+    state.traceback = false;
+    return true;
+  }
+  return false;
+}
+
+function openFence(state: LineState, marker: string, lang: string, i: number): void {
+  state.fence = marker === "{{{" ? "}}}" : marker;
+  if (lang === "diff" || lang === "patch") state.hasPatch = true;
+  if (lang.includes("traceback")) state.traceback = true;
+  // A console session: only the prompted lines are code, the rest is output.
+  state.fenceConsole = promptBeforeFence(state.lines, i + 1);
+}
+
+function promptBeforeFence(lines: string[], from: number): boolean {
+  for (let j = from; j < lines.length && !FENCE.test(lines[j] ?? ""); j++) if (PROMPT.test(lines[j] ?? "")) return true;
+  return false;
+}
+
+/** A collapsed <details> block (logs, environment dumps) is skipped whole; true when the line is in or opens one. */
+function detailsLine(state: LineState, raw: string): boolean {
+  if (state.details) {
+    if (DETAILS_CLOSE.test(raw)) state.details = false;
+    return true;
+  }
+  if (state.fence === undefined && DETAILS_OPEN.test(raw) && !DETAILS_CLOSE.test(raw)) {
+    state.details = true;
+    return true;
+  }
+  return false;
+}
+
+/** Stack trace lines are neither code nor prose; true when the line belongs to a trace. */
+function tracebackLine(state: LineState, raw: string): boolean {
+  if (TRACEBACK_START.test(raw)) {
+    state.hasTraceback = true;
+    state.traceback = true;
+    return true;
+  }
+  if (FRAME.test(raw)) {
+    state.hasTraceback = true;
+    return true;
+  }
+  if (!state.traceback) return false;
+  if (EXCEPTION_LINE.test(raw)) {
+    state.traceback = false;
+    return true;
+  }
+  if (TRACEBACK_CONTINUES.test(raw)) return true;
+  state.traceback = false;
+  return false;
+}
+
+/** A non-blank line outside fences: a heading, environment or checklist (skipped), code, or prose. */
+function unfencedLine(state: LineState, raw: string): void {
+  const heading = HEADING.exec(raw);
+  if (heading) {
+    state.environment = ENVIRONMENT.test(heading[3] ?? heading[4] ?? headingText(heading[2] ?? ""));
+    return;
+  }
+  if (state.environment || CHECKBOX.test(raw) || ENVIRONMENT_LINE.test(raw)) return;
+  if (PROMPT.test(raw) || INDENTED.test(raw) || CODE_LINE.test(raw)) {
+    state.codeLines++;
+    state.code.push(raw);
+    return;
+  }
+  state.prose.push(raw);
+}
+
+/** The prose without URLs, and whether it (or a URL's `#L12`) points to a line. */
+function proseOf(lines: string[]): { prose: string; lineReference: boolean } {
+  let prose = lines.join("\n");
+  let lineReference = false;
+  const urls = prose.match(URL);
   if (urls) {
     if (urls.some((u) => LINE_IN_URL.test(u))) lineReference = true;
-    proseText = proseText.replace(URL, " ");
+    prose = prose.replace(URL, " ");
   }
-  if (LINE_REFERENCE.test(proseText)) lineReference = true;
-  collectModules(title);
-  collectModules(proseText);
-  collectModules(code.join("\n"));
-  return { title: title.replace(URL, " "), prose: proseText, codeLines, hasTraceback, hasPatch, lineReference, modules };
+  if (LINE_REFERENCE.test(prose)) lineReference = true;
+  return { prose, lineReference };
+}
+
+function collectModules(modules: Set<string>, line: string): void {
+  for (const m of line.matchAll(FILE_PATH)) modules.add(m[0].toLowerCase());
+  for (const m of line.matchAll(DOTTED)) {
+    const path = m[1] ?? "";
+    if (RECEIVER.test(path) || DOMAIN.test(path) || FILE_EXT.test(path)) continue;
+    modules.add(path.slice(0, path.lastIndexOf(".")));
+  }
 }
 
 function countSymbols(text: string): number {
@@ -434,97 +490,136 @@ export function createEstimator(s: ComplexitySignals): (input: TaskText) => Esti
   const c = compile(s);
   return (input) => {
     const parts: { points: number; reason: string }[] = [];
-    const add = (points: number, reason: string) => {
-      if (points !== 0) parts.push({ points, reason });
-    };
-
     const sh = shape(input);
     const title = sh.title.toLowerCase();
     const prose = sh.prose.toLowerCase();
-    const all = title === "" ? prose : `${title}\n${prose}`;
-
-    // Is the cause known, or the fix given?
-    const unsure = distinctWords(c.uncertainty, prose);
-    add(scalePoints(s.uncertainty, unsure.length), `cause unknown (${listed(unsure)})`);
-    const questions = countMatches(QUESTION, sh.prose);
-    add(scalePoints(s.questions, questions), `${plural(questions, "open question")}`);
-    if (sh.hasPatch) add(s.pinpointed.patchPoints, "includes a patch");
-    if (sh.lineReference) add(s.pinpointed.lineReferencePoints, "points to the exact line");
-    const diagnosis = hasWord(c.diagnosis, prose);
-    if (diagnosis !== undefined) add(s.pinpointed.diagnosis.points, `cause or fix given ("${diagnosis}")`);
-    if (sh.hasTraceback) add(s.traceback.points, "crash with a stack trace (location known)");
-    // A pinpointed task's length is spent explaining the answer rather than the problem.
-    const pinpointed = sh.hasPatch || sh.lineReference || diagnosis !== undefined;
-    const factor = pinpointed ? s.pinpointed.sizeFactor : 1;
-    const sized = (points: number) => Math.round(points * factor);
-    const note = pinpointed && factor !== 1 ? `, ×${factor}: pinpointed` : "";
-
-    // Size of the explanation and what the change touches.
-    const words = countMatches(WORD, sh.prose);
-    const titleWords = countMatches(WORD, sh.title);
-    if (words + titleWords < s.prose.shortBelow) add(s.prose.shortPoints, `very short text (${plural(words + titleWords, "word")})`);
-    else add(sized(scalePoints(s.prose, words)), `long description (${plural(words, "word")}${note})`);
-    add(scalePoints(s.title, titleWords), `long title (${plural(titleWords, "word")})`);
-    const symbols = countSymbols(sh.title ? `${sh.title}\n${sh.prose}` : sh.prose);
-    add(sized(scalePoints(s.symbols, symbols)), `mentions ${plural(symbols, "code symbol")}${note}`);
-    add(sized(scalePoints(s.modules, sh.modules.size)), `names ${plural(sh.modules.size, "module or file", "modules or files")}${note}`);
-    add(sized(scalePoints(s.reproduction, sh.codeLines)), `${plural(sh.codeLines, "line")} of code to reproduce or read${note}`);
-
-    // How many things are asked, and how widely.
-    const requests = countRequests(c.requests, prose);
-    add(scalePoints(s.requests, requests), `${plural(requests, "request or expectation", "requests or expectations")}`);
-    const additions = distinctWords(c.additions, prose);
-    add(scalePoints(s.additions, additions.length), `adds further points (${listed(additions)})`);
-    const broad = distinctWords(c.broadScope, all);
-    add(scalePoints(s.broadScope, broad.length), `broad scope (${listed(broad)})`);
-    const narrow = distinctWords(c.narrowScope, all);
-    add(scalePoints(s.narrowScope, narrow.length), `described as small (${listed(narrow)})`);
-
-    // Category: from the task's kind, else the title, else the prose.
-    const kind = input.kind?.trim().toLowerCase();
-    const kindCategory = kind === undefined ? undefined : (s.taskKinds.aliases[kind] ?? kind);
-    let category = c.categories.find((k) => k.name === kindCategory);
-    if (category === undefined && kind !== undefined) {
-      const points = s.taskKinds.points[kind];
-      if (points !== undefined) add(points, `${kind} task`);
-    }
-    const bareTitle = title.replace(TITLE_TAG, "");
-    category ??= c.categories.find((k) => k.titleStarts.test(bareTitle));
-    category ??= c.categories.find((k) => hasWord(k.titleWords, title) !== undefined);
-    category ??= c.categories.find((k) => hasWord(k.proseWords, prose) !== undefined);
-    category ??= c.categories.find((k) => k.name === s.categories.default);
-    if (category !== undefined) add(category.points, category.label);
-
-    // Risk areas.
-    let risk = 0;
-    for (const area of c.risks) {
-      const word = hasWord(area.matcher, all);
-      if (word === undefined) continue;
-      const points = Math.min(area.points, s.riskAreas.max - risk);
-      risk += points;
-      add(points, `risk area: ${area.name} ("${word}")`);
-    }
-
-    // Structure of a planned task.
-    const files = [...new Set(input.files ?? [])];
-    add(scalePoints(s.files, files.length), `${plural(files.length, "file")} to change`);
-    const dirs = new Set(files.map((f) => (f.includes("/") ? f.slice(0, f.lastIndexOf("/")) : ".")));
-    add(scalePoints(s.components, dirs.size), `spans ${plural(dirs.size, "directory", "directories")}`);
-    const deps = input.dependsOn?.length ?? 0;
-    add(scalePoints(s.dependsOn, deps), `depends on ${plural(deps, "task")}`);
-    const criteria = input.acceptance?.length ?? 0;
-    add(scalePoints(s.acceptance, criteria), `${plural(criteria, "acceptance criterion", "acceptance criteria")}`);
-
-    let total = s.base;
-    for (const p of parts) total += p.points;
-    const score = Math.max(0, Math.min(100, Math.round(total)));
-    parts.sort((a, b) => Math.abs(b.points) - Math.abs(a.points));
-    const reasons = parts.map((p) => `${p.reason} (${signed(p.points)})`);
-    if (reasons.length === 0) reasons.push(`no complexity signals: an ordinary task (${s.base})`);
-    if (total > 100) reasons.push(`capped at 100 (from ${Math.round(total)})`);
-    if (total < 0) reasons.push(`floored at 0 (from ${Math.round(total)})`);
-    return { score, reasons };
+    const scoring: Scoring = {
+      s,
+      c,
+      sh,
+      title,
+      prose,
+      all: title === "" ? prose : `${title}\n${prose}`,
+      add: (points, reason) => {
+        if (points !== 0) parts.push({ points, reason });
+      },
+    };
+    const size = scorePinpointing(scoring);
+    scoreSize(scoring, size);
+    scoreRequests(scoring);
+    scoreCategory(scoring, input);
+    scoreRisks(scoring);
+    scoreStructure(scoring, input);
+    return finalEstimate(parts, s.base);
   };
+}
+
+/** What every scoring step reads: the signals, the shaped text (lowercased), and where points go. */
+interface Scoring {
+  s: ComplexitySignals;
+  c: Compiled;
+  sh: Shape;
+  title: string;
+  prose: string;
+  /** Title and prose, lowercased. */
+  all: string;
+  add: (points: number, reason: string) => void;
+}
+
+/** Is the cause known, or the fix given? Returns how size points are scaled for it. */
+function scorePinpointing({ s, c, sh, prose, add }: Scoring): { sized: (points: number) => number; note: string } {
+  const unsure = distinctWords(c.uncertainty, prose);
+  add(scalePoints(s.uncertainty, unsure.length), `cause unknown (${listed(unsure)})`);
+  const questions = countMatches(QUESTION, sh.prose);
+  add(scalePoints(s.questions, questions), `${plural(questions, "open question")}`);
+  if (sh.hasPatch) add(s.pinpointed.patchPoints, "includes a patch");
+  if (sh.lineReference) add(s.pinpointed.lineReferencePoints, "points to the exact line");
+  const diagnosis = hasWord(c.diagnosis, prose);
+  if (diagnosis !== undefined) add(s.pinpointed.diagnosis.points, `cause or fix given ("${diagnosis}")`);
+  if (sh.hasTraceback) add(s.traceback.points, "crash with a stack trace (location known)");
+  // A pinpointed task's length is spent explaining the answer rather than the problem.
+  const pinpointed = sh.hasPatch || sh.lineReference || diagnosis !== undefined;
+  const factor = pinpointed ? s.pinpointed.sizeFactor : 1;
+  return { sized: (points) => Math.round(points * factor), note: pinpointed && factor !== 1 ? `, ×${factor}: pinpointed` : "" };
+}
+
+/** Size of the explanation and what the change touches. */
+function scoreSize({ s, sh, add }: Scoring, { sized, note }: { sized: (points: number) => number; note: string }): void {
+  const words = countMatches(WORD, sh.prose);
+  const titleWords = countMatches(WORD, sh.title);
+  if (words + titleWords < s.prose.shortBelow) add(s.prose.shortPoints, `very short text (${plural(words + titleWords, "word")})`);
+  else add(sized(scalePoints(s.prose, words)), `long description (${plural(words, "word")}${note})`);
+  add(scalePoints(s.title, titleWords), `long title (${plural(titleWords, "word")})`);
+  const symbols = countSymbols(sh.title ? `${sh.title}\n${sh.prose}` : sh.prose);
+  add(sized(scalePoints(s.symbols, symbols)), `mentions ${plural(symbols, "code symbol")}${note}`);
+  add(sized(scalePoints(s.modules, sh.modules.size)), `names ${plural(sh.modules.size, "module or file", "modules or files")}${note}`);
+  add(sized(scalePoints(s.reproduction, sh.codeLines)), `${plural(sh.codeLines, "line")} of code to reproduce or read${note}`);
+}
+
+/** How many things are asked, and how widely. */
+function scoreRequests({ s, c, prose, all, add }: Scoring): void {
+  const requests = countRequests(c.requests, prose);
+  add(scalePoints(s.requests, requests), `${plural(requests, "request or expectation", "requests or expectations")}`);
+  const additions = distinctWords(c.additions, prose);
+  add(scalePoints(s.additions, additions.length), `adds further points (${listed(additions)})`);
+  const broad = distinctWords(c.broadScope, all);
+  add(scalePoints(s.broadScope, broad.length), `broad scope (${listed(broad)})`);
+  const narrow = distinctWords(c.narrowScope, all);
+  add(scalePoints(s.narrowScope, narrow.length), `described as small (${listed(narrow)})`);
+}
+
+/** Category: from the task's kind, else the title, else the prose. */
+function scoreCategory({ s, c, title, prose, add }: Scoring, input: TaskText): void {
+  const kind = input.kind?.trim().toLowerCase();
+  const kindCategory = kind === undefined ? undefined : (s.taskKinds.aliases[kind] ?? kind);
+  let category = c.categories.find((k) => k.name === kindCategory);
+  if (category === undefined && kind !== undefined) {
+    const points = s.taskKinds.points[kind];
+    if (points !== undefined) add(points, `${kind} task`);
+  }
+  const bareTitle = title.replace(TITLE_TAG, "");
+  category ??= c.categories.find((k) => k.titleStarts.test(bareTitle));
+  category ??= c.categories.find((k) => hasWord(k.titleWords, title) !== undefined);
+  category ??= c.categories.find((k) => hasWord(k.proseWords, prose) !== undefined);
+  category ??= c.categories.find((k) => k.name === s.categories.default);
+  if (category !== undefined) add(category.points, category.label);
+}
+
+/** Risk areas, together capped at riskAreas.max. */
+function scoreRisks({ s, c, all, add }: Scoring): void {
+  let risk = 0;
+  for (const area of c.risks) {
+    const word = hasWord(area.matcher, all);
+    if (word === undefined) continue;
+    const points = Math.min(area.points, s.riskAreas.max - risk);
+    risk += points;
+    add(points, `risk area: ${area.name} ("${word}")`);
+  }
+}
+
+/** Structure of a planned task. */
+function scoreStructure({ s, add }: Scoring, input: TaskText): void {
+  const files = [...new Set(input.files ?? [])];
+  add(scalePoints(s.files, files.length), `${plural(files.length, "file")} to change`);
+  const dirs = new Set(files.map((f) => (f.includes("/") ? f.slice(0, f.lastIndexOf("/")) : ".")));
+  add(scalePoints(s.components, dirs.size), `spans ${plural(dirs.size, "directory", "directories")}`);
+  const deps = input.dependsOn?.length ?? 0;
+  add(scalePoints(s.dependsOn, deps), `depends on ${plural(deps, "task")}`);
+  const criteria = input.acceptance?.length ?? 0;
+  add(scalePoints(s.acceptance, criteria), `${plural(criteria, "acceptance criterion", "acceptance criteria")}`);
+}
+
+/** The score from the base and the parts, clamped to 0..100, with the reasons largest first. */
+function finalEstimate(parts: { points: number; reason: string }[], base: number): Estimate {
+  let total = base;
+  for (const p of parts) total += p.points;
+  const score = Math.max(0, Math.min(100, Math.round(total)));
+  parts.sort((a, b) => Math.abs(b.points) - Math.abs(a.points));
+  const reasons = parts.map((p) => `${p.reason} (${signed(p.points)})`);
+  if (reasons.length === 0) reasons.push(`no complexity signals: an ordinary task (${base})`);
+  if (total > 100) reasons.push(`capped at 100 (from ${Math.round(total)})`);
+  if (total < 0) reasons.push(`floored at 0 (from ${Math.round(total)})`);
+  return { score, reasons };
 }
 
 /** Scores a task's complexity 0..100 from its text and structure, with the reasons. */

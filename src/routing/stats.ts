@@ -10,7 +10,7 @@ import { usageError } from "../infra/errors.js";
 import type { ProjectPaths } from "../infra/project.js";
 import { openStateDb } from "../infra/state-db.js";
 import type { AttemptRow } from "../run/journal.js";
-import { costOf, type PriceTable, priceTable } from "./prices.js";
+import { costOf, type PriceTable, priceTable, type Usage } from "./prices.js";
 import { TIERS, type Tier } from "./tiers.js";
 
 /** The journal columns the ledger reads (one row per executor call). */
@@ -106,30 +106,56 @@ function spendBy<K extends string>(rows: CallRow[], key: (r: CallRow) => string,
 }
 
 export function modelStats(paths: ProjectPaths, config: Config, since?: string): ModelStats {
-  const rows: CallRow[] = [];
-  if (existsSync(join(paths.state, "state.db"))) {
-    const db = openStateDb(paths);
-    try {
-      rows.push(
-        ...(db
-          .prepare(
-            `SELECT task_id, feature_id, attempt, model, tier, outcome, duration_ms, input_tokens, output_tokens, cache_write_tokens,
-                    cache_read_tokens, cost_usd, cost_source, started_at
-               FROM attempts WHERE outcome != 'running' ${since ? "AND started_at >= ?" : ""} ORDER BY id`,
-          )
-          .all(...(since ? [since] : [])) as CallRow[]),
-      );
-    } finally {
-      db.close();
-    }
+  const rows = readCalls(paths, since);
+  const durations = rows
+    .map((r) => r.duration_ms)
+    .filter((d): d is number => d !== null)
+    .sort((a, b) => a - b);
+  return {
+    since: since ?? null,
+    calls: rows.length,
+    costUsd: round(rows.reduce((sum, r) => sum + r.cost_usd, 0)),
+    costSources: countCostSources(rows),
+    tokens: {
+      input: rows.reduce((s, r) => s + r.input_tokens, 0),
+      output: rows.reduce((s, r) => s + r.output_tokens, 0),
+      cacheWrite: rows.reduce((s, r) => s + r.cache_write_tokens, 0),
+      cacheRead: rows.reduce((s, r) => s + r.cache_read_tokens, 0),
+    },
+    byModel: spendBy(rows, (r) => r.model ?? "unknown", "model"),
+    byTier: tierStats(rows),
+    byFeature: spendBy(rows, (r) => r.feature_id, "featureId"),
+    escalations: countEscalations(rows),
+    durationMs: { p50: percentile(durations, 0.5), p95: percentile(durations, 0.95) },
+    saving: saving(rows, config),
+  };
+}
+
+/** The finished attempts recorded in the state database (none when there is none yet). */
+function readCalls(paths: ProjectPaths, since: string | undefined): CallRow[] {
+  if (!existsSync(join(paths.state, "state.db"))) return [];
+  const db = openStateDb(paths);
+  try {
+    return db
+      .prepare(
+        `SELECT task_id, feature_id, attempt, model, tier, outcome, duration_ms, input_tokens, output_tokens, cache_write_tokens,
+                cache_read_tokens, cost_usd, cost_source, started_at
+           FROM attempts WHERE outcome != 'running' ${since ? "AND started_at >= ?" : ""} ORDER BY id`,
+      )
+      .all(...(since ? [since] : [])) as CallRow[];
+  } finally {
+    db.close();
   }
-  const prices: PriceTable = priceTable(config.routing.prices);
-  const reference = config.routing.reference;
-  const referenceModel = config.routing.tiers[reference];
+}
+
+function countCostSources(rows: CallRow[]): Record<string, number> {
   const costSources: Record<string, number> = {};
   for (const r of rows) costSources[r.cost_source ?? "unknown"] = (costSources[r.cost_source ?? "unknown"] ?? 0) + 1;
+  return costSources;
+}
 
-  // An escalation: a retry that ran on a higher tier than the task's attempt before it.
+/** Escalations: retries that ran on a higher tier than the task's attempt before them. */
+function countEscalations(rows: CallRow[]): number {
   const tierOf = new Map<string, string>();
   let escalations = 0;
   for (const r of rows) {
@@ -137,10 +163,29 @@ export function modelStats(paths: ProjectPaths, config: Config, since?: string):
     if (r.attempt > 1 && before && r.tier && TIERS.indexOf(r.tier as Tier) > TIERS.indexOf(before as Tier)) escalations++;
     if (r.tier) tierOf.set(r.task_id, r.tier);
   }
+  return escalations;
+}
 
-  // The saving compares like with like: only calls whose actual cost is known and whose usage can be priced on the
-  // reference model. An unpriced model's call counts as $0 spent, so pricing it on the reference side alone would
-  // show a saving that was never made.
+function tierStats(rows: CallRow[]): ModelStats["byTier"] {
+  return TIERS.map((tier) => {
+    const mine = rows.filter((r) => r.tier === tier);
+    const passed = mine.filter((r) => r.outcome === "passed").length;
+    return {
+      tier,
+      calls: mine.length,
+      costUsd: round(mine.reduce((s, r) => s + r.cost_usd, 0)),
+      passed,
+      successRate: mine.length === 0 ? 0 : Math.round((1000 * passed) / mine.length) / 10,
+    };
+  }).filter((t) => t.calls > 0);
+}
+
+/**
+ * The saving compares like with like: only calls whose actual cost is known and whose usage can be priced on the
+ * reference model. An unpriced model's call counts as $0 spent, so pricing it on the reference side alone would
+ * show a saving that was never made.
+ */
+function comparable(rows: CallRow[]): { compared: CallRow[]; excludedReasons: Record<string, number> } {
   const compared: CallRow[] = [];
   const excludedReasons: Record<string, number> = {};
   for (const r of rows) {
@@ -153,12 +198,24 @@ export function modelStats(paths: ProjectPaths, config: Config, since?: string):
     if (reason === undefined) compared.push(r);
     else excludedReasons[reason] = (excludedReasons[reason] ?? 0) + 1;
   }
-  const usageOf = (r: CallRow) => ({
+  return { compared, excludedReasons };
+}
+
+function usageOf(r: CallRow): Usage {
+  return {
     inputTokens: r.input_tokens,
     outputTokens: r.output_tokens,
     cacheWriteTokens: r.cache_write_tokens,
     cacheReadTokens: r.cache_read_tokens,
-  });
+  };
+}
+
+/** What routing saved against running every comparable call on the reference tier's model. */
+function saving(rows: CallRow[], config: Config): ModelStats["saving"] {
+  const prices: PriceTable = priceTable(config.routing.prices);
+  const reference = config.routing.reference;
+  const referenceModel = config.routing.tiers[reference];
+  const { compared, excludedReasons } = comparable(rows);
   const referencePrice = costOf(referenceModel, { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 }, prices);
   if (referencePrice === undefined && compared.length > 0)
     throw usageError(`No price for ${referenceModel}, the ${reference} tier's model, to compare against.`, {
@@ -166,46 +223,14 @@ export function modelStats(paths: ProjectPaths, config: Config, since?: string):
     });
   const actualUsd = compared.reduce((sum, r) => sum + r.cost_usd, 0);
   const referenceUsd = compared.reduce((sum, r) => sum + (costOf(referenceModel, usageOf(r), prices) ?? 0), 0);
-  const durations = rows
-    .map((r) => r.duration_ms)
-    .filter((d): d is number => d !== null)
-    .sort((a, b) => a - b);
-
   return {
-    since: since ?? null,
-    calls: rows.length,
-    costUsd: round(rows.reduce((sum, r) => sum + r.cost_usd, 0)),
-    costSources,
-    tokens: {
-      input: rows.reduce((s, r) => s + r.input_tokens, 0),
-      output: rows.reduce((s, r) => s + r.output_tokens, 0),
-      cacheWrite: rows.reduce((s, r) => s + r.cache_write_tokens, 0),
-      cacheRead: rows.reduce((s, r) => s + r.cache_read_tokens, 0),
-    },
-    byModel: spendBy(rows, (r) => r.model ?? "unknown", "model"),
-    byTier: TIERS.map((tier) => {
-      const mine = rows.filter((r) => r.tier === tier);
-      const passed = mine.filter((r) => r.outcome === "passed").length;
-      return {
-        tier,
-        calls: mine.length,
-        costUsd: round(mine.reduce((s, r) => s + r.cost_usd, 0)),
-        passed,
-        successRate: mine.length === 0 ? 0 : Math.round((1000 * passed) / mine.length) / 10,
-      };
-    }).filter((t) => t.calls > 0),
-    byFeature: spendBy(rows, (r) => r.feature_id, "featureId"),
-    escalations,
-    durationMs: { p50: percentile(durations, 0.5), p95: percentile(durations, 0.95) },
-    saving: {
-      reference,
-      referenceModel,
-      calls: compared.length,
-      excluded: { calls: rows.length - compared.length, reasons: excludedReasons },
-      actualUsd: round(actualUsd),
-      referenceUsd: round(referenceUsd),
-      savedUsd: round(referenceUsd - actualUsd),
-      savedPct: referenceUsd > 0 ? Math.round((1000 * (referenceUsd - actualUsd)) / referenceUsd) / 10 : 0,
-    },
+    reference,
+    referenceModel,
+    calls: compared.length,
+    excluded: { calls: rows.length - compared.length, reasons: excludedReasons },
+    actualUsd: round(actualUsd),
+    referenceUsd: round(referenceUsd),
+    savedUsd: round(referenceUsd - actualUsd),
+    savedPct: referenceUsd > 0 ? Math.round((1000 * (referenceUsd - actualUsd)) / referenceUsd) / 10 : 0,
   };
 }

@@ -19,16 +19,16 @@ import { loadTasks } from "../plan/task-store.js";
 import { updateFeature } from "../registry/features.js";
 import { loadRegistry } from "../registry/store.js";
 import { costOf, priceTable, type Usage } from "../routing/prices.js";
-import { modelFor, route, taskText, tierForAttempt } from "../routing/tiers.js";
+import { modelFor, type Route, route, taskText, tierForAttempt } from "../routing/tiers.js";
 import { mask } from "../security/mask.js";
 import { createExecutor } from "./executors/index.js";
 import type { Evidence } from "./executors/manual.js";
-import type { ExecutorReport } from "./executors/types.js";
+import type { Executor, ExecutorReport } from "./executors/types.js";
 import { Journal } from "./journal.js";
-import { buildPrompt, type EarlierAttempt } from "./prompt.js";
+import { type BuiltPrompt, buildPrompt, type EarlierAttempt } from "./prompt.js";
 import { loadTokenizer } from "./tokens.js";
 import { changesSince, fileHash, revertChanges, snapshotTree, type TreeSnapshot } from "./tree.js";
-import { acceptanceCommand, inTaskScope, isOwnFile, runCheck, verify } from "./verify.js";
+import { acceptanceCommand, inTaskScope, isOwnFile, runCheck, type Verification, verify } from "./verify.js";
 
 export interface RunOptions {
   auto: boolean;
@@ -206,10 +206,59 @@ function dryRun(plan: TasksFile, options: RunOptions, build: (task: Task) => Pro
   return prompts;
 }
 
+/** What every step of a run reads, and the summary it adds to. */
+interface RunContext {
+  paths: ProjectPaths;
+  options: RunOptions;
+  config: Config;
+  executorName: string;
+  countTokens: (text: string) => number;
+  summary: RunSummary;
+}
+
+/** A run past its preliminaries: journal open, executor made, run recorded. */
+interface ActiveRun extends RunContext {
+  journal: Journal;
+  executor: Executor;
+  runId: number;
+  promptsDir: string;
+}
+
+/** One task's attempts so far. */
+interface TaskProgress {
+  routed: Route;
+  earlier: EarlierAttempt[];
+  lastReason: string;
+  cost: number;
+}
+
+/** What the journal records of a finished attempt, besides its outcome and reason. */
+type AttemptRecord = Omit<Parameters<Journal["finishAttempt"]>[1], "outcome" | "reason">;
+
+/** An attempt once its work is verified (or not) and accounted for. */
+interface FinishedAttempt {
+  attempt: number;
+  attemptId: number;
+  baseline: TreeSnapshot;
+  changed: string[];
+  verification: Verification;
+  record: AttemptRecord;
+}
+
 export async function runLoop(paths: ProjectPaths, options: RunOptions): Promise<RunSummary> {
   const started = Date.now();
   const config = (await loadConfig(paths)).config;
   const executorName = options.executor ?? config.run.executor;
+  checkExecutor(executorName, config);
+  const countTokens = await loadTokenizer();
+  const run: RunContext = { paths, options, config, executorName, countTokens, summary: emptySummary(executorName) };
+  if (options.dryRun) run.summary.prompts = await previewPrompts(run);
+  else await runWithJournal(run);
+  run.summary.durationMs = Date.now() - started;
+  return run.summary;
+}
+
+function checkExecutor(executorName: string, config: Config): void {
   if (!(EXECUTORS as readonly string[]).includes(executorName)) {
     throw usageError(`Unknown executor "${executorName}".`, { fix: `Use one of: ${EXECUTORS.join(", ")}.` });
   }
@@ -220,9 +269,11 @@ export async function runLoop(paths: ProjectPaths, options: RunOptions): Promise
       fix: `Pin one model (br config set executors.${executorName}.model ${executorName === "codex" ? "gpt-5-codex" : "gemini-2.5-pro"}), or route between the executor's models (br config set routing.tiers.haiku ${executorName === "codex" ? "gpt-5-mini" : "gemini-2.5-flash"}, and sonnet and opus likewise).`,
     });
   }
-  const countTokens = await loadTokenizer();
-  const summary: RunSummary = {
-    executor: executorName,
+}
+
+function emptySummary(executor: string): RunSummary {
+  return {
+    executor,
     done: [],
     failed: [],
     skipped: [],
@@ -234,236 +285,311 @@ export async function runLoop(paths: ProjectPaths, options: RunOptions): Promise
     completedFeatures: [],
     recovered: { retried: [], done: [] },
   };
+}
 
-  const promptFor = async (task: Task, attempts: EarlierAttempt[]) => {
-    const registry = await loadRegistry(paths);
-    return buildPrompt({
+async function promptFor(run: RunContext, task: Task, attempts: EarlierAttempt[]): Promise<BuiltPrompt> {
+  const { paths, config, countTokens } = run;
+  const registry = await loadRegistry(paths);
+  return buildPrompt({
+    task,
+    feature: registry.features.find((f) => f.id === task.featureId),
+    attempts,
+    config,
+    paths,
+    tree: listProjectFiles(paths.root) ?? [],
+    countTokens,
+  });
+}
+
+/** `--dry-run`: the prompts the run would send, with the registry and tree read once. */
+async function previewPrompts(run: RunContext): Promise<PromptPreview[]> {
+  const { paths, config, countTokens } = run;
+  const plan = await loadTasks(paths);
+  const registry = await loadRegistry(paths);
+  const tree = listProjectFiles(paths.root) ?? [];
+  return dryRun(plan, run.options, (task) => {
+    const built = buildPrompt({
       task,
       feature: registry.features.find((f) => f.id === task.featureId),
-      attempts,
+      attempts: [],
       config,
       paths,
-      tree: listProjectFiles(paths.root) ?? [],
+      tree,
       countTokens,
     });
-  };
+    return { taskId: task.id, tokens: built.tokens, omitted: built.omitted.map((o) => o.item), text: built.text };
+  });
+}
 
-  if (options.dryRun) {
-    const plan = await loadTasks(paths);
-    const registry = await loadRegistry(paths);
-    const tree = listProjectFiles(paths.root) ?? [];
-    summary.prompts = dryRun(plan, options, (task) => {
-      const built = buildPrompt({
-        task,
-        feature: registry.features.find((f) => f.id === task.featureId),
-        attempts: [],
-        config,
-        paths,
-        tree,
-        countTokens,
-      });
-      return { taskId: task.id, tokens: built.tokens, omitted: built.omitted.map((o) => o.item), text: built.text };
-    });
-    summary.durationMs = Date.now() - started;
-    return summary;
-  }
-
-  if (!isGitRepo(paths.root)) {
-    throw usageError(`${paths.root} is not a git repository.`, {
+async function runWithJournal(run: RunContext): Promise<void> {
+  if (!isGitRepo(run.paths.root)) {
+    throw usageError(`${run.paths.root} is not a git repository.`, {
       fix: "br run verifies work by what changed: run `git init` and commit first.",
     });
   }
-  const journal = Journal.open(paths);
+  const journal = Journal.open(run.paths);
   try {
-    const live = journal.liveRun();
-    if (live)
-      throw usageError(`Another br run (process ${live.pid}) is working in this project.`, {
-        fix: "Wait for it, or stop it (its work is kept and resumed).",
-      });
-    summary.recovered = await recover(paths, journal, config);
-    if (config.run.commit && !options.allowDirty) {
-      const dirty = workingChanges(paths.root).filter((c) => !isOwnFile(c.path));
-      if (dirty.length > 0) {
-        throw usageError(
-          `The working tree has uncommitted changes (${dirty
-            .slice(0, 3)
-            .map((c) => c.path)
-            .join(", ")}${dirty.length > 3 ? ", …" : ""}).`,
-          {
-            fix: "Commit or stash them first: br run verifies each task by what it changed (or pass --allow-dirty).",
-          },
-        );
-      }
-    }
-    // Evidence for the manual executor: `br tasks done` from another terminal, or changed files.
-    const evidence = (taskId: string): Evidence | undefined => {
-      const status = (JSON.parse(readFileSync(paths.tasks, "utf8")) as TasksFile).tasks.find((t) => t.id === taskId)?.status;
-      if (status === "done") return "done";
-      const changed = workingChanges(paths.root).filter((c) => !isOwnFile(c.path));
-      return changed.length > 0 ? { changed: changed.map((c) => `${c.status}${c.path}`).join("|") } : undefined;
-    };
-    const executor = createExecutor(executorName, config, paths.root, evidence);
-    const runId = journal.startRun(executorName, { ...options });
-    summary.runId = runId;
-    const promptsDir = join(paths.state, "prompts");
-    mkdirSync(promptsDir, { recursive: true });
-    let outcome = "finished";
-    const averageAttemptCost = () => (summary.attempts > 0 ? summary.costUsd / summary.attempts : 0);
-
-    for (;;) {
-      if (options.maxTasks !== undefined && summary.done.length + summary.failed.length >= options.maxTasks) {
-        summary.stoppedBecause = `--max-tasks ${options.maxTasks} reached`;
-        break;
-      }
-      const plan = await loadTasks(paths);
-      const { task } = nextTask(plan);
-      if (!task) break;
-      if (!options.auto && process.stdin.isTTY && process.stderr.isTTY) {
-        const answer = await ask(`Run ${style.bold(task.id)} (${task.title})? [Y/n/q] `);
-        if (answer === "q") {
-          summary.stoppedBecause = "stopped at your request";
-          break;
-        }
-        if (answer === "n") {
-          summary.skipped.push(task.id);
-          await transitionTask(paths, task.id, "start");
-          await transitionTask(paths, task.id, "reset");
-          break;
-        }
-      }
-      if (options.maxCost !== undefined && summary.costUsd + averageAttemptCost() > options.maxCost) {
-        summary.stoppedBecause = `--max-cost $${options.maxCost} would be exceeded by the next attempt (spent $${summary.costUsd.toFixed(4)})`;
-        break;
-      }
-      await transitionTask(paths, task.id, "start");
-      say(`${style.cyan("▶")} ${task.id}: ${task.title}`);
-      const earlier: EarlierAttempt[] = [];
-      let passed = false;
-      let lastReason = "";
-      const routed = route(taskText(task), config);
-      let taskCost = 0;
-      const maxTaskCost = options.maxTaskCost ?? config.run.maxTaskCost;
-      for (let attempt = 1; attempt <= config.run.maxAttempts; attempt++) {
-        if (maxTaskCost !== undefined && attempt > 1 && taskCost >= maxTaskCost) {
-          lastReason = `${lastReason}; not retried: the task has spent $${taskCost.toFixed(4)} of its $${maxTaskCost} cap`;
-          break;
-        }
-        if (options.maxCost !== undefined && attempt > 1 && summary.costUsd + averageAttemptCost() > options.maxCost) {
-          lastReason = `not retried: --max-cost $${options.maxCost} would be exceeded`;
-          summary.stoppedBecause = `--max-cost $${options.maxCost} reached`;
-          break;
-        }
-        const { tier, reason: tierReason } = tierForAttempt(routed, attempt);
-        const model = config.executors[executorName]?.model ?? modelFor(config, tier);
-        const prompt = await promptFor(task, earlier);
-        const promptFile = join(promptsDir, `${task.id}.attempt-${attempt}.md`);
-        // The snapshot comes first: whoever reads the prompt (a human, with the manual executor)
-        // may start changing files the moment it appears.
-        const baseline = snapshotTree(paths.root);
-        writeFileAtomic(promptFile, prompt.text);
-        const ownFiles = executorName === "manual" ? () => [] : protectOwnFiles(paths);
-        const attemptId = journal.startAttempt({
-          runId,
-          taskId: task.id,
-          featureId: task.featureId,
-          attempt,
-          executor: executorName,
-          model,
-          tier,
-          route: { score: routed.score, reason: tierReason },
-          promptTokens: prompt.tokens,
-          baseline,
-        });
-        say(
-          style.dim(
-            `  attempt ${attempt}/${config.run.maxAttempts}: ${executorName}, ${model} (${tier}: ${tierReason}), prompt ${prompt.tokens} tokens`,
-          ),
-        );
-        const report = await executor.run({
-          taskId: task.id,
-          prompt: prompt.text,
-          promptFile,
-          model,
-          workdir: paths.root,
-          timeoutMs: (config.executors[executorName]?.timeoutSeconds ?? config.run.timeoutSeconds) * 1000,
-          onSpawn: (pid) => journal.setAgentPid(attemptId, pid),
-        });
-        const restoredOwn = ownFiles();
-        if (restoredOwn.length > 0) warn(`the agent edited ${restoredOwn.join(", ")}; restored (only br changes them)`);
-        const changed = changesSince(paths.root, baseline);
-        // What the agent produced, recorded before the (possibly long) checks: if br dies during
-        // them, the next run knows exactly which files to undo.
-        journal.recordAgentChanges(
-          attemptId,
-          changed.filter((p) => !isOwnFile(p)).map((path) => ({ path, hash: fileHash(paths.root, path) })),
-        );
-        const verification = await verify(task, report, changed, config, paths.root);
-        const { cost, source } = attemptCost(report, model, config);
-        summary.attempts++;
-        summary.costUsd += cost;
-        taskCost += cost;
-        const usedModel = report.model ?? model;
-        summary.costByModel[usedModel] = (summary.costByModel[usedModel] ?? 0) + cost;
-        addUsage(summary.tokens, report.usage);
-        const record = {
-          model: usedModel,
-          costUsd: cost,
-          costSource: source,
-          durationMs: report.durationMs,
-          verification,
-          changedFiles: verification.changedFiles.map((path) => ({ path, hash: fileHash(paths.root, path) })),
-          ...(report.usage ? { usage: report.usage } : {}),
-        };
-        if (verification.passed) {
-          // Recorded before the commit: a kill in between is finished from the journal on resume.
-          journal.finishAttempt(attemptId, { ...record, outcome: "passed" });
-          const current = (await loadTasks(paths)).tasks.find((t) => t.id === task.id);
-          if (current?.status !== "done") await transitionTask(paths, task.id, "done", { force: true });
-          if (config.run.commit) commitWork(paths, verification.changedFiles, `br: ${task.id}: ${task.title}`);
-          say(
-            `  ${style.green("✓ verified")}: ${verification.changedFiles.length} file(s) changed, ${verification.checks.length} check(s) passed`,
-          );
-          passed = true;
-          break;
-        }
-        lastReason = verification.reason ?? "verification failed";
-        journal.finishAttempt(attemptId, { ...record, outcome: "failed", reason: lastReason });
-        say(`  ${style.red("✗")} ${lastReason}`);
-        const failedCheck = verification.checks.find((c) => !c.passed);
-        earlier.push({ attempt, reason: lastReason, ...(failedCheck ? { details: failedCheck.output } : {}) });
-        if (config.run.commit) {
-          const kept = revertChanges(
-            paths.root,
-            baseline,
-            changed.filter((p) => !isOwnFile(p)),
-          );
-          if (kept.length > 0) warn(`not reverted (they had uncommitted edits before the attempt): ${kept.join(", ")}`);
-        }
-        if (options.maxCost !== undefined && summary.costUsd >= options.maxCost) {
-          summary.stoppedBecause = `--max-cost $${options.maxCost} reached`;
-          break;
-        }
-      }
-      if (passed) {
-        summary.done.push(task.id);
-        if (await completeFeatureIfVerified(paths, config, task.featureId)) summary.completedFeatures.push(task.featureId);
-      } else if (summary.stoppedBecause && earlier.length < config.run.maxAttempts) {
-        // Stopped by the budget with attempts to spare: the task is not failed, it waits.
-        await transitionTask(paths, task.id, "reset", { force: true });
-        summary.skipped.push(task.id);
-      } else {
-        await transitionTask(paths, task.id, "fail", { force: true, reason: mask(lastReason).slice(0, 500) });
-        summary.failed.push({ id: task.id, reason: lastReason });
-      }
-      if (summary.stoppedBecause) break;
-    }
-    if (summary.stoppedBecause) outcome = "stopped";
-    // Failures and feature completions changed the plan files too: keep them committed.
-    if (config.run.commit) commitWork(paths, [], "br: update plan status");
-    journal.finishRun(runId, summary.failed.length > 0 ? "failed" : outcome);
+    await runTasks(run, journal);
   } finally {
     journal.close();
   }
-  summary.durationMs = Date.now() - started;
-  return summary;
+}
+
+async function runTasks(run: RunContext, journal: Journal): Promise<void> {
+  const { paths, options, config, executorName, summary } = run;
+  const live = journal.liveRun();
+  if (live)
+    throw usageError(`Another br run (process ${live.pid}) is working in this project.`, {
+      fix: "Wait for it, or stop it (its work is kept and resumed).",
+    });
+  summary.recovered = await recover(paths, journal, config);
+  if (config.run.commit && !options.allowDirty) requireCleanTree(paths);
+  const executor = createExecutor(executorName, config, paths.root, manualEvidence(paths));
+  const runId = journal.startRun(executorName, { ...options });
+  summary.runId = runId;
+  const promptsDir = join(paths.state, "prompts");
+  mkdirSync(promptsDir, { recursive: true });
+  const active: ActiveRun = { ...run, journal, executor, runId, promptsDir };
+  for (;;) {
+    const task = await nextTaskToRun(active);
+    if (!task) break;
+    await runTask(active, task);
+    if (summary.stoppedBecause) break;
+  }
+  const outcome = summary.stoppedBecause ? "stopped" : "finished";
+  // Failures and feature completions changed the plan files too: keep them committed.
+  if (config.run.commit) commitWork(paths, [], "br: update plan status");
+  journal.finishRun(runId, summary.failed.length > 0 ? "failed" : outcome);
+}
+
+function requireCleanTree(paths: ProjectPaths): void {
+  const dirty = workingChanges(paths.root).filter((c) => !isOwnFile(c.path));
+  if (dirty.length === 0) return;
+  throw usageError(
+    `The working tree has uncommitted changes (${dirty
+      .slice(0, 3)
+      .map((c) => c.path)
+      .join(", ")}${dirty.length > 3 ? ", …" : ""}).`,
+    {
+      fix: "Commit or stash them first: br run verifies each task by what it changed (or pass --allow-dirty).",
+    },
+  );
+}
+
+/** Evidence for the manual executor: `br tasks done` from another terminal, or changed files. */
+function manualEvidence(paths: ProjectPaths): (taskId: string) => Evidence | undefined {
+  return (taskId) => {
+    const status = (JSON.parse(readFileSync(paths.tasks, "utf8")) as TasksFile).tasks.find((t) => t.id === taskId)?.status;
+    if (status === "done") return "done";
+    const changed = workingChanges(paths.root).filter((c) => !isOwnFile(c.path));
+    return changed.length > 0 ? { changed: changed.map((c) => `${c.status}${c.path}`).join("|") } : undefined;
+  };
+}
+
+function averageAttemptCost(summary: RunSummary): number {
+  return summary.attempts > 0 ? summary.costUsd / summary.attempts : 0;
+}
+
+/** The next task to run, or undefined when the run ends here (plan done, a limit reached, or the user's answer). */
+async function nextTaskToRun(run: ActiveRun): Promise<Task | undefined> {
+  const { options, summary } = run;
+  if (options.maxTasks !== undefined && summary.done.length + summary.failed.length >= options.maxTasks) {
+    summary.stoppedBecause = `--max-tasks ${options.maxTasks} reached`;
+    return undefined;
+  }
+  const { task } = nextTask(await loadTasks(run.paths));
+  if (!task) return undefined;
+  if (!options.auto && process.stdin.isTTY && process.stderr.isTTY && !(await confirmTask(run, task))) return undefined;
+  if (options.maxCost !== undefined && summary.costUsd + averageAttemptCost(summary) > options.maxCost) {
+    summary.stoppedBecause = `--max-cost $${options.maxCost} would be exceeded by the next attempt (spent $${summary.costUsd.toFixed(4)})`;
+    return undefined;
+  }
+  return task;
+}
+
+/** Asks before a task. False ends the run: `q` stops it; `n` skips the task and stops too. */
+async function confirmTask(run: ActiveRun, task: Task): Promise<boolean> {
+  const answer = await ask(`Run ${style.bold(task.id)} (${task.title})? [Y/n/q] `);
+  if (answer === "q") {
+    run.summary.stoppedBecause = "stopped at your request";
+    return false;
+  }
+  if (answer === "n") {
+    run.summary.skipped.push(task.id);
+    await transitionTask(run.paths, task.id, "start");
+    await transitionTask(run.paths, task.id, "reset");
+    return false;
+  }
+  return true;
+}
+
+async function runTask(run: ActiveRun, task: Task): Promise<void> {
+  await transitionTask(run.paths, task.id, "start");
+  say(`${style.cyan("▶")} ${task.id}: ${task.title}`);
+  const progress: TaskProgress = { routed: route(taskText(task), run.config), earlier: [], lastReason: "", cost: 0 };
+  const passed = await attemptTask(run, task, progress);
+  await settleTask(run, task, passed, progress);
+}
+
+/** Attempts the task until one passes verification, the attempts run out, or a budget stops it. */
+async function attemptTask(run: ActiveRun, task: Task, progress: TaskProgress): Promise<boolean> {
+  const { options, summary } = run;
+  for (let attempt = 1; attempt <= run.config.run.maxAttempts; attempt++) {
+    if (attempt > 1 && retryRefused(run, progress)) return false;
+    if (await runAttempt(run, task, progress, attempt)) return true;
+    if (options.maxCost !== undefined && summary.costUsd >= options.maxCost) {
+      summary.stoppedBecause = `--max-cost $${options.maxCost} reached`;
+      return false;
+    }
+  }
+  return false;
+}
+
+/** Whether the task's cap or the run's budget forbids another attempt (the reason says which). */
+function retryRefused(run: ActiveRun, progress: TaskProgress): boolean {
+  const { options, summary } = run;
+  const maxTaskCost = options.maxTaskCost ?? run.config.run.maxTaskCost;
+  if (maxTaskCost !== undefined && progress.cost >= maxTaskCost) {
+    progress.lastReason = `${progress.lastReason}; not retried: the task has spent $${progress.cost.toFixed(4)} of its $${maxTaskCost} cap`;
+    return true;
+  }
+  if (options.maxCost !== undefined && summary.costUsd + averageAttemptCost(summary) > options.maxCost) {
+    progress.lastReason = `not retried: --max-cost $${options.maxCost} would be exceeded`;
+    summary.stoppedBecause = `--max-cost $${options.maxCost} reached`;
+    return true;
+  }
+  return false;
+}
+
+/** One attempt: prompt, agent, verification and accounting. True when its work is verified. */
+async function runAttempt(run: ActiveRun, task: Task, progress: TaskProgress, attempt: number): Promise<boolean> {
+  const { paths, config, executorName, journal } = run;
+  const { tier, reason: tierReason } = tierForAttempt(progress.routed, attempt);
+  const model = config.executors[executorName]?.model ?? modelFor(config, tier);
+  const prompt = await promptFor(run, task, progress.earlier);
+  const promptFile = join(run.promptsDir, `${task.id}.attempt-${attempt}.md`);
+  // The snapshot comes first: whoever reads the prompt (a human, with the manual executor)
+  // may start changing files the moment it appears.
+  const baseline = snapshotTree(paths.root);
+  writeFileAtomic(promptFile, prompt.text);
+  const ownFiles = executorName === "manual" ? () => [] : protectOwnFiles(paths);
+  const attemptId = journal.startAttempt({
+    runId: run.runId,
+    taskId: task.id,
+    featureId: task.featureId,
+    attempt,
+    executor: executorName,
+    model,
+    tier,
+    route: { score: progress.routed.score, reason: tierReason },
+    promptTokens: prompt.tokens,
+    baseline,
+  });
+  say(
+    style.dim(
+      `  attempt ${attempt}/${config.run.maxAttempts}: ${executorName}, ${model} (${tier}: ${tierReason}), prompt ${prompt.tokens} tokens`,
+    ),
+  );
+  const report = await run.executor.run({
+    taskId: task.id,
+    prompt: prompt.text,
+    promptFile,
+    model,
+    workdir: paths.root,
+    timeoutMs: (config.executors[executorName]?.timeoutSeconds ?? config.run.timeoutSeconds) * 1000,
+    onSpawn: (pid) => journal.setAgentPid(attemptId, pid),
+  });
+  const changed = agentChanges(run, attemptId, baseline, ownFiles);
+  const verification = await verify(task, report, changed, config, paths.root);
+  const record = account(run, progress, report, model, verification);
+  const finished: FinishedAttempt = { attempt, attemptId, baseline, changed, verification, record };
+  if (!verification.passed) {
+    rejectAttempt(run, progress, finished);
+    return false;
+  }
+  await acceptAttempt(run, task, finished);
+  return true;
+}
+
+/** The files the attempt changed, once the agent's edits to the registry and plan are undone. */
+function agentChanges(run: ActiveRun, attemptId: number, baseline: TreeSnapshot, restoreOwnFiles: () => string[]): string[] {
+  const restoredOwn = restoreOwnFiles();
+  if (restoredOwn.length > 0) warn(`the agent edited ${restoredOwn.join(", ")}; restored (only br changes them)`);
+  const changed = changesSince(run.paths.root, baseline);
+  // What the agent produced, recorded before the (possibly long) checks: if br dies during
+  // them, the next run knows exactly which files to undo.
+  run.journal.recordAgentChanges(
+    attemptId,
+    changed.filter((p) => !isOwnFile(p)).map((path) => ({ path, hash: fileHash(run.paths.root, path) })),
+  );
+  return changed;
+}
+
+/** Adds the attempt's cost and usage to the run's and the task's totals; returns its journal record. */
+function account(run: ActiveRun, progress: TaskProgress, report: ExecutorReport, model: string, verification: Verification): AttemptRecord {
+  const { summary } = run;
+  const { cost, source } = attemptCost(report, model, run.config);
+  summary.attempts++;
+  summary.costUsd += cost;
+  progress.cost += cost;
+  const usedModel = report.model ?? model;
+  summary.costByModel[usedModel] = (summary.costByModel[usedModel] ?? 0) + cost;
+  addUsage(summary.tokens, report.usage);
+  return {
+    model: usedModel,
+    costUsd: cost,
+    costSource: source,
+    durationMs: report.durationMs,
+    verification,
+    changedFiles: verification.changedFiles.map((path) => ({ path, hash: fileHash(run.paths.root, path) })),
+    ...(report.usage ? { usage: report.usage } : {}),
+  };
+}
+
+async function acceptAttempt(run: ActiveRun, task: Task, finished: FinishedAttempt): Promise<void> {
+  const { paths } = run;
+  const { verification } = finished;
+  // Recorded before the commit: a kill in between is finished from the journal on resume.
+  run.journal.finishAttempt(finished.attemptId, { ...finished.record, outcome: "passed" });
+  const current = (await loadTasks(paths)).tasks.find((t) => t.id === task.id);
+  if (current?.status !== "done") await transitionTask(paths, task.id, "done", { force: true });
+  if (run.config.run.commit) commitWork(paths, verification.changedFiles, `br: ${task.id}: ${task.title}`);
+  say(`  ${style.green("✓ verified")}: ${verification.changedFiles.length} file(s) changed, ${verification.checks.length} check(s) passed`);
+}
+
+/** Records the failure, keeps its reason for the next attempt's prompt, and undoes the attempt's changes. */
+function rejectAttempt(run: ActiveRun, progress: TaskProgress, finished: FinishedAttempt): void {
+  const { verification } = finished;
+  progress.lastReason = verification.reason ?? "verification failed";
+  run.journal.finishAttempt(finished.attemptId, { ...finished.record, outcome: "failed", reason: progress.lastReason });
+  say(`  ${style.red("✗")} ${progress.lastReason}`);
+  const failedCheck = verification.checks.find((c) => !c.passed);
+  progress.earlier.push({
+    attempt: finished.attempt,
+    reason: progress.lastReason,
+    ...(failedCheck ? { details: failedCheck.output } : {}),
+  });
+  if (!run.config.run.commit) return;
+  const kept = revertChanges(
+    run.paths.root,
+    finished.baseline,
+    finished.changed.filter((p) => !isOwnFile(p)),
+  );
+  if (kept.length > 0) warn(`not reverted (they had uncommitted edits before the attempt): ${kept.join(", ")}`);
+}
+
+/** The task's end: done (perhaps completing its feature), back to waiting when a budget stopped it early, or failed. */
+async function settleTask(run: ActiveRun, task: Task, passed: boolean, progress: TaskProgress): Promise<void> {
+  const { paths, config, summary } = run;
+  if (passed) {
+    summary.done.push(task.id);
+    if (await completeFeatureIfVerified(paths, config, task.featureId)) summary.completedFeatures.push(task.featureId);
+  } else if (summary.stoppedBecause && progress.earlier.length < config.run.maxAttempts) {
+    // Stopped by the budget with attempts to spare: the task is not failed, it waits.
+    await transitionTask(paths, task.id, "reset", { force: true });
+    summary.skipped.push(task.id);
+  } else {
+    await transitionTask(paths, task.id, "fail", { force: true, reason: mask(progress.lastReason).slice(0, 500) });
+    summary.failed.push({ id: task.id, reason: progress.lastReason });
+  }
 }

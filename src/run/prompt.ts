@@ -67,6 +67,19 @@ function truncateToTokens(text: string, maxTokens: number, count: (t: string) =>
 }
 
 export function buildPrompt(input: PromptInput): BuiltPrompt {
+  const { countTokens } = input;
+  let text = fixedSections(input);
+  const files = candidateFiles(input.task, input.tree);
+  const context = packContext(contextItems(files, input.paths), files[0], input.config.run.contextTokens, countTokens);
+  if (context.parts.length > 0) text += `\n${section("Context", context.parts.join("\n"))}`;
+  if (context.omitted.length > 0) {
+    text += `\n${section("Left out to stay within the budget (read them yourself if you need them)", context.omitted.map((o) => `- ${o.item} (${o.tokens} tokens)`).join("\n"))}`;
+  }
+  return { text, tokens: countTokens(text), contextTokens: context.used, included: context.included, omitted: context.omitted };
+}
+
+/** The sections every prompt has (task, feature, criteria, files, earlier attempts, conventions), masked and capped. */
+function fixedSections(input: PromptInput): string {
   const { task, feature, config, paths, countTokens } = input;
   const fixed: string[] = [`# Task ${task.id}: ${task.title}\n`];
   fixed.push(
@@ -81,20 +94,7 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
   if (task.acceptance.length > 0)
     fixed.push(section("Acceptance criteria (all must hold)", task.acceptance.map((a) => `- ${a}`).join("\n")));
   if (task.files.length > 0) fixed.push(section("Files to work in", task.files.map((f) => `- ${f}`).join("\n")));
-  if (input.attempts.length > 0) {
-    const perAttempt = Math.floor(800 / input.attempts.length);
-    fixed.push(
-      section(
-        "Earlier attempts (fix what they got wrong)",
-        input.attempts
-          .map(
-            (a) =>
-              `Attempt ${a.attempt} failed: ${a.reason}${a.details ? `\n\`\`\`\n${truncateToTokens(a.details, perAttempt, countTokens)}\n\`\`\`` : ""}`,
-          )
-          .join("\n\n"),
-      ),
-    );
-  }
+  if (input.attempts.length > 0) fixed.push(earlierAttemptsSection(input.attempts, countTokens));
   const commands = Object.entries(config.commands).filter(([name]) => name !== "coverage");
   fixed.push(
     section(
@@ -106,22 +106,31 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
       ].join("\n"),
     ),
   );
-  let fixedText = mask(fixed.join("\n"));
-  if (countTokens(fixedText) > FIXED_CAP) fixedText = truncateToTokens(fixedText, FIXED_CAP, countTokens);
+  const fixedText = mask(fixed.join("\n"));
+  return countTokens(fixedText) > FIXED_CAP ? truncateToTokens(fixedText, FIXED_CAP, countTokens) : fixedText;
+}
 
-  // Context, most relevant first: the task's own files, then the project's context files.
-  const items: { name: string; read: () => string | undefined }[] = [];
-  for (const file of candidateFiles(task, input.tree)) {
-    items.push({
-      name: file,
-      read: () => {
-        const full = join(paths.root, file);
-        if (!existsSync(full) || !statSync(full).isFile() || statSync(full).size > FILE_LIMIT_BYTES) return undefined;
-        const content = readFileSync(full, "utf8");
-        return content.includes("\0") ? undefined : `### ${file}\n\n\`\`\`\n${content}\n\`\`\`\n`;
-      },
-    });
-  }
+function earlierAttemptsSection(attempts: EarlierAttempt[], countTokens: (text: string) => number): string {
+  const perAttempt = Math.floor(800 / attempts.length);
+  return section(
+    "Earlier attempts (fix what they got wrong)",
+    attempts
+      .map(
+        (a) =>
+          `Attempt ${a.attempt} failed: ${a.reason}${a.details ? `\n\`\`\`\n${truncateToTokens(a.details, perAttempt, countTokens)}\n\`\`\`` : ""}`,
+      )
+      .join("\n\n"),
+  );
+}
+
+interface ContextItem {
+  name: string;
+  read: () => string | undefined;
+}
+
+/** Context, most relevant first: the task's own files, then the project's context files. */
+function contextItems(files: readonly string[], paths: ProjectPaths): ContextItem[] {
+  const items: ContextItem[] = files.map((file) => ({ name: file, read: () => readProjectFile(paths, file) }));
   for (const name of ["architecture.md", "decisions.md", "blockers.md", "spec.md"]) {
     items.push({
       name: `.buildrunner/context/${name}`,
@@ -131,32 +140,48 @@ export function buildPrompt(input: PromptInput): BuiltPrompt {
       },
     });
   }
-  const budget = config.run.contextTokens;
-  let used = 0;
-  const included: string[] = [];
-  const omitted: { item: string; tokens: number }[] = [];
-  const parts: string[] = [];
+  return items;
+}
+
+/** A task file as a fenced block; undefined when it is missing, not a file, too large or binary. */
+function readProjectFile(paths: ProjectPaths, file: string): string | undefined {
+  const full = join(paths.root, file);
+  if (!existsSync(full) || !statSync(full).isFile() || statSync(full).size > FILE_LIMIT_BYTES) return undefined;
+  const content = readFileSync(full, "utf8");
+  return content.includes("\0") ? undefined : `### ${file}\n\n\`\`\`\n${content}\n\`\`\`\n`;
+}
+
+interface PackedContext {
+  parts: string[];
+  used: number;
+  included: string[];
+  omitted: { item: string; tokens: number }[];
+}
+
+/** Packs the items greedily into the budget, in order; what does not fit is listed as left out. */
+function packContext(
+  items: ContextItem[],
+  mainFile: string | undefined,
+  budget: number,
+  countTokens: (text: string) => number,
+): PackedContext {
+  const packed: PackedContext = { parts: [], used: 0, included: [], omitted: [] };
   for (const item of items) {
     const raw = item.read();
     if (raw === undefined) continue;
     const text = mask(raw);
     const tokens = countTokens(text);
-    if (used + tokens <= budget) {
-      parts.push(text);
-      used += tokens;
-      included.push(item.name);
-    } else if (budget - used > 300 && item.name === candidateFiles(task, input.tree)[0]) {
+    if (packed.used + tokens <= budget) {
+      packed.parts.push(text);
+      packed.used += tokens;
+      packed.included.push(item.name);
+    } else if (budget - packed.used > 300 && item.name === mainFile) {
       // The task's main file is worth a partial read.
-      const cut = truncateToTokens(text, budget - used - 20, countTokens);
-      parts.push(cut);
-      used += countTokens(cut);
-      included.push(`${item.name} (partial)`);
-    } else omitted.push({ item: item.name, tokens });
+      const cut = truncateToTokens(text, budget - packed.used - 20, countTokens);
+      packed.parts.push(cut);
+      packed.used += countTokens(cut);
+      packed.included.push(`${item.name} (partial)`);
+    } else packed.omitted.push({ item: item.name, tokens });
   }
-  let text = fixedText;
-  if (parts.length > 0) text += `\n${section("Context", parts.join("\n"))}`;
-  if (omitted.length > 0) {
-    text += `\n${section("Left out to stay within the budget (read them yourself if you need them)", omitted.map((o) => `- ${o.item} (${o.tokens} tokens)`).join("\n"))}`;
-  }
-  return { text, tokens: countTokens(text), contextTokens: used, included, omitted };
+  return packed;
 }

@@ -148,33 +148,49 @@ export async function verify(
   cwd: string,
 ): Promise<Verification> {
   const changedFiles = changed.filter((p) => !isOwnFile(p));
-  const base = {
+  const base: VerificationBase = {
     executor: { success: report.success, summary: mask(report.summary).slice(0, 2000) },
     changedFiles,
-    outOfScope: [] as string[],
-    checks: [] as CheckResult[],
+    outOfScope: [],
+    checks: [],
   };
-  if (!report.success)
-    return { ...base, passed: false, reason: `the executor reported failure: ${mask(report.summary).slice(0, 300) || "no details"}` };
-  const expectsChanges = task.kind !== "verify" && task.kind !== "review";
-  if (expectsChanges && changedFiles.length === 0)
-    return { ...base, passed: false, reason: "the executor reported success but changed no files" };
-  if (task.files.length > 0 && changedFiles.length > 0) {
-    const outOfScope = changedFiles.filter((f) => !inTaskScope(task, f));
-    base.outOfScope = outOfScope;
-    if (outOfScope.length === changedFiles.length) {
-      return {
-        ...base,
-        passed: false,
-        reason: `no change is within the task's files (${task.files.join(", ")}); changed: ${changedFiles.slice(0, 5).join(", ")}`,
-      };
-    }
-  }
+  const fail = (reason: string): Verification => ({ ...base, passed: false, reason });
+  const unfit = workFailure(task, report, base);
+  if (unfit) return fail(unfit);
   const security = await securityCheck(changedFiles, config, cwd);
   if (security) {
     base.checks.push(security);
-    if (!security.passed) return { ...base, passed: false, reason: `security: ${security.output.split("\n")[0] ?? "findings"}` };
+    if (!security.passed) return fail(`security: ${security.output.split("\n")[0] ?? "findings"}`);
   }
+  const commands = await commandChecks(task, config, cwd, base.checks);
+  if (commands.failure) return fail(commands.failure);
+  const gates = await gateFailure(config, changedFiles, cwd, commands.testsStartedAt, base.checks);
+  if (gates) return fail(gates);
+  return { ...base, passed: true };
+}
+
+type VerificationBase = Omit<Verification, "passed" | "reason">;
+
+/** Why the work is rejected before any check runs: the executor failed, changed nothing, or only outside the task's files. */
+function workFailure(task: Task, report: ExecutorReport, base: VerificationBase): string | undefined {
+  const { changedFiles } = base;
+  if (!report.success) return `the executor reported failure: ${mask(report.summary).slice(0, 300) || "no details"}`;
+  const expectsChanges = task.kind !== "verify" && task.kind !== "review";
+  if (expectsChanges && changedFiles.length === 0) return "the executor reported success but changed no files";
+  if (task.files.length === 0 || changedFiles.length === 0) return undefined;
+  const outOfScope = changedFiles.filter((f) => !inTaskScope(task, f));
+  base.outOfScope = outOfScope;
+  if (outOfScope.length < changedFiles.length) return undefined;
+  return `no change is within the task's files (${task.files.join(", ")}); changed: ${changedFiles.slice(0, 5).join(", ")}`;
+}
+
+/** Runs the project's commands and the task's acceptance commands in order, up to the first that fails. */
+async function commandChecks(
+  task: Task,
+  config: Config,
+  cwd: string,
+  results: CheckResult[],
+): Promise<{ failure: string | undefined; testsStartedAt: number | undefined }> {
   const timeoutMs = config.run.checkTimeoutSeconds * 1000;
   const checks: [string, string | undefined][] = [
     ["build", config.commands.build],
@@ -188,9 +204,20 @@ export async function verify(
     if (!command) continue;
     if (name === "test") testsStartedAt = Date.now();
     const result = await runCheck(name, command, cwd, timeoutMs);
-    base.checks.push(result);
-    if (!result.passed) return { ...base, passed: false, reason: `${name} failed (\`${command}\`, exit ${result.exitCode ?? "killed"})` };
+    results.push(result);
+    if (!result.passed) return { failure: `${name} failed (\`${command}\`, exit ${result.exitCode ?? "killed"})`, testsStartedAt };
   }
+  return { failure: undefined, testsStartedAt };
+}
+
+/** Runs the quality gates over the changed files; the first that fails, unless the change made nothing worse. */
+async function gateFailure(
+  config: Config,
+  changedFiles: string[],
+  cwd: string,
+  testsStartedAt: number | undefined,
+  results: CheckResult[],
+): Promise<string | undefined> {
   const { findProject } = await import("../infra/project.js");
   const { taskGates } = await import("../quality/check.js");
   const { measureFile } = await import("../quality/measures/index.js");
@@ -201,7 +228,7 @@ export async function verify(
       gate.details.push("(only code that was already over the limit before this task)");
     }
     const output = mask(gate.details.slice(0, 6).join("\n"));
-    base.checks.push({
+    results.push({
       name: `gate ${gate.name}`,
       command: "br quality gates",
       passed: gate.passed,
@@ -209,12 +236,7 @@ export async function verify(
       durationMs: 0,
       output,
     });
-    if (!gate.passed)
-      return {
-        ...base,
-        passed: false,
-        reason: `the ${gate.name} gate failed: ${gate.value} against ${gate.threshold} (${gate.details.slice(-1)[0] ?? ""})`,
-      };
+    if (!gate.passed) return `the ${gate.name} gate failed: ${gate.value} against ${gate.threshold} (${gate.details.slice(-1)[0] ?? ""})`;
   }
-  return { ...base, passed: true };
+  return undefined;
 }

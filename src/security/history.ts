@@ -92,128 +92,158 @@ function newPath(header: string): string | undefined {
   return name.startsWith("b/") ? name.slice(2) : name;
 }
 
+const LOG_ARGS = [
+  "-c",
+  "core.quotePath=true",
+  "-c",
+  "diff.suppressBlankEmpty=false",
+  "log",
+  "-p",
+  "-U0",
+  "--inter-hunk-context=0",
+  "--root",
+  "--cc",
+  "-M",
+  "--relative",
+  "--no-color",
+  "--no-ext-diff",
+  "--no-textconv",
+  "--no-show-signature",
+  "--src-prefix=a/",
+  "--dst-prefix=b/",
+  "--format=%x00%H",
+];
+
+type CommitLines = { commit: string; files: AddedLines[] };
+
 /**
  * Streams `git log -p` for a range and yields, per commit, the lines it added to each file. The
  * parser tells headers from content by mode: inside a hunk every line starts with one prefix
  * character per parent (`+`, `-`, space) or `\`; anything else ends the hunk.
  */
-export async function* addedLines(root: string, range: readonly string[]): AsyncGenerator<{ commit: string; files: AddedLines[] }> {
-  const args = [
-    "-c",
-    "core.quotePath=true",
-    "-c",
-    "diff.suppressBlankEmpty=false",
-    "log",
-    "-p",
-    "-U0",
-    "--inter-hunk-context=0",
-    "--root",
-    "--cc",
-    "-M",
-    "--relative",
-    "--no-color",
-    "--no-ext-diff",
-    "--no-textconv",
-    "--no-show-signature",
-    "--src-prefix=a/",
-    "--dst-prefix=b/",
-    "--format=%x00%H",
-    ...range,
-    "--",
-  ];
-  const child = spawn("git", args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr.setEncoding("utf8");
-  child.stderr.on("data", (chunk: string) => {
-    stderr += chunk;
-  });
-  const exited = new Promise<number>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => resolve(code ?? 1));
-  });
-
-  let commit: string | undefined;
-  let files: AddedLines[] = [];
-  let file: AddedLines | undefined;
-  let inHunk = false;
-  let columns = 1;
-  let lineNumber = 0;
-
-  const endFile = () => {
-    if (file && file.text.length > 0) files.push(file);
-    file = undefined;
-  };
-  const endCommit = (): { commit: string; files: AddedLines[] } | undefined => {
-    endFile();
-    const done = commit !== undefined ? { commit, files } : undefined;
-    files = [];
-    return done;
-  };
-  const handle = (line: Buffer): { commit: string; files: AddedLines[] } | undefined => {
-    const first = line[0];
-    if (first === 0) {
-      const done = endCommit();
-      commit = line.subarray(1).toString("latin1").trim();
-      inHunk = false;
-      return done;
-    }
-    // + - space \  (0x2b 0x2d 0x20 0x5c)
-    if (inHunk && (first === 0x2b || first === 0x2d || first === 0x20 || first === 0x5c)) {
-      if (first === 0x5c) return undefined; // "\ No newline at end of file"
-      const prefix = line.subarray(0, columns);
-      if (prefix.includes(0x2d)) return undefined; // only in a parent: not in this commit's file
-      if (file && prefix.every((c) => c === 0x2b)) {
-        file.text.push(line.subarray(columns).toString("utf8"));
-        file.lineNumbers.push(lineNumber);
-      }
-      lineNumber++;
-      return undefined;
-    }
-    inHunk = false;
-    const text = line.toString("utf8");
-    if (text.startsWith("@@")) {
-      // `@@ -a,b +c,d @@`, or `@@@ -a,b -c,d +e,f @@@` for a merge: one column per parent.
-      const ats = /^@+/.exec(text)?.[0].length ?? 2;
-      const target = /\+(\d+)(?:,\d+)? @@/.exec(text);
-      columns = ats - 1;
-      lineNumber = Number(target?.[1] ?? 0);
-      inHunk = true;
-    } else if (text.startsWith("diff ")) {
-      endFile();
-    } else if (text.startsWith("+++ ") && commit !== undefined) {
-      endFile();
-      const path = newPath(text);
-      if (path !== undefined && !path.startsWith(".buildrunner/state/")) file = { commit, path, text: [], lineNumbers: [] };
-    }
-    return undefined;
-  };
-
+export async function* addedLines(root: string, range: readonly string[]): AsyncGenerator<CommitLines> {
+  const log = spawnLog(root, range);
+  const { child } = log;
+  const parser = new LogParser();
   let rest: Buffer = Buffer.alloc(0);
   let code: number;
   try {
     for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
       let data = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
       for (let newline = data.indexOf(10); newline !== -1; newline = data.indexOf(10)) {
-        const done = handle(data.subarray(0, newline));
+        const done = parser.line(data.subarray(0, newline));
         data = data.subarray(newline + 1);
         if (done) yield done;
       }
       rest = Buffer.from(data);
     }
-    code = await exited;
+    code = await log.exited;
   } finally {
     // The consumer stopped early (an error while scanning): do not leave git running.
     if (child.exitCode === null && child.signalCode === null) child.kill();
   }
-  const done = rest.length > 0 ? handle(rest) : undefined;
+  const done = rest.length > 0 ? parser.line(rest) : undefined;
   if (done) yield done;
-  const last = endCommit();
+  const last = parser.endCommit();
   if (code !== 0) {
-    throw failure(`git log failed: ${stderr.trim() || `exit code ${code}`}`, {
+    throw failure(`git log failed: ${log.stderr.trim() || `exit code ${code}`}`, {
       fix: "Fix what git reports (a damaged or shallow repository?), then run the check again.",
     });
   }
   if (last) yield last;
+}
+
+/** `git log -p` over the range, its stderr collected and its exit code awaited. */
+function spawnLog(root: string, range: readonly string[]) {
+  const child = spawn("git", [...LOG_ARGS, ...range, "--"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  const log = {
+    child,
+    stderr: "",
+    exited: new Promise<number>((resolve, reject) => {
+      child.on("error", reject);
+      child.on("close", (code) => resolve(code ?? 1));
+    }),
+  };
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (chunk: string) => {
+    log.stderr += chunk;
+  });
+  return log;
+}
+
+/** Reads the log line by line: which commit and file it is in, and whether inside a hunk. */
+class LogParser {
+  private commit: string | undefined;
+  private files: AddedLines[] = [];
+  private file: AddedLines | undefined;
+  private inHunk = false;
+  /** Prefix characters per hunk line: one per parent. */
+  private columns = 1;
+  /** The new-side line number of the next hunk line. */
+  private lineNumber = 0;
+
+  /** Takes one line (without its newline); returns the previous commit when the line starts the next. */
+  line(line: Buffer): CommitLines | undefined {
+    const first = line[0];
+    if (first === 0) return this.startCommit(line);
+    // + - space \  (0x2b 0x2d 0x20 0x5c)
+    if (this.inHunk && (first === 0x2b || first === 0x2d || first === 0x20 || first === 0x5c)) {
+      this.hunkLine(line, first);
+      return undefined;
+    }
+    this.inHunk = false;
+    this.header(line.toString("utf8"));
+    return undefined;
+  }
+
+  /** Ends the commit being read; returns it, if there was one. */
+  endCommit(): CommitLines | undefined {
+    this.endFile();
+    const done = this.commit !== undefined ? { commit: this.commit, files: this.files } : undefined;
+    this.files = [];
+    return done;
+  }
+
+  private endFile(): void {
+    if (this.file && this.file.text.length > 0) this.files.push(this.file);
+    this.file = undefined;
+  }
+
+  private startCommit(line: Buffer): CommitLines | undefined {
+    const done = this.endCommit();
+    this.commit = line.subarray(1).toString("latin1").trim();
+    this.inHunk = false;
+    return done;
+  }
+
+  private hunkLine(line: Buffer, first: number): void {
+    if (first === 0x5c) return; // "\ No newline at end of file"
+    const prefix = line.subarray(0, this.columns);
+    if (prefix.includes(0x2d)) return; // only in a parent: not in this commit's file
+    if (this.file && prefix.every((c) => c === 0x2b)) {
+      this.file.text.push(line.subarray(this.columns).toString("utf8"));
+      this.file.lineNumbers.push(this.lineNumber);
+    }
+    this.lineNumber++;
+  }
+
+  private header(text: string): void {
+    if (text.startsWith("@@")) {
+      // `@@ -a,b +c,d @@`, or `@@@ -a,b -c,d +e,f @@@` for a merge: one column per parent.
+      const ats = /^@+/.exec(text)?.[0].length ?? 2;
+      const target = /\+(\d+)(?:,\d+)? @@/.exec(text);
+      this.columns = ats - 1;
+      this.lineNumber = Number(target?.[1] ?? 0);
+      this.inHunk = true;
+    } else if (text.startsWith("diff ")) {
+      this.endFile();
+    } else if (text.startsWith("+++ ") && this.commit !== undefined) {
+      this.endFile();
+      const path = newPath(text);
+      if (path !== undefined && !path.startsWith(".buildrunner/state/"))
+        this.file = { commit: this.commit, path, text: [], lineNumbers: [] };
+    }
+  }
 }
 
 function target(added: AddedLines): ScanTarget {

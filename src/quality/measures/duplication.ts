@@ -64,10 +64,7 @@ const PY_IMPORT = /^(?:import\s|from\s+\S+\s+import\b)/;
 
 /** Normalised lines of one file: interned ids and their original line numbers. */
 function normalise(text: string, style: Style, intern: Map<string, number>, ids: number[], lines: number[]): void {
-  // Continuation state: skip lines until one containing `until`.
-  let until: string | undefined;
-  // Python: the quotes of a multi-line string that code opened and a later line closes.
-  let inString: string | undefined;
+  const state: SkipState = { until: undefined, inString: undefined };
   let lineNo = 0;
   const n = text.length;
   let start = 0;
@@ -85,43 +82,7 @@ function normalise(text: string, style: Style, intern: Map<string, number>, ids:
       continue;
     }
     const line = text.slice(a, b);
-    if (until !== undefined) {
-      if (line.includes(until)) until = undefined;
-      continue;
-    }
-    const first = line.charCodeAt(0);
-    if (style.slashes && (first === 47 || first === 42) /* / * */) {
-      if (line.startsWith("//") || line.startsWith("*")) continue;
-      if (line.startsWith("/*")) {
-        if (!line.includes("*/", 2)) until = "*/";
-        continue;
-      }
-    }
-    if (style.hash) {
-      if (first === 35 /* # */) continue;
-      if (inString !== undefined) {
-        // Inside a multi-line string opened by code (`sql = """`): its lines are content.
-        if (line.includes(inString)) inString = undefined;
-      } else {
-        const doc = docstringQuote(line);
-        if (doc) {
-          // A string statement (docstring): documentation, dropped up to its closing quotes.
-          if (!line.includes(doc, line.indexOf(doc) + 3)) until = doc;
-          continue;
-        }
-        inString = openedString(line);
-      }
-    }
-    if (wordChars(line) < 3) continue;
-    if (first === 105 || first === 101 || first === 99 || first === 108 || first === 118 || first === 114 || first === 102) {
-      // i(mport) e(xport) c(onst) l(et) v(ar) r(equire) f(rom)
-      if ((style.slashes && JS_IMPORT.test(line)) || (style.hash && PY_IMPORT.test(line))) {
-        const opener =
-          line.lastIndexOf("{") > line.lastIndexOf("}") ? "}" : line.lastIndexOf("(") > line.lastIndexOf(")") ? ")" : undefined;
-        if (opener) until = opener;
-        continue;
-      }
-    }
+    if (!carriesCode(line, style, state)) continue;
     let id = intern.get(line);
     if (id === undefined) {
       id = intern.size;
@@ -130,6 +91,65 @@ function normalise(text: string, style: Style, intern: Map<string, number>, ids:
     ids.push(id);
     lines.push(lineNo);
   }
+}
+
+/** What earlier lines left open, carried from one line to the next. */
+interface SkipState {
+  /** Skip lines until one containing this (the end of a block comment, docstring or import list). */
+  until: string | undefined;
+  /** Python: the quotes of a multi-line string that code opened and a later line closes. */
+  inString: string | undefined;
+}
+
+/** Whether a trimmed, non-blank line is code of its own (not a comment, docstring, import or near-empty line). */
+function carriesCode(line: string, style: Style, state: SkipState): boolean {
+  if (state.until !== undefined) {
+    if (line.includes(state.until)) state.until = undefined;
+    return false;
+  }
+  const first = line.charCodeAt(0);
+  if (style.slashes && (first === 47 || first === 42) /* / * */ && isSlashComment(line, state)) return false;
+  if (style.hash && isHashCommentOrDocstring(line, first, state)) return false;
+  if (wordChars(line) < 3) return false;
+  return !isImport(line, first, style, state);
+}
+
+/** Line comments, and block comment lines (a line that opens a block comment skips up to its end). */
+function isSlashComment(line: string, state: SkipState): boolean {
+  if (line.startsWith("//") || line.startsWith("*")) return true;
+  if (!line.startsWith("/*")) return false;
+  if (!line.includes("*/", 2)) state.until = "*/";
+  return true;
+}
+
+/** `#` comments and docstrings; tracks multi-line strings that code opens, whose lines are content. */
+function isHashCommentOrDocstring(line: string, first: number, state: SkipState): boolean {
+  if (first === 35 /* # */) return true;
+  if (state.inString !== undefined) {
+    // Inside a multi-line string opened by code (`sql = """`): its lines are content.
+    if (line.includes(state.inString)) state.inString = undefined;
+    return false;
+  }
+  const doc = docstringQuote(line);
+  if (doc) {
+    // A string statement (docstring): documentation, dropped up to its closing quotes.
+    if (!line.includes(doc, line.indexOf(doc) + 3)) state.until = doc;
+    return true;
+  }
+  state.inString = openedString(line);
+  return false;
+}
+
+/** i(mport) e(xport) c(onst) l(et) v(ar) r(equire) f(rom): the first letters an import line can have. */
+const IMPORT_INITIALS = new Set([105, 101, 99, 108, 118, 114, 102]);
+
+/** An import line; one that leaves a `{` or `(` open skips its continuation lines too. */
+function isImport(line: string, first: number, style: Style, state: SkipState): boolean {
+  if (!IMPORT_INITIALS.has(first)) return false;
+  if (!((style.slashes && JS_IMPORT.test(line)) || (style.hash && PY_IMPORT.test(line)))) return false;
+  const opener = line.lastIndexOf("{") > line.lastIndexOf("}") ? "}" : line.lastIndexOf("(") > line.lastIndexOf(")") ? ")" : undefined;
+  if (opener) state.until = opener;
+  return true;
 }
 
 function docstringQuote(line: string): string | undefined {
@@ -167,6 +187,42 @@ const BASE = 0x01000193;
 
 export function findDuplication(files: SourceText[], minLines = 6): DuplicationResult {
   const m = Math.max(1, Math.floor(minLines));
+  const corpus = readCorpus(files);
+  const scan: Scan = {
+    corpus,
+    m,
+    power: windowPower(m),
+    table: new WindowTable(countWindows(corpus, m), corpus.ids, m),
+    copied: new Uint8Array(corpus.total),
+    blocks: [],
+  };
+  for (let f = 0; f < files.length; f++) scanFile(scan, f);
+  const { total } = corpus;
+  let duplicated = 0;
+  for (let i = 0; i < total; i++) duplicated += scan.copied[i] as number;
+  return {
+    totalLines: total,
+    duplicatedLines: duplicated,
+    pct: total === 0 ? 0 : Math.round((10000 * duplicated) / total) / 100,
+    blocks: scan.blocks,
+  };
+}
+
+/** The normalised lines of all files, end to end. */
+interface Corpus {
+  files: SourceText[];
+  /** Line ids, spread over the int range for hashing. */
+  ids: Int32Array;
+  /** The original 1-based line number of each normalised line. */
+  origin: Int32Array;
+  /** The index of the file each normalised line is in. */
+  fileOf: Int32Array;
+  /** Where each file's lines start in `ids`, and the total at the end. */
+  fileStart: number[];
+  total: number;
+}
+
+function readCorpus(files: SourceText[]): Corpus {
   const intern = new Map<string, number>();
   const idList: number[] = [];
   const lineList: number[] = [];
@@ -182,90 +238,131 @@ export function findDuplication(files: SourceText[], minLines = 6): DuplicationR
   const origin = Int32Array.from(lineList);
   const fileOf = new Int32Array(total);
   for (let f = 0; f < files.length; f++) fileOf.fill(f, fileStart[f] as number, fileStart[f + 1] as number);
+  return { files, ids, origin, fileOf, fileStart, total };
+}
 
-  const copied = new Uint8Array(total);
-  const blocks: DuplicateBlock[] = [];
+/** Windows of m lines that fit in the files (a window never spans two files). */
+function countWindows(corpus: Corpus, m: number): number {
+  const { fileStart } = corpus;
   let windows = 0;
-  for (let f = 0; f < files.length; f++) windows += Math.max(0, (fileStart[f + 1] as number) - (fileStart[f] as number) - m + 1);
-  let size = 16;
-  while (size < windows * 2) size *= 2;
-  const mask = size - 1;
-  const slots = new Int32Array(size); // window start + 1; 0 = empty
-  const hashes = new Int32Array(size);
-  let power = 1; // BASE^(m-1)
+  for (let f = 0; f < corpus.files.length; f++) windows += Math.max(0, (fileStart[f + 1] as number) - (fileStart[f] as number) - m + 1);
+  return windows;
+}
+
+/** BASE^(m-1): what the line leaving a window weighs in its rolling hash. */
+function windowPower(m: number): number {
+  let power = 1;
   for (let i = 1; i < m; i++) power = Math.imul(power, BASE);
+  return power;
+}
 
-  const same = (p: number, q: number) => {
-    for (let i = 0; i < m; i++) if (ids[p + i] !== ids[q + i]) return false;
-    return true;
-  };
-  /** The first earlier window equal to the one at p, or -1 after recording p as a first. */
-  const firstOf = (p: number, hash: number): number => {
-    let slot = (Math.imul(hash ^ (hash >>> 15), 0x2c1b3c6d) >>> 0) & mask;
-    for (;;) {
-      const stored = slots[slot] as number;
-      if (stored === 0) {
-        slots[slot] = p + 1;
-        hashes[slot] = hash;
-        return -1;
-      }
-      if (hashes[slot] === hash && same(stored - 1, p)) return stored - 1;
-      slot = (slot + 1) & mask;
-    }
-  };
+/** The first place each window of m lines appears: an open-addressing table keyed by the window's hash. */
+class WindowTable {
+  private readonly mask: number;
+  /** Window start + 1; 0 = empty. */
+  private readonly slots: Int32Array;
+  private readonly hashes: Int32Array;
 
-  for (let f = 0; f < files.length; f++) {
-    const from = fileStart[f] as number;
-    const last = (fileStart[f + 1] as number) - m; // last window start
-    if (last < from) continue;
-    let hash = 0;
-    for (let i = 0; i < m; i++) hash = (Math.imul(hash, BASE) + (ids[from + i] as number)) | 0;
-    let runStart = -1; // first window of the current run
-    let runOther = -1; // the earlier window it matches
-    let previousOther = -1; // earlier window matched by the previous window
-    const emit = (lastWindow: number) => {
-      const endPos = lastWindow + m - 1;
-      const otherEnd = runOther + (lastWindow - runStart) + m - 1;
-      copied.fill(1, runStart, endPos + 1);
-      blocks.push({
-        file: files[f]?.path ?? "",
-        line: origin[runStart] as number,
-        endLine: origin[endPos] as number,
-        otherFile: files[fileOf[runOther] as number]?.path ?? "",
-        otherLine: origin[runOther] as number,
-        otherEndLine: origin[otherEnd] as number,
-        lines: endPos - runStart + 1,
-      });
-    };
-    for (let p = from; p <= last; p++) {
-      if (p > from) {
-        hash = (Math.imul((hash - Math.imul(ids[p - 1] as number, power)) | 0, BASE) + (ids[p + m - 1] as number)) | 0;
-      }
-      const first = firstOf(p, hash);
-      let other = -1;
-      if (previousOther >= 0) {
-        // Keep growing the run against the same earlier place while the next line still matches.
-        const q = previousOther + 1;
-        const qEnd = q + m - 1;
-        if (qEnd < total && fileOf[qEnd] === fileOf[previousOther] && ids[qEnd] === ids[p + m - 1]) other = q;
-        else emit(p - 1);
-      }
-      if (other < 0 && first >= 0) {
-        runStart = p;
-        runOther = first;
-        other = first;
-      }
-      previousOther = other;
-    }
-    if (previousOther >= 0) emit(last);
+  constructor(
+    windows: number,
+    private readonly ids: Int32Array,
+    private readonly m: number,
+  ) {
+    let size = 16;
+    while (size < windows * 2) size *= 2;
+    this.mask = size - 1;
+    this.slots = new Int32Array(size);
+    this.hashes = new Int32Array(size);
   }
 
-  let duplicated = 0;
-  for (let i = 0; i < total; i++) duplicated += copied[i] as number;
-  return {
-    totalLines: total,
-    duplicatedLines: duplicated,
-    pct: total === 0 ? 0 : Math.round((10000 * duplicated) / total) / 100,
-    blocks,
-  };
+  /** The first earlier window equal to the one at p, or -1 after recording p as a first. */
+  firstOf(p: number, hash: number): number {
+    let slot = (Math.imul(hash ^ (hash >>> 15), 0x2c1b3c6d) >>> 0) & this.mask;
+    for (;;) {
+      const stored = this.slots[slot] as number;
+      if (stored === 0) {
+        this.slots[slot] = p + 1;
+        this.hashes[slot] = hash;
+        return -1;
+      }
+      if (this.hashes[slot] === hash && this.same(stored - 1, p)) return stored - 1;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  private same(p: number, q: number): boolean {
+    for (let i = 0; i < this.m; i++) if (this.ids[p + i] !== this.ids[q + i]) return false;
+    return true;
+  }
+}
+
+/** The scan over all files: what it reads, and the blocks and copied lines it finds. */
+interface Scan {
+  corpus: Corpus;
+  m: number;
+  power: number;
+  table: WindowTable;
+  /** 1 for each normalised line that repeats earlier code. */
+  copied: Uint8Array;
+  blocks: DuplicateBlock[];
+}
+
+/** A duplicated run in progress: its first window, and the earlier window that one matches. */
+interface Run {
+  start: number;
+  other: number;
+}
+
+/** Finds the duplicated runs of file f, each grown to its maximal block against one earlier place. */
+function scanFile(scan: Scan, f: number): void {
+  const { ids, fileStart } = scan.corpus;
+  const { m } = scan;
+  const from = fileStart[f] as number;
+  const last = (fileStart[f + 1] as number) - m; // last window start
+  if (last < from) return;
+  let hash = 0;
+  for (let i = 0; i < m; i++) hash = (Math.imul(hash, BASE) + (ids[from + i] as number)) | 0;
+  const run: Run = { start: -1, other: -1 };
+  let previousOther = -1; // earlier window matched by the previous window
+  for (let p = from; p <= last; p++) {
+    if (p > from) hash = (Math.imul((hash - Math.imul(ids[p - 1] as number, scan.power)) | 0, BASE) + (ids[p + m - 1] as number)) | 0;
+    const first = scan.table.firstOf(p, hash);
+    let other = -1;
+    if (previousOther >= 0) {
+      // Keep growing the run against the same earlier place while the next line still matches.
+      if (runContinues(scan, previousOther, p)) other = previousOther + 1;
+      else emitBlock(scan, f, run, p - 1);
+    }
+    if (other < 0 && first >= 0) {
+      run.start = p;
+      run.other = first;
+      other = first;
+    }
+    previousOther = other;
+  }
+  if (previousOther >= 0) emitBlock(scan, f, run, last);
+}
+
+/** Whether the window at p still matches the window after previousOther, in the same earlier file. */
+function runContinues(scan: Scan, previousOther: number, p: number): boolean {
+  const { ids, fileOf, total } = scan.corpus;
+  const qEnd = previousOther + scan.m;
+  return qEnd < total && fileOf[qEnd] === fileOf[previousOther] && ids[qEnd] === ids[p + scan.m - 1];
+}
+
+/** Reports the run ending at lastWindow as one block and marks its lines copied. */
+function emitBlock(scan: Scan, f: number, run: Run, lastWindow: number): void {
+  const { files, fileOf, origin } = scan.corpus;
+  const endPos = lastWindow + scan.m - 1;
+  const otherEnd = run.other + (lastWindow - run.start) + scan.m - 1;
+  scan.copied.fill(1, run.start, endPos + 1);
+  scan.blocks.push({
+    file: files[f]?.path ?? "",
+    line: origin[run.start] as number,
+    endLine: origin[endPos] as number,
+    otherFile: files[fileOf[run.other] as number]?.path ?? "",
+    otherLine: origin[run.other] as number,
+    otherEndLine: origin[otherEnd] as number,
+    lines: endPos - run.start + 1,
+  });
 }

@@ -167,90 +167,111 @@ export function measureFile(path: string, text: string): FileMeasures | undefine
   if (!language) return undefined;
   const tree = parse(path, text, language);
   const python = language === "python";
-  const cache = python ? kindCache.py : kindCache.js;
-  const table = python ? PY_KINDS : JS_KINDS;
-  const lineIndex = new LineIndex(text);
-  const context: Context = { text, lineIndex, stubFile: /\.pyi$/i.test(path) };
-  const commentFrom: number[] = [];
-  const commentTo: number[] = [];
-  const found: { from: number; measure: FunctionMeasure }[] = [];
-  const frames: Frame[] = [];
-  /** Kind of the node at each depth of the current path (for parent checks). */
-  const kinds: number[] = [];
+  const walk: Walk = {
+    text,
+    python,
+    context: { text, lineIndex: new LineIndex(text), stubFile: /\.pyi$/i.test(path) },
+    commentFrom: [],
+    commentTo: [],
+    found: [],
+    frames: [],
+    kinds: [],
+  };
+  walkTree(walk, tree.cursor(), python ? kindCache.py : kindCache.js, python ? PY_KINDS : JS_KINDS);
+  walk.found.sort((a, b) => a.from - b.from);
+  return {
+    path,
+    language,
+    lines: countLines(text),
+    codeLines: countCodeLines(text, walk.commentFrom, walk.commentTo),
+    functions: walk.found.map((f) => f.measure),
+  };
+}
 
-  const cursor = tree.cursor();
+/** What the walk collects, and the path it is on. */
+interface Walk {
+  text: string;
+  python: boolean;
+  context: Context;
+  /** Comment (and docstring) ranges, in source order. */
+  commentFrom: number[];
+  commentTo: number[];
+  found: { from: number; measure: FunctionMeasure }[];
+  /** The functions the walk is inside, innermost last. */
+  frames: Frame[];
+  /** Kind of the node at each depth of the current path (for parent checks). */
+  kinds: number[];
+}
+
+/** Depth-first over every node; a function is measured when the walk leaves it. */
+function walkTree(walk: Walk, cursor: TreeCursor, cache: Uint8Array, table: Record<string, number>): void {
   let depth = 0;
   outer: for (;;) {
     const kind = kindOf(cache, table, cursor);
-    kinds[depth] = kind;
-    switch (kind) {
-      case NONE:
-      case PROPERTY:
-      case STATEMENT_LIST:
-        break;
-      case DECISION:
-        bump(frames);
-        break;
-      case LOGIC_OP:
-        // `&&`, `||`, `??` (not `!`, `?`, `:` nor the `|` / `&` of types).
-        if (cursor.to - cursor.from === 2 && isLogicalChar(text.charCodeAt(cursor.from))) bump(frames);
-        break;
-      case UPDATE_OP:
-        if (cursor.to - cursor.from === 3 && text.charCodeAt(cursor.from + 2) === EQUALS) {
-          const first = text.charCodeAt(cursor.from);
-          if (isLogicalChar(first) && text.charCodeAt(cursor.from + 1) === first) bump(frames);
-        }
-        break;
-      case FUNCTION:
-        frames.push({ depth, node: cursor.node, complexity: 1 });
-        break;
-      case PARAM_LIST:
-        // `{ m() {} }`: an object-literal method is a Property holding a parameter list.
-        if (depth > 0 && kinds[depth - 1] === PROPERTY) {
-          const property = cursor.node.parent;
-          if (property) frames.push({ depth: depth - 1, node: property, complexity: 1 });
-        }
-        break;
-      case COMMENT:
-        commentFrom.push(cursor.from);
-        commentTo.push(cursor.to);
-        break;
-      case MATCH_CLAUSE:
-        if (!isIrrefutableCase(cursor)) bump(frames);
-        break;
-      case EXPRESSION_STATEMENT:
-        // A string on its own as a statement (docstring) documents; it is not code.
-        if (depth > 0 && kinds[depth - 1] === STATEMENT_LIST && isBareString(cursor)) {
-          commentFrom.push(cursor.from);
-          commentTo.push(cursor.to);
-        }
-        break;
-    }
+    walk.kinds[depth] = kind;
+    VISITORS[kind]?.(walk, cursor, depth);
     if (cursor.firstChild()) {
       depth++;
       continue;
     }
     for (;;) {
-      const top = frames[frames.length - 1];
-      if (top && top.depth === depth) {
-        frames.pop();
-        const measure = python ? pythonFunction(top, context) : jsFunction(top, context);
-        if (measure) found.push({ from: top.node.from, measure });
-      }
+      closeFunctionAt(walk, depth);
       if (cursor.nextSibling()) continue outer;
       if (!cursor.parent()) break outer;
       depth--;
     }
   }
+}
 
-  found.sort((a, b) => a.from - b.from);
-  return {
-    path,
-    language,
-    lines: countLines(text),
-    codeLines: countCodeLines(text, commentFrom, commentTo),
-    functions: found.map((f) => f.measure),
-  };
+function closeFunctionAt(walk: Walk, depth: number): void {
+  const top = walk.frames[walk.frames.length - 1];
+  if (!top || top.depth !== depth) return;
+  walk.frames.pop();
+  const measure = walk.python ? pythonFunction(top, walk.context) : jsFunction(top, walk.context);
+  if (measure) walk.found.push({ from: top.node.from, measure });
+}
+
+function addComment(walk: Walk, cursor: TreeCursor): void {
+  walk.commentFrom.push(cursor.from);
+  walk.commentTo.push(cursor.to);
+}
+
+type Visitor = (walk: Walk, cursor: TreeCursor, depth: number) => void;
+
+/** What each kind of node does to the walk (NONE, PROPERTY and STATEMENT_LIST nodes only matter as parents). */
+const VISITORS: Record<number, Visitor> = {
+  [DECISION]: (walk) => bump(walk.frames),
+  [LOGIC_OP]: (walk, cursor) => {
+    // `&&`, `||`, `??` (not `!`, `?`, `:` nor the `|` / `&` of types).
+    if (cursor.to - cursor.from === 2 && isLogicalChar(walk.text.charCodeAt(cursor.from))) bump(walk.frames);
+  },
+  [UPDATE_OP]: (walk, cursor) => {
+    if (isLogicalAssignment(walk.text, cursor)) bump(walk.frames);
+  },
+  [FUNCTION]: (walk, cursor, depth) => {
+    walk.frames.push({ depth, node: cursor.node, complexity: 1 });
+  },
+  [PARAM_LIST]: (walk, cursor, depth) => {
+    // `{ m() {} }`: an object-literal method is a Property holding a parameter list.
+    if (depth === 0 || walk.kinds[depth - 1] !== PROPERTY) return;
+    const property = cursor.node.parent;
+    if (property) walk.frames.push({ depth: depth - 1, node: property, complexity: 1 });
+  },
+  [COMMENT]: addComment,
+  [MATCH_CLAUSE]: (walk, cursor) => {
+    if (!isIrrefutableCase(cursor)) bump(walk.frames);
+  },
+  [EXPRESSION_STATEMENT]: (walk, cursor, depth) => {
+    // A string on its own as a statement (docstring) documents; it is not code.
+    if (depth > 0 && walk.kinds[depth - 1] === STATEMENT_LIST && isBareString(cursor)) addComment(walk, cursor);
+  },
+};
+
+/** `&&=`, `||=`, `??=` (not the arithmetic or bitwise updates). */
+function isLogicalAssignment(text: string, cursor: TreeCursor): boolean {
+  if (cursor.to - cursor.from !== 3 || text.charCodeAt(cursor.from + 2) !== EQUALS) return false;
+  const first = text.charCodeAt(cursor.from);
+  return isLogicalChar(first) && text.charCodeAt(cursor.from + 1) === first;
 }
 
 function bump(frames: Frame[]): void {
@@ -362,11 +383,24 @@ function lastSyntaxChild(node: SyntaxNode): SyntaxNode | null {
 function jsFunction(frame: Frame, context: Context): FunctionMeasure | undefined {
   const { node } = frame;
   const body = lastSyntaxChild(node);
-  const kind = node.name;
   // Overload signatures, `declare function`, abstract methods: no body, not a function.
-  if (kind !== "ArrowFunction" && body?.name !== "Block") return undefined;
+  if (node.name !== "ArrowFunction" && body?.name !== "Block") return undefined;
+  const { start, hook, params } = jsHead(node, context);
+  const name = jsName(node, context);
+  const measure: FunctionMeasure = { name, ...span(node, start, context), complexity: frame.complexity };
+  if (body?.name === "Block") {
+    const stub = jsStub(body, context);
+    if (stub === "not-implemented" || (stub === "empty" && !deliberatelyEmpty(node, name, hook, params, context))) measure.stub = stub;
+  }
+  return measure;
+}
+
+/**
+ * What comes before a function's body: where it starts (after any decorators), whether it is a
+ * hook (`override`, `protected`: an empty body is its point), and its parameter list.
+ */
+function jsHead(node: SyntaxNode, context: Context): { start: number; hook: boolean; params: SyntaxNode | null } {
   let start = node.from;
-  /** A hook (`override`, `protected`): an empty body is its point. */
   let hook = false;
   let params: SyntaxNode | null = null;
   for (let child = node.firstChild; child; child = child.nextSibling) {
@@ -378,13 +412,7 @@ function jsFunction(frame: Frame, context: Context): FunctionMeasure | undefined
     if (child.name === "ParamList") params = child;
     if (child.name === "ParamList" || child.name === "Block") break;
   }
-  const name = jsName(node, context);
-  const measure: FunctionMeasure = { name, ...span(node, start, context), complexity: frame.complexity };
-  if (body?.name === "Block") {
-    const stub = jsStub(body, context);
-    if (stub === "not-implemented" || (stub === "empty" && !deliberatelyEmpty(node, name, hook, params, context))) measure.stub = stub;
-  }
-  return measure;
+  return { start, hook, params };
 }
 
 const NULL_OBJECT_CLASS = /^(?:Noop|NoOp|Nop|Null|Dummy|Fake|Stub|Mock|NonRecording)(?:[A-Z_]|\.)/;
@@ -480,16 +508,10 @@ function assignedName(node: SyntaxNode, context: Context): string | undefined {
   }
   if (!parent) return undefined;
   switch (parent.name) {
-    case "VariableDeclaration": {
-      let previous = value.prevSibling;
-      while (previous && (previous.name === "Equals" || previous.name === "TypeAnnotation")) previous = previous.prevSibling;
-      return previous?.name === "VariableDefinition" ? source(previous, context) : undefined;
-    }
-    case "AssignmentExpression": {
-      const target = parent.firstChild;
-      if (!target || target.from === value.from) return undefined;
-      return target.name === "VariableName" || target.name === "MemberExpression" ? compact(target, context) : undefined;
-    }
+    case "VariableDeclaration":
+      return declaredName(value, context);
+    case "AssignmentExpression":
+      return assignmentTarget(parent, value, context);
     case "PropertyDeclaration":
       return qualified(parent.parent?.parent, jsKey(parent, context), context);
     case "Property": {
@@ -499,6 +521,20 @@ function assignedName(node: SyntaxNode, context: Context): string | undefined {
     default:
       return undefined;
   }
+}
+
+/** `const name = value` (also with a type annotation): the name. */
+function declaredName(value: SyntaxNode, context: Context): string | undefined {
+  let previous = value.prevSibling;
+  while (previous && (previous.name === "Equals" || previous.name === "TypeAnnotation")) previous = previous.prevSibling;
+  return previous?.name === "VariableDefinition" ? source(previous, context) : undefined;
+}
+
+/** `target = value`: the target when it is a name or member (`Foo.prototype.bar`), and value is on the right. */
+function assignmentTarget(assignment: SyntaxNode, value: SyntaxNode, context: Context): string | undefined {
+  const target = assignment.firstChild;
+  if (!target || target.from === value.from) return undefined;
+  return target.name === "VariableName" || target.name === "MemberExpression" ? compact(target, context) : undefined;
 }
 
 // ---------------------------------------------------------------- Python
@@ -545,21 +581,9 @@ function pythonStub(node: SyntaxNode, context: Context): StubKind | undefined {
     if (n === ":" || n === "Comment") continue;
     const isFirst = first;
     first = false;
-    if (n === "PassStatement") {
+    if (n === "PassStatement" || (n === "ExpressionStatement" && isPlaceholderExpression(child, isFirst))) {
       placeholders++;
       continue;
-    }
-    if (n === "ExpressionStatement") {
-      const inner = child.firstChild;
-      if (
-        inner &&
-        !inner.nextSibling &&
-        (inner.name === "Ellipsis" || (isFirst && (inner.name === "String" || inner.name === "ContinuedString")))
-      ) {
-        placeholders++;
-        continue;
-      }
-      return undefined;
     }
     if (n === "RaiseStatement" && raises === 0 && /^raise\s+NotImplemented(?:Error)?\b/.test(source(child, context))) {
       raises++;
@@ -569,6 +593,13 @@ function pythonStub(node: SyntaxNode, context: Context): StubKind | undefined {
   }
   if (raises > 0) return "not-implemented";
   return placeholders > 0 ? "pass" : undefined;
+}
+
+/** `...` alone, or (as the first statement) a docstring alone. */
+function isPlaceholderExpression(statement: SyntaxNode, isFirst: boolean): boolean {
+  const inner = statement.firstChild;
+  if (!inner || inner.nextSibling) return false;
+  return inner.name === "Ellipsis" || (isFirst && (inner.name === "String" || inner.name === "ContinuedString"));
 }
 
 function lambdaName(node: SyntaxNode, context: Context): string | undefined {

@@ -69,28 +69,7 @@ class Malformed extends Error {
 }
 
 export function readCoverage(file: string): CoverageReport {
-  let text: string;
-  try {
-    if (statSync(file).isDirectory()) {
-      throw usageError(`${file} is a folder, not a coverage report.`, {
-        file,
-        fix: "Name the report file itself, e.g. coverage/lcov.info or coverage/coverage-summary.json.",
-      });
-    }
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") {
-      throw usageError(`Coverage report ${file} does not exist: expected ${KNOWN}.`, {
-        file,
-        fix: `Run the tests with coverage first and check the report's path. ${CONFIGURE}`,
-      });
-    }
-    if (code) {
-      throw usageError(`Cannot read coverage report ${file} (${code}).`, { file, fix: "Check the file's permissions, or regenerate it." });
-    }
-    throw error;
-  }
+  let text = readReportText(file);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const body = text.trimStart();
   if (body === "") {
@@ -120,6 +99,31 @@ export function readCoverage(file: string): CoverageReport {
     });
   }
   throw unknownReport(file, "its content is none of them");
+}
+
+/** The report's text; a usage error when it is a folder, missing or unreadable. */
+function readReportText(file: string): string {
+  try {
+    if (statSync(file).isDirectory()) {
+      throw usageError(`${file} is a folder, not a coverage report.`, {
+        file,
+        fix: "Name the report file itself, e.g. coverage/lcov.info or coverage/coverage-summary.json.",
+      });
+    }
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") {
+      throw usageError(`Coverage report ${file} does not exist: expected ${KNOWN}.`, {
+        file,
+        fix: `Run the tests with coverage first and check the report's path. ${CONFIGURE}`,
+      });
+    }
+    if (code) {
+      throw usageError(`Cannot read coverage report ${file} (${code}).`, { file, fix: "Check the file's permissions, or regenerate it." });
+    }
+    throw error;
+  }
 }
 
 function describe(format: CoverageFormat): string {
@@ -315,100 +319,8 @@ interface LcovRecord {
 }
 
 function readLcov(text: string): CoverageReport {
-  const records: LcovRecord[] = [];
-  let current: LcovRecord | undefined;
-  const lines = text.split(/\r?\n/);
-  lines.forEach((raw, index) => {
-    const place = `line ${index + 1}`;
-    const line = raw.trim();
-    if (line === "") return;
-    if (line === "end_of_record") {
-      if (!current) throw new Malformed(`end_of_record at ${place} closes no SF: record`, place);
-      records.push(current);
-      current = undefined;
-      return;
-    }
-    const colon = line.indexOf(":");
-    if (colon <= 0) throw new Malformed(`${place} is not a KEY:value line: ${JSON.stringify(line.slice(0, 80))}`, place);
-    const key = line.slice(0, colon);
-    const value = line.slice(colon + 1);
-    if (key === "TN" || key === "VER") return;
-    if (key === "SF") {
-      if (current) throw new Malformed(`SF: at ${place} starts a record before the one for ${current.path} has ended`, place);
-      current = { path: value, lines: new Map(), functions: new Map(), branches: new Map(), sawBranches: false, sawFunctions: false };
-      return;
-    }
-    const record = current;
-    if (!record) throw new Malformed(`${key}: at ${place} is outside any SF: record`, place);
-    const fields = value.split(",");
-    const int = (field: string | undefined, what: string): number => {
-      const n = Number(field);
-      if (field === undefined || field.trim() === "" || !Number.isInteger(n) || n < 0) {
-        throw new Malformed(`${key}: at ${place} has ${what} ${JSON.stringify(field ?? "")}, not a whole number`, place);
-      }
-      return n;
-    };
-    switch (key) {
-      case "DA": {
-        const number = int(fields[0], "line");
-        record.lines.set(number, (record.lines.get(number) ?? 0) + int(fields[1], "hit count"));
-        return;
-      }
-      case "LF":
-        record.lf = int(value, "count");
-        return;
-      case "LH":
-        record.lh = int(value, "count");
-        return;
-      case "FN":
-      case "FNL":
-        record.sawFunctions = true;
-        return;
-      case "FNDA": {
-        record.sawFunctions = true;
-        const hits = int(fields[0], "hit count");
-        const name = fields.slice(1).join(",");
-        record.functions.set(name, (record.functions.get(name) ?? 0) + hits);
-        return;
-      }
-      case "FNA": {
-        // lcov 2.2: FNA:<index>,<hits>,<name>
-        record.sawFunctions = true;
-        const name = `#${fields[0] ?? ""}`;
-        record.functions.set(name, (record.functions.get(name) ?? 0) + int(fields[1], "hit count"));
-        return;
-      }
-      case "FNF":
-        record.sawFunctions = true;
-        record.fnf = int(value, "count");
-        return;
-      case "FNH":
-        record.sawFunctions = true;
-        record.fnh = int(value, "count");
-        return;
-      case "BRDA": {
-        record.sawBranches = true;
-        if (fields.length < 4) throw new Malformed(`BRDA: at ${place} needs line,block,branch,taken`, place);
-        const taken = fields[fields.length - 1];
-        const id = fields.slice(0, -1).join(",");
-        record.branches.set(id, (record.branches.get(id) ?? 0) + (taken === "-" ? 0 : int(taken, "taken count")));
-        return;
-      }
-      case "BRF":
-        record.sawBranches = true;
-        record.brf = int(value, "count");
-        return;
-      case "BRH":
-        record.sawBranches = true;
-        record.brh = int(value, "count");
-        return;
-      default:
-        return; // other keys (checksums, MC/DC, …) do not change the figures read here
-    }
-  });
-  if (current) throw new Malformed(`the record for ${current.path} has no end_of_record (the report is cut short)`, `line ${lines.length}`);
+  const records = readLcovRecords(text);
   if (records.length === 0) noFiles();
-
   // One record per file as a rule; a file named twice (merged runs) has its hit maps added up.
   const byPath = new Map<string, LcovRecord[]>();
   for (const record of records) byPath.set(record.path, [...(byPath.get(record.path) ?? []), record]);
@@ -452,6 +364,124 @@ function readLcov(text: string): CoverageReport {
   };
 }
 
+/** The records of an lcov file, each from its SF: line to its end_of_record. */
+function readLcovRecords(text: string): LcovRecord[] {
+  const state: { records: LcovRecord[]; current: LcovRecord | undefined } = { records: [], current: undefined };
+  const lines = text.split(/\r?\n/);
+  lines.forEach((raw, index) => {
+    readLcovLine(state, raw.trim(), `line ${index + 1}`);
+  });
+  const { current } = state;
+  if (current) throw new Malformed(`the record for ${current.path} has no end_of_record (the report is cut short)`, `line ${lines.length}`);
+  return state.records;
+}
+
+function readLcovLine(state: { records: LcovRecord[]; current: LcovRecord | undefined }, line: string, place: string): void {
+  if (line === "") return;
+  if (line === "end_of_record") {
+    if (!state.current) throw new Malformed(`end_of_record at ${place} closes no SF: record`, place);
+    state.records.push(state.current);
+    state.current = undefined;
+    return;
+  }
+  const colon = line.indexOf(":");
+  if (colon <= 0) throw new Malformed(`${place} is not a KEY:value line: ${JSON.stringify(line.slice(0, 80))}`, place);
+  const key = line.slice(0, colon);
+  const value = line.slice(colon + 1);
+  if (key === "TN" || key === "VER") return;
+  if (key === "SF") {
+    if (state.current) throw new Malformed(`SF: at ${place} starts a record before the one for ${state.current.path} has ended`, place);
+    state.current = { path: value, lines: new Map(), functions: new Map(), branches: new Map(), sawBranches: false, sawFunctions: false };
+    return;
+  }
+  const record = state.current;
+  if (!record) throw new Malformed(`${key}: at ${place} is outside any SF: record`, place);
+  const int = (field: string | undefined, what: string): number => {
+    const n = Number(field);
+    if (field === undefined || field.trim() === "" || !Number.isInteger(n) || n < 0) {
+      throw new Malformed(`${key}: at ${place} has ${what} ${JSON.stringify(field ?? "")}, not a whole number`, place);
+    }
+    return n;
+  };
+  // Other keys (checksums, MC/DC, …) do not change the figures read here.
+  LCOV_FIELDS.get(key)?.({ record, value, fields: value.split(","), int, place });
+}
+
+/** One KEY:value line inside a record, with a reader of its whole numbers that names the line in errors. */
+interface LcovField {
+  record: LcovRecord;
+  value: string;
+  fields: string[];
+  int: (field: string | undefined, what: string) => number;
+  place: string;
+}
+
+function addHits<K>(map: Map<K, number>, id: K, hits: number): void {
+  map.set(id, (map.get(id) ?? 0) + hits);
+}
+
+/** What each lcov key adds to its record. */
+const LCOV_FIELDS = new Map<string, (line: LcovField) => void>([
+  ["DA", ({ record, fields, int }) => addHits(record.lines, int(fields[0], "line"), int(fields[1], "hit count"))],
+  ["LF", ({ record, value, int }) => (record.lf = int(value, "count"))],
+  ["LH", ({ record, value, int }) => (record.lh = int(value, "count"))],
+  ["FN", ({ record }) => (record.sawFunctions = true)],
+  ["FNL", ({ record }) => (record.sawFunctions = true)],
+  [
+    "FNDA",
+    ({ record, fields, int }) => {
+      record.sawFunctions = true;
+      const hits = int(fields[0], "hit count");
+      addHits(record.functions, fields.slice(1).join(","), hits);
+    },
+  ],
+  [
+    // lcov 2.2: FNA:<index>,<hits>,<name>
+    "FNA",
+    ({ record, fields, int }) => {
+      record.sawFunctions = true;
+      addHits(record.functions, `#${fields[0] ?? ""}`, int(fields[1], "hit count"));
+    },
+  ],
+  [
+    "FNF",
+    ({ record, value, int }) => {
+      record.sawFunctions = true;
+      record.fnf = int(value, "count");
+    },
+  ],
+  [
+    "FNH",
+    ({ record, value, int }) => {
+      record.sawFunctions = true;
+      record.fnh = int(value, "count");
+    },
+  ],
+  [
+    "BRDA",
+    ({ record, fields, int, place }) => {
+      record.sawBranches = true;
+      if (fields.length < 4) throw new Malformed(`BRDA: at ${place} needs line,block,branch,taken`, place);
+      const taken = fields[fields.length - 1];
+      addHits(record.branches, fields.slice(0, -1).join(","), taken === "-" ? 0 : int(taken, "taken count"));
+    },
+  ],
+  [
+    "BRF",
+    ({ record, value, int }) => {
+      record.sawBranches = true;
+      record.brf = int(value, "count");
+    },
+  ],
+  [
+    "BRH",
+    ({ record, value, int }) => {
+      record.sawBranches = true;
+      record.brh = int(value, "count");
+    },
+  ],
+]);
+
 /**
  * The figures of one file: the record's own found/hit lines (LF/LH, FNF/FNH, BRF/BRH) when it is
  * named once, counted from its detail lines (DA, FNDA, BRDA) when those are missing or when several
@@ -486,68 +516,8 @@ function lcovFigure<K>(
 // Cobertura
 
 function readCobertura(text: string, file: string): CoverageReport {
-  let root: XmlElement;
-  try {
-    root = parseXml(text);
-  } catch (error) {
-    if (error instanceof XmlSyntaxError) throw new Malformed(`${error.message} (line ${error.line})`, `line ${error.line}`);
-    throw error;
-  }
-  if (root.name !== "coverage") {
-    throw unknownReport(
-      file,
-      root.name === "report" ? "XML with a <report> root: JaCoCo, which is not read" : `XML with a <${root.name}> root, not <coverage>`,
-    );
-  }
-  const attrCount = (element: XmlElement, name: string, where: string): number | undefined => {
-    const raw = element.attrs[name];
-    if (raw === undefined || raw === "") return undefined;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < 0) throw new Malformed(`${where} has ${name}="${raw}", not a count`, where);
-    return n;
-  };
-
-  interface FileTally {
-    lines: Map<number, number>;
-    branches: Map<number, { covered: number; total: number }>;
-  }
-  const tallies = new Map<string, FileTally>();
-  let methods = 0;
-  let methodsHit = 0;
-  let sawMethods = false;
-
-  for (const klass of descendantsNamed(root, "class")) {
-    const path = klass.attrs.filename;
-    if (path === undefined) throw new Malformed(`a <class name="${klass.attrs.name ?? "?"}"> has no filename attribute`, "class");
-    const tally = tallies.get(path) ?? { lines: new Map(), branches: new Map() };
-    tallies.set(path, tally);
-    for (const lineElement of childrenNamed(klass, "lines").flatMap((lines) => childrenNamed(lines, "line"))) {
-      const where = `<line> of ${path}`;
-      const number = attrCount(lineElement, "number", where);
-      const hits = attrCount(lineElement, "hits", where);
-      if (number === undefined || hits === undefined) throw new Malformed(`a ${where} lacks its number or hits`, where);
-      tally.lines.set(number, Math.max(tally.lines.get(number) ?? 0, hits));
-      if (lineElement.attrs.branch === "true") {
-        const condition = /\((\d+)\/(\d+)\)/.exec(lineElement.attrs["condition-coverage"] ?? "");
-        if (condition) {
-          const covered = Number(condition[1]);
-          const total = Number(condition[2]);
-          const before = tally.branches.get(number);
-          if (!before || covered > before.covered) tally.branches.set(number, { covered, total });
-        }
-      }
-    }
-    for (const method of childrenNamed(klass, "methods").flatMap((list) => childrenNamed(list, "method"))) {
-      sawMethods = true;
-      methods++;
-      const hits = attrCount(method, "hits", `<method> of ${path}`);
-      const hit =
-        hits !== undefined
-          ? hits > 0
-          : descendantsNamed(method, "line").some((line) => (attrCount(line, "hits", `<method> line of ${path}`) ?? 0) > 0);
-      if (hit) methodsHit++;
-    }
-  }
+  const root = coberturaRoot(text, file);
+  const { tallies, methods } = tallyClasses(root);
   if (tallies.size === 0) noFiles();
 
   const files: FileCoverage[] = [];
@@ -582,8 +552,90 @@ function readCobertura(text: string, file: string): CoverageReport {
     format: "cobertura",
     lines,
     ...(branches.total > 0 || branchTotal > 0 ? { branches } : {}),
-    ...(sawMethods ? { functions: coverageCount(methodsHit, methods) } : {}),
+    ...(methods.seen ? { functions: coverageCount(methods.hit, methods.total) } : {}),
     files,
     ...(sources.length > 0 ? { sources } : {}),
   };
+}
+
+/** The <coverage> root; a Malformed error for broken XML, an unknown-report error for another kind of XML. */
+function coberturaRoot(text: string, file: string): XmlElement {
+  let root: XmlElement;
+  try {
+    root = parseXml(text);
+  } catch (error) {
+    if (error instanceof XmlSyntaxError) throw new Malformed(`${error.message} (line ${error.line})`, `line ${error.line}`);
+    throw error;
+  }
+  if (root.name !== "coverage") {
+    throw unknownReport(
+      file,
+      root.name === "report" ? "XML with a <report> root: JaCoCo, which is not read" : `XML with a <${root.name}> root, not <coverage>`,
+    );
+  }
+  return root;
+}
+
+function attrCount(element: XmlElement, name: string, where: string): number | undefined {
+  const raw = element.attrs[name];
+  if (raw === undefined || raw === "") return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Malformed(`${where} has ${name}="${raw}", not a count`, where);
+  return n;
+}
+
+/** Per source file: the best hit count of each line, and the best branch coverage of each branching line. */
+interface FileTally {
+  lines: Map<number, number>;
+  branches: Map<number, { covered: number; total: number }>;
+}
+
+interface MethodTally {
+  seen: boolean;
+  total: number;
+  hit: number;
+}
+
+/** Tallies every <class>, merging the classes of one file (several classes can share a filename). */
+function tallyClasses(root: XmlElement): { tallies: Map<string, FileTally>; methods: MethodTally } {
+  const tallies = new Map<string, FileTally>();
+  const methods: MethodTally = { seen: false, total: 0, hit: 0 };
+  for (const klass of descendantsNamed(root, "class")) {
+    const path = klass.attrs.filename;
+    if (path === undefined) throw new Malformed(`a <class name="${klass.attrs.name ?? "?"}"> has no filename attribute`, "class");
+    const tally = tallies.get(path) ?? { lines: new Map(), branches: new Map() };
+    tallies.set(path, tally);
+    for (const lineElement of childrenNamed(klass, "lines").flatMap((lines) => childrenNamed(lines, "line")))
+      tallyLine(tally, lineElement, path);
+    for (const method of childrenNamed(klass, "methods").flatMap((list) => childrenNamed(list, "method")))
+      tallyMethod(methods, method, path);
+  }
+  return { tallies, methods };
+}
+
+function tallyLine(tally: FileTally, lineElement: XmlElement, path: string): void {
+  const where = `<line> of ${path}`;
+  const number = attrCount(lineElement, "number", where);
+  const hits = attrCount(lineElement, "hits", where);
+  if (number === undefined || hits === undefined) throw new Malformed(`a ${where} lacks its number or hits`, where);
+  tally.lines.set(number, Math.max(tally.lines.get(number) ?? 0, hits));
+  if (lineElement.attrs.branch !== "true") return;
+  const condition = /\((\d+)\/(\d+)\)/.exec(lineElement.attrs["condition-coverage"] ?? "");
+  if (!condition) return;
+  const covered = Number(condition[1]);
+  const total = Number(condition[2]);
+  const before = tally.branches.get(number);
+  if (!before || covered > before.covered) tally.branches.set(number, { covered, total });
+}
+
+/** A method is hit by its own hits attribute, else when any of its lines is. */
+function tallyMethod(methods: MethodTally, method: XmlElement, path: string): void {
+  methods.seen = true;
+  methods.total++;
+  const hits = attrCount(method, "hits", `<method> of ${path}`);
+  const hit =
+    hits !== undefined
+      ? hits > 0
+      : descendantsNamed(method, "line").some((line) => (attrCount(line, "hits", `<method> line of ${path}`) ?? 0) > 0);
+  if (hit) methods.hit++;
 }

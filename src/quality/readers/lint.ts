@@ -96,6 +96,25 @@ export function readLint(text: string, shownAs: string, options: ReadLintOptions
       fix: `${FIX} A linter that printed nothing may have failed to start: run it by hand to see why.`,
     });
   }
+  const { value, detected } = parseLintJson(body, shownAs, options);
+  const tool: LintTool = detected === "empty" ? (options.tool ?? "ruff") : detected;
+  if (options.tool && options.tool !== tool) {
+    throw usageError(`${shownAs} looks like ${NAME[tool]} output, but ${NAME[options.tool]} output was expected.`, {
+      file: shownAs,
+      fix: TOOL_FIX[options.tool],
+    });
+  }
+  if (detected === "empty") {
+    if (tool === "biome") {
+      throw usageError(`${shownAs} is an empty JSON array, not Biome's JSON report.`, { file: shownAs, fix: TOOL_FIX.biome });
+    }
+    return { tool, errors: 0, warnings: 0, findings: [] };
+  }
+  return readToolReport(tool, value, shownAs);
+}
+
+/** The output as JSON and the tool that wrote it; a usage error when it is not JSON, or not lint output read here. */
+function parseLintJson(body: string, shownAs: string, options: ReadLintOptions): { value: unknown; detected: LintTool | "empty" } {
   const parsed = parseJson(body);
   if (!parsed.ok) {
     throw usageError(`${shownAs} is not JSON (${parsed.error}): expected ${EXPECTED}.`, {
@@ -110,27 +129,18 @@ export function readLint(text: string, shownAs: string, options: ReadLintOptions
       fix: options.tool ? TOOL_FIX[options.tool] : FIX,
     });
   }
-  const tool: LintTool = detected === "empty" ? (options.tool ?? "ruff") : detected;
-  if (options.tool && options.tool !== tool) {
-    throw usageError(`${shownAs} looks like ${NAME[tool]} output, but ${NAME[options.tool]} output was expected.`, {
-      file: shownAs,
-      fix: TOOL_FIX[options.tool],
-    });
-  }
-  if (detected === "empty") {
-    if (tool === "biome") {
-      throw usageError(`${shownAs} is an empty JSON array, not Biome's JSON report.`, { file: shownAs, fix: TOOL_FIX.biome });
-    }
-    return { tool, errors: 0, warnings: 0, findings: [] };
-  }
+  return { value: parsed.value, detected };
+}
+
+function readToolReport(tool: LintTool, value: unknown, shownAs: string): LintReport {
   try {
     switch (tool) {
       case "eslint":
-        return readEslint(Array.isArray(parsed.value) ? parsed.value : ((parsed.value as Record<string, unknown>).results as unknown[]));
+        return readEslint(Array.isArray(value) ? value : ((value as Record<string, unknown>).results as unknown[]));
       case "biome":
-        return readBiome(parsed.value as Record<string, unknown>);
+        return readBiome(value as Record<string, unknown>);
       case "ruff":
-        return readRuff(parsed.value as unknown[]);
+        return readRuff(value as unknown[]);
     }
   } catch (error) {
     if (!(error instanceof Malformed)) throw error;

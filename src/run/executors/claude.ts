@@ -4,7 +4,7 @@
  * `total_cost_usd`. An API error can arrive as subtype "success" with is_error true.
  */
 import type { ExecutorSettings } from "./settings.js";
-import { jsonLines, missingCommand, num, processFacts, runAgent, tail, timedOutText } from "./spawn-agent.js";
+import { type AgentProcessResult, jsonLines, missingCommand, num, processFacts, runAgent, tail, timedOutText } from "./spawn-agent.js";
 import type { Executor, ExecutorInput, ExecutorReport } from "./types.js";
 
 export function claudeExecutor(settings: ExecutorSettings): Executor {
@@ -31,10 +31,7 @@ export function claudeExecutor(settings: ExecutorSettings): Executor {
       const events = jsonLines(result.stdout);
       const final = [...events].reverse().find((e) => e.type === "result");
       const init = events.find((e) => e.type === "system" && e.subtype === "init");
-      if (!final) {
-        const why = result.timedOut ? timedOutText(input) : "ended without a result event";
-        return { ...base, success: false, summary: `Claude Code ${why}${result.stderr ? `: ${tail(result.stderr, 5)}` : ""}` };
-      }
+      if (!final) return { ...base, success: false, summary: noResultSummary(result, input) };
       const usage = (final.usage ?? {}) as Record<string, unknown>;
       const report: ExecutorReport = {
         ...base,
@@ -53,4 +50,10 @@ export function claudeExecutor(settings: ExecutorSettings): Executor {
       return report;
     },
   };
+}
+
+/** Why there is no final `result` event to judge the attempt by. */
+function noResultSummary(result: AgentProcessResult, input: ExecutorInput): string {
+  const why = result.timedOut ? timedOutText(input) : "ended without a result event";
+  return `Claude Code ${why}${result.stderr ? `: ${tail(result.stderr, 5)}` : ""}`;
 }

@@ -95,8 +95,7 @@ export function scanText(text: string, file: string, ruleSet: RuleSet): SecretFi
   const present = presentKeywords(lower, ruleSet);
   // A keyword can hide inside a longer one that the single pass matched instead (`key` in `key-`).
   const has = (keyword: string) => present.has(keyword) || [...present].some((p) => p.includes(keyword));
-  let starts: number[] | undefined;
-  let lines: string[] | undefined;
+  const scanned: ScannedText = { text, file, ruleSet, starts: undefined, lines: undefined };
   for (const rule of ruleSet.rules) {
     if (!pathApplies(rule, file)) continue;
     if (!rule.regex) {
@@ -104,28 +103,51 @@ export function scanText(text: string, file: string, ruleSet: RuleSet): SecretFi
       continue;
     }
     if (rule.keywords.length > 0 && !rule.keywords.some(has)) continue;
-    const regex = rule.regex;
-    regex.lastIndex = 0;
-    for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
-      if (m[0] === "") {
-        regex.lastIndex++;
-        continue;
-      }
-      const groupIndex = rule.secretGroup ?? m.slice(1).findIndex((g) => g !== undefined) + 1;
-      const secret = (groupIndex > 0 ? m[groupIndex] : m[0]) ?? m[0];
-      if (rule.entropy !== undefined && shannonEntropy(secret) < rule.entropy) continue;
-      starts ??= lineStarts(text);
-      lines ??= text.split("\n");
-      const offset = m.index + Math.max(0, m[0].indexOf(secret));
-      const lineIndex = lineOf(starts, offset);
-      const endIndex = lineOf(starts, m.index + m[0].length - 1);
-      const lineText = lines[lineIndex] ?? "";
-      if (INLINE_ALLOW.test(lineText) || INLINE_ALLOW.test(lines[endIndex] ?? "")) continue;
-      if (allowed(rule.allowlists, file, secret, m[0], lineText) || allowed(ruleSet.allowlists, file, secret, m[0], lineText)) continue;
-      findings.push(finding(rule, file, lineIndex + 1, endIndex + 1, offset - (starts[lineIndex] as number) + 1, secret, ruleSet));
-    }
+    findings.push(...regexFindings(rule, rule.regex, scanned));
   }
   return findings;
+}
+
+/** The text being scanned; its line starts and lines are computed at the first match (most texts have none). */
+interface ScannedText {
+  text: string;
+  file: string;
+  ruleSet: RuleSet;
+  starts: number[] | undefined;
+  lines: string[] | undefined;
+}
+
+function regexFindings(rule: SecretRule, regex: RegExp, scanned: ScannedText): SecretFinding[] {
+  const findings: SecretFinding[] = [];
+  const { text } = scanned;
+  regex.lastIndex = 0;
+  for (let m = regex.exec(text); m !== null; m = regex.exec(text)) {
+    if (m[0] === "") {
+      regex.lastIndex++;
+      continue;
+    }
+    const found = matchFinding(rule, m, scanned);
+    if (found) findings.push(found);
+  }
+  return findings;
+}
+
+/** A match as a finding, unless its secret is too regular (entropy) or the line or an allowlist allows it. */
+function matchFinding(rule: SecretRule, m: RegExpExecArray, scanned: ScannedText): SecretFinding | undefined {
+  const { file, ruleSet } = scanned;
+  const groupIndex = rule.secretGroup ?? m.slice(1).findIndex((g) => g !== undefined) + 1;
+  const secret = (groupIndex > 0 ? m[groupIndex] : m[0]) ?? m[0];
+  if (rule.entropy !== undefined && shannonEntropy(secret) < rule.entropy) return undefined;
+  scanned.starts ??= lineStarts(scanned.text);
+  scanned.lines ??= scanned.text.split("\n");
+  const { starts, lines } = scanned;
+  const offset = m.index + Math.max(0, m[0].indexOf(secret));
+  const lineIndex = lineOf(starts, offset);
+  const endIndex = lineOf(starts, m.index + m[0].length - 1);
+  const lineText = lines[lineIndex] ?? "";
+  if (INLINE_ALLOW.test(lineText) || INLINE_ALLOW.test(lines[endIndex] ?? "")) return undefined;
+  if (allowed(rule.allowlists, file, secret, m[0], lineText) || allowed(ruleSet.allowlists, file, secret, m[0], lineText)) return undefined;
+  return finding(rule, file, lineIndex + 1, endIndex + 1, offset - (starts[lineIndex] as number) + 1, secret, ruleSet);
 }
 
 function finding(

@@ -106,125 +106,179 @@ function hexEscape(sequence: string): string {
  * are and only reports which modes letters were seen in.
  */
 function translateGo(source: string, expand: boolean): { pattern: string; modes: Set<boolean>; dotAll: boolean } {
-  const modes = new Set<boolean>();
-  let out = "";
-  let dotAll = false;
-  let ci = false;
-  const stack: boolean[] = [];
-  const letter = (ch: string) => {
-    modes.add(ci);
-    return expand && ci ? `[${ch}${otherCase(ch)}]` : ch;
-  };
-  let i = 0;
-  while (i < source.length) {
-    const ch = source[i] as string;
-    if (ch === "\\") {
-      const next = source[i + 1] ?? "";
-      if (next === "Q") {
-        const close = source.indexOf("\\E", i + 2);
-        for (const c of source.slice(i + 2, close === -1 ? source.length : close)) out += isLetter(c) ? letter(c) : escapeLiteral(c);
-        i = close === -1 ? source.length : close + 2;
-      } else if (next === "z") {
-        out += "$";
-        i += 2;
-      } else {
-        const length = escapeLength(source, i);
-        out += hexEscape(source.slice(i, i + length));
-        i += length;
-      }
-    } else if (ch === "[") {
-      const parsed = translateClass(source, i, expand && ci);
-      if (parsed.hasLetters) modes.add(ci);
-      out += parsed.text;
-      i = parsed.end;
-    } else if (ch === "(") {
-      const flags = /^\(\?([a-zA-Z]*)(?:-([a-zA-Z]*))?(:|\))/.exec(source.slice(i));
-      const name = /^\(\?P?<(?![=!])[^>]*>/.exec(source.slice(i));
-      if (flags && (flags[1] || flags[2] !== undefined)) {
-        const on = flags[1] ?? "";
-        const off = flags[2] ?? "";
-        if (on.includes("s")) dotAll = true;
-        const groupCi: boolean = on.includes("i") ? true : off.includes("i") ? false : ci;
-        if (flags[3] === ")") ci = groupCi;
-        else {
-          stack.push(ci);
-          ci = groupCi;
-          out += "(?:";
-        }
-        i += flags[0].length;
-      } else {
-        stack.push(ci);
-        // A named group keeps its name as written; RE2's (?P<name>…) is JavaScript's (?<name>…).
-        const opening = name ? name[0].replace("(?P<", "(?<") : ch;
-        out += opening;
-        i += name ? name[0].length : 1;
-      }
-    } else if (ch === ")") {
-      ci = stack.pop() ?? false;
-      out += ch;
-      i++;
+  return new GoTranslator(source, expand).run();
+}
+
+/** `(?flags)` or `(?flags:`: turns flags on (before the `-`) or off (after it). */
+const GROUP_FLAGS = /^\(\?([a-zA-Z]*)(?:-([a-zA-Z]*))?(:|\))/;
+const NAMED_GROUP = /^\(\?P?<(?![=!])[^>]*>/;
+
+/** The pass over the pattern: `ci` is the case-insensitivity in force at `i`, `stack` the enclosing groups'. */
+class GoTranslator {
+  private readonly modes = new Set<boolean>();
+  private out = "";
+  private dotAll = false;
+  private ci = false;
+  private readonly stack: boolean[] = [];
+  private i = 0;
+
+  constructor(
+    private readonly source: string,
+    private readonly expand: boolean,
+  ) {}
+
+  run(): { pattern: string; modes: Set<boolean>; dotAll: boolean } {
+    while (this.i < this.source.length) this.step(this.source[this.i] as string);
+    return { pattern: this.out, modes: this.modes, dotAll: this.dotAll };
+  }
+
+  private step(ch: string): void {
+    if (ch === "\\") this.escape();
+    else if (ch === "[") this.bracketClass();
+    else if (ch === "(") this.openGroup();
+    else if (ch === ")") {
+      this.ci = this.stack.pop() ?? false;
+      this.out += ch;
+      this.i++;
     } else {
-      out += isLetter(ch) ? letter(ch) : ch;
-      i++;
+      this.out += isLetter(ch) ? this.letter(ch) : ch;
+      this.i++;
     }
   }
-  return { pattern: out, modes, dotAll };
+
+  private letter(ch: string): string {
+    this.modes.add(this.ci);
+    return this.expand && this.ci ? `[${ch}${otherCase(ch)}]` : ch;
+  }
+
+  private escape(): void {
+    const { source, i } = this;
+    const next = source[i + 1] ?? "";
+    if (next === "Q") this.quoted();
+    else if (next === "z") {
+      this.out += "$";
+      this.i += 2;
+    } else {
+      const length = escapeLength(source, i);
+      this.out += hexEscape(source.slice(i, i + length));
+      this.i += length;
+    }
+  }
+
+  /** `\Q…\E`: everything in between is literal. */
+  private quoted(): void {
+    const { source, i } = this;
+    const close = source.indexOf("\\E", i + 2);
+    for (const c of source.slice(i + 2, close === -1 ? source.length : close)) this.out += isLetter(c) ? this.letter(c) : escapeLiteral(c);
+    this.i = close === -1 ? source.length : close + 2;
+  }
+
+  private bracketClass(): void {
+    const parsed = translateClass(this.source, this.i, this.expand && this.ci);
+    if (parsed.hasLetters) this.modes.add(this.ci);
+    this.out += parsed.text;
+    this.i = parsed.end;
+  }
+
+  private openGroup(): void {
+    const rest = this.source.slice(this.i);
+    const flags = GROUP_FLAGS.exec(rest);
+    if (flags && (flags[1] || flags[2] !== undefined)) {
+      this.setFlags(flags);
+      return;
+    }
+    const name = NAMED_GROUP.exec(rest);
+    this.stack.push(this.ci);
+    // A named group keeps its name as written; RE2's (?P<name>…) is JavaScript's (?<name>…).
+    this.out += name ? name[0].replace("(?P<", "(?<") : "(";
+    this.i += name ? name[0].length : 1;
+  }
+
+  /** `(?i)` holds to the end of the enclosing group; `(?i:` opens a group of its own. */
+  private setFlags(flags: RegExpExecArray): void {
+    const on = flags[1] ?? "";
+    const off = flags[2] ?? "";
+    if (on.includes("s")) this.dotAll = true;
+    const groupCi: boolean = on.includes("i") ? true : off.includes("i") ? false : this.ci;
+    if (flags[3] === ")") this.ci = groupCi;
+    else {
+      this.stack.push(this.ci);
+      this.ci = groupCi;
+      this.out += "(?:";
+    }
+    this.i += flags[0].length;
+  }
+}
+
+/** Reading a bracket class: where it is (`j`), and whether a member is a letter or letter class. */
+interface ClassReader {
+  source: string;
+  j: number;
+  fold: boolean;
+  hasLetters: boolean;
 }
 
 /** A bracket class from `start` (its `[`) to its `]`, with both cases of its letters when `fold`. */
 function translateClass(source: string, start: number, fold: boolean): { text: string; end: number; hasLetters: boolean } {
-  let j = start + 1;
+  const reader: ClassReader = { source, j: start + 1, fold, hasLetters: false };
   let body = "";
-  let hasLetters = false;
-  if (source[j] === "^") {
+  if (source[reader.j] === "^") {
     body += "^";
-    j++;
+    reader.j++;
   }
   // A `]` first in the class is a literal in RE2.
-  if (source[j] === "]") {
+  if (source[reader.j] === "]") {
     body += "\\]";
-    j++;
+    reader.j++;
   }
-  // One member: an escape, a POSIX class, or a single character (a literal `[` escaped).
-  const atom = (): { text: string; char?: string } => {
-    const c = source[j] as string;
-    if (c === "\\") {
-      const length = escapeLength(source, j);
-      const text = hexEscape(source.slice(j, j + length));
-      j += length;
-      return { text };
-    }
-    const posix = c === "[" ? /^\[:(\w+):\]/.exec(source.slice(j)) : null;
-    const expansion = posix ? POSIX_CLASSES[posix[1] as string] : undefined;
-    if (posix && expansion !== undefined) {
-      j += posix[0].length;
-      if (/alpha|alnum|lower|upper|xdigit/.test(posix[1] as string)) hasLetters = true;
-      return { text: expansion };
-    }
-    j++;
-    return { text: c === "[" ? "\\[" : c, char: c };
-  };
-  while (j < source.length && source[j] !== "]") {
-    const from = atom();
-    if (source[j] === "-" && source[j + 1] !== undefined && source[j + 1] !== "]") {
-      j++;
-      const to = atom();
-      body += `${from.text}-${to.text}`;
-      const a = from.char;
-      const b = to.char;
-      if (a && b && isLetter(a) && isLetter(b) && (a === a.toLowerCase()) === (b === b.toLowerCase())) {
-        hasLetters = true;
-        if (fold) body += `${otherCase(a)}-${otherCase(b)}`;
-      }
-    } else {
-      body += from.text;
-      if (from.char && isLetter(from.char)) {
-        hasLetters = true;
-        if (fold) body += otherCase(from.char);
-      }
-    }
+  while (reader.j < source.length && source[reader.j] !== "]") body += classMember(reader);
+  return { text: `[${body}]`, end: reader.j + 1, hasLetters: reader.hasLetters };
+}
+
+/** One member, or a range of two, with the other case added when folding. */
+function classMember(reader: ClassReader): string {
+  const { source } = reader;
+  const from = classAtom(reader);
+  if (source[reader.j] === "-" && source[reader.j + 1] !== undefined && source[reader.j + 1] !== "]") {
+    reader.j++;
+    const to = classAtom(reader);
+    return `${from.text}-${to.text}${foldRange(reader, from.char, to.char)}`;
   }
-  return { text: `[${body}]`, end: j + 1, hasLetters };
+  return `${from.text}${foldLetter(reader, from.char)}`;
+}
+
+/** One member: an escape, a POSIX class, or a single character (a literal `[` escaped). */
+function classAtom(reader: ClassReader): { text: string; char?: string } {
+  const { source } = reader;
+  const c = source[reader.j] as string;
+  if (c === "\\") {
+    const length = escapeLength(source, reader.j);
+    const text = hexEscape(source.slice(reader.j, reader.j + length));
+    reader.j += length;
+    return { text };
+  }
+  const posix = c === "[" ? /^\[:(\w+):\]/.exec(source.slice(reader.j)) : null;
+  const expansion = posix ? POSIX_CLASSES[posix[1] as string] : undefined;
+  if (posix && expansion !== undefined) {
+    reader.j += posix[0].length;
+    if (/alpha|alnum|lower|upper|xdigit/.test(posix[1] as string)) reader.hasLetters = true;
+    return { text: expansion };
+  }
+  reader.j++;
+  return { text: c === "[" ? "\\[" : c, char: c };
+}
+
+/** A range of letters of one case (`a-f`): the same range in the other case, when folding. */
+function foldRange(reader: ClassReader, a: string | undefined, b: string | undefined): string {
+  if (!a || !b || !isLetter(a) || !isLetter(b) || (a === a.toLowerCase()) !== (b === b.toLowerCase())) return "";
+  reader.hasLetters = true;
+  return reader.fold ? `${otherCase(a)}-${otherCase(b)}` : "";
+}
+
+function foldLetter(reader: ClassReader, char: string | undefined): string {
+  if (!char || !isLetter(char)) return "";
+  reader.hasLetters = true;
+  return reader.fold ? otherCase(char) : "";
 }
 
 /**
