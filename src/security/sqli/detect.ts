@@ -141,102 +141,164 @@ export function isCodeFile(path: string): boolean {
   return languageOf(path) !== undefined;
 }
 
-export function scanCode(text: string, file: string): SqlInjectionFinding[] {
-  const language = languageOf(file);
-  if (!language) return [];
-  const sinks = sinksFor(language);
-  const applicable = new Set([...sinks.gates].filter(([, open]) => open(text)).map(([sink]) => sink));
-  if (applicable.size === 0) return [];
-  const tree = parse(file, text, language);
-  const evaluator = new Evaluator(text, language);
-  const source = (n: SyntaxNode) => text.slice(n.from, n.to);
-  let lines: LineIndex | undefined;
-  let textLines: string[] | undefined;
-  const findings: SqlInjectionFinding[] = [];
+type DynamicValue = Extract<Value, { kind: "dynamic" }>;
 
-  const queryArguments = (sink: Sink, argList: SyntaxNode): SyntaxNode[] => {
-    const { positional, keyword } = evaluator.argumentsOf(argList);
+/** A call that may be a query sink: its callee, arguments and the sinks its name matches. */
+interface SinkCall {
+  call: SyntaxNode;
+  callee: SyntaxNode;
+  argList: SyntaxNode;
+  isMember: boolean;
+  candidates: Sink[];
+}
+
+/** One file's scan: finds calls to query sinks and judges what reaches their query arguments. */
+class CodeScan {
+  private readonly evaluator: Evaluator;
+  private readonly sinks: LanguageSinks;
+  private readonly applicable: Set<Sink>;
+  private lines: LineIndex | undefined;
+  private textLines: string[] | undefined;
+  readonly findings: SqlInjectionFinding[] = [];
+
+  constructor(
+    private readonly text: string,
+    private readonly file: string,
+    language: CodeLanguage,
+  ) {
+    this.evaluator = new Evaluator(text, language);
+    this.sinks = sinksFor(language);
+    this.applicable = new Set([...this.sinks.gates].filter(([, open]) => open(text)).map(([sink]) => sink));
+  }
+
+  /** Whether any sink's cheap text gate opens: most files never need parsing. */
+  get worthParsing(): boolean {
+    return this.applicable.size > 0;
+  }
+
+  private readonly source = (n: SyntaxNode) => this.text.slice(n.from, n.to);
+
+  visit(call: SyntaxNode): void {
+    const target = this.sinkCall(call);
+    if (!target) return;
+    for (const sink of target.candidates) {
+      if (!this.applicable.has(sink) || !this.receiverMatches(sink, target)) continue;
+      if (this.judgeArguments(sink, target)) return;
+    }
+  }
+
+  private sinkCall(call: SyntaxNode): SinkCall | undefined {
+    const callee = call.firstChild;
+    const argList = call.lastChild;
+    if (!callee || argList?.name !== "ArgList") return undefined;
+    const isMember = callee.name === "MemberExpression";
+    if (!isMember && callee.name !== "VariableName") return undefined;
+    const name = isMember ? (callee.lastChild ? this.source(callee.lastChild) : "") : this.source(callee);
+    const candidates = (isMember ? this.sinks.byMethod : this.sinks.byFunction).get(name);
+    return candidates ? { call, callee, argList, isMember, candidates } : undefined;
+  }
+
+  private receiverMatches(sink: Sink, { callee, isMember }: SinkCall): boolean {
+    if (!isMember || !sink.receiverIncludes || !callee.firstChild) return true;
+    const chain = receiverNames(callee.firstChild, this.source);
+    return sink.receiverIncludes.some((r) => chain.includes(r.toLowerCase()));
+  }
+
+  /** Records the first query argument built from non-constant SQL; true when the call is settled. */
+  private judgeArguments(sink: Sink, target: SinkCall): boolean {
+    for (const argument of this.queryArguments(sink, target.argList)) {
+      const value = this.evaluator.evaluate(argument);
+      if (value.kind !== "dynamic" || !isSql(sink, value)) continue;
+      const finding = this.findingFor(sink, target, argument, value);
+      if (finding) this.findings.push(finding);
+      return true;
+    }
+    return false;
+  }
+
+  private queryArguments(sink: Sink, argList: SyntaxNode): SyntaxNode[] {
+    const { positional, keyword } = this.evaluator.argumentsOf(argList);
     const picked: SyntaxNode[] = [];
     for (const spec of sink.args) {
       const node = typeof spec === "number" ? positional[spec] : keyword.get(spec);
       if (!node) continue;
-      if (node.name === "ObjectExpression" && sink.objectKeys) {
-        for (const property of node.getChildren("Property")) {
-          const key = property.firstChild;
-          if (key && sink.objectKeys.includes(source(key).replace(/^["']|["']$/g, "")) && property.lastChild !== key && property.lastChild)
-            picked.push(property.lastChild);
-        }
-      } else if (/^(Array|Tuple|Dictionary)Expression$/.test(node.name)) picked.push(...evaluator.containerItems(node));
+      if (node.name === "ObjectExpression" && sink.objectKeys) picked.push(...this.keyedValues(node, sink.objectKeys));
+      else if (/^(Array|Tuple|Dictionary)Expression$/.test(node.name)) picked.push(...this.evaluator.containerItems(node));
       else picked.push(node);
     }
     return picked;
-  };
+  }
 
-  const isSql = (sink: Sink, value: Extract<Value, { kind: "dynamic" }>) =>
-    sink.kind !== "statement" || SQL_TEXT.test(value.text) || value.hints.some((h) => SQL_NAME.test(h));
+  /** The values of an options object's query keys (`{ sql: … }`). */
+  private keyedValues(object: SyntaxNode, keys: readonly string[]): SyntaxNode[] {
+    const values: SyntaxNode[] = [];
+    for (const property of object.getChildren("Property")) {
+      const key = property.firstChild;
+      const value = property.lastChild;
+      if (key && value && value !== key && keys.includes(this.source(key).replace(/^["']|["']$/g, ""))) values.push(value);
+    }
+    return values;
+  }
 
-  tree.iterate({
-    enter: (ref) => {
-      if (ref.name !== "CallExpression") return;
-      const call = ref.node;
-      const callee = call.firstChild;
-      const argList = call.lastChild;
-      if (!callee || argList?.name !== "ArgList") return;
-      const isMember = callee.name === "MemberExpression";
-      if (!isMember && callee.name !== "VariableName") return;
-      const name = isMember ? (callee.lastChild ? source(callee.lastChild) : "") : source(callee);
-      const candidates = (isMember ? sinks.byMethod : sinks.byFunction).get(name);
-      if (!candidates) return;
-      for (const sink of candidates) {
-        if (!applicable.has(sink)) continue;
-        if (isMember && sink.receiverIncludes && callee.firstChild) {
-          const chain = receiverNames(callee.firstChild, source);
-          if (!sink.receiverIncludes.some((r) => chain.includes(r.toLowerCase()))) continue;
-        }
-        for (const argument of queryArguments(sink, argList)) {
-          const value = evaluator.evaluate(argument);
-          if (value.kind !== "dynamic" || !isSql(sink, value)) continue;
-          lines ??= new LineIndex(text);
-          textLines ??= text.split("\n");
-          const region = flowRegion(call, value.flow, lines, textLines);
-          const callLine = lines.line(call.from);
-          const endLine = lines.line(Math.max(call.from, call.to - 1));
-          const allowLines = [callLine - 1, region.line, ...Array.from({ length: endLine - callLine + 1 }, (_, i) => callLine + i)];
-          if (allowLines.some((l) => INLINE_ALLOW.test(textLines?.[l - 1] ?? ""))) return;
-          const parts = [...new Set(value.parts)].slice(0, 3).map((p) => `\`${shorten(p, 40)}\``);
-          const rule = `sqli-${sink.id}`;
-          findings.push({
-            kind: "sql-injection",
-            rule,
-            severity: "high",
-            file,
-            line: region.line,
-            endLine,
-            column: region.column,
-            message: `SQL built by ${value.how} from ${parts.join(", ") || "non-constant parts"} reaches ${shorten(source(callee), 48)}(): ${sink.message}`,
-            match: mask(shorten(source(argument), 100)),
-            // Stable across line moves: the rule, the file, the call and the statements that built
-            // its query, as written (`db.query(sql)` alone would be the same for every query).
-            fingerprint: [
-              rule,
-              file,
-              source(call),
-              ...value.flow.filter((step) => step.built).map((step) => text.slice(step.from, step.to)),
-            ]
-              .map((part) => part.replace(/\s+/g, " "))
-              .join("\0"),
-          });
-          return;
-        }
-      }
-    },
-  });
-  // Identical code twice in one file: the occurrence tells them apart, so a baseline accepts each once.
+  /** The finding for a query argument, or undefined when an allow comment covers the call. */
+  private findingFor(sink: Sink, { call, callee }: SinkCall, argument: SyntaxNode, value: DynamicValue): SqlInjectionFinding | undefined {
+    this.lines ??= new LineIndex(this.text);
+    this.textLines ??= this.text.split("\n");
+    const region = flowRegion(call, value.flow, this.lines, this.textLines);
+    const callLine = this.lines.line(call.from);
+    const endLine = this.lines.line(Math.max(call.from, call.to - 1));
+    const allowLines = [callLine - 1, region.line, ...Array.from({ length: endLine - callLine + 1 }, (_, i) => callLine + i)];
+    if (allowLines.some((l) => INLINE_ALLOW.test(this.textLines?.[l - 1] ?? ""))) return undefined;
+    const parts = [...new Set(value.parts)].slice(0, 3).map((p) => `\`${shorten(p, 40)}\``);
+    const rule = `sqli-${sink.id}`;
+    return {
+      kind: "sql-injection",
+      rule,
+      severity: "high",
+      file: this.file,
+      line: region.line,
+      endLine,
+      column: region.column,
+      message: `SQL built by ${value.how} from ${parts.join(", ") || "non-constant parts"} reaches ${shorten(this.source(callee), 48)}(): ${sink.message}`,
+      match: mask(shorten(this.source(argument), 100)),
+      fingerprint: this.fingerprint(rule, call, value),
+    };
+  }
+
+  /**
+   * Stable across line moves: the rule, the file, the call and the statements that built its query,
+   * as written (`db.query(sql)` alone would be the same for every query).
+   */
+  private fingerprint(rule: string, call: SyntaxNode, value: DynamicValue): string {
+    const built = value.flow.filter((step) => step.built).map((step) => this.text.slice(step.from, step.to));
+    return [rule, this.file, this.source(call), ...built].map((part) => part.replace(/\s+/g, " ")).join("\0");
+  }
+}
+
+function isSql(sink: Sink, value: DynamicValue): boolean {
+  return sink.kind !== "statement" || SQL_TEXT.test(value.text) || value.hints.some((h) => SQL_NAME.test(h));
+}
+
+/** Identical code twice in one file: the occurrence tells them apart, so a baseline accepts each once. */
+function numberFingerprints(findings: SqlInjectionFinding[]): void {
   const seen = new Map<string, number>();
   for (const f of findings) {
     const n = seen.get(f.fingerprint) ?? 0;
     seen.set(f.fingerprint, n + 1);
     f.fingerprint = createHash("sha256").update(`${f.fingerprint}\0${n}`).digest("hex").slice(0, 32);
   }
-  return findings;
+}
+
+export function scanCode(text: string, file: string): SqlInjectionFinding[] {
+  const language = languageOf(file);
+  if (!language) return [];
+  const scan = new CodeScan(text, file, language);
+  if (!scan.worthParsing) return [];
+  parse(file, text, language).iterate({
+    enter: (ref) => {
+      if (ref.name === "CallExpression") scan.visit(ref.node);
+    },
+  });
+  numberFingerprints(scan.findings);
+  return scan.findings;
 }
