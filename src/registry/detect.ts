@@ -70,95 +70,111 @@ function requirementName(spec: string): string {
   return (spec.trim().split(/[\s<>=!~;[(@]/)[0] ?? "").toLowerCase();
 }
 
-async function pythonDependencies(root: string): Promise<Set<string>> {
-  const names = new Set<string>();
-  if (existsSync(join(root, "pyproject.toml"))) {
-    let doc: Record<string, unknown>;
-    try {
-      doc = parseToml(readFileSync(join(root, "pyproject.toml"), "utf8")) as Record<string, unknown>;
-    } catch (error) {
-      throw usageError(`Cannot parse pyproject.toml: ${(error as Error).message.split("\n")[0]}`, { file: "pyproject.toml" });
-    }
-    const project = (doc.project ?? {}) as Record<string, unknown>;
-    const lists: unknown[] = [project.dependencies, ...Object.values((project["optional-dependencies"] ?? {}) as object)];
-    lists.push(...Object.values((doc["dependency-groups"] ?? {}) as object));
-    const tool = (doc.tool ?? {}) as Record<string, unknown>;
-    const poetry = (tool.poetry ?? {}) as Record<string, unknown>;
-    const poetryTables: unknown[] = [poetry.dependencies, poetry["dev-dependencies"]];
-    for (const group of Object.values((poetry.group ?? {}) as Record<string, { dependencies?: unknown }>))
-      poetryTables.push(group.dependencies);
-    for (const list of lists)
-      if (Array.isArray(list)) for (const spec of list) if (typeof spec === "string") names.add(requirementName(spec));
-    for (const table of poetryTables)
-      if (table && typeof table === "object") for (const name of Object.keys(table)) names.add(name.toLowerCase());
-    // A [tool.x] section means the tool is in use even when it is installed globally.
-    for (const name of Object.keys(tool)) names.add(name === "pytest" ? "pytest" : name.toLowerCase());
+function readPyproject(root: string): Record<string, unknown> {
+  try {
+    return parseToml(readFileSync(join(root, "pyproject.toml"), "utf8")) as Record<string, unknown>;
+  } catch (error) {
+    throw usageError(`Cannot parse pyproject.toml: ${(error as Error).message.split("\n")[0]}`, { file: "pyproject.toml" });
   }
+}
+
+const valuesOf = (table: unknown): unknown[] => Object.values((table ?? {}) as object);
+
+/** PEP 621 and PEP 735 lists of requirement strings. */
+function standardRequirements(doc: Record<string, unknown>): string[] {
+  const project = (doc.project ?? {}) as Record<string, unknown>;
+  const lists = [project.dependencies, ...valuesOf(project["optional-dependencies"]), ...valuesOf(doc["dependency-groups"])];
+  return lists.flatMap((list) => (Array.isArray(list) ? list.filter((spec): spec is string => typeof spec === "string") : []));
+}
+
+/** Poetry's dependency tables (names are the keys), main, dev and every group. */
+function poetryNames(tool: Record<string, unknown>): string[] {
+  const poetry = (tool.poetry ?? {}) as Record<string, unknown>;
+  const groups = valuesOf(poetry.group).map((group) => (group as { dependencies?: unknown }).dependencies);
+  const tables = [poetry.dependencies, poetry["dev-dependencies"], ...groups];
+  return tables.flatMap((table) => (table && typeof table === "object" ? Object.keys(table) : []));
+}
+
+function pyprojectDependencies(root: string): string[] {
+  const doc = readPyproject(root);
+  const tool = (doc.tool ?? {}) as Record<string, unknown>;
+  return [
+    ...standardRequirements(doc).map(requirementName),
+    ...poetryNames(tool).map((name) => name.toLowerCase()),
+    // A [tool.x] section means the tool is in use even when it is installed globally.
+    ...Object.keys(tool).map((name) => name.toLowerCase()),
+  ];
+}
+
+/** Names in requirements*.txt and Pipfile, one requirement a line. */
+function requirementFileDependencies(root: string): string[] {
+  const names: string[] = [];
   for (const file of readdirSync(root)) {
-    if (/^requirements.*\.txt$/.test(file) || file === "Pipfile") {
-      for (const line of readFileSync(join(root, file), "utf8").split("\n")) {
-        const name = requirementName(line.replace(/#.*/, ""));
-        if (name && !name.startsWith("-")) names.add(name);
-      }
+    if (!/^requirements.*\.txt$/.test(file) && file !== "Pipfile") continue;
+    for (const line of readFileSync(join(root, file), "utf8").split("\n")) {
+      const name = requirementName(line.replace(/#.*/, ""));
+      if (name && !name.startsWith("-")) names.push(name);
     }
   }
   return names;
 }
 
-export async function detectProject(root: string): Promise<Detection> {
-  const files = listProjectFiles(root) ?? walk(root);
-  const languages = detection.languages
-    .map((lang) => ({ name: lang.name, files: files.filter((f) => lang.extensions.includes(extname(f))).length }))
-    .filter((lang) => lang.files > 0)
-    .sort((a, b) => b.files - a.files);
-  const has = (file: string) => existsSync(join(root, file));
-  const ecosystems = detection.ecosystems.filter((e) => e.manifests.some(has)).map((e) => e.name);
+async function pythonDependencies(root: string): Promise<Set<string>> {
+  const fromPyproject = existsSync(join(root, "pyproject.toml")) ? pyprojectDependencies(root) : [];
+  return new Set([...fromPyproject, ...requirementFileDependencies(root)]);
+}
 
-  const pkg = has("package.json") ? readJson(root, "package.json") : {};
-  const scripts = (pkg.scripts ?? {}) as Record<string, string>;
-  const declaredManager = typeof pkg.packageManager === "string" ? pkg.packageManager.split("@")[0] : undefined;
-  const dependencies = new Set<string>([
-    ...Object.keys((pkg.dependencies ?? {}) as object),
-    ...Object.keys((pkg.devDependencies ?? {}) as object),
-    ...(ecosystems.includes("python") ? await pythonDependencies(root) : []),
-  ]);
+interface ProjectFacts {
+  root: string;
+  ecosystems: string[];
+  scripts: Record<string, string>;
+  dependencies: Set<string>;
+  packageManagers: Record<string, string>;
+}
 
+const exists = (root: string, file: string) => existsSync(join(root, file));
+
+function choosePackageManagers(root: string, ecosystems: string[], declaredManager: string | undefined): Record<string, string> {
   const packageManagers: Record<string, string> = {};
   for (const ecosystem of ecosystems) {
     const candidates = detection.packageManagers.filter((pm) => pm.ecosystem === ecosystem);
     const chosen =
       candidates.find((pm) => ecosystem === "node" && pm.name === declaredManager) ??
-      candidates.find((pm) => pm.lockfiles.some(has)) ??
+      candidates.find((pm) => pm.lockfiles.some((file) => exists(root, file))) ??
       candidates.find((pm) => pm.name === "npm" || pm.name === "pip") ??
       candidates[0];
     if (chosen) packageManagers[ecosystem] = chosen.name;
   }
+  return packageManagers;
+}
 
-  const holds = (when: Condition): string | undefined => {
-    const why: string[] = [];
-    if (when.script !== undefined) {
-      const script = scripts[when.script];
-      if (!script || (when.script === "test" && NPM_PLACEHOLDER_TEST.test(script))) return undefined;
-      why.push(`package.json has a "${when.script}" script`);
-    }
-    if (when.dependency !== undefined) {
-      if (!dependencies.has(when.dependency)) return undefined;
-      why.push(`${when.dependency} is a dependency`);
-    }
-    if (when.file !== undefined) {
-      if (!has(when.file)) return undefined;
-      why.push(`${when.file} exists`);
-    }
-    return why.length > 0 ? why.join(" and ") : "default for this ecosystem";
-  };
+/** Why a rule's condition holds (for the user), or undefined when it does not. */
+function conditionHolds(facts: ProjectFacts, when: Condition): string | undefined {
+  const why: string[] = [];
+  if (when.script !== undefined) {
+    const script = facts.scripts[when.script];
+    if (!script || (when.script === "test" && NPM_PLACEHOLDER_TEST.test(script))) return undefined;
+    why.push(`package.json has a "${when.script}" script`);
+  }
+  if (when.dependency !== undefined) {
+    if (!facts.dependencies.has(when.dependency)) return undefined;
+    why.push(`${when.dependency} is a dependency`);
+  }
+  if (when.file !== undefined) {
+    if (!exists(facts.root, when.file)) return undefined;
+    why.push(`${when.file} exists`);
+  }
+  return why.length > 0 ? why.join(" and ") : "default for this ecosystem";
+}
 
+function detectCommands(facts: ProjectFacts): Detection["commands"] {
   const commands: Detection["commands"] = {};
   for (const rule of detection.commands) {
     const name = rule.command as CommandName;
-    if (commands[name] || !ecosystems.includes(rule.ecosystem)) continue;
-    const reason = holds(rule.when as Condition);
+    if (commands[name] || !facts.ecosystems.includes(rule.ecosystem)) continue;
+    const reason = conditionHolds(facts, rule.when as Condition);
     if (reason === undefined) continue;
-    const pm = detection.packageManagers.find((p) => p.name === packageManagers[rule.ecosystem]) as
+    const pm = detection.packageManagers.find((p) => p.name === facts.packageManagers[rule.ecosystem]) as
       | { run?: string; test?: string; exec?: string }
       | undefined;
     const command = rule.value
@@ -168,5 +184,26 @@ export async function detectProject(root: string): Promise<Detection> {
       .trim();
     commands[name] = { command, reason };
   }
+  return commands;
+}
+
+export async function detectProject(root: string): Promise<Detection> {
+  const files = listProjectFiles(root) ?? walk(root);
+  const languages = detection.languages
+    .map((lang) => ({ name: lang.name, files: files.filter((f) => lang.extensions.includes(extname(f))).length }))
+    .filter((lang) => lang.files > 0)
+    .sort((a, b) => b.files - a.files);
+  const ecosystems = detection.ecosystems.filter((e) => e.manifests.some((file) => exists(root, file))).map((e) => e.name);
+
+  const pkg = exists(root, "package.json") ? readJson(root, "package.json") : {};
+  const declaredManager = typeof pkg.packageManager === "string" ? pkg.packageManager.split("@")[0] : undefined;
+  const dependencies = new Set<string>([
+    ...Object.keys((pkg.dependencies ?? {}) as object),
+    ...Object.keys((pkg.devDependencies ?? {}) as object),
+    ...(ecosystems.includes("python") ? await pythonDependencies(root) : []),
+  ]);
+  const packageManagers = choosePackageManagers(root, ecosystems, declaredManager);
+  const scripts = (pkg.scripts ?? {}) as Record<string, string>;
+  const commands = detectCommands({ root, ecosystems, scripts, dependencies, packageManagers });
   return { languages, ecosystems, packageManagers, commands };
 }
