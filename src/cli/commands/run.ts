@@ -20,30 +20,44 @@ function duration(ms: number): string {
   return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m ${s % 60}s`;
 }
 
-function render(summary: RunSummary): string[] {
-  if (summary.prompts) {
-    return summary.prompts.flatMap((p) => [
-      style.bold(`──── ${p.taskId}: ${p.tokens} tokens${p.omitted.length ? `, left out: ${p.omitted.join(", ")}` : ""} ────`),
-      p.text,
-    ]);
-  }
+function renderPrompts(prompts: NonNullable<RunSummary["prompts"]>): string[] {
+  return prompts.flatMap((p) => [
+    style.bold(`──── ${p.taskId}: ${p.tokens} tokens${p.omitted.length ? `, left out: ${p.omitted.join(", ")}` : ""} ────`),
+    p.text,
+  ]);
+}
+
+function headline(summary: RunSummary): string {
+  const mark = summary.failed.length ? style.red("✗") : style.green("✓");
+  const ended = summary.stoppedBecause ? "stopped" : "finished";
+  const counts = `${summary.done.length} done, ${summary.failed.length} failed, ${summary.skipped.length} skipped; ${summary.attempts} attempt(s)`;
+  return `${mark} Run ${summary.runId ?? ""} (${summary.executor}) ${ended} in ${duration(summary.durationMs)}: ${counts}`;
+}
+
+function spendLines(summary: RunSummary): string[] {
   const t = summary.tokens;
-  const lines = [
-    `${summary.failed.length ? style.red("✗") : style.green("✓")} Run ${summary.runId ?? ""} (${summary.executor}) ${summary.stoppedBecause ? "stopped" : "finished"} in ${duration(summary.durationMs)}: ${summary.done.length} done, ${summary.failed.length} failed, ${summary.skipped.length} skipped; ${summary.attempts} attempt(s)`,
-  ];
-  if (summary.stoppedBecause) lines.push(`  stopped: ${summary.stoppedBecause}`);
-  lines.push(`  tokens: ${t.inputTokens} in, ${t.outputTokens} out, ${t.cacheWriteTokens} cache write, ${t.cacheReadTokens} cache read`);
   const byModel = Object.entries(summary.costByModel).map(([model, cost]) => `${model} $${cost.toFixed(4)}`);
-  lines.push(`  cost: $${summary.costUsd.toFixed(4)}${byModel.length ? ` (${byModel.join(", ")})` : ""}`);
+  return [
+    `  tokens: ${t.inputTokens} in, ${t.outputTokens} out, ${t.cacheWriteTokens} cache write, ${t.cacheReadTokens} cache read`,
+    `  cost: $${summary.costUsd.toFixed(4)}${byModel.length ? ` (${byModel.join(", ")})` : ""}`,
+  ];
+}
+
+function recoveryLines({ recovered }: RunSummary): string[] {
+  if (!recovered.retried.length && !recovered.done.length) return [];
+  const retried = recovered.retried.join(", ") || "none";
+  const done = recovered.done.join(", ") || "none";
+  return [style.dim(`  resumed after an interruption: retried ${retried}; finished from the journal ${done}`)];
+}
+
+function render(summary: RunSummary): string[] {
+  if (summary.prompts) return renderPrompts(summary.prompts);
+  const lines = [headline(summary)];
+  if (summary.stoppedBecause) lines.push(`  stopped: ${summary.stoppedBecause}`);
+  lines.push(...spendLines(summary));
   for (const f of summary.failed) lines.push(`  ${style.red("failed")} ${f.id}: ${f.reason}`);
   if (summary.completedFeatures.length) lines.push(`  features complete: ${summary.completedFeatures.join(", ")}`);
-  if (summary.recovered.retried.length || summary.recovered.done.length) {
-    lines.push(
-      style.dim(
-        `  resumed after an interruption: retried ${summary.recovered.retried.join(", ") || "none"}; finished from the journal ${summary.recovered.done.join(", ") || "none"}`,
-      ),
-    );
-  }
+  lines.push(...recoveryLines(summary));
   if (summary.done.length === 0 && summary.failed.length === 0 && !summary.stoppedBecause)
     lines.push("  Nothing was ready to run (`br tasks next` explains why).");
   return lines;
