@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, type FSWatcher, readdirSync, utimesSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { BR, brSpawn, initializedRepo } from "./helpers.ts";
+import { setTimeout as sleep } from "node:timers/promises";
+import { BR, brAsync, brOk, brSpawn, git, initializedRepo } from "./helpers.ts";
 
 /** Every test and wait here has a deadline: a hang fails the test instead of stalling the suite. */
 const DEADLINE = { timeout: 60_000 };
@@ -73,5 +74,83 @@ describe("a closed output pipe", () => {
     const code = await exitOf(noStderr);
     assert.ok(code === 0 || code === 2, `exit ${code}`);
     assert.doesNotMatch(stdout, /EPIPE|at .*\(node:/);
+  });
+});
+
+/** A pid that belonged to a process which has ended, as a kill -9'd br's would. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ["-e", ""]);
+  assert.ok(child.pid);
+  return child.pid;
+}
+
+/** Leaves a temp file the way a br killed mid-write did: named for its pid, `ageMs` old. */
+function leftover(path: string, pid: number, ageMs: number): string {
+  const file = `${path}.${pid}.0badc0de.tmp`;
+  writeFileSync(file, '{ "schemaVersion": 1, "proj');
+  const when = new Date(Date.now() - ageMs);
+  utimesSync(file, when, when);
+  return file;
+}
+
+const HOUR = 3_600_000;
+
+describe("temp files of atomic writes", () => {
+  it("the next command removes what a killed br left in .buildrunner/, and git status is clean again", DEADLINE, () => {
+    const cwd = initializedRepo();
+    git(cwd, "add", "-A");
+    git(cwd, "commit", "-qm", "project");
+    const pid = deadPid();
+    const left = [
+      leftover(featuresPath(cwd), pid, HOUR),
+      leftover(join(cwd, ".buildrunner", "STATUS.md"), pid, HOUR),
+      leftover(join(cwd, ".buildrunner", "context", "project.md"), pid, HOUR),
+      leftover(join(cwd, "AGENTS.md"), pid, HOUR),
+    ];
+    assert.equal(git(cwd, "status", "--porcelain").split("\n").filter(Boolean).length, 4, "the leftovers show in git status");
+    brOk(["features", "list"], { cwd });
+    for (const file of left) assert.ok(!existsSync(file), `${file} removed`);
+    assert.equal(git(cwd, "status", "--porcelain"), "");
+  });
+
+  it("keeps a temp file that may still be written: its process alive, or too recent to judge", DEADLINE, () => {
+    const cwd = initializedRepo();
+    const live = leftover(featuresPath(cwd), process.pid, HOUR);
+    const recent = leftover(join(cwd, ".buildrunner", "STATUS.md"), deadPid(), 0);
+    const userFile = join(cwd, "notes.1234.0badc0de.tmp");
+    writeFileSync(userFile, "mine");
+    utimesSync(userFile, new Date(Date.now() - HOUR), new Date(Date.now() - HOUR));
+    brOk(["features", "list"], { cwd });
+    for (const file of [live, recent, userFile]) assert.ok(existsSync(file), `${file} kept`);
+  });
+
+  it("normal writes never create a temp file in the tracked folders, and leave none behind", DEADLINE, async () => {
+    const cwd = initializedRepo();
+    const seen: string[] = [];
+    const watchers: FSWatcher[] = [cwd, join(cwd, ".buildrunner"), join(cwd, ".buildrunner", "context")].map((dir) =>
+      watch(dir, (_event, name) => {
+        if (name && /\.tmp$/.test(name)) seen.push(join(dir, name));
+      }),
+    );
+    try {
+      for (const args of [
+        ["init", "--force"],
+        ["features", "add", "Login", "-a", "a user can log in"],
+        ["features", "add", "Logout"],
+        ["features", "update", "login", "--status", "in_progress"],
+        ["features", "block", "logout", "--reason", "waits for login"],
+        ["status"],
+        ["config", "set", "run.maxAttempts", "4"],
+        ["features", "remove", "logout"],
+      ]) {
+        const result = await brAsync(args, { cwd });
+        assert.equal(result.code, 0, `br ${args.join(" ")}: ${result.stderr}`);
+      }
+      await sleep(300); // let the last change events arrive
+    } finally {
+      for (const watcher of watchers) watcher.close();
+    }
+    assert.deepEqual(seen, []);
+    assert.deepEqual(readdirSync(join(cwd, ".buildrunner", "state", "tmp")), []);
   });
 });

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { basename } from "node:path";
-import { writeFileAtomic } from "../infra/atomic-file.js";
+import { removeStaleTempFiles, writeFileAtomic } from "../infra/atomic-file.js";
 import { type Config, editConfig, loadConfig, renderInitialConfig } from "../infra/config.js";
 import { usageError } from "../infra/errors.js";
 import { ensureGitignoreEntry, isGitRepo } from "../infra/git.js";
@@ -45,6 +45,7 @@ async function existingProject(paths: ProjectPaths, options: InitOptions): Promi
 
 export async function initProject(root: string, options: InitOptions): Promise<InitResult> {
   const paths = projectPaths(root);
+  removeStaleTempFiles(paths);
   // Checked before the lock so a refusal creates nothing, and again under it against a racing init.
   await existingProject(paths, options);
   const detection = options.detect ? await detectProject(root) : undefined;
