@@ -4,7 +4,7 @@ import { existsSync, type FSWatcher, readdirSync, utimesSync, watch, writeFileSy
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { BR, brAsync, brOk, brSpawn, git, initializedRepo } from "./helpers.ts";
+import { BR, br, brAsync, brOk, brSpawn, git, initializedRepo, snapshot, tempDir, tempRepo } from "./helpers.ts";
 
 /** Every test and wait here has a deadline: a hang fails the test instead of stalling the suite. */
 const DEADLINE = { timeout: 60_000 };
@@ -152,5 +152,83 @@ describe("temp files of atomic writes", () => {
     }
     assert.deepEqual(seen, []);
     assert.deepEqual(readdirSync(join(cwd, ".buildrunner", "state", "tmp")), []);
+  });
+});
+
+// Secret-shaped test values, assembled at run time so this file itself holds none.
+const AWS_KEY = ["AKIA", "Z7QWERTY4ASDFGH2"].join("");
+
+/** A server's bare repository: a key committed (first), removed (second), then an unrelated commit. */
+function bareRepoWithLeak(): { bare: string; first: string } {
+  const work = tempRepo();
+  writeFileSync(join(work, "app.js"), `const key = "${AWS_KEY}";\n`);
+  git(work, "add", "-A");
+  git(work, "commit", "-qm", "add the key");
+  const first = git(work, "rev-parse", "HEAD").trim();
+  writeFileSync(join(work, "app.js"), "const key = process.env.KEY;\n");
+  git(work, "commit", "-qam", "remove the key");
+  const bare = join(tempDir(), "server.git");
+  git(work, "clone", "-q", "--bare", work, bare);
+  return { bare, first };
+}
+
+describe("a bare git repository", () => {
+  it("br init and br attach refuse (exit 2) with what, where and the fix, and write nothing", DEADLINE, () => {
+    const { bare } = bareRepoWithLeak();
+    const before = snapshot(bare, []);
+    for (const cwd of [bare, join(bare, "refs")]) {
+      for (const args of [["init"], ["attach"], ["init", "--force"]]) {
+        const result = br(args, { cwd });
+        assert.equal(result.code, 2, `br ${args.join(" ")}: ${result.stderr}`);
+        assert.match(result.stderr, /bare git repository, which has no working tree/);
+        assert.match(result.stderr, new RegExp(`fix: +Run it in a clone with a working tree: \`git clone ${bare} <folder>\``));
+      }
+    }
+    const json = br(["init", "--json"], { cwd: bare });
+    assert.equal((JSON.parse(json.stdout) as { error: { exitCode: number } }).error.exitCode, 2);
+    assert.deepEqual(snapshot(bare, []), before, "nothing written into the repository");
+    assert.ok(!existsSync(join(bare, ".buildrunner")) && !existsSync(join(bare, "AGENTS.md")) && !existsSync(join(bare, "CLAUDE.md")));
+  });
+
+  it("br init inside a working tree's .git refuses the same way", DEADLINE, () => {
+    const cwd = tempRepo();
+    const before = snapshot(join(cwd, ".git"), []);
+    const result = br(["init"], { cwd: join(cwd, ".git") });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /git's own folder/);
+    assert.match(result.stderr, /fix: +Run it in the repository's working tree/);
+    assert.deepEqual(snapshot(join(cwd, ".git"), []), before);
+  });
+
+  it("br security check --history and --since <ref> read the commits of a bare repository", DEADLINE, () => {
+    const { bare, first } = bareRepoWithLeak();
+    const history = br(["security", "check", "--history", "--json"], { cwd: bare });
+    assert.equal(history.code, 1, history.stderr);
+    const found = (JSON.parse(history.stdout) as { findings: { rule: string; file: string; commit: string }[] }).findings;
+    assert.ok(
+      found.some((f) => f.rule === "aws-access-token" && f.file === "app.js" && f.commit === first),
+      history.stdout,
+    );
+    assert.doesNotMatch(history.stdout, new RegExp(AWS_KEY), "masked");
+    const since = br(["security", "check", "--since", first, "--json"], { cwd: bare });
+    assert.equal(since.code, 0, since.stderr);
+    assert.equal((JSON.parse(since.stdout) as { summary: { commits: number } }).summary.commits, 1);
+    const sinceRef = br(["security", "check", "--since", "HEAD~1"], { cwd: bare });
+    assert.equal(sinceRef.code, 0, sinceRef.stderr);
+    const missing = br(["security", "check", "--since", "no-such-ref"], { cwd: bare });
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /no such commit/);
+  });
+
+  it("br security baseline does not write its default file into a bare repository, but --output elsewhere works", DEADLINE, () => {
+    const { bare } = bareRepoWithLeak();
+    const before = snapshot(bare, []);
+    const refused = br(["security", "baseline", "--history"], { cwd: bare });
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /bare git repository.*Nothing was written/);
+    assert.deepEqual(snapshot(bare, []), before);
+    const output = join(tempDir(), "baseline.json");
+    brOk(["security", "baseline", "--history", "--output", output], { cwd: bare });
+    assert.equal(br(["security", "check", "--history", "--baseline", output], { cwd: bare }).code, 0);
   });
 });
