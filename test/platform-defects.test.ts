@@ -232,3 +232,44 @@ describe("a bare git repository", () => {
     assert.equal(br(["security", "check", "--history", "--baseline", output], { cwd: bare }).code, 0);
   });
 });
+
+describe("help for a command that does not exist", () => {
+  it("`br <unknown> --help` says the command is unknown, suggests the nearest one, and exits 2", DEADLINE, () => {
+    const cwd = tempDir();
+    for (const [args, unknown, suggestion] of [
+      [["bogus", "--help"], "bogus", undefined],
+      [["featurs", "--help"], "featurs", "features"],
+      [["featurs", "-h"], "featurs", "features"],
+      [["features", "lst", "--help"], "lst", "list"],
+      [["-C", cwd, "statsu", "--help"], "statsu", "status"],
+      [["help", "featurs"], "featurs", "features"],
+      [["features", "help", "lst"], "lst", "list"],
+    ] as const) {
+      const result = br([...args], { cwd });
+      assert.equal(result.code, 2, `br ${args.join(" ")}`);
+      assert.match(result.stderr, new RegExp(`unknown command '${unknown}'`));
+      if (suggestion) assert.match(result.stderr, new RegExp(`Did you mean ${suggestion}\\?`));
+      assert.doesNotMatch(result.stdout, /Usage:/, "no help printed as if it had succeeded");
+    }
+    const json = br(["bogus", "--help", "--json"], { cwd });
+    assert.equal(json.code, 2);
+    assert.match((JSON.parse(json.stdout) as { error: { message: string } }).error.message, /unknown command 'bogus'/);
+  });
+
+  it("help for commands that exist still prints it and exits 0", DEADLINE, () => {
+    const cwd = tempDir();
+    for (const [args, usage] of [
+      [["--help"], "br [options] [command]"],
+      [["help"], "br [options] [command]"],
+      [["features", "--help"], "br features [options] [command]"],
+      [["help", "features"], "br features [options] [command]"],
+      [["features", "list", "-h"], "br features list [options]"],
+      [["-C", cwd, "status", "--help"], "br status [options]"],
+      [["security", "check", "--help"], "br security check [options] [paths...]"],
+    ] as const) {
+      const result = br([...args], { cwd });
+      assert.equal(result.code, 0, `br ${args.join(" ")}: ${result.stderr}`);
+      assert.ok(result.stdout.includes(`Usage: ${usage}`), result.stdout);
+    }
+  });
+});
