@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawnSync } from "node:child_process";
-import { existsSync, type FSWatcher, readdirSync, utimesSync, watch, writeFileSync } from "node:fs";
+import { existsSync, type FSWatcher, readdirSync, readFileSync, rmSync, statSync, utimesSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { projectPaths } from "../src/infra/project.ts";
+import { openStateDb } from "../src/infra/state-db.ts";
 import { BR, br, brAsync, brOk, brSpawn, git, initializedRepo, snapshot, tempDir, tempRepo } from "./helpers.ts";
 
 /** Every test and wait here has a deadline: a hang fails the test instead of stalling the suite. */
@@ -271,5 +273,74 @@ describe("help for a command that does not exist", () => {
       assert.equal(result.code, 0, `br ${args.join(" ")}: ${result.stderr}`);
       assert.ok(result.stdout.includes(`Usage: ${usage}`), result.stdout);
     }
+  });
+});
+
+/** Records finished (and one still running) executor calls in the ledger, as `br run` does. */
+function recordCalls(cwd: string): void {
+  const db = openStateDb(projectPaths(cwd));
+  try {
+    const at = new Date().toISOString();
+    const run = db.prepare("INSERT INTO runs (started_at, pid, host, executor) VALUES (?, 1, 'test', 'claude')").run(at);
+    const insert = db.prepare(
+      `INSERT INTO attempts (run_id, task_id, feature_id, attempt, executor, model, tier, started_at, outcome, input_tokens,
+                             output_tokens, cost_usd, cost_source)
+       VALUES (?, ?, 'login', ?, 'claude', 'claude-sonnet-4-5', 'sonnet', ?, ?, ?, ?, ?, 'reported')`,
+    );
+    insert.run(run.lastInsertRowid, "login.core", 1, at, "failed", 1000, 200, 0.0125);
+    insert.run(run.lastInsertRowid, "login.core", 2, at, "passed", 2000, 500, 0.025);
+    insert.run(run.lastInsertRowid, "login.tests", 1, at, "running", 0, 0, 0);
+  } finally {
+    db.close();
+  }
+}
+
+interface StatusJson {
+  spend: { calls: number; costUsd: number; tokens: { input: number; output: number } };
+}
+
+describe("br status", () => {
+  it("leaves STATUS.md untouched when only its generated-at time would change, so the tree stays clean", DEADLINE, () => {
+    const cwd = initializedRepo();
+    brOk(["features", "add", "Login"], { cwd });
+    git(cwd, "add", "-A");
+    git(cwd, "commit", "-qm", "project");
+    const statusFile = join(cwd, ".buildrunner", "STATUS.md");
+    const before = { text: readFileSync(statusFile, "utf8"), mtime: statSync(statusFile).mtimeMs };
+    for (const args of [["status"], ["status", "--json"], ["status"]]) {
+      const result = brOk(args, { cwd });
+      if (!args.includes("--json")) assert.match(result.stdout, /Up to date: \.buildrunner\/STATUS\.md/);
+    }
+    assert.equal(readFileSync(statusFile, "utf8"), before.text);
+    assert.equal(statSync(statusFile).mtimeMs, before.mtime, "not even rewritten with the same bytes");
+    assert.equal(git(cwd, "status", "--porcelain"), "");
+    // A real change still regenerates it.
+    brOk(["features", "start", "login"], { cwd });
+    assert.match(readFileSync(statusFile, "utf8"), /## In progress \(1\)/);
+  });
+
+  it("shows the spend recorded in the ledger: text, --json and STATUS.md", DEADLINE, () => {
+    const cwd = initializedRepo();
+    brOk(["features", "add", "Login"], { cwd });
+    recordCalls(cwd);
+    const json = JSON.parse(brOk(["status", "--json"], { cwd }).stdout) as StatusJson;
+    assert.deepEqual(json.spend, { calls: 2, costUsd: 0.0375, tokens: { input: 3000, output: 700 } });
+    const modelStats = JSON.parse(brOk(["model", "stats", "--json"], { cwd }).stdout) as { calls: number; costUsd: number };
+    assert.deepEqual([modelStats.calls, modelStats.costUsd], [2, 0.0375], "the same figures as br model stats");
+    assert.match(brOk(["status"], { cwd }).stdout, /spend: \$0\.0375 over 2 agent call\(s\); tokens: 3000 in, 700 out/);
+    assert.match(
+      readFileSync(join(cwd, ".buildrunner", "STATUS.md"), "utf8"),
+      /^Spend \(this machine's ledger.*\): \$0\.0375 over 2 agent call\(s\); tokens: 3000 in, 700 out$/m,
+    );
+  });
+
+  it("without a ledger the spend is 0 and no database is created", DEADLINE, () => {
+    const cwd = initializedRepo();
+    const db = join(cwd, ".buildrunner", "state", "state.db");
+    rmSync(db, { force: true });
+    const json = JSON.parse(brOk(["status", "--json"], { cwd }).stdout) as StatusJson;
+    assert.deepEqual(json.spend, { calls: 0, costUsd: 0, tokens: { input: 0, output: 0 } });
+    assert.match(brOk(["status"], { cwd }).stdout, /spend: \$0\.0000 \(no agent calls recorded yet\)/);
+    assert.ok(!existsSync(db), "reading the status creates no ledger");
   });
 });
