@@ -6,6 +6,7 @@ import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { projectPaths } from "../src/infra/project.ts";
 import { openStateDb } from "../src/infra/state-db.ts";
+import { lineAndColumn, stripBom } from "../src/infra/validation.ts";
 import { BR, br, brAsync, brOk, brSpawn, git, initializedRepo, snapshot, tempDir, tempRepo } from "./helpers.ts";
 
 /** Every test and wait here has a deadline: a hang fails the test instead of stalling the suite. */
@@ -342,5 +343,69 @@ describe("br status", () => {
     assert.deepEqual(json.spend, { calls: 0, costUsd: 0, tokens: { input: 0, output: 0 } });
     assert.match(brOk(["status"], { cwd }).stdout, /spend: \$0\.0000 \(no agent calls recorded yet\)/);
     assert.ok(!existsSync(db), "reading the status creates no ledger");
+  });
+});
+
+const BOM = "\uFEFF";
+
+describe("files with a UTF-8 byte-order mark, and YAML errors at the end of a file", () => {
+  it("features.json, tasks.json and config.yaml starting with a BOM are read like any other", DEADLINE, () => {
+    const cwd = initializedRepo();
+    brOk(["features", "add", "Login"], { cwd });
+    for (const file of ["features.json", "tasks.json", "config.yaml"]) {
+      const path = join(cwd, ".buildrunner", file);
+      writeFileSync(path, `${BOM}${readFileSync(path, "utf8")}`);
+    }
+    assert.deepEqual(
+      (JSON.parse(brOk(["features", "list", "--json"], { cwd }).stdout) as { features: { id: string }[] }).features.map((f) => f.id),
+      ["login"],
+    );
+    assert.equal(JSON.parse(brOk(["config", "get", "version", "--json"], { cwd }).stdout).value, 1);
+    brOk(["tasks", "list"], { cwd });
+    brOk(["status"], { cwd });
+    brOk(["features", "add", "Logout"], { cwd });
+    brOk(["features", "remove", "logout"], { cwd });
+    brOk(["config", "set", "run.maxAttempts", "4"], { cwd });
+    assert.equal(JSON.parse(brOk(["config", "get", "run.maxAttempts", "--json"], { cwd }).stdout).value, 4);
+  });
+
+  it("a BOM does not shift the place of an error on the first line", DEADLINE, () => {
+    const cwd = initializedRepo();
+    writeFileSync(featuresPath(cwd), `${BOM}{ "schemaVersion": 2, "project": "x", "features": [] }\n`);
+    const result = br(["features", "list"], { cwd });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /at: +line 1, column 3 \(schemaVersion\)/);
+  });
+
+  it("a YAML error on the last line of config.yaml is placed within the file, with or without a final newline", DEADLINE, () => {
+    const cwd = initializedRepo();
+    const config = join(cwd, ".buildrunner", "config.yaml");
+    for (const [text, place] of [
+      ['version: 1\nexecutor: "claude', "line 2, column 17"],
+      ['version: 1\nexecutor: "claude\n', "line 2, column 17"],
+      ['version: 1\nexecutor: "claude\n\n\n', "line 2, column 17"],
+      ["version: 1\nrun: [1, 2", "line 2, column 10"],
+      ["version: 1\nrun: [1, 2\n", "line 2, column 10"],
+    ] as const) {
+      writeFileSync(config, text);
+      const before = snapshot(cwd);
+      const result = br(["config", "get", "version"], { cwd });
+      assert.equal(result.code, 2, JSON.stringify(text));
+      assert.match(result.stderr, /config\.yaml is not valid YAML/);
+      assert.ok(result.stderr.includes(`at:   ${place}\n`), `${JSON.stringify(text)}: ${result.stderr}`);
+      assert.ok(result.stderr.includes(`fix:  Correct the YAML at ${place}.`), result.stderr);
+      assert.deepEqual(snapshot(cwd), before, "nothing on disk changes");
+    }
+  });
+
+  it("lineAndColumn names a character the text has; stripBom removes only a leading mark", () => {
+    assert.equal(lineAndColumn("ab\ncd", 4), "line 2, column 2");
+    assert.equal(lineAndColumn("ab\ncd", 5), "line 2, column 2", "the end of the text is its last character");
+    assert.equal(lineAndColumn("ab\ncd\n", 6), "line 2, column 2");
+    assert.equal(lineAndColumn("ab\ncd\n\n", 99), "line 2, column 2");
+    assert.equal(lineAndColumn("ab\n  \n", 3), "line 2, column 1", "whitespace inside the text is still a place");
+    assert.equal(lineAndColumn("", 0), "line 1, column 1");
+    assert.equal(stripBom(`${BOM}{}`), "{}");
+    assert.equal(stripBom(`{"a": "${BOM}"}`), `{"a": "${BOM}"}`);
   });
 });
