@@ -30,7 +30,12 @@ const specCounts = z.strictObject({
   complete: z.number(),
   blocked: z.number(),
 });
-const specStatus = z.strictObject({ project: z.string(), counts: specCounts, completion: z.number().min(0).max(100) });
+const specSpend = z.strictObject({
+  calls: z.number(),
+  costUsd: z.number(),
+  tokens: z.strictObject({ input: z.number(), output: z.number() }),
+});
+const specStatus = z.strictObject({ project: z.string(), counts: specCounts, completion: z.number().min(0).max(100), spend: specSpend });
 
 function seeded(): string {
   const cwd = initializedRepo("shop");

@@ -1,5 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
+import { removeStaleTempFiles } from "../infra/atomic-file.js";
 import { usageError } from "../infra/errors.js";
 import { findProject, type ProjectPaths } from "../infra/project.js";
 import type { GlobalOptions } from "./output.js";
@@ -13,8 +14,11 @@ export function workingDir(options: GlobalOptions): string {
   return dir;
 }
 
+/** The project to work on; what a killed br left behind is tidied first, so it never dirties the tree. */
 export function project(options: GlobalOptions): ProjectPaths {
-  return findProject(workingDir(options));
+  const paths = findProject(workingDir(options));
+  removeStaleTempFiles(paths);
+  return paths;
 }
 
 /** Commander collects a repeatable option into a list. */

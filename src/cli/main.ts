@@ -1,4 +1,4 @@
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, type Option } from "commander";
 import pkg from "../../package.json" with { type: "json" };
 import { reserveStdoutForJson } from "../infra/log.js";
 import { registerConfig } from "./commands/config.js";
@@ -75,12 +75,69 @@ export function buildProgram(): Command {
   return program;
 }
 
+const HELP_FLAGS = new Set(["-h", "--help"]);
+
+/** Whether `arg` is a known option that takes the argument after it as its value (`-C dir`). */
+function takesNext(options: readonly Option[], arg: string, next: string | undefined): boolean {
+  const option = options.find((o) => o.short === arg || o.long === arg);
+  if (option === undefined || next === undefined) return false;
+  return option.required || (option.optional && !next.startsWith("-"));
+}
+
+/**
+ * Commander answers --help before it looks the command up, so `br bogus --help` would print the
+ * root help and succeed. When help is asked for, returns the arguments up to the first operand that
+ * names no command, for parsing without the help flag: commander then reports it as unknown, with
+ * its suggestion. Undefined when every command named exists.
+ */
+export function unknownCommandArgs(program: Command, args: readonly string[]): string[] | undefined {
+  let command = program;
+  const options = [...program.options];
+  const kept: string[] = [];
+  let helpAsked = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === "--") return undefined;
+    if (HELP_FLAGS.has(arg) || (arg === "help" && !helpAsked && command.commands.length > 0)) {
+      helpAsked = true; // `br help bogus` asks the same as `br bogus --help`
+      continue;
+    }
+    if (arg.startsWith("-")) {
+      kept.push(arg);
+      if (takesNext(options, arg, args[i + 1])) kept.push(args[++i] as string);
+      continue;
+    }
+    if (command.commands.length === 0 || command.registeredArguments.length > 0) return undefined;
+    kept.push(arg);
+    const sub = command.commands.find((c) => c.name() === arg || c.aliases().includes(arg));
+    if (sub === undefined) return helpAsked || args.slice(i).some((a) => HELP_FLAGS.has(a)) ? kept : undefined;
+    command = sub;
+    options.push(...sub.options);
+  }
+  return undefined;
+}
+
+/**
+ * A reader that stops early (`br features list | head -1`) closes the pipe: like other command-line
+ * tools, br then ends quietly with success instead of failing on the write.
+ */
+function exitQuietlyOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "EPIPE") process.exit(0);
+      throw error;
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
+  exitQuietlyOnClosedPipe();
   process.on("SIGINT", () => process.exit(130));
   process.on("SIGTERM", () => process.exit(143));
   const program = buildProgram();
   try {
-    await program.parseAsync(argv);
+    const unknown = unknownCommandArgs(program, argv.slice(2));
+    await program.parseAsync(unknown ? [...argv.slice(0, 2), ...unknown] : argv);
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version are successes; every other parse error is bad usage (commander has

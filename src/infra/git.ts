@@ -11,6 +11,23 @@ export function isGitRepo(cwd: string): boolean {
   return git(cwd, ["rev-parse", "--is-inside-work-tree"]).stdout.trim() === "true";
 }
 
+/** Whether cwd is in a git repository at all, bare ones included (history can be read there). */
+export function inGitRepository(cwd: string): boolean {
+  return git(cwd, ["rev-parse", "--git-dir"]).code === 0;
+}
+
+/**
+ * Whether cwd is a bare repository or inside git's own folder (.git), places without a working
+ * tree, and that repository's git folder.
+ */
+export function gitDirPlace(cwd: string): { kind: "bare" | "git-dir"; gitDir: string } | undefined {
+  const result = git(cwd, ["rev-parse", "--is-bare-repository", "--is-inside-git-dir", "--absolute-git-dir"]);
+  if (result.code !== 0) return undefined;
+  const [bare, insideGitDir, gitDir = cwd] = result.stdout.trim().split("\n");
+  if (bare === "true") return { kind: "bare", gitDir };
+  return insideGitDir === "true" ? { kind: "git-dir", gitDir } : undefined;
+}
+
 export function gitRoot(cwd: string): string | undefined {
   const result = git(cwd, ["rev-parse", "--show-toplevel"]);
   return result.code === 0 ? result.stdout.trim() : undefined;

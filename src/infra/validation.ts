@@ -6,10 +6,19 @@ export interface Problem {
   message: string;
 }
 
-/** `line 3, column 7` for a character offset into a text. */
+/**
+ * `line 3, column 7` for a character offset into a text. An offset at or past the end (a parser
+ * that ran out of input) names the last character, so the place is always one the file has.
+ */
 export function lineAndColumn(text: string, offset: number): string {
-  const before = text.slice(0, offset);
-  return `line ${before.split("\n").length}, column ${offset - before.lastIndexOf("\n")}`;
+  const at = offset >= text.length ? Math.max(0, text.trimEnd().length - 1) : Math.max(0, offset);
+  const before = text.slice(0, at);
+  return `line ${before.split("\n").length}, column ${at - before.lastIndexOf("\n")}`;
+}
+
+/** The text without a leading UTF-8 byte-order mark, which some Windows editors add and JSON.parse rejects. */
+export function stripBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /** `features[3].status` — the form users see in messages and can search for in the file. */

@@ -5,6 +5,7 @@ import detection from "../../data/detection.json" with { type: "json" };
 import type { Config } from "../infra/config.js";
 import { usageError } from "../infra/errors.js";
 import { listProjectFiles } from "../infra/git.js";
+import { stripBom } from "../infra/validation.js";
 
 type CommandName = keyof Config["commands"];
 
@@ -49,7 +50,7 @@ function walk(root: string, limit = 20_000): string[] {
 function readJson(root: string, file: string): Record<string, unknown> {
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(join(root, file), "utf8"));
+    data = JSON.parse(stripBom(readFileSync(join(root, file), "utf8")));
   } catch (error) {
     throw usageError(`Cannot read ${file}: ${(error as Error).message}`, {
       file,

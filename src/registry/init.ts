@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { basename } from "node:path";
-import { writeFileAtomic } from "../infra/atomic-file.js";
+import { removeStaleTempFiles, writeFileAtomic } from "../infra/atomic-file.js";
 import { type Config, editConfig, loadConfig, renderInitialConfig } from "../infra/config.js";
 import { usageError } from "../infra/errors.js";
-import { ensureGitignoreEntry, isGitRepo } from "../infra/git.js";
+import { ensureGitignoreEntry, gitDirPlace, isGitRepo } from "../infra/git.js";
 import { withLock } from "../infra/lock.js";
 import { displayPath, type ProjectPaths, projectPaths } from "../infra/project.js";
 import { bestEffort, ensureUserContextFiles, refreshDerivedFiles } from "./derived.js";
@@ -43,8 +43,24 @@ async function existingProject(paths: ProjectPaths, options: InitOptions): Promi
   return registry;
 }
 
+/** Project files belong in a working tree: in a bare repository or in .git they would land among git's own files. */
+function refuseGitDir(root: string, command: string): void {
+  const place = gitDirPlace(root);
+  if (place === undefined) return;
+  const bare = place.kind === "bare";
+  const repo = bare ? "a bare git repository, which has no working tree" : "git's own folder";
+  const where = root === place.gitDir ? `${root} is ${repo}` : `${root} is inside ${place.gitDir}, ${repo}`;
+  throw usageError(`${where}: ${command} would write .buildrunner/, AGENTS.md and CLAUDE.md among git's files. Nothing was written.`, {
+    fix: bare
+      ? `Run it in a clone with a working tree: \`git clone ${place.gitDir} <folder>\`, then \`cd <folder> && ${command}\`.`
+      : `Run it in the repository's working tree (the folder that holds ${basename(place.gitDir)}), not inside it.`,
+  });
+}
+
 export async function initProject(root: string, options: InitOptions): Promise<InitResult> {
+  refuseGitDir(root, options.detect ? "br attach" : "br init");
   const paths = projectPaths(root);
+  removeStaleTempFiles(paths);
   // Checked before the lock so a refusal creates nothing, and again under it against a racing init.
   await existingProject(paths, options);
   const detection = options.detect ? await detectProject(root) : undefined;

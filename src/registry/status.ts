@@ -1,35 +1,42 @@
-import { writeFileAtomic } from "../infra/atomic-file.js";
 import { withLock } from "../infra/lock.js";
 import type { ProjectPaths } from "../infra/project.js";
-import { TASK_STATUSES, type TaskStatus } from "../plan/task.js";
+import { TASK_STATUSES, type Task, type TaskStatus } from "../plan/task.js";
 import { loadTasks } from "../plan/task-store.js";
-import { bestEffort, renderStatusMarkdown } from "./derived.js";
+import { writeStatusFile } from "./derived.js";
 import type { FeaturesFile } from "./feature.js";
+import { type ProjectSpend, projectSpend } from "./spend.js";
 import { loadRegistry } from "./store.js";
 import { type StatusSummary, summarize } from "./summary.js";
 
 export interface ProjectStatus extends StatusSummary {
   /** Task counts by status, once a plan exists. */
   tasks?: Record<TaskStatus, number> & { total: number };
+  /** What the executor calls cost so far, from the ledger. */
+  spend: ProjectSpend;
 }
 
-/** Reads the registry and plan, regenerates STATUS.md, returns the summary. */
-export async function projectStatus(paths: ProjectPaths): Promise<{ summary: ProjectStatus; registry: FeaturesFile }> {
+function taskCounts(tasks: readonly Task[]): Pick<ProjectStatus, "tasks"> {
+  if (tasks.length === 0) return {};
+  const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
+  for (const task of tasks) counts[task.status]++;
+  return { tasks: { ...counts, total: tasks.length } };
+}
+
+/** Reads the registry, plan and ledger, regenerates STATUS.md when its content changed, returns the summary. */
+export async function projectStatus(
+  paths: ProjectPaths,
+): Promise<{ summary: ProjectStatus; registry: FeaturesFile; statusWritten: boolean }> {
   return withLock(
     paths.lock,
     async () => {
       const registry = await loadRegistry(paths);
       const plan = await loadTasks(paths);
+      const spend = projectSpend(paths);
       // The registry itself did not change, so only STATUS.md is regenerated (and config.yaml,
       // which only the agent instruction files need, is not even read).
-      bestEffort(paths, paths.status, () => writeFileAtomic(paths.status, renderStatusMarkdown(registry)));
-      const summary: ProjectStatus = summarize(registry);
-      if (plan.tasks.length > 0) {
-        const counts = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<TaskStatus, number>;
-        for (const task of plan.tasks) counts[task.status]++;
-        summary.tasks = { ...counts, total: plan.tasks.length };
-      }
-      return { summary, registry };
+      const statusWritten = writeStatusFile(paths, registry, () => spend);
+      const summary: ProjectStatus = { ...summarize(registry), ...taskCounts(plan.tasks), spend };
+      return { summary, registry, statusWritten };
     },
     { what: "the project" },
   );

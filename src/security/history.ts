@@ -19,7 +19,7 @@
  */
 import { spawn } from "node:child_process";
 import { failure, usageError } from "../infra/errors.js";
-import { git, headCommit, isGitRepo } from "../infra/git.js";
+import { git, headCommit, inGitRepository } from "../infra/git.js";
 import { type ScanResult, scanTargets } from "./scan.js";
 import type { SecretFinding } from "./secrets/engine.js";
 import type { RuleSet } from "./secrets/rules.js";
@@ -42,7 +42,7 @@ const MAX_BYTES = 10 * 1024 * 1024;
 
 /** Resolves a ref to a commit sha, or explains (exit 2) that it names nothing. */
 export function resolveCommit(root: string, ref: string): string {
-  if (!isGitRepo(root)) {
+  if (!inGitRepository(root)) {
     throw usageError(`--since ${ref}: ${root} is not in a git repository.`, {
       fix: "Run it inside a git repository, or pass --cwd <repo>.",
     });
@@ -275,7 +275,7 @@ export async function scanHistory(
   rules: RuleSet,
   keep: (target: ScanTarget) => boolean = () => true,
 ): Promise<HistoryScanResult> {
-  if (!isGitRepo(root)) {
+  if (!inGitRepository(root)) {
     throw usageError(`--history: ${root} is not in a git repository.`, { fix: "Run it inside a git repository, or pass --cwd <repo>." });
   }
   const started = Date.now();

@@ -70,6 +70,22 @@ const SOURCE_HELP =
 /** Kept here (not imported from the baseline module) so `br --help` loads no security code. */
 const DEFAULT_BASELINE = ".buildrunner/security-baseline.json";
 
+/**
+ * The folder `br security baseline` works in. A bare repository (or .git) has no working tree to
+ * keep the default baseline in: it would land among git's files.
+ */
+async function baselineRoot(options: Options): Promise<string> {
+  const root = workingDir(options);
+  if (typeof options.output === "string") return root;
+  const { gitDirPlace } = await import("../../infra/git.js");
+  const place = gitDirPlace(root);
+  if (place === undefined) return root;
+  const repo = place.kind === "bare" ? "a bare git repository" : "git's own folder";
+  throw usageError(`${root} is in ${repo} (${place.gitDir}): the baseline would be written among git's files. Nothing was written.`, {
+    fix: "Pass --output <file> outside the repository (and check against it with --baseline <file>), or run it in a clone.",
+  });
+}
+
 export function registerSecurity(program: Command): void {
   const security = program.command("security").description("scan for secrets and SQL injection; accept existing findings with a baseline");
   registerSecurityCheck(security);
@@ -144,7 +160,7 @@ function registerSecurityBaseline(security: Command): void {
     )
     .action(
       action<[]>(async (options) => {
-        const root = workingDir(options);
+        const root = await baselineRoot(options);
         const baselines = await import("../../security/baseline.js");
         const where = baselines.outputLocation(root, typeof options.output === "string" ? options.output : undefined);
         const skip = [where.path, baselines.outputLocation(root, undefined).path].map((p) => relative(root, p));

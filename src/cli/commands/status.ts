@@ -11,12 +11,13 @@ export function registerStatus(program: Command): void {
   program
     .command("status")
     .description("summarise progress and regenerate .buildrunner/STATUS.md")
-    .option("--json", 'print { "project", "counts", "completion" }')
+    .option("--json", 'print { "project", "counts", "completion", "tasks", "spend" }')
     .action(
       action<[]>(async (options) => {
         const { projectStatus } = await import("../../registry/status.js");
+        const { describeSpend } = await import("../../registry/spend.js");
         const paths = project(options);
-        const { summary, registry } = await projectStatus(paths);
+        const { summary, registry, statusWritten } = await projectStatus(paths);
         emit(options.json, summary, () => {
           const total = registry.features.length;
           const lines = [
@@ -25,6 +26,7 @@ export function registerStatus(program: Command): void {
               .map(([status, n]) => `${STATUS_LABELS[status as keyof typeof STATUS_LABELS].toLowerCase()} ${n}`)
               .join(" · ")}`,
           ];
+          lines.push(`  spend: ${describeSpend(summary.spend)}`);
           if (summary.tasks) {
             const t = summary.tasks;
             lines.push(
@@ -38,7 +40,7 @@ export function registerStatus(program: Command): void {
             for (const f of group.slice(0, 10)) lines.push(`    - ${f.name} (${f.id})${f.blockedReason ? `: ${f.blockedReason}` : ""}`);
             if (group.length > 10) lines.push(`    … and ${group.length - 10} more`);
           }
-          lines.push(style.dim(`Wrote ${displayPath(paths, paths.status)}`));
+          lines.push(style.dim(`${statusWritten ? "Wrote" : "Up to date:"} ${displayPath(paths, paths.status)}`));
           return lines;
         });
       }),
