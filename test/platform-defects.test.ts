@@ -221,6 +221,13 @@ describe("a bare git repository", () => {
     const missing = br(["security", "check", "--since", "no-such-ref"], { cwd: bare });
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /no such commit/);
+    // Without a source it would read git's own files: it says where to look instead.
+    for (const args of [[], ["--staged"]]) {
+      const plain = br(["security", "check", ...args], { cwd: bare });
+      assert.equal(plain.code, 2, plain.stdout);
+      assert.match(plain.stderr, /bare git repository .* which has no (working tree|index)/);
+      assert.match(plain.stderr, /--history/);
+    }
   });
 
   it("br security baseline does not write its default file into a bare repository, but --output elsewhere works", DEADLINE, () => {

@@ -50,6 +50,7 @@ async function scanSource(root: string, paths: readonly string[], options: Optio
     const since = source === "since" ? history.resolveCommit(root, String(options.since)) : undefined;
     return history.scanHistory(root, since, rulesFor(root, configFile), keep);
   }
+  if (source === "tree" || source === "staged") await refuseWithoutWorkingTree(root, source);
   const sources = await import("../../security/sources.js");
   const targets =
     source === "staged"
@@ -83,6 +84,31 @@ async function baselineRoot(options: Options): Promise<string> {
   const repo = place.kind === "bare" ? "a bare git repository" : "git's own folder";
   throw usageError(`${root} is in ${repo} (${place.gitDir}): the baseline would be written among git's files. Nothing was written.`, {
     fix: "Pass --output <file> outside the repository (and check against it with --baseline <file>), or run it in a clone.",
+  });
+}
+
+/**
+ * What a baseline accepts: the working tree, and the commits too when asked (what history holds
+ * may be gone from the tree). A bare repository has commits only.
+ */
+async function baselineScans(root: string, options: Options, skip: readonly string[]) {
+  const history = options.since !== undefined || options.history ? await scanSource(root, [], options, skip) : undefined;
+  const { gitDirPlace } = await import("../../infra/git.js");
+  if (history && gitDirPlace(root)) return { findings: history.findings, summary: { history: history.summary } };
+  const tree = await scanSource(root, [], { config: options.config }, skip);
+  const findings = [...tree.findings, ...(history?.findings ?? [])];
+  return { findings, summary: history ? { ...tree.summary, history: history.summary } : tree.summary };
+}
+
+/** A bare repository (or .git itself) has no working tree or index: scanning there would read git's own files. */
+async function refuseWithoutWorkingTree(root: string, source: "tree" | "staged"): Promise<void> {
+  const { gitDirPlace } = await import("../../infra/git.js");
+  const place = gitDirPlace(root);
+  if (place === undefined) return;
+  const repo = place.kind === "bare" ? "a bare git repository" : "git's own folder";
+  const what = source === "tree" ? "working tree" : "index to read staged changes from";
+  throw usageError(`${root} is in ${repo} (${place.gitDir}), which has no ${what}.`, {
+    fix: "Scan its commits with `br security check --history`, or those after a ref with `--since <ref>`; or run it in a clone.",
   });
 }
 
@@ -164,12 +190,9 @@ function registerSecurityBaseline(security: Command): void {
         const baselines = await import("../../security/baseline.js");
         const where = baselines.outputLocation(root, typeof options.output === "string" ? options.output : undefined);
         const skip = [where.path, baselines.outputLocation(root, undefined).path].map((p) => relative(root, p));
-        // The working tree always, and the commits too when asked: what history holds may be gone from the tree.
-        const history = options.since !== undefined || options.history ? await scanSource(root, [], options, skip) : undefined;
-        const tree = await scanSource(root, [], { config: options.config }, skip);
-        const written = baselines.writeBaseline(where, [...tree.findings, ...(history?.findings ?? [])]);
+        const { findings, summary } = await baselineScans(root, options, skip);
+        const written = baselines.writeBaseline(where, findings);
         const accepted = written.findings.length;
-        const summary = history ? { ...tree.summary, history: history.summary } : tree.summary;
         emit(options.json, { file: where.display, accepted, findings: written.findings, summary }, () => [
           ...written.findings.map((f) => `  ${f.rule.padEnd(24)} ${f.file}  ${style.dim(f.match)}`),
           `${style.green("✓")} ${accepted} finding(s) accepted in ${where.display}; \`br security check\` now reports only new ones.`,
