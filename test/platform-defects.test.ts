@@ -304,7 +304,7 @@ function recordCalls(cwd: string): void {
 }
 
 interface StatusJson {
-  spend: { calls: number; costUsd: number; tokens: { input: number; output: number } };
+  cost: { calls: number; costUsd: number; tokens: { input: number; output: number } };
 }
 
 describe("br status", () => {
@@ -332,7 +332,7 @@ describe("br status", () => {
     brOk(["features", "add", "Login"], { cwd });
     recordCalls(cwd);
     const json = JSON.parse(brOk(["status", "--json"], { cwd }).stdout) as StatusJson;
-    assert.deepEqual(json.spend, { calls: 2, costUsd: 0.0375, tokens: { input: 3000, output: 700 } });
+    assert.deepEqual(json.cost, { calls: 2, costUsd: 0.0375, tokens: { input: 3000, output: 700 } });
     const modelStats = JSON.parse(brOk(["model", "stats", "--json"], { cwd }).stdout) as { calls: number; costUsd: number };
     assert.deepEqual([modelStats.calls, modelStats.costUsd], [2, 0.0375], "the same figures as br model stats");
     assert.match(brOk(["status"], { cwd }).stdout, /spend: \$0\.0375 over 2 agent call\(s\); tokens: 3000 in, 700 out/);
@@ -347,7 +347,7 @@ describe("br status", () => {
     const db = join(cwd, ".buildrunner", "state", "state.db");
     rmSync(db, { force: true });
     const json = JSON.parse(brOk(["status", "--json"], { cwd }).stdout) as StatusJson;
-    assert.deepEqual(json.spend, { calls: 0, costUsd: 0, tokens: { input: 0, output: 0 } });
+    assert.deepEqual(json.cost, { calls: 0, costUsd: 0, tokens: { input: 0, output: 0 } });
     assert.match(brOk(["status"], { cwd }).stdout, /spend: \$0\.0000 \(no agent calls recorded yet\)/);
     assert.ok(!existsSync(db), "reading the status creates no ledger");
   });

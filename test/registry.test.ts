@@ -35,7 +35,7 @@ const specSpend = z.strictObject({
   costUsd: z.number(),
   tokens: z.strictObject({ input: z.number(), output: z.number() }),
 });
-const specStatus = z.strictObject({ project: z.string(), counts: specCounts, completion: z.number().min(0).max(100), spend: specSpend });
+const specStatus = z.strictObject({ project: z.string(), counts: specCounts, completion: z.number().min(0).max(100), cost: specSpend });
 
 function seeded(): string {
   const cwd = initializedRepo("shop");

@@ -12,7 +12,8 @@ export interface ProjectStatus extends StatusSummary {
   /** Task counts by status, once a plan exists. */
   tasks?: Record<TaskStatus, number> & { total: number };
   /** What the executor calls cost so far, from the ledger. */
-  spend: ProjectSpend;
+  /** The contract's `cost`: what this machine's ledger recorded. */
+  cost: ProjectSpend;
 }
 
 function taskCounts(tasks: readonly Task[]): Pick<ProjectStatus, "tasks"> {
@@ -35,7 +36,7 @@ export async function projectStatus(
       // The registry itself did not change, so only STATUS.md is regenerated (and config.yaml,
       // which only the agent instruction files need, is not even read).
       const statusWritten = writeStatusFile(paths, registry, () => spend);
-      const summary: ProjectStatus = { ...summarize(registry), ...taskCounts(plan.tasks), spend };
+      const summary: ProjectStatus = { ...summarize(registry), ...taskCounts(plan.tasks), cost: spend };
       return { summary, registry, statusWritten };
     },
     { what: "the project" },

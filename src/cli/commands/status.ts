@@ -11,7 +11,7 @@ export function registerStatus(program: Command): void {
   program
     .command("status")
     .description("summarise progress and regenerate .buildrunner/STATUS.md")
-    .option("--json", 'print { "project", "counts", "completion", "tasks", "spend" }')
+    .option("--json", 'print { "project", "counts", "completion", "tasks", "cost" }')
     .action(
       action<[]>(async (options) => {
         const { projectStatus } = await import("../../registry/status.js");
@@ -26,7 +26,7 @@ export function registerStatus(program: Command): void {
               .map(([status, n]) => `${STATUS_LABELS[status as keyof typeof STATUS_LABELS].toLowerCase()} ${n}`)
               .join(" · ")}`,
           ];
-          lines.push(`  spend: ${describeSpend(summary.spend)}`);
+          lines.push(`  spend: ${describeSpend(summary.cost)}`);
           if (summary.tasks) {
             const t = summary.tasks;
             lines.push(
