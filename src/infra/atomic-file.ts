@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
+import { isAlive } from "./process.js";
 import { PROJECT_DIR, type ProjectPaths } from "./project.js";
 
 /** Temp files live here, inside the git-ignored state folder, so a kill -9 never leaves one where it could be committed. */
@@ -69,15 +70,6 @@ export function writeFileAtomic(path: string, content: string): void {
     }
   }
   writeThenRename(join(dirname(path), name), path, content);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 function isStaleTemp(file: string, now: number): boolean {

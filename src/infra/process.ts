@@ -33,6 +33,16 @@ export interface ShellResult {
 }
 
 /** Ends a process and everything it started (it runs in its own process group). */
+/** Whether a process exists on this machine (EPERM: it does, owned by someone else). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 export function killProcessGroup(pid: number, signal: NodeJS.Signals = "SIGTERM"): void {
   try {
     process.kill(-pid, signal);

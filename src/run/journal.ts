@@ -4,6 +4,7 @@
  * transaction, so a kill -9 at any moment leaves every finished record intact.
  */
 import { hostname } from "node:os";
+import { isAlive } from "../infra/process.js";
 import type { ProjectPaths } from "../infra/project.js";
 import { inTransaction, openStateDb, type StateDb } from "../infra/state-db.js";
 import type { Usage } from "../routing/prices.js";
@@ -35,15 +36,6 @@ export interface AttemptRow {
   changed_files: string | null;
   agent_pid: number | null;
   baseline: string | null;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 export class Journal {
