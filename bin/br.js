@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
 // Checked before anything else loads: on an older Node, br's code would fail with a syntax or
-// missing-module error that says nothing about the real cause.
+// missing-module error that says nothing about the real cause. node:sqlite, which holds br's
+// state, needs no flag from 22.13 and 23.4 on.
 const [major, minor] = process.versions.node.split(".").map(Number);
-if (major < 22 || (major === 22 && minor < 13)) {
+const supported = major > 23 || (major === 23 && minor >= 4) || (major === 22 && minor >= 13);
+if (!supported) {
   process.stderr.write(
     `Error: br needs Node.js 22.13 or newer; this is Node.js ${process.versions.node} (${process.execPath}).\n` +
       "  fix:  Install Node.js 24 (active LTS) or 22 (maintenance LTS) from https://nodejs.org or your version manager\n" +
@@ -15,7 +18,13 @@ if (major < 22 || (major === 22 && minor < 13)) {
 const cli = new URL("../dist/cli.js", import.meta.url);
 if (!existsSync(cli)) {
   // Only a source checkout lacks dist/: the published package always carries it.
-  process.stderr.write(`Error: br is not built in this checkout (${cli.pathname} is missing).\n  fix:  Run \`npm run build\`.\n`);
+  process.stderr.write(`Error: br is not built in this checkout (${fileURLToPath(cli)} is missing).\n  fix:  Run \`npm run build\`.\n`);
   process.exit(2);
 }
-import(cli.href);
+import(cli.href).catch((error) => {
+  // The CLI reports its own errors; this is only a bundle that cannot load at all.
+  process.stderr.write(
+    `Error: br could not start: ${error?.message ?? error}\n  fix:  Reinstall br (npm i -g buildrunner), or run \`npm run build\` in a checkout.\n`,
+  );
+  process.exit(2);
+});

@@ -15,14 +15,14 @@ function brAsIfNode(version: string, args: string[]) {
 
 describe("Node.js versions", () => {
   it("refuses a Node older than 22.13 with exit 2 and what to install, before loading anything", () => {
-    for (const version of ["20.19.0", "22.12.0", "18.20.8"]) {
+    for (const version of ["20.19.0", "22.12.0", "18.20.8", "23.3.0"]) {
       const result = brAsIfNode(version, ["--version"]);
       assert.equal(result.status, 2, `${version}: ${result.stderr}`);
       assert.match(result.stderr, new RegExp(`needs Node\\.js 22\\.13 or newer; this is Node\\.js ${version.replaceAll(".", "\\.")}`));
       assert.match(result.stderr, /fix: {2}Install Node\.js 24/);
       assert.equal(result.stdout, "");
     }
-    for (const version of ["22.13.0", "24.0.0", "25.1.0"]) assert.equal(brAsIfNode(version, ["--version"]).status, 0, version);
+    for (const version of ["22.13.0", "23.4.0", "24.0.0", "25.1.0"]) assert.equal(brAsIfNode(version, ["--version"]).status, 0, version);
   });
 
   it("a system Node older than 22.13 gets the same message, not a crash", (t) => {

@@ -15,10 +15,14 @@ function namedCommands(): Map<string, boolean> {
   for (const line of spec.split("\n")) {
     if (line.startsWith("#")) sectionPlanned = line.includes("*(planned)*");
     if (/^- /.test(line) || line.trim() === "") bulletPlanned = line.startsWith("- *(planned)*");
-    for (const match of line.matchAll(/`br((?: [a-z][a-z-]*)+)/g)) {
-      const words = (match[1] as string).trim().split(" ").slice(0, 2).join(" ");
+    // `br features start|complete|block <id>` names three commands.
+    for (const match of line.matchAll(/`br((?: [a-z][a-z-]*(?:\|[a-z][a-z-]*)*)+)/g)) {
+      const [first = "", second] = (match[1] as string).trim().split(" ");
       const planned = sectionPlanned || bulletPlanned;
-      commands.set(words, (commands.get(words) ?? true) && planned);
+      for (const alternative of second === undefined ? [undefined] : second.split("|")) {
+        const words = alternative === undefined ? first : `${first} ${alternative}`;
+        commands.set(words, (commands.get(words) ?? true) && planned);
+      }
     }
   }
   return commands;
@@ -66,7 +70,7 @@ describe("docs/spec.md, the contract that ships with the package", () => {
 
   it("states the Node.js versions package.json requires", () => {
     const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { engines: { node: string } };
-    const minimum = pkg.engines.node.replace(">=", "");
-    assert.match(spec, new RegExp(`Node\\.js >= ${minimum.replace(".", "\\.")}`));
+    assert.equal(pkg.engines.node, "^22.13 || >=23.4");
+    assert.match(spec, /Node\.js >= 22\.13 \(22 maintenance LTS, 24 active LTS; 23 from 23\.4\)/);
   });
 });

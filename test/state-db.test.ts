@@ -28,24 +28,22 @@ describe("the state database (node:sqlite)", () => {
 
   it("migrates once when several processes open a new database at the same moment", async () => {
     const root = tempDir();
-    // Every process loads first, then all open at one agreed instant, so their first reads of
-    // user_version race each other.
-    const startAt = Date.now() + 4000;
+    // Each child loads, says so, and waits; all are then told to go at once, so their first reads
+    // of user_version race each other.
     const script = `import { openStateDb } from ${JSON.stringify(join(import.meta.dirname, "..", "src", "infra", "state-db.ts"))};
       import { projectPaths } from ${JSON.stringify(join(import.meta.dirname, "..", "src", "infra", "project.ts"))};
-      while (Date.now() < ${startAt});
-      openStateDb(projectPaths(${JSON.stringify(root)})).close();`;
-    const codes = await Promise.all(
-      Array.from(
-        { length: 4 },
-        () =>
-          new Promise<number | null>((resolve) => {
-            const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: "inherit" });
-            child.on("close", resolve);
-          }),
-      ),
+      process.stdout.write("ready\\n");
+      process.stdin.once("data", () => { openStateDb(projectPaths(${JSON.stringify(root)})).close(); process.exit(0); });`;
+    const children = Array.from({ length: 3 }, () =>
+      spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+        stdio: ["pipe", "pipe", "inherit"],
+        timeout: 60_000,
+      }),
     );
-    assert.deepEqual(codes, [0, 0, 0, 0]);
+    const exited = children.map((child) => new Promise<number | null>((resolve) => child.on("close", resolve)));
+    await Promise.all(children.map((child) => new Promise((resolve) => child.stdout?.once("data", resolve))));
+    for (const child of children) child.stdin?.write("go\n");
+    assert.deepEqual(await Promise.all(exited), [0, 0, 0]);
     const db = openStateDb(projectPaths(root));
     assert.equal((db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'attempts'").get() as { n: number }).n, 1);
     db.close();
@@ -63,6 +61,22 @@ describe("the state database (node:sqlite)", () => {
         }),
       /half-way/,
     );
+    assert.deepEqual(
+      db
+        .prepare("SELECT x FROM t")
+        .all()
+        .map((r) => r.x),
+      [1],
+    );
+    db.close();
+  });
+
+  it("inTransaction reports the real error when SQLite has already rolled back (RAISE(ROLLBACK), a full disk)", () => {
+    const db = openSqlite(join(tempDir(), "t.db"));
+    db.exec("CREATE TABLE t (x INTEGER)");
+    db.exec("CREATE TRIGGER no_sevens BEFORE INSERT ON t WHEN NEW.x = 7 BEGIN SELECT RAISE(ROLLBACK, 'sevens are refused'); END");
+    assert.throws(() => inTransaction(db, () => db.prepare("INSERT INTO t VALUES (7)").run()), /sevens are refused/);
+    inTransaction(db, () => db.prepare("INSERT INTO t VALUES (1)").run());
     assert.deepEqual(
       db
         .prepare("SELECT x FROM t")
@@ -96,6 +110,10 @@ describe("the state database (node:sqlite)", () => {
     })();
     assert.equal(isBusy(syntax), false);
     assert.equal(isBusy(new Error("database is locked")), false, "judged by SQLite's code, not the text");
+    // node:sqlite reports extended codes: BUSY_RECOVERY, BUSY_SNAPSHOT, BUSY_TIMEOUT are busy; a UNIQUE violation is not.
+    for (const errcode of [261, 517, 773]) assert.equal(isBusy({ errcode }), true, `errcode ${errcode}`);
+    for (const errcode of [2067, 6, 1]) assert.equal(isBusy({ errcode }), false, `errcode ${errcode}`);
+    assert.equal(isBusy(null), false);
     holder.exec("ROLLBACK");
     holder.close();
     waiter.close();
@@ -106,21 +124,21 @@ describe("the project lock", () => {
   it("serialises holders in one process: the second waits until the first releases", async () => {
     const path = join(tempDir(), "state", "project.lock");
     const order: string[] = [];
-    let releaseFirst: () => void = () => {};
+    const held = Promise.withResolvers<void>();
+    const release = Promise.withResolvers<void>();
     const first = withLock(path, async () => {
       order.push("first in");
-      await new Promise<void>((resolve) => {
-        releaseFirst = resolve;
-      });
+      held.resolve();
+      await release.promise;
       order.push("first out");
     });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await held.promise;
     const second = withLock(path, () => {
       order.push("second in");
     });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 150));
     assert.deepEqual(order, ["first in"], "the second waits");
-    releaseFirst();
+    release.resolve();
     await Promise.all([first, second]);
     assert.deepEqual(order, ["first in", "first out", "second in"]);
     assert.equal(existsSync(`${path}.owner`), false, "the owner note goes with the lock");
@@ -128,14 +146,18 @@ describe("the project lock", () => {
 
   it("gives up after the timeout, naming the holder", async () => {
     const path = join(tempDir(), "state", "project.lock");
-    let release: () => void = () => {};
-    const held = withLock(path, () => new Promise<void>((resolve) => (release = resolve)));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const acquired = Promise.withResolvers<void>();
+    const release = Promise.withResolvers<void>();
+    const held = withLock(path, () => {
+      acquired.resolve();
+      return release.promise;
+    });
+    await acquired.promise;
     await assert.rejects(
       withLock(path, () => undefined, { timeoutMs: 150, what: "the probe" }),
       new RegExp(`Timed out after 150 ms waiting for the lock on the probe, held by process ${process.pid}`),
     );
-    release();
+    release.resolve();
     await held;
     assert.equal(await withLock(path, () => "free again", { timeoutMs: 150 }), "free again");
   });

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { writeFileAtomic } from "./atomic-file.js";
 import { failure, usageError } from "./errors.js";
 import { notice } from "./log.js";
-import { isBusy, openSqlite } from "./state-db.js";
+import { isBusy, openSqlite, rollbackQuietly } from "./state-db.js";
 
 /**
  * The inter-process lock is a write transaction on a small SQLite file. SQLite takes an OS file
@@ -93,8 +93,13 @@ export async function withLock<T>(path: string, work: () => T | Promise<T>, opti
     try {
       return await work();
     } finally {
-      rmSync(ownerFile, { force: true });
-      db.exec("ROLLBACK");
+      // Best effort: the lock itself goes with the connection below, and work's own error matters more.
+      try {
+        rmSync(ownerFile, { force: true });
+      } catch {
+        // a waiter may hold the file open (Windows); the note is only ever read for messages
+      }
+      rollbackQuietly(db);
     }
   } finally {
     db.close();

@@ -94,14 +94,30 @@ export function inTransaction<T>(db: StateDb, work: () => T): T {
     db.exec("COMMIT");
     return result;
   } catch (error) {
-    db.exec("ROLLBACK");
+    rollbackQuietly(db);
     throw error;
   }
 }
 
-/** Whether an error is SQLite's "database is locked" (SQLITE_BUSY, code 5). */
+/**
+ * Ends an open transaction, if SQLite has not already ended it (it does on some errors: a full
+ * disk, I/O, RAISE(ROLLBACK)); the error that got here is the one worth reporting.
+ */
+export function rollbackQuietly(db: StateDb): void {
+  try {
+    db.exec("ROLLBACK");
+  } catch {
+    // no transaction was active
+  }
+}
+
+/**
+ * Whether an error is SQLite's "database is locked": SQLITE_BUSY (5) or one of its extended codes
+ * (BUSY_RECOVERY 261, BUSY_SNAPSHOT 517, BUSY_TIMEOUT 773), which node:sqlite reports as they are.
+ */
 export function isBusy(error: unknown): boolean {
-  return (error as { errcode?: number }).errcode === 5;
+  const code = (error as { errcode?: unknown } | null)?.errcode;
+  return typeof code === "number" && (code & 0xff) === 5;
 }
 
 function userVersion(db: StateDb): number {
@@ -111,16 +127,24 @@ function userVersion(db: StateDb): number {
 export function openStateDb(paths: ProjectPaths): StateDb {
   mkdirSync(paths.state, { recursive: true });
   const db = openSqlite(join(paths.state, "state.db"));
-  db.exec("PRAGMA journal_mode = WAL");
-  db.exec("PRAGMA synchronous = NORMAL");
-  if (userVersion(db) < MIGRATIONS.length) {
-    inTransaction(db, () => {
-      // Re-read inside the write transaction: another process may have migrated meanwhile.
-      for (let i = userVersion(db); i < MIGRATIONS.length; i++) db.exec(MIGRATIONS[i] as string);
-      db.exec(`PRAGMA user_version = ${MIGRATIONS.length}`);
-    });
+  try {
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    migrate(db);
+  } catch (error) {
+    db.close();
+    throw error;
   }
   return db;
+}
+
+function migrate(db: StateDb): void {
+  if (userVersion(db) >= MIGRATIONS.length) return;
+  inTransaction(db, () => {
+    // Re-read inside the write transaction: another process may have migrated meanwhile.
+    for (let i = userVersion(db); i < MIGRATIONS.length; i++) db.exec(MIGRATIONS[i] as string);
+    db.exec(`PRAGMA user_version = ${MIGRATIONS.length}`);
+  });
 }
 
 export function recordEvent(paths: ProjectPaths, kind: string, subject: string | null, data: Record<string, unknown>): void {
