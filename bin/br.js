@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { existsSync } from "node:fs";
+import module from "node:module";
 import { fileURLToPath } from "node:url";
 
 // Checked before anything else loads: on an older Node, br's code would fail with a syntax or
@@ -21,6 +22,8 @@ if (!existsSync(cli)) {
   process.stderr.write(`Error: br is not built in this checkout (${fileURLToPath(cli)} is missing).\n  fix:  Run \`npm run build\`.\n`);
   process.exit(2);
 }
+// Node keeps the compiled bundle on disk (in the temp folder), so later starts skip parsing it.
+module.enableCompileCache?.();
 import(cli.href).catch((error) => {
   // The CLI reports its own errors; this is only a bundle that cannot load at all.
   process.stderr.write(
