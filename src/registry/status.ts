@@ -11,8 +11,7 @@ import { type StatusSummary, summarize } from "./summary.js";
 export interface ProjectStatus extends StatusSummary {
   /** Task counts by status, once a plan exists. */
   tasks?: Record<TaskStatus, number> & { total: number };
-  /** What the executor calls cost so far, from the ledger. */
-  /** The contract's `cost`: what this machine's ledger recorded. */
+  /** The contract's `cost`: what the executor calls cost so far, from this machine's ledger. */
   cost: ProjectSpend;
 }
 
