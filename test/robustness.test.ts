@@ -214,6 +214,27 @@ describe("interruption", () => {
     assert.deepEqual(snapshot(cwd), before);
   });
 
+  it("br status answers while another command holds the lock, when STATUS.md is current; it waits only to write", async () => {
+    const cwd = initializedRepo();
+    brOk(["features", "add", "Probe"], { cwd });
+    brOk(["status"], { cwd });
+    const holder = await lockHolder(cwd);
+    try {
+      const current = await brAsync(["status", "--json"], { cwd, env: { BR_LOCK_TIMEOUT_MS: "300" } });
+      assert.equal(current.code, 0, current.stderr);
+      assert.equal((JSON.parse(current.stdout) as { counts: { planned: number } }).counts.planned, 1);
+      // A registry changed behind its back makes STATUS.md stale: writing it needs the lock.
+      const registry = readJson<{ features: { name: string }[] }>(featuresPath(cwd));
+      (registry.features[0] as { name: string }).name = "Renamed";
+      writeFileSync(featuresPath(cwd), `${JSON.stringify(registry, null, 2)}\n`);
+      const stale = await brAsync(["status"], { cwd, env: { BR_LOCK_TIMEOUT_MS: "300" } });
+      assert.equal(stale.code, 1);
+      assert.match(stale.stderr, /Timed out after 300 ms waiting for the lock/);
+    } finally {
+      holder.kill();
+    }
+  });
+
   it("rejects a BR_LOCK_TIMEOUT_MS that is not a number", () => {
     const cwd = initializedRepo();
     const result = br(["features", "add", "X"], { cwd, env: { BR_LOCK_TIMEOUT_MS: "soon" } });

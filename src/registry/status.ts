@@ -2,7 +2,7 @@ import { withLock } from "../infra/lock.js";
 import type { ProjectPaths } from "../infra/project.js";
 import { TASK_STATUSES, type Task, type TaskStatus } from "../plan/task.js";
 import { loadTasks } from "../plan/task-store.js";
-import { writeStatusFile } from "./derived.js";
+import { renderStatusMarkdown, statusFileMatches, writeStatusFile } from "./derived.js";
 import type { FeaturesFile } from "./feature.js";
 import { type ProjectSpend, projectSpend } from "./spend.js";
 import { loadRegistry } from "./store.js";
@@ -22,20 +22,32 @@ function taskCounts(tasks: readonly Task[]): Pick<ProjectStatus, "tasks"> {
   return { tasks: { ...counts, total: tasks.length } };
 }
 
-/** Reads the registry, plan and ledger, regenerates STATUS.md when its content changed, returns the summary. */
+async function readStatus(paths: ProjectPaths): Promise<{ summary: ProjectStatus; registry: FeaturesFile }> {
+  const registry = await loadRegistry(paths);
+  const plan = await loadTasks(paths);
+  const cost = projectSpend(paths);
+  return { summary: { ...summarize(registry), ...taskCounts(plan.tasks), cost }, registry };
+}
+
+/**
+ * Reads the registry, plan and ledger, regenerates STATUS.md when its content changed, returns the
+ * summary. Files are replaced by atomic renames, so reading needs no lock; the lock is taken (and
+ * everything read again under it) only when STATUS.md must be written.
+ */
 export async function projectStatus(
   paths: ProjectPaths,
 ): Promise<{ summary: ProjectStatus; registry: FeaturesFile; statusWritten: boolean }> {
+  const unlocked = await readStatus(paths);
+  if (statusFileMatches(paths, renderStatusMarkdown(unlocked.registry, unlocked.summary.cost))) {
+    return { ...unlocked, statusWritten: false };
+  }
   return withLock(
     paths.lock,
     async () => {
-      const registry = await loadRegistry(paths);
-      const plan = await loadTasks(paths);
-      const spend = projectSpend(paths);
+      const { summary, registry } = await readStatus(paths);
       // The registry itself did not change, so only STATUS.md is regenerated (and config.yaml,
       // which only the agent instruction files need, is not even read).
-      const statusWritten = writeStatusFile(paths, registry, () => spend);
-      const summary: ProjectStatus = { ...summarize(registry), ...taskCounts(plan.tasks), cost: spend };
+      const statusWritten = writeStatusFile(paths, registry, () => summary.cost);
       return { summary, registry, statusWritten };
     },
     { what: "the project" },
