@@ -376,6 +376,22 @@ describe("files with a UTF-8 byte-order mark, and YAML errors at the end of a fi
     assert.equal(JSON.parse(brOk(["config", "get", "run.maxAttempts", "--json"], { cwd }).stdout).value, 4);
   });
 
+  it("PROJECT_SPEC.md, package.json and pyproject.toml starting with a BOM are read like any other", DEADLINE, () => {
+    const cwd = tempRepo();
+    writeFileSync(join(cwd, "package.json"), `${BOM}${JSON.stringify({ name: "bom", scripts: { test: "node --test" } })}\n`);
+    writeFileSync(join(cwd, "pyproject.toml"), `${BOM}[project]\nname = "bom"\ndependencies = ["pytest>=8"]\n`);
+    const attached = brOk(["attach"], { cwd }).stdout;
+    assert.match(attached, /test +npm test/);
+    writeFileSync(join(cwd, "PROJECT_SPEC.md"), `${BOM}## Features\n\n### Login\nPriority: high\n`);
+    brOk(["spec", "sync"], { cwd });
+    const features = (JSON.parse(brOk(["features", "list", "--json"], { cwd }).stdout) as { features: { id: string; priority: string }[] })
+      .features;
+    assert.deepEqual(
+      features.map((f) => [f.id, f.priority]),
+      [["login", "high"]],
+    );
+  });
+
   it("a BOM does not shift the place of an error on the first line", DEADLINE, () => {
     const cwd = initializedRepo();
     writeFileSync(featuresPath(cwd), `${BOM}{ "schemaVersion": 2, "project": "x", "features": [] }\n`);

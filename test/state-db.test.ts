@@ -8,6 +8,11 @@ import { projectPaths } from "../src/infra/project.ts";
 import { inTransaction, isBusy, openSqlite, openStateDb } from "../src/infra/state-db.ts";
 import { tempDir } from "./helpers.ts";
 
+const valuesOf = (db: ReturnType<typeof openSqlite>) =>
+  db
+    .prepare("SELECT x FROM t")
+    .all()
+    .map((r) => r.x);
 const userVersion = (db: ReturnType<typeof openSqlite>) =>
   (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version;
 
@@ -61,13 +66,7 @@ describe("the state database (node:sqlite)", () => {
         }),
       /half-way/,
     );
-    assert.deepEqual(
-      db
-        .prepare("SELECT x FROM t")
-        .all()
-        .map((r) => r.x),
-      [1],
-    );
+    assert.deepEqual(valuesOf(db), [1]);
     db.close();
   });
 
@@ -77,13 +76,7 @@ describe("the state database (node:sqlite)", () => {
     db.exec("CREATE TRIGGER no_sevens BEFORE INSERT ON t WHEN NEW.x = 7 BEGIN SELECT RAISE(ROLLBACK, 'sevens are refused'); END");
     assert.throws(() => inTransaction(db, () => db.prepare("INSERT INTO t VALUES (7)").run()), /sevens are refused/);
     inTransaction(db, () => db.prepare("INSERT INTO t VALUES (1)").run());
-    assert.deepEqual(
-      db
-        .prepare("SELECT x FROM t")
-        .all()
-        .map((r) => r.x),
-      [1],
-    );
+    assert.deepEqual(valuesOf(db), [1]);
     db.close();
   });
 

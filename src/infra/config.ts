@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import * as yaml from "yaml";
 import * as z from "zod";
 import signals from "../../data/complexity-signals.json" with { type: "json" };
@@ -7,7 +7,7 @@ import { writeFileAtomic } from "./atomic-file.js";
 import { BrError, usageError } from "./errors.js";
 import { withLock } from "./lock.js";
 import { displayPath, type ProjectPaths } from "./project.js";
-import { formatPath, lineAndColumn, problemsFrom, stripBom } from "./validation.js";
+import { formatPath, lineAndColumn, problemsFrom, readText } from "./validation.js";
 
 export const EXECUTORS = ["claude", "codex", "gemini", "aider", "command", "anthropic", "manual", "replay"] as const;
 export const SEVERITIES = ["critical", "high", "medium", "low"] as const;
@@ -300,7 +300,7 @@ export interface LoadedConfig {
 export async function loadConfig(paths: ProjectPaths): Promise<LoadedConfig> {
   const shownAs = displayPath(paths, paths.config);
   if (!existsSync(paths.config)) return { config: configSchema.parse({}), raw: {}, exists: false };
-  const text = stripBom(readFileSync(paths.config, "utf8"));
+  const text = readText(paths.config);
   const { yaml, doc } = parseConfigText(text, shownAs);
   return {
     config: validate(doc, text, shownAs, yaml),
@@ -330,7 +330,7 @@ export async function editConfig(
 ): Promise<Config> {
   const shownAs = displayPath(paths, paths.config);
   const work = async () => {
-    const text = existsSync(paths.config) ? stripBom(readFileSync(paths.config, "utf8")) : "version: 1\n";
+    const text = existsSync(paths.config) ? readText(paths.config) : "version: 1\n";
     const { yaml, doc } = parseConfigText(text, shownAs);
     validate(doc, text, shownAs, yaml); // refuse to edit a file that is already broken
     if (!yaml.isMap(doc.contents)) doc.contents = doc.createNode({ version: 1 }) as unknown as typeof doc.contents;

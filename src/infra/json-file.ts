@@ -1,7 +1,6 @@
-import { readFileSync } from "node:fs";
 import type { z } from "zod";
 import { BrError, usageError } from "./errors.js";
-import { formatPath, lineAndColumn, problemsFrom, stripBom } from "./validation.js";
+import { formatPath, lineAndColumn, problemsFrom, readText } from "./validation.js";
 
 /** Finds where a JSON path's value sits in the text (error path only, so the parser loads lazily). */
 async function locate(text: string, path: PropertyKey[]): Promise<string | undefined> {
@@ -44,7 +43,7 @@ export interface LoadJsonOptions {
 export async function loadJsonFile<S extends z.ZodType>(path: string, schema: S, options: LoadJsonOptions): Promise<z.output<S>> {
   let text: string;
   try {
-    text = stripBom(readFileSync(path, "utf8"));
+    text = readText(path);
   } catch (error) {
     throw usageError(`Cannot read ${options.displayPath}: ${(error as Error).message}`, { file: options.displayPath });
   }

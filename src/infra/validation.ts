@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { z } from "zod";
 
 /** A schema problem reduced to what a user needs: where (path) and what is wrong. */
@@ -19,6 +20,11 @@ export function lineAndColumn(text: string, offset: number): string {
 /** The text without a leading UTF-8 byte-order mark, which some Windows editors add and JSON.parse rejects. */
 export function stripBom(text: string): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** A file people or agents write (JSON, YAML, TOML, Markdown, requirements), as text to parse: UTF-8, no BOM. */
+export function readText(path: string): string {
+  return stripBom(readFileSync(path, "utf8"));
 }
 
 /** `features[3].status` — the form users see in messages and can search for in the file. */

@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { writeFileAtomic } from "../infra/atomic-file.js";
 import { usageError } from "../infra/errors.js";
 import { displayPath, type ProjectPaths } from "../infra/project.js";
+import { readText } from "../infra/validation.js";
 import { bestEffort } from "../registry/derived.js";
 import type { Feature, FeaturesFile } from "../registry/feature.js";
 import { findDependencyCycle } from "../registry/rules.js";
@@ -156,7 +157,7 @@ function readSpec(paths: ProjectPaths, options: SyncOptions): { spec: ParsedSpec
       fix: "Write the spec (see `br spec sync --help` for the format), or name the file: br spec sync <file>.",
     });
   }
-  return { spec: parseSpec(readFileSync(file, "utf8"), shownAs), shownAs };
+  return { spec: parseSpec(readText(file), shownAs), shownAs };
 }
 
 /** Brings the registry in line with the spec: features added or updated, with --prune removed, project named. */

@@ -5,7 +5,7 @@ import { loadJsonFile } from "../infra/json-file.js";
 import { withLock } from "../infra/lock.js";
 import { warn } from "../infra/log.js";
 import { displayPath, type ProjectPaths } from "../infra/project.js";
-import { formatPath, problemsFrom, stripBom } from "../infra/validation.js";
+import { formatPath, problemsFrom, readText, stripBom } from "../infra/validation.js";
 import type { FeaturesFile } from "../registry/feature.js";
 import { loadRegistry, mutateRegistryLocked } from "../registry/store.js";
 import { MASKED_WARNING, maskedJson } from "../security/mask.js";
@@ -75,7 +75,7 @@ export function refreshPlanReadiness(paths: ProjectPaths, registry: FeaturesFile
 /** Removes the unfinished tasks of features that no longer exist. Call with the project lock held. */
 export function dropTasksOfFeatures(paths: ProjectPaths, featureIds: readonly string[]): void {
   if (!existsSync(paths.tasks)) return;
-  const parsed = tasksFileSchema.safeParse(JSON.parse(stripBom(readFileSync(paths.tasks, "utf8"))));
+  const parsed = tasksFileSchema.safeParse(JSON.parse(readText(paths.tasks)));
   if (!parsed.success) return;
   const gone = new Set(featureIds);
   const plan = parsed.data;

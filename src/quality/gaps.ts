@@ -6,7 +6,7 @@
  * and fixtures are never reported as missing tests.
  */
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { basename, dirname, join, posix } from "node:path";
 import picomatch from "picomatch";
 import type { Config, Severity } from "../infra/config.js";
@@ -14,6 +14,7 @@ import { listProjectFiles } from "../infra/git.js";
 import type { ProjectPaths } from "../infra/project.js";
 import { openStateDb } from "../infra/state-db.js";
 import type { CodeLanguage } from "../infra/syntax.js";
+import { readText } from "../infra/validation.js";
 import type { Task } from "../plan/task.js";
 import { loadTasks } from "../plan/task-store.js";
 import type { Feature } from "../registry/feature.js";
@@ -129,7 +130,7 @@ export interface SelfPackage {
 export function selfPackage(root: string): SelfPackage | undefined {
   let manifest: { name?: unknown; exports?: unknown; main?: unknown; module?: unknown; source?: unknown };
   try {
-    manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as typeof manifest;
+    manifest = JSON.parse(readText(join(root, "package.json"))) as typeof manifest;
   } catch {
     return undefined;
   }

@@ -1,11 +1,11 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { extname, join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import detection from "../../data/detection.json" with { type: "json" };
 import type { Config } from "../infra/config.js";
 import { usageError } from "../infra/errors.js";
 import { listProjectFiles } from "../infra/git.js";
-import { stripBom } from "../infra/validation.js";
+import { readText } from "../infra/validation.js";
 
 type CommandName = keyof Config["commands"];
 
@@ -50,7 +50,7 @@ function walk(root: string, limit = 20_000): string[] {
 function readJson(root: string, file: string): Record<string, unknown> {
   let data: unknown;
   try {
-    data = JSON.parse(stripBom(readFileSync(join(root, file), "utf8")));
+    data = JSON.parse(readText(join(root, file)));
   } catch (error) {
     throw usageError(`Cannot read ${file}: ${(error as Error).message}`, {
       file,
@@ -73,7 +73,7 @@ function requirementName(spec: string): string {
 
 function readPyproject(root: string): Record<string, unknown> {
   try {
-    return parseToml(readFileSync(join(root, "pyproject.toml"), "utf8")) as Record<string, unknown>;
+    return parseToml(readText(join(root, "pyproject.toml"))) as Record<string, unknown>;
   } catch (error) {
     throw usageError(`Cannot parse pyproject.toml: ${(error as Error).message.split("\n")[0]}`, { file: "pyproject.toml" });
   }
@@ -112,7 +112,7 @@ function requirementFileDependencies(root: string): string[] {
   const names: string[] = [];
   for (const file of readdirSync(root)) {
     if (!/^requirements.*\.txt$/.test(file) && file !== "Pipfile") continue;
-    for (const line of readFileSync(join(root, file), "utf8").split("\n")) {
+    for (const line of readText(join(root, file)).split("\n")) {
       const name = requirementName(line.replace(/#.*/, ""));
       if (name && !name.startsWith("-")) names.push(name);
     }

@@ -13,6 +13,7 @@ import { commitPaths, isGitRepo, listProjectFiles, workingChanges } from "../inf
 import { say, style, warn } from "../infra/log.js";
 import { killProcessGroup } from "../infra/process.js";
 import type { ProjectPaths } from "../infra/project.js";
+import { readText } from "../infra/validation.js";
 import { nextTask, transitionTask } from "../plan/scheduler.js";
 import type { Task, TasksFile } from "../plan/task.js";
 import { loadTasks } from "../plan/task-store.js";
@@ -379,7 +380,7 @@ function requireCleanTree(paths: ProjectPaths): void {
 /** Evidence for the manual executor: `br tasks done` from another terminal, or changed files. */
 function manualEvidence(paths: ProjectPaths): (taskId: string) => Evidence | undefined {
   return (taskId) => {
-    const status = (JSON.parse(readFileSync(paths.tasks, "utf8")) as TasksFile).tasks.find((t) => t.id === taskId)?.status;
+    const status = (JSON.parse(readText(paths.tasks)) as TasksFile).tasks.find((t) => t.id === taskId)?.status;
     if (status === "done") return "done";
     const changed = workingChanges(paths.root).filter((c) => !isOwnFile(c.path));
     return changed.length > 0 ? { changed: changed.map((c) => `${c.status}${c.path}`).join("|") } : undefined;

@@ -3,9 +3,10 @@
  * `{ "files": { path: content }, "delete": [paths], "summary", "usage", "costUsd", "model" }`.
  * It powers `br demo` offline, and reproduces a recorded run exactly.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import * as z from "zod";
+import { readText } from "../../infra/validation.js";
 import type { ExecutorSettings } from "./settings.js";
 import type { Executor, ExecutorInput, ExecutorReport } from "./types.js";
 
@@ -44,7 +45,7 @@ export function replayExecutor(settings: ExecutorSettings, projectRoot: string):
       }
       let raw: unknown;
       try {
-        raw = JSON.parse(readFileSync(file, "utf8"));
+        raw = JSON.parse(readText(file));
       } catch (error) {
         return {
           ...base,

@@ -3,11 +3,12 @@
  * project's own .gitleaks.toml read as they are, with `[extend] useDefault`. Go's regex dialect is
  * translated to JavaScript's where they differ (inline flags, \z).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { parse as parseToml } from "smol-toml";
 import * as z from "zod";
 import defaults from "../../../data/secret-rules.toml";
 import { usageError } from "../../infra/errors.js";
+import { readText } from "../../infra/validation.js";
 
 const allowlistSchema = z.looseObject({
   description: z.string().optional(),
@@ -363,7 +364,7 @@ export function defaultRules(): RuleSet {
  */
 export function loadRules(configPath: string | undefined, shownAs: string): RuleSet {
   if (!configPath || !existsSync(configPath)) return defaultRules();
-  const config = parseConfig(readFileSync(configPath, "utf8"), shownAs);
+  const config = parseConfig(readText(configPath), shownAs);
   const own = compileRules(config, shownAs);
   if (!config.extend?.useDefault) return own;
   const base = defaultRules();
