@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { isSqliteExperimentalWarning, loadSqlite } from "../src/infra/sqlite.ts";
 import { BR, brOk, initializedRepo, tempDir } from "./helpers.ts";
@@ -32,6 +33,13 @@ describe("Node.js versions", () => {
     const result = spawnSync("/usr/bin/node", [BR, "status"], { cwd: tempDir(), encoding: "utf8" });
     assert.equal(result.status, 2, result.stderr);
     assert.match(result.stderr, /needs Node\.js 22\.13 or newer/);
+    // From a checkout, the README's demo command still runs there, on the pinned Node 24.
+    const demo = join(tempDir(), "demo");
+    const script = join(import.meta.dirname, "..", "scripts", "demo.mjs");
+    const ran = spawnSync("/usr/bin/node", [script, demo], { encoding: "utf8", timeout: 300_000, env: { ...process.env, NO_COLOR: "1" } });
+    assert.equal(ran.status, 0, ran.stderr);
+    assert.match(ran.stderr, /older than br supports \(22\.13\+\): running the demo on the pinned Node 24/);
+    assert.match(ran.stdout + ran.stderr, /Demo finished/);
   });
 });
 
