@@ -142,6 +142,22 @@ export class Journal {
       );
   }
 
+  /**
+   * The files each feature's verified attempts changed (path → feature id, the latest attempt
+   * winning): the code that stands behind a feature built by `br run`, and whose it is.
+   */
+  verifiedFiles(): Map<string, string> {
+    const rows = this.db
+      .prepare("SELECT feature_id, changed_files FROM attempts WHERE outcome = 'passed' AND changed_files IS NOT NULL ORDER BY id")
+      .all() as { feature_id: string; changed_files: string }[];
+    const owners = new Map<string, string>();
+    for (const row of rows)
+      for (const file of JSON.parse(row.changed_files) as { path: string; hash: string | null }[])
+        if (file.hash !== null) owners.set(file.path, row.feature_id);
+        else owners.delete(file.path);
+    return owners;
+  }
+
   lastAttempt(taskId: string): AttemptRow | undefined {
     return this.db.prepare("SELECT * FROM attempts WHERE task_id = ? ORDER BY id DESC LIMIT 1").get(taskId) as AttemptRow | undefined;
   }
