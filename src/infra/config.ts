@@ -57,6 +57,12 @@ export const configSchema = z
         checkTimeoutSeconds: z.int().positive().default(900).describe("How long each check (tests, build, lint, typecheck) may take."),
         commit: z.boolean().default(true).describe("Commit each verified task (and revert a failed attempt's changes)."),
         maxTaskCost: z.number().positive().optional().describe("Dollars one task may spend across its attempts; no retry past it."),
+        protect: z
+          .array(z.string().min(1))
+          .default([])
+          .describe(
+            "Globs an attempt may not change unless its task's files name them, beyond the defaults (data/protected-paths.json); `!glob` removes a default.",
+          ),
       })
       .prefault({}),
     executors: z.strictObject(Object.fromEntries(EXECUTORS.map((name) => [name, executorSettings.optional()]))).prefault({}),

@@ -3,13 +3,13 @@
  * and moves on (SPEC §5). Resumable after any interruption: the journal says which attempt was in
  * flight; a task whose verification passed is never run again, an interrupted one is retried.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { writeFileAtomic } from "../infra/atomic-file.js";
 import { type Config, EXECUTORS, loadConfig } from "../infra/config.js";
 import { usageError } from "../infra/errors.js";
-import { commitPaths, isGitRepo, listProjectFiles, workingChanges } from "../infra/git.js";
+import { commitPaths, headCommit, isGitRepo, listProjectFiles, workingChanges } from "../infra/git.js";
 import { say, style, warn } from "../infra/log.js";
 import { killProcessGroup } from "../infra/process.js";
 import type { ProjectPaths } from "../infra/project.js";
@@ -22,6 +22,11 @@ import { loadRegistry } from "../registry/store.js";
 import { costOf, priceTable, type Usage } from "../routing/prices.js";
 import { modelFor, type Route, route, taskText, tierForAttempt } from "../routing/tiers.js";
 import { mask } from "../security/mask.js";
+import { guardAttempt } from "./evidence/attempt-guard.js";
+import { countsAt, recordCounts } from "./evidence/counts-store.js";
+import type { EvidenceInputs } from "./evidence/index.js";
+import type { TestCounts } from "./evidence/test-counts.js";
+import type { Violation } from "./evidence/violation.js";
 import { createExecutor } from "./executors/index.js";
 import type { Evidence } from "./executors/manual.js";
 import type { Executor, ExecutorReport } from "./executors/types.js";
@@ -152,24 +157,6 @@ async function recover(paths: ProjectPaths, journal: Journal, config: Config): P
     recovered.retried.push(task.id);
   }
   return recovered;
-}
-
-/** The registry and plan as they were before the agent ran; an agent may not rewrite them. */
-function protectOwnFiles(paths: ProjectPaths): () => string[] {
-  const files = [paths.features, paths.tasks, paths.config];
-  const before = files.map((f) => (existsSync(f) ? readFileSync(f, "utf8") : undefined));
-  return () => {
-    const restored: string[] = [];
-    files.forEach((file, i) => {
-      const now = existsSync(file) ? readFileSync(file, "utf8") : undefined;
-      const was = before[i];
-      if (now !== was && was !== undefined) {
-        writeFileAtomic(file, was);
-        restored.push(file.slice(paths.root.length + 1));
-      }
-    });
-    return restored;
-  };
 }
 
 /** When every task of a feature is done it is in testing; its acceptance commands and tests then complete it. */
@@ -473,7 +460,8 @@ async function runAttempt(run: ActiveRun, task: Task, progress: TaskProgress, at
   // may start changing files the moment it appears.
   const baseline = snapshotTree(paths.root);
   writeFileAtomic(promptFile, prompt.text);
-  const ownFiles = executorName === "manual" ? () => [] : protectOwnFiles(paths);
+  const testsBefore = await testsAtStart(run, baseline.head);
+  const restore = guardAttempt(paths, { ownFiles: executorName !== "manual" });
   const attemptId = journal.startAttempt({
     runId: run.runId,
     taskId: task.id,
@@ -500,8 +488,9 @@ async function runAttempt(run: ActiveRun, task: Task, progress: TaskProgress, at
     timeoutMs: (config.executors[executorName]?.timeoutSeconds ?? config.run.timeoutSeconds) * 1000,
     onSpawn: (pid) => journal.setAgentPid(attemptId, pid),
   });
-  const changed = agentChanges(run, attemptId, baseline, ownFiles);
-  const verification = await verify(task, report, changed, config, paths.root);
+  const restored = restore();
+  const changed = agentChanges(run, attemptId, baseline);
+  const verification = await verify(task, report, changed, config, paths.root, await evidenceInputs(run, restored, testsBefore));
   const record = account(run, progress, report, model, verification);
   const finished: FinishedAttempt = { attempt, attemptId, baseline, changed, verification, record };
   if (!verification.passed) {
@@ -512,10 +501,33 @@ async function runAttempt(run: ActiveRun, task: Task, progress: TaskProgress, at
   return true;
 }
 
-/** The files the attempt changed, once the agent's edits to the registry and plan are undone. */
-function agentChanges(run: ActiveRun, attemptId: number, baseline: TreeSnapshot, restoreOwnFiles: () => string[]): string[] {
-  const restoredOwn = restoreOwnFiles();
-  if (restoredOwn.length > 0) warn(`the agent edited ${restoredOwn.join(", ")}; restored (only br changes them)`);
+/**
+ * The test runner's counts at the commit the attempt starts from: recorded after br's last commit,
+ * or measured now when there is no record (the first attempt, or the user committed since).
+ */
+async function testsAtStart(run: ActiveRun, head: string | undefined): Promise<TestCounts | undefined> {
+  const { paths, config } = run;
+  const known = countsAt(paths.state, head);
+  if (known || !config.commands.test || !config.run.commit) return known;
+  say(style.dim("  measuring the tests before the attempt (no record for this commit)"));
+  const result = await runCheck("test", config.commands.test, paths.root, config.run.checkTimeoutSeconds * 1000);
+  recordCounts(paths.state, head, result.counts);
+  return result.counts;
+}
+
+async function evidenceInputs(run: ActiveRun, restored: Violation[], testsBefore: TestCounts | undefined): Promise<EvidenceInputs> {
+  const registry = await loadRegistry(run.paths);
+  return {
+    plan: (await loadTasks(run.paths)).tasks,
+    featureNames: new Map(registry.features.map((f) => [f.id, f.name])),
+    owners: run.journal.verifiedFiles(),
+    restored,
+    ...(testsBefore ? { testsBefore } : {}),
+  };
+}
+
+/** The files the attempt changed (br's own files and the git state are already put back). */
+function agentChanges(run: ActiveRun, attemptId: number, baseline: TreeSnapshot): string[] {
   const changed = changesSince(run.paths.root, baseline);
   // What the agent produced, recorded before the (possibly long) checks: if br dies during
   // them, the next run knows exactly which files to undo.
@@ -554,7 +566,10 @@ async function acceptAttempt(run: ActiveRun, task: Task, finished: FinishedAttem
   run.journal.finishAttempt(finished.attemptId, { ...finished.record, outcome: "passed" });
   const current = (await loadTasks(paths)).tasks.find((t) => t.id === task.id);
   if (current?.status !== "done") await transitionTask(paths, task.id, "done", { force: true });
-  if (run.config.run.commit) commitWork(paths, verification.changedFiles, `br: ${task.id}: ${task.title}`);
+  if (run.config.run.commit) {
+    commitWork(paths, verification.changedFiles, `br: ${task.id}: ${task.title}`);
+    recordCounts(paths.state, headCommit(paths.root), verification.testCounts);
+  }
   say(`  ${style.green("✓ verified")}: ${verification.changedFiles.length} file(s) changed, ${verification.checks.length} check(s) passed`);
 }
 

@@ -5,11 +5,14 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import picomatch from "picomatch";
 import type { Config } from "../infra/config.js";
 import { runShell, runSync } from "../infra/process.js";
 import type { Task } from "../plan/task.js";
 import { mask } from "../security/mask.js";
+import { attemptViolations, type EvidenceInputs, testCountFailure } from "./evidence/index.js";
+import { securityEvidence } from "./evidence/security.js";
+import { readTestCounts, type TestCounts } from "./evidence/test-counts.js";
+import { describeViolations, type Violation } from "./evidence/violation.js";
 import { tail } from "./executors/spawn-agent.js";
 import type { ExecutorReport } from "./executors/types.js";
 
@@ -21,6 +24,8 @@ export interface CheckResult {
   durationMs: number;
   /** The last lines of output, masked: fed to the next attempt when it failed. */
   output: string;
+  /** The test runner's counts, when the output has a summary br knows. */
+  counts?: TestCounts;
 }
 
 export interface Verification {
@@ -30,21 +35,15 @@ export interface Verification {
   changedFiles: string[];
   outOfScope: string[];
   checks: CheckResult[];
+  /** How the attempt broke the rules of evidence (each named in words), when it did. */
+  violations: Violation[];
+  /** The test runner's counts after the attempt, recorded for the commit that follows. */
+  testCounts?: TestCounts;
 }
 
-/** Files BuildRunner itself writes during a run; they are not the agent's work. */
-export function isOwnFile(path: string): boolean {
-  return path.startsWith(".buildrunner/") || path === "AGENTS.md" || path === "CLAUDE.md";
-}
+import { inTaskScope, isOwnFile } from "./scope.js";
 
-/** Whether a path is one of the task's files (a listed path, a file under a listed folder, or a glob match). */
-export function inTaskScope(task: Task, path: string): boolean {
-  const isMatch = picomatch(
-    task.files.map((f) => (picomatch.scan(f).isGlob ? f : f.replace(/\/$/, ""))),
-    { dot: true },
-  );
-  return isMatch(path) || task.files.some((hint) => path.startsWith(`${hint.replace(/\/$/, "")}/`));
-}
+export { inTaskScope, isOwnFile };
 
 /** A criterion that is a command: "`npm test -- auth`" or "$ npm test -- auth". */
 export function acceptanceCommand(criterion: string): string | undefined {
@@ -59,7 +58,9 @@ export async function runCheck(name: string, command: string, cwd: string, timeo
   // Interleaving is lost, but the tail of each stream is what explains a failure.
   let output = result.error ?? `${result.stdout}${result.stdout && result.stderr ? "\n" : ""}${result.stderr}`;
   if (result.timedOut) output += `\n(stopped after ${Math.round(timeoutMs / 1000)} s)`;
+  const counts = readTestCounts(output);
   return {
+    ...(counts ? { counts } : {}),
     name,
     command,
     passed: result.exitCode === 0 && !result.timedOut,
@@ -75,40 +76,23 @@ export function committedText(cwd: string, path: string): string | undefined {
   return result.code === 0 ? result.stdout : undefined;
 }
 
-function committedBuffer(cwd: string, path: string): Buffer | undefined {
-  const text = committedText(cwd, path);
-  return text === undefined ? undefined : Buffer.from(text);
-}
-
 /**
  * The secret and SQL injection scan over the files the attempt changed: a task that leaks a key or
  * builds a query from input is not done, and the findings (masked) go to the next attempt. Only
- * what the attempt added counts: findings already in the committed files, or accepted in the
- * project's security baseline, are not the task's doing.
+ * what the attempt added counts, judged by the allowlists, baseline and allow comments as they
+ * were before it.
  */
-async function securityCheck(changedFiles: readonly string[], config: Config, cwd: string): Promise<CheckResult | undefined> {
-  const present = changedFiles.filter((f) => existsSync(join(cwd, f)));
-  if (present.length === 0) return undefined;
-  const started = Date.now();
-  const { pathTargets } = await import("../security/sources.js");
-  const { fails, rulesFor, scanTargets } = await import("../security/scan.js");
-  const { checkLocation, loadBaseline } = await import("../security/baseline.js");
-  const rules = rulesFor(cwd, undefined);
-  const result = scanTargets(pathTargets(cwd, present), rules);
-  const before = scanTargets(
-    present.map((path) => ({ path, read: () => committedBuffer(cwd, path) })),
-    rules,
-  );
-  const location = checkLocation(cwd, undefined);
-  const accepted = new Set([...(location ? await loadBaseline(location) : []), ...before.findings.map((f) => f.fingerprint)]);
-  const failing = result.findings.filter((f) => fails(f, config.security.failOn) && !accepted.has(f.fingerprint));
-  const output = failing.map((f) => `${f.file}:${f.line}: ${f.message} (${f.match})`).join("\n");
+function securityCheck(changedFiles: readonly string[], config: Config, cwd: string, base: VerificationBase): CheckResult | undefined {
+  if (!changedFiles.some((f) => existsSync(join(cwd, f)))) return undefined;
+  const evidence = securityEvidence(changedFiles, config, cwd, (path) => committedText(cwd, path));
+  base.violations.push(...evidence.violations);
+  const output = evidence.failing.map((f) => `${f.file}:${f.line}: ${f.message} (${f.match})`).join("\n");
   return {
     name: "security",
     command: "br security check <changed files>",
-    passed: failing.length === 0,
-    exitCode: failing.length === 0 ? 0 : 1,
-    durationMs: Date.now() - started,
+    passed: evidence.failing.length === 0,
+    exitCode: evidence.failing.length === 0 ? 0 : 1,
+    durationMs: evidence.durationMs,
     output: mask(output).slice(0, 4000),
   };
 }
@@ -139,13 +123,18 @@ function newOffenders(gate: string, changedFiles: readonly string[], config: Con
   return out;
 }
 
-/** `changed`: the paths the attempt changed (see tree.ts), relative to the project. */
+/**
+ * `changed`: the paths the attempt changed (see tree.ts), relative to the project. `evidence`: what
+ * the rules of evidence need beyond the change (the plan, whose files are whose, the test counts
+ * before the attempt, what br already had to put back); without it only the checks run.
+ */
 export async function verify(
   task: Task,
   report: ExecutorReport,
   changed: readonly string[],
   config: Config,
   cwd: string,
+  evidence?: EvidenceInputs,
 ): Promise<Verification> {
   const changedFiles = changed.filter((p) => !isOwnFile(p));
   const base: VerificationBase = {
@@ -153,17 +142,29 @@ export async function verify(
     changedFiles,
     outOfScope: [],
     checks: [],
+    violations: [...(evidence?.restored ?? [])],
   };
   const fail = (reason: string): Verification => ({ ...base, passed: false, reason });
   const unfit = workFailure(task, report, base);
+  if (base.violations.length > 0) return fail(describeViolations(base.violations));
   if (unfit) return fail(unfit);
-  const security = await securityCheck(changedFiles, config, cwd);
+  if (evidence) base.violations.push(...attemptViolations(task, changedFiles, config, cwd, evidence));
+  if (base.violations.length > 0) return fail(describeViolations(base.violations));
+  const security = securityCheck(changedFiles, config, cwd, base);
   if (security) {
     base.checks.push(security);
+    if (base.violations.length > 0) return fail(describeViolations(base.violations));
     if (!security.passed) return fail(`security: ${security.output.split("\n")[0] ?? "findings"}`);
   }
   const commands = await commandChecks(task, config, cwd, base.checks);
+  const testCounts = base.checks.find((c) => c.name === "test")?.counts;
+  if (testCounts) base.testCounts = testCounts;
   if (commands.failure) return fail(commands.failure);
+  const counted = evidence ? testCountFailure(task, changedFiles, config, cwd, evidence, testCounts) : undefined;
+  if (counted) {
+    base.violations.push(counted);
+    return fail(counted.message);
+  }
   const gates = await gateFailure(config, changedFiles, cwd, commands.testsStartedAt, base.checks);
   if (gates) return fail(gates);
   return { ...base, passed: true };

@@ -364,7 +364,12 @@ export function defaultRules(): RuleSet {
  */
 export function loadRules(configPath: string | undefined, shownAs: string): RuleSet {
   if (!configPath || !existsSync(configPath)) return defaultRules();
-  const config = parseConfig(readText(configPath), shownAs);
+  return rulesFromText(readText(configPath), shownAs);
+}
+
+/** The rules of a gitleaks configuration given as text (a committed version, say). */
+export function rulesFromText(text: string, shownAs: string): RuleSet {
+  const config = parseConfig(text.replace(/^\uFEFF/, ""), shownAs);
   const own = compileRules(config, shownAs);
   if (!config.extend?.useDefault) return own;
   const base = defaultRules();

@@ -1,0 +1,123 @@
+/**
+ * The git state br leaves an agent in (branch, HEAD, index, branches, hooks) and its restoration:
+ * an attempt that switches branch, rewinds or rewrites history, or edits a hook has changed what br
+ * commits to or how it is checked. Commits on top of the starting commit are the agent's work,
+ * measured like any other change; everything else is put back and the attempt fails.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
+import { git } from "../../infra/git.js";
+import type { Violation } from "./violation.js";
+
+export interface GitState {
+  head: string | undefined;
+  branch: string | undefined;
+  /** The index as a tree, so staging by the agent can be undone exactly. */
+  index: string | undefined;
+  branches: Record<string, string>;
+  hooksDir: string;
+  hooks: Record<string, string>;
+  hooksPath: string | undefined;
+}
+
+function out(root: string, args: string[]): string | undefined {
+  const result = git(root, args);
+  return result.code === 0 ? result.stdout.trim() || undefined : undefined;
+}
+
+function hooksIn(dir: string): Record<string, string> {
+  if (!existsSync(dir)) return {};
+  const hooks: Record<string, string> = {};
+  for (const name of readdirSync(dir)) {
+    const file = join(dir, name);
+    if (!name.endsWith(".sample") && statSync(file).isFile()) hooks[name] = readFileSync(file, "utf8");
+  }
+  return hooks;
+}
+
+export function captureGitState(root: string): GitState {
+  const hooksDir = out(root, ["rev-parse", "--git-path", "hooks"]) ?? ".git/hooks";
+  const absoluteHooks = isAbsolute(hooksDir) ? hooksDir : join(root, hooksDir);
+  const branches: Record<string, string> = {};
+  for (const line of (out(root, ["for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads"]) ?? "").split("\n")) {
+    const [name, sha] = line.split(" ");
+    if (name && sha) branches[name] = sha;
+  }
+  return {
+    head: out(root, ["rev-parse", "-q", "--verify", "HEAD"]),
+    branch: out(root, ["symbolic-ref", "-q", "--short", "HEAD"]),
+    index: out(root, ["write-tree"]),
+    branches,
+    hooksDir: absoluteHooks,
+    hooks: hooksIn(absoluteHooks),
+    hooksPath: out(root, ["config", "--get", "core.hooksPath"]),
+  };
+}
+
+function hash(text: string): string {
+  return createHash("sha1").update(text).digest("hex");
+}
+
+function restoreBranch(root: string, before: GitState, now: GitState, violations: Violation[]): void {
+  if (now.branch === before.branch || !before.branch) return;
+  git(root, ["symbolic-ref", "HEAD", `refs/heads/${before.branch}`]);
+  violations.push({
+    kind: "git-state",
+    message: now.branch ? `switched from branch ${before.branch} to ${now.branch}` : `detached HEAD from branch ${before.branch}`,
+  });
+}
+
+function isAncestor(root: string, ancestor: string, of: string): boolean {
+  return git(root, ["merge-base", "--is-ancestor", ancestor, of]).code === 0;
+}
+
+/** Branch tips the agent moved other than by committing on top, and branches it created or deleted. */
+function restoreBranches(root: string, before: GitState, now: GitState, violations: Violation[]): void {
+  for (const [name, sha] of Object.entries(before.branches)) {
+    const current = now.branches[name];
+    if (current === sha) continue;
+    const committedOnTop = name === before.branch && current !== undefined && isAncestor(root, sha, current);
+    if (committedOnTop) continue; // Undone softly by the change measurement: the commits become the attempt's changes.
+    git(root, ["update-ref", `refs/heads/${name}`, sha]);
+    violations.push({
+      kind: "git-state",
+      message: current === undefined ? `deleted branch ${name}` : `moved branch ${name} off its commit (reset, rebase or amend)`,
+    });
+  }
+  for (const name of Object.keys(now.branches).filter((n) => !(n in before.branches))) {
+    git(root, ["branch", "-q", "-D", name]);
+    violations.push({ kind: "git-state", message: `created branch ${name}` });
+  }
+}
+
+function restoreHooks(root: string, before: GitState, violations: Violation[]): void {
+  const now = hooksIn(before.hooksDir);
+  for (const name of new Set([...Object.keys(before.hooks), ...Object.keys(now)])) {
+    const was = before.hooks[name];
+    if (was !== undefined && now[name] !== undefined && hash(was) === hash(now[name])) continue;
+    if (was === undefined) rmSync(join(before.hooksDir, name), { force: true });
+    else writeFileSync(join(before.hooksDir, name), was, { mode: 0o755 });
+    violations.push({ kind: "git-state", message: `${was === undefined ? "added" : "changed"} the git hook ${name}` });
+  }
+  const hooksPath = out(root, ["config", "--get", "core.hooksPath"]);
+  if (hooksPath !== before.hooksPath) {
+    if (before.hooksPath === undefined) git(root, ["config", "--unset", "core.hooksPath"]);
+    else git(root, ["config", "core.hooksPath", before.hooksPath]);
+    violations.push({ kind: "git-state", message: "changed core.hooksPath, which decides which git hooks run" });
+  }
+}
+
+/**
+ * Puts the branch, branch tips, hooks and index back where the attempt found them; what had to be
+ * put back is returned as violations. The working tree is left alone: its changes are measured next.
+ */
+export function restoreGitState(root: string, before: GitState): Violation[] {
+  const violations: Violation[] = [];
+  const now = captureGitState(root);
+  restoreBranch(root, before, now, violations);
+  restoreBranches(root, before, now, violations);
+  restoreHooks(root, before, violations);
+  if (before.index) git(root, ["read-tree", before.index]);
+  return violations;
+}
