@@ -381,20 +381,22 @@ describe("br run", () => {
     );
   });
 
-  it("reverts a failed attempt's staged files, and undoes an agent's edits to the plan", () => {
+  it("reverts a failed attempt's staged files, and fails an attempt that edits the plan, with the plan put back", () => {
     const staged = project("stage-breaker");
     assert.equal(br(["run", "--auto", "--max-tasks", "1"], { cwd: staged.cwd, env: staged.env }).code, 1);
     assert.equal(git(staged.cwd, "status", "--porcelain", "--", "src", "test"), "", "staged files are reverted too");
     const cheat = project("cheater");
     const result = br(["run", "--auto", "--max-tasks", "1", "--json"], { cwd: cheat.cwd, env: cheat.env });
-    assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stderr, /the agent edited \.buildrunner\/tasks\.json; restored/);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /changed \.buildrunner\/tasks\.json \(br's own record; only br changes it\)/);
     assert.deepEqual(
       tasks(cheat.cwd)
         .filter((t) => t.status === "done")
         .map((t) => t.id),
-      ["greeting.core"],
+      [],
     );
+    assert.equal(tasks(cheat.cwd).find((t) => t.id === "greeting.core")?.status, "failed");
+    assert.equal(git(cheat.cwd, "status", "--porcelain", "--", "src", "test"), "", "its work is reverted");
   });
 
   it("never counts, commits or reverts the user's own uncommitted work (--allow-dirty)", () => {

@@ -337,7 +337,7 @@ export function taskGates(paths: ProjectPaths, config: Config, changedFiles: rea
   const files = codeFiles(paths.root, { ignore: config.gaps.ignore, tests: config.gaps.tests, only: new Set(changedFiles) }).filter(
     (f) => f.role === "source",
   );
-  if (files.length > 0) gates.push(...measureGates(files, config, ["complexity", "function-length", "file-length"]));
+  if (files.length > 0) gates.push(...measureGates(files, config, ["complexity", "function-length", "file-length", "duplication"]));
   return gates;
 }
 

@@ -123,6 +123,23 @@ function newOffenders(gate: string, changedFiles: readonly string[], config: Con
   return out;
 }
 
+type FindDuplication = typeof import("../quality/measures/duplication.js").findDuplication;
+
+/** The changed files' text now and as committed (absent files left out). */
+function gateSources(changedFiles: readonly string[], cwd: string): { path: string; now: string; was: string | undefined }[] {
+  return changedFiles
+    .filter((path) => existsSync(join(cwd, path)))
+    .map((path) => ({ path, now: readFileSync(join(cwd, path), "utf8"), was: committedText(cwd, path) }));
+}
+
+/** Duplicated blocks the attempt added: more duplicated lines among the changed files than before it. */
+function newDuplication(files: { path: string; now: string; was: string | undefined }[], find: FindDuplication): string[] {
+  const after = find(files.map((f) => ({ path: f.path, text: f.now })));
+  const before = find(files.filter((f) => f.was !== undefined).map((f) => ({ path: f.path, text: f.was as string })));
+  if (after.duplicatedLines <= before.duplicatedLines) return [];
+  return after.blocks.map((b) => `${b.file}:${b.line}-${b.endLine} repeats ${b.otherFile}:${b.otherLine}`);
+}
+
 /**
  * `changed`: the paths the attempt changed (see tree.ts), relative to the project. `evidence`: what
  * the rules of evidence need beyond the change (the plan, whose files are whose, the test counts
@@ -222,8 +239,13 @@ async function gateFailure(
   const { findProject } = await import("../infra/project.js");
   const { taskGates } = await import("../quality/check.js");
   const { measureFile } = await import("../quality/measures/index.js");
+  const { findDuplication } = await import("../quality/measures/duplication.js");
+  const offenders = (name: string) =>
+    name === "duplication"
+      ? newDuplication(gateSources(changedFiles, cwd), findDuplication)
+      : newOffenders(name, changedFiles, config, cwd, measureFile);
   for (const gate of taskGates(findProject(cwd), config, changedFiles, testsStartedAt)) {
-    if (!gate.passed && gate.name !== "coverage" && newOffenders(gate.name, changedFiles, config, cwd, measureFile).length === 0) {
+    if (!gate.passed && gate.name !== "coverage" && offenders(gate.name).length === 0) {
       // Every offender was already in the committed code: the change made nothing worse.
       gate.passed = true;
       gate.details.push("(only code that was already over the limit before this task)");
