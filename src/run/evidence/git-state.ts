@@ -27,7 +27,8 @@ function out(root: string, args: string[]): string | undefined {
 }
 
 function hooksIn(dir: string): Record<string, string> {
-  if (!existsSync(dir)) return {};
+  // core.hooksPath=/dev/null is a common way to turn hooks off: no folder, no hooks.
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return {};
   const hooks: Record<string, string> = {};
   for (const name of readdirSync(dir)) {
     const file = join(dir, name);

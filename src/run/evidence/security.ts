@@ -10,10 +10,8 @@ import { DEFAULT_BASELINE } from "../../security/baseline.js";
 import { mask } from "../../security/mask.js";
 import { fails, scanTargets } from "../../security/scan.js";
 import { defaultRules, type RuleSet, rulesFromText } from "../../security/secrets/rules.js";
+import { withoutNewAllowComments } from "./allow-comments.js";
 import type { Violation } from "./violation.js";
-
-const INLINE_ALLOW = /\b(?:br|gitleaks):allow\b/;
-const EVERY_INLINE_ALLOW = /\b(?:br|gitleaks):allow\b/g;
 
 export interface SecurityEvidence {
   failing: { file: string; line: number; message: string; match: string }[];
@@ -41,24 +39,6 @@ function committedBaseline(committed: ReadCommitted): Set<string> {
   } catch {
     return new Set();
   }
-}
-
-/**
- * The text with allow comments that were not on the same line before turned off (same length, so
- * positions hold), and the line numbers where that happened.
- */
-export function withoutNewAllowComments(before: string | undefined, after: string): { text: string; lines: Set<number> } {
-  const old = new Set((before ?? "").split("\n").map((l) => l.trim()));
-  const lines = new Set<number>();
-  const text = after
-    .split("\n")
-    .map((line, i) => {
-      if (!INLINE_ALLOW.test(line) || old.has(line.trim())) return line;
-      lines.add(i + 1);
-      return line.replace(EVERY_INLINE_ALLOW, (m) => m.replace("allow", "a1low"));
-    })
-    .join("\n");
-  return { text, lines };
 }
 
 export function securityEvidence(changedFiles: readonly string[], config: Config, cwd: string, committed: ReadCommitted): SecurityEvidence {

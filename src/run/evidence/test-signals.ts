@@ -17,12 +17,12 @@ export interface TestSignals {
 const JS_SKIP = [
   /\b(?:it|test|describe|context|suite|specify)\.skip(?:If)?\s*\(/g,
   /\bx(?:it|describe|test|context|specify)\s*\(/g,
-  /[{,]\s*skip\s*:\s*(?!false\b|undefined\b)/g,
+  /[{,]\s*skip\s*:(?!\s*(?:false|undefined)\b)/g,
   /\bt\.skip\s*\(/g,
   /\bthis\.skip\s*\(/g,
 ];
 const JS_ONLY = [/\b(?:it|test|describe|context|suite|specify)\.only\s*\(/g, /\bf(?:it|describe)\s*\(/g, /[{,]\s*only\s*:\s*true\b/g];
-const JS_TODO = [/\b(?:it|test|describe|suite)\.todo\s*\(/g, /[{,]\s*todo\s*:\s*(?!false\b|undefined\b)/g, /\bt\.todo\s*\(/g];
+const JS_TODO = [/\b(?:it|test|describe|suite)\.todo\s*\(/g, /[{,]\s*todo\s*:(?!\s*(?:false|undefined)\b)/g, /\bt\.todo\s*\(/g];
 const JS_ASSERT = [
   /\bassert(?:\.\w+)?\s*\(/g,
   /\bexpect\s*\(/g,
