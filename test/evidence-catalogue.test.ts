@@ -4,8 +4,11 @@
  * its work committed or left behind; every honest agent is accepted on its first attempt.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { before, describe, it } from "node:test";
 import { type Outcome, runScenario, SCENARIOS, template } from "./agents/catalogue.ts";
+import { tempDir } from "./helpers.ts";
 
 /** What the reason must say for each cheat: the behaviour in words, not just "failed". */
 const REASONS: Record<string, RegExp> = {
@@ -94,4 +97,18 @@ describe("the evidence cannot be gamed: the catalogue of agents", { timeout: 600
       });
     }
   }
+
+  it("feeds the rejection to the next attempt's prompt, and that attempt is accepted", { timeout: 180_000 }, async () => {
+    const log = join(tempDir("br-prompts-"), "prompts.log");
+    const scenario = SCENARIOS.find((s) => s.agent === "cheat-delete-other-test");
+    assert.ok(scenario);
+    const o = await runScenario(base, { ...scenario, agent: "cheat-once-then-honest" }, { maxAttempts: 2, env: { PROMPT_LOG: log } });
+    const prompts = readFileSync(log, "utf8").split("=== end of prompt ===\n").filter(Boolean);
+    assert.equal(prompts.length, 2, "two attempts");
+    assert.doesNotMatch(prompts[0] ?? "", /belongs to the Boards feature/);
+    assert.match(prompts[1] ?? "", /deleted test\/boards\.test\.js, which belongs to the Boards feature/);
+    assert.match(o.output, /deleted test\/boards\.test\.js, which belongs to the Boards feature/, "br run shows it");
+    assert.equal(o.caught, false, o.output);
+    assert.deepEqual(o.committed.sort(), ["src/cards.js", "test/cards.test.js"]);
+  });
 });

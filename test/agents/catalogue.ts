@@ -222,10 +222,21 @@ function attemptReason(cwd: string): string {
   }
 }
 
-export async function runScenario(templateDir: string, scenario: Scenario): Promise<Outcome> {
+/** `maxAttempts` above 1 lets a rejected attempt be retried; `env` reaches the agent. */
+export interface RunOptions {
+  maxAttempts?: number;
+  env?: Record<string, string>;
+}
+
+export async function runScenario(templateDir: string, scenario: Scenario, options: RunOptions = {}): Promise<Outcome> {
   const cwd = prepare(templateDir, scenario);
+  if (options.maxAttempts) {
+    brOk(["config", "set", "run.maxAttempts", String(options.maxAttempts)], { cwd });
+    git(cwd, "commit", "-qam", "attempts");
+  }
   const before = git(cwd, "rev-parse", "HEAD").trim();
-  const result = await brAsync(["run", "--auto", "--executor", "command", "--max-tasks", "1"], { cwd, env: { BR_BIN: BR } });
+  const env = { BR_BIN: BR, ...options.env };
+  const result = await brAsync(["run", "--auto", "--executor", "command", "--max-tasks", "1"], { cwd, env });
   const status = (
     JSON.parse(readFileSync(join(cwd, ".buildrunner", "tasks.json"), "utf8")) as { tasks: { id: string; status: string }[] }
   ).tasks.find((t) => t.id === scenario.task.id)?.status;
