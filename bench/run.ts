@@ -2,6 +2,7 @@
  * `npm run bench`: every benchmark, each printing its figures and, where the issue sets an aim,
  * whether it was met. BENCH_RUNS sets the repetitions (default 15).
  */
+import { catalogueBenchmark } from "./cheat-catalogue.ts";
 import { gapsBenchmark } from "./gaps.ts";
 import { measuresBenchmark } from "./measures.ts";
 import { planBenchmark } from "./plan.ts";
@@ -19,3 +20,4 @@ securityBenchmark();
 measuresBenchmark();
 gapsBenchmark();
 routingEvaluation();
+await catalogueBenchmark();
