@@ -6,6 +6,8 @@
 import picomatch from "picomatch";
 import rules from "../../data/task-kinds.json" with { type: "json" };
 import type { Feature, FeaturesFile } from "../registry/feature.js";
+import { isTestCommand, TEST_PATH } from "./acceptance.js";
+import { detectLayout, featurePaths, type Layout } from "./layout.js";
 import type { Complexity, Task } from "./task.js";
 
 type KindName = keyof typeof rules.kinds;
@@ -20,7 +22,6 @@ interface KindRule {
 
 const KINDS = rules.kinds as Record<KindName, KindRule>;
 const IMPLEMENTATION = rules.implementation as KindName[];
-const TEST_PATH = /(^|\/)(tests?|__tests__|spec|specs)\/|\.(test|spec)\.[cm]?[jt]sx?$|(^|\/)test_[^/]+\.py$|_test\.(py|go)$/;
 const DOC_PATH = /(^|\/)docs?\/|\.mdx?$/i;
 const MAX_FILES_PER_TASK = 40;
 
@@ -28,17 +29,27 @@ function words(text: string): string[] {
   return text.toLowerCase().match(/[a-z0-9]+(?:-[a-z0-9]+)*/g) ?? [];
 }
 
-/** A keyword matches a whole word, or a word prefix when it ends in `*`, or a phrase. */
-function matcher(keywords: readonly string[]): (textWords: readonly string[], text: string) => number {
-  const exact = new Set(keywords.filter((k) => !k.endsWith("*") && !k.includes(" ")));
-  const prefixes = keywords.filter((k) => k.endsWith("*")).map((k) => k.slice(0, -1));
-  const phrases = keywords.filter((k) => k.includes(" "));
-  return (textWords, text) => {
-    let hits = 0;
-    for (const word of textWords) if (exact.has(word) || prefixes.some((p) => word.startsWith(p))) hits++;
-    for (const phrase of phrases) if (text.includes(phrase)) hits++;
-    return hits;
-  };
+/** The text as its words joined by single spaces: what keywords are matched against. */
+function normalized(text: string): string {
+  return words(text).join(" ");
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * A keyword as a pattern on whole words: `email` matches the word, `webhook*` any word starting
+ * so, `integrate with` the two words in a row (never "reintegrate with").
+ */
+function keywordPattern(keyword: string): RegExp {
+  const prefix = keyword.endsWith("*");
+  const body = normalized(prefix ? keyword.slice(0, -1) : keyword);
+  return new RegExp(`(?<![a-z0-9-])${escapeRegExp(body)}${prefix ? "[a-z0-9-]*" : ""}(?![a-z0-9-])`, "g");
+}
+
+/** Counts the keywords' occurrences in a text (already normalized). */
+function matcher(keywords: readonly string[]): (text: string) => number {
+  const patterns = keywords.map(keywordPattern);
+  return (text) => patterns.reduce((hits, pattern) => hits + (text.match(pattern)?.length ?? 0), 0);
 }
 
 const kindMatchers = Object.fromEntries(Object.entries(KINDS).map(([name, rule]) => [name, matcher(rule.keywords)])) as Record<
@@ -48,17 +59,16 @@ const kindMatchers = Object.fromEntries(Object.entries(KINDS).map(([name, rule])
 const riskMatcher = matcher(rules.riskWords);
 
 function featureText(feature: Feature): string {
-  return [feature.name, feature.description ?? "", ...feature.acceptance].join("\n").toLowerCase();
+  return normalized([feature.name, feature.description ?? "", ...feature.acceptance].join("\n"));
 }
 
 /** The kinds of implementation work the feature's text calls for, in rule order. */
 export function implementationKinds(feature: Feature): KindName[] {
   const text = featureText(feature);
-  const all = words(text);
-  const nameWords = words(feature.name);
-  const matched = IMPLEMENTATION.filter((kind) => kind !== "core" && kindMatchers[kind](all, text) > 0);
+  const name = normalized(feature.name);
+  const matched = IMPLEMENTATION.filter((kind) => kind !== "core" && kindMatchers[kind](text) > 0);
   // The main work is "core" unless the feature's own name says which kind of work it is.
-  const nameSaysKind = matched.some((kind) => kindMatchers[kind](nameWords, feature.name.toLowerCase()) > 0);
+  const nameSaysKind = matched.some((kind) => kindMatchers[kind](name) > 0);
   if (matched.length === 0 || !nameSaysKind) matched.push("core");
   return IMPLEMENTATION.filter((kind) => matched.includes(kind));
 }
@@ -73,12 +83,13 @@ function assignCriteria(feature: Feature, kinds: KindName[]): Map<KindName, stri
   const out = new Map<KindName, string[]>(kinds.map((k) => [k, []]));
   const fallback = kinds.includes("core") ? "core" : (kinds[0] as KindName);
   for (const criterion of feature.acceptance) {
-    const text = criterion.toLowerCase();
-    const criterionWords = words(text);
+    // A command that runs tests can only pass once the tests exist: the tests task has it (it has every criterion).
+    if (isTestCommand(criterion)) continue;
+    const text = normalized(criterion);
     let best: KindName = fallback;
     let bestHits = 0;
     for (const kind of kinds) {
-      const hits = kindMatchers[kind](criterionWords, text);
+      const hits = kindMatchers[kind](text);
       if (hits > bestHits) {
         best = kind;
         bestHits = hits;
@@ -89,7 +100,11 @@ function assignCriteria(feature: Feature, kinds: KindName[]): Map<KindName, stri
   return out;
 }
 
-/** Expands the feature's file hints against the tree (globs and paths); unmatched hints are files to create. */
+/**
+ * Expands the feature's file hints against the tree (globs and paths); unmatched hints are files to
+ * create. A glob that matches more files than a task can list stays a glob, so no named file
+ * leaves the scope.
+ */
 function hintedFiles(feature: Feature, tree: readonly string[]): string[] {
   const found = new Set<string>();
   for (const hint of feature.files ?? []) {
@@ -97,7 +112,7 @@ function hintedFiles(feature: Feature, tree: readonly string[]): string[] {
       const isMatch = picomatch(hint, { dot: false });
       const matches = tree.filter((file) => isMatch(file));
       // A pattern that matches nothing yet says where new files go: keep it as the hint.
-      for (const file of matches.length > 0 ? matches : [hint]) found.add(file);
+      for (const file of matches.length > 0 && matches.length <= MAX_FILES_PER_TASK ? matches : [hint]) found.add(file);
     } else found.add(hint.replace(/^\.\//, ""));
   }
   return [...found];
@@ -115,14 +130,12 @@ function guessedFiles(feature: Feature, tree: readonly string[]): string[] {
     .slice(0, 10);
 }
 
-function assignFiles(files: string[], kinds: KindName[]): Map<KindName | "tests" | "docs", string[]> {
-  const out = new Map<KindName | "tests" | "docs", string[]>();
-  const add = (kind: KindName | "tests" | "docs", file: string) => {
-    const list = out.get(kind) ?? [];
-    // A task names the files it will likely touch; past a few dozen that is no longer a hint.
-    if (list.length < MAX_FILES_PER_TASK) list.push(file);
-    out.set(kind, list);
-  };
+type FileKind = KindName | "tests" | "docs";
+
+/** Sorts the feature's files to kinds of work: tests, docs, and implementation by the words in their paths. */
+function assignFiles(files: string[], kinds: KindName[]): Map<FileKind, string[]> {
+  const out = new Map<FileKind, string[]>();
+  const add = (kind: FileKind, file: string) => out.set(kind, [...(out.get(kind) ?? []), file]);
   const fallback = kinds.includes("core") ? "core" : (kinds[0] as KindName);
   for (const file of files) {
     if (TEST_PATH.test(file)) add("tests", file);
@@ -136,6 +149,32 @@ function assignFiles(files: string[], kinds: KindName[]): Map<KindName | "tests"
   return out;
 }
 
+/**
+ * The files of every task of the feature. Each implementation, tests and docs task gets some, so
+ * its scope check is on: the feature's named (or existing, guessed) files where they fit; an
+ * implementation kind none fits shares the feature's other implementation files; with none at all,
+ * new paths from the project's layout (src/boards.ts, test/boards.test.ts). A named file no task
+ * fits (NOTES.md without a docs task) joins the main implementation task: named files are never dropped.
+ */
+export function planFiles(feature: Feature, kinds: readonly KindName[], tree: readonly string[], layout: Layout): Map<FileKind, string[]> {
+  const impl = kinds.filter((k) => IMPLEMENTATION.includes(k));
+  const hinted = hintedFiles(feature, tree);
+  const assigned = assignFiles(hinted.length > 0 ? hinted : guessedFiles(feature, tree), impl);
+  const derived = featurePaths(layout, feature.id, impl);
+  const implFiles = impl.flatMap((k) => assigned.get(k) ?? []);
+  const out = new Map<FileKind, string[]>();
+  for (const kind of kinds) {
+    const own = assigned.get(kind) ?? [];
+    if (own.length > 0) out.set(kind, own);
+    else if (kind === "tests") out.set(kind, [derived.tests]);
+    else if (kind === "docs") out.set(kind, [derived.docs]);
+    else out.set(kind, implFiles.length > 0 ? implFiles : [derived.implementation.get(kind) as string]);
+  }
+  const main = impl.includes("core") ? "core" : (impl[0] as KindName);
+  for (const [kind, files] of assigned) if (!kinds.includes(kind as KindName)) out.set(main, [...(out.get(main) ?? []), ...files]);
+  return out;
+}
+
 export interface FeatureTasks {
   featureId: string;
   tasks: Task[];
@@ -144,16 +183,14 @@ export interface FeatureTasks {
   roots: string[];
 }
 
-export function decomposeFeature(feature: Feature, tree: readonly string[]): FeatureTasks {
+export function decomposeFeature(feature: Feature, tree: readonly string[], layout: Layout = detectLayout(tree)): FeatureTasks {
   const impl = implementationKinds(feature);
   const text = featureText(feature);
-  const textWords = words(text);
-  const risky = riskMatcher(textWords, text) > 0;
-  const wantsDocs = kindMatchers.docs(textWords, text) > 0;
+  const risky = riskMatcher(text) > 0;
+  const wantsDocs = kindMatchers.docs(text) > 0;
   const kinds: KindName[] = [...impl, "tests", ...(wantsDocs ? (["docs"] as KindName[]) : [])];
   const criteria = assignCriteria(feature, impl);
-  const hinted = hintedFiles(feature, tree);
-  const files = assignFiles(hinted.length > 0 ? hinted : guessedFiles(feature, tree), impl);
+  const files = planFiles(feature, kinds, tree, layout);
 
   const tasks: Task[] = [];
   const lastOfKind = new Map<string, string>();
@@ -177,7 +214,7 @@ function kindTasks(
   kind: KindName,
   own: string[],
   deps: string[],
-  context: { risky: boolean; files: Map<string, string[]> },
+  context: { risky: boolean; files: ReadonlyMap<string, string[]> },
 ): Task[] {
   const rule = KINDS[kind];
   const minutes = rule.estimate + Math.max(0, own.length - 1) * rules.perCriterion;
@@ -235,10 +272,10 @@ function featuresInOrder(registry: FeaturesFile): Feature[] {
 }
 
 /** Every feature that is not complete, decomposed on its own (dependencies inside the feature only). */
-export function decomposeFeatures(registry: FeaturesFile, tree: readonly string[]): FeatureTasks[] {
+export function decomposeFeatures(registry: FeaturesFile, tree: readonly string[], layout: Layout = detectLayout(tree)): FeatureTasks[] {
   return featuresInOrder(registry)
     .filter((feature) => feature.status !== "complete")
-    .map((feature) => decomposeFeature(feature, tree));
+    .map((feature) => decomposeFeature(feature, tree, layout));
 }
 
 /**

@@ -4,6 +4,7 @@ import type { ProjectPaths } from "../infra/project.js";
 import type { FeaturesFile } from "../registry/feature.js";
 import { loadRegistry } from "../registry/store.js";
 import { decomposeFeatures, type FeatureTasks, linkFeatures } from "./decompose.js";
+import { detectLayout } from "./layout.js";
 import type { Task } from "./task.js";
 import { mutateTasks } from "./task-store.js";
 
@@ -56,12 +57,13 @@ export async function generatePlan(paths: ProjectPaths, options: GenerateOptions
   // The model is asked outside the lock (it can take minutes); the plan is linked under it, from
   // the registry as it is then, so a dependency added meanwhile is honoured.
   const tree = listProjectFiles(paths.root) ?? [];
+  const layout = detectLayout(tree, paths.root);
   let refined = new Map<string, FeatureTasks>();
   let refinedFeatures: string[] = [];
   if (options.refine) {
     const registry = await loadRegistry(paths);
     try {
-      const result = await options.refine(registry, decomposeFeatures(registry, tree));
+      const result = await options.refine(registry, decomposeFeatures(registry, tree, layout));
       refinedFeatures = result.refinedFeatures;
       refined = new Map(result.perFeature.filter((p) => refinedFeatures.includes(p.featureId)).map((p) => [p.featureId, p]));
     } catch (error) {
@@ -71,7 +73,7 @@ export async function generatePlan(paths: ProjectPaths, options: GenerateOptions
   return mutateTasks(
     paths,
     (plan, registry) => {
-      const perFeature = decomposeFeatures(registry, tree).map((fresh) => refined.get(fresh.featureId) ?? fresh);
+      const perFeature = decomposeFeatures(registry, tree, layout).map((fresh) => refined.get(fresh.featureId) ?? fresh);
       const merged = mergePlans(plan.tasks, linkFeatures(registry, perFeature));
       plan.tasks = merged.tasks;
       const used = refinedFeatures.filter((id) => perFeature.some((p) => p.featureId === id));

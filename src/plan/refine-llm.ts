@@ -4,6 +4,7 @@
  * rules (ids, dependencies inside the feature, every acceptance criterion covered); a feature whose
  * reply does not is kept as decomposed, with a warning. Nothing here is required for a plan.
  */
+import picomatch from "picomatch";
 import * as z from "zod";
 import { warn } from "../infra/log.js";
 import type { Feature, FeaturesFile } from "../registry/feature.js";
@@ -53,13 +54,34 @@ export function acceptRefinement(feature: Feature, draft: FeatureTasks, reply: u
   if (missing.length > 0) throw new Error(`the reply drops acceptance criteria: ${missing.join("; ")}`);
   if (findCycle(parsed.data.tasks)) throw new Error("the reply's dependencies form a cycle");
   const draftKinds = new Map(draft.tasks.map((t) => [t.id, t.kind]));
-  return parsed.data.tasks.map((t) => ({
+  const tasks = parsed.data.tasks.map((t) => ({
     ...t,
     featureId: feature.id,
     status: "pending" as const,
     priority: feature.priority,
     kind: draftKinds.get(t.id) ?? "refined",
   }));
+  return withDraftFiles(tasks, draft.tasks, feature.files ?? []);
+}
+
+/**
+ * A refined task the model gave no files keeps the draft's (the same task's, else every file the
+ * draft planned), and a file the spec named (`hints`: the feature's `Files:` globs) that no refined
+ * task names joins the first task: a refinement may reshape the work, but never switch a task's
+ * scope check off or drop a named file.
+ */
+export function withDraftFiles(tasks: Task[], draft: readonly Task[], hints: readonly string[]): Task[] {
+  const draftFiles = [...new Set(draft.flatMap((t) => t.files))];
+  for (const task of tasks) {
+    if (task.files.length > 0) continue;
+    const same = draft.find((d) => d.id === task.id)?.files ?? [];
+    task.files = same.length > 0 ? [...same] : [...draftFiles];
+  }
+  const kept = new Set(tasks.flatMap((t) => t.files));
+  const isHinted = hints.length > 0 ? picomatch([...hints], { dot: true }) : () => false;
+  const first = tasks[0];
+  for (const file of draftFiles) if (first && !kept.has(file) && (isHinted(file) || hints.includes(file))) first.files.push(file);
+  return tasks;
 }
 
 export interface LlmOptions {

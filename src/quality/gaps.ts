@@ -15,6 +15,7 @@ import type { ProjectPaths } from "../infra/project.js";
 import { openStateDb } from "../infra/state-db.js";
 import type { CodeLanguage } from "../infra/syntax.js";
 import { readText } from "../infra/validation.js";
+import { verifiedFilesByFeature } from "../infra/verified-files.js";
 import type { Task } from "../plan/task.js";
 import { loadTasks } from "../plan/task-store.js";
 import type { Feature } from "../registry/feature.js";
@@ -254,26 +255,15 @@ function featureFiles(
   return all.filter((p) => matches(p) || changed.has(p));
 }
 
+/** Feature id → the files its verified attempts in `br run` wrote (the journal), when there is a journal. */
 function changedFilesByFeature(paths: ProjectPaths): Map<string, Set<string>> {
-  const out = new Map<string, Set<string>>();
-  if (!existsSync(join(paths.state, "state.db"))) return out;
+  if (!existsSync(join(paths.state, "state.db"))) return new Map();
   const db = openStateDb(paths);
   try {
-    const rows = db
-      .prepare("SELECT feature_id, changed_files FROM attempts WHERE outcome = 'passed' AND changed_files IS NOT NULL")
-      .all() as {
-      feature_id: string;
-      changed_files: string;
-    }[];
-    for (const row of rows) {
-      const set = out.get(row.feature_id) ?? new Set<string>();
-      for (const f of JSON.parse(row.changed_files) as string[]) set.add(f);
-      out.set(row.feature_id, set);
-    }
+    return verifiedFilesByFeature(db);
   } finally {
     db.close();
   }
-  return out;
 }
 
 export async function analyzeGaps(paths: ProjectPaths, config: Config): Promise<GapReport> {

@@ -7,6 +7,7 @@ import { hostname } from "node:os";
 import { isAlive } from "../infra/process.js";
 import type { ProjectPaths } from "../infra/project.js";
 import { inTransaction, openStateDb, type StateDb } from "../infra/state-db.js";
+import { verifiedOwners } from "../infra/verified-files.js";
 import type { Usage } from "../routing/prices.js";
 
 export type AttemptOutcome = "running" | "passed" | "failed" | "interrupted";
@@ -147,15 +148,7 @@ export class Journal {
    * winning): the code that stands behind a feature built by `br run`, and whose it is.
    */
   verifiedFiles(): Map<string, string> {
-    const rows = this.db
-      .prepare("SELECT feature_id, changed_files FROM attempts WHERE outcome = 'passed' AND changed_files IS NOT NULL ORDER BY id")
-      .all() as { feature_id: string; changed_files: string }[];
-    const owners = new Map<string, string>();
-    for (const row of rows)
-      for (const file of JSON.parse(row.changed_files) as { path: string; hash: string | null }[])
-        if (file.hash !== null) owners.set(file.path, row.feature_id);
-        else owners.delete(file.path);
-    return owners;
+    return verifiedOwners(this.db);
   }
 
   lastAttempt(taskId: string): AttemptRow | undefined {
