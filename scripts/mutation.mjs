@@ -29,10 +29,19 @@ const UNDETECTED = new Set(["Survived", "NoCoverage"]);
 const score = (mutants) => {
   const detected = mutants.filter((m) => DETECTED.has(m.status)).length;
   const valid = detected + mutants.filter((m) => UNDETECTED.has(m.status)).length;
-  return { mutants: mutants.length, killed: detected, survived: valid - detected, score: valid === 0 ? 100 : Math.round((detected / valid) * 10000) / 100 };
+  return {
+    mutants: mutants.length,
+    killed: detected,
+    survived: valid - detected,
+    score: valid === 0 ? 100 : Math.round((detected / valid) * 10000) / 100,
+  };
 };
 const config = JSON.parse(readFileSync(join(root, "stryker.config.json"), "utf8"));
-const files = Object.fromEntries(Object.entries(report.files).sort(([a], [b]) => a.localeCompare(b)).map(([file, f]) => [file, score(f.mutants)]));
+const files = Object.fromEntries(
+  Object.entries(report.files)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([file, f]) => [file, score(f.mutants)]),
+);
 const all = score(Object.values(report.files).flatMap((f) => f.mutants));
 const record = {
   date: new Date().toISOString().slice(0, 10),
@@ -50,6 +59,8 @@ const record = {
   ),
 };
 writeFileSync(join(root, "bench", "mutation-score.json"), `${JSON.stringify(record, null, 2)}\n`);
-console.log(`\n# mutation score ${all.score}% (${all.killed} of ${all.killed + all.survived}) in ${seconds} s; recorded in bench/mutation-score.json`);
+console.log(
+  `\n# mutation score ${all.score}% (${all.killed} of ${all.killed + all.survived}) in ${seconds} s; recorded in bench/mutation-score.json`,
+);
 for (const [file, s] of Object.entries(files)) console.log(`#   ${file}: ${s.score}% (${s.killed}/${s.killed + s.survived})`);
 process.exit(all.score >= THRESHOLD ? 0 : 1);

@@ -78,15 +78,12 @@ describe("analyze", () => {
     assert.deepEqual(analyze([task("j", ["k", "l"]), task("k"), task("l", ["k"])]).order, ["k", "l", "j"]);
   });
   it("gives each task the minutes of the longest chain from it, itself included", T, () => {
-    assert.deepEqual(
-      [...analyze(plan).criticalPath].sort(),
-      [
-        ["a", 80],
-        ["b", 60],
-        ["c", 70],
-        ["d", 40],
-      ],
-    );
+    assert.deepEqual([...analyze(plan).criticalPath].sort(), [
+      ["a", 80],
+      ["b", 60],
+      ["c", 70],
+      ["d", 40],
+    ]);
   });
   it("lists each task's dependents", T, () => {
     const { dependents } = analyze(plan);
@@ -151,8 +148,8 @@ describe("renderings", () => {
     );
   });
   it("dot colours every status br uses", T, () => {
-    const colours = ["done", "running", "ready", "failed", "blocked", "pending"].map((status) =>
-      /min", fillcolor=(\w+)\];/.exec(toDot([task("x", [], 1, { status: status as Task["status"] })]))?.[1],
+    const colours = ["done", "running", "ready", "failed", "blocked", "pending"].map(
+      (status) => /min", fillcolor=(\w+)\];/.exec(toDot([task("x", [], 1, { status: status as Task["status"] })]))?.[1],
     );
     assert.deepEqual(colours, ["palegreen", "khaki", "lightblue", "mistyrose", "lightgrey", "white"]);
   });

@@ -79,14 +79,19 @@ describe("withLock", () => {
     const first = await hold(path);
     try {
       const started = Date.now();
-      await assert.rejects(withLock(path, () => "never", { timeoutMs: 150, what: "the project" }), (error: Error & { exitCode?: number }) => {
-        assert.match(
-          error.message,
-          new RegExp(`^Timed out after 150 ms waiting for the lock on the project, held by process ${process.pid} on ${hostname()} \\(\`br`),
-        );
-        assert.equal(error.exitCode, 1);
-        return true;
-      });
+      await assert.rejects(
+        withLock(path, () => "never", { timeoutMs: 150, what: "the project" }),
+        (error: Error & { exitCode?: number }) => {
+          assert.match(
+            error.message,
+            new RegExp(
+              `^Timed out after 150 ms waiting for the lock on the project, held by process ${process.pid} on ${hostname()} \\(\`br`,
+            ),
+          );
+          assert.equal(error.exitCode, 1);
+          return true;
+        },
+      );
       const waited = Date.now() - started;
       assert.ok(waited >= 150 && waited < 2_000, `waited ${waited} ms`);
     } finally {
@@ -99,9 +104,12 @@ describe("withLock", () => {
     const first = await hold(path);
     try {
       writeFileSync(`${path}.owner`, "not json");
-      await assert.rejects(withLock(path, () => 0, { timeoutMs: 20 }), {
-        message: `Timed out after 20 ms waiting for the lock on ${path}, held by another process.`,
-      });
+      await assert.rejects(
+        withLock(path, () => 0, { timeoutMs: 20 }),
+        {
+          message: `Timed out after 20 ms waiting for the lock on ${path}, held by another process.`,
+        },
+      );
     } finally {
       first.release();
       await first.done;
@@ -136,7 +144,10 @@ describe("withLock", () => {
       return true;
     }) as typeof process.stderr.write;
     try {
-      await assert.rejects(withLock(path, () => 0, { timeoutMs: 1_400, what: "the plan" }), /Timed out after 1400 ms/);
+      await assert.rejects(
+        withLock(path, () => 0, { timeoutMs: 1_400, what: "the plan" }),
+        /Timed out after 1400 ms/,
+      );
     } finally {
       process.stderr.write = original;
       first.release();
@@ -155,7 +166,10 @@ describe("withLock", () => {
       return true;
     }) as typeof process.stderr.write;
     try {
-      await assert.rejects(withLock(path, () => 0, { timeoutMs: 300 }), /Timed out/);
+      await assert.rejects(
+        withLock(path, () => 0, { timeoutMs: 300 }),
+        /Timed out/,
+      );
     } finally {
       process.stderr.write = original;
       first.release();
@@ -171,11 +185,20 @@ describe("BR_LOCK_TIMEOUT_MS", () => {
     const first = await hold(path);
     try {
       process.env.BR_LOCK_TIMEOUT_MS = "30";
-      await assert.rejects(withLock(path, () => 0), /Timed out after 30 ms/);
+      await assert.rejects(
+        withLock(path, () => 0),
+        /Timed out after 30 ms/,
+      );
       process.env.BR_LOCK_TIMEOUT_MS = "0";
-      await assert.rejects(withLock(path, () => 0), /Timed out after 0 ms/);
+      await assert.rejects(
+        withLock(path, () => 0),
+        /Timed out after 0 ms/,
+      );
       process.env.BR_LOCK_TIMEOUT_MS = "5000";
-      await assert.rejects(withLock(path, () => 0, { timeoutMs: 10 }), /Timed out after 10 ms/);
+      await assert.rejects(
+        withLock(path, () => 0, { timeoutMs: 10 }),
+        /Timed out after 10 ms/,
+      );
     } finally {
       first.release();
       await first.done;
@@ -184,12 +207,15 @@ describe("BR_LOCK_TIMEOUT_MS", () => {
   it("refuses a value that is not a number of milliseconds", T, async () => {
     for (const bad of ["abc", "-1", "Infinity"]) {
       process.env.BR_LOCK_TIMEOUT_MS = bad;
-      await assert.rejects(withLock(lockPath(), () => 0), (error: Error & { exitCode?: number; fix?: string }) => {
-        assert.equal(error.message, `BR_LOCK_TIMEOUT_MS must be a number of milliseconds, not "${bad}".`);
-        assert.equal(error.exitCode, 2);
-        assert.equal(error.fix, "Unset it or give e.g. 30000.");
-        return true;
-      });
+      await assert.rejects(
+        withLock(lockPath(), () => 0),
+        (error: Error & { exitCode?: number; fix?: string }) => {
+          assert.equal(error.message, `BR_LOCK_TIMEOUT_MS must be a number of milliseconds, not "${bad}".`);
+          assert.equal(error.exitCode, 2);
+          assert.equal(error.fix, "Unset it or give e.g. 30000.");
+          return true;
+        },
+      );
     }
   });
   for (const value of ["", undefined]) {

@@ -105,7 +105,10 @@ describe("ids, names, priorities and statuses", () => {
   it("parsePriority and parseStatus accept the known values only", T, () => {
     for (const p of PRIORITIES) assert.equal(parsePriority(p), p);
     for (const s of FEATURE_STATUSES) assert.equal(parseStatus(s), s);
-    assert.throws(() => parsePriority("urgent"), { message: 'Unknown priority "urgent".', fix: "Use one of: critical, high, medium, low." });
+    assert.throws(() => parsePriority("urgent"), {
+      message: 'Unknown priority "urgent".',
+      fix: "Use one of: critical, high, medium, low.",
+    });
     assert.throws(() => parseStatus("done"), {
       message: 'Unknown status "done".',
       fix: "Use one of: planned, in_progress, testing, complete, blocked.",

@@ -157,7 +157,10 @@ describe("transitionTask", () => {
     const { paths, read } = project([feature("f", "testing")], [task("f.a", { status: "done" })]);
     await assert.rejects(transitionTask(paths, "f.a", "reset"), (error: Error & { exitCode?: number; fix?: string }) => {
       assert.equal(error.message, 'Cannot reset task "f.a": it is done; resetting finished work needs --force.');
-      assert.equal(error.fix, "`br tasks reset` works on pending or ready or running or failed or blocked or skipped tasks; --force overrides.");
+      assert.equal(
+        error.fix,
+        "`br tasks reset` works on pending or ready or running or failed or blocked or skipped tasks; --force overrides.",
+      );
       return true;
     });
     assert.equal(read().tasks[0]?.status, "done");
@@ -183,14 +186,19 @@ describe("transitionTask", () => {
     await assert.rejects(transitionTask(paths, "f.b", "start"), {
       message: 'Cannot start task "f.b": it is pending, waiting on f.a.',
     });
-    await assert.rejects(transitionTask(paths, "f.a", "done").then(() => transitionTask(paths, "f.a", "start")), {
-      message: 'Cannot start task "f.a": it is done.',
-      fix: "`br tasks start` works on ready tasks; --force overrides.",
-    });
+    await assert.rejects(
+      transitionTask(paths, "f.a", "done").then(() => transitionTask(paths, "f.a", "start")),
+      {
+        message: 'Cannot start task "f.a": it is done.',
+        fix: "`br tasks start` works on ready tasks; --force overrides.",
+      },
+    );
   });
   it("a blocked task with no waiting dependency is waiting on its feature", T, async () => {
     const { paths } = project([feature("f", "blocked")], [task("f.a", { status: "blocked" })]);
-    await assert.rejects(transitionTask(paths, "f.a", "done"), { message: 'Cannot done task "f.a": it is blocked, waiting on its feature.' });
+    await assert.rejects(transitionTask(paths, "f.a", "done"), {
+      message: 'Cannot done task "f.a": it is blocked, waiting on its feature.',
+    });
   });
   it("done and fail accept a ready task; start does not accept a running one", T, async () => {
     const { paths, read } = project([feature("f", "planned")], [task("f.a"), task("f.b"), task("f.c", { status: "running" })]);

@@ -10,7 +10,7 @@ import { Evaluator } from "../../src/security/sqli/values.ts";
 
 const T = { timeout: 5_000 };
 
-function valueOf(language: CodeLanguage, text: string) {
+function evaluated(language: CodeLanguage, text: string) {
   const path = language === "python" ? "a.py" : "a.ts";
   const tree = parse(path, text, language);
   const evaluator = new Evaluator(text, language);
@@ -28,16 +28,16 @@ function valueOf(language: CodeLanguage, text: string) {
   return evaluator.evaluate(first);
 }
 
-const kind = (language: CodeLanguage, text: string) => valueOf(language, text).kind;
+const kind = (language: CodeLanguage, text: string) => evaluated(language, text).kind;
 
 describe("conditionals", () => {
   it("Python: `x if c else y` is constant only when both branches are", T, () => {
-    assert.deepEqual(valueOf("python", 'q("SELECT 1" if a else "SELECT 2")\n'), { kind: "constant", text: "SELECT 1 SELECT 2" });
+    assert.deepEqual(evaluated("python", 'q("SELECT 1" if a else "SELECT 2")\n'), { kind: "constant", text: "SELECT 1 SELECT 2" });
     assert.equal(kind("python", 'q("SELECT 1" if a else "SELECT * FROM t WHERE id = " + id)\n'), "dynamic");
     assert.equal(kind("python", 'q("SELECT * FROM t WHERE id = " + id if a else "SELECT 1")\n'), "dynamic");
   });
   it("JS: `c ? x : y` is constant only when both branches are", T, () => {
-    assert.deepEqual(valueOf("typescript", 'q(a ? "SELECT 1" : "SELECT 2");\n'), { kind: "constant", text: "SELECT 1 SELECT 2" });
+    assert.deepEqual(evaluated("typescript", 'q(a ? "SELECT 1" : "SELECT 2");\n'), { kind: "constant", text: "SELECT 1 SELECT 2" });
     assert.equal(kind("typescript", 'q(a ? "SELECT 1" : "SELECT * FROM t WHERE id = " + id);\n'), "dynamic");
     assert.equal(kind("typescript", 'q(a ? "SELECT * FROM t WHERE id = " + id : "SELECT 1");\n'), "dynamic");
     assert.equal(kind("typescript", 'q(userInput ? "SELECT 1" : "SELECT 2");\n'), "constant");
@@ -55,11 +55,11 @@ describe("conditionals", () => {
 
 describe("concatenation and templates", () => {
   it("constant pieces join into a constant with their text", T, () => {
-    assert.deepEqual(valueOf("typescript", 'q("SELECT " + "1");\n'), { kind: "constant", text: "SELECT 1" });
-    assert.deepEqual(valueOf("python", "q('SELECT ' + 'a')\n"), { kind: "constant", text: "SELECT a" });
+    assert.deepEqual(evaluated("typescript", 'q("SELECT " + "1");\n'), { kind: "constant", text: "SELECT 1" });
+    assert.deepEqual(evaluated("python", "q('SELECT ' + 'a')\n"), { kind: "constant", text: "SELECT a" });
   });
   it("a non-constant piece makes the string dynamic, naming the piece", T, () => {
-    const v = valueOf("typescript", 'q("SELECT * FROM t WHERE id = " + id);\n');
+    const v = evaluated("typescript", 'q("SELECT * FROM t WHERE id = " + id);\n');
     assert.equal(v.kind, "dynamic");
     if (v.kind === "dynamic") {
       assert.deepEqual(v.parts, ["id"]);
@@ -68,6 +68,7 @@ describe("concatenation and templates", () => {
     }
   });
   it("template literals and f-strings with input are dynamic; without, constant", T, () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of a template literal
     assert.equal(kind("typescript", "q(`SELECT * FROM t WHERE id = ${id}`);\n"), "dynamic");
     assert.equal(kind("typescript", "q(`SELECT 1`);\n"), "constant");
     assert.equal(kind("python", 'q(f"SELECT * FROM t WHERE id = {id}")\n'), "dynamic");

@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { register } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { register } from "node:module";
 import { configSchema } from "../../src/infra/config.ts";
 import type { Task } from "../../src/plan/task.ts";
 import type { ExecutorReport } from "../../src/run/executors/types.ts";
