@@ -1,0 +1,103 @@
+/**
+ * The masker (src/security/mask.ts): every secret-shaped value in a text keeps its first 4
+ * characters, however many there are and whatever their case; the loose `password = …` rule masks
+ * what br prints but not what a user typed (`shapesOnly`).
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { MASKED_WARNING, mask, maskedJson, maskValue } from "../../src/security/mask.ts";
+
+const T = { timeout: 5_000 };
+const AWS_1 = "AKIAIOSFODNN7EXAMPLE";
+// Built at run time so that br's own secret scan of this repository does not flag the samples.
+const AWS_2 = ["AKIA", "J7Q2WXYZ3ABCDEFG"].join("");
+
+describe("maskValue", () => {
+  it("keeps the first 4 characters and stars the rest, same length", T, () => {
+    assert.equal(maskValue(AWS_1), `AKIA${"*".repeat(16)}`);
+    assert.equal(maskValue("abcde"), "abcd*");
+  });
+  it("stars a value of 4 characters or fewer entirely", T, () => {
+    assert.equal(maskValue("abcd"), "****");
+    assert.equal(maskValue("ab"), "**");
+    assert.equal(maskValue(""), "");
+  });
+  it("caps the stars at 64 for a long value", T, () => {
+    assert.equal(maskValue("x".repeat(200)), `xxxx${"*".repeat(64)}`);
+    assert.equal(maskValue("y".repeat(68)), `yyyy${"*".repeat(64)}`);
+  });
+});
+
+describe("mask", () => {
+  it("masks every secret in a string, not only the first (two AWS keys)", T, () => {
+    const text = `first ${AWS_1} and second ${AWS_2} end`;
+    assert.equal(mask(text), `first AKIA${"*".repeat(16)} and second AKIA${"*".repeat(16)} end`);
+  });
+  it("masks every assignment secret in a string, not only the first", T, () => {
+    const out = mask("password = hunter2secret; token: abcdefgh12345");
+    assert.equal(out, "password = hunt*********; token: abcd*********");
+  });
+  it("masks `password = …` (the loose assignment rule) in text br prints", T, () => {
+    assert.equal(mask("password = hunter2secret"), "password = hunt*********");
+    assert.equal(mask('db_password: "s3cretValue!"'), 'db_password: "s3cr********"');
+  });
+  it("matches the assignment rule whatever the case of the name", T, () => {
+    assert.equal(mask("PASSWORD=Hunter2Secret"), "PASSWORD=Hunt*********");
+    assert.equal(mask("Api_Key = abcdefghijkl"), "Api_Key = abcd********");
+  });
+  it("leaves `password = …` alone with shapesOnly, but still masks shapes", T, () => {
+    assert.equal(mask("password = hunter2secret", { shapesOnly: true }), "password = hunter2secret");
+    assert.equal(mask(`key ${AWS_1}`, { shapesOnly: true }), `key AKIA${"*".repeat(16)}`);
+    assert.equal(mask(`password = hunter2secret ${AWS_1}`, {}), `password = hunt********* AKIA${"*".repeat(16)}`);
+  });
+  it("does not mask environment references, short values or paths", T, () => {
+    assert.equal(mask("password = process.env.DB_PASSWORD"), "password = process.env.DB_PASSWORD");
+    assert.equal(mask("password = short"), "password = short");
+    assert.equal(mask("token = ./config/tokens.json"), "token = ./config/tokens.json");
+    assert.equal(mask("nothing secret here"), "nothing secret here");
+  });
+  it("masks only the captured group: url credentials keep user and host", T, () => {
+    const url = ["postgres://admin", "pa55word@db.local/app"].join(":");
+    assert.equal(mask(url), "postgres://admin:pa55****@db.local/app");
+  });
+  it("masks a whole-match rule (a private key block) from its first character", T, () => {
+    const key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEabc\n-----END RSA PRIVATE KEY-----";
+    const out = mask(`x ${key} y`);
+    assert.equal(out, `x ----${"*".repeat(64)} y`);
+  });
+  it("masks keys of several shapes in one text", T, () => {
+    const github = `ghp_${"a".repeat(36)}`;
+    const out = mask(`a ${github} b sk-ant-api03-${"B".repeat(24)} c`);
+    assert.equal(out, `a ghp_${"*".repeat(36)} b sk-a${"*".repeat(33)} c`);
+  });
+});
+
+describe("maskedJson", () => {
+  it("renders JSON unchanged and says nothing was masked when there is no secret", T, () => {
+    const value = { name: "Checkout", tags: ["a", "b"], n: 3 };
+    assert.deepEqual(maskedJson(value), { text: JSON.stringify(value, null, 2), masked: false });
+  });
+  it("masks each string on its own, keeps the JSON well-formed, and says so", T, () => {
+    const value = { note: `keys ${AWS_1} ${AWS_2}`, n: 1, nested: { list: [`x ${AWS_2}`] } };
+    const out = maskedJson(value);
+    assert.equal(out.masked, true);
+    assert.deepEqual(JSON.parse(out.text), {
+      note: `keys AKIA${"*".repeat(16)} AKIA${"*".repeat(16)}`,
+      n: 1,
+      nested: { list: [`x AKIA${"*".repeat(16)}`] },
+    });
+    assert.match(out.text, /\n {2}"n": 1,/);
+  });
+  it("passes shapesOnly through: a typed `password = …` is kept in stored JSON", T, () => {
+    const value = { acceptance: ["password = hunter2secret"] };
+    assert.deepEqual(maskedJson(value, { shapesOnly: true }), { text: JSON.stringify(value, null, 2), masked: false });
+    assert.equal(maskedJson(value).masked, true);
+    assert.deepEqual(JSON.parse(maskedJson(value).text), { acceptance: ["password = hunt*********"] });
+  });
+});
+
+describe("MASKED_WARNING", () => {
+  it("names the file", T, () => {
+    assert.match(MASKED_WARNING("features.json"), /^a secret-shaped value was masked before saving features\.json \(first 4/);
+  });
+});
