@@ -41,17 +41,10 @@ export interface Verification {
   testCounts?: TestCounts;
 }
 
+import { acceptanceCommand } from "../plan/acceptance.js";
 import { inTaskScope, isOwnFile } from "./scope.js";
 
-export { inTaskScope, isOwnFile };
-
-/** A criterion that is a command: "`npm test -- auth`" or "$ npm test -- auth". */
-export function acceptanceCommand(criterion: string): string | undefined {
-  const code = /^`([^`]+)`$/.exec(criterion.trim());
-  if (code) return code[1];
-  const dollar = /^\$\s+(.+)$/.exec(criterion.trim());
-  return dollar?.[1];
-}
+export { acceptanceCommand, inTaskScope, isOwnFile };
 
 export async function runCheck(name: string, command: string, cwd: string, timeoutMs: number): Promise<CheckResult> {
   const result = await runShell(command, cwd, timeoutMs);
