@@ -23,6 +23,7 @@ import { countRegressions, readTestCounts, type TestCounts } from "../../src/run
 import { isPythonPath, testSignals, weakenings } from "../../src/run/evidence/test-signals.ts";
 import { describeViolations, type Violation } from "../../src/run/evidence/violation.ts";
 import { inTaskScope, isOwnFile } from "../../src/run/scope.ts";
+import { taskWith } from "./task-fixture.ts";
 
 const FAST = { timeout: 10_000 };
 const dirs: string[] = [];
@@ -31,21 +32,14 @@ after(() => {
 });
 
 function task(overrides: Partial<Task> = {}): Task {
-  return {
+  return taskWith({
     id: "cards.api",
     featureId: "cards",
     title: "Cards API",
-    description: "",
-    status: "running",
-    dependsOn: [],
-    priority: "medium",
-    complexity: "simple",
-    estimateMinutes: 30,
     files: ["src/cards.js", "test/cards.test.js"],
-    acceptance: [],
     kind: "api",
     ...overrides,
-  };
+  });
 }
 
 /** Versions from two maps of path → text (absent: undefined). */

@@ -11,7 +11,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { configSchema } from "../../src/infra/config.ts";
-import type { Task } from "../../src/plan/task.ts";
 import type { ExecutorReport } from "../../src/run/executors/types.ts";
 import { inTaskScope, isOwnFile } from "../../src/run/scope.ts";
 
@@ -27,29 +26,15 @@ export async function load(url, context, next) {
 register(`data:text/javascript,${encodeURIComponent(TOML_AS_TEXT)}`);
 const { acceptanceCommand, runCheck, verify } = await import("../../src/run/verify.ts");
 
+import { taskWith } from "./task-fixture.ts";
+
 const T = { timeout: 20_000 };
 const dirs: string[] = [];
 after(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-function task(extra: Partial<Task> = {}): Task {
-  return {
-    id: "f.impl",
-    featureId: "f",
-    title: "Implement",
-    description: "",
-    status: "running",
-    dependsOn: [],
-    priority: "medium",
-    complexity: "simple",
-    estimateMinutes: 30,
-    files: ["src/a.ts"],
-    acceptance: [],
-    kind: "implementation",
-    ...extra,
-  };
-}
+const task = taskWith;
 
 const ok: ExecutorReport = { success: true, summary: "done", durationMs: 1, exitCode: 0, timedOut: false };
 
