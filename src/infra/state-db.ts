@@ -128,7 +128,7 @@ export function openStateDb(paths: ProjectPaths): StateDb {
   mkdirSync(paths.state, { recursive: true });
   const db = openSqlite(join(paths.state, "state.db"));
   try {
-    db.exec("PRAGMA journal_mode = WAL");
+    enableWal(db);
     db.exec("PRAGMA synchronous = NORMAL");
     migrate(db);
   } catch (error) {
@@ -136,6 +136,27 @@ export function openStateDb(paths: ProjectPaths): StateDb {
     throw error;
   }
   return db;
+}
+
+const WAL_SWITCH_DEADLINE_MS = 10_000;
+
+/**
+ * Switches a new database to WAL (the mode persists in the file, so later opens only read it).
+ * The switch needs an exclusive lock and SQLite does not run the busy handler for it, so processes
+ * opening a new database at the same moment get "database is locked"; they retry until a deadline.
+ */
+function enableWal(db: StateDb): void {
+  const deadline = Date.now() + WAL_SWITCH_DEADLINE_MS;
+  for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
+    try {
+      const mode = db.prepare("PRAGMA journal_mode").get() as { journal_mode: string };
+      if (mode.journal_mode !== "wal") db.exec("PRAGMA journal_mode = WAL");
+      return;
+    } catch (error) {
+      if (!isBusy(error) || Date.now() + pause > deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
+    }
+  }
 }
 
 function migrate(db: StateDb): void {
