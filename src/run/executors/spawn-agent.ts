@@ -1,12 +1,14 @@
 import { spawn } from "node:child_process";
 import { guardProcessGroup, killProcessGroup } from "../../infra/process.js";
-import type { ExecutorInput } from "./types.js";
+import type { ExecutorInput, ExecutorReport, Failure } from "./types.js";
 
 export interface AgentProcessResult {
   stdout: string;
   stderr: string;
   exitCode: number | null;
   timedOut: boolean;
+  /** Stopped because it printed nothing on stdout for input.idleTimeoutMs. */
+  idle: boolean;
   durationMs: number;
   notFound: boolean;
 }
@@ -34,27 +36,43 @@ export function runAgent(
     let stdout = "";
     let stderr = "";
     let timedOut = false;
+    let idle = false;
     let settled = false;
     const finish = (exitCode: number | null, notFound = false) => {
       if (settled) return;
       settled = true;
       guard?.release();
       clearTimeout(timer);
+      clearTimeout(idleTimer);
       process.off("exit", onParentExit);
       input.signal?.removeEventListener("abort", onAbort);
-      resolve({ stdout, stderr, exitCode, timedOut, durationMs: Date.now() - started, notFound });
+      resolve({ stdout, stderr, exitCode, timedOut, idle, durationMs: Date.now() - started, notFound });
     };
     const onParentExit = () => child.pid && killProcessGroup(child.pid, "SIGKILL");
     const onAbort = () => child.pid && killProcessGroup(child.pid);
     process.on("exit", onParentExit);
     input.signal?.addEventListener("abort", onAbort);
-    const timer = setTimeout(() => {
-      timedOut = true;
+    const stop = () => {
       if (child.pid) killProcessGroup(child.pid);
       setTimeout(() => child.pid && killProcessGroup(child.pid, "SIGKILL"), 2000).unref();
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stop();
     }, input.timeoutMs);
+    // Only stdout counts as progress: a CLI stuck reconnecting keeps printing on stderr.
+    const idleAfter = input.idleTimeoutMs;
+    const onIdle = () => {
+      idle = true;
+      stop();
+    };
+    let idleTimer = idleAfter ? setTimeout(onIdle, idleAfter) : undefined;
     child.stdout.on("data", (chunk) => {
       stdout += chunk;
+      if (idleAfter && !settled) {
+        clearTimeout(idleTimer);
+        idleTimer = setTimeout(onIdle, idleAfter);
+      }
     });
     child.stderr.on("data", (chunk) => {
       stderr += chunk;
@@ -102,14 +120,42 @@ export function tail(text: string, lines = 30): string {
 }
 
 /** The fields every report takes from the process itself. */
-export function processFacts(result: AgentProcessResult): { durationMs: number; exitCode: number | null; timedOut: boolean } {
-  return { durationMs: result.durationMs, exitCode: result.exitCode, timedOut: result.timedOut };
+export function processFacts(result: AgentProcessResult): {
+  durationMs: number;
+  exitCode: number | null;
+  timedOut: boolean;
+  idle?: boolean;
+  failure?: Failure;
+} {
+  const facts = { durationMs: result.durationMs, exitCode: result.exitCode, timedOut: result.timedOut };
+  // A silent agent is stuck, mostly on the network: the same tier is tried again later.
+  if (result.idle) return { ...facts, idle: true, failure: { class: "transient", message: "the agent printed nothing for too long" } };
+  return facts;
 }
 
-export function timedOutText(input: ExecutorInput): string {
+export function timedOutText(input: ExecutorInput, result?: AgentProcessResult): string {
+  if (result?.idle && input.idleTimeoutMs) return `printed nothing for ${Math.round(input.idleTimeoutMs / 1000)} s and was stopped`;
   return `timed out after ${Math.round(input.timeoutMs / 1000)} s`;
 }
 
 export function missingCommand(command: string, product: string, executor: string): string {
   return `the \`${command}\` command was not found (install ${product}, or set executors.${executor}.command)`;
+}
+
+/** The report for an agent whose program does not exist: a setup failure, with the fix. */
+export function notFoundReport(result: AgentProcessResult, command: string, product: string, executor: string): ExecutorReport {
+  const message = missingCommand(command, product, executor);
+  return {
+    ...processFacts(result),
+    success: false,
+    summary: message,
+    failure: { class: "setup", message, fix: `Install ${product}, or set executors.${executor}.command to its path.` },
+  };
+}
+
+/** Why a process failed without a structured report: its exit code and the last lines it printed on stderr. */
+export function exitDetails(result: AgentProcessResult): string {
+  const code = result.exitCode === null ? "was stopped" : `exited ${result.exitCode}`;
+  const last = tail(result.stderr, 5).trim();
+  return last ? `${code}: ${last}` : code;
 }
