@@ -18,7 +18,11 @@ export interface BrOptions {
   cwd: string;
   env?: Record<string, string | undefined>;
   input?: string;
+  /** The deadline: br is killed past it (default 5 minutes), so no test waits forever. */
+  timeoutMs?: number;
 }
+
+const BR_DEADLINE_MS = 5 * 60_000;
 
 function environment(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", BR_TELEMETRY_DISABLED: "1" };
@@ -36,13 +40,32 @@ export function br(args: string[], options: BrOptions): BrResult {
     env: environment(options.env),
     input: options.input ?? "",
     encoding: "utf8",
+    timeout: options.timeoutMs ?? BR_DEADLINE_MS,
+    killSignal: "SIGKILL",
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** Starts br without waiting, for concurrency and kill tests. */
 export function brSpawn(args: string[], options: BrOptions & SpawnOptions) {
-  return spawn(process.execPath, [BR, ...args], { cwd: options.cwd, env: environment(options.env), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [BR, ...args], {
+    cwd: options.cwd,
+    env: environment(options.env),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const deadline = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? BR_DEADLINE_MS);
+  deadline.unref();
+  child.on("close", () => clearTimeout(deadline));
+  return child;
+}
+
+/** Waits until `ready()` holds, checking every 50 ms; fails the test with `what` past the deadline. */
+export async function waitFor(ready: () => boolean, what: string, deadlineMs = 60_000): Promise<void> {
+  const until = Date.now() + deadlineMs;
+  while (!ready()) {
+    if (Date.now() > until) throw new Error(`gave up after ${deadlineMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 export function brAsync(args: string[], options: BrOptions): Promise<BrResult> {

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { calls, FAKE_AGENT, fakeAgentsOnPath, journal, project, SPEC, tasks } from "./agent-project.ts";
-import { br, brAsync, brJson, brOk, brSpawn, git, snapshot, tempDir, tempRepo } from "./helpers.ts";
+import { br, brAsync, brJson, brOk, brSpawn, git, snapshot, tempDir, tempRepo, waitFor } from "./helpers.ts";
 
 interface Summary {
   done: string[];
@@ -99,13 +99,16 @@ describe("br run", () => {
     const child = brSpawn(["run", "--auto"], { cwd: p.cwd, env: p.env });
     const exited = new Promise((resolve) => child.on("close", resolve));
     // Let two tasks finish and the third start, then kill br without warning.
-    while (calls(p).length < 3) await sleep(50);
+    await waitFor(() => calls(p).length >= 3, "the third agent call");
     child.kill("SIGKILL");
     await exited;
     const before = calls(p).map((c) => c.task);
     const interrupted = before.at(-1) as string;
-    // The user starts their own work meanwhile: resuming must neither revert nor commit it.
+    // The user starts their own work after the kill: resuming must neither revert nor commit it.
+    // (Written "later" by its time stamp: br tells the user's edits from the agent's by when they were made.)
     writeFileSync(join(p.cwd, "notes.txt"), "mine\n");
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(join(p.cwd, "notes.txt"), later, later);
     const refused = await brAsync(["run", "--auto"], { cwd: p.cwd, env: { ...p.env, FAKE_AGENT_MODE: "good" } });
     assert.equal(refused.code, 2);
     assert.equal(readFileSync(join(p.cwd, "notes.txt"), "utf8"), "mine\n");
@@ -128,11 +131,11 @@ describe("br run", () => {
     const p = project("slow", { FAKE_AGENT_SLEEP: "2" });
     const child = brSpawn(["run", "--auto"], { cwd: p.cwd, env: p.env });
     const exited = new Promise((resolve) => child.on("close", resolve));
-    while (calls(p).length < 1) await sleep(50);
+    await waitFor(() => calls(p).length >= 1, "the first agent call");
     const db = new DatabaseSync(join(p.cwd, ".buildrunner", "state", "state.db"), { readOnly: true });
     const agentPid = () =>
       (db.prepare("SELECT agent_pid FROM attempts ORDER BY id DESC LIMIT 1").get() as { agent_pid: number | null } | undefined)?.agent_pid;
-    while (!agentPid()) await sleep(50);
+    await waitFor(() => !!agentPid(), "the agent's pid in the journal");
     const pid = agentPid() as number;
     db.close();
     child.kill("SIGKILL");
@@ -154,7 +157,7 @@ describe("br run", () => {
     git(p.cwd, "commit", "-qam", "slow checks");
     const child = brSpawn(["run", "--auto", "--max-tasks", "1"], { cwd: p.cwd, env: p.env });
     const exited = new Promise((resolve) => child.on("close", resolve));
-    while (calls(p).length < 1) await sleep(50);
+    await waitFor(() => calls(p).length >= 1, "the first agent call");
     await sleep(700); // the agent is done; br is waiting for `sleep 2 && node --test`
     child.kill("SIGKILL");
     await exited;
@@ -225,7 +228,7 @@ describe("br run", () => {
     const p = project("good");
     const run = brAsync(["run", "--auto", "--executor", "manual", "--max-tasks", "1", "--json"], { cwd: p.cwd, env: p.env });
     const promptFile = join(p.cwd, ".buildrunner", "state", "prompts", "greeting.core.attempt-1.md");
-    while (!existsSync(promptFile)) await sleep(100);
+    await waitFor(() => existsSync(promptFile), "the prompt file");
     // The human does the work (here, by running the fake agent by hand) and says so.
     mkdirSync(join(p.cwd, "src"), { recursive: true });
     writeFileSync(join(p.cwd, "src", "greeting.js"), "module.exports = 'hello';\n");

@@ -3,6 +3,7 @@ import pkg from "../../package.json" with { type: "json" };
 import { reserveStdoutForJson } from "../infra/log.js";
 import { registerConfig } from "./commands/config.js";
 import { registerDemo } from "./commands/demo.js";
+import { registerDoctor } from "./commands/doctor.js";
 import { registerFeatures } from "./commands/features.js";
 import { registerGaps } from "./commands/gaps.js";
 import { registerInit } from "./commands/init.js";
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
   registerSpec(program);
   registerTasks(program);
   registerRun(program);
+  registerDoctor(program);
   registerQuality(program);
   registerGaps(program);
   registerModel(program);

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
+import { noteOwnWrite } from "./own-writes.js";
 import { isAlive } from "./process.js";
 import { PROJECT_DIR, type ProjectPaths } from "./project.js";
 
@@ -57,6 +58,11 @@ function writeThenRename(temp: string, path: string, content: string): void {
  * file is written in `.buildrunner/state/tmp/` (git-ignored), elsewhere next to the target.
  */
 export function writeFileAtomic(path: string, content: string): void {
+  writeReplacing(path, content);
+  noteOwnWrite(path, content);
+}
+
+function writeReplacing(path: string, content: string): void {
   mkdirSync(dirname(path), { recursive: true });
   const name = `${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   const scratch = scratchDirFor(path);

@@ -55,7 +55,29 @@ export const configSchema = z
         contextTokens: z.int().min(500).max(1_000_000).default(4000),
         timeoutSeconds: z.int().positive().default(1800).describe("How long one executor attempt may take."),
         checkTimeoutSeconds: z.int().positive().default(900).describe("How long each check (tests, build, lint, typecheck) may take."),
+        idleTimeoutSeconds: z
+          .int()
+          .positive()
+          .default(600)
+          .describe("Stop an agent that prints nothing for this long (a CLI stuck waiting for the network); it is retried like an outage."),
+        transientRetries: z
+          .int()
+          .min(0)
+          .max(20)
+          .default(4)
+          .describe(
+            "How often a task is retried on the same tier after a provider outage (429, 5xx, overload, network) before the run stops.",
+          ),
+        retryDelaySeconds: z
+          .number()
+          .min(0)
+          .default(15)
+          .describe("The first pause after an outage; each further one doubles, up to 5 minutes (a Retry-After the CLI reports wins)."),
         commit: z.boolean().default(true).describe("Commit each verified task (and revert a failed attempt's changes)."),
+        hooks: z
+          .boolean()
+          .default(true)
+          .describe("Run the repository's git hooks on br's commits; a hook that rejects a commit fails the attempt with its output."),
         maxTaskCost: z.number().positive().optional().describe("Dollars one task may spend across its attempts; no retry past it."),
         protect: z
           .array(z.string().min(1))

@@ -89,17 +89,33 @@ export function existsInCommit(cwd: string, commit: string, path: string): boole
 }
 
 /** Commits exactly these paths (relative to cwd); throws with git's reason when it cannot. */
-export function commitPaths(cwd: string, paths: readonly string[], message: string): string {
+export function commitPaths(cwd: string, paths: readonly string[], message: string, options: { hooks?: boolean } = {}): string {
+  const result = tryCommitPaths(cwd, paths, message, options);
+  if (!result.ok)
+    throw failure(`git commit failed: ${result.output}`, {
+      fix: "Fix what git reports (signing, hooks, identity), then run br run again; the verified work is kept uncommitted.",
+    });
+  return result.commit;
+}
+
+/**
+ * Commits exactly these paths. With hooks (the default for br run) the repository's pre-commit and
+ * commit-msg hooks run, so a team's checks see br's commits too; a rejection comes back as output.
+ */
+export function tryCommitPaths(
+  cwd: string,
+  paths: readonly string[],
+  message: string,
+  options: { hooks?: boolean } = {},
+): { ok: true; commit: string } | { ok: false; output: string } {
   const identity = git(cwd, ["config", "user.email"]).stdout.trim()
     ? []
     : ["-c", "user.name=BuildRunner", "-c", "user.email=buildrunner@localhost"];
   const add = git(cwd, ["add", "-A", "--", ...paths]);
   if (add.code !== 0)
     throw failure(`git add failed: ${add.stderr.trim()}`, { fix: "Fix the repository (see git's message), then run br run again." });
-  const commit = git(cwd, [...identity, "commit", "-q", "--no-verify", "-m", message, "--", ...paths]);
-  if (commit.code !== 0)
-    throw failure(`git commit failed: ${(commit.stderr || commit.stdout).trim()}`, {
-      fix: "Fix what git reports (signing, hooks, identity), then run br run again; the verified work is kept uncommitted.",
-    });
-  return git(cwd, ["rev-parse", "--short", "HEAD"]).stdout.trim();
+  const verify = options.hooks === false ? ["--no-verify"] : [];
+  const commit = git(cwd, [...identity, "commit", "-q", ...verify, "-m", message, "--", ...paths]);
+  if (commit.code !== 0) return { ok: false, output: `${commit.stderr}\n${commit.stdout}`.trim() };
+  return { ok: true, commit: git(cwd, ["rev-parse", "--short", "HEAD"]).stdout.trim() };
 }

@@ -74,6 +74,8 @@ const MIGRATIONS: string[] = [
   `ALTER TABLE attempts ADD COLUMN route_score INTEGER;
    ALTER TABLE attempts ADD COLUMN route_reason TEXT;
    CREATE INDEX attempts_started ON attempts(started_at);`,
+  // When br last saw the attempt alive (ms): files changed well after it are the user's, not the agent's.
+  "ALTER TABLE attempts ADD COLUMN heartbeat_ms INTEGER;",
 ];
 
 export type StateDb = DatabaseSync;

@@ -10,7 +10,8 @@ import { inTransaction, openStateDb, type StateDb } from "../infra/state-db.js";
 import { verifiedOwners } from "../infra/verified-files.js";
 import type { Usage } from "../routing/prices.js";
 
-export type AttemptOutcome = "running" | "passed" | "failed" | "interrupted";
+/** `setup` and `transient`: the agent could not work (see FailureClass); not counted as the task's attempts. */
+export type AttemptOutcome = "running" | "passed" | "failed" | "interrupted" | "setup" | "transient";
 
 export interface AttemptRow {
   id: number;
@@ -37,6 +38,7 @@ export interface AttemptRow {
   changed_files: string | null;
   agent_pid: number | null;
   baseline: string | null;
+  heartbeat_ms: number | null;
 }
 
 export class Journal {
@@ -97,6 +99,11 @@ export class Journal {
 
   recordAgentChanges(attemptId: number, files: { path: string; hash: string | null }[]): void {
     this.db.prepare("UPDATE attempts SET changed_files = ? WHERE id = ?").run(JSON.stringify(files), attemptId);
+  }
+
+  /** Marks the attempt as alive now (see AttemptRow.heartbeat_ms). */
+  heartbeat(attemptId: number): void {
+    this.db.prepare("UPDATE attempts SET heartbeat_ms = ? WHERE id = ?").run(Date.now(), attemptId);
   }
 
   setAgentPid(attemptId: number, pid: number): void {

@@ -6,12 +6,13 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import { writeFileAtomic } from "../infra/atomic-file.js";
 import { type Config, EXECUTORS, loadConfig } from "../infra/config.js";
 import { usageError } from "../infra/errors.js";
-import { commitPaths, headCommit, isGitRepo, listProjectFiles, workingChanges } from "../infra/git.js";
+import { git, headCommit, isGitRepo, listProjectFiles, tryCommitPaths, workingChanges } from "../infra/git.js";
+import { withLock } from "../infra/lock.js";
 import { say, style, warn } from "../infra/log.js";
-import { killProcessGroup } from "../infra/process.js";
 import type { ProjectPaths } from "../infra/project.js";
 import { readText } from "../infra/validation.js";
 import { nextTask, transitionTask } from "../plan/scheduler.js";
@@ -20,10 +21,13 @@ import { loadTasks } from "../plan/task-store.js";
 import { updateFeature } from "../registry/features.js";
 import { loadRegistry } from "../registry/store.js";
 import { costOf, priceTable, type Usage } from "../routing/prices.js";
-import { modelFor, type Route, route, taskText, tierForAttempt } from "../routing/tiers.js";
+import { modelFor, type Route, route, TIERS, type Tier, taskText, tierForAttempt } from "../routing/tiers.js";
 import { mask } from "../security/mask.js";
+import { excludeCheckOutputs } from "./check-outputs.js";
+import { doctor } from "./doctor.js";
 import { guardAttempt } from "./evidence/attempt-guard.js";
 import { countsAt, recordCounts } from "./evidence/counts-store.js";
+import { captureGitState } from "./evidence/git-state.js";
 import type { EvidenceInputs } from "./evidence/index.js";
 import type { TestCounts } from "./evidence/test-counts.js";
 import type { Violation } from "./evidence/violation.js";
@@ -32,9 +36,10 @@ import type { Evidence } from "./executors/manual.js";
 import type { Executor, ExecutorReport } from "./executors/types.js";
 import { Journal } from "./journal.js";
 import { type BuiltPrompt, buildPrompt, type EarlierAttempt } from "./prompt.js";
+import { type AttemptBaseline, type Recovered, recover } from "./recover.js";
 import { loadTokenizer } from "./tokens.js";
 import { changesSince, fileHash, revertChanges, snapshotTree, type TreeSnapshot } from "./tree.js";
-import { acceptanceCommand, inTaskScope, isOwnFile, runCheck, type Verification, verify } from "./verify.js";
+import { acceptanceCommand, isOwnFile, runCheck, type Verification, verify } from "./verify.js";
 
 export interface RunOptions {
   auto: boolean;
@@ -45,6 +50,8 @@ export interface RunOptions {
   maxTaskCost?: number;
   dryRun: boolean;
   allowDirty?: boolean;
+  /** Put failed tasks back to ready before the run. */
+  retryFailed?: boolean;
 }
 
 export interface RunSummary {
@@ -60,7 +67,15 @@ export interface RunSummary {
   durationMs: number;
   stoppedBecause?: string;
   completedFeatures: string[];
-  recovered: { retried: string[]; done: string[] };
+  recovered: Recovered;
+  /** The agent cannot run here (binary, credentials, folder trust, model): the run stopped, exit 2. */
+  setupFailure?: { taskId: string; message: string; fix?: string };
+  /** Tasks of the plan that are failed after the run (this run's or earlier), blocking what depends on them. */
+  failedInPlan: string[];
+  /** The provider stayed unavailable through every retry: the run stopped with the task ready. */
+  outage?: string;
+  /** Tasks put back to ready by --retry-failed. */
+  retriedFailed: string[];
   prompts?: PromptPreview[];
 }
 
@@ -107,56 +122,12 @@ function ownChanges(paths: ProjectPaths): string[] {
     .filter(isOwnFile);
 }
 
-function commitWork(paths: ProjectPaths, files: readonly string[], message: string): void {
+/** Commits the files with br's own changes; a git hook's rejection comes back as its output. */
+function commitWork(paths: ProjectPaths, config: Config, files: readonly string[], message: string): string | undefined {
   const all = [...new Set([...files, ...ownChanges(paths)])];
-  if (all.length > 0) commitPaths(paths.root, all, message);
-}
-
-/**
- * Puts the plan back in a state to continue after an interruption. Attempts in flight are marked
- * interrupted and their leftover agents stopped. A task left running whose attempt had passed is
- * finished: its verified files are committed if they still hold the verified content. Any other
- * task left running is reset, and only the files its attempt changed (measured against the
- * snapshot recorded before it) are reverted; the user's own edits are left alone.
- */
-async function recover(paths: ProjectPaths, journal: Journal, config: Config): Promise<RunSummary["recovered"]> {
-  const { orphanAgents } = journal.recoverInterrupted();
-  for (const pid of orphanAgents) killProcessGroup(pid, "SIGKILL");
-  const plan = await loadTasks(paths);
-  const recovered: RunSummary["recovered"] = { retried: [], done: [] };
-  for (const task of plan.tasks.filter((t) => t.status === "running")) {
-    const last = journal.lastAttempt(task.id);
-    const fromDeadRun =
-      last !== undefined && journal.runOutcome(last.run_id) !== "finished" && journal.runOutcome(last.run_id) !== "failed";
-    if (last?.outcome === "passed" && fromDeadRun) {
-      if (config.run.commit) {
-        const verified = JSON.parse(last.changed_files ?? "[]") as { path: string; hash: string | null }[];
-        const intact = verified.filter((f) => fileHash(paths.root, f.path) === f.hash).map((f) => f.path);
-        const dirty = new Set(workingChanges(paths.root).map((c) => c.path));
-        const pending = intact.filter((f) => dirty.has(f));
-        if (pending.length > 0) commitWork(paths, pending, `br: ${task.id}: ${task.title}`);
-      }
-      await transitionTask(paths, task.id, "done", { force: true });
-      recovered.done.push(task.id);
-      continue;
-    }
-    if (config.run.commit && last?.baseline && last.outcome === "interrupted") {
-      const baseline = JSON.parse(last.baseline) as TreeSnapshot;
-      // Undone: files the agent reported producing that still hold what it wrote, and files in the
-      // task's scope. Anything else may be the user's, made after the kill.
-      const produced = new Map(
-        (JSON.parse(last.changed_files ?? "[]") as { path: string; hash: string | null }[]).map((f) => [f.path, f.hash]),
-      );
-      const changed = changesSince(paths.root, baseline).filter(
-        (p) => !isOwnFile(p) && (inTaskScope(task, p) || (produced.has(p) && produced.get(p) === fileHash(paths.root, p))),
-      );
-      const kept = revertChanges(paths.root, baseline, changed);
-      if (kept.length > 0) warn(`left as they are (they had uncommitted edits before the interrupted attempt): ${kept.join(", ")}`);
-    }
-    await transitionTask(paths, task.id, "reset", { force: true });
-    recovered.retried.push(task.id);
-  }
-  return recovered;
+  if (all.length === 0) return undefined;
+  const result = tryCommitPaths(paths.root, all, message, { hooks: config.run.hooks });
+  return result.ok ? undefined : result.output;
 }
 
 /** When every task of a feature is done it is in testing; its acceptance commands and tests then complete it. */
@@ -218,6 +189,8 @@ interface TaskProgress {
   earlier: EarlierAttempt[];
   lastReason: string;
   cost: number;
+  /** The provider's Retry-After from the last outage, if the CLI reported one. */
+  retryAfterMs?: number;
 }
 
 /** What the journal records of a finished attempt, besides its outcome and reason. */
@@ -272,6 +245,8 @@ function emptySummary(executor: string): RunSummary {
     durationMs: 0,
     completedFeatures: [],
     recovered: { retried: [], done: [] },
+    failedInPlan: [],
+    retriedFailed: [],
   };
 }
 
@@ -330,8 +305,13 @@ async function runTasks(run: RunContext, journal: Journal): Promise<void> {
     throw usageError(`Another br run (process ${live.pid}) is working in this project.`, {
       fix: "Wait for it, or stop it (its work is kept and resumed).",
     });
-  summary.recovered = await recover(paths, journal, config);
+  preflight(run);
+  summary.recovered = await recover(paths, journal, config, (files, message) => {
+    const rejected = commitWork(paths, config, files, message);
+    if (rejected) warn(`a git hook rejected the commit of recovered work (${message}); it stays uncommitted: ${rejected}`);
+  });
   if (config.run.commit && !options.allowDirty) requireCleanTree(paths);
+  if (options.retryFailed) summary.retriedFailed = await resetFailed(paths);
   const executor = createExecutor(executorName, config, paths.root, manualEvidence(paths));
   const runId = journal.startRun(executorName, { ...options });
   summary.runId = runId;
@@ -346,8 +326,32 @@ async function runTasks(run: RunContext, journal: Journal): Promise<void> {
   }
   const outcome = summary.stoppedBecause ? "stopped" : "finished";
   // Failures and feature completions changed the plan files too: keep them committed.
-  if (config.run.commit) commitWork(paths, [], "br: update plan status");
+  if (config.run.commit) {
+    const rejected = commitWork(paths, config, [], "br: update plan status");
+    if (rejected) warn(`a git hook rejected br's commit of the plan's status; .buildrunner/ stays uncommitted: ${rejected}`);
+  }
+  summary.failedInPlan = (await loadTasks(paths)).tasks.filter((t) => t.status === "failed").map((t) => t.id);
   journal.finishRun(runId, summary.failed.length > 0 ? "failed" : outcome);
+}
+
+/** `br doctor`'s checks: a failing one stops the run before any task; warnings are printed. */
+function preflight(run: RunContext): void {
+  const checks = doctor(run.paths, run.config, run.executorName);
+  for (const check of checks.filter((c) => c.status === "warn"))
+    warn(`${check.name}: ${check.detail}${check.fix ? ` (${check.fix})` : ""}`);
+  const failed = checks.filter((c) => c.status === "fail");
+  if (failed.length === 0) return;
+  const [first] = failed as [(typeof failed)[number]];
+  throw usageError(`br run cannot start: ${failed.map((c) => `${c.name}: ${c.detail}`).join("; ")}.`, {
+    fix: `${first.fix ?? "See br doctor."}${failed.length > 1 ? " (br doctor lists every problem.)" : ""}`,
+  });
+}
+
+/** `--retry-failed`: failed tasks go back to ready (their dependents follow), with their attempts kept in the journal. */
+async function resetFailed(paths: ProjectPaths): Promise<string[]> {
+  const failed = (await loadTasks(paths)).tasks.filter((t) => t.status === "failed").map((t) => t.id);
+  for (const id of failed) await transitionTask(paths, id, "reset", { force: true });
+  return failed;
 }
 
 function requireCleanTree(paths: ProjectPaths): void {
@@ -415,22 +419,59 @@ async function runTask(run: ActiveRun, task: Task): Promise<void> {
   await transitionTask(run.paths, task.id, "start");
   say(`${style.cyan("▶")} ${task.id}: ${task.title}`);
   const progress: TaskProgress = { routed: route(taskText(task), run.config), earlier: [], lastReason: "", cost: 0 };
-  const passed = await attemptTask(run, task, progress);
-  await settleTask(run, task, passed, progress);
+  const outcome = await attemptTask(run, task, progress);
+  await settleTask(run, task, outcome, progress);
 }
 
-/** Attempts the task until one passes verification, the attempts run out, or a budget stops it. */
-async function attemptTask(run: ActiveRun, task: Task, progress: TaskProgress): Promise<boolean> {
+/**
+ * How a task's attempts ended: verified, failed, or stopped for a reason that is not the task's
+ * (the agent cannot run here, the provider stayed unavailable, a budget) so the task stays ready.
+ */
+type TaskOutcome = "passed" | "failed" | "stopped";
+
+/** What one attempt came to. `setup` and `transient` are not the task's failures and are not counted as attempts. */
+type AttemptOutcome = "passed" | "failed" | "setup" | "transient";
+
+/** Attempts the task until one passes verification, the attempts run out, or a budget or an outage stops it. */
+async function attemptTask(run: ActiveRun, task: Task, progress: TaskProgress): Promise<TaskOutcome> {
   const { options, summary } = run;
-  for (let attempt = 1; attempt <= run.config.run.maxAttempts; attempt++) {
-    if (attempt > 1 && retryRefused(run, progress)) return false;
-    if (await runAttempt(run, task, progress, attempt)) return true;
+  let outages = 0;
+  for (let attempt = 1; attempt <= run.config.run.maxAttempts; ) {
+    if (attempt > 1 && retryRefused(run, progress)) return "failed";
+    const outcome = await runAttempt(run, task, progress, attempt);
+    if (outcome === "passed") return "passed";
+    if (outcome === "setup") return "stopped";
+    if (outcome === "transient") {
+      outages++;
+      if (!(await waitOutOutage(run, progress, outages))) return "stopped";
+      continue;
+    }
+    attempt++;
     if (options.maxCost !== undefined && summary.costUsd >= options.maxCost) {
       summary.stoppedBecause = `--max-cost $${options.maxCost} reached`;
-      return false;
+      return "failed";
     }
   }
-  return false;
+  return "failed";
+}
+
+const MAX_OUTAGE_PAUSE_MS = 5 * 60_000;
+
+/**
+ * After a provider outage: pause (doubling each time, or as long as the provider asked) and try the
+ * same tier again, up to run.transientRetries times; then stop the run with the task left ready.
+ */
+async function waitOutOutage(run: ActiveRun, progress: TaskProgress, outages: number): Promise<boolean> {
+  const { transientRetries, retryDelaySeconds } = run.config.run;
+  if (outages > transientRetries) {
+    run.summary.outage = progress.lastReason;
+    run.summary.stoppedBecause = `the provider stayed unavailable after ${transientRetries} retr${transientRetries === 1 ? "y" : "ies"} (${progress.lastReason}); the task is left ready: run br run again later`;
+    return false;
+  }
+  const pause = Math.min(progress.retryAfterMs ?? retryDelaySeconds * 1000 * 2 ** (outages - 1), MAX_OUTAGE_PAUSE_MS);
+  say(style.dim(`  provider unavailable; the same tier again in ${Math.round(pause / 1000)} s (retry ${outages}/${transientRetries})`));
+  await sleep(pause);
+  return true;
 }
 
 /** Whether the task's cap or the run's budget forbids another attempt (the reason says which). */
@@ -449,19 +490,51 @@ function retryRefused(run: ActiveRun, progress: TaskProgress): boolean {
   return false;
 }
 
-/** One attempt: prompt, agent, verification and accounting. True when its work is verified. */
-async function runAttempt(run: ActiveRun, task: Task, progress: TaskProgress, attempt: number): Promise<boolean> {
+/**
+ * The models an attempt may escalate to: none when one model is pinned for the executor or a human
+ * does the work (escalating would relabel the same model, or a person).
+ */
+function escalationModels(run: ActiveRun): Record<Tier, string> | undefined {
+  const { config, executorName } = run;
+  if (executorName === "manual" || executorName === "replay" || config.executors[executorName]?.model) return undefined;
+  return Object.fromEntries(TIERS.map((t) => [t, modelFor(config, t)])) as Record<Tier, string>;
+}
+
+/** The configured check commands, which the agent is told to run and so must be allowed to. */
+function checkCommands(config: Config): string[] {
+  const { test, build, lint, typecheck } = config.commands;
+  return [test, build, lint, typecheck].filter((c): c is string => typeof c === "string");
+}
+
+/** An attempt up to the moment the agent is started: its model, prompt, baseline and journal row. */
+interface StartedAttempt {
+  attempt: number;
+  attemptId: number;
+  model: string;
+  promptFile: string;
+  prompt: BuiltPrompt;
+  baseline: AttemptBaseline;
+  testsBefore: TestCounts | undefined;
+}
+
+async function startAttempt(run: ActiveRun, task: Task, progress: TaskProgress, attempt: number): Promise<StartedAttempt> {
   const { paths, config, executorName, journal } = run;
-  const { tier, reason: tierReason } = tierForAttempt(progress.routed, attempt);
+  const { tier, reason: tierReason } = tierForAttempt(progress.routed, attempt, escalationModels(run));
   const model = config.executors[executorName]?.model ?? modelFor(config, tier);
   const prompt = await promptFor(run, task, progress.earlier);
   const promptFile = join(run.promptsDir, `${task.id}.attempt-${attempt}.md`);
-  // The snapshot comes first: whoever reads the prompt (a human, with the manual executor)
-  // may start changing files the moment it appears.
-  const baseline = snapshotTree(paths.root);
+  // Measured before the snapshot, so what the test command writes (a coverage report) is not taken for the agent's work.
+  const beforeTests = snapshotTree(paths.root);
+  const testsBefore = await testsAtStart(run, beforeTests.head);
+  excludeCheckOutputs(paths.root, beforeTests, []);
+  // The snapshot comes before the prompt: whoever reads the prompt (a human, with the manual
+  // executor) may start changing files the moment it appears. The git state is kept with it, so
+  // an interrupted attempt can be undone entirely on resume.
+  const baseline: AttemptBaseline = { ...snapshotTree(paths.root), git: captureGitState(paths.root) };
   writeFileAtomic(promptFile, prompt.text);
-  const testsBefore = await testsAtStart(run, baseline.head);
-  const restore = guardAttempt(paths, { ownFiles: executorName !== "manual" });
+  // A human's `br tasks done` from an earlier, rejected attempt must not count for this one.
+  const current = (await loadTasks(paths)).tasks.find((t) => t.id === task.id);
+  if (current && current.status !== "running") await transitionTask(paths, task.id, "start", { force: true });
   const attemptId = journal.startAttempt({
     runId: run.runId,
     taskId: task.id,
@@ -479,26 +552,101 @@ async function runAttempt(run: ActiveRun, task: Task, progress: TaskProgress, at
       `  attempt ${attempt}/${config.run.maxAttempts}: ${executorName}, ${model} (${tier}: ${tierReason}), prompt ${prompt.tokens} tokens`,
     ),
   );
+  return { attempt, attemptId, model, promptFile, prompt, baseline, testsBefore };
+}
+
+/** How often a running attempt tells the journal it is alive (see recover.ts). */
+const HEARTBEAT_MS = 1000;
+
+/** One attempt: prompt, agent, verification and accounting. */
+async function runAttempt(run: ActiveRun, task: Task, progress: TaskProgress, attempt: number): Promise<AttemptOutcome> {
+  const started = await startAttempt(run, task, progress, attempt);
+  run.journal.heartbeat(started.attemptId);
+  const beat = setInterval(() => run.journal.heartbeat(started.attemptId), HEARTBEAT_MS);
+  try {
+    return await agentThenVerify(run, task, progress, started);
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+async function agentThenVerify(run: ActiveRun, task: Task, progress: TaskProgress, started: StartedAttempt): Promise<AttemptOutcome> {
+  const { paths, config, executorName, journal } = run;
+  const { attempt, attemptId, model, baseline } = started;
+  const guard = guardAttempt(paths, { ownFiles: executorName !== "manual" });
+  let agentPid: number | undefined;
+  const maxTaskCost = run.options.maxTaskCost ?? config.run.maxTaskCost;
   const report = await run.executor.run({
     taskId: task.id,
-    prompt: prompt.text,
-    promptFile,
+    prompt: started.prompt.text,
+    promptFile: started.promptFile,
     model,
     workdir: paths.root,
     timeoutMs: (config.executors[executorName]?.timeoutSeconds ?? config.run.timeoutSeconds) * 1000,
-    onSpawn: (pid) => journal.setAgentPid(attemptId, pid),
+    idleTimeoutMs: config.run.idleTimeoutSeconds * 1000,
+    checkCommands: checkCommands(config),
+    ...(maxTaskCost !== undefined ? { maxBudgetUsd: Math.max(0.01, maxTaskCost - progress.cost) } : {}),
+    onSpawn: (pid) => {
+      agentPid = pid;
+      journal.setAgentPid(attemptId, pid);
+    },
   });
-  const restored = restore();
+  // Under the project lock: a br command the user runs meanwhile has either written (and is kept) or waits.
+  const restored = await withLock(paths.lock, () => guard(agentPid), { what: "the project" });
   const changed = agentChanges(run, attemptId, baseline);
-  const verification = await verify(task, report, changed, config, paths.root, await evidenceInputs(run, restored, testsBefore));
+  if (report.failure && report.failure.class !== "task")
+    return notTheTasksFailure(run, task, progress, { ...started, changed, report, restored });
+  const verification = await verify(task, report, changed, config, paths.root, await evidenceInputs(run, restored, started.testsBefore));
+  excludeCheckOutputs(paths.root, baseline, changed);
   const record = account(run, progress, report, model, verification);
   const finished: FinishedAttempt = { attempt, attemptId, baseline, changed, verification, record };
   if (!verification.passed) {
     rejectAttempt(run, progress, finished);
-    return false;
+    return "failed";
   }
-  await acceptAttempt(run, task, finished);
-  return true;
+  return (await acceptAttempt(run, task, finished, progress)) ? "passed" : "failed";
+}
+
+/**
+ * A setup or transient failure: recorded, undone, and not counted as the task's attempt. Setup
+ * stops the run (exit 2, with the fix); transient is retried on the same tier after a pause.
+ */
+function notTheTasksFailure(
+  run: ActiveRun,
+  task: Task,
+  progress: TaskProgress,
+  attempt: StartedAttempt & { changed: string[]; report: ExecutorReport; restored: Violation[] },
+): AttemptOutcome {
+  const failure = attempt.report.failure as NonNullable<ExecutorReport["failure"]>;
+  const message = mask(failure.message);
+  const verification: Verification = {
+    passed: false,
+    reason: message,
+    executor: { success: false, summary: mask(attempt.report.summary) },
+    changedFiles: [],
+    outOfScope: [],
+    checks: [],
+    violations: attempt.restored,
+  };
+  const record = account(run, progress, attempt.report, attempt.model, verification);
+  run.journal.finishAttempt(attempt.attemptId, { ...record, outcome: failure.class === "setup" ? "setup" : "transient", reason: message });
+  if (run.config.run.commit)
+    revertChanges(
+      run.paths.root,
+      attempt.baseline,
+      attempt.changed.filter((p) => !isOwnFile(p)),
+    );
+  progress.lastReason = message;
+  if (failure.class === "setup") {
+    say(`  ${style.red("✗")} the agent cannot run here: ${message}`);
+    run.summary.setupFailure = { taskId: task.id, message, ...(failure.fix ? { fix: failure.fix } : {}) };
+    run.summary.stoppedBecause = `the agent cannot run here (${message}); ${task.id} is left ready`;
+    return "setup";
+  }
+  say(`  ${style.yellow("…")} ${message}`);
+  if (failure.retryAfterMs !== undefined) progress.retryAfterMs = failure.retryAfterMs;
+  else delete progress.retryAfterMs;
+  return "transient";
 }
 
 /**
@@ -559,18 +707,30 @@ function account(run: ActiveRun, progress: TaskProgress, report: ExecutorReport,
   };
 }
 
-async function acceptAttempt(run: ActiveRun, task: Task, finished: FinishedAttempt): Promise<void> {
-  const { paths } = run;
+/**
+ * Records the verified attempt and commits its work. A git hook that rejects the commit is evidence
+ * too: the attempt fails with the hook's output, and its changes are undone like any failed attempt's.
+ */
+async function acceptAttempt(run: ActiveRun, task: Task, finished: FinishedAttempt, progress: TaskProgress): Promise<boolean> {
+  const { paths, config } = run;
   const { verification } = finished;
   // Recorded before the commit: a kill in between is finished from the journal on resume.
   run.journal.finishAttempt(finished.attemptId, { ...finished.record, outcome: "passed" });
   const current = (await loadTasks(paths)).tasks.find((t) => t.id === task.id);
   if (current?.status !== "done") await transitionTask(paths, task.id, "done", { force: true });
-  if (run.config.run.commit) {
-    commitWork(paths, verification.changedFiles, `br: ${task.id}: ${task.title}`);
+  if (config.run.commit) {
+    const rejected = commitWork(paths, config, verification.changedFiles, `br: ${task.id}: ${task.title}`);
+    if (rejected) {
+      await transitionTask(paths, task.id, "start", { force: true });
+      const reason = `a git hook rejected the commit: ${mask(rejected).slice(-1500)}`;
+      rejectAttempt(run, progress, { ...finished, verification: { ...verification, passed: false, reason } });
+      git(paths.root, ["reset", "-q"]);
+      return false;
+    }
     recordCounts(paths.state, headCommit(paths.root), verification.testCounts);
   }
   say(`  ${style.green("✓ verified")}: ${verification.changedFiles.length} file(s) changed, ${verification.checks.length} check(s) passed`);
+  return true;
 }
 
 /** Records the failure, keeps its reason for the next attempt's prompt, and undoes the attempt's changes. */
@@ -594,14 +754,14 @@ function rejectAttempt(run: ActiveRun, progress: TaskProgress, finished: Finishe
   if (kept.length > 0) warn(`not reverted (they had uncommitted edits before the attempt): ${kept.join(", ")}`);
 }
 
-/** The task's end: done (perhaps completing its feature), back to waiting when a budget stopped it early, or failed. */
-async function settleTask(run: ActiveRun, task: Task, passed: boolean, progress: TaskProgress): Promise<void> {
+/** The task's end: done (perhaps completing its feature), back to ready when the run stopped for another reason, or failed. */
+async function settleTask(run: ActiveRun, task: Task, outcome: TaskOutcome, progress: TaskProgress): Promise<void> {
   const { paths, config, summary } = run;
-  if (passed) {
+  if (outcome === "passed") {
     summary.done.push(task.id);
     if (await completeFeatureIfVerified(paths, config, task.featureId)) summary.completedFeatures.push(task.featureId);
-  } else if (summary.stoppedBecause && progress.earlier.length < config.run.maxAttempts) {
-    // Stopped by the budget with attempts to spare: the task is not failed, it waits.
+  } else if (outcome === "stopped" || (summary.stoppedBecause && progress.earlier.length < config.run.maxAttempts)) {
+    // Stopped by setup, an outage or the budget with attempts to spare: the task is not failed, it waits.
     await transitionTask(paths, task.id, "reset", { force: true });
     summary.skipped.push(task.id);
   } else {

@@ -47,7 +47,23 @@ function recoveryLines({ recovered }: RunSummary): string[] {
   if (!recovered.retried.length && !recovered.done.length) return [];
   const retried = recovered.retried.join(", ") || "none";
   const done = recovered.done.join(", ") || "none";
-  return [style.dim(`  resumed after an interruption: retried ${retried}; finished from the journal ${done}`)];
+  const lines = [style.dim(`  resumed after an interruption: retried ${retried}; finished from the journal ${done}`)];
+  if (recovered.keptCopies) lines.push(style.dim(`  copies of the interrupted attempt's files: ${recovered.keptCopies}`));
+  return lines;
+}
+
+/** What the user does next when the run could not finish the plan. */
+function nextStepLines(summary: RunSummary): string[] {
+  const lines: string[] = [];
+  if (summary.setupFailure) {
+    lines.push(`  ${style.red("cannot run the agent")}: ${summary.setupFailure.message}`);
+    if (summary.setupFailure.fix) lines.push(`  fix: ${summary.setupFailure.fix}`);
+  }
+  const earlier = summary.failedInPlan.filter((id) => !summary.failed.some((f) => f.id === id));
+  if (earlier.length) lines.push(`  ${style.red("failed earlier")}: ${earlier.join(", ")}`);
+  if (summary.failedInPlan.length)
+    lines.push(`  ${summary.failedInPlan.length} failed task(s) block the plan: fix the cause, then \`br run --retry-failed\``);
+  return lines;
 }
 
 function render(summary: RunSummary): string[] {
@@ -57,8 +73,9 @@ function render(summary: RunSummary): string[] {
   lines.push(...spendLines(summary));
   for (const f of summary.failed) lines.push(`  ${style.red("failed")} ${f.id}: ${f.reason}`);
   if (summary.completedFeatures.length) lines.push(`  features complete: ${summary.completedFeatures.join(", ")}`);
-  lines.push(...recoveryLines(summary));
-  if (summary.done.length === 0 && summary.failed.length === 0 && !summary.stoppedBecause)
+  lines.push(...recoveryLines(summary), ...nextStepLines(summary));
+  if (summary.retriedFailed.length) lines.push(style.dim(`  retried failed tasks: ${summary.retriedFailed.join(", ")}`));
+  if (summary.done.length === 0 && summary.failedInPlan.length === 0 && !summary.stoppedBecause)
     lines.push("  Nothing was ready to run (`br tasks next` explains why).");
   return lines;
 }
@@ -73,6 +90,7 @@ export function registerRun(program: Command): void {
       .option("--max-task-cost <usd>", "do not retry a task once it has spent this many dollars (default: run.maxTaskCost)")
       .option("--dry-run", "print the prompts that would be sent; change nothing")
       .option("--allow-dirty", "run on a working tree with uncommitted changes")
+      .option("--retry-failed", "put failed tasks back to ready first (their earlier attempts stay in the journal)")
       .option("--json", "print the run summary as JSON")
       .action(
         action<[]>(async (options) => {
@@ -84,6 +102,7 @@ export function registerRun(program: Command): void {
             auto: options.auto === true,
             dryRun: options.dryRun === true,
             allowDirty: options.allowDirty === true,
+            retryFailed: options.retryFailed === true,
             ...(typeof options.executor === "string" ? { executor: options.executor } : {}),
             ...(maxTasks !== undefined ? { maxTasks } : {}),
             ...(maxCost !== undefined ? { maxCost } : {}),
@@ -91,7 +110,9 @@ export function registerRun(program: Command): void {
           };
           const summary = await runLoop(project(options), runOptions);
           emit(options.json, summary, () => render(summary));
-          if (summary.failed.length > 0) setExitCode(1);
+          // 2: the agent cannot run here (nothing was attempted); 1: failed tasks block the plan, or an outage stopped it.
+          if (summary.setupFailure) setExitCode(2);
+          else if (summary.failedInPlan.length > 0 || summary.failed.length > 0 || summary.outage) setExitCode(1);
         }),
       );
   configure(program.command("run").description("drive the executor through the ready tasks, verifying each before it counts as done"));

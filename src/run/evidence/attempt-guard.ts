@@ -8,8 +8,8 @@ import { guardOwnFiles } from "./own-files.js";
 import type { Violation } from "./violation.js";
 
 /** `ownFiles: false` for a human at the manual executor, who marks tasks done by editing the plan through br. */
-export function guardAttempt(paths: ProjectPaths, options: { ownFiles: boolean }): () => Violation[] {
+export function guardAttempt(paths: ProjectPaths, options: { ownFiles: boolean }): (agentPid?: number) => Violation[] {
   const restoreOwn = options.ownFiles ? guardOwnFiles(paths.root, paths.dir, paths.state) : () => [];
   const git = captureGitState(paths.root);
-  return () => [...restoreGitState(paths.root, git), ...restoreOwn()];
+  return (agentPid) => [...restoreGitState(paths.root, git), ...restoreOwn(agentPid)];
 }

@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { writeFileAtomic } from "../../infra/atomic-file.js";
+import { contentHash, ownWritesSince, writtenByAgent } from "../../infra/own-writes.js";
 import type { Violation } from "./violation.js";
 
 /** Files br rewrites whenever they are stale (an agent may run `br status`): not a record to guard. */
@@ -23,16 +24,34 @@ function walk(dir: string, skip: string, out: string[]): string[] {
   return out;
 }
 
-/** Reads br's own files now; the function returned restores them and says what the agent had changed. */
-export function guardOwnFiles(root: string, ownDir: string, stateDir: string): () => Violation[] {
+/**
+ * Whether the file's content now is what a br command wrote meanwhile (the user's `br features add`
+ * in another terminal), not the agent's doing: such changes are kept.
+ */
+function writtenByBr(ownDir: string, file: string, content: Buffer, since: number, agentPid: number | undefined): boolean {
+  const name = relative(ownDir, file);
+  const last = ownWritesSince(ownDir, since)
+    .filter((w) => w.file === name)
+    .at(-1);
+  return last !== undefined && last.sha === contentHash(content) && !writtenByAgent(last, agentPid);
+}
+
+/**
+ * Reads br's own files now; the function returned restores them and says what the agent had
+ * changed. It is called with the agent's pid, and under the project lock, so that a br command
+ * writing at that moment either finished (and is recognised) or waits.
+ */
+export function guardOwnFiles(root: string, ownDir: string, stateDir: string): (agentPid?: number) => Violation[] {
+  const since = Date.now();
   const before = new Map(walk(ownDir, stateDir, []).map((file) => [file, readFileSync(file)]));
-  return () => {
+  return (agentPid) => {
     const violations: Violation[] = [];
     const now = walk(ownDir, stateDir, []);
     for (const file of new Set([...before.keys(), ...now])) {
       const was = before.get(file);
       const is = existsSync(file) ? readFileSync(file) : undefined;
       if (was !== undefined && is !== undefined && was.equals(is)) continue;
+      if (is !== undefined && writtenByBr(ownDir, file, is, since, agentPid)) continue;
       if (was === undefined) rmSync(file, { force: true });
       else {
         mkdirSync(dirname(file), { recursive: true });

@@ -2,12 +2,37 @@
  * Any agent behind a command line: a template with {prompt_file}, {model}, {workdir}, {task_id},
  * run through the shell in the project, with the same values in BR_PROMPT_FILE, BR_MODEL,
  * BR_WORKDIR and BR_TASK_ID. Exit 0 means the agent reports success. A last output line that is a
- * JSON object with `usage` ({input_tokens, output_tokens, …}) and `cost_usd` is read as its report.
+ * JSON object with `usage` ({input_tokens, output_tokens, …}) and `cost_usd` is read as its report;
+ * `error` ({message, status}) in it says the provider failed, which is sorted into setup, transient
+ * or task like the CLIs' own errors.
  */
 import { usageError } from "../../infra/errors.js";
+import { classifyApiError } from "./failure.js";
 import type { ExecutorSettings } from "./settings.js";
-import { jsonLines, num, processFacts, runAgent, tail, timedOutText } from "./spawn-agent.js";
-import type { Executor, ExecutorInput, ExecutorReport } from "./types.js";
+import { type AgentProcessResult, exitDetails, jsonLines, num, processFacts, runAgent, tail, timedOutText } from "./spawn-agent.js";
+import type { Executor, ExecutorInput, ExecutorReport, Failure } from "./types.js";
+
+/** A failed agent's last words: its exit code, then the end of what it printed (stderr last). */
+function failureText(result: AgentProcessResult): string {
+  const printed = tail(`${result.stdout}\n${result.stderr}`.trim(), 10);
+  return `${exitDetails({ ...result, stderr: "" })}${printed ? `\n${printed}` : ""}`;
+}
+
+/**
+ * Why the agent failed, where it said: the shell's 127 or 126 (its program is missing or cannot be
+ * executed), or an `error` in its report line.
+ */
+function failureOf(result: AgentProcessResult, last: Record<string, unknown> | undefined): Failure | undefined {
+  if (result.exitCode === 127 || result.exitCode === 126)
+    return {
+      class: "setup",
+      message: `the agent command could not be started: ${tail(result.stderr, 3).trim() || `exit ${result.exitCode}`}`,
+      fix: "Install the agent, or fix executors.command.command (br config get executors.command.command).",
+    };
+  const error = last?.error as { message?: unknown; status?: unknown } | undefined;
+  if (!error || typeof error.message !== "string") return undefined;
+  return classifyApiError(error.message, typeof error.status === "number" ? error.status : undefined);
+}
 
 function shellQuote(value: string): string {
   return `'${value.replace(/'/g, "'\\''")}'`;
@@ -37,13 +62,15 @@ export function commandExecutor(settings: ExecutorSettings): Executor {
       const base = processFacts(result);
       const last = jsonLines(result.stdout).at(-1);
       const usage = last?.usage as Record<string, unknown> | undefined;
-      const success = result.exitCode === 0 && !result.timedOut;
+      const success = result.exitCode === 0 && !result.timedOut && !result.idle;
       const report: ExecutorReport = {
         ...base,
         success,
-        summary: result.timedOut ? timedOutText(input) : tail(success ? result.stdout : `${result.stdout}\n${result.stderr}`, 10),
+        summary: result.timedOut || result.idle ? timedOutText(input, result) : success ? tail(result.stdout, 10) : failureText(result),
         model: typeof last?.model === "string" ? last.model : input.model,
       };
+      const failure = success ? undefined : failureOf(result, last);
+      if (failure) report.failure = failure;
       if (usage) {
         report.usage = {
           inputTokens: num(usage.input_tokens),

@@ -27,7 +27,8 @@ export function runAgent(
   return new Promise((resolve) => {
     const child = spawn(command, args, {
       cwd: input.workdir,
-      env: { ...process.env, ...options.env },
+      // BR_AGENT_ATTEMPT marks br commands the agent runs: their writes to br's record are the agent's.
+      env: { ...process.env, ...options.env, BR_AGENT_ATTEMPT: input.taskId },
       stdio: ["pipe", "pipe", "pipe"],
       detached: true,
       shell: options.shell ?? false,

@@ -1,0 +1,30 @@
+import type { Command } from "commander";
+import { loadConfig } from "../../infra/config.js";
+import { style } from "../../infra/log.js";
+import { project } from "../context.js";
+import { action, setExitCode } from "../main.js";
+import { emit } from "../output.js";
+
+const MARK = { ok: style.green("✓"), warn: style.yellow("!"), fail: style.red("✗") } as const;
+
+export function registerDoctor(program: Command): void {
+  program
+    .command("doctor")
+    .description("check that br run can work here: the executor, its credentials, the check commands' tools, the git state")
+    .option("-e, --executor <name>", "the executor to check (default: run.executor)")
+    .option("--json", 'print { "ok", "checks": [{ "name", "status", "detail", "fix" }] }')
+    .action(
+      action<[]>(async (options) => {
+        const { doctor } = await import("../../run/doctor.js");
+        const paths = project(options);
+        const config = (await loadConfig(paths)).config;
+        const executor = typeof options.executor === "string" ? options.executor : config.run.executor;
+        const checks = doctor(paths, config, executor, { askVersion: true });
+        const ok = checks.every((c) => c.status !== "fail");
+        emit(options.json, { ok, checks }, () =>
+          checks.flatMap((c) => [`${MARK[c.status]} ${c.name}: ${c.detail}`, ...(c.fix && c.status !== "ok" ? [`    fix: ${c.fix}`] : [])]),
+        );
+        if (!ok) setExitCode(1);
+      }),
+    );
+}
