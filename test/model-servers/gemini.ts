@@ -18,7 +18,11 @@ const ERRORS: Record<ErrorShape, { status: number; grpc: string; message: string
     grpc: "RESOURCE_EXHAUSTED",
     message: "You exceeded your current quota, please check your plan and billing details.",
   },
-  server: { status: 500, grpc: "INTERNAL", message: "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting" },
+  server: {
+    status: 500,
+    grpc: "INTERNAL",
+    message: "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
+  },
   overloaded: { status: 503, grpc: "UNAVAILABLE", message: "The model is overloaded. Please try again later." },
   "unknown-model": {
     status: 404,
@@ -63,7 +67,9 @@ export function startGeminiServer(): Promise<ModelServer> {
     const usage = { ...usageFor(model, body, turn), cacheWriteTokens: 0 };
     let parts: Record<string, unknown>[];
     if (taskId && declared.includes("write_file") && step === 0) {
-      parts = taskFiles(taskId).map((file) => ({ functionCall: { name: "write_file", args: { file_path: file.path, content: file.content } } }));
+      parts = taskFiles(taskId).map((file) => ({
+        functionCall: { name: "write_file", args: { file_path: file.path, content: file.content } },
+      }));
     } else if (taskId) {
       parts = [{ text: `Done: ${taskId} is implemented and tested.` }];
     } else {

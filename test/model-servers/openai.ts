@@ -11,35 +11,42 @@
 import type { ServerResponse } from "node:http";
 import { type ErrorShape, type ModelServer, sendJson, sendSse, startServer, taskFiles, taskIdIn, usageFor } from "./common.ts";
 
-const ERRORS: Record<ErrorShape, { status: number; type: string; code: string | null; message: string; headers?: Record<string, string> }> = {
-  auth: {
-    status: 401,
-    type: "invalid_request_error",
-    code: "invalid_api_key",
-    message: "Incorrect API key provided: sk-test. You can find your API key at https://platform.openai.com/account/api-keys.",
-  },
-  "rate-limit": {
-    status: 429,
-    type: "tokens",
-    code: "rate_limit_exceeded",
-    message: "Rate limit reached for gpt-5 in organization org-test on tokens per min (TPM): Limit 30000, Used 30000, Requested 900. Please try again in 1s.",
-    headers: { "retry-after": "1" },
-  },
-  quota: {
-    status: 429,
-    type: "insufficient_quota",
-    code: "insufficient_quota",
-    message: "You exceeded your current quota, please check your plan and billing details.",
-  },
-  server: { status: 500, type: "server_error", code: null, message: "The server had an error while processing your request. Sorry about that!" },
-  overloaded: { status: 503, type: "server_error", code: null, message: "The engine is currently overloaded, please try again later." },
-  "unknown-model": {
-    status: 400,
-    type: "invalid_request_error",
-    code: "model_not_found",
-    message: "The model `gpt-nonexistent-9` does not exist or you do not have access to it.",
-  },
-};
+const ERRORS: Record<ErrorShape, { status: number; type: string; code: string | null; message: string; headers?: Record<string, string> }> =
+  {
+    auth: {
+      status: 401,
+      type: "invalid_request_error",
+      code: "invalid_api_key",
+      message: "Incorrect API key provided: sk-test. You can find your API key at https://platform.openai.com/account/api-keys.",
+    },
+    "rate-limit": {
+      status: 429,
+      type: "tokens",
+      code: "rate_limit_exceeded",
+      message:
+        "Rate limit reached for gpt-5 in organization org-test on tokens per min (TPM): Limit 30000, Used 30000, Requested 900. Please try again in 1s.",
+      headers: { "retry-after": "1" },
+    },
+    quota: {
+      status: 429,
+      type: "insufficient_quota",
+      code: "insufficient_quota",
+      message: "You exceeded your current quota, please check your plan and billing details.",
+    },
+    server: {
+      status: 500,
+      type: "server_error",
+      code: null,
+      message: "The server had an error while processing your request. Sorry about that!",
+    },
+    overloaded: { status: 503, type: "server_error", code: null, message: "The engine is currently overloaded, please try again later." },
+    "unknown-model": {
+      status: 400,
+      type: "invalid_request_error",
+      code: "model_not_found",
+      message: "The model `gpt-nonexistent-9` does not exist or you do not have access to it.",
+    },
+  };
 
 interface Tool {
   type: string;
@@ -48,7 +55,14 @@ interface Tool {
 
 /** An apply_patch patch that adds each file. */
 export function addFilesPatch(files: { path: string; content: string }[]): string {
-  const adds = files.map((f) => `*** Add File: ${f.path}\n${f.content.replace(/\n$/, "").split("\n").map((l) => `+${l}`).join("\n")}`);
+  const adds = files.map(
+    (f) =>
+      `*** Add File: ${f.path}\n${f.content
+        .replace(/\n$/, "")
+        .split("\n")
+        .map((l) => `+${l}`)
+        .join("\n")}`,
+  );
   return `*** Begin Patch\n${adds.join("\n")}\n*** End Patch\n`;
 }
 
@@ -90,14 +104,26 @@ export function startOpenAiServer(): Promise<ModelServer> {
             };
     } else {
       const text = taskId ? `Done: ${taskId} is implemented and tested.` : "Done.";
-      item = { type: "message", id: `msg_${turn}`, role: "assistant", status: "completed", content: [{ type: "output_text", text, annotations: [] }] };
+      item = {
+        type: "message",
+        id: `msg_${turn}`,
+        role: "assistant",
+        status: "completed",
+        content: [{ type: "output_text", text, annotations: [] }],
+      };
     }
     server.usage.push(usage);
     streamResponse(res, `resp_${turn}`, request.model, item, usage);
   });
 }
 
-function streamResponse(res: ServerResponse, id: string, model: string, item: Record<string, unknown>, usage: ReturnType<typeof usageFor>): void {
+function streamResponse(
+  res: ServerResponse,
+  id: string,
+  model: string,
+  item: Record<string, unknown>,
+  usage: ReturnType<typeof usageFor>,
+): void {
   const response = { id, object: "response", model, status: "in_progress", output: [] as unknown[] };
   const wire = {
     input_tokens: usage.inputTokens + usage.cacheReadTokens,

@@ -10,7 +10,16 @@
 import type { Usage } from "../../routing/prices.js";
 import { classifyApiError } from "./failure.js";
 import type { ExecutorSettings } from "./settings.js";
-import { exitDetails, jsonLines, notFoundReport, num, processFacts, runAgent, timedOutText } from "./spawn-agent.js";
+import {
+  type AgentProcessResult,
+  exitDetails,
+  jsonLines,
+  notFoundReport,
+  num,
+  processFacts,
+  runAgent,
+  timedOutText,
+} from "./spawn-agent.js";
 import type { Executor, ExecutorInput, ExecutorReport, Failure } from "./types.js";
 
 export function codexExecutor(settings: ExecutorSettings): Executor {
@@ -25,22 +34,28 @@ export function codexExecutor(settings: ExecutorSettings): Executor {
       const { usage, completed, failure, lastError, lastMessage } = readTurns(jsonLines(result.stdout));
       const success = completed && !failure && !result.timedOut;
       const report: ExecutorReport = { ...base, success, summary: lastMessage, model: input.model, usage };
-      if (success) return report;
-      if (failure) {
-        report.summary = failure;
-        report.failure = codexFailure(failure);
-      } else if (result.timedOut || result.idle) {
-        // Stopped while it was still retrying: the last retry says why ("waiting for network").
-        report.summary = `Codex ${timedOutText(input, result)}${lastError ? `: ${lastError}` : ""}`;
-        const failed = base.failure ?? (lastError ? codexFailure(lastError) : undefined);
-        if (failed) report.failure = failed.class === "task" && lastError ? { ...failed, class: "transient" } : failed;
-      } else {
-        report.summary = lastError ? `${lastError} (${exitDetails(result)})` : `Codex ended without a completed turn (${exitDetails(result)})`;
-        if (lastError) report.failure = codexFailure(lastError);
-      }
-      return report;
+      return success ? report : { ...report, ...whyFailed(failure, lastError, result, input) };
     },
   };
+}
+
+/** The summary and class of a run without a completed turn. */
+function whyFailed(
+  failure: string | undefined,
+  lastError: string | undefined,
+  result: AgentProcessResult,
+  input: ExecutorInput,
+): { summary: string; failure?: Failure } {
+  if (failure) return { summary: failure, failure: codexFailure(failure) };
+  if (result.timedOut || result.idle) {
+    // Stopped while it was still retrying: the last retry says why ("waiting for network").
+    const summary = `Codex ${timedOutText(input, result)}${lastError ? `: ${lastError}` : ""}`;
+    const failed = processFacts(result).failure ?? (lastError ? codexFailure(lastError) : undefined);
+    if (!failed) return { summary };
+    return { summary, failure: failed.class === "task" && lastError ? { ...failed, class: "transient" } : failed };
+  }
+  if (!lastError) return { summary: `Codex ended without a completed turn (${exitDetails(result)})` };
+  return { summary: `${lastError} (${exitDetails(result)})`, failure: codexFailure(lastError) };
 }
 
 /** The HTTP status in a Codex error message ("unexpected status 401 Unauthorized", "last status: 429"). */

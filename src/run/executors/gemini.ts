@@ -32,29 +32,35 @@ export function geminiExecutor(settings: ExecutorSettings): Executor {
       const command = settings.command ?? "gemini";
       const result = await runAgent(command, args, input, { stdin: input.prompt });
       if (result.notFound) return notFoundReport(result, command, "Gemini CLI", "gemini");
-      const base = processFacts(result);
       const doc = lastJson(result.stdout) ?? lastJson(result.stderr);
-      if (!doc) {
-        const why = result.timedOut || result.idle ? timedOutText(input, result) : "printed no JSON result";
-        const cleaned = { ...result, stderr: meaningfulLines(result.stderr) };
-        const summary = `Gemini CLI ${why} (${exitDetails(cleaned)})`;
-        const failure = base.failure ?? (result.timedOut ? undefined : stderrFailure(cleaned.stderr));
-        return { ...base, success: false, summary, ...(failure ? { failure } : {}) };
-      }
-      const report: ExecutorReport = { ...base, success: false, summary: "", ...usageOf(doc, input.model) };
-      const error = doc.error as Doc | undefined;
-      if (error) {
-        const { message, status } = errorOf(error);
-        report.summary = message;
-        report.failure = classifyApiError(message, status);
-        return report;
-      }
-      report.success = !result.timedOut && typeof doc.response === "string";
-      report.summary = typeof doc.response === "string" ? doc.response : `Gemini CLI gave no response (${exitDetails(result)})`;
-      if (!report.success && base.failure) report.failure = base.failure;
-      return report;
+      return doc ? docReport(doc, result, input) : noJsonReport(result, input);
     },
   };
+}
+
+/** The report from Gemini CLI's JSON document: its response, or its error with the error's class. */
+function docReport(doc: Doc, result: AgentProcessResult, input: ExecutorInput): ExecutorReport {
+  const base = processFacts(result);
+  const report: ExecutorReport = { ...base, success: false, summary: "", ...usageOf(doc, input.model) };
+  const error = doc.error as Doc | undefined;
+  if (error) {
+    const { message, status } = errorOf(error);
+    return { ...report, summary: message, failure: classifyApiError(message, status) };
+  }
+  report.success = !result.timedOut && typeof doc.response === "string";
+  report.summary = typeof doc.response === "string" ? doc.response : `Gemini CLI gave no response (${exitDetails(result)})`;
+  if (!report.success && base.failure) report.failure = base.failure;
+  return report;
+}
+
+/** No JSON at all (an untrusted folder, a crash, a timeout): the exit code and what stderr says. */
+function noJsonReport(result: AgentProcessResult, input: ExecutorInput): ExecutorReport {
+  const base = processFacts(result);
+  const why = result.timedOut || result.idle ? timedOutText(input, result) : "printed no JSON result";
+  const cleaned = { ...result, stderr: meaningfulLines(result.stderr) };
+  const summary = `Gemini CLI ${why} (${exitDetails(cleaned)})`;
+  const failure = base.failure ?? (result.timedOut ? undefined : stderrFailure(cleaned.stderr));
+  return { ...base, success: false, summary, ...(failure ? { failure } : {}) };
 }
 
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
@@ -130,8 +136,7 @@ export function usageOf(doc: Doc, requested: string): { model: string; usage: Us
     usage.outputTokens += each.outputTokens;
     usage.cacheReadTokens += each.cacheReadTokens;
     // The model that did the work: the one asked for, else the one that answered most.
-    const requests = num(stats.api?.totalRequests);
-    if (name === requested) most = Number.POSITIVE_INFINITY;
+    const requests = name === requested ? Number.POSITIVE_INFINITY : num(stats.api?.totalRequests);
     if (requests > most) {
       most = requests;
       model = name;
