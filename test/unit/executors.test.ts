@@ -350,6 +350,12 @@ describe("Gemini CLI's JSON output", () => {
       "transient",
     ],
     [
+      "no API key (exit 41, Gemini CLI's own auth error code)",
+      `${JSON.stringify({ session_id: "s", error: { type: "Error", message: "When using Gemini API, you must specify the GEMINI_API_KEY environment variable.\nUpdate your environment and try again (no reload needed if using .env)!", code: 41 } }, null, 2)}\n`,
+      41,
+      "setup",
+    ],
+    [
       "an untrusted folder (exit 55, no JSON)",
       'Approval mode overridden to "default" because the current folder is not trusted.\n\u001b[31mGemini CLI is not running in a trusted directory. To proceed, either use `--skip-trust`, set the `GEMINI_CLI_TRUST_WORKSPACE=true` environment variable, or trust this directory in interactive mode.\u001b[0m\n',
       55,
