@@ -49,6 +49,8 @@ export interface ExecutorReport {
   summary: string;
   model?: string;
   usage?: Usage;
+  /** The usage split by the model that spent it, when the agent used several (priced each at its own model). */
+  usageByModel?: Record<string, Usage>;
   /** Cost the executor reported itself (preferred over pricing the usage). */
   costUsd?: number;
   durationMs: number;

@@ -1,0 +1,273 @@
+/**
+ * Contract tests with the real agent CLIs (Claude Code, Codex, Gemini CLI, pinned in
+ * scripts/agent-clis.mjs and installed from the npm registry) against model-API servers on
+ * 127.0.0.1 that speak each provider's wire format (test/model-servers). For each CLI: a small
+ * plan completes with `br run --auto`, with verified commits and a ledger that matches the usage
+ * the server reported; and each API error shape ends, at the executor, with the right failure class.
+ * Skipped, with the reason, only when the npm registry cannot be reached.
+ */
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { claudeExecutor } from "../src/run/executors/claude.ts";
+import { codexExecutor } from "../src/run/executors/codex.ts";
+import { geminiExecutor } from "../src/run/executors/gemini.ts";
+import type { Executor, ExecutorInput, FailureClass } from "../src/run/executors/types.ts";
+import { journal, tasks } from "./agent-project.ts";
+import { BR, brOk, git, tempDir, tempRepo } from "./helpers.ts";
+import { startAnthropicServer } from "./model-servers/anthropic.ts";
+import type { Behaviour, ErrorShape, ModelServer } from "./model-servers/common.ts";
+import { totalUsage } from "./model-servers/common.ts";
+import { startGeminiServer } from "./model-servers/gemini.ts";
+import { startOpenAiServer } from "./model-servers/openai.ts";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const RUN_DEADLINE_MS = 150_000;
+
+/** The command of each pinned CLI, installing it on first use; a skip reason if the registry is unreachable. */
+function installed(name: string): { command?: string; skip?: string } {
+  const result = spawnSync(process.execPath, [join(ROOT, "scripts", "agent-clis.mjs"), name, "--path"], {
+    encoding: "utf8",
+    timeout: 6 * 60_000,
+  });
+  if (result.status === 0) return { command: result.stdout.trim() };
+  const ping = spawnSync("npm", ["ping"], { encoding: "utf8", timeout: 30_000 });
+  if (ping.status !== 0)
+    return { skip: `the npm registry is unreachable, so ${name} could not be installed: ${ping.stderr.trim().split("\n").at(-1)}` };
+  throw new Error(`Could not install the pinned ${name}: ${result.stderr}`);
+}
+
+interface Cli {
+  name: "claude" | "codex" | "gemini";
+  model: string;
+  start: () => Promise<ModelServer>;
+  executor: (command: string) => Executor;
+  /** Files and variables that point the CLI at the server, in its own home. */
+  setup: (home: string, server: ModelServer) => Record<string, string>;
+}
+
+const CLIS: Cli[] = [
+  {
+    name: "claude",
+    model: "claude-sonnet-4-5",
+    start: startAnthropicServer,
+    executor: (command) => claudeExecutor({ command }),
+    setup: (home, server) => ({
+      HOME: home,
+      CLAUDE_CONFIG_DIR: join(home, ".claude"),
+      ANTHROPIC_BASE_URL: server.url,
+      ANTHROPIC_API_KEY: "sk-ant-test",
+      DISABLE_TELEMETRY: "1",
+      DISABLE_AUTOUPDATER: "1",
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+      // Claude Code retries 429/5xx/529 itself (10 times by default): once is enough here.
+      CLAUDE_CODE_MAX_RETRIES: "0",
+    }),
+  },
+  {
+    name: "codex",
+    model: "gpt-5.5",
+    start: startOpenAiServer,
+    executor: (command) => codexExecutor({ command }),
+    setup: (home, server) => {
+      const codexHome = join(home, ".codex");
+      mkdirSync(codexHome, { recursive: true });
+      // A provider of its own: no WebSocket attempt first, and Codex's own retries turned off.
+      writeFileSync(
+        join(codexHome, "config.toml"),
+        [
+          'model_provider = "local"',
+          "[model_providers.local]",
+          'name = "local test server"',
+          `base_url = "${server.url}/v1"`,
+          'env_key = "OPENAI_API_KEY"',
+          'wire_api = "responses"',
+          "request_max_retries = 0",
+          "stream_max_retries = 0",
+          "",
+        ].join("\n"),
+      );
+      return { HOME: home, CODEX_HOME: codexHome, OPENAI_API_KEY: "sk-test" };
+    },
+  },
+  {
+    name: "gemini",
+    model: "gemini-2.5-pro",
+    start: startGeminiServer,
+    executor: (command) => geminiExecutor({ command }),
+    setup: (home, server) => {
+      mkdirSync(join(home, ".gemini"), { recursive: true });
+      writeFileSync(
+        join(home, ".gemini", "settings.json"),
+        JSON.stringify({
+          security: { auth: { selectedType: "gemini-api-key" } },
+          // Gemini CLI retries 429/5xx itself (10 attempts, from 5 s apart): once is enough here.
+          general: { maxAttempts: 1 },
+          privacy: { usageStatisticsEnabled: false },
+          telemetry: { enabled: false },
+        }),
+      );
+      return { HOME: home, GOOGLE_GEMINI_BASE_URL: server.url, GEMINI_API_KEY: "test-key" };
+    },
+  },
+];
+
+/** A folder with a program named after the CLI that runs the pinned one with the server's settings. */
+function wrapper(cli: Cli, command: string, env: Record<string, string>): { bin: string; program: string } {
+  const bin = tempDir(`br-${cli.name}-bin-`);
+  const program = join(bin, cli.name);
+  const exports = Object.entries(env).map(([k, v]) => `export ${k}='${v}'`);
+  writeFileSync(program, `#!/bin/sh\n${exports.join("\n")}\nexec ${command} "$@"\n`);
+  chmodSync(program, 0o755);
+  return { bin, program };
+}
+
+const FEATURES = ["Greeting", "Farewell"];
+const SPEC = `# Two features\n\n## Features\n${FEATURES.map(
+  (name, i) =>
+    `\n### ${name}\n${i > 0 ? `Depends on: ${FEATURES[i - 1]}\n` : ""}Say something about ${name.toLowerCase()}.\nAcceptance criteria:\n- It returns its own id\nFiles: src/**, test/**\n`,
+).join("")}`;
+
+/** A git repository with a Node project whose test command really runs the written tests, and its plan. */
+function planProject(cli: Cli): string {
+  const cwd = tempRepo();
+  writeFileSync(
+    join(cwd, "package.json"),
+    `${JSON.stringify({ name: "two", private: true, scripts: { test: "node --test" } }, null, 2)}\n`,
+  );
+  writeFileSync(join(cwd, "PROJECT_SPEC.md"), SPEC);
+  brOk(["init", "two"], { cwd });
+  brOk(["config", "set", "commands.test", "node --test"], { cwd });
+  if (cli.name !== "claude") brOk(["config", "set", `executors.${cli.name}.model`, cli.model], { cwd });
+  brOk(["spec", "sync"], { cwd });
+  brOk(["tasks", "generate"], { cwd });
+  git(cwd, "add", "-A");
+  git(cwd, "commit", "-qm", "plan");
+  return cwd;
+}
+
+/** Runs br with a deadline: a hung run fails the test instead of holding the suite. */
+function brRun(args: string[], cwd: string, path: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: path, NO_COLOR: "1", BR_TELEMETRY_DISABLED: "1" };
+  delete env.NODE_TEST_CONTEXT;
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [BR, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), RUN_DEADLINE_MS);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr: code === null ? `${stderr}\n(killed after ${RUN_DEADLINE_MS} ms)` : stderr });
+    });
+  });
+}
+
+const SHAPES: [string, Behaviour, FailureClass][] = [
+  ...(
+    [
+      ["auth", "setup"],
+      ["quota", "setup"],
+      ["unknown-model", "setup"],
+      ["rate-limit", "transient"],
+      ["server", "transient"],
+      ["overloaded", "transient"],
+    ] as [ErrorShape, FailureClass][]
+  ).map(([error, expected]): [string, Behaviour, FailureClass] => [error, { kind: "error", error }, expected]),
+  ["dropped connection", { kind: "drop" }, "transient"],
+  ["no answer (hang)", { kind: "hang" }, "transient"],
+];
+
+for (const cli of CLIS) {
+  const { command, skip } = installed(cli.name);
+  describe(`${cli.name} (the real CLI)`, { skip: skip ?? false }, () => {
+    let server: ModelServer;
+    let program: string;
+    let bin: string;
+    before(async () => {
+      server = await cli.start();
+      ({ program, bin } = wrapper(cli, command ?? "", cli.setup(tempDir(`br-${cli.name}-home-`), server)));
+    });
+    after(() => server?.close());
+
+    it("completes a 2-feature plan with br run --auto: verified commits, and the ledger holds the usage the server reported", async () => {
+      server.behaviour = { kind: "work" };
+      server.usage.length = 0;
+      const cwd = planProject(cli);
+      const result = await brRun(["run", "--auto", "--executor", cli.name, "--json"], cwd, `${bin}:${process.env.PATH}`);
+      assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
+      const all = tasks(cwd);
+      assert.ok(all.length >= 2);
+      assert.ok(
+        all.every((t) => t.status === "done"),
+        JSON.stringify(all),
+      );
+      const log = git(cwd, "log", "--format=%s");
+      for (const t of all) assert.match(log, new RegExp(`br: ${t.id.replace(".", "\\.")}:`));
+      assert.equal(git(cwd, "status", "--porcelain"), "", "nothing left uncommitted");
+      const rows = journal(cwd);
+      const served = totalUsage(server.usage);
+      const ledger = {
+        inputTokens: rows.reduce((s, r) => s + r.input_tokens, 0),
+        outputTokens: rows.reduce((s, r) => s + r.output_tokens, 0),
+        cacheWriteTokens: rows.reduce((s, r) => s + r.cache_write_tokens, 0),
+        cacheReadTokens: rows.reduce((s, r) => s + r.cache_read_tokens, 0),
+      };
+      assert.deepEqual(ledger, served);
+      assert.ok(rows.every((r) => r.cost_usd > 0));
+      if (cli.name === "claude") assert.ok(rows.every((r) => r.cost_source === "reported"));
+    });
+
+    if (cli.name === "claude")
+      it("may run the project's check commands (--allowedTools from checkCommands); without them the denial is reported", async () => {
+        server.behaviour = { kind: "work", run: "node --test" };
+        const run = async (checkCommands?: string[]) => {
+          const cwd = tempRepo();
+          const input: ExecutorInput = {
+            taskId: "greeting.core",
+            prompt: "# Task greeting.core: Greeting\n\nWrite it and run the tests.\n",
+            promptFile: join(cwd, ".prompt.md"),
+            model: cli.model,
+            workdir: cwd,
+            timeoutMs: 60_000,
+            ...(checkCommands ? { checkCommands } : {}),
+          };
+          return cli.executor(program).run(input);
+        };
+        const allowed = await run(["node --test"]);
+        assert.equal(allowed.success, true, allowed.summary);
+        assert.equal(allowed.permissionDenials, undefined);
+        const denied = await run();
+        assert.deepEqual(denied.permissionDenials, ["Bash: node --test"]);
+        assert.match(denied.summary, /permission denied: Bash: node --test/);
+      });
+
+    for (const [name, behaviour, expected] of SHAPES) {
+      it(`an API answer of ${name} ends the attempt as a ${expected} failure`, async () => {
+        server.behaviour = behaviour;
+        const cwd = tempRepo();
+        const input: ExecutorInput = {
+          taskId: "greeting.core",
+          prompt: "# Task greeting.core: Greeting\n\nWrite it.\n",
+          promptFile: join(cwd, ".prompt.md"),
+          model: cli.model,
+          workdir: cwd,
+          timeoutMs: 60_000,
+          idleTimeoutMs: 4000,
+        };
+        const report = await cli.executor(program).run(input);
+        assert.equal(report.success, false, report.summary);
+        assert.equal(report.failure?.class, expected, `${report.summary} (exit ${report.exitCode})`);
+        assert.ok(report.summary.length > 0 && !/no details/.test(report.summary));
+        if (name === "no answer (hang)") assert.equal(report.idle, true);
+      });
+    }
+  });
+}
