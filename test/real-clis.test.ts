@@ -9,6 +9,8 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { claudeExecutor } from "../src/run/executors/claude.ts";
@@ -224,6 +226,109 @@ for (const cli of CLIS) {
       assert.ok(rows.every((r) => r.cost_usd > 0));
       if (cli.name === "claude") assert.ok(rows.every((r) => r.cost_source === "reported"));
     });
+
+    /** A fresh plan with the loop's outage handling made quick: retries without pauses. */
+    const outageProject = (settings: [string, string][]) => {
+      const cwd = planProject(cli);
+      for (const [key, value] of [["run.retryDelaySeconds", "0"], ...settings] as [string, string][])
+        brOk(["config", "set", key, value], { cwd });
+      git(cwd, "commit", "-qam", "outage settings");
+      return cwd;
+    };
+    const path = () => `${bin}:${process.env.PATH}`;
+
+    it("a bad key stops br run within seconds: exit 2 with the fix, no attempt counted, the task left ready", async () => {
+      server.behaviour = { kind: "error", error: "auth" };
+      const cwd = outageProject([]);
+      const started = Date.now();
+      const result = await brRun(["run", "--auto", "--executor", cli.name, "--json"], cwd, path());
+      assert.equal(result.code, 2, `${result.stdout}\n${result.stderr}`);
+      assert.ok(Date.now() - started < 60_000, "in seconds, not after retries");
+      assert.match(JSON.parse(result.stdout).setupFailure.fix, /credentials|key/i);
+      assert.deepEqual(
+        journal(cwd).map((r) => r.outcome),
+        ["setup"],
+      );
+      assert.ok(tasks(cwd).every((t) => t.status === "ready" || t.status === "pending"));
+      assert.equal(git(cwd, "status", "--porcelain"), "");
+    });
+
+    it("an outage (529/503) is retried on the same tier; when it outlasts the retries the run stops, the task ready", async () => {
+      server.behaviour = { kind: "error", error: "overloaded" };
+      const cwd = outageProject([["run.transientRetries", "1"]]);
+      const result = await brRun(["run", "--auto", "--executor", cli.name, "--json"], cwd, path());
+      assert.equal(result.code, 1, `${result.stdout}\n${result.stderr}`);
+      const rows = journal(cwd);
+      assert.deepEqual(
+        rows.map((r) => [r.outcome, r.attempt, r.model, r.tier]),
+        [
+          ["transient", 1, rows[0]?.model, rows[0]?.tier],
+          ["transient", 1, rows[0]?.model, rows[0]?.tier],
+        ],
+        "nothing escalates on an outage",
+      );
+      assert.equal(tasks(cwd).find((t) => t.id === rows[0]?.task_id)?.status, "ready");
+      server.behaviour = { kind: "work" };
+      const resumed = await brRun(["run", "--auto", "--executor", cli.name], cwd, path());
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.ok(tasks(cwd).every((t) => t.status === "done"));
+    });
+
+    it("a provider that never answers (no network) is stopped by the idle timeout and handled as an outage", async () => {
+      server.behaviour = { kind: "hang" };
+      const cwd = outageProject([
+        ["run.transientRetries", "0"],
+        ["run.idleTimeoutSeconds", "5"],
+      ]);
+      const started = Date.now();
+      const result = await brRun(["run", "--auto", "--executor", cli.name, "--json"], cwd, path());
+      assert.equal(result.code, 1, `${result.stdout}\n${result.stderr}`);
+      assert.ok(Date.now() - started < 90_000);
+      assert.deepEqual(
+        journal(cwd).map((r) => r.outcome),
+        ["transient"],
+      );
+      assert.match(JSON.parse(result.stdout).outage, /printed nothing|stream|network|disconnect|timed out/i);
+    });
+
+    if (cli.name === "codex")
+      it("while Codex reconnects after dropped streams, its notices on stdout do not keep it alive past the idle timeout", async () => {
+        // Every stream is dropped: Codex prints `error` events ("Reconnecting… 2/5") 1–5 s apart
+        // for about 30 s, which without care would look like progress to the idle timeout.
+        server.behaviour = { kind: "drop" };
+        const home = tempDir("br-codex-reconnecting-");
+        const retrying = cli.setup(home, server);
+        // The built-in provider pointed at the server, as a gateway user would (openai_base_url):
+        // Codex's own retries stay at their defaults and report themselves on stdout.
+        writeFileSync(join(home, ".codex", "config.toml"), `openai_base_url = "${server.url}/v1"\n`);
+        const retryingBin = wrapper(cli, command ?? "", retrying).bin;
+        const cwd = outageProject([
+          ["run.transientRetries", "0"],
+          ["run.idleTimeoutSeconds", "6"],
+        ]);
+        const started = Date.now();
+        const result = await brRun(["run", "--auto", "--executor", "codex", "--json"], cwd, `${retryingBin}:${process.env.PATH}`);
+        assert.equal(result.code, 1, `${result.stdout}\n${result.stderr}`);
+        assert.ok(Date.now() - started < 20_000, `stopped after ${Date.now() - started} ms`);
+        assert.deepEqual(
+          journal(cwd).map((r) => r.outcome),
+          ["transient"],
+        );
+        assert.match(JSON.parse(result.stdout).outage, /printed nothing/);
+      });
+
+    if (cli.name === "gemini")
+      it("an untrusted folder (custom args without --skip-trust) stops br run with exit 2 and says how to trust it", async () => {
+        server.behaviour = { kind: "work" };
+        const cwd = outageProject([["executors.gemini.args", '["--yolo"]']]);
+        const result = await brRun(["run", "--auto", "--executor", "gemini", "--json"], cwd, path());
+        assert.equal(result.code, 2, `${result.stdout}\n${result.stderr}`);
+        assert.match(JSON.parse(result.stdout).setupFailure.fix, /--skip-trust/);
+        assert.deepEqual(
+          journal(cwd).map((r) => r.outcome),
+          ["setup"],
+        );
+      });
 
     if (cli.name === "claude")
       it("may run the project's check commands (--allowedTools from checkCommands); without them the denial is reported", async () => {

@@ -52,7 +52,7 @@ describe("br run", () => {
   for (const [mode, reason] of [
     ["lazy", /changed no files/],
     ["breaker", /test failed \(`node --test`, exit 1\)/],
-    ["is_error", /executor reported failure: API Error: 529/],
+    ["is_error", /executor reported failure: Reached the maximum number of turns/],
   ] as const) {
     it(`never marks a task done for an agent that is ${mode}: retried, then failed with the reason`, () => {
       const p = project(mode);

@@ -94,16 +94,26 @@ function addUsage(total: Usage, usage: Usage | undefined): void {
   total.cacheReadTokens += usage.cacheReadTokens;
 }
 
-/** Cost of one attempt: the executor's own figure when it gives one, else the usage at table prices. */
+/**
+ * Cost of one attempt: the executor's own figure when it gives one, else the usage at table
+ * prices, each model's tokens at its own price when several models answered (Gemini CLI routes
+ * between them).
+ */
 function attemptCost(report: ExecutorReport, model: string, config: Config): { cost: number; source: string } {
   if (report.costUsd !== undefined) return { cost: report.costUsd, source: "reported" };
-  if (report.usage) {
-    const priced = costOf(report.model ?? model, report.usage, priceTable(config.routing.prices));
-    if (priced !== undefined) return { cost: priced, source: "priced" };
-    warn(`no price for model ${report.model ?? model}: its cost counts as $0 (add it to the price table)`);
-    return { cost: 0, source: "unpriced model" };
+  if (!report.usage) return { cost: 0, source: "no usage reported" };
+  const table = priceTable(config.routing.prices);
+  const parts = Object.entries(report.usageByModel ?? { [report.model ?? model]: report.usage });
+  let cost = 0;
+  const unpriced: string[] = [];
+  for (const [name, usage] of parts) {
+    const priced = costOf(name, usage, table);
+    if (priced === undefined) unpriced.push(name);
+    else cost += priced;
   }
-  return { cost: 0, source: "no usage reported" };
+  if (unpriced.length === 0) return { cost, source: "priced" };
+  warn(`no price for model ${unpriced.join(", ")}: its cost counts as $0 (add it to the price table)`);
+  return { cost, source: "unpriced model" };
 }
 
 async function ask(question: string): Promise<string> {

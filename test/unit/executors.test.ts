@@ -397,12 +397,44 @@ describe("Gemini CLI's JSON output", () => {
     assert.equal(meaningfulLines("a\n    at x (y:1)\n\n\u001b[31mb\u001b[0m"), "a\nb");
   });
 
-  it("passes --yolo --skip-trust by default", async () => {
+  it("passes --output-format stream-json --yolo --skip-trust by default, and reads the streamed answer", async () => {
     const file = join(dir, "gemini-args");
-    writeFileSync(file, `#!/bin/sh\necho "{\\"response\\": \\"$*\\", \\"stats\\": {\\"models\\": {}}}"\n`);
+    writeFileSync(
+      file,
+      `#!/bin/sh\necho '{"type":"init","model":"gemini-2.5-pro"}'\necho "{\\"type\\":\\"message\\",\\"role\\":\\"assistant\\",\\"content\\":\\"$*\\"}"\necho '{"type":"result","status":"success","stats":{"models":{"gemini-2.5-pro":{"input_tokens":900,"cached":100,"output_tokens":40}}}}'\n`,
+    );
     chmodSync(file, 0o755);
     const report = await geminiExecutor({ command: file }).run(input({ model: "gemini-2.5-pro" }));
     assert.equal(report.success, true);
-    assert.match(report.summary, /--model gemini-2.5-pro --yolo --skip-trust$/);
+    assert.match(report.summary, /--output-format stream-json --model gemini-2.5-pro --yolo --skip-trust$/);
+    assert.deepEqual(report.usage, { inputTokens: 800, outputTokens: 40, cacheWriteTokens: 0, cacheReadTokens: 100 });
+  });
+
+  it("reads an API error from the stream's result event, with the status from the exit code", async () => {
+    const file = join(dir, "gemini-error");
+    const result = {
+      type: "result",
+      status: "error",
+      error: { type: "unknown", message: "[API Error: The model is overloaded. Please try again later.]" },
+      stats: { models: { "gemini-2.5-pro": { input_tokens: 0, cached: 0, output_tokens: 0 } } },
+    };
+    writeFileSync(file, `#!/bin/sh\necho '${JSON.stringify(result)}'\nexit 247\n`);
+    chmodSync(file, 0o755);
+    const report = await geminiExecutor({ command: file }).run(input({ model: "gemini-2.5-pro" }));
+    assert.equal(report.success, false);
+    assert.equal(report.summary, "The model is overloaded. Please try again later.");
+    assert.equal(report.failure?.class, "transient");
+    const auth = {
+      ...result,
+      error: {
+        type: "unknown",
+        message:
+          '[API Error: {"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT"}}]',
+      },
+    };
+    writeFileSync(file, `#!/bin/sh\necho '${JSON.stringify(auth)}'\nexit 144\n`);
+    const bad = await geminiExecutor({ command: file }).run(input({ model: "gemini-2.5-pro" }));
+    assert.equal(bad.failure?.class, "setup");
+    assert.match(bad.summary, /API key not valid/);
   });
 });

@@ -28,7 +28,8 @@ export function codexExecutor(settings: ExecutorSettings): Executor {
     async run(input: ExecutorInput): Promise<ExecutorReport> {
       const command = settings.command ?? "codex";
       const args = ["exec", "--json", "--model", input.model, ...(settings.args ?? ["--sandbox", "workspace-write"]), "-"];
-      const result = await runAgent(command, args, input, { stdin: input.prompt });
+      // Its "Reconnecting… waiting for network" notices arrive on stdout as `error` events: not progress.
+      const result = await runAgent(command, args, input, { stdin: input.prompt, progress: (line) => !line.includes('"type":"error"') });
       if (result.notFound) return notFoundReport(result, command, "the Codex CLI", "codex");
       const base = processFacts(result);
       const { usage, completed, failure, lastError, lastMessage } = readTurns(jsonLines(result.stdout));

@@ -1,15 +1,26 @@
 /**
- * Gemini CLI headless: the prompt on stdin, `gemini -p … --output-format json --model M --yolo
- * --skip-trust`. On success, one JSON object on stdout: `response`, `stats.models.<model>.tokens`
- * (prompt, which includes cached, candidates, cached, thoughts). On an API error, stdout is empty:
- * a stack trace and then `{"session_id","error":{"type","message","code"}}` go to stderr, and the
- * exit code is the HTTP status mod 256 (429 → 173). An untrusted folder exits 55 with one line on
- * stderr and no JSON at all.
+ * Gemini CLI headless: the prompt on stdin, `gemini -p … --output-format stream-json --model M
+ * --yolo --skip-trust`. JSON Lines on stdout: `init` (model), `message`, `tool_use`, `tool_result`,
+ * then `result` with `status` ("success" or "error"), `error.message` (often "[API Error: …]" around
+ * the API's own JSON) and `stats.models.<model>` (`input_tokens` with cached included, `cached`,
+ * `output_tokens`). The exit code is the HTTP status mod 256 (429 → 173); stderr repeats the error
+ * after a stack trace. An untrusted folder exits 55 with one line on stderr and no events; a
+ * missing key exits 41 with the error as JSON on stderr. The events are streamed, so silence on
+ * stdout means a hang, as with the other CLIs.
  */
 import type { Usage } from "../../routing/prices.js";
 import { classifyApiError } from "./failure.js";
 import type { ExecutorSettings } from "./settings.js";
-import { type AgentProcessResult, exitDetails, notFoundReport, num, processFacts, runAgent, timedOutText } from "./spawn-agent.js";
+import {
+  type AgentProcessResult,
+  exitDetails,
+  jsonLines,
+  notFoundReport,
+  num,
+  processFacts,
+  runAgent,
+  timedOutText,
+} from "./spawn-agent.js";
 import type { Executor, ExecutorInput, ExecutorReport, Failure } from "./types.js";
 
 type Doc = Record<string, unknown>;
@@ -24,7 +35,7 @@ export function geminiExecutor(settings: ExecutorSettings): Executor {
         "-p",
         "Do the task described above.",
         "--output-format",
-        "json",
+        "stream-json",
         "--model",
         input.model,
         ...(settings.args ?? ["--yolo", "--skip-trust"]),
@@ -32,13 +43,50 @@ export function geminiExecutor(settings: ExecutorSettings): Executor {
       const command = settings.command ?? "gemini";
       const result = await runAgent(command, args, input, { stdin: input.prompt });
       if (result.notFound) return notFoundReport(result, command, "Gemini CLI", "gemini");
-      const doc = lastJson(result.stdout) ?? lastJson(result.stderr);
+      const events = jsonLines(result.stdout);
+      const final = events.findLast((e) => e.type === "result");
+      if (final) return resultReport(final, events, result, input);
+      const doc = lastJson(result.stderr);
       return doc ? docReport(doc, result, input) : noJsonReport(result, input);
     },
   };
 }
 
-/** The report from Gemini CLI's JSON document: its response, or its error with the error's class. */
+/** The HTTP status an exit code stands for (Gemini CLI exits with the status mod 256). */
+function statusOfExit(exitCode: number | null): number | undefined {
+  if (exitCode === null) return undefined;
+  const status = exitCode + 256;
+  return status >= 400 && status < 600 ? status : undefined;
+}
+
+/** The report from the stream's `result` event: the answer, or the error with its class. */
+function resultReport(final: Doc, events: Doc[], result: AgentProcessResult, input: ExecutorInput): ExecutorReport {
+  const base = processFacts(result);
+  const init = events.find((e) => e.type === "init");
+  const requested = typeof init?.model === "string" ? init.model : input.model;
+  const report: ExecutorReport = { ...base, success: false, summary: "", ...usageOf({ stats: final.stats }, requested) };
+  const error = final.error as Doc | undefined;
+  if (final.status !== "success" || error) {
+    const { message, status } = errorOf({ ...(error ?? {}), message: unwrapApiError(String(error?.message ?? "Gemini CLI failed")) });
+    return { ...report, summary: message, failure: classifyApiError(message, status ?? statusOfExit(result.exitCode)) };
+  }
+  const said = events
+    .filter((e) => e.type === "message" && e.role === "assistant" && typeof e.content === "string")
+    .map((e) => e.content as string)
+    .join("");
+  report.success = !result.timedOut && !result.idle;
+  report.summary = said || "Gemini CLI finished without a message";
+  if (!report.success && base.failure) report.failure = base.failure;
+  return report;
+}
+
+/** "[API Error: {json}]" → the JSON (or words) inside. */
+function unwrapApiError(message: string): string {
+  const match = /^\[API Error: ([\s\S]*)\]$/.exec(message.trim());
+  return match ? (match[1] as string) : message;
+}
+
+/** The report from an error document on stderr (a missing key, exit 41): its words and class. */
 function docReport(doc: Doc, result: AgentProcessResult, input: ExecutorInput): ExecutorReport {
   const base = processFacts(result);
   const report: ExecutorReport = { ...base, success: false, summary: "", ...usageOf(doc, input.model) };
@@ -47,9 +95,8 @@ function docReport(doc: Doc, result: AgentProcessResult, input: ExecutorInput): 
     const { message, status } = errorOf(error);
     return { ...report, summary: message, failure: classifyApiError(message, status) };
   }
-  report.success = !result.timedOut && typeof doc.response === "string";
-  report.summary = typeof doc.response === "string" ? doc.response : `Gemini CLI gave no response (${exitDetails(result)})`;
-  if (!report.success && base.failure) report.failure = base.failure;
+  report.summary = `Gemini CLI gave no result (${exitDetails(result)})`;
+  if (base.failure) report.failure = base.failure;
   return report;
 }
 
@@ -116,27 +163,42 @@ export function errorOf(error: Doc): { message: string; status?: number } {
   return code !== undefined && code >= 100 && code < 600 ? { message, status: code } : { message };
 }
 
+/** One model's usage, from stream-json stats (`input_tokens` with cached included) or the older JSON (`tokens.prompt`). */
+function modelUsage(stats: { tokens?: Doc } & Doc): Usage {
+  const tokens = stats.tokens;
+  if (tokens) {
+    const cached = num(tokens.cached);
+    return {
+      inputTokens: Math.max(0, num(tokens.prompt) - cached),
+      outputTokens: num(tokens.candidates) + num(tokens.thoughts),
+      cacheWriteTokens: 0,
+      cacheReadTokens: cached,
+    };
+  }
+  const cached = num(stats.cached);
+  return {
+    inputTokens: Math.max(0, num(stats.input_tokens) - cached),
+    outputTokens: num(stats.output_tokens),
+    cacheWriteTokens: 0,
+    cacheReadTokens: cached,
+  };
+}
+
 /** Usage summed over the models, each model's own in usageByModel when there are several. */
 export function usageOf(doc: Doc, requested: string): { model: string; usage: Usage; usageByModel?: Record<string, Usage> } {
-  const models = ((doc.stats ?? {}) as Doc).models as Record<string, { tokens?: Doc; api?: Doc }> | undefined;
+  const models = ((doc.stats ?? {}) as Doc).models as Record<string, { tokens?: Doc; api?: Doc } & Doc> | undefined;
   const usage: Usage = { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 };
   const byModel: Record<string, Usage> = {};
   let model = requested;
   let most = -1;
   for (const [name, stats] of Object.entries(models ?? {})) {
-    const cached = num(stats.tokens?.cached);
-    const each: Usage = {
-      inputTokens: Math.max(0, num(stats.tokens?.prompt) - cached),
-      outputTokens: num(stats.tokens?.candidates) + num(stats.tokens?.thoughts),
-      cacheWriteTokens: 0,
-      cacheReadTokens: cached,
-    };
+    const each = modelUsage(stats);
     byModel[name] = each;
     usage.inputTokens += each.inputTokens;
     usage.outputTokens += each.outputTokens;
     usage.cacheReadTokens += each.cacheReadTokens;
     // The model that did the work: the one asked for, else the one that answered most.
-    const requests = name === requested ? Number.POSITIVE_INFINITY : num(stats.api?.totalRequests);
+    const requests = name === requested ? Number.POSITIVE_INFINITY : num(stats.api?.totalRequests) || num(stats.total_tokens);
     if (requests > most) {
       most = requests;
       model = name;

@@ -21,7 +21,17 @@ export function runAgent(
   command: string,
   args: readonly string[],
   input: ExecutorInput,
-  options: { stdin?: string; env?: Record<string, string>; shell?: boolean } = {},
+  options: {
+    stdin?: string;
+    env?: Record<string, string>;
+    shell?: boolean;
+    /**
+     * Which stdout lines show the agent is getting somewhere (default: any output). A CLI that
+     * reports its reconnect attempts on stdout is not making progress; `false` for a CLI that
+     * prints nothing until it ends, which the idle timeout cannot judge.
+     */
+    progress?: ((line: string) => boolean) | false;
+  } = {},
 ): Promise<AgentProcessResult> {
   const started = Date.now();
   return new Promise((resolve) => {
@@ -62,15 +72,20 @@ export function runAgent(
       stop();
     }, input.timeoutMs);
     // Only stdout counts as progress: a CLI stuck reconnecting keeps printing on stderr.
-    const idleAfter = input.idleTimeoutMs;
+    const idleAfter = options.progress === false ? undefined : input.idleTimeoutMs;
+    const isProgress = options.progress || (() => true);
     const onIdle = () => {
       idle = true;
       stop();
     };
     let idleTimer = idleAfter ? setTimeout(onIdle, idleAfter) : undefined;
+    let partial = "";
     child.stdout.on("data", (chunk) => {
       stdout += chunk;
-      if (idleAfter && !settled) {
+      if (!idleAfter || settled) return;
+      const lines = (partial + String(chunk)).split("\n");
+      partial = lines.pop() ?? "";
+      if (lines.some(isProgress)) {
         clearTimeout(idleTimer);
         idleTimer = setTimeout(onIdle, idleAfter);
       }
