@@ -170,6 +170,36 @@ describe("failure classes", () => {
   });
 });
 
+describe("what a failed attempt says", () => {
+  it("an agent that fails without a report: its exit code and last stderr lines, not 'no details'", () => {
+    const p = commandProject("good");
+    brOk(["config", "set", "executors.command.command", "echo 'working…'; echo 'fatal: context window exceeded' >&2; exit 3"], {
+      cwd: p.cwd,
+    });
+    brOk(["config", "set", "run.maxAttempts", "1"], { cwd: p.cwd });
+    git(p.cwd, "commit", "-qam", "failing agent");
+    assert.equal(br(["run", "--auto", "--max-tasks", "1"], { cwd: p.cwd, env: p.env }).code, 1);
+    const reason = journal(p.cwd)[0]?.reason ?? "";
+    assert.match(reason, /exited 3/);
+    assert.match(reason, /fatal: context window exceeded/);
+  });
+
+  it("with the manual executor, one `br tasks done` counts for one attempt only", async () => {
+    const p = project("good");
+    brOk(["config", "set", "executors.manual.timeoutSeconds", "4"], { cwd: p.cwd });
+    git(p.cwd, "commit", "-qam", "manual");
+    const running = brAsync(["run", "--auto", "--executor", "manual", "--max-tasks", "1"], { cwd: p.cwd, env: p.env, timeoutMs: 60_000 });
+    const prompt = join(p.cwd, ".buildrunner", "state", "prompts", "greeting.core.attempt-1.md");
+    await waitFor(() => existsSync(prompt), "the first prompt");
+    brOk(["tasks", "done", "greeting.core"], { cwd: p.cwd });
+    const result = await running;
+    assert.equal(result.code, 1, result.stderr);
+    const rows = journal(p.cwd);
+    assert.match(rows[0]?.reason ?? "", /changed no files/);
+    assert.match(rows[1]?.reason ?? "", /no evidence of completion within 4 s/, "the second attempt waited for its own evidence");
+  });
+});
+
 describe("other br commands during a run", () => {
   it("keeps features add, features block and tasks done --force run in another terminal", async () => {
     const p = commandProject("slow", { FAKE_AGENT_SLEEP: "3" });
