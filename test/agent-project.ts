@@ -93,3 +93,29 @@ export function journal(cwd: string) {
     db.close();
   }
 }
+
+/** What `br run --json` prints, as far as the resilience tests read it. */
+export interface RunSummaryJson {
+  done: string[];
+  failed: { id: string; reason: string }[];
+  skipped: string[];
+  stoppedBecause?: string;
+  setupFailure?: { taskId: string; message: string; fix?: string };
+  outage?: string;
+  failedInPlan: string[];
+  retriedFailed: string[];
+  recovered: { retried: string[]; done: string[]; keptCopies?: string };
+}
+
+/** A project whose agent is the fake one behind the command executor, with fast outage retries. */
+export function commandProject(mode: string, env: Record<string, string> = {}): Project {
+  const p = project(mode, env);
+  brOk(["config", "set", "run.executor", "command"], { cwd: p.cwd });
+  brOk(["config", "set", "executors.command.command", `"${process.execPath}" "${FAKE_AGENT}" command --model {model}`], { cwd: p.cwd });
+  brOk(["config", "set", "run.retryDelaySeconds", "0"], { cwd: p.cwd });
+  git(p.cwd, "commit", "-qam", "command agent");
+  return p;
+}
+
+export const summaryOf = (stdout: string) => JSON.parse(stdout) as RunSummaryJson;
+export const statusOf = (cwd: string, id: string) => tasks(cwd).find((t) => t.id === id)?.status;

@@ -1,40 +1,16 @@
 /**
  * The build loop when things go wrong around the work: the agent cannot run, the provider is down,
- * the agent hangs, the user works in another terminal, git hooks object, checks leave files, br is
- * killed. Driven through the built binary with the command executor and the fake agent, whose
- * provider errors use the command executor's documented report line.
+ * the agent hangs, the user works in another terminal, git hooks object, checks leave files.
+ * Driven through the built binary with the command executor and the fake agent, whose provider
+ * errors use the command executor's documented report line. (br doctor: doctor.test.ts; resuming
+ * after a kill: recover.test.ts and chaos.test.ts.)
  */
 import assert from "node:assert/strict";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { calls, FAKE_AGENT, journal, type Project, project, tasks } from "./agent-project.ts";
-import { BR, br, brAsync, brJson, brOk, brSpawn, git, waitFor } from "./helpers.ts";
-
-interface Summary {
-  done: string[];
-  failed: { id: string; reason: string }[];
-  skipped: string[];
-  stoppedBecause?: string;
-  setupFailure?: { taskId: string; message: string; fix?: string };
-  outage?: string;
-  failedInPlan: string[];
-  retriedFailed: string[];
-  recovered: { retried: string[]; done: string[]; keptCopies?: string };
-}
-
-/** A project whose agent is the fake one behind the command executor, with fast outage retries. */
-function commandProject(mode: string, env: Record<string, string> = {}): Project {
-  const p = project(mode, env);
-  brOk(["config", "set", "run.executor", "command"], { cwd: p.cwd });
-  brOk(["config", "set", "executors.command.command", `"${process.execPath}" "${FAKE_AGENT}" command --model {model}`], { cwd: p.cwd });
-  brOk(["config", "set", "run.retryDelaySeconds", "0"], { cwd: p.cwd });
-  git(p.cwd, "commit", "-qam", "command agent");
-  return p;
-}
-
-const summaryOf = (stdout: string) => JSON.parse(stdout) as Summary;
-const statusOf = (cwd: string, id: string) => tasks(cwd).find((t) => t.id === id)?.status;
+import { calls, commandProject, journal, project, statusOf, summaryOf, tasks } from "./agent-project.ts";
+import { BR, br, brAsync, brJson, brOk, git, waitFor } from "./helpers.ts";
 
 describe("failure classes", () => {
   it("a bad key (401) stops the run at the first task: exit 2 with the fix, the task left ready, no attempt spent", () => {
@@ -81,43 +57,6 @@ describe("failure classes", () => {
     const rows = journal(p.cwd);
     assert.equal(rows.length, 3);
     assert.ok(rows.every((r) => r.outcome === "transient" && r.tier === rows[0]?.tier));
-  });
-
-  it("a missing agent program stops br run before any task (exit 2); br doctor names it with the fix", () => {
-    const p = project("good");
-    brOk(["config", "set", "executors.claude.command", "/nonexistent/claude"], { cwd: p.cwd });
-    git(p.cwd, "commit", "-qam", "missing agent");
-    const started = Date.now();
-    const result = br(["run", "--auto"], { cwd: p.cwd, env: p.env });
-    assert.equal(result.code, 2, result.stderr);
-    assert.ok(Date.now() - started < 20_000);
-    assert.match(result.stderr, /\/nonexistent\/claude.*not installed/);
-    assert.match(result.stderr, /fix: +Install Claude Code/);
-    assert.deepEqual(journal(p.cwd), []);
-    assert.equal(statusOf(p.cwd, "greeting.core"), "ready");
-    const doctor = br(["doctor", "--json"], { cwd: p.cwd, env: p.env });
-    assert.equal(doctor.code, 1);
-    const report = JSON.parse(doctor.stdout) as { ok: boolean; checks: { name: string; status: string; fix?: string }[] };
-    assert.equal(report.ok, false);
-    assert.equal(report.checks.find((c) => c.name === "executor claude")?.status, "fail");
-    assert.equal(report.checks.find((c) => c.name === "commands.test")?.status, "ok");
-  });
-
-  it("br doctor: a check command whose tool is missing, and a detached HEAD, each with a fix; br run refuses the detached HEAD", () => {
-    const p = project("good");
-    const ok = brJson<{ ok: boolean; checks: { name: string; status: string; detail: string }[] }>(["doctor"], { cwd: p.cwd, env: p.env });
-    assert.equal(ok.ok, true, JSON.stringify(ok.checks));
-    assert.match(ok.checks.find((c) => c.name === "executor claude")?.detail ?? "", /0\.0\.0-fake/);
-    brOk(["config", "set", "commands.lint", "no-such-linter ."], { cwd: p.cwd });
-    git(p.cwd, "commit", "-qam", "lint");
-    git(p.cwd, "checkout", "-q", "--detach");
-    const doctor = br(["doctor"], { cwd: p.cwd, env: p.env });
-    assert.equal(doctor.code, 1);
-    assert.match(doctor.stderr + doctor.stdout, /no-such-linter/);
-    assert.match(doctor.stderr + doctor.stdout, /HEAD is detached[\s\S]*git switch/);
-    const run = br(["run", "--auto"], { cwd: p.cwd, env: p.env });
-    assert.equal(run.code, 2);
-    assert.match(run.stderr, /detached/);
   });
 
   it("an agent that goes silent past run.idleTimeoutSeconds is stopped and handled as an outage", () => {
@@ -257,42 +196,5 @@ describe("commits and the tree", () => {
     assert.match(readFileSync(join(p.cwd, ".git", "info", "exclude"), "utf8"), /^\/coverage\.xml$/m);
     const second = br(["run", "--auto", "--max-tasks", "1"], { cwd: p.cwd, env: p.env });
     assert.equal(second.code, 0, second.stderr);
-  });
-});
-
-describe("resume without help", () => {
-  it("after kill -9 while the agent works, the next run undoes its files (keeping copies) and retries it", async () => {
-    const p = commandProject("slow", { FAKE_AGENT_SLEEP: "3", FAKE_AGENT_WRITE_FIRST: "1" });
-    const child = brSpawn(["run", "--auto"], { cwd: p.cwd, env: p.env });
-    const exited = new Promise((resolve) => child.on("close", resolve));
-    await waitFor(() => existsSync(join(p.cwd, "src", "greeting_core.js")), "the agent's first file");
-    child.kill("SIGKILL");
-    await exited;
-    const next = br(["run", "--auto", "--max-tasks", "1", "--json"], { cwd: p.cwd, env: { ...p.env, FAKE_AGENT_MODE: "good" } });
-    assert.equal(next.code, 0, next.stderr);
-    const summary = summaryOf(next.stdout);
-    assert.deepEqual(summary.recovered.retried, ["greeting.core"]);
-    assert.ok(summary.recovered.keptCopies && existsSync(join(summary.recovered.keptCopies, "src", "greeting_core.js")));
-    assert.deepEqual(summary.done, ["greeting.core"]);
-    assert.equal(git(p.cwd, "status", "--porcelain"), "");
-  });
-
-  it("a kill between verification and the commit: the next run commits the verified work from the journal", async () => {
-    const p = commandProject("good");
-    // A one-shot pre-commit hook that kills br (git's parent) the first time br commits.
-    const hook = join(p.cwd, ".git", "hooks", "pre-commit");
-    writeFileSync(hook, `#!/bin/sh\nrm -f "$0"\nkill -9 $(ps -o ppid= -p $PPID)\nexit 1\n`);
-    chmodSync(hook, 0o755);
-    const killed = br(["run", "--auto", "--max-tasks", "1"], { cwd: p.cwd, env: p.env });
-    assert.equal(killed.code, null, "br was killed");
-    await waitFor(() => !existsSync(join(p.cwd, ".git", "index.lock")), "git to finish after the hook");
-    assert.equal(statusOf(p.cwd, "greeting.core"), "done");
-    assert.notEqual(git(p.cwd, "status", "--porcelain", "--", "src"), "", "verified but not committed");
-    const next = br(["run", "--auto", "--max-tasks", "1", "--json"], { cwd: p.cwd, env: p.env });
-    assert.equal(next.code, 0, next.stderr);
-    assert.deepEqual(summaryOf(next.stdout).recovered.done, ["greeting.core"]);
-    assert.match(git(p.cwd, "log", "--format=%s"), /br: greeting\.core:/);
-    assert.equal(calls(p).filter((c) => c.task === "greeting.core").length, 1, "not run again");
-    assert.equal(git(p.cwd, "status", "--porcelain"), "");
   });
 });

@@ -13,6 +13,41 @@ export interface AgentProcessResult {
   notFound: boolean;
 }
 
+export interface AgentOptions {
+  stdin?: string;
+  env?: Record<string, string>;
+  shell?: boolean;
+  /**
+   * Which stdout lines show the agent is getting somewhere (default: any output). A CLI that
+   * reports its reconnect attempts on stdout is not making progress; `false` for a CLI that
+   * prints nothing until it ends, which the idle timeout cannot judge.
+   */
+  progress?: ((line: string) => boolean) | false;
+}
+
+/**
+ * Calls `onIdle` once no progress line has been fed for `idleAfterMs` (never without it). Only
+ * stdout is fed: a CLI stuck reconnecting keeps printing on stderr.
+ */
+function idleWatch(idleAfterMs: number | undefined, isProgress: (line: string) => boolean, onIdle: () => void) {
+  let timer = idleAfterMs ? setTimeout(onIdle, idleAfterMs) : undefined;
+  let partial = "";
+  return {
+    feed(chunk: string): void {
+      if (!idleAfterMs || !timer) return;
+      const lines = (partial + chunk).split("\n");
+      partial = lines.pop() ?? "";
+      if (!lines.some(isProgress)) return;
+      clearTimeout(timer);
+      timer = setTimeout(onIdle, idleAfterMs);
+    },
+    stop(): void {
+      clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}
+
 /**
  * Runs an agent CLI in the project folder, in its own process group so a timeout or Ctrl-C stops
  * the agent and every tool it started. Output is collected whole: the executors parse it after.
@@ -21,17 +56,7 @@ export function runAgent(
   command: string,
   args: readonly string[],
   input: ExecutorInput,
-  options: {
-    stdin?: string;
-    env?: Record<string, string>;
-    shell?: boolean;
-    /**
-     * Which stdout lines show the agent is getting somewhere (default: any output). A CLI that
-     * reports its reconnect attempts on stdout is not making progress; `false` for a CLI that
-     * prints nothing until it ends, which the idle timeout cannot judge.
-     */
-    progress?: ((line: string) => boolean) | false;
-  } = {},
+  options: AgentOptions = {},
 ): Promise<AgentProcessResult> {
   const started = Date.now();
   return new Promise((resolve) => {
@@ -54,7 +79,7 @@ export function runAgent(
       settled = true;
       guard?.release();
       clearTimeout(timer);
-      clearTimeout(idleTimer);
+      watch.stop();
       process.off("exit", onParentExit);
       input.signal?.removeEventListener("abort", onAbort);
       resolve({ stdout, stderr, exitCode, timedOut, idle, durationMs: Date.now() - started, notFound });
@@ -71,24 +96,13 @@ export function runAgent(
       timedOut = true;
       stop();
     }, input.timeoutMs);
-    // Only stdout counts as progress: a CLI stuck reconnecting keeps printing on stderr.
-    const idleAfter = options.progress === false ? undefined : input.idleTimeoutMs;
-    const isProgress = options.progress || (() => true);
-    const onIdle = () => {
+    const watch = idleWatch(options.progress === false ? undefined : input.idleTimeoutMs, options.progress || (() => true), () => {
       idle = true;
       stop();
-    };
-    let idleTimer = idleAfter ? setTimeout(onIdle, idleAfter) : undefined;
-    let partial = "";
+    });
     child.stdout.on("data", (chunk) => {
       stdout += chunk;
-      if (!idleAfter || settled) return;
-      const lines = (partial + String(chunk)).split("\n");
-      partial = lines.pop() ?? "";
-      if (lines.some(isProgress)) {
-        clearTimeout(idleTimer);
-        idleTimer = setTimeout(onIdle, idleAfter);
-      }
+      watch.feed(String(chunk));
     });
     child.stderr.on("data", (chunk) => {
       stderr += chunk;
