@@ -5,10 +5,11 @@
  */
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
-import { delimiter, isAbsolute, join } from "node:path";
+import { join } from "node:path";
 import type { Config } from "../infra/config.js";
 import { git, isGitRepo } from "../infra/git.js";
 import { runSync } from "../infra/process.js";
+import { findProgram, firstProgram } from "../infra/programs.js";
 import type { ProjectPaths } from "../infra/project.js";
 
 export type CheckStatus = "ok" | "warn" | "fail";
@@ -47,25 +48,6 @@ const AGENTS: Record<string, { command: string; product: string; keys: string[];
     logins: [],
   },
 };
-
-/** Where a program name resolves on PATH (or as a path), if anywhere. */
-export function findProgram(name: string, cwd: string): string | undefined {
-  if (name.includes("/")) {
-    const full = isAbsolute(name) ? name : join(cwd, name);
-    return existsSync(full) ? full : undefined;
-  }
-  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
-    if (dir && existsSync(join(dir, name))) return join(dir, name);
-  }
-  return undefined;
-}
-
-/** The program a shell command line starts with, past `VAR=value` assignments, with its quotes removed. */
-export function firstProgram(commandLine: string): string | undefined {
-  const words = commandLine.trim().match(/"[^"]*"|'[^']*'|\S+/g) ?? [];
-  const word = words.find((w) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(w));
-  return word?.replace(/^(["'])(.*)\1$/, "$2");
-}
 
 function executorCheck(executor: string, config: Config, root: string, askVersion: boolean): DoctorCheck[] {
   const agent = AGENTS[executor];

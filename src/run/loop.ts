@@ -572,7 +572,13 @@ const HEARTBEAT_MS = 1000;
 async function runAttempt(run: ActiveRun, task: Task, progress: TaskProgress, attempt: number): Promise<AttemptOutcome> {
   const started = await startAttempt(run, task, progress, attempt);
   run.journal.heartbeat(started.attemptId);
-  const beat = setInterval(() => run.journal.heartbeat(started.attemptId), HEARTBEAT_MS);
+  const beat = setInterval(() => {
+    try {
+      run.journal.heartbeat(started.attemptId);
+    } catch {
+      // the database is busy: the next beat will do
+    }
+  }, HEARTBEAT_MS);
   try {
     return await agentThenVerify(run, task, progress, started);
   } finally {
@@ -604,7 +610,8 @@ async function agentThenVerify(run: ActiveRun, task: Task, progress: TaskProgres
   // Under the project lock: a br command the user runs meanwhile has either written (and is kept) or waits.
   const restored = await withLock(paths.lock, () => guard(agentPid), { what: "the project" });
   const changed = agentChanges(run, attemptId, baseline);
-  if (report.failure && report.failure.class !== "task")
+  // A report of success stands even if the agent then lingered past the idle timeout.
+  if (!report.success && report.failure && report.failure.class !== "task")
     return notTheTasksFailure(run, task, progress, { ...started, changed, report, restored });
   const verification = await verify(task, report, changed, config, paths.root, await evidenceInputs(run, restored, started.testsBefore));
   excludeCheckOutputs(paths.root, baseline, changed);

@@ -28,6 +28,16 @@ describe("excludeCheckOutputs", () => {
     assert.deepEqual(excludeCheckOutputs(root, baseline, ["src/agent.js"]), [], "nothing twice");
   });
 
+  it("never excludes a new folder the agent is writing into, only the outputs in it", () => {
+    const root = tempRepo();
+    const baseline = snapshotTree(root);
+    mkdirSync(join(root, "app", "__pycache__"), { recursive: true });
+    writeFileSync(join(root, "app", "main.py"), "print(1)\n");
+    writeFileSync(join(root, "app", "__pycache__", "main.cpython-311.pyc"), "x");
+    assert.deepEqual(excludeCheckOutputs(root, baseline, ["app/main.py"]), ["/app/__pycache__/main.cpython-311.pyc"]);
+    assert.equal(git(root, "status", "--porcelain", "--untracked-files=all").trim(), "?? app/main.py");
+  });
+
   it("leaves files that were already there before the attempt, and br's own files", () => {
     const root = tempRepo();
     writeFileSync(join(root, "notes.txt"), "the user's\n");

@@ -293,6 +293,19 @@ describe("Codex's exec --json", () => {
     assert.equal(offline.failure?.class, "transient");
     assert.match(offline.summary, /waiting for network/);
   });
+
+  it("an old reconnect notice followed by real work does not make a later timeout an outage", async () => {
+    const blip = lines(
+      ...started,
+      { type: "error", message: "Reconnecting... 1/5 (stream disconnected before completion)" },
+      { type: "item.completed", item: { id: "i1", type: "command_execution", command: "npm test", exit_code: 0 } },
+    );
+    const file = recorded("codex-blip", blip, "", 0);
+    writeFileSync(file, `#!/bin/sh\ncat "${file}.out"\nsleep 30\n`);
+    const report = await codexExecutor({ command: file }).run(input({ model: "gpt-5.5", timeoutMs: 1500 }));
+    assert.equal(report.timedOut, true);
+    assert.equal(report.failure, undefined, "the task's failure: it was working, not waiting for the network");
+  });
 });
 
 describe("Gemini CLI's JSON output", () => {

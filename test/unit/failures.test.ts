@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type OwnWrite, writtenByAgent } from "../../src/infra/own-writes.ts";
+import { firstProgram } from "../../src/infra/programs.ts";
 import { type Route, tierForAttempt } from "../../src/routing/tiers.ts";
-import { firstProgram } from "../../src/run/doctor.ts";
 import { classifyApiError, classOfStatus } from "../../src/run/executors/failure.ts";
 
 describe("classifyApiError", () => {
@@ -22,6 +22,12 @@ describe("classifyApiError", () => {
     assert.equal(classifyApiError("model_not_found: The model `gpt-9` does not exist", 404).class, "setup");
     assert.equal(classifyApiError("Credit balance is too low", 400).class, "setup");
     assert.equal(classifyApiError("Invalid API key · Please run /login").class, "setup");
+  });
+
+  it("a server error or a per-minute limit is an outage whatever its words", () => {
+    assert.equal(classifyApiError("authentication service unavailable", 503).class, "transient");
+    assert.equal(classifyApiError("Quota exceeded for quota metric 'Generate Content API requests per minute'", 429).class, "transient");
+    assert.equal(classifyApiError("You exceeded your current quota. Please retry in 27.5s.", 429).class, "transient");
   });
 
   it("outages by status or by words", () => {

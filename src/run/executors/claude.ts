@@ -31,10 +31,14 @@ export function claudeExecutor(settings: ExecutorSettings): Executor {
       if (!report) {
         const why = result.timedOut || result.idle ? timedOutText(input, result) : "ended without a result event";
         const summary = `Claude Code ${why} (${exitDetails(result)})`;
-        return { ...base, success: false, summary, ...orFailure(base.failure ?? retryFailure(events)) };
+        // Stopped for silence, or while its last word was a retry: the provider's fault.
+        const failure = base.failure ?? retryFailure(events);
+        return { ...base, success: false, summary, ...orFailure(failure) };
       }
+      const facts = { ...base };
+      delete facts.failure; // the idle timeout after a result: the result stands
       const success = report.success && !result.timedOut;
-      return { ...base, ...report, success, ...(success ? {} : orFailure(report.failure ?? base.failure)) };
+      return { ...facts, ...report, success, ...(success ? {} : orFailure(report.failure ?? base.failure)) };
     },
   };
 }
@@ -107,13 +111,18 @@ function resultFailure(final: Event, summary: string): Failure | undefined {
     status !== undefined || final.terminal_reason === "api_error" || (final.subtype === "success" && final.is_error === true);
   if (!apiError) return undefined;
   const words = typeof final.api_error_type === "string" ? `${summary} (${final.api_error_type})` : summary;
-  return { ...classifyApiError(words, status), message: summary };
+  const failure = { ...classifyApiError(words, status), message: summary };
+  // An API error with no HTTP status never reached the API (a timeout, a dropped connection).
+  return status === undefined && failure.class === "task" ? { ...failure, class: "transient" } : failure;
 }
 
-/** The last `api_retry` event's error, for a process stopped while it was still retrying. */
+/**
+ * The `api_retry` event's error, for a process that ended while it was still retrying: only when
+ * that retry is the last thing it printed (an old blip followed by real work says nothing).
+ */
 function retryFailure(events: Event[]): Failure | undefined {
-  const retry = events.filter((e) => e.type === "system" && e.subtype === "api_retry").at(-1);
-  if (!retry) return undefined;
+  const retry = events.at(-1);
+  if (retry?.type !== "system" || retry.subtype !== "api_retry") return undefined;
   const status = typeof retry.error_status === "number" ? retry.error_status : undefined;
   const message = `the API request kept failing (${status ?? String(retry.error ?? "no status")}), retry ${num(retry.attempt)} of ${num(retry.max_retries)}`;
   const failure = classifyApiError(`${message} ${String(retry.error ?? "")}`, status);

@@ -103,9 +103,15 @@ function readEvent(turns: Turns, event: Record<string, unknown>): void {
     turns.completed = false;
     turns.failure = String(((event.error ?? {}) as Record<string, unknown>).message ?? "turn failed");
   }
+  // Only a retry notice that nothing else followed explains how the run ended.
   if (event.type === "error" && !turns.completed) turns.lastError = String(event.message ?? "error");
+  else if (event.type !== "error" && !isErrorItem(event)) turns.lastError = undefined;
   const item = event.item as Record<string, unknown> | undefined;
   if (event.type === "item.completed" && item?.type === "agent_message" && typeof item.text === "string") turns.lastMessage = item.text;
+}
+
+function isErrorItem(event: Record<string, unknown>): boolean {
+  return event.type === "item.completed" && (event.item as Record<string, unknown> | undefined)?.type === "error";
 }
 
 function addTurnUsage(usage: Usage, event: Record<string, unknown>): void {

@@ -7,6 +7,7 @@
  * or task like the CLIs' own errors.
  */
 import { usageError } from "../../infra/errors.js";
+import { findProgram, firstProgram } from "../../infra/programs.js";
 import { classifyApiError } from "./failure.js";
 import type { ExecutorSettings } from "./settings.js";
 import { type AgentProcessResult, exitDetails, jsonLines, num, processFacts, runAgent, tail, timedOutText } from "./spawn-agent.js";
@@ -22,8 +23,16 @@ function failureText(result: AgentProcessResult): string {
  * Why the agent failed, where it said: the shell's 127 or 126 (its program is missing or cannot be
  * executed), or an `error` in its report line.
  */
-function failureOf(result: AgentProcessResult, last: Record<string, unknown> | undefined): Failure | undefined {
-  if (result.exitCode === 127 || result.exitCode === 126)
+function failureOf(
+  result: AgentProcessResult,
+  last: Record<string, unknown> | undefined,
+  template: string,
+  workdir: string,
+): Failure | undefined {
+  // 127 from a program the agent itself ran (a missing test tool) is the task's: only the agent's own program missing is setup.
+  const program = firstProgram(template);
+  const agentMissing = program !== undefined && findProgram(program, workdir) === undefined;
+  if ((result.exitCode === 127 || result.exitCode === 126) && agentMissing)
     return {
       class: "setup",
       message: `the agent command could not be started: ${tail(result.stderr, 3).trim() || `exit ${result.exitCode}`}`,
@@ -69,7 +78,7 @@ export function commandExecutor(settings: ExecutorSettings): Executor {
         summary: result.timedOut || result.idle ? timedOutText(input, result) : success ? tail(result.stdout, 10) : failureText(result),
         model: typeof last?.model === "string" ? last.model : input.model,
       };
-      const failure = success ? undefined : failureOf(result, last);
+      const failure = success ? undefined : failureOf(result, last, template, input.workdir);
       if (failure) report.failure = failure;
       if (usage) {
         report.usage = {

@@ -25,13 +25,18 @@ export function classOfStatus(status: number | undefined): FailureClass | undefi
   return undefined;
 }
 
+/** A limit that resets within minutes (Google words its per-minute limits like an exhausted quota). */
+const SHORT_LIMIT = /per.?minute|PerMinute|retry in \d+(\.\d+)?\s*s|"retryDelay"/i;
+
 /**
- * Classifies an API error. Words win over a status where they are more precise: a 429 that says
- * "insufficient quota" is a billing problem (setup), not a rate limit; a 400 or 404 that names the
- * model is an unknown model (setup).
+ * Classifies an API error. A server error (5xx) or a limit that resets within minutes is an
+ * outage whatever it says. Otherwise words win over a status where they are more precise: a 429
+ * that says "insufficient quota" is a billing problem (setup), not a rate limit; a 400 or 404 that
+ * names the model is an unknown model (setup).
  */
 export function classifyApiError(message: string, status?: number): Failure {
   const { setup, transient } = patterns();
+  if ((status !== undefined && status >= 500) || SHORT_LIMIT.test(message)) return { class: "transient", message };
   const setupMatch = setup.find((s) => s.re.test(message));
   if (setupMatch) return { class: "setup", message, fix: setupMatch.fix };
   const byStatus = classOfStatus(status);

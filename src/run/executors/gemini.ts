@@ -74,9 +74,10 @@ function resultReport(final: Doc, events: Doc[], result: AgentProcessResult, inp
     .filter((e) => e.type === "message" && e.role === "assistant" && typeof e.content === "string")
     .map((e) => e.content as string)
     .join("");
-  report.success = !result.timedOut && !result.idle;
+  report.success = !result.timedOut;
   report.summary = said || "Gemini CLI finished without a message";
-  if (!report.success && base.failure) report.failure = base.failure;
+  if (report.success) delete report.failure;
+  else if (base.failure) report.failure = base.failure;
   return report;
 }
 
