@@ -1,10 +1,10 @@
 /** Resuming after br was killed: the next `br run` finishes or undoes what was in flight, without help. */
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { calls, commandProject, statusOf, summaryOf } from "./agent-project.ts";
-import { br, brSpawn, git, waitFor } from "./helpers.ts";
+import { BR, br, brSpawn, git, tempDir, waitFor } from "./helpers.ts";
 
 describe("resume without help", () => {
   it("after kill -9 while the agent works, the next run undoes its files (keeping copies) and retries it", async () => {
@@ -40,5 +40,25 @@ describe("resume without help", () => {
     assert.match(git(p.cwd, "log", "--format=%s"), /br: greeting\.core:/);
     assert.equal(calls(p).filter((c) => c.task === "greeting.core").length, 1, "not run again");
     assert.equal(git(p.cwd, "status", "--porcelain"), "");
+  });
+});
+
+describe("resume and br's own record", () => {
+  it("an agent's edit of br's record survives no kill: the next run puts it back", async () => {
+    const never = join(tempDir("br-never-"), "go");
+    const p = commandProject("br-caller", { FAKE_AGENT_BR: BR, FAKE_AGENT_WAIT_FOR: never });
+    const features = join(p.cwd, ".buildrunner", "features.json");
+    const child = brSpawn(["run", "--auto"], { cwd: p.cwd, env: p.env });
+    const exited = new Promise((resolve) => child.on("close", resolve));
+    await waitFor(() => readFileSync(features, "utf8").includes("Sneaky"), "the agent's br features add");
+    child.kill("SIGKILL");
+    await exited;
+    const next = br(["run", "--auto", "--max-tasks", "1"], {
+      cwd: p.cwd,
+      env: { ...p.env, FAKE_AGENT_MODE: "good", FAKE_AGENT_WAIT_FOR: "" },
+    });
+    assert.equal(next.code, 0, next.stderr);
+    assert.doesNotMatch(readFileSync(features, "utf8"), /Sneaky/);
+    assert.doesNotMatch(git(p.cwd, "log", "-p", "--", ".buildrunner/features.json"), /Sneaky/, "never committed");
   });
 });

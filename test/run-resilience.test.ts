@@ -10,7 +10,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { calls, commandProject, journal, project, statusOf, summaryOf, tasks } from "./agent-project.ts";
-import { BR, br, brAsync, brJson, brOk, git, waitFor } from "./helpers.ts";
+import { BR, br, brAsync, brJson, brOk, git, tempDir, waitFor } from "./helpers.ts";
 
 describe("failure classes", () => {
   it("a bad key (401) stops the run at the first task: exit 2 with the fix, the task left ready, no attempt spent", () => {
@@ -141,12 +141,14 @@ describe("what a failed attempt says", () => {
 
 describe("other br commands during a run", () => {
   it("keeps features add, features block and tasks done --force run in another terminal", async () => {
-    const p = commandProject("slow", { FAKE_AGENT_SLEEP: "3" });
+    const go = join(tempDir("br-go-"), "go");
+    const p = commandProject("good", { FAKE_AGENT_WAIT_FOR: go });
     const running = brAsync(["run", "--auto", "--max-tasks", "1"], { cwd: p.cwd, env: p.env });
     await waitFor(() => calls(p).length >= 1, "the agent to start");
     brOk(["features", "add", "Extra feature"], { cwd: p.cwd });
     brOk(["features", "block", "summary", "--reason", "waiting on design"], { cwd: p.cwd });
     brOk(["tasks", "done", "joke-teller.core", "--force"], { cwd: p.cwd });
+    writeFileSync(go, "");
     const result = await running;
     assert.equal(result.code, 0, result.stderr);
     const features = brJson<{ features: { id: string; status: string }[] }>(["features", "list"], { cwd: p.cwd }).features;
@@ -174,9 +176,14 @@ describe("commits and the tree", () => {
     writeFileSync(hook, "#!/bin/sh\necho 'policy: no commits on Fridays' >&2\nexit 1\n");
     chmodSync(hook, 0o755);
     const rejected = br(["run", "--auto", "--max-tasks", "1", "--json"], { cwd: p.cwd, env: p.env });
-    assert.equal(rejected.code, 1);
-    assert.match(journal(p.cwd)[0]?.reason ?? "", /git hook rejected the commit: policy: no commits on Fridays/);
+    const rows = journal(p.cwd);
+    assert.match(rows[0]?.reason ?? "", /git hook rejected the commit: policy: no commits on Fridays/);
     assert.equal(git(p.cwd, "status", "--porcelain", "--", "src", "test"), "", "the rejected work is undone");
+    // The same objection twice is no fault of the agent's: the run stops with the fix instead of paying on.
+    assert.equal(rejected.code, 2, rejected.stderr);
+    assert.equal(rows.length, 2);
+    assert.match(summaryOf(rejected.stdout).setupFailure?.fix ?? "", /run\.hooks false/);
+    assert.equal(statusOf(p.cwd, "greeting.core"), "ready");
     brOk(["config", "set", "run.hooks", "false"], { cwd: p.cwd });
     git(p.cwd, "commit", "-qam", "no hooks", "--no-verify");
     const passed = br(["run", "--auto", "--retry-failed", "--max-tasks", "1"], { cwd: p.cwd, env: p.env });

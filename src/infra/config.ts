@@ -58,7 +58,7 @@ export const configSchema = z
         idleTimeoutSeconds: z
           .int()
           .positive()
-          .default(600)
+          .default(900)
           .describe("Stop an agent that prints nothing for this long (a CLI stuck waiting for the network); it is retried like an outage."),
         transientRetries: z
           .int()

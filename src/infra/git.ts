@@ -3,9 +3,12 @@ import { writeFileAtomic } from "./atomic-file.js";
 import { failure } from "./errors.js";
 import { runSync } from "./process.js";
 
-export function git(cwd: string, args: readonly string[]): { code: number; stdout: string; stderr: string } {
-  return runSync("git", args, { cwd });
+export function git(cwd: string, args: readonly string[], timeoutMs?: number): { code: number; stdout: string; stderr: string } {
+  return runSync("git", args, timeoutMs === undefined ? { cwd } : { cwd, timeoutMs });
 }
+
+/** How long a commit (with its hooks) may take: a hook waiting for input must not hang br. */
+const COMMIT_TIMEOUT_MS = 10 * 60_000;
 
 export function isGitRepo(cwd: string): boolean {
   return git(cwd, ["rev-parse", "--is-inside-work-tree"]).stdout.trim() === "true";
@@ -115,7 +118,12 @@ export function tryCommitPaths(
   if (add.code !== 0)
     throw failure(`git add failed: ${add.stderr.trim()}`, { fix: "Fix the repository (see git's message), then run br run again." });
   const verify = options.hooks === false ? ["--no-verify"] : [];
-  const commit = git(cwd, [...identity, "commit", "-q", ...verify, "-m", message, "--", ...paths]);
-  if (commit.code !== 0) return { ok: false, output: `${commit.stderr}\n${commit.stdout}`.trim() };
+  const started = Date.now();
+  const commit = git(cwd, [...identity, "commit", "-q", ...verify, "-m", message, "--", ...paths], COMMIT_TIMEOUT_MS);
+  if (commit.code !== 0) {
+    const output = `${commit.stderr}\n${commit.stdout}`.trim();
+    const slow = Date.now() - started >= COMMIT_TIMEOUT_MS;
+    return { ok: false, output: slow ? `git commit did not finish within 10 minutes (a hook waiting for input?) ${output}` : output };
+  }
   return { ok: true, commit: git(cwd, ["rev-parse", "--short", "HEAD"]).stdout.trim() };
 }

@@ -29,6 +29,7 @@ import { guardAttempt } from "./evidence/attempt-guard.js";
 import { countsAt, recordCounts } from "./evidence/counts-store.js";
 import { captureGitState } from "./evidence/git-state.js";
 import type { EvidenceInputs } from "./evidence/index.js";
+import { snapshotOwnFiles } from "./evidence/own-files.js";
 import type { TestCounts } from "./evidence/test-counts.js";
 import type { Violation } from "./evidence/violation.js";
 import { createExecutor } from "./executors/index.js";
@@ -310,21 +311,19 @@ async function runWithJournal(run: RunContext): Promise<void> {
 
 async function runTasks(run: RunContext, journal: Journal): Promise<void> {
   const { paths, options, config, executorName, summary } = run;
-  const live = journal.liveRun();
-  if (live)
-    throw usageError(`Another br run (process ${live.pid}) is working in this project.`, {
-      fix: "Wait for it, or stop it (its work is kept and resumed).",
-    });
-  preflight(run);
-  summary.recovered = await recover(paths, journal, config, (files, message) => {
-    const rejected = commitWork(paths, config, files, message);
-    if (rejected) warn(`a git hook rejected the commit of recovered work (${message}); it stays uncommitted: ${rejected}`);
-  });
-  if (config.run.commit && !options.allowDirty) requireCleanTree(paths);
+  const runId = await claimRun(run, journal);
+  summary.runId = runId;
+  try {
+    summary.recovered = await recover(paths, journal, config, (files, message) => commitWork(paths, config, files, message));
+    // After recovery: what an interrupted agent left (a detached HEAD, a rebase) is undone by then.
+    preflight(run);
+    if (config.run.commit && !options.allowDirty) requireCleanTree(paths);
+  } catch (error) {
+    journal.finishRun(runId, "refused");
+    throw error;
+  }
   if (options.retryFailed) summary.retriedFailed = await resetFailed(paths);
   const executor = createExecutor(executorName, config, paths.root, manualEvidence(paths));
-  const runId = journal.startRun(executorName, { ...options });
-  summary.runId = runId;
   const promptsDir = join(paths.state, "prompts");
   mkdirSync(promptsDir, { recursive: true });
   const active: ActiveRun = { ...run, journal, executor, runId, promptsDir };
@@ -344,11 +343,32 @@ async function runTasks(run: RunContext, journal: Journal): Promise<void> {
   journal.finishRun(runId, summary.failed.length > 0 ? "failed" : outcome);
 }
 
-/** `br doctor`'s checks: a failing one stops the run before any task; warnings are printed. */
+/**
+ * Records this run as the project's live one, under the project lock, so two `br run` started at
+ * the same moment cannot both pass the check.
+ */
+async function claimRun(run: RunContext, journal: Journal): Promise<number> {
+  return withLock(
+    run.paths.lock,
+    () => {
+      const live = journal.liveRun();
+      if (live)
+        throw usageError(`Another br run (process ${live.pid}) is working in this project.`, {
+          fix: "Wait for it, or stop it (its work is kept and resumed).",
+        });
+      return journal.startRun(run.executorName, { ...run.options });
+    },
+    { what: "the project" },
+  );
+}
+
+/**
+ * `br doctor`'s checks: a failing one stops the run before any task. Warnings (no credentials
+ * visible, which a keychain login looks like) are left to `br doctor`: a bad key is caught as a
+ * setup failure at the first attempt anyway.
+ */
 function preflight(run: RunContext): void {
   const checks = doctor(run.paths, run.config, run.executorName);
-  for (const check of checks.filter((c) => c.status === "warn"))
-    warn(`${check.name}: ${check.detail}${check.fix ? ` (${check.fix})` : ""}`);
   const failed = checks.filter((c) => c.status === "fail");
   if (failed.length === 0) return;
   const [first] = failed as [(typeof failed)[number]];
@@ -452,6 +472,7 @@ async function attemptTask(run: ActiveRun, task: Task, progress: TaskProgress): 
     if (outcome === "passed") return "passed";
     if (outcome === "setup") return "stopped";
     if (outcome === "transient") {
+      if (retryRefused(run, progress)) return "stopped";
       outages++;
       if (!(await waitOutOutage(run, progress, outages))) return "stopped";
       continue;
@@ -540,7 +561,11 @@ async function startAttempt(run: ActiveRun, task: Task, progress: TaskProgress, 
   // The snapshot comes before the prompt: whoever reads the prompt (a human, with the manual
   // executor) may start changing files the moment it appears. The git state is kept with it, so
   // an interrupted attempt can be undone entirely on resume.
-  const baseline: AttemptBaseline = { ...snapshotTree(paths.root), git: captureGitState(paths.root) };
+  const baseline: AttemptBaseline = {
+    ...snapshotTree(paths.root),
+    git: captureGitState(paths.root),
+    ...(executorName === "manual" ? {} : { own: { files: snapshotOwnFiles(paths.dir, paths.state), at: Date.now() } }),
+  };
   writeFileAtomic(promptFile, prompt.text);
   // A human's `br tasks done` from an earlier, rejected attempt must not count for this one.
   const current = (await loadTasks(paths)).tasks.find((t) => t.id === task.id);
@@ -589,7 +614,11 @@ async function runAttempt(run: ActiveRun, task: Task, progress: TaskProgress, at
 async function agentThenVerify(run: ActiveRun, task: Task, progress: TaskProgress, started: StartedAttempt): Promise<AttemptOutcome> {
   const { paths, config, executorName, journal } = run;
   const { attempt, attemptId, model, baseline } = started;
-  const guard = guardAttempt(paths, { ownFiles: executorName !== "manual" });
+  const guard = guardAttempt(paths, {
+    ownFiles: executorName !== "manual",
+    ...(baseline.git ? { git: baseline.git } : {}),
+    ...(baseline.own ? { own: baseline.own } : {}),
+  });
   let agentPid: number | undefined;
   const maxTaskCost = run.options.maxTaskCost ?? config.run.maxTaskCost;
   const report = await run.executor.run({
@@ -621,7 +650,7 @@ async function agentThenVerify(run: ActiveRun, task: Task, progress: TaskProgres
     rejectAttempt(run, progress, finished);
     return "failed";
   }
-  return (await acceptAttempt(run, task, finished, progress)) ? "passed" : "failed";
+  return acceptAttempt(run, task, finished, progress);
 }
 
 /**
@@ -728,7 +757,7 @@ function account(run: ActiveRun, progress: TaskProgress, report: ExecutorReport,
  * Records the verified attempt and commits its work. A git hook that rejects the commit is evidence
  * too: the attempt fails with the hook's output, and its changes are undone like any failed attempt's.
  */
-async function acceptAttempt(run: ActiveRun, task: Task, finished: FinishedAttempt, progress: TaskProgress): Promise<boolean> {
+async function acceptAttempt(run: ActiveRun, task: Task, finished: FinishedAttempt, progress: TaskProgress): Promise<AttemptOutcome> {
   const { paths, config } = run;
   const { verification } = finished;
   // Recorded before the commit: a kill in between is finished from the journal on resume.
@@ -737,17 +766,43 @@ async function acceptAttempt(run: ActiveRun, task: Task, finished: FinishedAttem
   if (current?.status !== "done") await transitionTask(paths, task.id, "done", { force: true });
   if (config.run.commit) {
     const rejected = commitWork(paths, config, verification.changedFiles, `br: ${task.id}: ${task.title}`);
-    if (rejected) {
-      await transitionTask(paths, task.id, "start", { force: true });
-      const reason = `a git hook rejected the commit: ${mask(rejected).slice(-1500)}`;
-      rejectAttempt(run, progress, { ...finished, verification: { ...verification, passed: false, reason } });
-      git(paths.root, ["reset", "-q"]);
-      return false;
-    }
+    if (rejected) return refusedCommit(run, task, progress, finished, rejected);
     recordCounts(paths.state, headCommit(paths.root), verification.testCounts);
   }
   say(`  ${style.green("✓ verified")}: ${verification.changedFiles.length} file(s) changed, ${verification.checks.length} check(s) passed`);
-  return true;
+  return "passed";
+}
+
+/** Signing that cannot work here: no retry of the agent will change it. */
+const SIGNING_FAILURE = /gpg failed|failed to sign|signing failed|cannot run gpg|error: .*ssh-keygen/i;
+
+/**
+ * A commit git refused. A hook's objection to the work fails the attempt with the hook's words,
+ * like a failed check. The same objection twice, or signing that cannot work, is no fault of the
+ * agent's: the run stops (exit 2) with the fix, instead of paying for attempts that cannot pass.
+ */
+async function refusedCommit(
+  run: ActiveRun,
+  task: Task,
+  progress: TaskProgress,
+  finished: FinishedAttempt,
+  output: string,
+): Promise<AttemptOutcome> {
+  const { paths } = run;
+  await transitionTask(paths, task.id, "start", { force: true });
+  const words = mask(output).slice(-1500);
+  const reason = `a git hook rejected the commit: ${words}`;
+  const same = progress.earlier.some((e) => e.reason === reason);
+  rejectAttempt(run, progress, { ...finished, verification: { ...finished.verification, passed: false, reason } });
+  git(paths.root, ["reset", "-q"]);
+  if (!same && !SIGNING_FAILURE.test(output)) return "failed";
+  run.summary.setupFailure = {
+    taskId: task.id,
+    message: `git refuses br's commits, whatever the agent does: ${words}`,
+    fix: "Fix the hook or the signing setup so that this commit passes, or let br commit without hooks: br config set run.hooks false.",
+  };
+  run.summary.stoppedBecause = `git refuses br's commits; ${task.id} is left ready`;
+  return "setup";
 }
 
 /** Records the failure, keeps its reason for the next attempt's prompt, and undoes the attempt's changes. */

@@ -21,6 +21,7 @@ import { transitionTask } from "../plan/scheduler.js";
 import type { Task } from "../plan/task.js";
 import { loadTasks } from "../plan/task-store.js";
 import { type GitState, restoreGitState } from "./evidence/git-state.js";
+import { type OwnSnapshot, restoreOwnFiles } from "./evidence/own-files.js";
 import type { AttemptRow, Journal } from "./journal.js";
 import { isOwnFile } from "./scope.js";
 import { changesSince, fileHash, revertChanges, type TreeSnapshot } from "./tree.js";
@@ -32,10 +33,14 @@ export interface Recovered {
   keptCopies?: string;
 }
 
-/** The snapshot an attempt started from, with the git state when the attempt recorded one. */
-export type AttemptBaseline = TreeSnapshot & { git?: GitState };
+/**
+ * The snapshot an attempt started from, with the git state and br's own files (not for a human at
+ * the manual executor) when the attempt recorded them.
+ */
+export type AttemptBaseline = TreeSnapshot & { git?: GitState; own?: { files: OwnSnapshot; at: number } };
 
-type Commit = (files: readonly string[], message: string) => void;
+/** Commits files; returns a git hook's rejection, if one rejected the commit. */
+type Commit = (files: readonly string[], message: string) => string | undefined;
 
 /** Whether the attempt's run ended without finishing (no other run is live when this is asked). */
 function fromDeadRun(journal: Journal, last: AttemptRow): boolean {
@@ -43,15 +48,23 @@ function fromDeadRun(journal: Journal, last: AttemptRow): boolean {
   return outcome !== "finished" && outcome !== "failed";
 }
 
-/** Commits the files of a verified attempt that still hold their verified content and are not committed yet. */
-function commitVerified(paths: ProjectPaths, last: AttemptRow, title: string, commit: Commit): boolean {
+/**
+ * Commits the files of a verified attempt that still hold their verified content and are not
+ * committed yet: "committed", "nothing" to commit, or the hook's rejection.
+ */
+function commitVerified(
+  paths: ProjectPaths,
+  last: AttemptRow,
+  title: string,
+  commit: Commit,
+): "committed" | "nothing" | { rejected: string } {
   const verified = JSON.parse(last.changed_files ?? "[]") as { path: string; hash: string | null }[];
   const intact = verified.filter((f) => fileHash(paths.root, f.path) === f.hash).map((f) => f.path);
   const dirty = new Set(workingChanges(paths.root).map((c) => c.path));
   const pending = intact.filter((f) => dirty.has(f));
-  if (pending.length === 0) return false;
-  commit(pending, `br: ${last.task_id}: ${title}`);
-  return true;
+  if (pending.length === 0) return "nothing";
+  const rejected = commit(pending, `br: ${last.task_id}: ${title}`);
+  return rejected ? { rejected } : "committed";
 }
 
 /** Copies the files about to be reverted into state/recovered/attempt-<id>/, so an edit made after the kill survives. */
@@ -80,10 +93,14 @@ function changedAfterKill(paths: ProjectPaths, path: string, last: AttemptRow): 
   }
 }
 
-/** Undoes an interrupted attempt from its baseline; returns where copies of its files were kept. */
+/**
+ * Undoes an attempt from its baseline: br's own files the agent changed (the user's br commands
+ * kept), the git state, and every file it changed; returns where copies of its files were kept.
+ */
 function undoAttempt(paths: ProjectPaths, last: AttemptRow): string | undefined {
   const baseline = JSON.parse(last.baseline ?? "null") as AttemptBaseline | null;
   if (!baseline) return undefined;
+  if (baseline.own) restoreOwnFiles(paths.root, paths.dir, paths.state, baseline.own.files, baseline.own.at, last.agent_pid ?? undefined);
   if (baseline.git) restoreGitState(paths.root, baseline.git);
   const changed = changesSince(paths.root, baseline).filter((p) => !isOwnFile(p) && !changedAfterKill(paths, p, last));
   const copies = keepCopies(paths, last.id, changed);
@@ -118,13 +135,22 @@ async function recoverTask(
     return;
   }
   if (last.outcome === "passed") {
-    const committed = config.run.commit && commitVerified(paths, last, task.title, commit);
+    const committed = config.run.commit ? commitVerified(paths, last, task.title, commit) : "nothing";
+    if (typeof committed === "object") {
+      // A git hook rejects the verified work: it is undone (copies kept) and the task done again.
+      warn(`a git hook rejected the commit of ${task.id}'s verified work; it is undone and the task retried: ${committed.rejected}`);
+      const copies = undoAttempt(paths, last);
+      if (copies) recovered.keptCopies = copies;
+      await retry(paths, task.id, recovered);
+      return;
+    }
     if (running) await transitionTask(paths, task.id, "done", { force: true });
-    if (committed || running) recovered.done.push(task.id);
+    if (committed === "committed" || running) recovered.done.push(task.id);
     return;
   }
   if (!running) return;
-  if (config.run.commit && last.outcome === "interrupted") {
+  // Interrupted, or killed between recording a failure and undoing it: undone either way.
+  if (config.run.commit) {
     const copies = undoAttempt(paths, last);
     if (copies) recovered.keptCopies = copies;
   }

@@ -73,6 +73,16 @@ function isAncestor(root: string, ancestor: string, of: string): boolean {
   return git(root, ["merge-base", "--is-ancestor", ancestor, of]).code === 0;
 }
 
+/**
+ * Keeps a commit a branch pointed to before br moves or deletes the branch, under refs/br/saved/,
+ * so nothing is lost (after a kill, the branch may be the user's, made since). Returns the ref.
+ */
+function saveTip(root: string, name: string, sha: string): string {
+  const ref = `refs/br/saved/${name}/${Date.now()}`;
+  git(root, ["update-ref", ref, sha]);
+  return ref;
+}
+
 /** Branch tips the agent moved other than by committing on top, and branches it created or deleted. */
 function restoreBranches(root: string, before: GitState, now: GitState, violations: Violation[]): void {
   for (const [name, sha] of Object.entries(before.branches)) {
@@ -80,15 +90,17 @@ function restoreBranches(root: string, before: GitState, now: GitState, violatio
     if (current === sha) continue;
     const committedOnTop = name === before.branch && current !== undefined && isAncestor(root, sha, current);
     if (committedOnTop) continue; // Undone softly by the change measurement: the commits become the attempt's changes.
+    const saved = current === undefined ? "" : ` (its commit is kept as ${saveTip(root, name, current)})`;
     git(root, ["update-ref", `refs/heads/${name}`, sha]);
     violations.push({
       kind: "git-state",
-      message: current === undefined ? `deleted branch ${name}` : `moved branch ${name} off its commit (reset, rebase or amend)`,
+      message: current === undefined ? `deleted branch ${name}` : `moved branch ${name} off its commit (reset, rebase or amend)${saved}`,
     });
   }
   for (const name of Object.keys(now.branches).filter((n) => !(n in before.branches))) {
+    const saved = saveTip(root, name, now.branches[name] as string);
     git(root, ["branch", "-q", "-D", name]);
-    violations.push({ kind: "git-state", message: `created branch ${name}` });
+    violations.push({ kind: "git-state", message: `created branch ${name} (its commit is kept as ${saved})` });
   }
 }
 

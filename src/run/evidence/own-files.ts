@@ -36,34 +36,59 @@ function writtenByBr(ownDir: string, file: string, content: Buffer, since: numbe
   return last !== undefined && last.sha === contentHash(content) && !writtenByAgent(last, agentPid);
 }
 
+/** br's own files as they are now: path (relative to the project folder) → content. Kept with an attempt's baseline. */
+export type OwnSnapshot = Record<string, string>;
+
+export function snapshotOwnFiles(ownDir: string, stateDir: string): OwnSnapshot {
+  return Object.fromEntries(walk(ownDir, stateDir, []).map((file) => [relative(ownDir, file), readFileSync(file, "utf8")]));
+}
+
+/**
+ * Puts br's own files back as they were in `before`, except changes a br command outside the
+ * agent wrote since `since` (the user's, kept); says what the agent had changed.
+ */
+export function restoreOwnFiles(
+  root: string,
+  ownDir: string,
+  stateDir: string,
+  before: OwnSnapshot,
+  since: number,
+  agentPid?: number,
+): Violation[] {
+  const violations: Violation[] = [];
+  const now = walk(ownDir, stateDir, []).map((file) => relative(ownDir, file));
+  for (const name of new Set([...Object.keys(before), ...now])) {
+    const file = join(ownDir, name);
+    const was = before[name];
+    const is = existsSync(file) ? readFileSync(file) : undefined;
+    if (was !== undefined && is?.equals(Buffer.from(was, "utf8"))) continue;
+    if (is !== undefined && writtenByBr(ownDir, file, is, since, agentPid)) continue;
+    if (was === undefined) rmSync(file, { force: true });
+    else {
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileAtomic(file, was);
+    }
+    const path = relative(root, file);
+    violations.push({
+      kind: "own-files",
+      path,
+      message: `${was === undefined ? "created" : is === undefined ? "deleted" : "changed"} ${path} (br's own record; only br changes it)`,
+    });
+  }
+  return violations;
+}
+
 /**
  * Reads br's own files now; the function returned restores them and says what the agent had
  * changed. It is called with the agent's pid, and under the project lock, so that a br command
  * writing at that moment either finished (and is recognised) or waits.
  */
-export function guardOwnFiles(root: string, ownDir: string, stateDir: string): (agentPid?: number) => Violation[] {
-  const since = Date.now();
-  const before = new Map(walk(ownDir, stateDir, []).map((file) => [file, readFileSync(file)]));
-  return (agentPid) => {
-    const violations: Violation[] = [];
-    const now = walk(ownDir, stateDir, []);
-    for (const file of new Set([...before.keys(), ...now])) {
-      const was = before.get(file);
-      const is = existsSync(file) ? readFileSync(file) : undefined;
-      if (was !== undefined && is !== undefined && was.equals(is)) continue;
-      if (is !== undefined && writtenByBr(ownDir, file, is, since, agentPid)) continue;
-      if (was === undefined) rmSync(file, { force: true });
-      else {
-        mkdirSync(dirname(file), { recursive: true });
-        writeFileAtomic(file, was.toString("utf8"));
-      }
-      const path = relative(root, file);
-      violations.push({
-        kind: "own-files",
-        path,
-        message: `${was === undefined ? "created" : is === undefined ? "deleted" : "changed"} ${path} (br's own record; only br changes it)`,
-      });
-    }
-    return violations;
-  };
+export function guardOwnFiles(
+  root: string,
+  ownDir: string,
+  stateDir: string,
+  taken: { files: OwnSnapshot; at: number } = { at: Date.now(), files: snapshotOwnFiles(ownDir, stateDir) },
+): (agentPid?: number) => Violation[] {
+  const { files: before, at: since } = taken;
+  return (agentPid) => restoreOwnFiles(root, ownDir, stateDir, before, since, agentPid);
 }
