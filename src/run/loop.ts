@@ -8,23 +8,22 @@ import { join } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { writeFileAtomic } from "../infra/atomic-file.js";
-import { type Config, EXECUTORS, loadConfig } from "../infra/config.js";
+import { type Config, loadConfig } from "../infra/config.js";
 import { usageError } from "../infra/errors.js";
-import { git, headCommit, isGitRepo, listProjectFiles, tryCommitPaths, workingChanges } from "../infra/git.js";
+import { git, headCommit, isGitRepo, listProjectFiles } from "../infra/git.js";
 import { withLock } from "../infra/lock.js";
 import { say, style, warn } from "../infra/log.js";
 import type { ProjectPaths } from "../infra/project.js";
-import { readText } from "../infra/validation.js";
 import { nextTask, transitionTask } from "../plan/scheduler.js";
 import type { Task, TasksFile } from "../plan/task.js";
 import { loadTasks } from "../plan/task-store.js";
 import { updateFeature } from "../registry/features.js";
 import { loadRegistry } from "../registry/store.js";
-import { costOf, priceTable, type Usage } from "../routing/prices.js";
+import type { Usage } from "../routing/prices.js";
 import { modelFor, type Route, route, TIERS, type Tier, taskText, tierForAttempt } from "../routing/tiers.js";
 import { mask } from "../security/mask.js";
 import { excludeCheckOutputs } from "./check-outputs.js";
-import { doctor } from "./doctor.js";
+import { addUsage, attemptCost } from "./cost.js";
 import { guardAttempt } from "./evidence/attempt-guard.js";
 import { countsAt, recordCounts } from "./evidence/counts-store.js";
 import { captureGitState } from "./evidence/git-state.js";
@@ -33,11 +32,11 @@ import { snapshotOwnFiles } from "./evidence/own-files.js";
 import type { TestCounts } from "./evidence/test-counts.js";
 import type { Violation } from "./evidence/violation.js";
 import { createExecutor } from "./executors/index.js";
-import type { Evidence } from "./executors/manual.js";
 import type { Executor, ExecutorReport } from "./executors/types.js";
 import { Journal } from "./journal.js";
 import { type BuiltPrompt, buildPrompt, type EarlierAttempt } from "./prompt.js";
 import { type AttemptBaseline, type Recovered, recover } from "./recover.js";
+import { checkExecutor, claimRun, commitWork, manualEvidence, preflight, requireCleanTree, resetFailed } from "./start.js";
 import { loadTokenizer } from "./tokens.js";
 import { changesSince, fileHash, revertChanges, snapshotTree, type TreeSnapshot } from "./tree.js";
 import { acceptanceCommand, isOwnFile, runCheck, type Verification, verify } from "./verify.js";
@@ -87,36 +86,6 @@ export interface PromptPreview {
   text: string;
 }
 
-function addUsage(total: Usage, usage: Usage | undefined): void {
-  if (!usage) return;
-  total.inputTokens += usage.inputTokens;
-  total.outputTokens += usage.outputTokens;
-  total.cacheWriteTokens += usage.cacheWriteTokens;
-  total.cacheReadTokens += usage.cacheReadTokens;
-}
-
-/**
- * Cost of one attempt: the executor's own figure when it gives one, else the usage at table
- * prices, each model's tokens at its own price when several models answered (Gemini CLI routes
- * between them).
- */
-function attemptCost(report: ExecutorReport, model: string, config: Config): { cost: number; source: string } {
-  if (report.costUsd !== undefined) return { cost: report.costUsd, source: "reported" };
-  if (!report.usage) return { cost: 0, source: "no usage reported" };
-  const table = priceTable(config.routing.prices);
-  const parts = Object.entries(report.usageByModel ?? { [report.model ?? model]: report.usage });
-  let cost = 0;
-  const unpriced: string[] = [];
-  for (const [name, usage] of parts) {
-    const priced = costOf(name, usage, table);
-    if (priced === undefined) unpriced.push(name);
-    else cost += priced;
-  }
-  if (unpriced.length === 0) return { cost, source: "priced" };
-  warn(`no price for model ${unpriced.join(", ")}: its cost counts as $0 (add it to the price table)`);
-  return { cost, source: "unpriced model" };
-}
-
 async function ask(question: string): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
@@ -124,21 +93,6 @@ async function ask(question: string): Promise<string> {
   } finally {
     rl.close();
   }
-}
-
-/** BuildRunner's own files that a run updates; committed with the work so the tree stays clean. */
-function ownChanges(paths: ProjectPaths): string[] {
-  return workingChanges(paths.root)
-    .map((c) => c.path)
-    .filter(isOwnFile);
-}
-
-/** Commits the files with br's own changes; a git hook's rejection comes back as its output. */
-function commitWork(paths: ProjectPaths, config: Config, files: readonly string[], message: string): string | undefined {
-  const all = [...new Set([...files, ...ownChanges(paths)])];
-  if (all.length === 0) return undefined;
-  const result = tryCommitPaths(paths.root, all, message, { hooks: config.run.hooks });
-  return result.ok ? undefined : result.output;
 }
 
 /** When every task of a feature is done it is in testing; its acceptance commands and tests then complete it. */
@@ -230,19 +184,6 @@ export async function runLoop(paths: ProjectPaths, options: RunOptions): Promise
   return run.summary;
 }
 
-function checkExecutor(executorName: string, config: Config): void {
-  if (!(EXECUTORS as readonly string[]).includes(executorName)) {
-    throw usageError(`Unknown executor "${executorName}".`, { fix: `Use one of: ${EXECUTORS.join(", ")}.` });
-  }
-  // Codex and Gemini cannot run Claude models: they need their own model, or tiers that name theirs.
-  const claudeTiers = Object.values(config.routing.tiers).filter((id) => id.startsWith("claude"));
-  if ((executorName === "codex" || executorName === "gemini") && !config.executors[executorName]?.model && claudeTiers.length > 0) {
-    throw usageError(`The ${executorName} executor cannot run ${claudeTiers.join(", ")}: the routing tiers name Claude models.`, {
-      fix: `Pin one model (br config set executors.${executorName}.model ${executorName === "codex" ? "gpt-5-codex" : "gemini-2.5-pro"}), or route between the executor's models (br config set routing.tiers.haiku ${executorName === "codex" ? "gpt-5-mini" : "gemini-2.5-flash"}, and sonnet and opus likewise).`,
-    });
-  }
-}
-
 function emptySummary(executor: string): RunSummary {
   return {
     executor,
@@ -311,12 +252,12 @@ async function runWithJournal(run: RunContext): Promise<void> {
 
 async function runTasks(run: RunContext, journal: Journal): Promise<void> {
   const { paths, options, config, executorName, summary } = run;
-  const runId = await claimRun(run, journal);
+  const runId = await claimRun(paths, journal, executorName, options);
   summary.runId = runId;
   try {
     summary.recovered = await recover(paths, journal, config, (files, message) => commitWork(paths, config, files, message));
     // After recovery: what an interrupted agent left (a detached HEAD, a rebase) is undone by then.
-    preflight(run);
+    preflight(paths, config, executorName);
     if (config.run.commit && !options.allowDirty) requireCleanTree(paths);
   } catch (error) {
     journal.finishRun(runId, "refused");
@@ -341,71 +282,6 @@ async function runTasks(run: RunContext, journal: Journal): Promise<void> {
   }
   summary.failedInPlan = (await loadTasks(paths)).tasks.filter((t) => t.status === "failed").map((t) => t.id);
   journal.finishRun(runId, summary.failed.length > 0 ? "failed" : outcome);
-}
-
-/**
- * Records this run as the project's live one, under the project lock, so two `br run` started at
- * the same moment cannot both pass the check.
- */
-async function claimRun(run: RunContext, journal: Journal): Promise<number> {
-  return withLock(
-    run.paths.lock,
-    () => {
-      const live = journal.liveRun();
-      if (live)
-        throw usageError(`Another br run (process ${live.pid}) is working in this project.`, {
-          fix: "Wait for it, or stop it (its work is kept and resumed).",
-        });
-      return journal.startRun(run.executorName, { ...run.options });
-    },
-    { what: "the project" },
-  );
-}
-
-/**
- * `br doctor`'s checks: a failing one stops the run before any task. Warnings (no credentials
- * visible, which a keychain login looks like) are left to `br doctor`: a bad key is caught as a
- * setup failure at the first attempt anyway.
- */
-function preflight(run: RunContext): void {
-  const checks = doctor(run.paths, run.config, run.executorName);
-  const failed = checks.filter((c) => c.status === "fail");
-  if (failed.length === 0) return;
-  const [first] = failed as [(typeof failed)[number]];
-  throw usageError(`br run cannot start: ${failed.map((c) => `${c.name}: ${c.detail}`).join("; ")}.`, {
-    fix: `${first.fix ?? "See br doctor."}${failed.length > 1 ? " (br doctor lists every problem.)" : ""}`,
-  });
-}
-
-/** `--retry-failed`: failed tasks go back to ready (their dependents follow), with their attempts kept in the journal. */
-async function resetFailed(paths: ProjectPaths): Promise<string[]> {
-  const failed = (await loadTasks(paths)).tasks.filter((t) => t.status === "failed").map((t) => t.id);
-  for (const id of failed) await transitionTask(paths, id, "reset", { force: true });
-  return failed;
-}
-
-function requireCleanTree(paths: ProjectPaths): void {
-  const dirty = workingChanges(paths.root).filter((c) => !isOwnFile(c.path));
-  if (dirty.length === 0) return;
-  throw usageError(
-    `The working tree has uncommitted changes (${dirty
-      .slice(0, 3)
-      .map((c) => c.path)
-      .join(", ")}${dirty.length > 3 ? ", …" : ""}).`,
-    {
-      fix: "Commit or stash them first: br run verifies each task by what it changed (or pass --allow-dirty).",
-    },
-  );
-}
-
-/** Evidence for the manual executor: `br tasks done` from another terminal, or changed files. */
-function manualEvidence(paths: ProjectPaths): (taskId: string) => Evidence | undefined {
-  return (taskId) => {
-    const status = (JSON.parse(readText(paths.tasks)) as TasksFile).tasks.find((t) => t.id === taskId)?.status;
-    if (status === "done") return "done";
-    const changed = workingChanges(paths.root).filter((c) => !isOwnFile(c.path));
-    return changed.length > 0 ? { changed: changed.map((c) => `${c.status}${c.path}`).join("|") } : undefined;
-  };
 }
 
 function averageAttemptCost(summary: RunSummary): number {

@@ -92,22 +92,25 @@ export function readTurns(events: Record<string, unknown>[]): Turns {
 
 function readEvent(turns: Turns, event: Record<string, unknown>): void {
   if (event.type === "turn.completed" || event.type === "turn.failed") addTurnUsage(turns.usage, event);
-  // The last turn event decides: `error` events also report retried stream hiccups.
-  if (event.type === "turn.started") turns.completed = false;
-  if (event.type === "turn.completed") {
-    turns.completed = true;
-    turns.failure = undefined;
-    turns.lastError = undefined;
-  }
-  if (event.type === "turn.failed") {
-    turns.completed = false;
-    turns.failure = String(((event.error ?? {}) as Record<string, unknown>).message ?? "turn failed");
-  }
+  readTurnEvent(turns, event);
   // Only a retry notice that nothing else followed explains how the run ended.
   if (event.type === "error" && !turns.completed) turns.lastError = String(event.message ?? "error");
   else if (event.type !== "error" && !isErrorItem(event)) turns.lastError = undefined;
   const item = event.item as Record<string, unknown> | undefined;
   if (event.type === "item.completed" && item?.type === "agent_message" && typeof item.text === "string") turns.lastMessage = item.text;
+}
+
+/** The last turn event decides: `error` events also report retried stream hiccups. */
+function readTurnEvent(turns: Turns, event: Record<string, unknown>): void {
+  if (event.type === "turn.started") turns.completed = false;
+  if (event.type === "turn.completed") {
+    turns.completed = true;
+    turns.failure = undefined;
+  }
+  if (event.type === "turn.failed") {
+    turns.completed = false;
+    turns.failure = String(((event.error ?? {}) as Record<string, unknown>).message ?? "turn failed");
+  }
 }
 
 function isErrorItem(event: Record<string, unknown>): boolean {

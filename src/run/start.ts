@@ -1,0 +1,110 @@
+/**
+ * What `br run` settles before its first task: that the executor can run, that no other run is
+ * live, that the repository is in a state to commit to, and which tasks to retry.
+ */
+import { type Config, EXECUTORS } from "../infra/config.js";
+import { usageError } from "../infra/errors.js";
+import { tryCommitPaths, workingChanges } from "../infra/git.js";
+import { withLock } from "../infra/lock.js";
+import type { ProjectPaths } from "../infra/project.js";
+import { readText } from "../infra/validation.js";
+import { transitionTask } from "../plan/scheduler.js";
+import type { TasksFile } from "../plan/task.js";
+import { loadTasks } from "../plan/task-store.js";
+import { doctor } from "./doctor.js";
+import type { Evidence } from "./executors/manual.js";
+import type { Journal } from "./journal.js";
+import { isOwnFile } from "./scope.js";
+
+/** BuildRunner's own files that a run updates; committed with the work so the tree stays clean. */
+export function ownChanges(paths: ProjectPaths): string[] {
+  return workingChanges(paths.root)
+    .map((c) => c.path)
+    .filter(isOwnFile);
+}
+
+/** Commits the files with br's own changes; a git hook's rejection comes back as its output. */
+export function commitWork(paths: ProjectPaths, config: Config, files: readonly string[], message: string): string | undefined {
+  const all = [...new Set([...files, ...ownChanges(paths)])];
+  if (all.length === 0) return undefined;
+  const result = tryCommitPaths(paths.root, all, message, { hooks: config.run.hooks });
+  return result.ok ? undefined : result.output;
+}
+
+export function checkExecutor(executorName: string, config: Config): void {
+  if (!(EXECUTORS as readonly string[]).includes(executorName)) {
+    throw usageError(`Unknown executor "${executorName}".`, { fix: `Use one of: ${EXECUTORS.join(", ")}.` });
+  }
+  // Codex and Gemini cannot run Claude models: they need their own model, or tiers that name theirs.
+  const claudeTiers = Object.values(config.routing.tiers).filter((id) => id.startsWith("claude"));
+  if ((executorName === "codex" || executorName === "gemini") && !config.executors[executorName]?.model && claudeTiers.length > 0) {
+    throw usageError(`The ${executorName} executor cannot run ${claudeTiers.join(", ")}: the routing tiers name Claude models.`, {
+      fix: `Pin one model (br config set executors.${executorName}.model ${executorName === "codex" ? "gpt-5-codex" : "gemini-2.5-pro"}), or route between the executor's models (br config set routing.tiers.haiku ${executorName === "codex" ? "gpt-5-mini" : "gemini-2.5-flash"}, and sonnet and opus likewise).`,
+    });
+  }
+}
+
+/**
+ * Records this run as the project's live one, under the project lock, so two `br run` started at
+ * the same moment cannot both pass the check.
+ */
+export async function claimRun(paths: ProjectPaths, journal: Journal, executorName: string, options: object): Promise<number> {
+  return withLock(
+    paths.lock,
+    () => {
+      const live = journal.liveRun();
+      if (live)
+        throw usageError(`Another br run (process ${live.pid}) is working in this project.`, {
+          fix: "Wait for it, or stop it (its work is kept and resumed).",
+        });
+      return journal.startRun(executorName, { ...options });
+    },
+    { what: "the project" },
+  );
+}
+
+/**
+ * `br doctor`'s checks: a failing one stops the run before any task. Warnings (no credentials
+ * visible, which a keychain login looks like) are left to `br doctor`: a bad key is caught as a
+ * setup failure at the first attempt anyway.
+ */
+export function preflight(paths: ProjectPaths, config: Config, executorName: string): void {
+  const checks = doctor(paths, config, executorName);
+  const failed = checks.filter((c) => c.status === "fail");
+  if (failed.length === 0) return;
+  const [first] = failed as [(typeof failed)[number]];
+  throw usageError(`br run cannot start: ${failed.map((c) => `${c.name}: ${c.detail}`).join("; ")}.`, {
+    fix: `${first.fix ?? "See br doctor."}${failed.length > 1 ? " (br doctor lists every problem.)" : ""}`,
+  });
+}
+
+/** `--retry-failed`: failed tasks go back to ready (their dependents follow), with their attempts kept in the journal. */
+export async function resetFailed(paths: ProjectPaths): Promise<string[]> {
+  const failed = (await loadTasks(paths)).tasks.filter((t) => t.status === "failed").map((t) => t.id);
+  for (const id of failed) await transitionTask(paths, id, "reset", { force: true });
+  return failed;
+}
+
+export function requireCleanTree(paths: ProjectPaths): void {
+  const dirty = workingChanges(paths.root).filter((c) => !isOwnFile(c.path));
+  if (dirty.length === 0) return;
+  throw usageError(
+    `The working tree has uncommitted changes (${dirty
+      .slice(0, 3)
+      .map((c) => c.path)
+      .join(", ")}${dirty.length > 3 ? ", …" : ""}).`,
+    {
+      fix: "Commit or stash them first: br run verifies each task by what it changed (or pass --allow-dirty).",
+    },
+  );
+}
+
+/** Evidence for the manual executor: `br tasks done` from another terminal, or changed files. */
+export function manualEvidence(paths: ProjectPaths): (taskId: string) => Evidence | undefined {
+  return (taskId) => {
+    const status = (JSON.parse(readText(paths.tasks)) as TasksFile).tasks.find((t) => t.id === taskId)?.status;
+    if (status === "done") return "done";
+    const changed = workingChanges(paths.root).filter((c) => !isOwnFile(c.path));
+    return changed.length > 0 ? { changed: changed.map((c) => `${c.status}${c.path}`).join("|") } : undefined;
+  };
+}
