@@ -8,17 +8,16 @@
 // dependencies of the main package); their install scripts only link them, so br runs the binary
 // from the platform package directly. Gemini CLI is JavaScript, run with the pinned Node 24.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, realpathSync, renameSync, rmSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { nodeBinary } from "./node-runtime.mjs";
+import { installFromRegistry, nodeBinary } from "./node-runtime.mjs";
 
 /** Exact versions, raised on purpose: the tests pin the wire formats and output of these. */
 export const AGENT_VERSIONS = { claude: "2.1.332", codex: "0.171.0", gemini: "0.61.0" };
 
 const PLATFORM = `${process.platform}-${process.arch}`;
-const INSTALL_TIMEOUT_MS = 5 * 60_000;
 
 /** The npm package of each CLI, and where its runnable file is inside the install folder. */
 const AGENTS = {
@@ -48,30 +47,6 @@ export function agentsCacheDir() {
   return join(base, "buildrunner", "agents");
 }
 
-function install(spec, dir) {
-  // Install beside, then rename: an interrupted download never leaves a half install in place.
-  const partial = `${dir}.${process.pid}.partial`;
-  rmSync(partial, { recursive: true, force: true });
-  mkdirSync(partial, { recursive: true });
-  const args = ["install", "--prefix", partial, "--no-save", "--no-package-lock", "--ignore-scripts", "--no-audit", "--no-fund"];
-  const result = spawnSync("npm", [...args, spec], {
-    stdio: ["ignore", "ignore", "inherit"],
-    timeout: INSTALL_TIMEOUT_MS,
-    shell: process.platform === "win32",
-  });
-  if (result.status !== 0) {
-    rmSync(partial, { recursive: true, force: true });
-    const why = result.error?.message ?? (result.signal ? `stopped by ${result.signal}` : `npm exited ${result.status}`);
-    throw new Error(`Could not install ${spec} from the npm registry: ${why}.`);
-  }
-  try {
-    renameSync(partial, dir);
-  } catch (error) {
-    rmSync(partial, { recursive: true, force: true });
-    if (!existsSync(dir)) throw error;
-  }
-}
-
 /**
  * How to run one pinned CLI, installing it on first use: `{ command, args }` (args holds the
  * script for a JavaScript CLI run by the pinned Node 24).
@@ -83,7 +58,7 @@ export function agentCommand(name) {
   const dir = join(agentsCacheDir(), `${name}-${version}`);
   const entry = agent.entry();
   const file = join(dir, entry.command);
-  if (!existsSync(file)) install(`${agent.package}@${version}`, dir);
+  if (!existsSync(file)) installFromRegistry(`${agent.package}@${version}`, dir);
   if (!existsSync(file)) throw new Error(`${agent.package}@${version} installed, but ${file} is missing (no build for ${PLATFORM}?).`);
   return entry.node ? { command: nodeBinary("24"), args: [file] } : { command: file, args: [] };
 }

@@ -35,13 +35,16 @@ function unsupportedPlatform(key, version) {
   );
 }
 
-function install(packageName, version, dir) {
-  // Install beside, then rename: an interrupted download never leaves a half binary in place.
+/**
+ * Installs an npm package spec into `dir` from the registry, with no install scripts. Beside, then
+ * renamed: an interrupted download never leaves a half install in place.
+ */
+export function installFromRegistry(spec, dir) {
   const partial = `${dir}.${process.pid}.partial`;
   rmSync(partial, { recursive: true, force: true });
   mkdirSync(partial, { recursive: true });
   const args = ["install", "--prefix", partial, "--no-save", "--no-package-lock", "--ignore-scripts", "--no-audit", "--no-fund"];
-  const result = spawnSync("npm", [...args, `${packageName}@${version}`], {
+  const result = spawnSync("npm", [...args, spec], {
     stdio: ["ignore", "ignore", "inherit"],
     timeout: INSTALL_TIMEOUT_MS,
     shell: process.platform === "win32",
@@ -49,7 +52,7 @@ function install(packageName, version, dir) {
   if (result.status !== 0) {
     rmSync(partial, { recursive: true, force: true });
     const why = result.error?.message ?? (result.signal ? `stopped by ${result.signal}` : `npm exited ${result.status}`);
-    throw new Error(`Could not install ${packageName}@${version} from the npm registry: ${why}.`);
+    throw new Error(`Could not install ${spec} from the npm registry: ${why}.`);
   }
   try {
     renameSync(partial, dir);
@@ -70,7 +73,7 @@ export function nodeBinary(key) {
   if (!packageName) throw unsupportedPlatform(key, version);
   const dir = join(cacheDir(), `${packageName}-${version}`);
   const binary = join(dir, "node_modules", packageName, "bin", "node");
-  if (!existsSync(binary)) install(packageName, version, dir);
+  if (!existsSync(binary)) installFromRegistry(`${packageName}@${version}`, dir);
   return binary;
 }
 

@@ -148,6 +148,20 @@ function planProject(cli: Cli): string {
   return cwd;
 }
 
+/** The executor's input for task greeting.core in a fresh repository, asking `ask`. */
+function taskInput(cli: Cli, ask: string, extra: Partial<ExecutorInput>): ExecutorInput {
+  const cwd = tempRepo();
+  return {
+    taskId: "greeting.core",
+    prompt: `# Task greeting.core: Greeting\n\n${ask}\n`,
+    promptFile: join(cwd, ".prompt.md"),
+    model: cli.model,
+    workdir: cwd,
+    timeoutMs: 60_000,
+    ...extra,
+  };
+}
+
 /** Runs br with a deadline: a hung run fails the test instead of holding the suite. */
 function brRun(args: string[], cwd: string, path: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: path, NO_COLOR: "1", BR_TELEMETRY_DISABLED: "1" };
@@ -333,19 +347,8 @@ for (const cli of CLIS) {
     if (cli.name === "claude")
       it("may run the project's check commands (--allowedTools from checkCommands); without them the denial is reported", async () => {
         server.behaviour = { kind: "work", run: "node --test" };
-        const run = async (checkCommands?: string[]) => {
-          const cwd = tempRepo();
-          const input: ExecutorInput = {
-            taskId: "greeting.core",
-            prompt: "# Task greeting.core: Greeting\n\nWrite it and run the tests.\n",
-            promptFile: join(cwd, ".prompt.md"),
-            model: cli.model,
-            workdir: cwd,
-            timeoutMs: 60_000,
-            ...(checkCommands ? { checkCommands } : {}),
-          };
-          return cli.executor(program).run(input);
-        };
+        const run = async (checkCommands?: string[]) =>
+          cli.executor(program).run(taskInput(cli, "Write it and run the tests.", checkCommands ? { checkCommands } : {}));
         const allowed = await run(["node --test"]);
         assert.equal(allowed.success, true, allowed.summary);
         assert.equal(allowed.permissionDenials, undefined);
@@ -357,17 +360,8 @@ for (const cli of CLIS) {
     for (const [name, behaviour, expected] of SHAPES) {
       it(`an API answer of ${name} ends the attempt as a ${expected} failure`, async () => {
         server.behaviour = behaviour;
-        const cwd = tempRepo();
-        const input: ExecutorInput = {
-          taskId: "greeting.core",
-          prompt: "# Task greeting.core: Greeting\n\nWrite it.\n",
-          promptFile: join(cwd, ".prompt.md"),
-          model: cli.model,
-          workdir: cwd,
-          timeoutMs: 60_000,
-          // Only the hang needs it; long enough for a CLI to start on a loaded machine.
-          ...(behaviour.kind === "hang" ? { idleTimeoutMs: 15_000 } : {}),
-        };
+        // Only the hang needs an idle timeout; long enough for a CLI to start on a loaded machine.
+        const input = taskInput(cli, "Write it.", behaviour.kind === "hang" ? { idleTimeoutMs: 15_000 } : {});
         const report = await cli.executor(program).run(input);
         assert.equal(report.success, false, report.summary);
         assert.equal(report.failure?.class, expected, `${report.summary} (exit ${report.exitCode})`);
