@@ -110,6 +110,16 @@ describe("Claude Code's stream-json", () => {
     assert.deepEqual(Object.keys(report?.usageByModel ?? {}).sort(), ["claude-haiku-4-5", "claude-sonnet-4-5"]);
   });
 
+  it("an is_error result that is no API error (no status, no api_error terminal reason) is the task's failure", () => {
+    const events = jsonLines(
+      lines(init, { type: "result", subtype: "success", is_error: true, result: "Reached the maximum number of turns", usage: {} }),
+    );
+    const report = readClaudeEvents(events, "claude-sonnet-4-5");
+    assert.equal(report?.success, false);
+    assert.notEqual(report?.failure?.class, "transient");
+    assert.notEqual(report?.failure?.class, "setup");
+  });
+
   const apiError = (status: number | null, type: string | null, result: string) =>
     jsonLines(
       lines(init, {
@@ -139,6 +149,7 @@ describe("Claude Code's stream-json", () => {
     [500, "api_error", "API Error: 500 Internal server error.", "transient"],
     [null, null, "API Error: Connection dropped (ECONNRESET). Check the gateway set in ANTHROPIC_BASE_URL, then try again.", "transient"],
     [400, "invalid_request_error", "API Error: 400 prompt is too long", "task"],
+    [null, null, "Request timed out.", "transient"],
   ] as const) {
     it(`sorts an API error reported as success with is_error (${status ?? "no status"}, ${type}) as ${expected}`, () => {
       const report = readClaudeEvents(apiError(status, type, result), "claude-sonnet-4-5");

@@ -112,8 +112,9 @@ function resultFailure(final: Event, summary: string): Failure | undefined {
   if (!apiError) return undefined;
   const words = typeof final.api_error_type === "string" ? `${summary} (${final.api_error_type})` : summary;
   const failure = { ...classifyApiError(words, status), message: summary };
-  // An API error with no HTTP status never reached the API (a timeout, a dropped connection).
-  return status === undefined && failure.class === "task" ? { ...failure, class: "transient" } : failure;
+  // An API error whose status is null never got an answer from the API (a timeout, a dropped connection).
+  const unanswered = final.api_error_status === null || (status === undefined && final.terminal_reason === "api_error");
+  return unanswered && failure.class === "task" ? { ...failure, class: "transient" } : failure;
 }
 
 /**
