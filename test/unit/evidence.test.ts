@@ -476,14 +476,20 @@ describe("the git state", () => {
     gitIn(dir, "checkout", "-q", "-b", "agent-work");
     writeFileSync(join(dir, ".git", "hooks", "pre-commit"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
     gitIn(dir, "config", "core.hooksPath", "/dev/null");
-    const messages = restoreGitState(dir, before).map((v) => v.message);
+    const agentTip = gitIn(dir, "rev-parse", "agent-work").trim();
+    const messages = restoreGitState(dir, before).map((v) =>
+      v.message.replace(/refs\/br\/saved\/([\w-]+)\/\d+/, "refs/br/saved/$1/<time>"),
+    );
     assert.deepEqual(messages, [
       "switched from branch main to agent-work",
-      "moved branch main off its commit (reset, rebase or amend)",
-      "created branch agent-work",
+      "moved branch main off its commit (reset, rebase or amend) (its commit is kept as refs/br/saved/main/<time>)",
+      "created branch agent-work (its commit is kept as refs/br/saved/agent-work/<time>)",
       "added the git hook pre-commit",
       "changed core.hooksPath, which decides which git hooks run",
     ]);
+    // Nothing is lost: the tips br moved or deleted are kept, out of the way of branches.
+    const saved = gitIn(dir, "for-each-ref", "--format=%(objectname)", "refs/br/saved/agent-work").trim();
+    assert.equal(saved, agentTip);
     const now = captureGitState(dir);
     assert.equal(now.branch, "main");
     assert.equal(now.head, before.head);
