@@ -41,4 +41,12 @@ describe("br doctor", () => {
     assert.equal(run.code, 2);
     assert.match(run.stderr, /detached/);
   });
+  it("an unknown executor is bad input: exit 2 naming the executors, nothing written", () => {
+    const p = project("good");
+    const before = git(p.cwd, "status", "--porcelain");
+    const result = br(["doctor", "--executor", "bogus"], { cwd: p.cwd, env: p.env });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /Unknown executor "bogus"[\s\S]*claude, codex, gemini/);
+    assert.equal(git(p.cwd, "status", "--porcelain"), before);
+  });
 });

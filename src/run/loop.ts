@@ -674,8 +674,8 @@ async function refusedCommit(
   if (!same && !SIGNING_FAILURE.test(output)) return "failed";
   run.summary.setupFailure = {
     taskId: task.id,
-    message: `git refuses br's commits, whatever the agent does: ${words}`,
-    fix: "Fix the hook or the signing setup so that this commit passes, or let br commit without hooks: br config set run.hooks false.",
+    message: `git refused br's commit the same way twice (or cannot sign it): ${words}`,
+    fix: "If the hook or the signing setup is at fault, fix it or let br commit without hooks (br config set run.hooks false); if the hook is right about the work, run br run again: the task is left ready.",
   };
   run.summary.stoppedBecause = `git refuses br's commits; ${task.id} is left ready`;
   return "setup";

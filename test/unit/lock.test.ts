@@ -42,6 +42,17 @@ async function hold(path: string): Promise<{ release: () => void; done: Promise<
   return { release, done };
 }
 
+/** Collects what is written to stderr until `restore()`. */
+function captureStderr(): { written: string[]; restore: () => void } {
+  const written: string[] = [];
+  const original = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  return { written, restore: () => (process.stderr.write = original) };
+}
+
 describe("withLock", () => {
   it("runs the work and returns its value, creating the folders, and removes the owner note after", T, async () => {
     const path = lockPath();
@@ -137,19 +148,14 @@ describe("withLock", () => {
   it("says once who it waits for after a second of waiting", T, async () => {
     const path = lockPath();
     const first = await hold(path);
-    const written: string[] = [];
-    const original = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    }) as typeof process.stderr.write;
+    const { written, restore } = captureStderr();
     try {
       await assert.rejects(
         withLock(path, () => 0, { timeoutMs: 1_400, what: "the plan" }),
         /Timed out after 1400 ms/,
       );
     } finally {
-      process.stderr.write = original;
+      restore();
       first.release();
       await first.done;
     }
@@ -159,19 +165,14 @@ describe("withLock", () => {
   it("does not say it waits when it waited less than a second", T, async () => {
     const path = lockPath();
     const first = await hold(path);
-    const written: string[] = [];
-    const original = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string | Uint8Array) => {
-      written.push(String(chunk));
-      return true;
-    }) as typeof process.stderr.write;
+    const { written, restore } = captureStderr();
     try {
       await assert.rejects(
         withLock(path, () => 0, { timeoutMs: 300 }),
         /Timed out/,
       );
     } finally {
-      process.stderr.write = original;
+      restore();
       first.release();
       await first.done;
     }

@@ -16,9 +16,11 @@ export function registerDoctor(program: Command): void {
     .action(
       action<[]>(async (options) => {
         const { doctor } = await import("../../run/doctor.js");
+        const { checkExecutor } = await import("../../run/start.js");
         const paths = project(options);
         const config = (await loadConfig(paths)).config;
         const executor = typeof options.executor === "string" ? options.executor : config.run.executor;
+        checkExecutor(executor, config); // an unknown name is bad input (exit 2), not a passing check
         const checks = doctor(paths, config, executor, { askVersion: true });
         const ok = checks.every((c) => c.status !== "fail");
         emit(options.json, { ok, checks }, () =>
