@@ -8,6 +8,7 @@ import { registerFeatures } from "./commands/features.js";
 import { registerGaps } from "./commands/gaps.js";
 import { registerInit } from "./commands/init.js";
 import { registerModel } from "./commands/model.js";
+import { registerParallel } from "./commands/parallel.js";
 import { registerQuality } from "./commands/quality.js";
 import { registerRun } from "./commands/run.js";
 import { registerHooks, registerSecurity } from "./commands/security.js";
@@ -60,6 +61,7 @@ export function buildProgram(): Command {
   registerSpec(program);
   registerTasks(program);
   registerRun(program);
+  registerParallel(program);
   registerDoctor(program);
   registerQuality(program);
   registerGaps(program);

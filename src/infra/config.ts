@@ -171,6 +171,41 @@ export const configSchema = z
       })
       .prefault({}),
     telemetry: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+    parallel: z
+      .strictObject({
+        streams: z
+          .int()
+          .min(1)
+          .max(32)
+          .default(2)
+          .describe("How many streams `br run --parallel` and `br orchestrate` use when no number is given."),
+        integrate: z
+          .enum(["rebase", "merge"])
+          .default("rebase")
+          .describe("How a verified task joins the target branch: rebased onto it (linear history) or merged with a merge commit."),
+        worktreeDir: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("Where stream worktrees go (default: <project>.br-streams next to the project, outside its tree)."),
+        setup: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("A shell command run once in each new stream worktree (BR_STREAM and BR_PORT are set)."),
+        cleanup: z.string().min(1).optional().describe("A shell command run in a stream worktree before `br streams clean` removes it."),
+        symlinks: z
+          .array(z.string().min(1))
+          .default([])
+          .describe("Ignored heavy folders (node_modules) linked into each stream from the main checkout instead of copied."),
+        basePort: z
+          .int()
+          .min(1024)
+          .max(65000)
+          .default(41000)
+          .describe("Stream n gets BR_PORT = basePort + 10 × (n − 1): the first of a block of 10 ports for its servers."),
+      })
+      .prefault({}),
   })
   .describe("BuildRunner project settings (.buildrunner/config.yaml)");
 

@@ -40,6 +40,16 @@ export function projectPaths(root: string): ProjectPaths {
   };
 }
 
+/**
+ * A parallel stream's view of the project: code, checks and the agent work in the stream's
+ * worktree; br's own files (registry, plan, config, state, lock) stay the main checkout's, the one
+ * record every stream shares.
+ */
+export function streamPaths(main: ProjectPaths, worktree: string): ProjectPaths {
+  const own = projectPaths(worktree);
+  return { ...main, root: worktree, spec: own.spec, agentsMd: own.agentsMd, claudeMd: own.claudeMd, gitignore: own.gitignore };
+}
+
 /** The path as the user should see it: relative to the project root. */
 export function displayPath(paths: ProjectPaths, absolute: string): string {
   return relative(paths.root, absolute) || ".";

@@ -76,6 +76,24 @@ const MIGRATIONS: string[] = [
    CREATE INDEX attempts_started ON attempts(started_at);`,
   // When br last saw the attempt alive (ms): files changed well after it are the user's, not the agent's.
   "ALTER TABLE attempts ADD COLUMN heartbeat_ms INTEGER;",
+  // Parallel builds: which stream ran an attempt, in which worker process; one row per stream.
+  `ALTER TABLE attempts ADD COLUMN stream TEXT;
+   ALTER TABLE attempts ADD COLUMN worker_pid INTEGER;
+   CREATE TABLE streams (
+     name TEXT PRIMARY KEY,
+     path TEXT NOT NULL,
+     branch TEXT NOT NULL,
+     target TEXT NOT NULL,
+     port INTEGER NOT NULL,
+     status TEXT NOT NULL DEFAULT 'idle',
+     task_id TEXT,
+     base TEXT,
+     commit_sha TEXT,
+     worker_pid INTEGER,
+     run_id INTEGER,
+     last_result TEXT,
+     updated_at TEXT NOT NULL
+   );`,
 ];
 
 export type StateDb = DatabaseSync;

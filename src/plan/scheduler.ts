@@ -8,17 +8,25 @@ import { mutateTasks } from "./task-store.js";
 
 const PRIORITY_RANK: Record<Priority, number> = { critical: 0, high: 1, medium: 2, low: 3 };
 
-/** The ready task to run next: highest priority, then longest critical path, then id. */
-export function nextTask(plan: TasksFile): { task: Task | null; criticalPathMinutes?: number } {
+/** The ready tasks in the order they should run: highest priority, then longest critical path, then id. */
+export function rankReady(plan: TasksFile): { ranked: Task[]; criticalPath: Map<string, number> } {
   const ready = plan.tasks.filter((t) => t.status === "ready");
-  if (ready.length === 0) return { task: null };
+  if (ready.length === 0) return { ranked: [], criticalPath: new Map() };
   const { criticalPath } = analyze(plan.tasks);
-  let best = ready[0] as Task;
-  for (const task of ready) {
-    const byPriority = PRIORITY_RANK[task.priority] - PRIORITY_RANK[best.priority];
-    const byPath = (criticalPath.get(best.id) ?? 0) - (criticalPath.get(task.id) ?? 0);
-    if (byPriority < 0 || (byPriority === 0 && (byPath < 0 || (byPath === 0 && task.id < best.id)))) best = task;
-  }
+  const ranked = [...ready].sort(
+    (a, b) =>
+      PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] ||
+      (criticalPath.get(b.id) ?? 0) - (criticalPath.get(a.id) ?? 0) ||
+      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
+  return { ranked, criticalPath };
+}
+
+/** The ready task to run next (see rankReady). */
+export function nextTask(plan: TasksFile): { task: Task | null; criticalPathMinutes?: number } {
+  const { ranked, criticalPath } = rankReady(plan);
+  const best = ranked[0];
+  if (!best) return { task: null };
   return { task: best, criticalPathMinutes: criticalPath.get(best.id) ?? 0 };
 }
 

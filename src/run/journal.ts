@@ -39,6 +39,10 @@ export interface AttemptRow {
   agent_pid: number | null;
   baseline: string | null;
   heartbeat_ms: number | null;
+  /** The parallel stream that ran the attempt (its worktree), null for the main checkout. */
+  stream: string | null;
+  /** The process that ran the attempt when it was not the run's own (a stream's worker). */
+  worker_pid: number | null;
 }
 
 export class Journal {
@@ -75,10 +79,11 @@ export class Journal {
     route: { score: number; reason: string };
     promptTokens: number;
     baseline: unknown;
+    stream?: string;
   }): number {
     const info = this.db
       .prepare(
-        "INSERT INTO attempts (run_id, task_id, feature_id, attempt, executor, model, tier, route_score, route_reason, started_at, prompt_tokens, baseline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO attempts (run_id, task_id, feature_id, attempt, executor, model, tier, route_score, route_reason, started_at, prompt_tokens, baseline, stream, worker_pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       )
       .run(
         row.runId,
@@ -93,6 +98,8 @@ export class Journal {
         new Date().toISOString(),
         row.promptTokens,
         JSON.stringify(row.baseline),
+        row.stream ?? null,
+        row.stream ? process.pid : null,
       );
     return Number(info.lastInsertRowid);
   }
@@ -172,7 +179,7 @@ export class Journal {
         "SELECT a.*, r.pid AS run_pid, r.host AS run_host FROM attempts a JOIN runs r ON r.id = a.run_id WHERE a.outcome = 'running'",
       )
       .all() as unknown as (AttemptRow & { run_pid: number; run_host: string })[];
-    const dead = rows.filter((row) => row.run_host !== hostname() || !isAlive(row.run_pid));
+    const dead = rows.filter((row) => row.run_host !== hostname() || !isAlive(row.worker_pid ?? row.run_pid));
     const mark = this.db.prepare(
       "UPDATE attempts SET outcome = 'interrupted', finished_at = ?, reason = 'br was interrupted' WHERE id = ?",
     );
@@ -183,11 +190,23 @@ export class Journal {
     inTransaction(this.db, () => {
       for (const row of dead) {
         mark.run(now, row.id);
-        markRun.run(now, row.run_id);
+        // A dead stream worker does not end the run its orchestrator is still driving.
+        if (row.run_host !== hostname() || !isAlive(row.run_pid)) markRun.run(now, row.run_id);
       }
     });
     const orphanAgents = dead.map((row) => row.agent_pid).filter((pid): pid is number => pid !== null && isAlive(pid));
     return { attempts: dead, orphanAgents };
+  }
+
+  /** Dollars the run's attempts have cost so far, in every process that works for it. */
+  runCost(runId: number): number {
+    const row = this.db.prepare("SELECT COALESCE(SUM(cost_usd), 0) AS cost FROM attempts WHERE run_id = ?").get(runId) as { cost: number };
+    return row.cost;
+  }
+
+  /** The run's attempts, for a summary assembled from the journal (parallel runs). */
+  runAttempts(runId: number): AttemptRow[] {
+    return this.db.prepare("SELECT * FROM attempts WHERE run_id = ? ORDER BY id").all(runId) as unknown as AttemptRow[];
   }
 
   runOutcome(runId: number): string | undefined {

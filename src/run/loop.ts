@@ -10,7 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { writeFileAtomic } from "../infra/atomic-file.js";
 import { type Config, loadConfig } from "../infra/config.js";
 import { usageError } from "../infra/errors.js";
-import { git, headCommit, isGitRepo, listProjectFiles } from "../infra/git.js";
+import { git, headCommit, isGitRepo, listProjectFiles, tryCommitPaths } from "../infra/git.js";
 import { withLock } from "../infra/lock.js";
 import { say, style, warn } from "../infra/log.js";
 import type { ProjectPaths } from "../infra/project.js";
@@ -96,7 +96,7 @@ async function ask(question: string): Promise<string> {
 }
 
 /** When every task of a feature is done it is in testing; its acceptance commands and tests then complete it. */
-async function completeFeatureIfVerified(paths: ProjectPaths, config: Config, featureId: string): Promise<boolean> {
+export async function completeFeatureIfVerified(paths: ProjectPaths, config: Config, featureId: string): Promise<boolean> {
   const registry = await loadRegistry(paths);
   const feature = registry.features.find((f) => f.id === featureId);
   if (feature?.status !== "testing") return false;
@@ -130,9 +130,22 @@ function dryRun(plan: TasksFile, options: RunOptions, build: (task: Task) => Pro
   return prompts;
 }
 
+/**
+ * A stream worker's share of a parallel run: its worktree is `paths.root` (br's files stay the main
+ * checkout's), its attempts join the orchestrator's run, and a verified task is committed on the
+ * stream's branch and left running until it is integrated into the target branch.
+ */
+export interface StreamWork {
+  name: string;
+  runId: number;
+  /** Branches other br processes move during the run (see GitState.ignored). */
+  ignoredBranches: string[];
+}
+
 /** What every step of a run reads, and the summary it adds to. */
 interface RunContext {
   paths: ProjectPaths;
+  stream?: StreamWork;
   options: RunOptions;
   config: Config;
   executorName: string;
@@ -141,7 +154,7 @@ interface RunContext {
 }
 
 /** A run past its preliminaries: journal open, executor made, run recorded. */
-interface ActiveRun extends RunContext {
+export interface ActiveRun extends RunContext {
   journal: Journal;
   executor: Executor;
   runId: number;
@@ -288,6 +301,11 @@ function averageAttemptCost(summary: RunSummary): number {
   return summary.attempts > 0 ? summary.costUsd / summary.attempts : 0;
 }
 
+/** What the run has spent: this process's attempts, or every stream's when the run is parallel (one budget). */
+function spent(run: ActiveRun): number {
+  return run.stream ? run.journal.runCost(run.runId) : run.summary.costUsd;
+}
+
 /** The next task to run, or undefined when the run ends here (plan done, a limit reached, or the user's answer). */
 async function nextTaskToRun(run: ActiveRun): Promise<Task | undefined> {
   const { options, summary } = run;
@@ -298,8 +316,8 @@ async function nextTaskToRun(run: ActiveRun): Promise<Task | undefined> {
   const { task } = nextTask(await loadTasks(run.paths));
   if (!task) return undefined;
   if (!options.auto && process.stdin.isTTY && process.stderr.isTTY && !(await confirmTask(run, task))) return undefined;
-  if (options.maxCost !== undefined && summary.costUsd + averageAttemptCost(summary) > options.maxCost) {
-    summary.stoppedBecause = `--max-cost $${options.maxCost} would be exceeded by the next attempt (spent $${summary.costUsd.toFixed(4)})`;
+  if (options.maxCost !== undefined && spent(run) + averageAttemptCost(summary) > options.maxCost) {
+    summary.stoppedBecause = `--max-cost $${options.maxCost} would be exceeded by the next attempt (spent $${spent(run).toFixed(4)})`;
     return undefined;
   }
   return task;
@@ -333,7 +351,7 @@ async function runTask(run: ActiveRun, task: Task): Promise<void> {
  * How a task's attempts ended: verified, failed, or stopped for a reason that is not the task's
  * (the agent cannot run here, the provider stayed unavailable, a budget) so the task stays ready.
  */
-type TaskOutcome = "passed" | "failed" | "stopped";
+export type TaskOutcome = "passed" | "failed" | "stopped";
 
 /** What one attempt came to. `setup` and `transient` are not the task's failures and are not counted as attempts. */
 type AttemptOutcome = "passed" | "failed" | "setup" | "transient";
@@ -354,7 +372,7 @@ async function attemptTask(run: ActiveRun, task: Task, progress: TaskProgress): 
       continue;
     }
     attempt++;
-    if (options.maxCost !== undefined && summary.costUsd >= options.maxCost) {
+    if (options.maxCost !== undefined && spent(run) >= options.maxCost) {
       summary.stoppedBecause = `--max-cost $${options.maxCost} reached`;
       return "failed";
     }
@@ -389,7 +407,7 @@ function retryRefused(run: ActiveRun, progress: TaskProgress): boolean {
     progress.lastReason = `${progress.lastReason}; not retried: the task has spent $${progress.cost.toFixed(4)} of its $${maxTaskCost} cap`;
     return true;
   }
-  if (options.maxCost !== undefined && summary.costUsd + averageAttemptCost(summary) > options.maxCost) {
+  if (options.maxCost !== undefined && spent(run) + averageAttemptCost(summary) > options.maxCost) {
     progress.lastReason = `not retried: --max-cost $${options.maxCost} would be exceeded`;
     summary.stoppedBecause = `--max-cost $${options.maxCost} reached`;
     return true;
@@ -439,7 +457,7 @@ async function startAttempt(run: ActiveRun, task: Task, progress: TaskProgress, 
   // an interrupted attempt can be undone entirely on resume.
   const baseline: AttemptBaseline = {
     ...snapshotTree(paths.root),
-    git: captureGitState(paths.root),
+    git: captureGitState(paths.root, run.stream?.ignoredBranches),
     ...(executorName === "manual" ? {} : { own: { files: snapshotOwnFiles(paths.dir, paths.state), at: Date.now() } }),
   };
   writeFileAtomic(promptFile, prompt.text);
@@ -457,6 +475,7 @@ async function startAttempt(run: ActiveRun, task: Task, progress: TaskProgress, 
     route: { score: progress.routed.score, reason: tierReason },
     promptTokens: prompt.tokens,
     baseline,
+    ...(run.stream ? { stream: run.stream.name } : {}),
   });
   say(
     style.dim(
@@ -638,15 +657,24 @@ async function acceptAttempt(run: ActiveRun, task: Task, finished: FinishedAttem
   const { verification } = finished;
   // Recorded before the commit: a kill in between is finished from the journal on resume.
   run.journal.finishAttempt(finished.attemptId, { ...finished.record, outcome: "passed" });
+  // A stream's task is done once integrated into the target branch; until then it stays running.
   const current = (await loadTasks(paths)).tasks.find((t) => t.id === task.id);
-  if (current?.status !== "done") await transitionTask(paths, task.id, "done", { force: true });
+  if (!run.stream && current?.status !== "done") await transitionTask(paths, task.id, "done", { force: true });
   if (config.run.commit) {
-    const rejected = commitWork(paths, config, verification.changedFiles, `br: ${task.id}: ${task.title}`);
+    const rejected = commitAttempt(run, verification.changedFiles, `br: ${task.id}: ${task.title}`);
     if (rejected) return refusedCommit(run, task, progress, finished, rejected);
     recordCounts(paths.state, headCommit(paths.root), verification.testCounts);
   }
   say(`  ${style.green("✓ verified")}: ${verification.changedFiles.length} file(s) changed, ${verification.checks.length} check(s) passed`);
   return "passed";
+}
+
+/** Commits the verified files: with br's own changes in the main checkout, alone on a stream's branch. */
+function commitAttempt(run: ActiveRun, files: readonly string[], message: string): string | undefined {
+  if (!run.stream) return commitWork(run.paths, run.config, files, message);
+  if (files.length === 0) return undefined;
+  const result = tryCommitPaths(run.paths.root, files, message, { hooks: run.config.run.hooks });
+  return result.ok ? undefined : result.output;
 }
 
 /** Signing that cannot work here: no retry of the agent will change it. */
@@ -706,6 +734,7 @@ function rejectAttempt(run: ActiveRun, progress: TaskProgress, finished: Finishe
 async function settleTask(run: ActiveRun, task: Task, outcome: TaskOutcome, progress: TaskProgress): Promise<void> {
   const { paths, config, summary } = run;
   if (outcome === "passed") {
+    if (run.stream) return; // integration makes it done
     summary.done.push(task.id);
     if (await completeFeatureIfVerified(paths, config, task.featureId)) summary.completedFeatures.push(task.featureId);
   } else if (outcome === "stopped" || (summary.stoppedBecause && progress.earlier.length < config.run.maxAttempts)) {
@@ -716,4 +745,30 @@ async function settleTask(run: ActiveRun, task: Task, outcome: TaskOutcome, prog
     await transitionTask(paths, task.id, "fail", { force: true, reason: mask(progress.lastReason).slice(0, 500) });
     summary.failed.push({ id: task.id, reason: progress.lastReason });
   }
+}
+
+/**
+ * Opens a stream worker's side of a parallel run (see StreamWork): the executor, the prompts
+ * folder and the run's journal, without claiming the project (the orchestrator holds the run).
+ */
+export async function openStreamRun(paths: ProjectPaths, options: RunOptions, stream: StreamWork, journal: Journal): Promise<ActiveRun> {
+  const config = (await loadConfig(paths)).config;
+  const executorName = options.executor ?? config.run.executor;
+  checkExecutor(executorName, config);
+  const countTokens = await loadTokenizer();
+  const executor = createExecutor(executorName, config, paths.root, manualEvidence(paths));
+  const promptsDir = join(paths.state, "prompts");
+  mkdirSync(promptsDir, { recursive: true });
+  const summary = emptySummary(executorName);
+  summary.runId = stream.runId;
+  return { paths, options, config, executorName, countTokens, summary, stream, journal, executor, runId: stream.runId, promptsDir };
+}
+
+/** Runs one claimed task in a stream: its attempts, verification and commit on the stream's branch. */
+export async function runStreamTask(run: ActiveRun, task: Task): Promise<TaskOutcome> {
+  say(`${style.cyan("▶")} ${task.id}: ${task.title}`);
+  const progress: TaskProgress = { routed: route(taskText(task), run.config), earlier: [], lastReason: "", cost: 0 };
+  const outcome = await attemptTask(run, task, progress);
+  await settleTask(run, task, outcome, progress);
+  return outcome;
 }

@@ -130,6 +130,8 @@ async function recoverTask(
 ): Promise<void> {
   const running = task.status === "running";
   const last = journal.lastAttempt(task.id);
+  // A stream's attempt lives in its worktree: the streams' recovery (src/parallel) settles it.
+  if (last?.stream) return;
   if (!last || !fromDeadRun(journal, last)) {
     if (running) await retry(paths, task.id, recovered);
     return;

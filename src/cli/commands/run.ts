@@ -1,10 +1,13 @@
 import type { Command } from "commander";
 import { usageError } from "../../infra/errors.js";
 import { style } from "../../infra/log.js";
+import type { ProjectPaths } from "../../infra/project.js";
+import type { ParallelSummary } from "../../parallel/orchestrate.js";
 import type { RunOptions, RunSummary } from "../../run/loop.js";
 import { project } from "../context.js";
 import { action, setExitCode } from "../main.js";
 import { emit } from "../output.js";
+import { parallelLines, streamCount } from "./parallel.js";
 
 function positiveNumber(flag: string, value: unknown, integer = false): number | undefined {
   if (value === undefined) return undefined;
@@ -80,6 +83,23 @@ function render(summary: RunSummary): string[] {
   return lines;
 }
 
+async function runParallelFrom(paths: ProjectPaths, options: RunOptions, flag: unknown): Promise<RunSummary> {
+  const { runParallel } = await import("../../parallel/orchestrate.js");
+  const { loadConfig } = await import("../../infra/config.js");
+  const streams = streamCount("--parallel", flag) ?? (await loadConfig(paths)).config.parallel.streams;
+  return runParallel(paths, { ...options, streams });
+}
+
+/** The sequential loop; streams a parallel run left behind are recovered first (their tasks are otherwise stuck running). */
+async function runSequential(paths: ProjectPaths, options: RunOptions): Promise<RunSummary> {
+  const { runLoop } = await import("../../run/loop.js");
+  if (!options.dryRun) {
+    const { recoverLeftStreams } = await import("../../parallel/merge.js");
+    await recoverLeftStreams(paths);
+  }
+  return runLoop(paths, options);
+}
+
 export function registerRun(program: Command): void {
   const configure = (command: Command) =>
     command
@@ -91,10 +111,10 @@ export function registerRun(program: Command): void {
       .option("--dry-run", "print the prompts that would be sent; change nothing")
       .option("--allow-dirty", "run on a working tree with uncommitted changes")
       .option("--retry-failed", "put failed tasks back to ready first (their earlier attempts stay in the journal)")
+      .option("--parallel [n]", "run n streams at once, each in its own git worktree (default n: parallel.streams)")
       .option("--json", "print the run summary as JSON")
       .action(
         action<[]>(async (options) => {
-          const { runLoop } = await import("../../run/loop.js");
           const maxTasks = positiveNumber("--max-tasks", options.maxTasks, true);
           const maxCost = positiveNumber("--max-cost", options.maxCost);
           const maxTaskCost = positiveNumber("--max-task-cost", options.maxTaskCost);
@@ -108,8 +128,15 @@ export function registerRun(program: Command): void {
             ...(maxCost !== undefined ? { maxCost } : {}),
             ...(maxTaskCost !== undefined ? { maxTaskCost } : {}),
           };
-          const summary = await runLoop(project(options), runOptions);
-          emit(options.json, summary, () => render(summary));
+          const paths = project(options);
+          const summary =
+            options.parallel !== undefined && !runOptions.dryRun
+              ? await runParallelFrom(paths, runOptions, options.parallel)
+              : await runSequential(paths, runOptions);
+          emit(options.json, summary, () => [
+            ...render(summary),
+            ...("parallel" in summary ? parallelLines(summary as ParallelSummary) : []),
+          ]);
           // 2: the agent cannot run here (nothing was attempted); 1: failed tasks block the plan, or an outage stopped it.
           if (summary.setupFailure) setExitCode(2);
           else if (summary.failedInPlan.length > 0 || summary.failed.length > 0 || summary.outage) setExitCode(1);

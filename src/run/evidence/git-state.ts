@@ -19,6 +19,15 @@ export interface GitState {
   hooksDir: string;
   hooks: Record<string, string>;
   hooksPath: string | undefined;
+  /**
+   * Branches other br processes move meanwhile (the other streams', the target that verified work
+   * is integrated into): names, or prefixes ending in "/". Not the agent's to change, nor to judge it by.
+   */
+  ignored?: string[];
+}
+
+function isIgnored(name: string, ignored: readonly string[]): boolean {
+  return ignored.some((entry) => (entry.endsWith("/") ? name.startsWith(entry) : name === entry));
 }
 
 function out(root: string, args: string[]): string | undefined {
@@ -37,22 +46,25 @@ function hooksIn(dir: string): Record<string, string> {
   return hooks;
 }
 
-export function captureGitState(root: string): GitState {
+export function captureGitState(root: string, ignored: readonly string[] = []): GitState {
   const hooksDir = out(root, ["rev-parse", "--git-path", "hooks"]) ?? ".git/hooks";
   const absoluteHooks = isAbsolute(hooksDir) ? hooksDir : join(root, hooksDir);
   const branches: Record<string, string> = {};
+  const current = out(root, ["symbolic-ref", "-q", "--short", "HEAD"]);
   for (const line of (out(root, ["for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads"]) ?? "").split("\n")) {
     const [name, sha] = line.split(" ");
-    if (name && sha) branches[name] = sha;
+    // The branch checked out here is always guarded: it is where the attempt's work goes.
+    if (name && sha && (name === current || !isIgnored(name, ignored))) branches[name] = sha;
   }
   return {
     head: out(root, ["rev-parse", "-q", "--verify", "HEAD"]),
-    branch: out(root, ["symbolic-ref", "-q", "--short", "HEAD"]),
+    branch: current,
     index: out(root, ["write-tree"]),
     branches,
     hooksDir: absoluteHooks,
     hooks: hooksIn(absoluteHooks),
     hooksPath: out(root, ["config", "--get", "core.hooksPath"]),
+    ...(ignored.length > 0 ? { ignored: [...ignored] } : {}),
   };
 }
 
@@ -127,7 +139,7 @@ function restoreHooks(root: string, before: GitState, violations: Violation[]): 
  */
 export function restoreGitState(root: string, before: GitState): Violation[] {
   const violations: Violation[] = [];
-  const now = captureGitState(root);
+  const now = captureGitState(root, before.ignored);
   restoreBranch(root, before, now, violations);
   restoreBranches(root, before, now, violations);
   restoreHooks(root, before, violations);

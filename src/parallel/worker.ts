@@ -1,0 +1,129 @@
+/**
+ * `br worker --stream <name>`: one stream's loop. It claims a ready task, resets its worktree to
+ * the target's tip, runs the task through the same attempts and evidence as the sequential loop
+ * (its worktree as the project's root), and integrates the verified commit before the next claim.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { type Config, loadConfig } from "../infra/config.js";
+import { usageError } from "../infra/errors.js";
+import { say, style, warn } from "../infra/log.js";
+import { type ProjectPaths, streamPaths } from "../infra/project.js";
+import { Journal } from "../run/journal.js";
+import { type ActiveRun, completeFeatureIfVerified, openStreamRun, type RunOptions, runStreamTask } from "../run/loop.js";
+import { claimTask } from "./claims.js";
+import { type Integration, integrateStream, revParse } from "./integrate.js";
+import { recoverStreams } from "./recover.js";
+import { type StreamRow, StreamStore } from "./store.js";
+import { resetWorktree, streamEnv } from "./worktree.js";
+
+/** How often an idle worker looks again for work that other streams' integrations made ready. */
+const POLL_MS = 200;
+
+export interface WorkerOptions extends RunOptions {
+  stream: string;
+  /** The orchestrator's run; a worker started by hand records its own. */
+  runId?: number;
+}
+
+export interface WorkerReport {
+  stream: string;
+  runId: number;
+  integrated: string[];
+  failed: { id: string; reason: string }[];
+  conflicts: { task: string; files: string[]; tasks: string[]; kept: string }[];
+  waiting: { task: string; reason: string }[];
+  stoppedBecause?: string;
+  setupFailure?: { taskId: string; message: string; fix?: string };
+  attempts: number;
+  costUsd: number;
+}
+
+interface Worker {
+  paths: ProjectPaths;
+  config: Config;
+  store: StreamStore;
+  row: StreamRow;
+  run: ActiveRun;
+  report: WorkerReport;
+}
+
+export async function runWorker(paths: ProjectPaths, options: WorkerOptions): Promise<WorkerReport> {
+  const config = (await loadConfig(paths)).config;
+  const store = StreamStore.open(paths);
+  const journal = Journal.open(paths);
+  try {
+    const row = store.get(options.stream);
+    if (!row)
+      throw usageError(`No stream named "${options.stream}".`, {
+        fix: "Create streams with `br orchestrate --parallel --streams <n>` (br streams list shows them).",
+      });
+    const runId = options.runId ?? journal.startRun(options.executor ?? config.run.executor, { worker: options.stream });
+    Object.assign(process.env, streamEnv(row.name, row.port));
+    store.update(row.name, { worker_pid: process.pid, run_id: runId });
+    if (options.runId === undefined) await recoverStreams(paths, config, journal, store);
+    const stream = { name: row.name, runId, ignoredBranches: [row.target, "br/"] };
+    const run = await openStreamRun(streamPaths(paths, row.path), options, stream, journal);
+    const report = emptyReport(row.name, runId);
+    await workLoop({ paths, config, store, row, run, report });
+    store.update(row.name, { worker_pid: null });
+    if (options.runId === undefined) journal.finishRun(runId, report.failed.length ? "failed" : "finished");
+    return finishReport(report, run);
+  } finally {
+    journal.close();
+    store.close();
+  }
+}
+
+function emptyReport(stream: string, runId: number): WorkerReport {
+  return { stream, runId, integrated: [], failed: [], conflicts: [], waiting: [], attempts: 0, costUsd: 0 };
+}
+
+function finishReport(report: WorkerReport, run: ActiveRun): WorkerReport {
+  const { summary } = run;
+  report.failed.push(...summary.failed);
+  report.attempts = summary.attempts;
+  report.costUsd = summary.costUsd;
+  if (summary.stoppedBecause && !report.stoppedBecause) report.stoppedBecause = summary.stoppedBecause;
+  if (summary.setupFailure) report.setupFailure = summary.setupFailure;
+  return report;
+}
+
+async function workLoop(worker: Worker): Promise<void> {
+  const { paths, store, row, run } = worker;
+  const tip = () => revParse(paths.root, `refs/heads/${row.target}`) as string;
+  for (;;) {
+    if (run.options.maxTasks !== undefined && run.summary.done.length + run.summary.failed.length >= run.options.maxTasks) return;
+    const claim = await claimTask(paths, store, row.name, tip);
+    if (claim === "none") return;
+    if (claim === "wait") {
+      await sleep(POLL_MS);
+      continue;
+    }
+    resetWorktree(row.path, row.branch, claim.base);
+    const outcome = await runStreamTask(run, claim.task);
+    if (outcome === "passed") await integrateTask(worker, claim.task.id, claim.task.featureId);
+    else store.update(row.name, { status: "idle", task_id: null, last_result: `${claim.task.id} ${outcome}` });
+    if (run.summary.stoppedBecause) return;
+  }
+}
+
+async function integrateTask(worker: Worker, taskId: string, featureId: string): Promise<void> {
+  const { paths, config, store, row, run, report } = worker;
+  store.update(row.name, { status: "verified", commit_sha: revParse(row.path, "HEAD") ?? null });
+  const result: Integration = await integrateStream(paths, config, store, row.name);
+  if (result.kind === "integrated" || result.kind === "present") {
+    report.integrated.push(taskId);
+    run.summary.done.push(taskId);
+    say(`  ${style.green("⇢ integrated")} ${taskId} into ${row.target}`);
+    if (await completeFeatureIfVerified(paths, config, featureId)) say(`  ${style.green("✓")} feature ${featureId} complete`);
+  } else if (result.kind === "conflict") {
+    report.conflicts.push({ task: taskId, files: result.files, tasks: result.tasks, kept: result.kept });
+    warn(
+      `${taskId} conflicts with ${result.tasks.slice(1).join(", ") || row.target} in ${result.files.join(", ")}; its commit is kept on ${result.kept}`,
+    );
+  } else {
+    report.waiting.push({ task: taskId, reason: result.reason });
+    report.stoppedBecause = `${taskId} is verified but cannot be integrated: ${result.reason}`;
+    run.summary.stoppedBecause = report.stoppedBecause;
+  }
+}
