@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 
 export interface RunResult {
   code: number;
@@ -32,16 +33,29 @@ export interface ShellResult {
   error?: string;
 }
 
-/** Ends a process and everything it started (it runs in its own process group). */
-/** Whether a process exists on this machine (EPERM: it does, owned by someone else). */
+/**
+ * Whether a process exists on this machine (EPERM: it does, owned by someone else). A zombie (killed,
+ * not yet reaped by its parent or init) is dead: it holds no lock and does no more work.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
+  return !isZombie(pid);
 }
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
+  } catch {
+    return false; // no /proc (macOS): kill(0) is all there is
+  }
+}
+
+/** Ends a process and everything it started (it runs in its own process group). */
 
 export function killProcessGroup(pid: number, signal: NodeJS.Signals = "SIGTERM"): void {
   try {

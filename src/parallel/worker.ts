@@ -18,6 +18,8 @@ import { resetWorktree, streamEnv } from "./worktree.js";
 
 /** How often an idle worker looks again for work that other streams' integrations made ready. */
 const POLL_MS = 200;
+/** Every this many polls, a waiting worker settles claims whose worker died. */
+const RECOVER_EVERY = 10;
 
 export interface WorkerOptions extends RunOptions {
   stream: string;
@@ -91,14 +93,17 @@ function finishReport(report: WorkerReport, run: ActiveRun): WorkerReport {
 async function workLoop(worker: Worker): Promise<void> {
   const { paths, store, row, run } = worker;
   const tip = () => revParse(paths.root, `refs/heads/${row.target}`) as string;
-  for (;;) {
+  for (let waits = 0; ; ) {
     if (run.options.maxTasks !== undefined && run.summary.done.length + run.summary.failed.length >= run.options.maxTasks) return;
     const claim = await claimTask(paths, store, row.name, tip);
     if (claim === "none") return;
     if (claim === "wait") {
+      // Waiting on work another stream holds: if its worker died, its claim is settled here.
+      if (++waits % RECOVER_EVERY === 0) await recoverStreams(paths, worker.config, run.journal, store);
       await sleep(POLL_MS);
       continue;
     }
+    waits = 0;
     resetWorktree(row.path, row.branch, claim.base);
     const outcome = await runStreamTask(run, claim.task);
     if (outcome === "passed") await integrateTask(worker, claim.task.id, claim.task.featureId);
