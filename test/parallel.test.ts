@@ -9,8 +9,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { describe, it } from "node:test";
-import { FAKE_AGENT, journal, tasks } from "./agent-project.ts";
-import { BR, br, brOk, git, tempDir, tempRepo, waitFor } from "./helpers.ts";
+import { FAKE_AGENT, journal } from "./agent-project.ts";
+import { BR, br, brAsync, brOk, git, tempDir, tempRepo, waitFor } from "./helpers.ts";
 
 interface ParallelJson {
   done: string[];
@@ -239,6 +239,63 @@ describe("br run --parallel", { timeout: 600_000 }, () => {
       assert.ok(runs <= 2, `${task}: ${runs} agent runs`);
     }
     assert.ok(calls.length - before <= 8, "the rerun ran only what was left");
+  });
+});
+
+describe("the building blocks: br orchestrate, br worker, br merge --streams, br streams", { timeout: 300_000 }, () => {
+  it("two workers started by hand complete the plan; streams list, show and clean them", async () => {
+    const p = parallelProject(4);
+    const made = JSON.parse(brOk(["orchestrate", "--parallel", "--streams", "2", "--json"], { cwd: p.cwd }).stdout) as {
+      streams: { name: string; status: string }[];
+      firstWave: { stream: string; task: string }[];
+    };
+    assert.deepEqual(
+      made.streams.map((s) => s.name),
+      ["stream-1", "stream-2"],
+    );
+    assert.deepEqual(
+      made.firstWave.map((w) => w.task),
+      ["feature-1.core", "feature-2.core"],
+    );
+    const workers = await Promise.all(
+      ["stream-1", "stream-2"].map((stream) =>
+        brAsync(["worker", "--stream", stream, "--json"], { cwd: p.cwd, env: p.env, timeoutMs: 240_000 }),
+      ),
+    );
+    for (const w of workers) assert.equal(w.code, 0, w.stderr);
+    const integrated = workers.flatMap((w) => (JSON.parse(w.stdout) as { integrated: string[] }).integrated);
+    assert.equal(integrated.length, 8);
+    assert.ok(plan(p.cwd).every((t) => t.status === "done"));
+    const merged = JSON.parse(brOk(["merge", "--streams", "--json"], { cwd: p.cwd }).stdout) as { integrations: unknown[] };
+    assert.deepEqual(merged.integrations, [], "nothing left to integrate");
+    const shown = JSON.parse(brOk(["streams", "show", "stream-1", "--json"], { cwd: p.cwd }).stdout) as {
+      status: string;
+      lastResult: string;
+    };
+    assert.equal(shown.status, "idle");
+    assert.match(shown.lastResult, /integrated into main/);
+    const cleaned = JSON.parse(brOk(["streams", "clean", "--json"], { cwd: p.cwd }).stdout) as { cleaned: string[] };
+    assert.deepEqual(cleaned.cleaned, ["stream-1", "stream-2"]);
+    assert.deepEqual(JSON.parse(brOk(["streams", "list", "--json"], { cwd: p.cwd }).stdout), []);
+  });
+
+  it("refuses bad input with exit 2 and changes nothing: an unknown stream, a bad stream count", () => {
+    const p = parallelProject(2);
+    const before = git(p.cwd, "status", "--porcelain");
+    const unknown = br(["worker", "--stream", "nope"], { cwd: p.cwd });
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /No stream named "nope"/);
+    for (const args of [
+      ["run", "--parallel", "0"],
+      ["run", "--parallel", "many"],
+      ["orchestrate", "--parallel", "--streams", "99"],
+    ]) {
+      const bad = br(args, { cwd: p.cwd });
+      assert.equal(bad.code, 2, `${args.join(" ")}: ${bad.stderr}`);
+      assert.match(bad.stderr, /whole number from 1 to 32/);
+    }
+    assert.equal(git(p.cwd, "status", "--porcelain"), before);
+    assert.equal(git(p.cwd, "worktree", "list").trim().split("\n").length, 1);
   });
 });
 

@@ -22,9 +22,21 @@ export function entriesOverlap(a: string, b: string): boolean {
   if (globY && !globX) return entriesOverlap(b, a);
   // A glob against a path matches it, or lies in or around it; two globs overlap where their fixed parts do.
   const base = picomatch.scan(x).base;
-  if (!globY) return picomatch(x, { dot: true })(y) || base === "" || sameOrNested(base, y);
+  if (!globY)
+    return (
+      picomatch(x, { dot: true })(y) ||
+      base === "" ||
+      base === y ||
+      base.startsWith(`${y}/`) ||
+      (y.startsWith(`${base}/`) && !looksLikeFile(y))
+    );
   const otherBase = picomatch.scan(y).base;
   return base === "" || otherBase === "" || sameOrNested(base, otherBase);
+}
+
+/** A path with an extension names a file (a folder under the glob's base may hold matching files). */
+function looksLikeFile(path: string): boolean {
+  return /\.[^/]+$/.test(path);
 }
 
 function sameOrNested(x: string, y: string): boolean {

@@ -4,7 +4,7 @@
  * stream; each change is its own statement, so a kill at any moment leaves a row that recovery reads.
  */
 import type { ProjectPaths } from "../infra/project.js";
-import { openStateDb, type StateDb } from "../infra/state-db.js";
+import { inTransaction, openStateDb, type StateDb } from "../infra/state-db.js";
 
 /**
  * idle: no task; working: an agent on its task; verified: its commit waits to be integrated;
@@ -59,12 +59,33 @@ export class StreamStore {
     return this.get(row.name) as StreamRow;
   }
 
+  /** Changes some fields of a stream: one statement over every column, in one write transaction. */
   update(name: string, changes: Changes): void {
-    const keys = Object.keys(changes) as (keyof Changes)[];
-    if (keys.length === 0) return;
-    const sets = keys.map((k) => `${k} = ?`).join(", ");
-    const values = keys.map((k) => changes[k] ?? null);
-    this.db.prepare(`UPDATE streams SET ${sets}, updated_at = ? WHERE name = ?`).run(...values, new Date().toISOString(), name);
+    inTransaction(this.db, () => {
+      const row = this.get(name);
+      if (!row) return;
+      const next = { ...row, ...changes };
+      this.db
+        .prepare(
+          `UPDATE streams SET path = ?, branch = ?, target = ?, port = ?, status = ?, task_id = ?, base = ?, commit_sha = ?,
+             worker_pid = ?, run_id = ?, last_result = ?, updated_at = ? WHERE name = ?`,
+        )
+        .run(
+          next.path,
+          next.branch,
+          next.target,
+          next.port,
+          next.status,
+          next.task_id,
+          next.base,
+          next.commit_sha,
+          next.worker_pid,
+          next.run_id,
+          next.last_result,
+          new Date().toISOString(),
+          name,
+        );
+    });
   }
 
   remove(name: string): void {
