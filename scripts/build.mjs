@@ -20,7 +20,7 @@ const result = await build({
   platform: "node",
   target: "node22.13",
   sourcemap: true,
-  minify: true,
+  minify: process.env.BR_BUILD_NO_MINIFY !== "1",
   chunkNames: "chunks/[name]-[hash]",
   // Loaded at run time from node_modules: a tokenizer whose 1 MB rank table only `br run` needs.
   external: ["js-tiktoken"],

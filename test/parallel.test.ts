@@ -9,8 +9,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { describe, it } from "node:test";
-import { FAKE_AGENT, journal } from "./agent-project.ts";
-import { BR, br, brAsync, brOk, git, tempDir, tempRepo, waitFor } from "./helpers.ts";
+import { journal } from "./agent-project.ts";
+import { BR, br, brAsync, brOk, git, tempDir, waitFor } from "./helpers.ts";
+import { callsOf, type ParallelProject as Project, parallelProject } from "./parallel-project.ts";
 
 interface ParallelJson {
   done: string[];
@@ -24,53 +25,6 @@ interface ParallelJson {
   streamRecovery: { retried: string[]; finished: string[] };
   recovered: { retried: string[]; done: string[] };
 }
-
-interface Project {
-  cwd: string;
-  env: Record<string, string>;
-  log: string;
-  streamsDir: string;
-}
-
-/**
- * A plan of `count` features, each with its own folders (src/feature-N, test/feature-N); feature N
- * depends on feature N−2 and, every third one, on feature N−1 too: cross-feature chains and fan-in.
- */
-function parallelProject(count: number, env: Record<string, string> = {}): Project {
-  const cwd = tempRepo();
-  git(cwd, "checkout", "-q", "-b", "main");
-  writeFileSync(join(cwd, "package.json"), `${JSON.stringify({ name: "par", private: true, scripts: { test: "node --test" } })}\n`);
-  const features = Array.from({ length: count }, (_, index) => {
-    const n = index + 1;
-    const deps = [n > 2 ? `Feature ${n - 2}` : "", n % 3 === 0 ? `Feature ${n - 1}` : ""].filter(Boolean);
-    return `\n### Feature ${n}\n${deps.length ? `Depends on: ${deps.join(", ")}\n` : ""}Build part ${n} of the product.\nAcceptance criteria:\n- It returns its own id\nFiles: src/feature-${n}/**, test/feature-${n}/**\n`;
-  });
-  writeFileSync(join(cwd, "PROJECT_SPEC.md"), `# Parallel\n\n## Features\n${features.join("")}`);
-  const log = join(tempDir("br-agent-log-"), "calls.jsonl");
-  const streamsDir = join(tempDir("br-streams-"), "streams");
-  brOk(["init", "par"], { cwd });
-  for (const [key, value] of [
-    ["commands.test", "node --test"],
-    ["run.executor", "command"],
-    ["executors.command.command", `"${process.execPath}" "${FAKE_AGENT}" command --model {model}`],
-    ["parallel.worktreeDir", streamsDir],
-  ] as const)
-    brOk(["config", "set", key, value], { cwd });
-  brOk(["spec", "sync"], { cwd });
-  brOk(["tasks", "generate"], { cwd });
-  git(cwd, "add", "-A");
-  git(cwd, "commit", "-qm", "plan");
-  return { cwd, log, streamsDir, env: { FAKE_AGENT_LOG: log, FAKE_AGENT_FEATURE_DIRS: "1", ...env } };
-}
-
-const callsOf = (p: Project) =>
-  existsSync(p.log)
-    ? readFileSync(p.log, "utf8")
-        .trim()
-        .split("\n")
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as { task: string; stream?: string; port?: string; cwd?: string })
-    : [];
 
 /** The task ids of br's commits on the target, oldest first. */
 function integratedOrder(cwd: string): string[] {

@@ -47,6 +47,8 @@ export interface ParallelSummary extends RunSummary {
   restarts: { stream: string; exit: string }[];
   streamRecovery: StreamRecovery;
   cleaned: string[];
+  /** The workers' integrations: how many, and their total time (br's own overhead per merge). */
+  integrations: { count: number; totalMs: number };
 }
 
 export function view(row: StreamRow): StreamView {
@@ -369,5 +371,9 @@ function summaryFromJournal(f: Finish, plan: readonly Task[]): ParallelSummary {
     restarts: f.orchestra.restarts,
     streamRecovery: f.streamRecovery,
     cleaned: [],
+    integrations: {
+      count: f.reports.reduce((n, r) => n + r.integrationMs.length, 0),
+      totalMs: f.reports.reduce((n, r) => n + r.integrationMs.reduce((a, b) => a + b, 0), 0),
+    },
   };
 }

@@ -38,6 +38,8 @@ export interface WorkerReport {
   setupFailure?: { taskId: string; message: string; fix?: string };
   attempts: number;
   costUsd: number;
+  /** How long each integration took (prediction, rebase or merge, moving the target), ms. */
+  integrationMs: number[];
 }
 
 interface Worker {
@@ -77,7 +79,7 @@ export async function runWorker(paths: ProjectPaths, options: WorkerOptions): Pr
 }
 
 function emptyReport(stream: string, runId: number): WorkerReport {
-  return { stream, runId, integrated: [], failed: [], conflicts: [], waiting: [], attempts: 0, costUsd: 0 };
+  return { stream, runId, integrated: [], failed: [], conflicts: [], waiting: [], attempts: 0, costUsd: 0, integrationMs: [] };
 }
 
 function finishReport(report: WorkerReport, run: ActiveRun): WorkerReport {
@@ -115,7 +117,9 @@ async function workLoop(worker: Worker): Promise<void> {
 async function integrateTask(worker: Worker, taskId: string, featureId: string): Promise<void> {
   const { paths, config, store, row, run, report } = worker;
   store.update(row.name, { status: "verified", commit_sha: revParse(row.path, "HEAD") ?? null });
+  const started = Date.now();
   const result: Integration = await integrateStream(paths, config, store, row.name);
+  report.integrationMs.push(Date.now() - started);
   if (result.kind === "integrated" || result.kind === "present") {
     report.integrated.push(taskId);
     run.summary.done.push(taskId);

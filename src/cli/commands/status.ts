@@ -1,24 +1,39 @@
 import type { Command } from "commander";
 import { style } from "../../infra/log.js";
-import { displayPath } from "../../infra/project.js";
+import { displayPath, type ProjectPaths } from "../../infra/project.js";
+import type { StreamView } from "../../parallel/orchestrate.js";
 import { byPriority } from "../../registry/rules.js";
 import { STATUS_LABELS } from "../../registry/summary.js";
 import { project } from "../context.js";
 import { action } from "../main.js";
 import { emit } from "../output.js";
+import { streamLines } from "./parallel.js";
+
+/** The parallel streams and what each is doing (none when the project never ran in parallel). */
+async function parallelStreams(paths: ProjectPaths): Promise<StreamView[]> {
+  const { StreamStore } = await import("../../parallel/store.js");
+  const { view } = await import("../../parallel/orchestrate.js");
+  const store = StreamStore.open(paths);
+  try {
+    return store.list().map(view);
+  } finally {
+    store.close();
+  }
+}
 
 export function registerStatus(program: Command): void {
   program
     .command("status")
     .description("summarise progress and regenerate .buildrunner/STATUS.md")
-    .option("--json", 'print { "project", "counts", "completion", "tasks", "cost" }')
+    .option("--json", 'print { "project", "counts", "completion", "tasks", "cost", "streams" }')
     .action(
       action<[]>(async (options) => {
         const { projectStatus } = await import("../../registry/status.js");
         const { describeSpend } = await import("../../registry/spend.js");
         const paths = project(options);
         const { summary, registry, statusWritten } = await projectStatus(paths);
-        emit(options.json, summary, () => {
+        const streams = await parallelStreams(paths);
+        emit(options.json, { ...summary, streams }, () => {
           const total = registry.features.length;
           const lines = [
             `${style.bold(summary.project)}: ${summary.completion}% complete (${summary.counts.complete} of ${total} features)`,
@@ -40,6 +55,7 @@ export function registerStatus(program: Command): void {
             for (const f of group.slice(0, 10)) lines.push(`    - ${f.name} (${f.id})${f.blockedReason ? `: ${f.blockedReason}` : ""}`);
             if (group.length > 10) lines.push(`    … and ${group.length - 10} more`);
           }
+          if (streams.length > 0) lines.push("  streams:", ...streamLines(streams).map((l) => `    ${l}`));
           lines.push(style.dim(`${statusWritten ? "Wrote" : "Up to date:"} ${displayPath(paths, paths.status)}`));
           return lines;
         });

@@ -1,0 +1,73 @@
+/**
+ * Parallel builds: the makespan of `br run --parallel n` (n = 1, 2, 4) with an agent that takes
+ * t seconds per task, against the lower bound max(critical path, total work / n), and br's own
+ * overhead per task and per merge. The plan: 8 features in 4 chains of 2 (feature N needs N−4),
+ * each feature an implementation and a tests task, so 16 tasks and a critical path of 4.
+ * Run alone: `node scripts/node-runtime.mjs 24 --import tsx bench/parallel.ts [seconds per task]`.
+ */
+import { spawnSync } from "node:child_process";
+import { parallelProject } from "../test/parallel-project.ts";
+import { BR } from "./measure.ts";
+
+const FEATURES = 8;
+const TASKS = FEATURES * 2;
+const CRITICAL_PATH_TASKS = 4;
+
+interface Run {
+  streams: number;
+  makespanS: number;
+  boundS: number;
+  integrations: { count: number; totalMs: number };
+  done: number;
+}
+
+function runOnce(streams: number, secondsPerTask: number): Run {
+  const p = parallelProject(
+    FEATURES,
+    { FAKE_AGENT_MODE: "slow", FAKE_AGENT_SLEEP: String(secondsPerTask) },
+    {
+      dependsOn: (n) => (n > 4 ? [n - 4] : []),
+      testCommand: "true",
+    },
+  );
+  const started = process.hrtime.bigint();
+  const result = spawnSync(process.execPath, [BR, "run", "--parallel", String(streams), "--json"], {
+    cwd: p.cwd,
+    env: { ...process.env, ...p.env, NO_COLOR: "1" },
+    encoding: "utf8",
+    timeout: 15 * 60_000,
+  });
+  const makespanS = Number(process.hrtime.bigint() - started) / 1e9;
+  if (result.status !== 0) throw new Error(`br run --parallel ${streams} exited ${result.status}: ${result.stderr.slice(-2000)}`);
+  const summary = JSON.parse(result.stdout) as { done: string[]; integrations: Run["integrations"] };
+  const work = TASKS * secondsPerTask;
+  const boundS = Math.max(CRITICAL_PATH_TASKS * secondsPerTask, work / streams);
+  return { streams, makespanS, boundS, integrations: summary.integrations, done: summary.done.length };
+}
+
+export function parallelBenchmark(secondsPerTask = 2): boolean {
+  console.log(`\n## Parallel builds: ${TASKS} tasks, critical path ${CRITICAL_PATH_TASKS}, agent ${secondsPerTask} s per task\n`);
+  console.log("| streams | makespan | lower bound | ratio | br overhead per task | per merge |");
+  console.log("| --- | --- | --- | --- | --- | --- |");
+  let ok = true;
+  for (const streams of [1, 2, 4]) {
+    const run = runOnce(streams, secondsPerTask);
+    // Each stream runs TASKS / streams tasks one after another (bounded below by the critical path):
+    // what the makespan holds beyond the bound is br's, spread over the tasks of the busiest stream.
+    const tasksInSeries = Math.max(CRITICAL_PATH_TASKS, TASKS / streams);
+    const overheadPerTask = (run.makespanS - run.boundS) / tasksInSeries;
+    const perMerge = run.integrations.count ? run.integrations.totalMs / run.integrations.count : 0;
+    const ratio = run.makespanS / run.boundS;
+    ok &&= run.done === TASKS && overheadPerTask < 1 && run.makespanS <= 1.15 * run.boundS + overheadPerTask * tasksInSeries;
+    console.log(
+      `| ${streams} | ${run.makespanS.toFixed(1)} s | ${run.boundS.toFixed(1)} s | ${ratio.toFixed(2)}× | ${overheadPerTask.toFixed(2)} s | ${perMerge.toFixed(0)} ms |`,
+    );
+  }
+  console.log(`\naim: overhead under 1 s per task, makespan within 1.15× the bound plus br's overhead: ${ok ? "met" : "NOT met"}`);
+  return ok;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const seconds = Number(process.argv[2] ?? 2);
+  process.exitCode = parallelBenchmark(seconds) ? 0 : 1;
+}
