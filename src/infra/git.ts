@@ -59,6 +59,19 @@ export interface WorkingChange {
   status: string;
 }
 
+const prefixes = new Map<string, string>();
+
+/** Where cwd lies in its repository ("" at the top): fixed for a folder, so asked of git once. */
+function prefixOf(cwd: string): string {
+  let prefix = prefixes.get(cwd);
+  if (prefix === undefined) {
+    const result = git(cwd, ["rev-parse", "--show-prefix"]);
+    prefix = result.stdout.trim();
+    if (result.code === 0) prefixes.set(cwd, prefix);
+  }
+  return prefix;
+}
+
 /**
  * Uncommitted changes (tracked and untracked, not ignored) under `cwd`, with paths relative to
  * `cwd` even when it is a subfolder of the repository.
@@ -66,7 +79,7 @@ export interface WorkingChange {
 export function workingChanges(cwd: string): WorkingChange[] {
   const result = git(cwd, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "."]);
   if (result.code !== 0) return [];
-  const prefix = git(cwd, ["rev-parse", "--show-prefix"]).stdout.trim();
+  const prefix = prefixOf(cwd);
   const out: WorkingChange[] = [];
   const entries = result.stdout.split("\0");
   for (let i = 0; i < entries.length; i++) {
@@ -101,6 +114,11 @@ export function commitPaths(cwd: string, paths: readonly string[], message: stri
   return result.commit;
 }
 
+/** br's identity for a commit, when the repository has none configured (a fresh CI machine). */
+export function identityArgs(cwd: string): string[] {
+  return git(cwd, ["config", "user.email"]).stdout.trim() ? [] : ["-c", "user.name=BuildRunner", "-c", "user.email=buildrunner@localhost"];
+}
+
 /**
  * Commits exactly these paths. With hooks (the default for br run) the repository's pre-commit and
  * commit-msg hooks run, so a team's checks see br's commits too; a rejection comes back as output.
@@ -111,9 +129,7 @@ export function tryCommitPaths(
   message: string,
   options: { hooks?: boolean } = {},
 ): { ok: true; commit: string } | { ok: false; output: string } {
-  const identity = git(cwd, ["config", "user.email"]).stdout.trim()
-    ? []
-    : ["-c", "user.name=BuildRunner", "-c", "user.email=buildrunner@localhost"];
+  const identity = identityArgs(cwd);
   const add = git(cwd, ["add", "-A", "--", ...paths]);
   if (add.code !== 0)
     throw failure(`git add failed: ${add.stderr.trim()}`, { fix: "Fix the repository (see git's message), then run br run again." });

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 
 export interface RunResult {
@@ -8,10 +8,15 @@ export interface RunResult {
 }
 
 /** Runs a program without a shell and returns its output; a missing program gives code 127. */
-export function runSync(file: string, args: readonly string[], options: { cwd: string; input?: string; timeoutMs?: number }): RunResult {
+export function runSync(
+  file: string,
+  args: readonly string[],
+  options: { cwd: string; input?: string; timeoutMs?: number; env?: Record<string, string> },
+): RunResult {
   const result = spawnSync(file, args, {
     cwd: options.cwd,
     input: options.input,
+    ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
     encoding: "utf8",
     timeout: options.timeoutMs,
     maxBuffer: 64 * 1024 * 1024,
@@ -118,19 +123,47 @@ export function runShell(command: string, cwd: string, timeoutMs: number): Promi
 }
 
 /**
- * The watchdog's whole program. Its stdin is a pipe from br: the kernel closes it however br ends
- * (kill -9 included), and then the guarded group is ended, unless br said "release" first.
+ * The watchdog's whole program: one per br process, told over its stdin which process groups to
+ * guard ("+<group>") and which to let go ("-<group>"). Its stdin is a pipe from br that the kernel
+ * closes however br ends (kill -9 included); then every group still guarded is ended.
  */
 const WATCHDOG = `
-const group = Number(process.argv[1]);
-let input = "";
-process.stdin.on("data", (d) => { input += d; });
+const groups = new Set();
+let buffer = "";
+process.stdin.on("data", (d) => {
+  buffer += d;
+  for (let i = buffer.indexOf("\\n"); i >= 0; i = buffer.indexOf("\\n")) {
+    const line = buffer.slice(0, i);
+    buffer = buffer.slice(i + 1);
+    if (line[0] === "+") groups.add(Number(line.slice(1)));
+    else if (line[0] === "-") groups.delete(Number(line.slice(1)));
+  }
+});
+const end = (signal) => { for (const g of groups) { try { process.kill(-g, signal); } catch {} } };
 process.stdin.on("close", () => {
-  if (input.includes("release")) process.exit(0);
-  try { process.kill(-group, "SIGTERM"); } catch {}
-  setTimeout(() => { try { process.kill(-group, "SIGKILL"); } catch {} process.exit(0); }, 2000);
+  if (groups.size === 0) process.exit(0);
+  end("SIGTERM");
+  setTimeout(() => { end("SIGKILL"); process.exit(0); }, 2000);
 });
 process.stdin.resume();`;
+
+let watchdog: ChildProcess | undefined;
+
+/** The process's watchdog, started on first use (one node process per br, not one per agent or check). */
+function sharedWatchdog(): ChildProcess {
+  if (watchdog && watchdog.exitCode === null && watchdog.stdin?.writable) return watchdog;
+  const dog = spawn(process.execPath, ["-e", WATCHDOG], {
+    stdio: ["pipe", "ignore", "ignore"],
+    // Its own group, so a signal to br's group (a terminal's Ctrl-C) does not take it first.
+    detached: true,
+  });
+  dog.on("error", () => undefined);
+  dog.stdin?.on("error", () => undefined);
+  dog.unref();
+  (dog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  watchdog = dog;
+  return dog;
+}
 
 /**
  * Makes a process group end with br, however br ends. Exit handlers cover Ctrl-C and errors, but
@@ -138,21 +171,14 @@ process.stdin.resume();`;
  * and write files after the next run had already cleaned up.
  */
 export function guardProcessGroup(groupId: number): { release(): void } {
-  const watchdog = spawn(process.execPath, ["-e", WATCHDOG, String(groupId)], {
-    stdio: ["pipe", "ignore", "ignore"],
-    // Its own group, so a signal to br's group (a terminal's Ctrl-C) does not take it first.
-    detached: true,
-  });
-  watchdog.on("error", () => undefined);
-  watchdog.stdin?.on("error", () => undefined);
-  watchdog.unref();
-  (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  const dog = sharedWatchdog();
+  dog.stdin?.write(`+${groupId}\n`);
   let released = false;
   return {
     release() {
       if (released) return;
       released = true;
-      watchdog.stdin?.end("release\n");
+      if (dog.stdin?.writable) dog.stdin.write(`-${groupId}\n`);
     },
   };
 }

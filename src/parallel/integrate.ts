@@ -5,13 +5,16 @@
  * predicted conflict stops that stream's integration with both sides kept and the files and tasks
  * named. Integrations are serialised by their own lock, so the target only ever moves forward.
  */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../infra/config.js";
-import { git } from "../infra/git.js";
+import { git, identityArgs } from "../infra/git.js";
 import { withLock } from "../infra/lock.js";
+import { runSync } from "../infra/process.js";
 import type { ProjectPaths } from "../infra/project.js";
 import { transitionTask } from "../plan/scheduler.js";
 import type { StreamRow, StreamStore } from "./store.js";
+import { resetWorktree } from "./worktree.js";
 
 export type Prediction = { clean: true; tree: string } | { clean: false; files: string[] };
 
@@ -68,6 +71,31 @@ function advanceTarget(root: string, target: string, from: string, commit: strin
   return update.code === 0 ? undefined : `the target branch ${target} moved meanwhile: ${update.stderr.trim()}`;
 }
 
+function singleCommit(root: string, base: string, commit: string): boolean {
+  return git(root, ["rev-list", "--count", `${base}..${commit}`]).stdout.trim() === "1";
+}
+
+/**
+ * The stream's one commit replayed onto the target without touching a worktree: its parent is the
+ * merge base, so merge-tree's tree is exactly the cherry-pick's, committed with the original
+ * author, date and message.
+ */
+function replay(root: string, commit: string, tip: string, tree: string): string | undefined {
+  const [name = "", email = "", date = "", ...message] = git(root, [
+    "log",
+    "-1",
+    "--date=raw",
+    "--format=%an%x00%ae%x00%ad%x00%B",
+    commit,
+  ]).stdout.split("\0");
+  const made = runSync("git", [...identityArgs(root), "commit-tree", tree, "-p", tip, "-F", "-"], {
+    cwd: root,
+    input: `${message.join("\0").trimEnd()}\n`,
+    env: { GIT_AUTHOR_NAME: name, GIT_AUTHOR_EMAIL: email, GIT_AUTHOR_DATE: date },
+  });
+  return made.code === 0 ? made.stdout.trim() : undefined;
+}
+
 /** Puts the stream's commit on top of the target: rebased in the stream's worktree, or merged with a merge commit. */
 function combine(config: Config, stream: StreamRow, tip: string, commit: string, tree: string): string | undefined {
   if (config.parallel.integrate === "merge") {
@@ -75,6 +103,7 @@ function combine(config: Config, stream: StreamRow, tip: string, commit: string,
     const made = git(stream.path, ["commit-tree", tree, "-p", tip, "-p", commit, "-m", message]);
     return made.code === 0 ? made.stdout.trim() : undefined;
   }
+  if (stream.base && singleCommit(stream.path, stream.base, commit)) return replay(stream.path, commit, tip, tree);
   const rebase = git(stream.path, ["-c", "core.hooksPath=/dev/null", "rebase", "-q", tip]);
   if (rebase.code !== 0) {
     git(stream.path, ["rebase", "--abort"]);
@@ -113,6 +142,8 @@ async function integrateLocked(paths: ProjectPaths, config: Config, store: Strea
 }
 
 async function settleIntegrated(paths: ProjectPaths, store: StreamStore, stream: StreamRow, commit: string): Promise<void> {
+  // The stream's branch follows its work into the target (a replayed commit is a new one), so it holds nothing unintegrated.
+  if (existsSync(stream.path)) resetWorktree(stream.path, stream.branch, commit);
   if (stream.task_id) await transitionTask(paths, stream.task_id, "done", { force: true });
   store.update(stream.name, {
     status: "idle",

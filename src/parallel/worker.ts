@@ -3,6 +3,7 @@
  * the target's tip, runs the task through the same attempts and evidence as the sequential loop
  * (its worktree as the project's root), and integrates the verified commit before the next claim.
  */
+import { statSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Config, loadConfig } from "../infra/config.js";
 import { usageError } from "../infra/errors.js";
@@ -102,7 +103,7 @@ async function workLoop(worker: Worker): Promise<void> {
     if (claim === "wait") {
       // Waiting on work another stream holds: if its worker died, its claim is settled here.
       if (++waits % RECOVER_EVERY === 0) await recoverStreams(paths, worker.config, run.journal, store);
-      await sleep(POLL_MS);
+      await planChanged(paths.tasks, RECOVER_EVERY * POLL_MS);
       continue;
     }
     waits = 0;
@@ -112,6 +113,22 @@ async function workLoop(worker: Worker): Promise<void> {
     else store.update(row.name, { status: "idle", task_id: null, last_result: `${claim.task.id} ${outcome}` });
     if (run.summary.stoppedBecause) return;
   }
+}
+
+/** Waits until the plan file changes (a task finished or was claimed), or at most `limitMs`: polling a stat is cheap, a claim is not. */
+async function planChanged(file: string, limitMs: number): Promise<void> {
+  const stamp = () => {
+    try {
+      const s = statSync(file);
+      return `${s.mtimeMs}:${s.size}:${s.ino}`;
+    } catch {
+      return "";
+    }
+  };
+  const before = stamp();
+  const until = Date.now() + limitMs;
+  do await sleep(POLL_MS / 4);
+  while (stamp() === before && Date.now() < until);
 }
 
 async function integrateTask(worker: Worker, taskId: string, featureId: string): Promise<void> {
