@@ -5,6 +5,7 @@
 import { catalogueBenchmark } from "./cheat-catalogue.ts";
 import { gapsBenchmark } from "./gaps.ts";
 import { measuresBenchmark } from "./measures.ts";
+import { parallelBenchmark } from "./parallel.ts";
 import { planBenchmark } from "./plan.ts";
 import { routingEvaluation } from "./routing-eval.ts";
 import { secretsEvaluation } from "./secrets-eval.ts";
@@ -20,4 +21,5 @@ securityBenchmark();
 measuresBenchmark();
 gapsBenchmark();
 routingEvaluation();
+parallelBenchmark();
 await catalogueBenchmark();

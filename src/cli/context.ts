@@ -32,3 +32,13 @@ export function commaList(value: string): string[] {
     .map((part) => part.trim())
     .filter(Boolean);
 }
+
+/** A flag's value as a number above 0 (a whole one with `integer`); anything else is a usage error. */
+export function positiveNumber(flag: string, value: unknown, integer = false): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (String(value).trim() === "" || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw usageError(`${flag} takes a ${integer ? "whole " : ""}number above 0, not "${String(value)}".`);
+  }
+  return n;
+}

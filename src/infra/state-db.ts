@@ -92,6 +92,7 @@ const MIGRATIONS: string[] = [
      worker_pid INTEGER,
      run_id INTEGER,
      last_result TEXT,
+     combined TEXT,
      updated_at TEXT NOT NULL
    );`,
 ];

@@ -3,7 +3,8 @@
  * one state database every worktree shares, so two workers never take the same task or two
  * overlapping ones; a claim whose worker died is given back by recovery (recover.ts).
  */
-import { join } from "node:path";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { withLock } from "../infra/lock.js";
 import type { ProjectPaths } from "../infra/project.js";
 import { transitionTask } from "../plan/scheduler.js";
@@ -19,17 +20,43 @@ export async function claimTask(paths: ProjectPaths, store: StreamStore, stream:
   return withLock(
     join(paths.state, "claims.lock"),
     async () => {
+      if (stopRequested(paths, store, stream)) return "none";
       const plan = await loadTasks(paths);
       const busy = plan.tasks.filter((t) => t.status === "running");
       const task = pickTask(plan, busy);
       if (!task) return busy.length > 0 || hasReady(plan.tasks) ? "wait" : "none";
-      await transitionTask(paths, task.id, "start");
+      // The claim is recorded before the plan says running, so a kill between the two leaves nothing unowned.
       const base = tip();
-      store.update(stream, { status: "working", task_id: task.id, base, commit_sha: null, worker_pid: process.pid, last_result: null });
+      store.update(stream, {
+        status: "working",
+        task_id: task.id,
+        base,
+        commit_sha: null,
+        combined: null,
+        worker_pid: process.pid,
+        last_result: null,
+      });
+      await transitionTask(paths, task.id, "start");
       return { task, base };
     },
     { what: "the task claims", timeoutMs: 5 * 60_000 },
   );
+}
+
+/** Where a worker asks the other streams of its run to take no more work (a setup failure, the budget, an integration that waits). */
+export function stopFile(paths: ProjectPaths, runId: number): string {
+  return join(paths.state, "streams", `run-${runId}.stop`);
+}
+
+export function requestStop(paths: ProjectPaths, runId: number, reason: string): void {
+  mkdirSync(dirname(stopFile(paths, runId)), { recursive: true });
+  writeFileSync(stopFile(paths, runId), `${reason}\n`);
+}
+
+/** Whether the run this stream works for was asked to stop: then no stream takes more work. */
+function stopRequested(paths: ProjectPaths, store: StreamStore, stream: string): boolean {
+  const runId = store.get(stream)?.run_id;
+  return runId !== null && runId !== undefined && existsSync(stopFile(paths, runId));
 }
 
 function hasReady(tasks: readonly Task[]): boolean {

@@ -7,6 +7,7 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "../infra/config.js";
 import { git, identityArgs } from "../infra/git.js";
 import { withLock } from "../infra/lock.js";
@@ -96,15 +97,25 @@ function replay(root: string, commit: string, tip: string, tree: string): string
   return made.code === 0 ? made.stdout.trim() : undefined;
 }
 
+/** Another git command holding the main checkout's index for a moment (an editor's `git status`): tried again. */
+async function advanceTargetPatiently(root: string, target: string, from: string, commit: string): Promise<string | undefined> {
+  for (let attempt = 0; ; attempt++) {
+    const refused = advanceTarget(root, target, from, commit);
+    if (!refused || !/index\.lock|cannot lock ref/.test(refused) || attempt >= 10) return refused;
+    await sleep(200 * (attempt + 1));
+  }
+}
+
 /** Puts the stream's commit on top of the target: rebased in the stream's worktree, or merged with a merge commit. */
 function combine(config: Config, stream: StreamRow, tip: string, commit: string, tree: string): string | undefined {
   if (config.parallel.integrate === "merge") {
     const message = `br: merge ${stream.task_id ?? stream.name} from ${stream.branch}`;
-    const made = git(stream.path, ["commit-tree", tree, "-p", tip, "-p", commit, "-m", message]);
+    const made = git(stream.path, [...identityArgs(stream.path), "commit-tree", tree, "-p", tip, "-p", commit, "-m", message]);
     return made.code === 0 ? made.stdout.trim() : undefined;
   }
   if (stream.base && singleCommit(stream.path, stream.base, commit)) return replay(stream.path, commit, tip, tree);
-  const rebase = git(stream.path, ["-c", "core.hooksPath=/dev/null", "rebase", "-q", tip]);
+  git(stream.path, ["checkout", "-q", "-f", "-B", stream.branch, commit]);
+  const rebase = git(stream.path, [...identityArgs(stream.path), "-c", "core.hooksPath=/dev/null", "rebase", "-q", tip]);
   if (rebase.code !== 0) {
     git(stream.path, ["rebase", "--abort"]);
     return undefined;
@@ -123,8 +134,10 @@ export async function integrateStream(paths: ProjectPaths, config: Config, store
 async function integrateLocked(paths: ProjectPaths, config: Config, store: StreamStore, name: string): Promise<Integration> {
   const stream = store.get(name) as StreamRow;
   const tip = revParse(paths.root, `refs/heads/${stream.target}`) as string;
-  const commit = revParse(paths.root, `refs/heads/${stream.branch}`) as string;
-  if (commit === stream.base || isAncestor(paths.root, commit, tip)) {
+  // The commit recorded at verification, not whatever the branch points to now (another stream's agent could move it).
+  const commit = stream.commit_sha ?? (revParse(paths.root, `refs/heads/${stream.branch}`) as string);
+  const landed = stream.combined && isAncestor(paths.root, stream.combined, tip);
+  if (landed || commit === stream.base || isAncestor(paths.root, commit, tip)) {
     await settleIntegrated(paths, store, stream, tip);
     return { kind: "present" };
   }
@@ -132,7 +145,8 @@ async function integrateLocked(paths: ProjectPaths, config: Config, store: Strea
   if (!prediction.clean) return keepConflict(paths, store, stream, { tip, commit, files: prediction.files });
   const combined = combine(config, stream, tip, commit, prediction.tree);
   if (!combined) return keepConflict(paths, store, stream, { tip, commit, files: [] });
-  const refused = advanceTarget(paths.root, stream.target, tip, combined);
+  store.update(name, { combined });
+  const refused = await advanceTargetPatiently(paths.root, stream.target, tip, combined);
   if (refused) {
     store.update(name, { status: "verified", commit_sha: combined, last_result: refused });
     return { kind: "waiting", reason: refused };
@@ -143,12 +157,13 @@ async function integrateLocked(paths: ProjectPaths, config: Config, store: Strea
 
 async function settleIntegrated(paths: ProjectPaths, store: StreamStore, stream: StreamRow, commit: string): Promise<void> {
   // The stream's branch follows its work into the target (a replayed commit is a new one), so it holds nothing unintegrated.
-  if (existsSync(stream.path)) resetWorktree(stream.path, stream.branch, commit);
+  if (existsSync(stream.path)) resetWorktree(stream.path, stream.branch, commit, false);
   if (stream.task_id) await transitionTask(paths, stream.task_id, "done", { force: true });
   store.update(stream.name, {
     status: "idle",
     commit_sha: commit,
     last_result: `${stream.task_id ?? "work"} integrated into ${stream.target} at ${commit.slice(0, 10)}`,
+    combined: null,
   });
 }
 

@@ -5,7 +5,7 @@
  * status is committed and finished worktrees are removed.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type Config, loadConfig } from "../infra/config.js";
 import { usageError } from "../infra/errors.js";
@@ -15,8 +15,8 @@ import { isAlive } from "../infra/process.js";
 import type { ProjectPaths } from "../infra/project.js";
 import type { Task } from "../plan/task.js";
 import { loadTasks } from "../plan/task-store.js";
+import type { RunOptions, RunSummary } from "../run/engine.js";
 import { Journal } from "../run/journal.js";
-import type { RunOptions, RunSummary } from "../run/loop.js";
 import { recover } from "../run/recover.js";
 import { checkExecutor, claimRun, commitWork, preflight, requireCleanTree, resetFailed } from "../run/start.js";
 import { revParse } from "./integrate.js";
@@ -148,6 +148,7 @@ function workerArgs(options: ParallelOptions): string[] {
   if (options.executor) args.push("--executor", options.executor);
   if (options.maxCost !== undefined) args.push("--max-cost", String(options.maxCost));
   if (options.maxTaskCost !== undefined) args.push("--max-task-cost", String(options.maxTaskCost));
+  if (options.maxTasks !== undefined) args.push("--max-tasks", String(options.maxTasks));
   return args;
 }
 
@@ -184,7 +185,8 @@ function runWorkerProcess(o: Orchestra, stream: string): Promise<{ code: number 
 async function superviseStream(o: Orchestra, stream: string): Promise<void> {
   for (let restarts = 0; ; restarts++) {
     const { code, signal } = await runWorkerProcess(o, stream);
-    if (code !== null && code <= 2) return;
+    // A worker that ended on its own wrote its report; one without is a crash, whatever its exit code.
+    if (code !== null && code <= 2 && existsSync(join(o.reportsDir, `${stream}.json`))) return;
     const exit = signal ? `killed by ${signal}` : `exit ${code}`;
     if (restarts >= MAX_RESTARTS) {
       warn(`${stream}'s worker died again (${exit}); not restarted`);
@@ -226,6 +228,10 @@ export async function runParallel(paths: ProjectPaths, options: ParallelOptions)
   checkExecutor(executorName, config);
   if (executorName === "manual" || executorName === "replay")
     throw usageError(`The ${executorName} executor cannot run in parallel streams.`, { fix: "Use br run without --parallel for it." });
+  if (!config.run.commit)
+    throw usageError("Parallel streams integrate verified work as commits, and run.commit is false.", {
+      fix: "br config set run.commit true, or run without --parallel.",
+    });
   const target = targetBranch(paths);
   const journal = Journal.open(paths);
   try {
@@ -326,9 +332,10 @@ async function finishRun(f: Finish): Promise<ParallelSummary> {
   }
   const plan = (await loadTasks(paths)).tasks;
   const summary = summaryFromJournal(f, plan);
-  const stop = f.reports.find((r) => r.setupFailure || r.stoppedBecause);
+  const stop = f.reports.find((r) => r.setupFailure) ?? f.reports.find((r) => r.outage) ?? f.reports.find((r) => r.stoppedBecause);
   if (stop?.stoppedBecause) summary.stoppedBecause = stop.stoppedBecause;
   if (stop?.setupFailure) summary.setupFailure = stop.setupFailure;
+  if (stop?.outage) summary.outage = stop.outage;
   const { cleaned } = summary.stoppedBecause ? { cleaned: [] } : await cleanStreams(paths);
   summary.cleaned = cleaned;
   summary.streams = await withStores(paths, async (store) => store.list().map(view));

@@ -6,8 +6,10 @@
  * (the target only moves at its last step, so it either holds the commit or not).
  */
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Config } from "../infra/config.js";
 import { tryCommitPaths, workingChanges } from "../infra/git.js";
+import { withLock } from "../infra/lock.js";
 import { isAlive, killProcessGroup } from "../infra/process.js";
 import type { ProjectPaths } from "../infra/project.js";
 import { transitionTask } from "../plan/scheduler.js";
@@ -44,16 +46,36 @@ function commitVerified(row: StreamRow, config: Config, last: AttemptRow, title:
   const verified = JSON.parse(last.changed_files ?? "[]") as { path: string; hash: string | null }[];
   const dirty = new Set(workingChanges(row.path).map((c) => c.path));
   const intact = verified.filter((f) => dirty.has(f.path) && fileHash(row.path, f.path) === f.hash).map((f) => f.path);
-  if (intact.length !== verified.length || intact.length === 0) return false;
+  if (verified.length === 0) return true; // verified with nothing to commit: integration finds it present
+  if (intact.length !== verified.length) return false;
   return tryCommitPaths(row.path, intact, `br: ${last.task_id}: ${title}`, { hooks: config.run.hooks }).ok;
 }
 
+/**
+ * Settles every stream whose worker is gone. Under the claims lock, with each row read afresh
+ * there, so a claim being taken, or a second recovery, never sees a half-made state.
+ */
 export async function recoverStreams(paths: ProjectPaths, config: Config, journal: Journal, store: StreamStore): Promise<StreamRecovery> {
+  const recovery = await withLock(join(paths.state, "claims.lock"), () => recoverLocked(paths, config, journal, store), {
+    what: "the task claims",
+    timeoutMs: 10 * 60_000,
+  });
+  // Outside the lock: a feature's acceptance may run its whole test suite. (Loaded here: it brings the checks' code.)
+  const { completeFeatureIfVerified } = await import("../run/record.js");
+  for (const { task } of recovery.integrations.filter((i) => i.result.kind === "integrated" || i.result.kind === "present")) {
+    const featureId = (await loadTasks(paths)).tasks.find((t) => t.id === task)?.featureId;
+    if (featureId) await completeFeatureIfVerified(paths, config, featureId);
+  }
+  return recovery;
+}
+
+async function recoverLocked(paths: ProjectPaths, config: Config, journal: Journal, store: StreamStore): Promise<StreamRecovery> {
   const { orphanAgents } = journal.recoverInterrupted();
   for (const pid of orphanAgents) killProcessGroup(pid, "SIGKILL");
   const recovery: StreamRecovery = { retried: [], finished: [], integrations: [] };
-  for (const row of store.list()) {
-    if (!owned(row)) await recoverStream(paths, config, journal, store, row, recovery);
+  for (const { name } of store.list()) {
+    const row = store.get(name);
+    if (row && !owned(row)) await recoverStream(paths, config, journal, store, row, recovery);
   }
   await releaseOrphanClaims(paths, journal, store, recovery);
   return recovery;
@@ -76,7 +98,7 @@ async function recoverStream(
   }
   const last = existsSync(row.path) ? verifiedAttempt(journal, row) : undefined;
   if (last && commitVerified(row, config, last, task.title)) {
-    store.update(row.name, { status: "verified", worker_pid: null });
+    store.update(row.name, { status: "verified", worker_pid: null, commit_sha: revParse(row.path, "HEAD") ?? null });
     const result = await integrateStream(paths, config, store, row.name);
     recovery.finished.push(task.id);
     recovery.integrations.push({ stream: row.name, task: task.id, result });
@@ -98,7 +120,8 @@ async function releaseOrphanClaims(paths: ProjectPaths, journal: Journal, store:
   );
   for (const task of (await loadTasks(paths)).tasks) {
     if (task.status !== "running" || claimed.has(task.id)) continue;
-    if (!journal.lastAttempt(task.id)?.stream) continue; // a sequential run's: its own recovery settles it
+    // Only a stream's: a sequential run's task is its own recovery's (and a claim is written to the store before the plan).
+    if (!journal.lastAttempt(task.id)?.stream) continue;
     await transitionTask(paths, task.id, "reset", { force: true });
     recovery.retried.push(task.id);
   }

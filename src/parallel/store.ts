@@ -27,6 +27,8 @@ export interface StreamRow {
   worker_pid: number | null;
   run_id: number | null;
   last_result: string | null;
+  /** The commit that puts the verified one on the target, recorded before the target moves (a kill then is told apart). */
+  combined: string | null;
   updated_at: string;
 }
 
@@ -68,7 +70,7 @@ export class StreamStore {
       this.db
         .prepare(
           `UPDATE streams SET path = ?, branch = ?, target = ?, port = ?, status = ?, task_id = ?, base = ?, commit_sha = ?,
-             worker_pid = ?, run_id = ?, last_result = ?, updated_at = ? WHERE name = ?`,
+             worker_pid = ?, run_id = ?, last_result = ?, combined = ?, updated_at = ? WHERE name = ?`,
         )
         .run(
           next.path,
@@ -82,6 +84,7 @@ export class StreamStore {
           next.worker_pid,
           next.run_id,
           next.last_result,
+          next.combined,
           new Date().toISOString(),
           name,
         );

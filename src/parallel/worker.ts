@@ -8,10 +8,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { type Config, loadConfig } from "../infra/config.js";
 import { usageError } from "../infra/errors.js";
 import { say, style, warn } from "../infra/log.js";
+import { isAlive } from "../infra/process.js";
 import { type ProjectPaths, streamPaths } from "../infra/project.js";
+import { loadTasks } from "../plan/task-store.js";
+import { type ActiveRun, openStreamRun, type RunOptions, runStreamTask } from "../run/engine.js";
 import { Journal } from "../run/journal.js";
-import { type ActiveRun, completeFeatureIfVerified, openStreamRun, type RunOptions, runStreamTask } from "../run/loop.js";
-import { claimTask } from "./claims.js";
+import { completeFeatureIfVerified } from "../run/record.js";
+import { claimTask, requestStop } from "./claims.js";
 import { type Integration, integrateStream, revParse } from "./integrate.js";
 import { recoverStreams } from "./recover.js";
 import { type StreamRow, StreamStore } from "./store.js";
@@ -37,6 +40,7 @@ export interface WorkerReport {
   waiting: { task: string; reason: string }[];
   stoppedBecause?: string;
   setupFailure?: { taskId: string; message: string; fix?: string };
+  outage?: string;
   attempts: number;
   costUsd: number;
   /** How long each integration took (prediction, rebase or merge, moving the target), ms. */
@@ -62,6 +66,10 @@ export async function runWorker(paths: ProjectPaths, options: WorkerOptions): Pr
       throw usageError(`No stream named "${options.stream}".`, {
         fix: "Create streams with `br orchestrate --parallel --streams <n>` (br streams list shows them).",
       });
+    if (row.worker_pid !== null && row.worker_pid !== process.pid && isAlive(row.worker_pid))
+      throw usageError(`Stream ${row.name} already has a worker (process ${row.worker_pid}).`, {
+        fix: "One worker per stream: wait for it, or pick another stream (br streams list).",
+      });
     const runId = options.runId ?? journal.startRun(options.executor ?? config.run.executor, { worker: options.stream });
     Object.assign(process.env, streamEnv(row.name, row.port));
     store.update(row.name, { worker_pid: process.pid, run_id: runId });
@@ -70,6 +78,8 @@ export async function runWorker(paths: ProjectPaths, options: WorkerOptions): Pr
     const run = await openStreamRun(streamPaths(paths, row.path), options, stream, journal);
     const report = emptyReport(row.name, runId);
     await workLoop({ paths, config, store, row, run, report });
+    // What stops this stream for a reason that is not its task's stops the run's other streams too.
+    if (run.summary.stoppedBecause) requestStop(paths, runId, run.summary.stoppedBecause);
     store.update(row.name, { worker_pid: null });
     if (options.runId === undefined) journal.finishRun(runId, report.failed.length ? "failed" : "finished");
     return finishReport(report, run);
@@ -90,6 +100,7 @@ function finishReport(report: WorkerReport, run: ActiveRun): WorkerReport {
   report.costUsd = summary.costUsd;
   if (summary.stoppedBecause && !report.stoppedBecause) report.stoppedBecause = summary.stoppedBecause;
   if (summary.setupFailure) report.setupFailure = summary.setupFailure;
+  if (summary.outage) report.outage = summary.outage;
   return report;
 }
 
@@ -97,7 +108,8 @@ async function workLoop(worker: Worker): Promise<void> {
   const { paths, store, row, run } = worker;
   const tip = () => revParse(paths.root, `refs/heads/${row.target}`) as string;
   for (let waits = 0; ; ) {
-    if (run.options.maxTasks !== undefined && run.summary.done.length + run.summary.failed.length >= run.options.maxTasks) return;
+    if (budgetReached(run)) return;
+    if (!(await nothingUnintegrated(worker))) return;
     const claim = await claimTask(paths, store, row.name, tip);
     if (claim === "none") return;
     if (claim === "wait") {
@@ -113,6 +125,30 @@ async function workLoop(worker: Worker): Promise<void> {
     else store.update(row.name, { status: "idle", task_id: null, last_result: `${claim.task.id} ${outcome}` });
     if (run.summary.stoppedBecause) return;
   }
+}
+
+/** The run's limits, counted over every stream (one journal): its budget and its number of tasks. */
+function budgetReached(run: ActiveRun): boolean {
+  const { maxCost, maxTasks } = run.options;
+  if (maxCost !== undefined && run.journal.runCost(run.runId) >= maxCost) {
+    run.summary.stoppedBecause = `--max-cost $${maxCost} reached`;
+    return true;
+  }
+  if (maxTasks !== undefined && run.journal.runTasksSettled(run.runId) >= maxTasks) {
+    run.summary.stoppedBecause = `--max-tasks ${maxTasks} reached`;
+    return true;
+  }
+  return false;
+}
+
+/** A stream holding a verified commit (its integration waited) integrates it before it takes other work, or stops. */
+async function nothingUnintegrated(worker: Worker): Promise<boolean> {
+  const current = worker.store.get(worker.row.name);
+  if (current?.status !== "verified" || !current.task_id) return true;
+  const task = (await loadTasks(worker.paths)).tasks.find((t) => t.id === current.task_id);
+  if (!task) return true;
+  await integrateTask(worker, task.id, task.featureId);
+  return worker.store.get(worker.row.name)?.status !== "verified";
 }
 
 /** Waits until the plan file changes (a task finished or was claimed), or at most `limitMs`: polling a stat is cheap, a claim is not. */

@@ -150,11 +150,18 @@ function rebaseInProgress(worktree: string): boolean {
   return false;
 }
 
-/** Puts the worktree at `tip` with nothing of an earlier task left (ignored files such as linked folders stay). */
-export function resetWorktree(worktree: string, branch: string, tip: string): void {
+/**
+ * Puts the worktree at `tip` with nothing of an earlier task left (ignored files such as linked
+ * folders stay). With `keep`, commits on the branch that `tip` does not hold are kept under
+ * refs/br/saved/ first: a reset never loses a commit.
+ */
+export function resetWorktree(worktree: string, branch: string, tip: string, keep = true): void {
   if (rebaseInProgress(worktree)) git(worktree, ["rebase", "--abort"]);
-  git(worktree, ["checkout", "-q", "-f", "-B", branch, tip]);
-  git(worktree, ["clean", "-fdq"]);
+  const head = git(worktree, ["rev-parse", "-q", "--verify", "HEAD"]).stdout.trim();
+  if (keep && head && head !== tip && git(worktree, ["merge-base", "--is-ancestor", head, tip]).code !== 0)
+    git(worktree, ["update-ref", `refs/br/saved/${branch}/${Date.now()}`, head]);
+  gitOrFail(worktree, ["checkout", "-q", "-f", "-B", branch, tip], `resetting the stream worktree ${worktree}`);
+  gitOrFail(worktree, ["clean", "-fdq"], `cleaning the stream worktree ${worktree}`);
 }
 
 /** Removes the worktree (its branch is deleted by the caller once nothing on it is unintegrated). */

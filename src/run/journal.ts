@@ -204,6 +204,14 @@ export class Journal {
     return row.cost;
   }
 
+  /** How many tasks the run has finished one way or the other (verified, or failed for good). */
+  runTasksSettled(runId: number): number {
+    const row = this.db
+      .prepare("SELECT COUNT(DISTINCT task_id) AS n FROM attempts WHERE run_id = ? AND outcome IN ('passed', 'failed')")
+      .get(runId) as { n: number };
+    return row.n;
+  }
+
   /** The run's attempts, for a summary assembled from the journal (parallel runs). */
   runAttempts(runId: number): AttemptRow[] {
     return this.db.prepare("SELECT * FROM attempts WHERE run_id = ? ORDER BY id").all(runId) as unknown as AttemptRow[];

@@ -2,9 +2,10 @@ import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { usageError } from "../../infra/errors.js";
 import { style } from "../../infra/log.js";
+import { isAlive } from "../../infra/process.js";
 import type { ParallelSummary, StreamView } from "../../parallel/orchestrate.js";
 import type { WorkerReport } from "../../parallel/worker.js";
-import { project } from "../context.js";
+import { positiveNumber, project } from "../context.js";
 import { action, setExitCode } from "../main.js";
 import { emit, table } from "../output.js";
 
@@ -52,16 +53,23 @@ function workerLines(report: WorkerReport): string[] {
   return lines;
 }
 
+function limits(options: Record<string, unknown>): { maxCost?: number; maxTaskCost?: number; maxTasks?: number } {
+  const maxCost = positiveNumber("--max-cost", options.maxCost);
+  const maxTaskCost = positiveNumber("--max-task-cost", options.maxTaskCost);
+  const maxTasks = positiveNumber("--max-tasks", options.maxTasks, true);
+  return {
+    ...(maxCost !== undefined ? { maxCost } : {}),
+    ...(maxTaskCost !== undefined ? { maxTaskCost } : {}),
+    ...(maxTasks !== undefined ? { maxTasks } : {}),
+  };
+}
+
 /** Ends a worker started by `br run --parallel` when that process dies: the next run recovers its stream. */
 function followOrchestrator(): void {
   const parent = Number(process.env.BR_WORKER_OF);
   if (!parent) return;
   const timer = setInterval(() => {
-    try {
-      process.kill(parent, 0);
-    } catch {
-      process.kill(process.pid, "SIGTERM");
-    }
+    if (!isAlive(parent)) process.kill(process.pid, "SIGTERM");
   }, 500);
   timer.unref();
 }
@@ -75,6 +83,7 @@ function registerWorker(program: Command): void {
     .option("-e, --executor <name>", "the executor (default: run.executor)")
     .option("--max-cost <usd>", "one budget for the whole run")
     .option("--max-task-cost <usd>", "do not retry a task past this spend")
+    .option("--max-tasks <n>", "stop taking tasks once the run has finished this many")
     .option("--run <id>", "join this run (set by br run --parallel)")
     .option("--report <file>", "also write the report to this file (set by br run --parallel)")
     .option("--json", "print the report as JSON")
@@ -88,8 +97,7 @@ function registerWorker(program: Command): void {
           auto: true,
           dryRun: false,
           ...(typeof options.executor === "string" ? { executor: options.executor } : {}),
-          ...(options.maxCost !== undefined ? { maxCost: Number(options.maxCost) } : {}),
-          ...(options.maxTaskCost !== undefined ? { maxTaskCost: Number(options.maxTaskCost) } : {}),
+          ...limits(options),
           ...(runId !== undefined && Number.isInteger(runId) ? { runId } : {}),
         });
         if (typeof options.report === "string") writeFileSync(options.report, JSON.stringify(report));

@@ -1,22 +1,12 @@
 import type { Command } from "commander";
-import { usageError } from "../../infra/errors.js";
 import { style } from "../../infra/log.js";
 import type { ProjectPaths } from "../../infra/project.js";
 import type { ParallelSummary } from "../../parallel/orchestrate.js";
 import type { RunOptions, RunSummary } from "../../run/loop.js";
-import { project } from "../context.js";
+import { positiveNumber, project } from "../context.js";
 import { action, setExitCode } from "../main.js";
 import { emit } from "../output.js";
 import { parallelLines, streamCount } from "./parallel.js";
-
-function positiveNumber(flag: string, value: unknown, integer = false): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (String(value).trim() === "" || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw usageError(`${flag} takes a ${integer ? "whole " : ""}number above 0, not "${String(value)}".`);
-  }
-  return n;
-}
 
 function duration(ms: number): string {
   const s = Math.round(ms / 1000);

@@ -1,0 +1,119 @@
+import { join } from "node:path";
+import { writeFileAtomic } from "../infra/atomic-file.js";
+import type { Config } from "../infra/config.js";
+import { listProjectFiles } from "../infra/git.js";
+import { say, style } from "../infra/log.js";
+import { transitionTask } from "../plan/scheduler.js";
+import type { Task } from "../plan/task.js";
+import { loadTasks } from "../plan/task-store.js";
+import type { FeaturesFile } from "../registry/feature.js";
+import { modelFor, TIERS, type Tier, tierForAttempt } from "../routing/tiers.js";
+import { excludeCheckOutputs } from "./check-outputs.js";
+import type { ActiveRun, RunContext, TaskProgress } from "./engine.js";
+import { countsAt, recordCounts } from "./evidence/counts-store.js";
+import { captureGitState } from "./evidence/git-state.js";
+import { snapshotOwnFiles } from "./evidence/own-files.js";
+import type { TestCounts } from "./evidence/test-counts.js";
+import { readLive } from "./live.js";
+import { type BuiltPrompt, buildPrompt, type EarlierAttempt } from "./prompt.js";
+import type { AttemptBaseline } from "./recover.js";
+import { snapshotTree } from "./tree.js";
+import { runCheck } from "./verify.js";
+
+function promptFor(run: RunContext, task: Task, attempts: EarlierAttempt[], registry: FeaturesFile): BuiltPrompt {
+  const { paths, config, countTokens } = run;
+  return buildPrompt({
+    task,
+    feature: registry.features.find((f) => f.id === task.featureId),
+    attempts,
+    config,
+    paths,
+    tree: listProjectFiles(paths.root) ?? [],
+    countTokens,
+  });
+}
+
+/**
+ * The models an attempt may escalate to: none when one model is pinned for the executor or a human
+ * does the work (escalating would relabel the same model, or a person).
+ */
+function escalationModels(run: ActiveRun): Record<Tier, string> | undefined {
+  const { config, executorName } = run;
+  if (executorName === "manual" || executorName === "replay" || config.executors[executorName]?.model) return undefined;
+  return Object.fromEntries(TIERS.map((t) => [t, modelFor(config, t)])) as Record<Tier, string>;
+}
+
+/** The configured check commands, which the agent is told to run and so must be allowed to. */
+export function checkCommands(config: Config): string[] {
+  const { test, build, lint, typecheck } = config.commands;
+  return [test, build, lint, typecheck].filter((c): c is string => typeof c === "string");
+}
+
+/** An attempt up to the moment the agent is started: its model, prompt, baseline and journal row. */
+export interface StartedAttempt {
+  attempt: number;
+  attemptId: number;
+  model: string;
+  promptFile: string;
+  prompt: BuiltPrompt;
+  baseline: AttemptBaseline;
+  testsBefore: TestCounts | undefined;
+}
+
+export async function startAttempt(run: ActiveRun, task: Task, progress: TaskProgress, attempt: number): Promise<StartedAttempt> {
+  const { paths, config, executorName, journal } = run;
+  const { tier, reason: tierReason } = tierForAttempt(progress.routed, attempt, escalationModels(run));
+  const model = config.executors[executorName]?.model ?? modelFor(config, tier);
+  const live = await readLive(paths);
+  const prompt = promptFor(run, task, progress.earlier, live.registry);
+  const promptFile = join(run.promptsDir, `${task.id}.attempt-${attempt}.md`);
+  // Measured before the snapshot, so what the test command writes (a coverage report) is not taken for the agent's work.
+  const beforeTests = snapshotTree(paths.root);
+  const testsBefore = await testsAtStart(run, beforeTests.head);
+  excludeCheckOutputs(paths.root, beforeTests, []);
+  // The snapshot comes before the prompt: whoever reads the prompt (a human, with the manual
+  // executor) may start changing files the moment it appears. The git state is kept with it, so
+  // an interrupted attempt can be undone entirely on resume.
+  const baseline: AttemptBaseline = {
+    ...snapshotTree(paths.root),
+    git: captureGitState(paths.root, run.stream?.ignoredBranches),
+    ...(executorName === "manual" ? {} : { own: { files: snapshotOwnFiles(paths.dir, paths.state), at: Date.now() } }),
+  };
+  writeFileAtomic(promptFile, prompt.text);
+  // A human's `br tasks done` from an earlier, rejected attempt must not count for this one.
+  const current = (await loadTasks(paths)).tasks.find((t) => t.id === task.id);
+  if (current && current.status !== "running") await transitionTask(paths, task.id, "start", { force: true });
+  const attemptId = journal.startAttempt({
+    runId: run.runId,
+    taskId: task.id,
+    featureId: task.featureId,
+    attempt,
+    executor: executorName,
+    model,
+    tier,
+    route: { score: progress.routed.score, reason: tierReason },
+    promptTokens: prompt.tokens,
+    baseline,
+    ...(run.stream ? { stream: run.stream.name } : {}),
+  });
+  say(
+    style.dim(
+      `  attempt ${attempt}/${config.run.maxAttempts}: ${executorName}, ${model} (${tier}: ${tierReason}), prompt ${prompt.tokens} tokens`,
+    ),
+  );
+  return { attempt, attemptId, model, promptFile, prompt, baseline, testsBefore };
+}
+
+/**
+ * The test runner's counts at the commit the attempt starts from: recorded after br's last commit,
+ * or measured now when there is no record (the first attempt, or the user committed since).
+ */
+async function testsAtStart(run: ActiveRun, head: string | undefined): Promise<TestCounts | undefined> {
+  const { paths, config } = run;
+  const known = countsAt(paths.state, head);
+  if (known || !config.commands.test || !config.run.commit) return known;
+  say(style.dim("  measuring the tests before the attempt (no record for this commit)"));
+  const result = await runCheck("test", config.commands.test, paths.root, config.run.checkTimeoutSeconds * 1000);
+  recordCounts(paths.state, head, result.counts);
+  return result.counts;
+}
