@@ -177,7 +177,8 @@ async function integrateTask(worker: Worker, taskId: string, featureId: string):
     report.integrated.push(taskId);
     run.summary.done.push(taskId);
     say(`  ${style.green("⇢ integrated")} ${taskId} into ${row.target}`);
-    if (await completeFeatureIfVerified(paths, config, featureId)) say(`  ${style.green("✓")} feature ${featureId} complete`);
+    // Checked in the stream's worktree, which holds the target as integrated: the main checkout moves under other streams' merges.
+    if (await completeFeatureIfVerified(streamPaths(paths, row.path), config, featureId)) say(`  ${style.green("✓")} feature ${featureId} complete`);
   } else if (result.kind === "conflict") {
     report.conflicts.push({ task: taskId, files: result.files, tasks: result.tasks, kept: result.kept });
     warn(

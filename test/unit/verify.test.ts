@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { register } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -14,16 +13,7 @@ import { configSchema } from "../../src/infra/config.ts";
 import type { ExecutorReport } from "../../src/run/executors/types.ts";
 import { inTaskScope, isOwnFile } from "../../src/run/scope.ts";
 
-// The secret rules are a .toml file the build inlines as text (scripts/build.mjs); here a loader does.
-const TOML_AS_TEXT = `
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-export async function load(url, context, next) {
-  if (!url.endsWith(".toml")) return next(url, context);
-  const source = "export default " + JSON.stringify(readFileSync(fileURLToPath(url), "utf8")) + ";";
-  return { format: "module", source, shortCircuit: true };
-}`;
-register(`data:text/javascript,${encodeURIComponent(TOML_AS_TEXT)}`);
+await import("./toml-loader.ts");
 const { acceptanceCommand, runCheck, verify } = await import("../../src/run/verify.ts");
 
 import { taskWith } from "./task-fixture.ts";
