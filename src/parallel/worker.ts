@@ -178,7 +178,8 @@ async function integrateTask(worker: Worker, taskId: string, featureId: string):
     run.summary.done.push(taskId);
     say(`  ${style.green("⇢ integrated")} ${taskId} into ${row.target}`);
     // Checked in the stream's worktree, which holds the target as integrated: the main checkout moves under other streams' merges.
-    if (await completeFeatureIfVerified(streamPaths(paths, row.path), config, featureId)) say(`  ${style.green("✓")} feature ${featureId} complete`);
+    if (await completeFeatureIfVerified(streamPaths(paths, row.path), config, featureId))
+      say(`  ${style.green("✓")} feature ${featureId} complete`);
   } else if (result.kind === "conflict") {
     report.conflicts.push({ task: taskId, files: result.files, tasks: result.tasks, kept: result.kept });
     warn(
