@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { describe, it } from "node:test";
@@ -269,3 +269,46 @@ async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
     clearTimeout(timer);
   }
 }
+
+describe("br run --parallel stops the whole run for what is not a task's fault", { timeout: 300_000 }, () => {
+  it("the agent cannot run (401): every stream stops, exit 2, no task failed or left running", () => {
+    const p = parallelProject(4, { FAKE_AGENT_MODE: "api-error", FAKE_AGENT_API_STATUS: "401" });
+    const run = br(["run", "--parallel", "2", "--json"], { cwd: p.cwd, env: p.env, timeoutMs: 120_000 });
+    assert.equal(run.code, 2, run.stderr);
+    const summary = JSON.parse(run.stdout) as ParallelJson & { setupFailure?: { message: string } };
+    assert.match(summary.setupFailure?.message ?? "", /401|API key/i);
+    assert.deepEqual(summary.failed, []);
+    assert.ok(callsOf(p).length <= 2, `at most one attempt per stream: ${callsOf(p).length}`);
+    assert.deepEqual(
+      plan(p.cwd).filter((t) => t.status === "running" || t.status === "failed"),
+      [],
+    );
+  });
+
+  it("the main checkout is in the way of an integration: the run stops (exit 1) with the verified commit kept; br merge --streams finishes it later", () => {
+    const p = parallelProject(2, { FAKE_AGENT_MODE: "slow", FAKE_AGENT_SLEEP: "0" });
+    // An untracked file of the user's where the task's verified work goes: a fast-forward would overwrite it.
+    mkdirSync(join(p.cwd, "src", "feature-1"), { recursive: true });
+    writeFileSync(join(p.cwd, "src", "feature-1", "feature_1_core.js"), "// the user's draft\n");
+    const run = br(["run", "--parallel", "2", "--allow-dirty", "--json"], { cwd: p.cwd, env: p.env, timeoutMs: 180_000 });
+    assert.equal(run.code, 1, run.stderr);
+    const summary = JSON.parse(run.stdout) as ParallelJson & { waiting: { task: string; reason: string }[] };
+    assert.deepEqual(
+      summary.waiting.map((w) => w.task),
+      ["feature-1.core"],
+    );
+    assert.match(summary.waiting[0]?.reason ?? "", /would be overwritten|main checkout/);
+    assert.equal(readFileSync(join(p.cwd, "src", "feature-1", "feature_1_core.js"), "utf8"), "// the user's draft\n");
+    assert.equal(plan(p.cwd).find((t) => t.id === "feature-1.core")?.status, "running", "verified, not yet integrated");
+    rmSync(join(p.cwd, "src", "feature-1"), { recursive: true });
+    const merged = JSON.parse(brOk(["merge", "--streams", "--json"], { cwd: p.cwd }).stdout) as {
+      integrations: { task: string; result: { kind: string } }[];
+    };
+    assert.deepEqual(
+      merged.integrations.map((i) => [i.task, i.result.kind]),
+      [["feature-1.core", "integrated"]],
+    );
+    assert.equal(plan(p.cwd).find((t) => t.id === "feature-1.core")?.status, "done");
+    assert.match(git(p.cwd, "log", "--format=%s", "-1"), /^br: feature-1\.core:/);
+  });
+});

@@ -143,7 +143,11 @@ async function integrateLocked(paths: ProjectPaths, config: Config, store: Strea
   }
   const prediction = predictConflicts(paths.root, tip, commit);
   if (!prediction.clean) return keepConflict(paths, store, stream, { tip, commit, files: prediction.files });
-  const combined = combine(config, stream, tip, commit, prediction.tree);
+  // Nothing integrated since the task started: the verified commit itself moves the target forward.
+  const combined =
+    isAncestor(paths.root, tip, commit) && config.parallel.integrate === "rebase"
+      ? commit
+      : combine(config, stream, tip, commit, prediction.tree);
   if (!combined) return keepConflict(paths, store, stream, { tip, commit, files: [] });
   store.update(name, { combined });
   const refused = await advanceTargetPatiently(paths.root, stream.target, tip, combined);

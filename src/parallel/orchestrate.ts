@@ -43,6 +43,8 @@ export interface ParallelSummary extends RunSummary {
   target: string;
   streams: StreamView[];
   conflicts: WorkerReport["conflicts"];
+  /** Verified tasks whose integration could not happen (the main checkout in the way): kept on their stream's branch. */
+  waiting: WorkerReport["waiting"];
   /** Workers that died (a kill, a crash) and were recovered and started again. */
   restarts: { stream: string; exit: string }[];
   streamRecovery: StreamRecovery;
@@ -375,6 +377,7 @@ function summaryFromJournal(f: Finish, plan: readonly Task[]): ParallelSummary {
     retriedFailed: f.retriedFailed,
     streams: [],
     conflicts: f.reports.flatMap((r) => r.conflicts),
+    waiting: f.reports.flatMap((r) => r.waiting),
     restarts: f.orchestra.restarts,
     streamRecovery: f.streamRecovery,
     cleaned: [],

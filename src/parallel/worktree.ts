@@ -141,13 +141,16 @@ function excludeLinks(worktree: string, linked: string[]): void {
   appendFileSync(file, `${existing && !existing.endsWith("\n") ? "\n" : ""}${entries.join("\n")}\n`);
 }
 
+const gitDirs = new Map<string, string>();
+
 /** Whether a rebase was left half-done in the worktree (a kill mid-integration). */
 function rebaseInProgress(worktree: string): boolean {
-  for (const dir of ["rebase-merge", "rebase-apply"]) {
-    const path = git(worktree, ["rev-parse", "--git-path", dir]).stdout.trim();
-    if (path && existsSync(resolve(worktree, path))) return true;
+  let dir = gitDirs.get(worktree);
+  if (dir === undefined) {
+    dir = git(worktree, ["rev-parse", "--absolute-git-dir"]).stdout.trim();
+    if (dir) gitDirs.set(worktree, dir);
   }
-  return false;
+  return !!dir && (existsSync(join(dir, "rebase-merge")) || existsSync(join(dir, "rebase-apply")));
 }
 
 /**
@@ -158,6 +161,8 @@ function rebaseInProgress(worktree: string): boolean {
 export function resetWorktree(worktree: string, branch: string, tip: string, keep = true): void {
   if (rebaseInProgress(worktree)) git(worktree, ["rebase", "--abort"]);
   const head = git(worktree, ["rev-parse", "-q", "--verify", "HEAD"]).stdout.trim();
+  const onBranch = git(worktree, ["symbolic-ref", "-q", "--short", "HEAD"]).stdout.trim() === branch;
+  if (head === tip && onBranch && git(worktree, ["status", "--porcelain", "--untracked-files=all"]).stdout === "") return;
   if (keep && head && head !== tip && git(worktree, ["merge-base", "--is-ancestor", head, tip]).code !== 0)
     git(worktree, ["update-ref", `refs/br/saved/${branch}/${Date.now()}`, head]);
   gitOrFail(worktree, ["checkout", "-q", "-f", "-B", branch, tip], `resetting the stream worktree ${worktree}`);

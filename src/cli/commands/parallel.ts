@@ -30,6 +30,8 @@ export function parallelLines(summary: ParallelSummary): string[] {
     lines.push(
       `  ${style.red("conflict")} ${c.task} with ${c.tasks.slice(1).join(", ") || "the target"} in ${c.files.join(", ")}; kept on ${c.kept}`,
     );
+  for (const w of summary.waiting)
+    lines.push(`  ${style.yellow("waiting")} ${w.task} is verified but not integrated: ${w.reason}; fix that, then br merge --streams`);
   for (const r of summary.restarts) lines.push(style.dim(`  ${r.stream}'s worker died (${r.exit}); recovered and restarted`));
   const rec = summary.streamRecovery;
   if (rec.retried.length || rec.finished.length)

@@ -73,6 +73,11 @@ function render(summary: RunSummary): string[] {
   return lines;
 }
 
+/** Verified work a parallel run could not integrate (it stays on its stream's branch for br merge --streams). */
+function waitingWork(summary: RunSummary): boolean {
+  return "waiting" in summary && (summary as ParallelSummary).waiting.length > 0;
+}
+
 async function runParallelFrom(paths: ProjectPaths, options: RunOptions, flag: unknown): Promise<RunSummary> {
   const { runParallel } = await import("../../parallel/orchestrate.js");
   const { loadConfig } = await import("../../infra/config.js");
@@ -129,7 +134,7 @@ export function registerRun(program: Command): void {
           ]);
           // 2: the agent cannot run here (nothing was attempted); 1: failed tasks block the plan, or an outage stopped it.
           if (summary.setupFailure) setExitCode(2);
-          else if (summary.failedInPlan.length > 0 || summary.failed.length > 0 || summary.outage) setExitCode(1);
+          else if (summary.failedInPlan.length > 0 || summary.failed.length > 0 || summary.outage || waitingWork(summary)) setExitCode(1);
         }),
       );
   configure(program.command("run").description("drive the executor through the ready tasks, verifying each before it counts as done"));

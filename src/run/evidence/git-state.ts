@@ -46,24 +46,42 @@ function hooksIn(dir: string): Record<string, string> {
   return hooks;
 }
 
+const defaultHooksDirs = new Map<string, string>();
+
+/** Where git looks for hooks: core.hooksPath, or the repository's hooks folder (asked of git once per root). */
+function hooksDirOf(root: string, hooksPath: string | undefined): string {
+  if (hooksPath !== undefined) return isAbsolute(hooksPath) ? hooksPath : join(root, hooksPath);
+  let dir = defaultHooksDirs.get(root);
+  if (dir === undefined) {
+    const found = out(root, ["rev-parse", "--git-path", "hooks"]) ?? ".git/hooks";
+    dir = isAbsolute(found) ? found : join(root, found);
+    defaultHooksDirs.set(root, dir);
+  }
+  return dir;
+}
+
 export function captureGitState(root: string, ignored: readonly string[] = []): GitState {
-  const hooksDir = out(root, ["rev-parse", "--git-path", "hooks"]) ?? ".git/hooks";
-  const absoluteHooks = isAbsolute(hooksDir) ? hooksDir : join(root, hooksDir);
+  const hooksPath = out(root, ["config", "--get", "core.hooksPath"]);
+  const absoluteHooks = hooksDirOf(root, hooksPath);
   const branches: Record<string, string> = {};
+  const all: Record<string, string> = {};
   const current = out(root, ["symbolic-ref", "-q", "--short", "HEAD"]);
   for (const line of (out(root, ["for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads"]) ?? "").split("\n")) {
     const [name, sha] = line.split(" ");
+    if (!name || !sha) continue;
+    all[name] = sha;
     // The branch checked out here is always guarded: it is where the attempt's work goes.
-    if (name && sha && (name === current || !isIgnored(name, ignored))) branches[name] = sha;
+    if (name === current || !isIgnored(name, ignored)) branches[name] = sha;
   }
   return {
-    head: out(root, ["rev-parse", "-q", "--verify", "HEAD"]),
+    // On a branch, HEAD is its tip; detached (or on an unborn branch), git says.
+    head: (current !== undefined ? all[current] : undefined) ?? out(root, ["rev-parse", "-q", "--verify", "HEAD"]),
     branch: current,
     index: out(root, ["write-tree"]),
     branches,
     hooksDir: absoluteHooks,
     hooks: hooksIn(absoluteHooks),
-    hooksPath: out(root, ["config", "--get", "core.hooksPath"]),
+    hooksPath,
     ...(ignored.length > 0 ? { ignored: [...ignored] } : {}),
   };
 }
@@ -116,7 +134,7 @@ function restoreBranches(root: string, before: GitState, now: GitState, violatio
   }
 }
 
-function restoreHooks(root: string, before: GitState, violations: Violation[]): void {
+function restoreHooks(root: string, before: GitState, hooksPath: string | undefined, violations: Violation[]): void {
   const now = hooksIn(before.hooksDir);
   for (const name of new Set([...Object.keys(before.hooks), ...Object.keys(now)])) {
     const was = before.hooks[name];
@@ -125,7 +143,6 @@ function restoreHooks(root: string, before: GitState, violations: Violation[]): 
     else writeFileSync(join(before.hooksDir, name), was, { mode: 0o755 });
     violations.push({ kind: "git-state", message: `${was === undefined ? "added" : "changed"} the git hook ${name}` });
   }
-  const hooksPath = out(root, ["config", "--get", "core.hooksPath"]);
   if (hooksPath !== before.hooksPath) {
     if (before.hooksPath === undefined) git(root, ["config", "--unset", "core.hooksPath"]);
     else git(root, ["config", "core.hooksPath", before.hooksPath]);
@@ -142,7 +159,7 @@ export function restoreGitState(root: string, before: GitState): Violation[] {
   const now = captureGitState(root, before.ignored);
   restoreBranch(root, before, now, violations);
   restoreBranches(root, before, now, violations);
-  restoreHooks(root, before, violations);
+  restoreHooks(root, before, now.hooksPath, violations);
   if (before.index) git(root, ["read-tree", before.index]);
   return violations;
 }
