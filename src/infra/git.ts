@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { writeFileAtomic } from "./atomic-file.js";
 import { failure } from "./errors.js";
@@ -142,4 +143,60 @@ export function tryCommitPaths(
     return { ok: false, output: slow ? `git commit did not finish within 10 minutes (a hook waiting for input?) ${output}` : output };
   }
   return { ok: true, commit: git(cwd, ["rev-parse", "--short", "HEAD"]).stdout.trim() };
+}
+
+/**
+ * Files as HEAD has them (paths relative to cwd), read by one git process (`cat-file --batch`)
+ * rather than one `git show` each: verification reads a dozen per attempt. Missing files and
+ * folders come back undefined.
+ */
+export function committedFiles(cwd: string, paths: readonly string[]): Map<string, string | undefined> {
+  const files = new Map<string, string | undefined>();
+  const asked = [...new Set(paths)].filter((p) => !p.includes("\n"));
+  if (asked.length === 0) return files;
+  const result = spawnSync("git", ["cat-file", "--batch"], {
+    cwd,
+    input: asked.map((p) => `HEAD:./${p}\n`).join(""),
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const out = result.stdout ?? Buffer.alloc(0);
+  let at = 0;
+  for (const path of asked) {
+    const end = out.indexOf(10, at);
+    if (end < 0) break;
+    const [, type, size] = out.subarray(at, end).toString("utf8").split(" ");
+    at = end + 1;
+    if (size === undefined) {
+      files.set(path, undefined); // "<name> missing"
+      continue;
+    }
+    const length = Number(size);
+    files.set(path, type === "blob" ? out.subarray(at, at + length).toString("utf8") : undefined);
+    at += length + 1;
+  }
+  return files;
+}
+
+let committedCache: { cwd: string; files: Map<string, string | undefined> } | undefined;
+
+/**
+ * Runs `work` with HEAD's files cached for `cwd` (HEAD does not move during it), the likely ones
+ * read at once: a verification's every reader then costs no git process of its own.
+ */
+export async function withCommittedFiles<T>(cwd: string, likely: readonly string[], work: () => Promise<T>): Promise<T> {
+  committedCache = { cwd, files: committedFiles(cwd, likely) };
+  try {
+    return await work();
+  } finally {
+    committedCache = undefined;
+  }
+}
+
+/** A file as HEAD has it (relative to cwd): from the cache when one is open for cwd. */
+export function committedFile(cwd: string, path: string): string | undefined {
+  const cache = committedCache?.cwd === cwd ? committedCache.files : undefined;
+  if (cache?.has(path)) return cache.get(path);
+  const text = committedFiles(cwd, [path]).get(path);
+  cache?.set(path, text);
+  return text;
 }

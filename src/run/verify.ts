@@ -3,10 +3,12 @@
  * within the task's scope, the configured checks pass, and acceptance criteria that are commands
  * pass. Nothing else marks a task done.
  */
+
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../infra/config.js";
-import { runShell, runSync } from "../infra/process.js";
+import { committedFile, withCommittedFiles } from "../infra/git.js";
+import { runShell } from "../infra/process.js";
 import type { Task } from "../plan/task.js";
 import { mask } from "../security/mask.js";
 import { attemptViolations, type EvidenceInputs, testCountFailure } from "./evidence/index.js";
@@ -65,8 +67,7 @@ export async function runCheck(name: string, command: string, cwd: string, timeo
 
 /** A file as the last commit has it: what the attempt started from (br runs from a clean tree). */
 export function committedText(cwd: string, path: string): string | undefined {
-  const result = runSync("git", ["show", `HEAD:./${path}`], { cwd });
-  return result.code === 0 ? result.stdout : undefined;
+  return committedFile(cwd, path);
 }
 
 /**
@@ -138,7 +139,21 @@ function newDuplication(files: { path: string; now: string; was: string | undefi
  * the rules of evidence need beyond the change (the plan, whose files are whose, the test counts
  * before the attempt, what br already had to put back); without it only the checks run.
  */
-export async function verify(
+/** Files the evidence reads as HEAD has them, besides the changed ones: read together in one git process. */
+const LIKELY_READ = [".gitleaks.toml", ".buildrunner/security-baseline.json", "package.json"];
+
+export function verify(
+  task: Task,
+  report: ExecutorReport,
+  changed: readonly string[],
+  config: Config,
+  cwd: string,
+  evidence?: EvidenceInputs,
+): Promise<Verification> {
+  return withCommittedFiles(cwd, [...changed, ...LIKELY_READ], () => verifyAttempt(task, report, changed, config, cwd, evidence));
+}
+
+async function verifyAttempt(
   task: Task,
   report: ExecutorReport,
   changed: readonly string[],

@@ -3,10 +3,11 @@
  * not touch protected paths or another feature's tests and files, does not weaken tests, does the
  * kind of work its task is, and leaves the test runner's counts no worse than it found them.
  */
+
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../../infra/config.js";
-import { runSync } from "../../infra/process.js";
+import { committedFile } from "../../infra/git.js";
 import type { Task } from "../../plan/task.js";
 import { projectFileRoles } from "../../quality/files.js";
 import { otherFeatureViolations, testViolations } from "./ownership.js";
@@ -27,8 +28,7 @@ export interface EvidenceInputs {
 }
 
 function committed(cwd: string, path: string): string | undefined {
-  const result = runSync("git", ["show", `HEAD:./${path}`], { cwd });
-  return result.code === 0 ? result.stdout : undefined;
+  return committedFile(cwd, path);
 }
 
 function versionsIn(cwd: string): ReadVersions {
