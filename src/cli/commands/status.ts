@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Command } from "commander";
 import { style } from "../../infra/log.js";
 import { displayPath, type ProjectPaths } from "../../infra/project.js";
@@ -11,6 +13,8 @@ import { streamLines } from "./parallel.js";
 
 /** The parallel streams and what each is doing (none when the project never ran in parallel). */
 async function parallelStreams(paths: ProjectPaths): Promise<StreamView[]> {
+  // No state database, no streams: status does not create one.
+  if (!existsSync(join(paths.state, "state.db"))) return [];
   const { StreamStore } = await import("../../parallel/store.js");
   const { view } = await import("../../parallel/orchestrate.js");
   const store = StreamStore.open(paths);
