@@ -27,7 +27,7 @@ const result = await build({
   // Prefer ESM builds: some packages (jsonc-parser) ship a UMD "main" that cannot be bundled.
   mainFields: ["module", "main"],
   // Rule files are data in their own format (gitleaks TOML), bundled as text.
-  loader: { ".toml": "text" },
+  loader: { ".toml": "text", ".html": "text" },
   banner: { js: "import { createRequire as __brCreateRequire } from 'node:module'; const require = __brCreateRequire(import.meta.url);" },
   logLevel: "warning",
 });

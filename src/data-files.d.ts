@@ -3,3 +3,9 @@ declare module "*.toml" {
   const text: string;
   export default text;
 }
+
+/** The dashboard's page, bundled as text by esbuild's text loader (see scripts/build.mjs). */
+declare module "*.html" {
+  const text: string;
+  export default text;
+}

@@ -2,6 +2,7 @@ import { Command, CommanderError, type Option } from "commander";
 import pkg from "../../package.json" with { type: "json" };
 import { reserveStdoutForJson } from "../infra/log.js";
 import { registerConfig } from "./commands/config.js";
+import { registerDashboard } from "./commands/dashboard.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerDoctor } from "./commands/doctor.js";
 import { registerFeatures } from "./commands/features.js";
@@ -62,6 +63,7 @@ export function buildProgram(): Command {
   registerTasks(program);
   registerRun(program);
   registerParallel(program);
+  registerDashboard(program);
   registerDoctor(program);
   registerQuality(program);
   registerGaps(program);

@@ -3,13 +3,13 @@
  * one state database every worktree shares, so two workers never take the same task or two
  * overlapping ones; a claim whose worker died is given back by recovery (recover.ts).
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { withLock } from "../infra/lock.js";
 import type { ProjectPaths } from "../infra/project.js";
 import { transitionTask } from "../plan/scheduler.js";
 import type { Task } from "../plan/task.js";
 import { loadTasks } from "../plan/task-store.js";
+import { stopReason } from "../run/control.js";
 import { pickTask } from "./schedule.js";
 import type { StreamStore } from "./store.js";
 
@@ -43,20 +43,10 @@ export async function claimTask(paths: ProjectPaths, store: StreamStore, stream:
   );
 }
 
-/** Where a worker asks the other streams of its run to take no more work (a setup failure, the budget, an integration that waits). */
-export function stopFile(paths: ProjectPaths, runId: number): string {
-  return join(paths.state, "streams", `run-${runId}.stop`);
-}
-
-export function requestStop(paths: ProjectPaths, runId: number, reason: string): void {
-  mkdirSync(dirname(stopFile(paths, runId)), { recursive: true });
-  writeFileSync(stopFile(paths, runId), `${reason}\n`);
-}
-
 /** Whether the run this stream works for was asked to stop: then no stream takes more work. */
 function stopRequested(paths: ProjectPaths, store: StreamStore, stream: string): boolean {
   const runId = store.get(stream)?.run_id;
-  return runId !== null && runId !== undefined && existsSync(stopFile(paths, runId));
+  return runId !== null && runId !== undefined && stopReason(paths.state, runId) !== undefined;
 }
 
 function hasReady(tasks: readonly Task[]): boolean {

@@ -11,10 +11,11 @@ import { say, style, warn } from "../infra/log.js";
 import { isAlive } from "../infra/process.js";
 import { type ProjectPaths, streamPaths } from "../infra/project.js";
 import { loadTasks } from "../plan/task-store.js";
+import { isPaused, requestStop, stopReason } from "../run/control.js";
 import { type ActiveRun, openStreamRun, type RunOptions, runStreamTask } from "../run/engine.js";
 import { Journal } from "../run/journal.js";
 import { completeFeatureIfVerified } from "../run/record.js";
-import { claimTask, requestStop } from "./claims.js";
+import { claimTask } from "./claims.js";
 import { type Integration, integrateStream, revParse } from "./integrate.js";
 import { recoverStreams } from "./recover.js";
 import { type StreamRow, StreamStore } from "./store.js";
@@ -79,7 +80,7 @@ export async function runWorker(paths: ProjectPaths, options: WorkerOptions): Pr
     const report = emptyReport(row.name, runId);
     await workLoop({ paths, config, store, row, run, report });
     // What stops this stream for a reason that is not its task's stops the run's other streams too.
-    if (run.summary.stoppedBecause) requestStop(paths, runId, run.summary.stoppedBecause);
+    if (run.summary.stoppedBecause) requestStop(paths.state, runId, run.summary.stoppedBecause);
     store.update(row.name, { worker_pid: null });
     if (options.runId === undefined) journal.finishRun(runId, report.failed.length ? "failed" : "finished");
     return finishReport(report, run);
@@ -110,8 +111,13 @@ async function workLoop(worker: Worker): Promise<void> {
   for (let waits = 0; ; ) {
     if (budgetReached(run)) return;
     if (!(await nothingUnintegrated(worker))) return;
+    if (await waitWhilePaused(paths, row.name, run.runId)) continue;
     const claim = await claimTask(paths, store, row.name, tip);
-    if (claim === "none") return;
+    if (claim === "none") {
+      const stopped = stopReason(paths.state, run.runId);
+      if (stopped && !run.summary.stoppedBecause) run.summary.stoppedBecause = stopped;
+      return;
+    }
     if (claim === "wait") {
       // Waiting on work another stream holds: if its worker died, its claim is settled here.
       if (++waits % RECOVER_EVERY === 0) await recoverStreams(paths, worker.config, run.journal, store);
@@ -125,6 +131,16 @@ async function workLoop(worker: Worker): Promise<void> {
     else store.update(row.name, { status: "idle", task_id: null, last_result: `${claim.task.id} ${outcome}` });
     if (run.summary.stoppedBecause) return;
   }
+}
+
+/**
+ * Holds a paused stream before its next claim (its current task has finished). True when it
+ * waited, so the loop looks at the budget and the plan again; a stop request ends the pause.
+ */
+async function waitWhilePaused(paths: ProjectPaths, stream: string, runId: number): Promise<boolean> {
+  if (!isPaused(paths.state, stream)) return false;
+  while (isPaused(paths.state, stream) && stopReason(paths.state, runId) === undefined) await sleep(POLL_MS);
+  return true;
 }
 
 /** The run's limits, counted over every stream (one journal): its budget and its number of tasks. */

@@ -2,6 +2,7 @@ import { withLock } from "../infra/lock.js";
 import { say, style } from "../infra/log.js";
 import type { Task } from "../plan/task.js";
 import { mask } from "../security/mask.js";
+import { attemptLogPath } from "./agent-log.js";
 import { excludeCheckOutputs } from "./check-outputs.js";
 import type { ActiveRun, AttemptOutcome, FinishedAttempt, TaskProgress } from "./engine.js";
 import { guardAttempt } from "./evidence/attempt-guard.js";
@@ -55,6 +56,7 @@ async function agentThenVerify(run: ActiveRun, task: Task, progress: TaskProgres
     timeoutMs: (config.executors[executorName]?.timeoutSeconds ?? config.run.timeoutSeconds) * 1000,
     idleTimeoutMs: config.run.idleTimeoutSeconds * 1000,
     checkCommands: checkCommands(config),
+    logFile: attemptLogPath(paths.state, attemptId),
     ...(maxTaskCost !== undefined ? { maxBudgetUsd: Math.max(0.01, maxTaskCost - progress.cost) } : {}),
     onSpawn: (pid) => {
       agentPid = pid;

@@ -6,6 +6,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 import { loadConfig } from "../infra/config.js";
 import { usageError } from "../infra/errors.js";
 import { isGitRepo, listProjectFiles } from "../infra/git.js";
@@ -16,6 +17,7 @@ import type { Task, TasksFile } from "../plan/task.js";
 import { loadTasks } from "../plan/task-store.js";
 import { loadRegistry } from "../registry/store.js";
 import { route, taskText } from "../routing/tiers.js";
+import { isPaused, MAIN_STREAM, setPaused, stopReason } from "./control.js";
 import {
   type ActiveRun,
   attemptTask,
@@ -116,6 +118,8 @@ async function runTasks(run: RunContext, journal: Journal): Promise<void> {
   const { paths, options, config, executorName, summary } = run;
   const runId = await claimRun(paths, journal, executorName, options);
   summary.runId = runId;
+  // A pause belongs to the run it was asked of: a new run starts unpaused.
+  setPaused(paths.state, MAIN_STREAM, false);
   try {
     summary.recovered = await recover(paths, journal, config, (files, message) => commitWork(paths, config, files, message));
     // After recovery: what an interrupted agent left (a detached HEAD, a rebase) is undone by then.
@@ -153,6 +157,7 @@ async function nextTaskToRun(run: ActiveRun): Promise<Task | undefined> {
     summary.stoppedBecause = `--max-tasks ${options.maxTasks} reached`;
     return undefined;
   }
+  if (await stoppedFromOutside(run)) return undefined;
   const { task } = nextTask(await loadTasks(run.paths));
   if (!task) return undefined;
   if (!options.auto && process.stdin.isTTY && process.stderr.isTTY && !(await confirmTask(run, task))) return undefined;
@@ -161,6 +166,21 @@ async function nextTaskToRun(run: ActiveRun): Promise<Task | undefined> {
     return undefined;
   }
   return task;
+}
+
+/**
+ * A stop or pause asked for from outside the run (the dashboard): a pause holds the run before its
+ * next task until it is resumed; a stop ends it there. The attempt in flight has finished by now.
+ */
+async function stoppedFromOutside(run: ActiveRun): Promise<boolean> {
+  const { state } = run.paths;
+  if (isPaused(state, MAIN_STREAM)) {
+    say(`${style.yellow("‖")} paused from the dashboard; resume there (or run \`br dashboard\`) to go on`);
+    while (isPaused(state, MAIN_STREAM) && stopReason(state, run.runId) === undefined) await sleep(200);
+  }
+  const stopped = stopReason(state, run.runId);
+  if (stopped) run.summary.stoppedBecause = stopped;
+  return stopped !== undefined;
 }
 
 /** Asks before a task. False ends the run: `q` stops it; `n` skips the task and stops too. */

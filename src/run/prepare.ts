@@ -8,6 +8,7 @@ import type { Task } from "../plan/task.js";
 import { loadTasks } from "../plan/task-store.js";
 import type { FeaturesFile } from "../registry/feature.js";
 import { modelFor, TIERS, type Tier, tierForAttempt } from "../routing/tiers.js";
+import { prepareLogs } from "./agent-log.js";
 import { excludeCheckOutputs } from "./check-outputs.js";
 import type { ActiveRun, RunContext, TaskProgress } from "./engine.js";
 import { countsAt, recordCounts } from "./evidence/counts-store.js";
@@ -67,6 +68,7 @@ export async function startAttempt(run: ActiveRun, task: Task, progress: TaskPro
   const live = await readLive(paths);
   const prompt = promptFor(run, task, progress.earlier, live.registry);
   const promptFile = join(run.promptsDir, `${task.id}.attempt-${attempt}.md`);
+  prepareLogs(paths.state);
   // Measured before the snapshot, so what the test command writes (a coverage report) is not taken for the agent's work.
   const beforeTests = snapshotTree(paths.root);
   const testsBefore = await testsAtStart(run, beforeTests.head);

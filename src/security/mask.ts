@@ -62,8 +62,9 @@ export const MASKED_WARNING = (file: string) =>
  * decides (the usual answer is "nothing to mask"); only then is each string masked on its own, so
  * the JSON stays well-formed whatever a rule matched.
  */
-export function maskedJson(value: unknown, options: { shapesOnly?: boolean } = {}): { text: string; masked: boolean } {
-  const text = JSON.stringify(value, null, 2);
+export function maskedJson(value: unknown, options: { shapesOnly?: boolean; indent?: number } = {}): { text: string; masked: boolean } {
+  const indent = options.indent ?? 2;
+  const text = JSON.stringify(value, null, indent);
   if (mask(text, options) === text) return { text, masked: false };
-  return { text: JSON.stringify(value, (_key, v: unknown) => (typeof v === "string" ? mask(v, options) : v), 2), masked: true };
+  return { text: JSON.stringify(value, (_key, v: unknown) => (typeof v === "string" ? mask(v, options) : v), indent), masked: true };
 }

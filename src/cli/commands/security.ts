@@ -158,12 +158,25 @@ function registerSecurityCheck(security: Command): void {
           skip.map((p) => relative(root, p)),
         );
         const result = baselines.applyBaseline(scanned, accepted);
+        if (sourceOf(paths, options) === "tree") await rememberCheck(root, result.findings);
         const { renderSarif, renderText } = await import("../../security/report.js");
         if (format === "sarif") process.stdout.write(`${JSON.stringify(renderSarif(result), null, 2)}\n`);
         else emit(format === "json", result, () => renderText(result));
         if (result.findings.some((f) => fails(f, failOn))) setExitCode(1);
       }),
     );
+}
+
+/** Inside a project, the dashboard shows the last check of its working tree. */
+async function rememberCheck(root: string, findings: Parameters<typeof import("../../security/latest.js").recordLatestCheck>[1]) {
+  let paths: ReturnType<typeof findProject>;
+  try {
+    paths = findProject(root);
+  } catch {
+    return; // outside a project there is no state to keep it in
+  }
+  const { recordLatestCheck } = await import("../../security/latest.js");
+  recordLatestCheck(paths, findings);
 }
 
 function registerSecurityBaseline(security: Command): void {

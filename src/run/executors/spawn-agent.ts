@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { guardProcessGroup, killProcessGroup } from "../../infra/process.js";
+import { openAgentLog } from "../agent-log.js";
 import type { ExecutorInput, ExecutorReport, Failure } from "./types.js";
 
 export interface AgentProcessResult {
@@ -69,6 +70,10 @@ export function runAgent(
       shell: options.shell ?? false,
     });
     const guard = child.pid ? guardProcessGroup(child.pid) : undefined;
+    const log = input.logFile ? openAgentLog(input.logFile) : undefined;
+    // Decoded as text here, so a character split between two chunks is not broken.
+    child.stdout.setEncoding("utf8");
+    child.stderr.setEncoding("utf8");
     let stdout = "";
     let stderr = "";
     let timedOut = false;
@@ -78,6 +83,7 @@ export function runAgent(
       if (settled) return;
       settled = true;
       guard?.release();
+      log?.close();
       clearTimeout(timer);
       watch.stop();
       process.off("exit", onParentExit);
@@ -102,10 +108,12 @@ export function runAgent(
     });
     child.stdout.on("data", (chunk) => {
       stdout += chunk;
+      log?.write("stdout", String(chunk));
       watch.feed(String(chunk));
     });
     child.stderr.on("data", (chunk) => {
       stderr += chunk;
+      log?.write("stderr", String(chunk));
     });
     child.on("error", (error) => {
       stderr += (error as Error).message;

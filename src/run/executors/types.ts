@@ -17,6 +17,8 @@ export interface ExecutorInput {
   maxBudgetUsd?: number;
   /** Called with the agent's pid once it runs, so an interrupted run can stop it later. */
   onSpawn?: (pid: number) => void;
+  /** Where to append what the agent prints, masked, as it prints it (the dashboard's live log). */
+  logFile?: string;
   signal?: AbortSignal;
 }
 

@@ -1,0 +1,90 @@
+/**
+ * The live agent log: what an agent prints, masked line by line and appended to
+ * .buildrunner/state/logs/<attempt>.log as it arrives, so the dashboard (another process) can
+ * tail it during the attempt and show it afterwards. Bounded: a log stops at MAX_LOG_BYTES and
+ * only the newest KEEP_LOGS logs are kept.
+ */
+import { closeSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { mask } from "../security/mask.js";
+
+export const MAX_LOG_BYTES = 4 * 1024 * 1024;
+const KEEP_LOGS = 300;
+/** A line longer than this is written (masked) without waiting for its end. */
+const MAX_PENDING = 64 * 1024;
+
+export function logsDir(state: string): string {
+  return join(state, "logs");
+}
+
+export function attemptLogPath(state: string, attemptId: number): string {
+  return join(logsDir(state), `${attemptId}.log`);
+}
+
+export interface AgentLog {
+  write(stream: "stdout" | "stderr", chunk: string): void;
+  close(): void;
+}
+
+/** A writer for one attempt's log. Never throws: a log that cannot be written must not fail the attempt. */
+export function openAgentLog(path: string): AgentLog {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, "a");
+  } catch {
+    fd = undefined;
+  }
+  const pending = { stdout: "", stderr: "" };
+  let written = 0;
+  const append = (text: string) => {
+    if (fd === undefined || written >= MAX_LOG_BYTES || text === "") return;
+    const room = MAX_LOG_BYTES - written;
+    const out = Buffer.byteLength(text) > room ? `${text.slice(0, room)}\n[br: log cut at ${MAX_LOG_BYTES} bytes]\n` : text;
+    try {
+      written += writeSync(fd, out);
+    } catch {
+      written = MAX_LOG_BYTES;
+    }
+  };
+  const flushLines = (stream: "stdout" | "stderr", final: boolean) => {
+    const text = pending[stream];
+    const cut = final || text.length > MAX_PENDING ? text.length : text.lastIndexOf("\n") + 1;
+    if (cut === 0) return;
+    pending[stream] = text.slice(cut);
+    const lines = text.slice(0, cut);
+    append(mask(lines.endsWith("\n") ? lines : `${lines}\n`));
+  };
+  return {
+    write(stream, chunk) {
+      pending[stream] += chunk;
+      flushLines(stream, false);
+    },
+    close() {
+      flushLines("stdout", true);
+      flushLines("stderr", true);
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+    },
+  };
+}
+
+/** Creates the logs folder and removes all but the newest logs (by attempt number). */
+export function prepareLogs(state: string): void {
+  const dir = logsDir(state);
+  mkdirSync(dir, { recursive: true });
+  const ids = readdirSync(dir)
+    .map((name) => /^(\d+)\.log$/.exec(name)?.[1])
+    .filter((id): id is string => id !== undefined)
+    .map(Number)
+    .sort((a, b) => b - a);
+  for (const id of ids.slice(KEEP_LOGS)) rmSync(join(dir, `${id}.log`), { force: true });
+}
+
+/** The size of a log, 0 when it does not exist. */
+export function logSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
