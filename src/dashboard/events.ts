@@ -43,7 +43,9 @@ export class EventRing {
    * reader must start again from a fresh snapshot).
    */
   after(id: number): DashboardEvent[] | undefined {
-    if (id >= this.lastId) return [];
+    // An id from the future was handed out by an earlier server: nothing of it can be trusted.
+    if (id > this.lastId || id < 0) return undefined;
+    if (id === this.lastId) return [];
     const first = this.events[0];
     if (!first || first.id > id + 1) return undefined;
     return this.events.slice(id + 1 - first.id);

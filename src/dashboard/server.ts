@@ -39,7 +39,10 @@ export async function startDashboard(paths: ProjectPaths, config: Config, option
   await hub.start(options.pollMs ?? 250);
   const settings: GuardSettings = { port: options.port, token: options.token, publicHost: options.host };
   const app = buildApp(paths, hub, settings);
-  const server = await listen(app, options);
+  const server = await listen(app, options).catch(async (error: unknown) => {
+    await hub.stop();
+    throw error;
+  });
   const port = (server.address() as AddressInfo).port;
   settings.port = port;
   return {
