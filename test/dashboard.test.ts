@@ -75,7 +75,11 @@ describe("br dashboard", () => {
       assert.notEqual(statusOf(p.cwd, id), "failed", "the retry reset the task");
       const again = await request(port, retry, { method: "POST", headers: json(token, own), body });
       assert.equal(again.status, 409, "a task that is not failed cannot be retried");
-      assert.equal((await request(port, "/api/run/stop", { method: "POST", headers: json(token, own), body })).status, 409, "no run to stop");
+      assert.equal(
+        (await request(port, "/api/run/stop", { method: "POST", headers: json(token, own), body })).status,
+        409,
+        "no run to stop",
+      );
 
       const page = await request(port, "/");
       assert.equal(page.status, 200);
@@ -138,8 +142,14 @@ describe("br dashboard", () => {
       assert.equal(main.attempt.attempt, 1);
       assert.ok(state.board.running.length + state.board.verifying.length === 1, "its task is on the board as running");
       const lines = live.filter((e) => e.event === "log").flatMap((e) => JSON.parse(e.data).lines as string[]);
-      assert.ok(lines.some((l) => /step \d+ at=\d+/.test(l)), lines.slice(0, 3).join("\n"));
-      assert.ok(lines.some((l) => l.includes("AKIA****")), "the secret the agent printed is shown masked");
+      assert.ok(
+        lines.some((l) => /step \d+ at=\d+/.test(l)),
+        lines.slice(0, 3).join("\n"),
+      );
+      assert.ok(
+        lines.some((l) => l.includes("AKIA****")),
+        "the secret the agent printed is shown masked",
+      );
       const last = live.findLast((e) => e.id !== undefined) as SseEvent;
 
       const result = await run;

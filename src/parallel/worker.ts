@@ -138,8 +138,9 @@ async function workLoop(worker: Worker): Promise<void> {
  * waited, so the loop looks at the budget and the plan again; a stop request ends the pause.
  */
 async function waitWhilePaused(paths: ProjectPaths, stream: string, runId: number): Promise<boolean> {
-  if (!isPaused(paths.state, stream)) return false;
-  while (isPaused(paths.state, stream) && stopReason(paths.state, runId) === undefined) await sleep(POLL_MS);
+  const holding = () => isPaused(paths.state, stream) && stopReason(paths.state, runId) === undefined;
+  if (!holding()) return false;
+  while (holding()) await sleep(POLL_MS);
   return true;
 }
 
