@@ -3,6 +3,7 @@
  * whether it was met. BENCH_RUNS sets the repetitions (default 15).
  */
 import { catalogueBenchmark } from "./cheat-catalogue.ts";
+import { dashboardBenchmark } from "./dashboard.ts";
 import { gapsBenchmark } from "./gaps.ts";
 import { measuresBenchmark } from "./measures.ts";
 import { parallelBenchmark } from "./parallel.ts";
@@ -23,3 +24,4 @@ gapsBenchmark();
 routingEvaluation();
 parallelBenchmark();
 await catalogueBenchmark();
+await dashboardBenchmark();

@@ -5,35 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
+import { ARTIFACTS, openBrowser, percentile, WATCH_LOG_LATENCY } from "./browser.ts";
 import { type Dashboard, startDashboard } from "./dashboard-server.ts";
 import { brAsync, brOk, tempDir, waitFor } from "./helpers.ts";
 import { parallelProject } from "./parallel-project.ts";
-
-export const CHROMIUM = "/usr/bin/chromium";
-/** Without the networking flags, Chromium's background connections are refused here, many at a time. */
-export const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
-export const ARTIFACTS = join(import.meta.dirname, "..", "test-artifacts");
-
-export async function openBrowser(): Promise<BrowserContext> {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium (.ci/run installs it)`);
-  return chromium.launchPersistentContext(tempDir("br-chromium-"), {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    timeout: 60_000,
-  });
-}
 
 const taskStatus = (cwd: string, id: string) =>
   (JSON.parse(readFileSync(join(cwd, ".buildrunner", "tasks.json"), "utf8")).tasks as { id: string; status: string }[]).find(
@@ -45,26 +23,23 @@ async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
 
+/** `npm run screenshots` regenerates the README's picture of a parallel run from this test. */
+async function readmeScreenshot(page: Page): Promise<void> {
+  const target = process.env.BR_DASHBOARD_SCREENSHOT;
+  if (!target) return;
+  mkdirSync(dirname(target), { recursive: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.screenshot({ path: target });
+}
+
 /** Times from the moment a log line was printed (its at= stamp) to the moment the page showed it. */
 async function logLatencies(page: Page): Promise<number[]> {
-  return page.evaluate(() => (window as unknown as { brLatencies: number[] }).brLatencies);
+  return (await page.evaluate("window.brLatencies")) as number[];
 }
 
 async function watchLogLatency(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    const latencies: number[] = [];
-    (window as unknown as { brLatencies: number[] }).brLatencies = latencies;
-    new MutationObserver(() => {
-      for (const pre of document.querySelectorAll("pre.log")) {
-        const stamp = /at=(\d+)(?![\s\S]*at=\d)/.exec(pre.textContent ?? "")?.[1];
-        if (stamp) latencies.push(Date.now() - Number(stamp));
-      }
-    }).observe(document.getElementById("streams") as HTMLElement, { childList: true, subtree: true, characterData: true });
-  });
+  await page.evaluate(WATCH_LOG_LATENCY);
 }
-
-const percentile = (values: number[], p: number) =>
-  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * p))] ?? NaN;
 
 async function clickStreamButton(page: Page, stream: string, label: "Pause" | "Resume"): Promise<void> {
   await page.locator(`.stream[data-stream="${stream}"] button`, { hasText: label }).click();
@@ -97,6 +72,7 @@ describe("the dashboard in Chromium", () => {
       assert.ok(p95 < 1000, `log lines reach the page within a second (p95 ${p95} ms)`);
       assert.equal(await page.locator('[data-column="running"] .task').count(), 2, "two tasks run");
       await screenshot(page, "dashboard-parallel-run");
+      await readmeScreenshot(page);
 
       // Pause and resume one stream, then pause both so the run holds after its current tasks.
       await clickStreamButton(page, "stream-1", "Pause");

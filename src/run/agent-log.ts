@@ -27,7 +27,7 @@ export interface AgentLog {
 }
 
 /** A writer for one attempt's log. Never throws: a log that cannot be written must not fail the attempt. */
-export function openAgentLog(path: string): AgentLog {
+export function openAgentLog(path: string, maxBytes = MAX_LOG_BYTES): AgentLog {
   let fd: number | undefined;
   try {
     fd = openSync(path, "a");
@@ -36,14 +36,16 @@ export function openAgentLog(path: string): AgentLog {
   }
   const pending = { stdout: "", stderr: "" };
   let written = 0;
+  let full = false;
   const append = (text: string) => {
-    if (fd === undefined || written >= MAX_LOG_BYTES || text === "") return;
-    const room = MAX_LOG_BYTES - written;
-    const out = Buffer.byteLength(text) > room ? `${text.slice(0, room)}\n[br: log cut at ${MAX_LOG_BYTES} bytes]\n` : text;
+    if (fd === undefined || full || text === "") return;
+    const bytes = Buffer.byteLength(text);
+    full = written + bytes > maxBytes;
+    const out = full ? `${text.slice(0, Math.max(0, maxBytes - written))}\n[br: log cut at ${maxBytes} bytes]\n` : text;
     try {
       written += writeSync(fd, out);
     } catch {
-      written = MAX_LOG_BYTES;
+      full = true;
     }
   };
   const flushLines = (stream: "stdout" | "stderr", final: boolean) => {
@@ -56,6 +58,7 @@ export function openAgentLog(path: string): AgentLog {
   };
   return {
     write(stream, chunk) {
+      if (full) return;
       pending[stream] += chunk;
       flushLines(stream, false);
     },

@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { EventRing } from "../../src/dashboard/events.ts";
+import { LogTail, lastLines, MAX_LINES_PER_BATCH } from "../../src/dashboard/tail.ts";
+import { MAX_LOG_BYTES, openAgentLog } from "../../src/run/agent-log.ts";
+
+const dir = () => {
+  const path = join(tmpdir(), `br-unit-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  mkdirSync(path, { recursive: true });
+  return path;
+};
+
+describe("the dashboard's event ring", () => {
+  it("numbers events and gives what came after an id", () => {
+    const ring = new EventRing({ maxEvents: 10, maxBytes: 1000 });
+    assert.equal(ring.lastId, 0);
+    assert.deepEqual(ring.after(0), []);
+    for (const n of [1, 2, 3]) ring.push("log", `e${n}`);
+    assert.deepEqual(
+      ring.after(1)?.map((e) => e.data),
+      ["e2", "e3"],
+    );
+    assert.deepEqual(ring.after(3), []);
+    assert.equal(ring.after(4), undefined, "an id it never gave means start again");
+    assert.equal(ring.after(-1), undefined);
+  });
+
+  it("drops the oldest past its count or byte limit, and says so to a reader that fell behind", () => {
+    const ring = new EventRing({ maxEvents: 3, maxBytes: 1000 });
+    for (const n of [1, 2, 3, 4, 5]) ring.push("log", `e${n}`);
+    assert.equal(ring.size.events, 3);
+    assert.equal(ring.after(1), undefined, "e2 is gone");
+    assert.deepEqual(
+      ring.after(2)?.map((e) => e.id),
+      [3, 4, 5],
+    );
+    const bytes = new EventRing({ maxEvents: 100, maxBytes: 10 });
+    for (let i = 0; i < 3; i++) bytes.push("log", "12345");
+    assert.ok(bytes.size.bytes <= 10);
+    assert.equal(bytes.size.events, 2);
+    bytes.push("log", "x".repeat(50));
+    assert.equal(bytes.size.events, 1, "one event larger than the limit is still kept (the newest)");
+  });
+
+  it("wakes a waiting reader at the next push, or after its timeout", async () => {
+    const ring = new EventRing();
+    const started = Date.now();
+    const waiting = ring.next(5000);
+    ring.push("state", "{}");
+    await waiting;
+    assert.ok(Date.now() - started < 1000);
+    await ring.next(20);
+  });
+});
+
+describe("following agent logs", () => {
+  it("reads whole new lines, keeps a partial line for later, and cuts a burst to its newest lines", () => {
+    const path = join(dir(), "1.log");
+    writeFileSync(path, "old line\n");
+    const tail = new LogTail();
+    tail.follow(1, path);
+    assert.deepEqual(tail.poll(), [], "lines before following are not repeated");
+    appendFileSync(path, "one\ntwo\nthr");
+    assert.deepEqual(tail.poll(), [{ attemptId: 1, lines: ["one", "two"], skipped: 0 }]);
+    appendFileSync(path, "ee\n");
+    assert.deepEqual(tail.poll()[0]?.lines, ["three"]);
+    appendFileSync(path, Array.from({ length: MAX_LINES_PER_BATCH + 50 }, (_, i) => `l${i}`).join("\n") + "\n");
+    const burst = tail.poll()[0];
+    assert.equal(burst?.lines.length, MAX_LINES_PER_BATCH);
+    assert.equal(burst?.skipped, 50);
+    assert.equal(burst?.lines.at(-1), `l${MAX_LINES_PER_BATCH + 49}`);
+    tail.retain(new Set());
+    assert.deepEqual(tail.following, []);
+  });
+
+  it("skips ahead in a log that grew too much between looks, counting what it left out", () => {
+    const path = join(dir(), "2.log");
+    writeFileSync(path, "");
+    const tail = new LogTail();
+    tail.follow(2, path);
+    appendFileSync(path, `${"x".repeat(99)}\n`.repeat(5000));
+    const batch = tail.poll()[0];
+    assert.ok(batch && batch.skipped > 2000, `skipped ${batch?.skipped}`);
+    assert.ok(
+      batch.lines.every((l) => l === "x".repeat(99)),
+      "no broken line",
+    );
+  });
+
+  it("gives the last lines of a log, and nothing for a missing one", () => {
+    const path = join(dir(), "3.log");
+    writeFileSync(path, "a\nb\nc\n");
+    assert.deepEqual(lastLines(path, 2), ["b", "c"]);
+    assert.deepEqual(lastLines(join(dir(), "none.log"), 5), []);
+  });
+});
+
+describe("the agent log writer", () => {
+  it("masks secrets line by line, even when a line arrives in pieces", () => {
+    const path = join(dir(), "4.log");
+    const log = openAgentLog(path);
+    const key = ["AKIA", "Q4RT7YU2IZ5PA3SD"].join("");
+    log.write("stdout", `using ${key.slice(0, 8)}`);
+    log.write("stdout", `${key.slice(8)} now\nnext`);
+    log.write("stderr", "warn\n");
+    log.close();
+    const text = readFileSync(path, "utf8");
+    assert.ok(!text.includes(key), text);
+    assert.match(text, /using AKIA\*+ now\n/);
+    assert.match(text, /warn\n/);
+    assert.match(text, /next\n$/, "the last partial line is written at close");
+  });
+
+  it("stops at its size limit with a note", () => {
+    const path = join(dir(), "5.log");
+    const log = openAgentLog(path, 10 * 1024);
+    const line = `${"y".repeat(1023)}\n`;
+    for (let i = 0; i < 10; i++) log.write("stdout", line);
+    assert.equal(readFileSync(path, "utf8").length, 10 * 1024, "exactly full is not cut");
+    for (let i = 0; i < 10; i++) log.write("stdout", line);
+    log.close();
+    const text = readFileSync(path, "utf8");
+    assert.ok(text.length <= 10 * 1024 + 100, `${text.length}`);
+    assert.match(text, /\[br: log cut at 10240 bytes\]\n$/);
+    assert.ok(MAX_LOG_BYTES >= 1024 * 1024, "a real log keeps at least a megabyte");
+  });
+});
