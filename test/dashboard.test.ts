@@ -111,7 +111,7 @@ describe("br dashboard", () => {
       assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
       assert.match(result.stderr, message);
     }
-    const token = "a-token-of-24-characters";
+    const token = "t".repeat(24);
     await withDashboard(
       p.cwd,
       async (d) => {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { configSchema } from "../../src/infra/config.ts";
 
-await import("./toml-loader.ts");
+await import("./text-loader.ts");
 const { checkCommands } = await import("../../src/run/prepare.ts");
 
 describe("checkCommands", () => {

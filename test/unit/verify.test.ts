@@ -13,7 +13,7 @@ import { configSchema } from "../../src/infra/config.ts";
 import type { ExecutorReport } from "../../src/run/executors/types.ts";
 import { inTaskScope, isOwnFile } from "../../src/run/scope.ts";
 
-await import("./toml-loader.ts");
+await import("./text-loader.ts");
 const { acceptanceCommand, runCheck, verify } = await import("../../src/run/verify.ts");
 
 import { taskWith } from "./task-fixture.ts";
