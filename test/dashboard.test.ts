@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
+import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { commandProject, statusOf } from "./agent-project.ts";
@@ -23,6 +24,29 @@ async function withDashboard<T>(cwd: string, work: (d: Dashboard) => Promise<T>,
   }
 }
 
+/** This machine's IPv4 addresses other than loopback. */
+function otherAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((i) => i !== undefined && i.family === "IPv4" && !i.internal)
+    .map((i) => (i as { address: string }).address);
+}
+
+function reachable(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: 2000 });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+    socket.once("timeout", () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
 const json = (token?: string, origin?: string) => ({
   "content-type": "application/json",
   ...(token ? { "x-br-token": token } : {}),
@@ -35,8 +59,11 @@ describe("br dashboard", () => {
     const id = JSON.parse(readFileSync(join(p.cwd, ".buildrunner", "tasks.json"), "utf8")).tasks[0].id as string;
     brOk(["tasks", "fail", id, "--reason", "the tests broke"], { cwd: p.cwd });
     const before = snapshot(p.cwd);
-    await withDashboard(p.cwd, async ({ port, token }) => {
+    await withDashboard(p.cwd, async ({ port, token, url }) => {
       const own = `http://127.0.0.1:${port}`;
+      assert.ok(url.startsWith(`${own}/#token=`), url);
+      // Bound to loopback: this machine's other addresses do not answer.
+      for (const address of otherAddresses()) assert.equal(await reachable(address, port), false, `${address}:${port}`);
       for (const host of [`evil.example:${port}`, `127.0.0.1:${port + 1}`, "localhost", `localhost.evil.example:${port}`]) {
         const reply = await request(port, "/api/state", { headers: { host } });
         assert.equal(reply.status, 403, `Host ${host}`);

@@ -64,7 +64,7 @@ export class EventRing {
     });
   }
 
-  get size(): { events: number; bytes: number } {
-    return { events: this.events.length, bytes: this.bytes };
+  get size(): { events: number; bytes: number; waiting: number } {
+    return { events: this.events.length, bytes: this.bytes, waiting: this.waiters.length };
   }
 }

@@ -4,12 +4,12 @@
  * tail it during the attempt and show it afterwards. Bounded: a log stops at MAX_LOG_BYTES and
  * only the newest KEEP_LOGS logs are kept.
  */
-import { closeSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { mask } from "../security/mask.js";
 
 export const MAX_LOG_BYTES = 4 * 1024 * 1024;
-const KEEP_LOGS = 300;
+export const KEEP_LOGS = 300;
 /** A line longer than this is written (masked) without waiting for its end. */
 const MAX_PENDING = 64 * 1024;
 
@@ -81,13 +81,4 @@ export function prepareLogs(state: string): void {
     .map(Number)
     .sort((a, b) => b - a);
   for (const id of ids.slice(KEEP_LOGS)) rmSync(join(dir, `${id}.log`), { force: true });
-}
-
-/** The size of a log, 0 when it does not exist. */
-export function logSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
 }

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { EventRing } from "../../src/dashboard/events.ts";
 import { LogTail, lastLines, MAX_LINES_PER_BATCH } from "../../src/dashboard/tail.ts";
-import { MAX_LOG_BYTES, openAgentLog } from "../../src/run/agent-log.ts";
+import { KEEP_LOGS, MAX_LOG_BYTES, openAgentLog, prepareLogs } from "../../src/run/agent-log.ts";
 
 const dir = () => {
   const path = join(tmpdir(), `br-unit-${process.pid}-${Math.random().toString(36).slice(2)}`);
@@ -45,14 +45,30 @@ describe("the dashboard's event ring", () => {
     assert.equal(bytes.size.events, 1, "one event larger than the limit is still kept (the newest)");
   });
 
-  it("wakes a waiting reader at the next push, or after its timeout", async () => {
+  it("wakes a waiting reader at the next push, or after its timeout, and forgets it either way", async () => {
     const ring = new EventRing();
     const started = Date.now();
     const waiting = ring.next(5000);
+    assert.equal(ring.size.waiting, 1);
     ring.push("state", "{}");
     await waiting;
     assert.ok(Date.now() - started < 1000);
+    assert.equal(ring.size.waiting, 0);
+    const other = ring.next(60_000);
     await ring.next(20);
+    assert.equal(ring.size.waiting, 1, "a reader whose wait timed out is not kept");
+    ring.push("state", "{}");
+    await other;
+  });
+
+  it("keeps 2,000 events and 8 MiB by default", () => {
+    const ring = new EventRing();
+    for (let i = 0; i < 2001; i++) ring.push("log", "x");
+    assert.equal(ring.size.events, 2000);
+    const big = new EventRing();
+    for (let i = 0; i < 9; i++) big.push("log", "y".repeat(1024 * 1024));
+    assert.equal(big.size.events, 8);
+    assert.equal(big.size.bytes, 8 * 1024 * 1024);
   });
 });
 
@@ -72,8 +88,22 @@ describe("following agent logs", () => {
     assert.equal(burst?.lines.length, MAX_LINES_PER_BATCH);
     assert.equal(burst?.skipped, 50);
     assert.equal(burst?.lines.at(-1), `l${MAX_LINES_PER_BATCH + 49}`);
+    tail.follow(1, path);
+    assert.deepEqual(tail.poll(), [], "following again does not start over");
+    tail.follow(7, join(dir(), "7.log"));
+    tail.retain(new Set([7]));
+    assert.deepEqual(tail.following, [7]);
     tail.retain(new Set());
     assert.deepEqual(tail.following, []);
+  });
+
+  it("starts over in a log that was replaced by a shorter one", () => {
+    const path = join(dir(), "6.log");
+    writeFileSync(path, "a long first line\n");
+    const tail = new LogTail();
+    tail.follow(6, path);
+    writeFileSync(path, "new\n");
+    assert.deepEqual(tail.poll()[0]?.lines, ["new"]);
   });
 
   it("skips ahead in a log that grew too much between looks, counting what it left out", () => {
@@ -94,11 +124,26 @@ describe("following agent logs", () => {
     const path = join(dir(), "3.log");
     writeFileSync(path, "a\nb\nc\n");
     assert.deepEqual(lastLines(path, 2), ["b", "c"]);
+    assert.deepEqual(lastLines(path, 10), ["a", "b", "c"]);
     assert.deepEqual(lastLines(join(dir(), "none.log"), 5), []);
+    const long = join(dir(), "8.log");
+    writeFileSync(long, `${"z".repeat(300 * 1024)}\nend\n`);
+    assert.deepEqual(lastLines(long, 5), ["end"], "a line cut by the read window is left out");
   });
 });
 
 describe("the agent log writer", () => {
+  it("keeps only the newest logs", () => {
+    const state = dir();
+    mkdirSync(join(state, "logs"));
+    for (let id = 1; id <= KEEP_LOGS + 5; id++) writeFileSync(join(state, "logs", `${id}.log`), "x\n");
+    writeFileSync(join(state, "logs", "notes.txt"), "kept\n");
+    prepareLogs(state);
+    const left = readdirSync(join(state, "logs"));
+    assert.equal(left.length, KEEP_LOGS + 1);
+    assert.ok(!left.includes("5.log") && left.includes("6.log") && left.includes(`${KEEP_LOGS + 5}.log`) && left.includes("notes.txt"));
+  });
+
   it("masks secrets line by line, even when a line arrives in pieces", () => {
     const path = join(dir(), "4.log");
     const log = openAgentLog(path);

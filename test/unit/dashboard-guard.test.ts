@@ -67,13 +67,51 @@ describe("the dashboard's guard", () => {
     }
   });
 
+  it("says why it refused", () => {
+    const host = checkHost("evil.example:8080", allowed);
+    assert.equal(
+      !host.ok && host.reason,
+      'Host "evil.example:8080" is not this dashboard (only localhost:8080, 127.0.0.1:8080, [::1]:8080)',
+    );
+    const none = checkHost(undefined, allowed);
+    assert.match(!none.ok ? none.reason : "", /^Host "" is not/);
+    const reasons = [
+      [{ ...good, contentType: "text/plain" }, "a request that changes state must be application/json"],
+      [{ ...good, origin: "http://evil.example" }, 'Origin "http://evil.example" is not this dashboard'],
+      [{ ...good, token: "x" }, "the dashboard token is missing or wrong (open the URL br dashboard printed)"],
+    ] as const;
+    for (const [request, reason] of reasons) {
+      const verdict = checkMutation(request, settings, allowed);
+      assert.equal(!verdict.ok && verdict.reason, reason);
+    }
+  });
+
+  it("reads media types and origins as browsers write them", () => {
+    assert.ok(checkMutation({ ...good, contentType: " Application/JSON ;charset=utf-8" }, settings, allowed).ok);
+    assert.ok(checkMutation({ ...good, origin: "http://LOCALHOST:8080" }, settings, allowed).ok);
+    assert.equal(checkMutation({ ...good, origin: "xhttp://127.0.0.1:8080" }, settings, allowed).ok, false);
+    assert.equal(checkMutation({ ...good, origin: "http://127.0.0.1:8080.evil.example" }, settings, allowed).ok, false);
+  });
+
   it("never matches an empty token, and tells loopback addresses apart", () => {
     assert.equal(tokenMatches("", ""), false);
     assert.equal(tokenMatches(undefined, "abc"), false);
     assert.ok(tokenMatches("abc", "abc"));
     for (const host of ["127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]"]) assert.ok(isLoopback(host), host);
-    for (const host of ["0.0.0.0", "10.0.0.1", "128.0.0.1", "localhost.example", "::"]) assert.equal(isLoopback(host), false, host);
+    assert.ok(isLoopback("127.0.0.10"));
+    for (const host of [
+      "0.0.0.0",
+      "10.0.0.1",
+      "128.0.0.1",
+      "localhost.example",
+      "::",
+      "127.0.0.1.evil.example",
+      "x127.0.0.1",
+      "127.0.0.1000",
+    ])
+      assert.equal(isLoopback(host), false, host);
     assert.equal(urlHost("::1"), "[::1]");
+    assert.equal(urlHost("[::1]"), "[::1]");
     assert.equal(urlHost("127.0.0.1"), "127.0.0.1");
   });
 });
