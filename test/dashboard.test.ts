@@ -4,14 +4,14 @@
  * its masked agent log, and the event stream's replay after Last-Event-ID.
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { commandProject, statusOf } from "./agent-project.ts";
+import { calls, commandProject, statusOf } from "./agent-project.ts";
 import { type Dashboard, readEvents, request, type SseEvent, startDashboard } from "./dashboard-server.ts";
-import { br, brAsync, brOk, snapshot } from "./helpers.ts";
+import { br, brAsync, brOk, snapshot, tempDir } from "./helpers.ts";
 
 const KEY = ["AKIA", "W3RT7YU2IZ5PA9KD"].join("");
 
@@ -187,9 +187,12 @@ describe("br dashboard", () => {
         (events) => events.some((e) => e.event === "state" && JSON.parse(e.data).board.done.length === 1),
         { lastEventId: last.id as string },
       );
-      assert.equal(Number(missed[0]?.id), Number(last.id) + 1, "the stream goes on right after the last event seen, no reset");
-      const stale = await readEvents(port, (events) => events.length > 0, { lastEventId: "99999999" });
-      assert.equal(stale[0]?.event, "state", "an id the server never gave gets the whole state");
+      const [launch, seen] = (last.id as string).split("-");
+      assert.equal(missed[0]?.id, `${launch}-${Number(seen) + 1}`, "the stream goes on right after the last event seen, no reset");
+      for (const lastEventId of ["99999999", `${launch === "00000000" ? "11111111" : "00000000"}-1`, `${launch}-99999999`]) {
+        const stale = await readEvents(port, (events) => events.length > 0, { lastEventId });
+        assert.equal(stale[0]?.event, "state", `${lastEventId}: an id this server never gave gets the whole state`);
+      }
 
       const doneTask = JSON.parse(missed.findLast((e) => e.event === "state")?.data ?? "{}").board.done[0].id as string;
       const attempts = JSON.parse((await request(port, `/api/tasks/${doneTask}`)).body).attempts as { id: number; outcome: string }[];
@@ -203,6 +206,33 @@ describe("br dashboard", () => {
       const logsDir = join(p.cwd, ".buildrunner", "state", "logs");
       assert.ok(existsSync(logsDir));
       for (const file of readdirSync(logsDir)) assert.ok(!readFileSync(join(logsDir, file), "utf8").includes(KEY), `${file} is masked`);
+    });
+  });
+
+  it("stops a run from its page: the attempt in flight finishes, no retry starts, and the task stays ready", async () => {
+    const gate = join(tempDir("br-gate-"), "go");
+    const p = commandProject("fail-first", { FAKE_AGENT_WAIT_FOR: gate });
+    await withDashboard(p.cwd, async ({ port, token }) => {
+      const run = brAsync(["run", "--auto", "--json"], { cwd: p.cwd, env: p.env });
+      await readEvents(
+        port,
+        (events) => events.some((e) => e.event === "state" && JSON.parse(e.data).streams.some((s: { attempt: unknown }) => s.attempt)),
+        { deadlineMs: 60_000 },
+      );
+      const stop = await request(port, "/api/run/stop", {
+        method: "POST",
+        headers: json(token, `http://127.0.0.1:${port}`),
+        body: JSON.stringify({ confirm: true }),
+      });
+      assert.equal(stop.status, 200, stop.body);
+      writeFileSync(gate, "go");
+      const result = await run;
+      const summary = JSON.parse(result.stdout) as { stoppedBecause?: string; attempts: number; failed: unknown[] };
+      assert.match(summary.stoppedBecause ?? "", /stopped from the dashboard/);
+      assert.equal(summary.attempts, 1, "the failed first attempt is not retried after the stop");
+      const first = calls(p)[0]?.task as string;
+      assert.equal(calls(p).length, 1);
+      assert.equal(statusOf(p.cwd, first), "ready", "the task is left for the next run");
     });
   });
 });

@@ -24,6 +24,11 @@ export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
+/** Listening on every address: the Host can be any of this machine's names, so the token guards every request. */
+export function isWildcard(host: string): boolean {
+  return WILDCARDS.has(host);
+}
+
 /** `::1` → `[::1]`: the form a Host header and a URL use. */
 export function urlHost(host: string): string {
   return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
@@ -32,8 +37,7 @@ export function urlHost(host: string): string {
 /** The exact Host values this server answers to: loopback names (and the bound name) with its port. */
 export function allowedHosts(settings: GuardSettings): Set<string> {
   const names = [...LOOPBACK_NAMES];
-  if (settings.publicHost && !WILDCARDS.has(settings.publicHost) && !isLoopback(settings.publicHost))
-    names.push(urlHost(settings.publicHost).toLowerCase());
+  if (settings.publicHost && !isWildcard(settings.publicHost)) names.push(urlHost(settings.publicHost).toLowerCase());
   const hosts = new Set(names.map((name) => `${name}:${settings.port}`));
   // Browsers leave out the default port.
   if (settings.port === 80) for (const name of names) hosts.add(name);
@@ -47,25 +51,22 @@ export function checkHost(host: string | undefined, allowed: ReadonlySet<string>
 
 export interface MutationRequest {
   method: string;
+  /** The request's Host, already checked: a browser's Origin for this page is http://<host>. */
+  host: string | undefined;
   contentType: string | undefined;
   origin: string | undefined;
   token: string | undefined;
 }
 
 /** The rules for a request that changes state (anything but GET and HEAD). */
-export function checkMutation(request: MutationRequest, settings: GuardSettings, allowed: ReadonlySet<string>): Verdict {
+export function checkMutation(request: MutationRequest, settings: GuardSettings): Verdict {
   const mediaType = request.contentType?.split(";")[0]?.trim().toLowerCase();
   if (mediaType !== "application/json") return deny("a request that changes state must be application/json");
-  if (request.origin !== undefined && !allowedOrigin(request.origin, allowed))
+  if (request.origin !== undefined && request.origin.toLowerCase() !== `http://${request.host ?? ""}`.toLowerCase())
     return deny(`Origin "${request.origin}" is not this dashboard`);
   if (!tokenMatches(request.token, settings.token))
     return deny("the dashboard token is missing or wrong (open the URL br dashboard printed)");
   return { ok: true };
-}
-
-function allowedOrigin(origin: string, allowed: ReadonlySet<string>): boolean {
-  const match = /^http:\/\/([^/]+)$/i.exec(origin);
-  return match !== null && allowed.has((match[1] as string).toLowerCase());
 }
 
 /** Compared in constant time, so the token cannot be guessed a character at a time. */

@@ -68,7 +68,9 @@ export class Hub {
   }
 
   /** Reads again now: after an action, so its answer and the next event agree. */
-  refresh(): Promise<void> {
+  async refresh(): Promise<void> {
+    // A look already under way may have read before the action wrote: look again after it.
+    await this.ticking;
     this.fingerprint = "";
     return this.tick();
   }
@@ -134,7 +136,8 @@ export class Hub {
     return [...this.runningAttempts()].map(([id, owner]) => ({
       attemptId: id,
       ...owner,
-      lines: lastLines(attemptLogPath(this.paths.state, id), BACKLOG_LINES),
+      // Up to where the tail has read: what comes after reaches the page as the next log event.
+      lines: lastLines(attemptLogPath(this.paths.state, id), BACKLOG_LINES, this.tail.offsetOf(id)),
       skipped: 0,
       backlog: true,
     }));

@@ -3,7 +3,7 @@
  * updates as Server-Sent Events. Every request passes the guard (guard.ts) first; every answer is
  * masked JSON or the page itself, with headers that keep it out of frames and other origins.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { type Context, Hono } from "hono";
@@ -12,7 +12,7 @@ import type { Config } from "../infra/config.js";
 import type { ProjectPaths } from "../infra/project.js";
 import { attemptLogPath } from "../run/agent-log.js";
 import { pauseStream, retryTask, stopRun } from "./actions.js";
-import { allowedHosts, checkHost, checkMutation, type GuardSettings, isLoopback, tokenMatches, urlHost } from "./guard.js";
+import { allowedHosts, checkHost, checkMutation, type GuardSettings, isLoopback, isWildcard, tokenMatches, urlHost } from "./guard.js";
 import { Hub, safeJson } from "./hub.js";
 import page from "./page.html";
 import { taskAttempts } from "./snapshot.js";
@@ -95,15 +95,13 @@ function buildApp(paths: ProjectPaths, hub: Hub, settings: GuardSettings): Hono 
 }
 
 function guard(c: Context, settings: GuardSettings, allowed: ReadonlySet<string>) {
-  const host = checkHost(c.req.header("host"), allowed);
+  const hostHeader = c.req.header("host");
+  const host = settings.publicHost && isWildcard(settings.publicHost) ? { ok: true as const } : checkHost(hostHeader, allowed);
   if (!host.ok) return host;
   const method = c.req.method;
   if (method !== "GET" && method !== "HEAD") {
-    return checkMutation(
-      { method, contentType: c.req.header("content-type"), origin: c.req.header("origin"), token: c.req.header("x-br-token") },
-      settings,
-      allowed,
-    );
+    const request = { method, host: hostHeader, contentType: c.req.header("content-type"), origin: c.req.header("origin") };
+    return checkMutation({ ...request, token: c.req.header("x-br-token") }, settings);
   }
   // Bound beyond loopback, reading needs the token too (EventSource cannot send headers: ?token= then).
   const open = !settings.publicHost || isLoopback(settings.publicHost) || c.req.path === "/";
@@ -149,18 +147,30 @@ async function sendEvents(hub: Hub, stream: SSEStreamingApi, lastEventId: string
   stream.onAbort(() => {
     open = false;
   });
-  const asked = lastEventId === undefined ? Number.NaN : Number(lastEventId);
-  let cursor = Number.isInteger(asked) && hub.ring.after(asked) !== undefined ? asked : await sendWhole(hub, stream);
+  const asked = eventNumber(lastEventId);
+  let cursor = asked !== undefined && hub.ring.after(asked) !== undefined ? asked : await sendWhole(hub, stream);
   while (open) {
     const events = hub.ring.after(cursor);
     if (events === undefined) {
       cursor = await sendWhole(hub, stream);
       continue;
     }
-    for (const event of events) await stream.writeSSE({ id: String(event.id), event: event.type, data: event.data });
+    for (const event of events) await stream.writeSSE({ id: eventId(event.id), event: event.type, data: event.data });
     cursor = events.at(-1)?.id ?? cursor;
     if (events.length === 0 && (await idle(hub, cursor))) await stream.write(": keep-alive\n\n");
   }
+}
+
+/**
+ * Event ids carry this launch's mark, so an id an earlier server handed out (a restart) is never
+ * taken for one of this server's: that page is sent the whole state instead.
+ */
+const LAUNCH = randomBytes(4).toString("hex");
+const eventId = (n: number) => `${LAUNCH}-${n}`;
+
+function eventNumber(lastEventId: string | undefined): number | undefined {
+  const match = /^([0-9a-f]{8})-(\d+)$/.exec(lastEventId ?? "");
+  return match && match[1] === LAUNCH ? Number(match[2]) : undefined;
 }
 
 /** Waits for the next event; true when none came (time for a keep-alive). */
@@ -172,7 +182,7 @@ async function idle(hub: Hub, cursor: number): Promise<boolean> {
 async function sendWhole(hub: Hub, stream: SSEStreamingApi): Promise<number> {
   const { json: state } = await hub.state();
   const cursor = hub.ring.lastId;
-  await stream.writeSSE({ id: String(cursor), event: "state", data: state });
+  await stream.writeSSE({ id: eventId(cursor), event: "state", data: state });
   for (const backlog of hub.backlog()) await stream.writeSSE({ event: "log", data: safeJson(backlog) });
   return cursor;
 }

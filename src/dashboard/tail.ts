@@ -35,6 +35,12 @@ export class LogTail {
     for (const id of this.followed.keys()) if (!keep.has(id)) this.followed.delete(id);
   }
 
+  /** Where the next look at a log starts (the end of what was sent), if it is followed. */
+  offsetOf(attemptId: number): number | undefined {
+    const log = this.followed.get(attemptId);
+    return log ? log.offset - Buffer.byteLength(log.partial) : undefined;
+  }
+
   get following(): number[] {
     return [...this.followed.keys()];
   }
@@ -77,8 +83,8 @@ function averageLength(lines: readonly string[]): number {
 }
 
 /** The last `count` lines of a log (the page's view of an attempt it joins late, or one that ended). */
-export function lastLines(path: string, count: number): string[] {
-  const size = sizeOf(path);
+export function lastLines(path: string, count: number, end?: number): string[] {
+  const size = Math.min(sizeOf(path), end ?? Number.POSITIVE_INFINITY);
   const start = Math.max(0, size - MAX_READ_BYTES);
   const lines = readRange(path, start, size - start).split("\n");
   if (lines.at(-1) === "") lines.pop();

@@ -15,7 +15,7 @@ import { isAlive } from "../infra/process.js";
 import type { ProjectPaths } from "../infra/project.js";
 import type { Task } from "../plan/task.js";
 import { loadTasks } from "../plan/task-store.js";
-import { setPaused } from "../run/control.js";
+import { clearRequests } from "../run/control.js";
 import type { RunOptions, RunSummary } from "../run/engine.js";
 import { Journal } from "../run/journal.js";
 import { recover } from "../run/recover.js";
@@ -271,8 +271,12 @@ async function orchestrateRun(
     if (config.run.commit && !options.allowDirty) requireCleanTree(paths);
     if (options.retryFailed) retriedFailed = await resetFailed(paths);
     ensureStreams(paths, config, store, options.streams, target);
-    // A pause belongs to the run it was asked of: a new run starts with every stream unpaused.
-    for (const stream of store.list()) setPaused(paths.state, stream.name, false);
+    // A pause or stop belongs to the run it was asked of: a new run starts without one.
+    clearRequests(
+      paths.state,
+      runId,
+      store.list().map((s) => s.name),
+    );
   } catch (error) {
     journal.finishRun(runId, "refused");
     store.close();

@@ -50,7 +50,7 @@ export function openAgentLog(path: string, maxBytes = MAX_LOG_BYTES): AgentLog {
   };
   const flushLines = (stream: "stdout" | "stderr", final: boolean) => {
     const text = pending[stream];
-    const cut = final || text.length > MAX_PENDING ? text.length : text.lastIndexOf("\n") + 1;
+    const cut = final ? text.length : flushablePrefix(text);
     if (cut === 0) return;
     pending[stream] = text.slice(cut);
     const lines = text.slice(0, cut);
@@ -69,6 +69,21 @@ export function openAgentLog(path: string, maxBytes = MAX_LOG_BYTES): AgentLog {
       fd = undefined;
     },
   };
+}
+
+/**
+ * How much of the pending text can be masked and written now: whole lines, but not an open
+ * private-key block (a secret that spans lines is masked only whole). Past MAX_PENDING it goes out
+ * anyway, cut at a space rather than inside a token.
+ */
+export function flushablePrefix(text: string): number {
+  const openKey = text.lastIndexOf("-----BEGIN");
+  const lineEnd = text.lastIndexOf("\n") + 1;
+  const end = openKey >= 0 && text.indexOf("-----END", openKey) < 0 ? Math.min(lineEnd, text.lastIndexOf("\n", openKey) + 1) : lineEnd;
+  if (text.length <= MAX_PENDING) return end;
+  if (end > 0) return end;
+  const space = Math.max(text.lastIndexOf(" ", MAX_PENDING), text.lastIndexOf("\t", MAX_PENDING));
+  return space > 0 ? space + 1 : text.length;
 }
 
 /** Creates the logs folder and removes all but the newest logs (by attempt number). */

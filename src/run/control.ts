@@ -19,6 +19,12 @@ export function requestStop(state: string, runId: number, reason: string): void 
   writeFileSync(stopFile(state, runId), `${reason}\n`);
 }
 
+/** A new run's id may repeat an old one's (a state database made anew): no request carries over. */
+export function clearRequests(state: string, runId: number, streams: readonly string[]): void {
+  rmSync(stopFile(state, runId), { force: true });
+  for (const stream of streams) setPaused(state, stream, false);
+}
+
 export function stopReason(state: string, runId: number): string | undefined {
   const file = stopFile(state, runId);
   if (!existsSync(file)) return undefined;

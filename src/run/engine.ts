@@ -14,6 +14,7 @@ import type { Task } from "../plan/task.js";
 import type { Usage } from "../routing/prices.js";
 import { type Route, route, taskText } from "../routing/tiers.js";
 import { runAttempt } from "./attempt.js";
+import { stopReason } from "./control.js";
 import { createExecutor } from "./executors/index.js";
 import type { Executor } from "./executors/types.js";
 import type { Journal } from "./journal.js";
@@ -165,12 +166,14 @@ export async function attemptTask(run: ActiveRun, task: Task, progress: TaskProg
   const { options, summary } = run;
   let outages = 0;
   for (let attempt = 1; attempt <= run.config.run.maxAttempts; ) {
+    // A stop asked for from outside (the dashboard) lets the attempt in flight finish, and no other start.
+    if (attempt > 1 && stopAsked(run)) return "stopped";
     if (attempt > 1 && retryRefused(run, progress)) return "failed";
     const outcome = await runAttempt(run, task, progress, attempt);
     if (outcome === "passed") return "passed";
     if (outcome === "setup") return "stopped";
     if (outcome === "transient") {
-      if (retryRefused(run, progress)) return "stopped";
+      if (stopAsked(run) || retryRefused(run, progress)) return "stopped";
       outages++;
       if (!(await waitOutOutage(run, progress, outages))) return "stopped";
       continue;
@@ -182,6 +185,13 @@ export async function attemptTask(run: ActiveRun, task: Task, progress: TaskProg
     }
   }
   return "failed";
+}
+
+/** Whether the run was asked to stop (src/run/control.ts); the summary then says why. */
+function stopAsked(run: ActiveRun): boolean {
+  const reason = stopReason(run.paths.state, run.runId);
+  if (reason !== undefined) run.summary.stoppedBecause = reason;
+  return reason !== undefined;
 }
 
 const MAX_OUTAGE_PAUSE_MS = 5 * 60_000;

@@ -17,7 +17,7 @@ import type { Task, TasksFile } from "../plan/task.js";
 import { loadTasks } from "../plan/task-store.js";
 import { loadRegistry } from "../registry/store.js";
 import { route, taskText } from "../routing/tiers.js";
-import { isPaused, MAIN_STREAM, setPaused, stopReason } from "./control.js";
+import { clearRequests, isPaused, MAIN_STREAM, stopReason } from "./control.js";
 import {
   type ActiveRun,
   attemptTask,
@@ -118,8 +118,8 @@ async function runTasks(run: RunContext, journal: Journal): Promise<void> {
   const { paths, options, config, executorName, summary } = run;
   const runId = await claimRun(paths, journal, executorName, options);
   summary.runId = runId;
-  // A pause belongs to the run it was asked of: a new run starts unpaused.
-  setPaused(paths.state, MAIN_STREAM, false);
+  // A pause or stop belongs to the run it was asked of: a new run starts without one.
+  clearRequests(paths.state, runId, [MAIN_STREAM]);
   try {
     summary.recovered = await recover(paths, journal, config, (files, message) => commitWork(paths, config, files, message));
     // After recovery: what an interrupted agent left (a detached HEAD, a rebase) is undone by then.

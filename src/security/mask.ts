@@ -64,7 +64,17 @@ export const MASKED_WARNING = (file: string) =>
  */
 export function maskedJson(value: unknown, options: { shapesOnly?: boolean; indent?: number } = {}): { text: string; masked: boolean } {
   const indent = options.indent ?? 2;
-  const text = JSON.stringify(value, null, indent);
-  if (mask(text, options) === text) return { text, masked: false };
+  // The strings as they are, not as JSON escapes them: `"password": "x"` inside a string is `\"password\"` in the text.
+  const strings: string[] = [];
+  const text = JSON.stringify(
+    value,
+    (_key, v: unknown) => {
+      if (typeof v === "string") strings.push(v);
+      return v;
+    },
+    indent,
+  );
+  const all = strings.join("\n");
+  if (mask(all, options) === all) return { text, masked: false };
   return { text: JSON.stringify(value, (_key, v: unknown) => (typeof v === "string" ? mask(v, options) : v), indent), masked: true };
 }

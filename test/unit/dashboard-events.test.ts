@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { EventRing } from "../../src/dashboard/events.ts";
 import { LogTail, lastLines, MAX_LINES_PER_BATCH } from "../../src/dashboard/tail.ts";
-import { KEEP_LOGS, MAX_LOG_BYTES, openAgentLog, prepareLogs } from "../../src/run/agent-log.ts";
+import { flushablePrefix, KEEP_LOGS, MAX_LOG_BYTES, openAgentLog, prepareLogs } from "../../src/run/agent-log.ts";
 
 const dir = () => {
   const path = join(tmpdir(), `br-unit-${process.pid}-${Math.random().toString(36).slice(2)}`);
@@ -157,6 +157,23 @@ describe("the agent log writer", () => {
     assert.match(text, /using AKIA\*+ now\n/);
     assert.match(text, /warn\n/);
     assert.match(text, /next\n$/, "the last partial line is written at close");
+  });
+
+  it("masks a private key printed over several chunks, and cuts an endless line at a space", () => {
+    const path = join(dir(), "9.log");
+    const log = openAgentLog(path);
+    const body = "MIIEowIBAAKCAQEA7bq9Xm1vQx3kL8pT2nW5yR6uH4sJ0cV9fG3aD8eK1lZ7oP2";
+    log.write("stdout", "reading the deploy key\n-----BEGIN RSA PRIVATE KEY-----\n");
+    log.write("stdout", `${body}\n`);
+    assert.equal(readFileSync(path, "utf8"), "reading the deploy key\n", "the open block waits for its end");
+    log.write("stdout", "-----END RSA PRIVATE KEY-----\ndone\n");
+    log.close();
+    const text = readFileSync(path, "utf8");
+    assert.ok(!text.includes(body), text);
+    assert.match(text, /done\n$/);
+    assert.equal(flushablePrefix(`${"a".repeat(60_000)} ${"b".repeat(10_000)}`), 60_001, "a line past 64 KiB is cut after a space");
+    assert.equal(flushablePrefix("x".repeat(70_000)), 70_000);
+    assert.equal(flushablePrefix("one\ntwo"), 4);
   });
 
   it("stops at its size limit with a note", () => {

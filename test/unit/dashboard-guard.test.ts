@@ -6,13 +6,20 @@ import {
   checkMutation,
   type GuardSettings,
   isLoopback,
+  isWildcard,
   tokenMatches,
   urlHost,
 } from "../../src/dashboard/guard.ts";
 
 const settings: GuardSettings = { port: 8080, token: "t".repeat(32) };
 const allowed = allowedHosts(settings);
-const good = { method: "POST", contentType: "application/json", origin: "http://127.0.0.1:8080", token: "t".repeat(32) };
+const good = {
+  method: "POST",
+  host: "127.0.0.1:8080",
+  contentType: "application/json",
+  origin: "http://127.0.0.1:8080",
+  token: "t".repeat(32),
+};
 
 describe("the dashboard's guard", () => {
   it("answers only to loopback names with its own port", () => {
@@ -36,15 +43,17 @@ describe("the dashboard's guard", () => {
     assert.ok(allowedHosts({ ...settings, publicHost: "fd00::5" }).has("[fd00::5]:8080"));
     assert.equal(allowedHosts({ ...settings, publicHost: "0.0.0.0" }).size, 3);
     assert.equal(allowedHosts({ ...settings, publicHost: "127.0.0.1" }).size, 3);
+    assert.ok(allowedHosts({ ...settings, publicHost: "127.0.0.2" }).has("127.0.0.2:8080"), "another loopback address it listens on");
+    assert.ok(isWildcard("0.0.0.0") && isWildcard("::") && !isWildcard("127.0.0.1"));
     const port80 = allowedHosts({ ...settings, port: 80 });
     assert.ok(port80.has("localhost") && port80.has("localhost:80"));
     assert.equal(allowed.has("localhost"), false);
   });
 
   it("lets a change through only as JSON, from this origin when one is named, with the token", () => {
-    assert.ok(checkMutation(good, settings, allowed).ok);
-    assert.ok(checkMutation({ ...good, origin: undefined }, settings, allowed).ok, "a client that sends no Origin (curl) is fine");
-    assert.ok(checkMutation({ ...good, contentType: "application/json; charset=utf-8" }, settings, allowed).ok);
+    assert.ok(checkMutation(good, settings).ok);
+    assert.ok(checkMutation({ ...good, origin: undefined }, settings).ok, "a client that sends no Origin (curl) is fine");
+    assert.ok(checkMutation({ ...good, contentType: "application/json; charset=utf-8" }, settings).ok);
     const refused = [
       { ...good, contentType: "text/plain" },
       { ...good, contentType: "application/x-www-form-urlencoded" },
@@ -61,7 +70,7 @@ describe("the dashboard's guard", () => {
       { ...good, token: `${"t".repeat(31)}u` },
     ];
     for (const request of refused) {
-      const verdict = checkMutation(request, settings, allowed);
+      const verdict = checkMutation(request, settings);
       assert.equal(verdict.ok, false, JSON.stringify(request));
       assert.equal(!verdict.ok && verdict.status, 403);
     }
@@ -81,16 +90,17 @@ describe("the dashboard's guard", () => {
       [{ ...good, token: "x" }, "the dashboard token is missing or wrong (open the URL br dashboard printed)"],
     ] as const;
     for (const [request, reason] of reasons) {
-      const verdict = checkMutation(request, settings, allowed);
+      const verdict = checkMutation(request, settings);
       assert.equal(!verdict.ok && verdict.reason, reason);
     }
   });
 
   it("reads media types and origins as browsers write them", () => {
-    assert.ok(checkMutation({ ...good, contentType: " Application/JSON ;charset=utf-8" }, settings, allowed).ok);
-    assert.ok(checkMutation({ ...good, origin: "http://LOCALHOST:8080" }, settings, allowed).ok);
-    assert.equal(checkMutation({ ...good, origin: "xhttp://127.0.0.1:8080" }, settings, allowed).ok, false);
-    assert.equal(checkMutation({ ...good, origin: "http://127.0.0.1:8080.evil.example" }, settings, allowed).ok, false);
+    assert.ok(checkMutation({ ...good, contentType: " Application/JSON ;charset=utf-8" }, settings).ok);
+    assert.ok(checkMutation({ ...good, host: "localhost:8080", origin: "http://LOCALHOST:8080" }, settings).ok);
+    assert.equal(checkMutation({ ...good, host: "localhost:8080" }, settings).ok, false, "the Origin must be the page's own");
+    assert.equal(checkMutation({ ...good, origin: "xhttp://127.0.0.1:8080" }, settings).ok, false);
+    assert.equal(checkMutation({ ...good, origin: "http://127.0.0.1:8080.evil.example" }, settings).ok, false);
   });
 
   it("never matches an empty token, and tells loopback addresses apart", () => {

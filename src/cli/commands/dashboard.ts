@@ -6,8 +6,6 @@ import { say, style } from "../../infra/log.js";
 import { project } from "../context.js";
 import { action } from "../main.js";
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
-
 export function registerDashboard(program: Command): void {
   program
     .command("dashboard")
@@ -27,7 +25,8 @@ export function registerDashboard(program: Command): void {
       action<[]>(async (options) => {
         const port = portOption(options.port);
         const host = String(options.host);
-        const token = tokenOption(options.token, host);
+        const { isLoopback } = await import("../../dashboard/guard.js");
+        const token = tokenOption(options.token, host, isLoopback(host));
         const paths = project(options);
         const { loadConfig } = await import("../../infra/config.js");
         const config = (await loadConfig(paths)).config;
@@ -51,13 +50,13 @@ function portOption(value: unknown): number {
   return port;
 }
 
-function tokenOption(value: unknown, host: string): string {
+function tokenOption(value: unknown, host: string, loopback: boolean): string {
   if (typeof value === "string") {
     if (!/^[A-Za-z0-9_-]{16,}$/.test(value))
       throw usageError("--token must be at least 16 letters, digits, - or _.", { fix: "For example: --token $(openssl rand -hex 16)" });
     return value;
   }
-  if (!LOOPBACK.has(host))
+  if (!loopback)
     throw usageError(`--host ${host} lets other machines reach the dashboard, so it needs --token.`, {
       fix: `Pass --token <at least 16 characters> (e.g. --token $(openssl rand -hex 16)), or keep --host 127.0.0.1.`,
     });
