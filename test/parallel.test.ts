@@ -15,6 +15,7 @@ import { callsOf, type ParallelProject as Project, parallelProject } from "./par
 
 interface ParallelJson {
   done: string[];
+  waiting: { task: string; reason: string }[];
   failed: { id: string; reason: string }[];
   failedInPlan: string[];
   completedFeatures: string[];
@@ -108,7 +109,7 @@ describe("br run --parallel", { timeout: 600_000 }, () => {
     const run = br(["run", "--parallel", "2", "--json"], { cwd: p.cwd, env: p.env, timeoutMs: 300_000 });
     assert.equal(run.code, 1, run.stderr);
     const summary = JSON.parse(run.stdout) as ParallelJson;
-    assert.equal(summary.conflicts.length, 1);
+    assert.equal(summary.conflicts.length, 1, `one conflict, not: ${JSON.stringify({ waiting: summary.waiting, failed: summary.failed })}`);
     const [conflict] = summary.conflicts as [ParallelJson["conflicts"][number]];
     assert.deepEqual(conflict.files, ["src/shared.js"]);
     const [first, second] = conflict.tasks;
