@@ -25,9 +25,12 @@ interface Followed {
 export class LogTail {
   private followed = new Map<number, Followed>();
 
-  /** Starts following a log from its current end (the page is sent the recent lines separately). */
+  /**
+   * Starts following a log from its beginning: what the agent printed before the dashboard noticed
+   * the attempt reaches open pages too (a long log is cut to its newest lines by the first look).
+   */
   follow(attemptId: number, path: string): void {
-    if (!this.followed.has(attemptId)) this.followed.set(attemptId, { path, offset: sizeOf(path), partial: "" });
+    if (!this.followed.has(attemptId)) this.followed.set(attemptId, { path, offset: 0, partial: "" });
   }
 
   /** Stops following logs not in `keep` (finished attempts, once read to their end). */

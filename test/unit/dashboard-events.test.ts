@@ -78,7 +78,8 @@ describe("following agent logs", () => {
     writeFileSync(path, "old line\n");
     const tail = new LogTail();
     tail.follow(1, path);
-    assert.deepEqual(tail.poll(), [], "lines before following are not repeated");
+    assert.deepEqual(tail.poll()[0]?.lines, ["old line"], "what was printed before following is sent once");
+    assert.deepEqual(tail.poll(), [], "and not repeated");
     appendFileSync(path, "one\ntwo\nthr");
     assert.deepEqual(tail.poll(), [{ attemptId: 1, lines: ["one", "two"], skipped: 0 }]);
     appendFileSync(path, "ee\n");
@@ -102,6 +103,7 @@ describe("following agent logs", () => {
     writeFileSync(path, "a long first line\n");
     const tail = new LogTail();
     tail.follow(6, path);
+    assert.deepEqual(tail.poll()[0]?.lines, ["a long first line"]);
     writeFileSync(path, "new\n");
     assert.deepEqual(tail.poll()[0]?.lines, ["new"]);
   });
