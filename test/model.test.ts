@@ -38,6 +38,8 @@ function codexProject(mode: string, sonnet = "gpt-5") {
     ["routing.tiers.opus", "gpt-5-codex"],
     ["routing.thresholds.opus", "100"],
     ["routing.thresholds.sonnet", "100"],
+    // The score policy, as every config had before ladders: a failed haiku attempt goes to sonnet.
+    ["routing.policy", "score"],
   ] as const)
     brOk(["config", "set", key, value], { cwd: p.cwd });
   git(p.cwd, "commit", "-qam", "routing");

@@ -304,7 +304,7 @@ describe("br run", () => {
     const p = project("good");
     for (const [args, message] of [
       [["--executor", "skynet"], /Unknown executor "skynet"/],
-      [["--executor", "codex"], /codex executor cannot run claude-haiku-4-5, claude-sonnet-4-5, claude-opus-4-5/],
+      [["--executor", "codex"], /codex executor cannot run claude-haiku-4-5: the routing ladder.s haiku step names a Claude model/],
       [["--max-tasks", "1.5"], /--max-tasks takes a whole number above 0/],
       [["--max-cost", "lots"], /--max-cost takes a number above 0/],
       [["--dry-run", "--executor", "skynet"], /Unknown executor/],

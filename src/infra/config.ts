@@ -23,6 +23,15 @@ const executorSettings = z.strictObject({
   recordings: z.string().min(1).optional().describe("replay only: the folder of recorded changes (default .buildrunner/replay)"),
 });
 
+/** Executors that can run a step of a routing ladder: the agent CLIs and a command (a human or a replay cannot escalate). */
+export const LADDER_EXECUTORS = ["claude", "codex", "gemini", "aider", "command"] as const;
+
+const ladderStep = z.strictObject({
+  model: z.string().min(1),
+  executor: z.enum(LADDER_EXECUTORS).optional().describe("The executor that runs this step (default: the run's executor)."),
+  name: z.string().min(1).optional().describe("How the journal and `br model stats` name the step (default: the tier name, else step-<n>)."),
+});
+
 export const GATE_NAMES = [
   "build",
   "typecheck",
@@ -152,6 +161,23 @@ export const configSchema = z
                 },
               });
           }),
+        policy: z
+          .enum(["ladder", "score"])
+          .default("ladder")
+          .describe(
+            "ladder: every task starts on the ladder's first step and each failed attempt moves one step up. score: the complexity score picks the starting step (thresholds), as before 0.16.",
+          ),
+        ladder: z
+          .array(z.union([z.string().min(1), ladderStep]))
+          .min(1)
+          .optional()
+          .describe(
+            "The (executor, model) steps a task climbs, cheapest first: a tier name (haiku), a model id, or { model, executor, name }. Default: data/model-outcomes.json's ladder over routing.tiers (haiku, then opus).",
+          ),
+        skipFirstFor: z
+          .array(z.string().min(1))
+          .default([])
+          .describe("Task kinds that start on the ladder's second step (br model advise --from-ledger --write sets this from the project's history)."),
         reference: z
           .enum(["haiku", "sonnet", "opus"])
           .default("opus")

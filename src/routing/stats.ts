@@ -154,20 +154,25 @@ function countCostSources(rows: CallRow[]): Record<string, number> {
   return costSources;
 }
 
-/** Escalations: retries that ran on a higher tier than the task's attempt before them. */
+/** Escalations: retries that ran on another ladder step (another tier name or model) than the task's attempt before them. */
 function countEscalations(rows: CallRow[]): number {
-  const tierOf = new Map<string, string>();
+  const before = new Map<string, string>();
   let escalations = 0;
   for (const r of rows) {
-    const before = tierOf.get(r.task_id);
-    if (r.attempt > 1 && before && r.tier && TIERS.indexOf(r.tier as Tier) > TIERS.indexOf(before as Tier)) escalations++;
-    if (r.tier) tierOf.set(r.task_id, r.tier);
+    const step = `${r.tier ?? ""}\u0000${r.model ?? ""}`;
+    const previous = before.get(r.task_id);
+    if (r.attempt > 1 && previous !== undefined && previous !== step) escalations++;
+    before.set(r.task_id, step);
   }
   return escalations;
 }
 
+/** Success per ladder step name: the tiers in their order first, then other step names as they appear. */
 function tierStats(rows: CallRow[]): ModelStats["byTier"] {
-  return TIERS.map((tier) => {
+  const names = [...new Set(rows.map((r) => r.tier).filter((t): t is string => Boolean(t)))].sort(
+    (a, b) => rank(a) - rank(b),
+  );
+  return names.map((tier) => {
     const mine = rows.filter((r) => r.tier === tier);
     const passed = mine.filter((r) => r.outcome === "passed").length;
     return {
@@ -177,8 +182,13 @@ function tierStats(rows: CallRow[]): ModelStats["byTier"] {
       passed,
       successRate: mine.length === 0 ? 0 : Math.round((1000 * passed) / mine.length) / 10,
     };
-  }).filter((t) => t.calls > 0);
+  });
 }
+
+const rank = (name: string) => {
+  const tier = TIERS.indexOf(name as Tier);
+  return tier >= 0 ? tier : TIERS.length;
+};
 
 /**
  * The saving compares like with like: only calls whose actual cost is known and whose usage can be priced on the

@@ -36,23 +36,3 @@ export function taskText(task: Task): TaskText {
     ...(task.kind ? { kind: task.kind } : {}),
   };
 }
-
-/**
- * The tier for an attempt: the routed tier, then one step up for every failed attempt before it,
- * never above opus. A step only counts where it reaches a different model: escalating to a tier
- * that names the same model would spend the same money on the same answer. Without `models`
- * (a pinned model, or a human doing the work) there is nothing to escalate to.
- */
-export function tierForAttempt(routed: Route, attempt: number, models?: Readonly<Record<Tier, string>>): { tier: Tier; reason: string } {
-  const why = `score ${routed.score}${routed.reasons.length ? `: ${routed.reasons.slice(0, 3).join("; ")}` : ""}`;
-  let tier = routed.tier;
-  for (let step = 1; step < attempt && models; step++) {
-    const higher = TIERS.slice(TIERS.indexOf(tier) + 1).find((t) => models[t] !== models[tier]);
-    if (!higher) break;
-    tier = higher;
-  }
-  return {
-    tier,
-    reason: tier !== routed.tier ? `${why}; escalated from ${routed.tier} after ${attempt - 1} failed attempt(s)` : why,
-  };
-}

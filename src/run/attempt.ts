@@ -38,8 +38,8 @@ export async function runAttempt(run: ActiveRun, task: Task, progress: TaskProgr
 }
 
 async function agentThenVerify(run: ActiveRun, task: Task, progress: TaskProgress, started: StartedAttempt): Promise<AttemptOutcome> {
-  const { paths, config, executorName, journal } = run;
-  const { attempt, attemptId, model, baseline } = started;
+  const { paths, config, journal } = run;
+  const { attempt, attemptId, executorName, model, baseline } = started;
   const guard = guardAttempt(paths, {
     ownFiles: executorName !== "manual",
     ...(baseline.git ? { git: baseline.git } : {}),
@@ -47,7 +47,7 @@ async function agentThenVerify(run: ActiveRun, task: Task, progress: TaskProgres
   });
   let agentPid: number | undefined;
   const maxTaskCost = run.options.maxTaskCost ?? config.run.maxTaskCost;
-  const report = await run.executor.run({
+  const report = await run.executors(executorName).run({
     taskId: task.id,
     prompt: started.prompt.text,
     promptFile: started.promptFile,

@@ -12,10 +12,11 @@ import { say, style } from "../infra/log.js";
 import type { ProjectPaths } from "../infra/project.js";
 import type { Task } from "../plan/task.js";
 import type { Usage } from "../routing/prices.js";
-import { type Route, route, taskText } from "../routing/tiers.js";
+import { type RoutedTask, routeTask } from "../routing/ladder.js";
+import { taskText } from "../routing/tiers.js";
 import { runAttempt } from "./attempt.js";
 import { stopReason } from "./control.js";
-import { createExecutor } from "./executors/index.js";
+import { executorPool } from "./executors/index.js";
 import type { Executor } from "./executors/types.js";
 import type { Journal } from "./journal.js";
 import type { EarlierAttempt } from "./prompt.js";
@@ -97,14 +98,15 @@ export interface RunContext {
 /** A run past its preliminaries: journal open, executor made, run recorded. */
 export interface ActiveRun extends RunContext {
   journal: Journal;
-  executor: Executor;
+  /** The executor for a ladder step, made on first use. */
+  executors: (name: string) => Executor;
   runId: number;
   promptsDir: string;
 }
 
 /** One task's attempts so far. */
 export interface TaskProgress {
-  routed: Route;
+  routed: RoutedTask;
   earlier: EarlierAttempt[];
   lastReason: string;
   cost: number;
@@ -238,18 +240,18 @@ export async function openStreamRun(paths: ProjectPaths, options: RunOptions, st
   const executorName = options.executor ?? config.run.executor;
   checkExecutor(executorName, config);
   const countTokens = await loadTokenizer();
-  const executor = createExecutor(executorName, config, paths.root, manualEvidence(paths));
+  const executors = executorPool(config, paths.root, manualEvidence(paths));
   const promptsDir = join(paths.state, "prompts");
   mkdirSync(promptsDir, { recursive: true });
   const summary = emptySummary(executorName);
   summary.runId = stream.runId;
-  return { paths, options, config, executorName, countTokens, summary, stream, journal, executor, runId: stream.runId, promptsDir };
+  return { paths, options, config, executorName, countTokens, summary, stream, journal, executors, runId: stream.runId, promptsDir };
 }
 
 /** Runs one claimed task in a stream: its attempts, verification and commit on the stream's branch. */
 export async function runStreamTask(run: ActiveRun, task: Task): Promise<TaskOutcome> {
   say(`${style.cyan("▶")} ${task.id}: ${task.title}`);
-  const progress: TaskProgress = { routed: route(taskText(task), run.config), earlier: [], lastReason: "", cost: 0 };
+  const progress: TaskProgress = { routed: routeTask(taskText(task), run.config, run.executorName), earlier: [], lastReason: "", cost: 0 };
   const outcome = await attemptTask(run, task, progress);
   await settleTask(run, task, outcome, progress);
   return outcome;

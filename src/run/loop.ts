@@ -16,7 +16,8 @@ import { nextTask, transitionTask } from "../plan/scheduler.js";
 import type { Task, TasksFile } from "../plan/task.js";
 import { loadTasks } from "../plan/task-store.js";
 import { loadRegistry } from "../registry/store.js";
-import { route, taskText } from "../routing/tiers.js";
+import { routeTask } from "../routing/ladder.js";
+import { taskText } from "../routing/tiers.js";
 import { clearRequests, isPaused, MAIN_STREAM, stopReason } from "./control.js";
 import {
   type ActiveRun,
@@ -30,7 +31,7 @@ import {
   spent,
   type TaskProgress,
 } from "./engine.js";
-import { createExecutor } from "./executors/index.js";
+import { executorPool } from "./executors/index.js";
 import { Journal } from "./journal.js";
 import { buildPrompt } from "./prompt.js";
 import { settleTask } from "./record.js";
@@ -130,10 +131,10 @@ async function runTasks(run: RunContext, journal: Journal): Promise<void> {
     throw error;
   }
   if (options.retryFailed) summary.retriedFailed = await resetFailed(paths);
-  const executor = createExecutor(executorName, config, paths.root, manualEvidence(paths));
+  const executors = executorPool(config, paths.root, manualEvidence(paths));
   const promptsDir = join(paths.state, "prompts");
   mkdirSync(promptsDir, { recursive: true });
-  const active: ActiveRun = { ...run, journal, executor, runId, promptsDir };
+  const active: ActiveRun = { ...run, journal, executors, runId, promptsDir };
   for (;;) {
     const task = await nextTaskToRun(active);
     if (!task) break;
@@ -202,7 +203,7 @@ async function confirmTask(run: ActiveRun, task: Task): Promise<boolean> {
 async function runTask(run: ActiveRun, task: Task): Promise<void> {
   await transitionTask(run.paths, task.id, "start");
   say(`${style.cyan("▶")} ${task.id}: ${task.title}`);
-  const progress: TaskProgress = { routed: route(taskText(task), run.config), earlier: [], lastReason: "", cost: 0 };
+  const progress: TaskProgress = { routed: routeTask(taskText(task), run.config, run.executorName), earlier: [], lastReason: "", cost: 0 };
   const outcome = await attemptTask(run, task, progress);
   await settleTask(run, task, outcome, progress);
 }

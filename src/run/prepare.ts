@@ -7,7 +7,7 @@ import { transitionTask } from "../plan/scheduler.js";
 import type { Task } from "../plan/task.js";
 import { loadTasks } from "../plan/task-store.js";
 import type { FeaturesFile } from "../registry/feature.js";
-import { modelFor, TIERS, type Tier, tierForAttempt } from "../routing/tiers.js";
+import { stepForAttempt } from "../routing/ladder.js";
 import { prepareLogs } from "./agent-log.js";
 import { excludeCheckOutputs } from "./check-outputs.js";
 import type { ActiveRun, RunContext, TaskProgress } from "./engine.js";
@@ -34,16 +34,6 @@ function promptFor(run: RunContext, task: Task, attempts: EarlierAttempt[], regi
   });
 }
 
-/**
- * The models an attempt may escalate to: none when one model is pinned for the executor or a human
- * does the work (escalating would relabel the same model, or a person).
- */
-function escalationModels(run: ActiveRun): Record<Tier, string> | undefined {
-  const { config, executorName } = run;
-  if (executorName === "manual" || executorName === "replay" || config.executors[executorName]?.model) return undefined;
-  return Object.fromEntries(TIERS.map((t) => [t, modelFor(config, t)])) as Record<Tier, string>;
-}
-
 /** The configured check commands, which the agent is told to run and so must be allowed to. */
 export function checkCommands(config: Config): string[] {
   const { test, build, lint, typecheck } = config.commands;
@@ -54,6 +44,8 @@ export function checkCommands(config: Config): string[] {
 export interface StartedAttempt {
   attempt: number;
   attemptId: number;
+  /** The ladder step's executor and model. */
+  executorName: string;
   model: string;
   promptFile: string;
   prompt: BuiltPrompt;
@@ -62,9 +54,9 @@ export interface StartedAttempt {
 }
 
 export async function startAttempt(run: ActiveRun, task: Task, progress: TaskProgress, attempt: number): Promise<StartedAttempt> {
-  const { paths, config, executorName, journal } = run;
-  const { tier, reason: tierReason } = tierForAttempt(progress.routed, attempt, escalationModels(run));
-  const model = config.executors[executorName]?.model ?? modelFor(config, tier);
+  const { paths, config, journal } = run;
+  const { step, reason: tierReason } = stepForAttempt(progress.routed, attempt);
+  const { executor: executorName, model, name: tier } = step;
   const live = await readLive(paths);
   const prompt = promptFor(run, task, progress.earlier, live.registry);
   const promptFile = join(run.promptsDir, `${task.id}.attempt-${attempt}.md`);
@@ -103,7 +95,7 @@ export async function startAttempt(run: ActiveRun, task: Task, progress: TaskPro
       `  attempt ${attempt}/${config.run.maxAttempts}: ${executorName}, ${model} (${tier}: ${tierReason}), prompt ${prompt.tokens} tokens`,
     ),
   );
-  return { attempt, attemptId, model, promptFile, prompt, baseline, testsBefore };
+  return { attempt, attemptId, executorName, model, promptFile, prompt, baseline, testsBefore };
 }
 
 /**

@@ -11,6 +11,7 @@ import { readText } from "../infra/validation.js";
 import { transitionTask } from "../plan/scheduler.js";
 import type { TasksFile } from "../plan/task.js";
 import { loadTasks } from "../plan/task-store.js";
+import { ladderFor } from "../routing/ladder.js";
 import { doctor } from "./doctor.js";
 import type { Evidence } from "./executors/manual.js";
 import type { Journal } from "./journal.js";
@@ -35,13 +36,21 @@ export function checkExecutor(executorName: string, config: Config): void {
   if (!(EXECUTORS as readonly string[]).includes(executorName)) {
     throw usageError(`Unknown executor "${executorName}".`, { fix: `Use one of: ${EXECUTORS.join(", ")}.` });
   }
-  // Codex and Gemini cannot run Claude models: they need their own model, or tiers that name theirs.
-  const claudeTiers = Object.values(config.routing.tiers).filter((id) => id.startsWith("claude"));
-  if ((executorName === "codex" || executorName === "gemini") && !config.executors[executorName]?.model && claudeTiers.length > 0) {
-    throw usageError(`The ${executorName} executor cannot run ${claudeTiers.join(", ")}: the routing tiers name Claude models.`, {
-      fix: `Pin one model (br config set executors.${executorName}.model ${executorName === "codex" ? "gpt-5-codex" : "gemini-2.5-pro"}), or route between the executor's models (br config set routing.tiers.haiku ${executorName === "codex" ? "gpt-5-mini" : "gemini-2.5-flash"}, and sonnet and opus likewise).`,
-    });
+  // Codex and Gemini cannot run Claude models: a step they run needs their own model.
+  for (const step of ladderFor(config, executorName)) {
+    const { executor, model } = step;
+    if ((executor === "codex" || executor === "gemini") && model.startsWith("claude")) {
+      const own = executor === "codex" ? ["gpt-5-codex", "gpt-5-mini"] : ["gemini-2.5-pro", "gemini-2.5-flash"];
+      throw usageError(`The ${executor} executor cannot run ${model}: the routing ladder's ${step.name} step names a Claude model.`, {
+        fix: `Pin one model (br config set executors.${executor}.model ${own[0]}), or route between the executor's models (br config set routing.tiers.haiku ${own[1]}, and opus likewise), or give the step an executor that runs it (routing.ladder: [{ executor: claude, model: ${model} }]).`,
+      });
+    }
   }
+}
+
+/** The distinct executors a run's ladder uses, the run's own first. */
+export function ladderExecutors(config: Config, executorName: string): string[] {
+  return [...new Set([executorName, ...ladderFor(config, executorName).map((s) => s.executor)])];
 }
 
 /**
@@ -69,8 +78,8 @@ export async function claimRun(paths: ProjectPaths, journal: Journal, executorNa
  * setup failure at the first attempt anyway.
  */
 export function preflight(paths: ProjectPaths, config: Config, executorName: string): void {
-  const checks = doctor(paths, config, executorName);
-  const failed = checks.filter((c) => c.status === "fail");
+  const checks = ladderExecutors(config, executorName).flatMap((executor) => doctor(paths, config, executor));
+  const failed = checks.filter((c, i) => c.status === "fail" && checks.findIndex((d) => d.name === c.name) === i);
   if (failed.length === 0) return;
   const [first] = failed as [(typeof failed)[number]];
   throw usageError(`br run cannot start: ${failed.map((c) => `${c.name}: ${c.detail}`).join("; ")}.`, {

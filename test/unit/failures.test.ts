@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { type OwnWrite, writtenByAgent } from "../../src/infra/own-writes.ts";
 import { firstProgram } from "../../src/infra/programs.ts";
-import { type Route, tierForAttempt } from "../../src/routing/tiers.ts";
 import { classifyApiError, classOfStatus } from "../../src/run/executors/failure.ts";
 
 describe("classifyApiError", () => {
@@ -44,30 +43,6 @@ describe("classifyApiError", () => {
     assert.equal(auth.class, "setup");
     assert.match(auth.fix ?? "", /credentials|API key/);
     assert.match(classifyApiError("Gemini CLI is not running in a trusted directory").fix ?? "", /--skip-trust/);
-  });
-});
-
-describe("tierForAttempt", () => {
-  const routed: Route = { tier: "haiku", model: "h", score: 20, reasons: [] };
-
-  it("steps up one tier per failed attempt, never above opus", () => {
-    const models = { haiku: "h", sonnet: "s", opus: "o" };
-    assert.deepEqual(
-      [1, 2, 3, 4].map((attempt) => tierForAttempt(routed, attempt, models).tier),
-      ["haiku", "sonnet", "opus", "opus"],
-    );
-    assert.match(tierForAttempt(routed, 2, models).reason, /escalated from haiku after 1 failed attempt/);
-  });
-
-  it("skips a tier that names the same model, and stays when no higher tier differs", () => {
-    assert.equal(tierForAttempt(routed, 2, { haiku: "h", sonnet: "h", opus: "o" }).tier, "opus");
-    const same = tierForAttempt(routed, 3, { haiku: "m", sonnet: "m", opus: "m" });
-    assert.equal(same.tier, "haiku");
-    assert.doesNotMatch(same.reason, /escalated/);
-  });
-
-  it("never escalates without models (a pinned model, or a human)", () => {
-    assert.equal(tierForAttempt(routed, 3).tier, "haiku");
   });
 });
 

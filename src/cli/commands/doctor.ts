@@ -16,12 +16,14 @@ export function registerDoctor(program: Command): void {
     .action(
       action<[]>(async (options) => {
         const { doctor } = await import("../../run/doctor.js");
-        const { checkExecutor } = await import("../../run/start.js");
+        const { checkExecutor, ladderExecutors } = await import("../../run/start.js");
         const paths = project(options);
         const config = (await loadConfig(paths)).config;
         const executor = typeof options.executor === "string" ? options.executor : config.run.executor;
         checkExecutor(executor, config); // an unknown name is bad input (exit 2), not a passing check
-        const checks = doctor(paths, config, executor, { askVersion: true });
+        // Every executor the routing ladder climbs to must be able to run, not only the first.
+        const all = ladderExecutors(config, executor).flatMap((name) => doctor(paths, config, name, { askVersion: true }));
+        const checks = all.filter((c, i) => all.findIndex((d) => d.name === c.name) === i);
         const ok = checks.every((c) => c.status !== "fail");
         emit(options.json, { ok, checks }, () =>
           checks.flatMap((c) => [`${MARK[c.status]} ${c.name}: ${c.detail}`, ...(c.fix && c.status !== "ok" ? [`    fix: ${c.fix}`] : [])]),

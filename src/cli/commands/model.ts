@@ -8,6 +8,7 @@ import type { ModelStats } from "../../routing/stats.js";
 import { project, workingDir } from "../context.js";
 import { action } from "../main.js";
 import { emit, table } from "../output.js";
+import { registerModelOutcomes } from "./model-outcomes.js";
 
 /** The project's config when there is a project here, else the defaults (route works anywhere). */
 async function configHere(options: { cwd?: string }): Promise<Config> {
@@ -28,6 +29,7 @@ export function registerModel(program: Command): void {
   registerModelRoute(model);
   registerModelPrices(model);
   registerModelStats(model);
+  registerModelOutcomes(model);
 }
 
 function registerModelRoute(model: Command): void {

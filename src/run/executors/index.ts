@@ -40,3 +40,20 @@ export function createExecutor(
       throw usageError(`Unknown executor "${name}".`, { fix: `Use one of: ${EXECUTORS.join(", ")}.` });
   }
 }
+
+/** One executor per name for the whole run, made when a ladder step first needs it. */
+export function executorPool(
+  config: Config,
+  projectRoot: string,
+  evidence: (taskId: string) => Evidence | undefined,
+): (name: string) => Executor {
+  const made = new Map<string, Executor>();
+  return (name) => {
+    let executor = made.get(name);
+    if (!executor) {
+      executor = createExecutor(name, config, projectRoot, evidence);
+      made.set(name, executor);
+    }
+    return executor;
+  };
+}
