@@ -7,12 +7,12 @@
  * other half). From the project's own ledger it also says which task kinds should skip the first step.
  */
 import type { OutcomeTable } from "./outcomes.js";
-import { type Figures, walkTask } from "./simulate.js";
+import { type Figures, simulateLadder, walkTask } from "./simulate.js";
 
 export interface Candidate extends Figures {
   ladder: string[];
-  /** costPerTask over the reference's on the same tasks. */
-  costRatio: number;
+  /** costPerTask over the reference's on the same tasks (null when they cannot be compared). */
+  costRatio: number | null;
 }
 
 export interface Confidence {
@@ -36,6 +36,8 @@ export interface Advice {
   tasks: number;
   reference: Figures & { model: string };
   recommended: Candidate;
+  /** Why the recommendation is what it is, when it is not the cheapest ladder found (a ledger too sparse to compare). */
+  note: string | null;
   confidence: Confidence | null;
   alternatives: Candidate[];
   excluded: { model: string; reason: string }[];
@@ -74,6 +76,9 @@ export function candidateLadders(models: readonly string[], reference: string, m
   return out;
 }
 
+/** Share of the table's tasks a comparison must cover. */
+const COVERAGE = 0.9;
+
 interface Scored extends Candidate {
   walks: { ladder: number; reference: number }[];
 }
@@ -91,8 +96,9 @@ function score(table: OutcomeTable, ladder: string[], reference: string): Scored
     solved += Number(mine.solved);
     referenceSolved += Number(theirs.solved);
   }
-  // Compared on fewer than half the tasks, a ladder says more about which tasks were tried than about itself.
-  if (walks.length === 0 || walks.length * 2 < table.tasks.length || solved < referenceSolved) return undefined;
+  // Compared on a part of the tasks only (a ledger knows a stronger step's outcome only where the cheaper
+  // one failed), a ladder would be judged on the hard tasks alone.
+  if (walks.length === 0 || walks.length < COVERAGE * table.tasks.length || solved < referenceSolved) return undefined;
   const cost = walks.reduce((s, w) => s + w.ladder, 0);
   const referenceCost = walks.reduce((s, w) => s + w.reference, 0);
   return {
@@ -112,20 +118,24 @@ export function advise(table: OutcomeTable, options: AdviseOptions): Advice {
     .map((ladder) => score(table, ladder, reference))
     .filter((s): s is Scored => s !== undefined)
     .sort((a, b) => a.costPerTask - b.costPerTask || a.ladder.length - b.ladder.length);
-  const alone = scored.find((s) => s.ladder.length === 1);
+  const alone = simulateLadder(table, [reference]);
   const best = scored[0];
-  const referenceFigures = alone
-    ? { model: reference, solved: alone.solved, costPerTask: alone.costPerTask, tasks: alone.tasks }
-    : { model: reference, solved: 0, costPerTask: 0, tasks: 0 };
   const strip = ({ walks: _walks, ...candidate }: Scored): Candidate => candidate;
-  return {
+  const common = {
     tasks: table.tasks.length,
-    reference: referenceFigures,
-    recommended: best ? strip(best) : { ladder: [reference], ...referenceFigures, costRatio: 1 },
-    confidence: best && best.ladder.length > 1 ? bootstrap(best.walks, options.resamples ?? 200) : null,
+    reference: { model: reference, ...alone },
     alternatives: scored.slice(1, 5).map(strip),
     excluded,
     skipFirst: options.current ? skipAdvice(table, options.current) : [],
+  };
+  if (best)
+    return { ...common, recommended: strip(best), note: null, confidence: best.ladder.length > 1 ? bootstrap(best.walks, options.resamples ?? 200) : null };
+  const kept = options.current ?? [reference];
+  return {
+    ...common,
+    recommended: { ladder: kept, ...simulateLadder(table, kept), costRatio: null },
+    note: `${table.source} has ${reference}'s outcome for ${alone.tasks} of ${table.tasks.length} task(s), too few to compare ladders fairly; the current ladder stays`,
+    confidence: null,
   };
 }
 
@@ -178,18 +188,22 @@ export function skipAdvice(table: OutcomeTable, ladder: readonly string[]): Skip
     const kind = table.kinds.get(task);
     if (kind && table.outcomes.get(task)?.has(first)) byKind.set(kind, [...(byKind.get(kind) ?? []), task]);
   }
+  const overall = meanSecondCost(table, table.tasks, second);
   const advice: SkipAdvice[] = [];
   for (const [kind, tasks] of byKind) {
-    if (tasks.length < MIN_KIND_TASKS) continue;
+    const meanSecond = meanSecondCost(table, tasks, second) ?? overall;
     const withFirst = tasks.map((t) => walkTask(table, t, ladder, 0, ladder.length));
+    if (tasks.length < MIN_KIND_TASKS || meanSecond === undefined || withFirst.some((w) => !w)) continue;
     const fromSecond = tasks.map((t) => walkTask(table, t, ladder, 1, ladder.length - 1));
-    const secondCosts = tasks.map((t) => table.outcomes.get(t)?.get(second)?.costUsd).filter((c): c is number => typeof c === "number");
-    if (withFirst.some((w) => !w) || secondCosts.length === 0) continue;
-    const meanSecond = secondCosts.reduce((s, c) => s + c, 0) / secondCosts.length;
     const cost = withFirst.reduce((s, w) => s + (w?.cost ?? 0), 0) / tasks.length;
     const skipping = fromSecond.reduce((s, w) => s + (w ? w.cost : meanSecond), 0) / tasks.length;
     const firstStepSolved = tasks.filter((t) => table.outcomes.get(t)?.get(first)?.resolved).length;
     advice.push({ kind, tasks: tasks.length, firstStepSolved, costPerTask: cost, costPerTaskSkipping: skipping, skip: skipping < cost });
   }
   return advice.sort((a, b) => a.kind.localeCompare(b.kind));
+}
+
+function meanSecondCost(table: OutcomeTable, tasks: readonly string[], second: string): number | undefined {
+  const costs = tasks.map((t) => table.outcomes.get(t)?.get(second)?.costUsd).filter((c): c is number => typeof c === "number");
+  return costs.length ? costs.reduce((s, c) => s + c, 0) / costs.length : undefined;
 }

@@ -52,7 +52,7 @@ function registerSimulate(model: Command): void {
         const { tablePolicy } = await import("../../routing/policy.js");
         const { simulationReport } = await import("../../routing/simulate.js");
         const policy = tablePolicy(config, outcomes, maps);
-        const reference = await referenceOf(options, outcomes, maps, policy.ladder);
+        const reference = await referenceOf(options, outcomes, maps, () => policy.ladder);
         const report = simulationReport(outcomes, policy, reference);
         emit(options.json, roundReport(report), () => simulationText(report, outcomes, config));
       }),
@@ -75,7 +75,7 @@ function registerAdvise(model: Command): void {
         const { tablePolicy } = await import("../../routing/policy.js");
         const steps = stepsOption(options.steps, config);
         const current = options.fromLedger ? currentLadder(config, outcomes, maps, tablePolicy) : undefined;
-        const reference = await referenceOf(options, outcomes, maps, current ?? defaultTop(config, outcomes, maps, tablePolicy));
+        const reference = await referenceOf(options, outcomes, maps, () => current ?? defaultTop(config, outcomes, maps, tablePolicy));
         const advice = advise(outcomes, { reference, maxSteps: steps, ...(current ? { current } : {}) });
         const written = options.write ? await writeAdvice(requirePaths(paths), advice, { maps, config, current }) : undefined;
         const { configIdOf } = await import("../../routing/model-ids.js");
@@ -118,10 +118,15 @@ function defaultTop(config: Config, outcomes: OutcomeTable, maps: Map<string, st
   });
 }
 
-async function referenceOf(options: SourceOptions, outcomes: OutcomeTable, maps: Map<string, string>, ladder: string[]): Promise<string> {
+async function referenceOf(
+  options: SourceOptions,
+  outcomes: OutcomeTable,
+  maps: Map<string, string>,
+  ladder: () => string[],
+): Promise<string> {
   const { tableIdOf } = await import("../../routing/model-ids.js");
   if (options.reference) return tableIdOf(outcomes, options.reference, maps, "--reference");
-  return ladder[ladder.length - 1] as string;
+  return ladder().at(-1) as string;
 }
 
 async function loadSource(
@@ -189,7 +194,7 @@ function roundReport(r: SimulationReport): SimulationReport {
 }
 
 function roundAdvice(a: Advice): Advice {
-  const candidate = (c: Candidate) => ({ ...roundFigures(c), costRatio: round(c.costRatio) });
+  const candidate = (c: Candidate) => ({ ...roundFigures(c), costRatio: c.costRatio === null ? null : round(c.costRatio) });
   return {
     ...a,
     reference: roundFigures(a.reference),
@@ -236,15 +241,15 @@ function adviceText(a: Advice, outcomes: OutcomeTable, asConfig: string[], writt
   const c = a.confidence;
   return [
     `Over ${r.tasks} of ${a.tasks} task(s) from ${outcomes.source}, against ${a.reference.model} alone (${pct(a.reference.solved)} solved, ${usd(a.reference.costPerTask)} a task):`,
-    `  ${style.bold(r.ladder.join(" → "))}: ${pct(r.solved)} solved, ${usd(r.costPerTask)} a task (${r.costRatio.toFixed(2)}× the reference's cost)`,
-    ...(c
+    `  ${style.bold(r.ladder.join(" → "))}: ${pct(r.solved)} solved, ${usd(r.costPerTask)} a task${r.costRatio === null ? "" : ` (${r.costRatio.toFixed(2)}× the reference's cost)`}`,
+    ...(a.note ? [`  ${a.note}.`] : c
       ? [
           `  confidence: cheaper than the reference in ${pct(c.costBelowReference)} of ${c.resamples} resamples of the tasks; cost ratio ${c.costRatio90[0].toFixed(2)}–${c.costRatio90[1].toFixed(2)} (90%)`,
         ]
       : [`  No ladder is cheaper than the reference alone on this table.`]),
     style.dim("  Every ladder considered ends on the reference, so it solves every task the reference solves."),
     ...(a.alternatives.length
-      ? ["", "Next best:", ...a.alternatives.map((alt) => `  ${alt.ladder.join(" → ")}: ${pct(alt.solved)}, ${usd(alt.costPerTask)} (${alt.costRatio.toFixed(2)}×)`)]
+      ? ["", "Next best:", ...a.alternatives.map((alt) => `  ${alt.ladder.join(" → ")}: ${pct(alt.solved)}, ${usd(alt.costPerTask)} (${alt.costRatio?.toFixed(2)}×)`)]
       : []),
     ...a.excluded.map((e) => style.dim(`  left out: ${e.model} (${e.reason})`)),
     ...skipText(a),
