@@ -99,8 +99,9 @@ describe("br model simulate and advise over an outcomes file", () => {
 
     // Advise against strong: [strong] 1.25, [cheap, strong] 0.9 → the ladder, which also solves more.
     const advice = JSON.parse(
-      brOk(["model", "advise", "--outcomes", file, "--reference", "strong", "--map", "cheap=cheap-model", "--write", "--json"], { cwd: p.cwd })
-        .stdout,
+      brOk(["model", "advise", "--outcomes", file, "--reference", "strong", "--map", "cheap=cheap-model", "--write", "--json"], {
+        cwd: p.cwd,
+      }).stdout,
     ) as Advice;
     assert.deepEqual(advice.recommended.ladder, ["cheap", "strong"]);
     assert.ok(close(advice.recommended.costRatio ?? 0, 0.9 / 1.25));
@@ -125,7 +126,10 @@ describe("br model simulate and advise over an outcomes file", () => {
       [`{"task_id": "t1", "resolved": true, "cost_usd": 1}\n`, /outcomes\.jsonl:1: missing "model" \(or "run"\)/],
       [`{"task_id": "t1", "model": "m", "resolved": true, "cost_usd": -1}\n`, /outcomes\.jsonl:1: "cost_usd" must be a number/],
       ["\n\n", /outcomes\.jsonl: no outcomes in it/],
-      [`${JSON.stringify(TABLE[0])}\n${JSON.stringify(TABLE[0])}\n`, /outcomes\.jsonl:2: a second outcome for task t1 on model cheap \(the first is on line 1\)/],
+      [
+        `${JSON.stringify(TABLE[0])}\n${JSON.stringify(TABLE[0])}\n`,
+        /outcomes\.jsonl:2: a second outcome for task t1 on model cheap \(the first is on line 1\)/,
+      ],
     ];
     for (const [content, message] of cases) {
       const result = br(["model", "advise", "--outcomes", tableFile(content), "--reference", "cheap", "--write"], { cwd: p.cwd });

@@ -29,7 +29,11 @@ export const LADDER_EXECUTORS = ["claude", "codex", "gemini", "aider", "command"
 const ladderStep = z.strictObject({
   model: z.string().min(1),
   executor: z.enum(LADDER_EXECUTORS).optional().describe("The executor that runs this step (default: the run's executor)."),
-  name: z.string().min(1).optional().describe("How the journal and `br model stats` name the step (default: the tier name, else step-<n>)."),
+  name: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("How the journal and `br model stats` name the step (default: the tier name, else step-<n>)."),
 });
 
 export const GATE_NAMES = [
@@ -177,7 +181,9 @@ export const configSchema = z
         skipFirstFor: z
           .array(z.string().min(1))
           .default([])
-          .describe("Task kinds that start on the ladder's second step (br model advise --from-ledger --write sets this from the project's history)."),
+          .describe(
+            "Task kinds that start on the ladder's second step (br model advise --from-ledger --write sets this from the project's history).",
+          ),
         reference: z
           .enum(["haiku", "sonnet", "opus"])
           .default("opus")

@@ -129,7 +129,12 @@ export function advise(table: OutcomeTable, options: AdviseOptions): Advice {
     skipFirst: options.current ? skipAdvice(table, options.current) : [],
   };
   if (best)
-    return { ...common, recommended: strip(best), note: null, confidence: best.ladder.length > 1 ? bootstrap(best.walks, options.resamples ?? 200) : null };
+    return {
+      ...common,
+      recommended: strip(best),
+      note: null,
+      confidence: best.ladder.length > 1 ? bootstrap(best.walks, options.resamples ?? 200) : null,
+    };
   const kept = options.current ?? [reference];
   return {
     ...common,

@@ -102,5 +102,9 @@ export function stepForAttempt(routed: RoutedTask, attempt: number): { step: Ste
       : attempt > 1
         ? `${where}: the top step again after ${attempt - 1} failed attempt(s)`
         : `${where}; ${routed.startReason}`;
-  return { step, index, reason: `${why}; complexity ${routed.score}${routed.reasons.length ? ` (${routed.reasons.slice(0, 3).join("; ")})` : ""}` };
+  return {
+    step,
+    index,
+    reason: `${why}; complexity ${routed.score}${routed.reasons.length ? ` (${routed.reasons.slice(0, 3).join("; ")})` : ""}`,
+  };
 }

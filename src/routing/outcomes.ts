@@ -92,20 +92,25 @@ function emptyFile(file: string, scaffold: string | undefined, scaffolds: Set<st
   if (scaffold !== undefined)
     return usageError(`${file}: no outcome has scaffold "${scaffold}".`, {
       file,
-      fix: scaffolds.size ? `The file's scaffolds: ${[...scaffolds].join(", ")}.` : "The file's records carry no scaffold; leave out --scaffold.",
+      fix: scaffolds.size
+        ? `The file's scaffolds: ${[...scaffolds].join(", ")}.`
+        : "The file's records carry no scaffold; leave out --scaffold.",
     });
   return usageError(`${file}: no outcomes in it.`, { file, fix: FORMAT_FIX });
 }
 
 function duplicate(file: string, line: number, record: LineRecord, earlier: Seen): Error {
   const mixed = earlier.scaffold !== record.scaffold && record.scaffold !== undefined;
-  return usageError(`${file}:${line}: a second outcome for task ${record.task} on model ${record.model} (the first is on line ${earlier.line}).`, {
-    file,
-    place: `line ${line}`,
-    fix: mixed
-      ? `The file mixes agent versions: pick one with --scaffold "${record.scaffold}" (or "${earlier.scaffold}").`
-      : "Keep one outcome per task and model.",
-  });
+  return usageError(
+    `${file}:${line}: a second outcome for task ${record.task} on model ${record.model} (the first is on line ${earlier.line}).`,
+    {
+      file,
+      place: `line ${line}`,
+      fix: mixed
+        ? `The file mixes agent versions: pick one with --scaffold "${record.scaffold}" (or "${earlier.scaffold}").`
+        : "Keep one outcome per task and model.",
+    },
+  );
 }
 
 interface LineRecord {
@@ -208,7 +213,11 @@ export function readTexts(file: string, table: OutcomeTable): void {
     }
     const id = typeof record?.id === "number" ? String(record.id) : record?.id;
     if (typeof id !== "string" || typeof record.text !== "string")
-      throw usageError(`${file}:${i + 1}: needs a string "id" and a string "text".`, { file, place: `line ${i + 1}`, fix: 'Write {"id": "…", "text": "…"} per line.' });
+      throw usageError(`${file}:${i + 1}: needs a string "id" and a string "text".`, {
+        file,
+        place: `line ${i + 1}`,
+        fix: 'Write {"id": "…", "text": "…"} per line.',
+      });
     if (table.outcomes.has(id)) table.texts.set(id, record.text);
   });
 }

@@ -32,7 +32,13 @@ interface Walk {
  * distinct step is tried once: the table holds one outcome per task and model, so a repeat of the
  * top step would only replay it.
  */
-export function walkTask(table: OutcomeTable, task: string, ladder: readonly string[], start: number, maxAttempts: number): Walk | undefined {
+export function walkTask(
+  table: OutcomeTable,
+  task: string,
+  ladder: readonly string[],
+  start: number,
+  maxAttempts: number,
+): Walk | undefined {
   const byModel = table.outcomes.get(task);
   let cost = 0;
   const last = Math.min(ladder.length, start + maxAttempts);

@@ -169,9 +169,7 @@ function countEscalations(rows: CallRow[]): number {
 
 /** Success per ladder step name: the tiers in their order first, then other step names as they appear. */
 function tierStats(rows: CallRow[]): ModelStats["byTier"] {
-  const names = [...new Set(rows.map((r) => r.tier).filter((t): t is string => Boolean(t)))].sort(
-    (a, b) => rank(a) - rank(b),
-  );
+  const names = [...new Set(rows.map((r) => r.tier).filter((t): t is string => Boolean(t)))].sort((a, b) => rank(a) - rank(b));
   return names.map((tier) => {
     const mine = rows.filter((r) => r.tier === tier);
     const passed = mine.filter((r) => r.outcome === "passed").length;

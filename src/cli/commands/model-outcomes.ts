@@ -43,9 +43,14 @@ function registerSimulate(model: Command): void {
   sourceOptions(
     model
       .command("simulate")
-      .description("replay the configured routing policy over per-task outcomes: share solved and cost per task, against a reference, cheapest-first and the oracle"),
+      .description(
+        "replay the configured routing policy over per-task outcomes: share solved and cost per task, against a reference, cheapest-first and the oracle",
+      ),
   )
-    .option("--json", 'print { "tasks", "policy", "reference", "cheapestFirst", "oracle" }, each { "solved" (0..1), "costPerTask" (USD), "tasks" }')
+    .option(
+      "--json",
+      'print { "tasks", "policy", "reference", "cheapestFirst", "oracle" }, each { "solved" (0..1), "costPerTask" (USD), "tasks" }',
+    )
     .action(
       action<[]>(async (options: SourceOptions & { json?: boolean }) => {
         const { config, outcomes, maps } = await loadSource(options);
@@ -149,7 +154,8 @@ async function loadSource(
 }
 
 function requireLedgerProject(paths: ProjectPaths | undefined): ProjectPaths {
-  if (!paths) throw usageError("--from-ledger reads a br project's ledger, and there is no project here.", { fix: "Run it in the project." });
+  if (!paths)
+    throw usageError("--from-ledger reads a br project's ledger, and there is no project here.", { fix: "Run it in the project." });
   return paths;
 }
 
@@ -162,7 +168,9 @@ async function ledgerTable(paths: ProjectPaths): Promise<OutcomeTable> {
   );
   const outcomes = ledgerOutcomes(paths, info);
   if (outcomes.tasks.length === 0)
-    throw usageError("The ledger has no verified or rejected attempts yet.", { fix: "Run br run first; every attempt it verifies is recorded." });
+    throw usageError("The ledger has no verified or rejected attempts yet.", {
+      fix: "Run br run first; every attempt it verifies is recorded.",
+    });
   return outcomes;
 }
 
@@ -232,7 +240,9 @@ function simulationText(r: SimulationReport, outcomes: OutcomeTable, config: Con
         name === "reference" ? "" : ratioText(f, r.reference),
       ]),
     ),
-    ...(partial ? [style.dim("  Each row counts only the tasks whose outcomes it needs are in the table (a ledger holds only the steps tried).")] : []),
+    ...(partial
+      ? [style.dim("  Each row counts only the tasks whose outcomes it needs are in the table (a ledger holds only the steps tried).")]
+      : []),
   ];
 }
 
@@ -242,14 +252,22 @@ function adviceText(a: Advice, outcomes: OutcomeTable, asConfig: string[], writt
   return [
     `Over ${r.tasks} of ${a.tasks} task(s) from ${outcomes.source}, against ${a.reference.model} alone (${pct(a.reference.solved)} solved, ${usd(a.reference.costPerTask)} a task):`,
     `  ${style.bold(r.ladder.join(" → "))}: ${pct(r.solved)} solved, ${usd(r.costPerTask)} a task${r.costRatio === null ? "" : ` (${r.costRatio.toFixed(2)}× the reference's cost)`}`,
-    ...(a.note ? [`  ${a.note}.`] : c
-      ? [
-          `  confidence: cheaper than the reference in ${pct(c.costBelowReference)} of ${c.resamples} resamples of the tasks; cost ratio ${c.costRatio90[0].toFixed(2)}–${c.costRatio90[1].toFixed(2)} (90%)`,
-        ]
-      : [`  No ladder is cheaper than the reference alone on this table.`]),
+    ...(a.note
+      ? [`  ${a.note}.`]
+      : c
+        ? [
+            `  confidence: cheaper than the reference in ${pct(c.costBelowReference)} of ${c.resamples} resamples of the tasks; cost ratio ${c.costRatio90[0].toFixed(2)}–${c.costRatio90[1].toFixed(2)} (90%)`,
+          ]
+        : [`  No ladder is cheaper than the reference alone on this table.`]),
     style.dim("  Every ladder considered ends on the reference, so it solves every task the reference solves."),
     ...(a.alternatives.length
-      ? ["", "Next best:", ...a.alternatives.map((alt) => `  ${alt.ladder.join(" → ")}: ${pct(alt.solved)}, ${usd(alt.costPerTask)} (${alt.costRatio?.toFixed(2)}×)`)]
+      ? [
+          "",
+          "Next best:",
+          ...a.alternatives.map(
+            (alt) => `  ${alt.ladder.join(" → ")}: ${pct(alt.solved)}, ${usd(alt.costPerTask)} (${alt.costRatio?.toFixed(2)}×)`,
+          ),
+        ]
       : []),
     ...a.excluded.map((e) => style.dim(`  left out: ${e.model} (${e.reason})`)),
     ...skipText(a),

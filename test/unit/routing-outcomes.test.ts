@@ -1,0 +1,255 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { configSchema } from "../../src/infra/config.ts";
+import { BrError } from "../../src/infra/errors.ts";
+import { advise, bootstrap, candidateLadders, skipAdvice } from "../../src/routing/advise.ts";
+import { configIdOf, executorOf, parseMaps, tableIdOf } from "../../src/routing/model-ids.ts";
+import { addOutcome, emptyTable, type OutcomeTable, parseOutcomes } from "../../src/routing/outcomes.ts";
+import { tablePolicy } from "../../src/routing/policy.ts";
+import { cheapestFirst, oracle, simulateLadder, simulatePolicy, simulationReport, walkTask } from "../../src/routing/simulate.ts";
+
+/** rows: [task, model, resolved, cost] */
+function tableOf(rows: [string, string, boolean, number | null][], kinds: Record<string, string> = {}): OutcomeTable {
+  const table = emptyTable("t.jsonl");
+  for (const [task, model, resolved, costUsd] of rows) addOutcome(table, task, model, { resolved, costUsd });
+  for (const [task, kind] of Object.entries(kinds)) table.kinds.set(task, kind);
+  return table;
+}
+
+const SMALL = tableOf([
+  ["t1", "cheap", true, 0.1],
+  ["t1", "strong", true, 1],
+  ["t2", "cheap", false, 0.2],
+  ["t2", "strong", true, 1],
+  ["t3", "cheap", false, 0.1],
+  ["t3", "strong", false, 2],
+  ["t4", "cheap", true, 0.2],
+  ["t4", "strong", false, 1],
+]);
+
+const throwsUsage = (fn: () => unknown, message: RegExp) =>
+  assert.throws(fn, (error: unknown) => error instanceof BrError && error.exitCode === 2 && message.test(error.message));
+
+describe("parseOutcomes", () => {
+  it("reads lines with model or run, text and null costs; skips blank lines", () => {
+    const table = parseOutcomes(
+      [
+        '{"task_id": "a", "model": "m", "resolved": true, "cost_usd": 0.5, "text": "Fix it"}',
+        "",
+        '{"task_id": 7, "run": "r1", "resolved": false, "cost_usd": null}',
+      ].join("\n"),
+      "f.jsonl",
+    );
+    assert.deepEqual(table.tasks, ["a", "7"]);
+    assert.deepEqual(table.models, ["m", "r1"]);
+    assert.deepEqual(table.outcomes.get("7")?.get("r1"), { resolved: false, costUsd: null });
+    assert.equal(table.texts.get("a"), "Fix it");
+  });
+
+  it("names the line and the field of a bad record", () => {
+    const good = '{"task_id": "a", "model": "m", "resolved": true, "cost_usd": 1}';
+    for (const [line, message] of [
+      ["[1]", /f\.jsonl:2: not a JSON object/],
+      ['{"model": "m", "resolved": true, "cost_usd": 1}', /f\.jsonl:2: missing "task_id"/],
+      ['{"task_id": "", "model": "m", "resolved": true, "cost_usd": 1}', /missing "task_id"/],
+      ['{"task_id": "a", "model": "", "resolved": true, "cost_usd": 1}', /missing "model"/],
+      ['{"task_id": "b", "model": "m", "resolved": "yes", "cost_usd": 1}', /missing "resolved"/],
+      ['{"task_id": "b", "model": "m", "resolved": true}', /missing "cost_usd"/],
+      ['{"task_id": "b", "model": "m", "resolved": true, "cost_usd": "1"}', /"cost_usd" must be a number/],
+      ['{"task_id": "b", "model": "m", "resolved": true, "cost_usd": 1, "text": 3}', /"text" must be a string/],
+      [good, /f\.jsonl:2: a second outcome for task a on model m \(the first is on line 1\)/],
+    ] as const)
+      throwsUsage(() => parseOutcomes(`${good}\n${line}\n`, "f.jsonl"), message);
+    throwsUsage(() => parseOutcomes("\n", "f.jsonl"), /no outcomes in it/);
+  });
+
+  it("--scaffold keeps one agent version; a mixed file's duplicate says to pick one", () => {
+    const mixed = [
+      '{"task_id": "a", "model": "m", "resolved": true, "cost_usd": 1, "scaffold": "v1"}',
+      '{"task_id": "a", "model": "m", "resolved": false, "cost_usd": 2, "scaffold": "v2"}',
+    ].join("\n");
+    assert.throws(
+      () => parseOutcomes(mixed, "f"),
+      (e: unknown) => e instanceof BrError && /--scaffold "v2"/.test(e.fix ?? ""),
+    );
+    assert.equal(parseOutcomes(mixed, "f", { scaffold: "v2" }).outcomes.get("a")?.get("m")?.costUsd, 2);
+    assert.throws(
+      () => parseOutcomes(mixed, "f", { scaffold: "v3" }),
+      (e: unknown) => e instanceof BrError && /scaffold "v3"/.test(e.message) && /v1, v2/.test(e.fix ?? ""),
+    );
+  });
+});
+
+describe("simulate", () => {
+  it("walks each task up the ladder paying every attempt until one solves it", () => {
+    assert.deepEqual(walkTask(SMALL, "t2", ["cheap", "strong"], 0, 2), { solved: true, cost: 1.2 });
+    assert.deepEqual(walkTask(SMALL, "t3", ["cheap", "strong"], 0, 2), { solved: false, cost: 2.1 });
+    assert.deepEqual(walkTask(SMALL, "t2", ["cheap", "strong"], 0, 1), { solved: false, cost: 0.2 });
+    assert.deepEqual(walkTask(SMALL, "t2", ["cheap", "strong"], 1, 2), { solved: true, cost: 1 });
+    assert.equal(walkTask(SMALL, "t2", ["cheap", "missing"], 0, 2), undefined);
+    assert.deepEqual(
+      walkTask(SMALL, "t1", ["cheap", "missing"], 0, 2),
+      { solved: true, cost: 0.1 },
+      "a solved task needs no further outcome",
+    );
+  });
+
+  it("figures count only the tasks whose outcomes are known", () => {
+    const ragged = tableOf([
+      ["a", "x", true, 1],
+      ["b", "x", false, 1],
+      ["b", "y", true, 3],
+    ]);
+    assert.deepEqual(simulateLadder(ragged, ["y"]), { solved: 1, costPerTask: 3, tasks: 1 });
+    assert.deepEqual(simulateLadder(ragged, ["x", "y"]), { solved: 1, costPerTask: 2.5, tasks: 2 });
+    assert.deepEqual(simulateLadder(ragged, ["z"]), { solved: 0, costPerTask: 0, tasks: 0 });
+  });
+
+  it("the policy's start rule and attempt limit; cheapest first; the oracle pays the cheapest attempt on an unsolved task", () => {
+    const policy = { ladder: ["cheap", "strong"], maxAttempts: 2, startFor: (t: string) => (t === "t1" ? 1 : 0) };
+    const f = simulatePolicy(SMALL, policy);
+    assert.equal(f.solved, 0.75);
+    assert.ok(Math.abs(f.costPerTask - (1 + 1.2 + 2.1 + 0.2) / 4) < 1e-9);
+    assert.deepEqual(cheapestFirst(SMALL, ["strong", "cheap"]), ["cheap", "strong"]);
+    const o = oracle(SMALL, ["cheap", "strong"]);
+    assert.equal(o.solved, 0.75);
+    assert.ok(Math.abs(o.costPerTask - (0.1 + 1 + 0.1 + 0.2) / 4) < 1e-9);
+    const report = simulationReport(SMALL, { ladder: ["cheap"], maxAttempts: 2 }, "strong");
+    assert.deepEqual(report.oracle.models, ["cheap", "strong"]);
+    assert.deepEqual(report.reference, { model: "strong", solved: 0.5, costPerTask: 1.25, tasks: 4 });
+  });
+});
+
+describe("advise", () => {
+  it("candidates are every ladder of up to n distinct steps ending on the reference", () => {
+    assert.deepEqual(candidateLadders(["a", "b", "r"], "r", 1), [["r"]]);
+    assert.deepEqual(candidateLadders(["a", "b", "r"], "r", 2), [["r"], ["a", "r"], ["b", "r"]]);
+    assert.equal(candidateLadders(["a", "b", "c", "r"], "r", 3).length, 1 + 3 + 6);
+  });
+
+  it("recommends the cheapest, which solves at least what the reference does; models without costs are left out", () => {
+    const table = tableOf([
+      ...(SMALL.tasks.flatMap((t) => [...(SMALL.outcomes.get(t) ?? [])].map(([m, o]) => [t, m, o.resolved, o.costUsd])) as [
+        string,
+        string,
+        boolean,
+        number,
+      ][]),
+      ["t1", "free", true, null],
+    ]);
+    const advice = advise(table, { reference: "strong", maxSteps: 2 });
+    assert.deepEqual(advice.recommended.ladder, ["cheap", "strong"]);
+    assert.ok(Math.abs((advice.recommended.costRatio ?? 0) - 0.9 / 1.25) < 1e-9);
+    assert.deepEqual(advice.excluded, [{ model: "free", reason: "no cost recorded" }]);
+    assert.equal(advice.reference.solved, 0.5);
+    assert.ok(advice.confidence);
+    assert.equal(advise(table, { reference: "strong", maxSteps: 1 }).recommended.ladder.length, 1);
+  });
+
+  it("keeps the current ladder, and says why, when the reference is known for too few tasks", () => {
+    const ledger = tableOf([
+      ["a", "x", true, 1],
+      ["b", "x", true, 1],
+      ["c", "x", false, 1],
+      ["c", "y", true, 5],
+    ]);
+    const advice = advise(ledger, { reference: "y", maxSteps: 2, current: ["x", "y"] });
+    assert.deepEqual(advice.recommended.ladder, ["x", "y"]);
+    assert.equal(advice.recommended.costRatio, null);
+    assert.match(advice.note ?? "", /y's outcome for 1 of 3 task/);
+  });
+
+  it("bootstrap: a ladder always cheaper is cheaper in every resample; the same walks give the same figures", () => {
+    const walks = [
+      { ladder: 1, reference: 2 },
+      { ladder: 3, reference: 4 },
+    ];
+    const c = bootstrap(walks, 50);
+    assert.equal(c.costBelowReference, 1);
+    assert.ok(c.costRatio90[0] >= 0.5 && c.costRatio90[1] <= 0.75);
+    assert.deepEqual(bootstrap(walks, 50), c);
+    assert.equal(bootstrap([{ ladder: 5, reference: 1 }], 10).costBelowReference, 0);
+  });
+
+  it("per kind: skip the first step where it fails and skipping costs less; keep it where it solves", () => {
+    const table = tableOf(
+      [
+        ["m1", "x", false, 1],
+        ["m1", "y", true, 2],
+        ["m2", "x", false, 1],
+        ["m2", "y", true, 2],
+        ["m3", "x", false, 1],
+        ["m3", "y", true, 4],
+        ["d1", "x", true, 1],
+        ["d2", "x", true, 1],
+        ["d3", "x", true, 1],
+        ["z1", "x", true, 1],
+      ],
+      { m1: "migration", m2: "migration", m3: "migration", d1: "docs", d2: "docs", d3: "docs", z1: "rare" },
+    );
+    const advice = skipAdvice(table, ["x", "y"]);
+    assert.deepEqual(
+      advice.map((a) => [a.kind, a.tasks, a.firstStepSolved, a.skip]),
+      [
+        ["docs", 3, 3, false],
+        ["migration", 3, 0, true],
+      ],
+    );
+    const migration = advice.find((a) => a.kind === "migration");
+    assert.equal(migration?.costPerTask, (3 + 3 + 5) / 3);
+    assert.equal(migration?.costPerTaskSkipping, (2 + 2 + 4) / 3);
+    // docs never reached y: its skipping cost is the overall mean y cost.
+    assert.equal(advice.find((a) => a.kind === "docs")?.costPerTaskSkipping, 8 / 3);
+    assert.deepEqual(skipAdvice(table, ["x"]), []);
+  });
+});
+
+describe("model ids and the table policy", () => {
+  it("joins table ids to config ids by --map, the shipped aliases, then equality", () => {
+    const maps = parseMaps(["cheap=cheap-model"]);
+    assert.equal(configIdOf("cheap", maps), "cheap-model");
+    assert.equal(configIdOf("claude-4-5-opus-high", maps), "claude-opus-4-5");
+    assert.equal(configIdOf("other", maps), "other");
+    throwsUsage(() => parseMaps(["nope"]), /--map nope: expected tableModel=configModel/);
+    const table = tableOf([
+      ["t", "claude-4-5-opus-high", true, 1],
+      ["t", "cheap", true, 1],
+    ]);
+    assert.equal(tableIdOf(table, "claude-opus-4-5", maps, "ref"), "claude-4-5-opus-high");
+    assert.equal(tableIdOf(table, "claude-4-5-opus-high", maps, "ref"), "claude-4-5-opus-high");
+    assert.equal(tableIdOf(table, "cheap-model", maps, "ref"), "cheap");
+    throwsUsage(() => tableIdOf(table, "gpt-9", maps, "ref"), /ref names gpt-9/);
+    const twice = tableOf([
+      ["t", "claude-4-5-opus-high", true, 1],
+      ["t", "claude-opus-4-5-20251101", true, 1],
+    ]);
+    throwsUsage(() => tableIdOf(twice, "claude-opus-4-5", new Map(), "ref"), /matches several models/);
+    assert.deepEqual(["claude-opus-4-5", "gpt-5-mini", "gemini-3-flash", "minimax-2-5"].map(executorOf), [
+      "claude",
+      "codex",
+      "gemini",
+      undefined,
+    ]);
+  });
+
+  it("replays the config's policy: the default ladder through aliases, the score policy only with texts", () => {
+    const table = tableOf([
+      ["t", "claude-4-5-haiku-high", false, 0.3],
+      ["t", "claude-4-5-opus-high", true, 0.7],
+    ]);
+    const policy = tablePolicy(configSchema.parse({}), table, new Map());
+    assert.deepEqual(policy.ladder, ["claude-4-5-haiku-high", "claude-4-5-opus-high"]);
+    assert.equal(policy.maxAttempts, 2);
+    throwsUsage(
+      () => tablePolicy(configSchema.parse({ routing: { policy: "score", tiers: { sonnet: "claude-haiku-4-5" } } }), table, new Map()),
+      /routing\.policy is score, which reads each task's text/,
+    );
+    table.texts.set("t", "Fix a typo");
+    const score = tablePolicy(
+      configSchema.parse({ routing: { policy: "score", tiers: { sonnet: "claude-haiku-4-5" }, thresholds: { sonnet: 0, opus: 100 } } }),
+      table,
+      new Map(),
+    );
+    assert.equal(score.startFor?.("t"), 0);
+  });
+});
