@@ -145,6 +145,11 @@ describe("br model simulate and advise over an outcomes file", () => {
     assert.equal(badReference.code, 2);
     assert.match(badReference.stderr, /--reference names gpt-9/);
     assert.equal(br(["model", "simulate"], { cwd: p.cwd }).code, 2);
+    assert.equal(br(["model", "simulate", "--outcomes", "a", "--from-ledger"], { cwd: p.cwd }).code, 2);
+    // advise with nothing to advise on shows the shipped default and what it was chosen on.
+    const shipped = JSON.parse(brOk(["model", "advise", "--json"], { cwd: p.cwd }).stdout) as { ladder: string[]; date: string };
+    assert.deepEqual(shipped.ladder, ["haiku", "opus"]);
+    assert.match(brOk(["model", "advise"], { cwd: p.cwd }).stdout, /shipped default ladder: haiku → opus .*76\.4% solved/s);
     assert.equal(br(["model", "simulate", "--from-ledger"], { cwd: p.cwd }).code, 2, "no attempts yet");
     assert.equal(br(["model", "advise", "--outcomes", tableFile(TABLE), "--reference", "strong", "--steps", "9"], { cwd: p.cwd }).code, 2);
     assert.equal(readFileSync(join(p.cwd, ".buildrunner", "config.yaml"), "utf8"), configBefore);

@@ -16,6 +16,13 @@ export interface Step {
   name: string;
 }
 
+/** data/model-outcomes.json: the default ladder, where it comes from and the figures it was chosen on. */
+export const SHIPPED_OUTCOMES = {
+  date: outcomes.date,
+  source: outcomes.source,
+  defaultLadder: outcomes.defaultLadder,
+};
+
 /** The steps br climbs when the config names none: data/model-outcomes.json's, over routing.tiers. */
 export const DEFAULT_LADDER: readonly Tier[] = outcomes.defaultLadder.steps as Tier[];
 

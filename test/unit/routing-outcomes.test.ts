@@ -3,10 +3,14 @@ import { describe, it } from "node:test";
 import { configSchema } from "../../src/infra/config.ts";
 import { BrError } from "../../src/infra/errors.ts";
 import { advise, bootstrap, candidateLadders, skipAdvice } from "../../src/routing/advise.ts";
+import { routeTask, stepForAttempt } from "../../src/routing/ladder.ts";
 import { configIdOf, executorOf, parseMaps, tableIdOf } from "../../src/routing/model-ids.ts";
 import { addOutcome, emptyTable, type OutcomeTable, parseOutcomes } from "../../src/routing/outcomes.ts";
 import { tablePolicy } from "../../src/routing/policy.ts";
-import { cheapestFirst, oracle, simulateLadder, simulatePolicy, simulationReport, walkTask } from "../../src/routing/simulate.ts";
+import { cheapestFirst, meanCost, oracle, simulateLadder, simulatePolicy, simulationReport, walkTask } from "../../src/routing/simulate.ts";
+
+/** bootstrap over the three walks in its test: the share below and the 90% ratio bounds (×1000), fixed by the seeded generator. */
+const GOLDEN_BOOTSTRAP = [0.79, 400, 1500];
 
 /** rows: [task, model, resolved, cost] */
 function tableOf(rows: [string, string, boolean, number | null][], kinds: Record<string, string> = {}): OutcomeTable {
@@ -251,5 +255,156 @@ describe("model ids and the table policy", () => {
       new Map(),
     );
     assert.equal(score.startFor?.("t"), 0);
+  });
+});
+
+describe("advise and simulate: the edges", () => {
+  /** n tasks: "cheap" solves the even ones at 0.1, "strong" all at 1. */
+  function evenTable(n: number, extra: (i: number) => [string, string, boolean, number | null][] = () => []) {
+    return tableOf(
+      Array.from({ length: n }, (_, i) => [
+        [`t${i}`, "cheap", i % 2 === 0, 0.1] as [string, string, boolean, number],
+        [`t${i}`, "strong", true, 1] as [string, string, boolean, number],
+        ...extra(i),
+      ]).flat(),
+    );
+  }
+
+  it("figures of the recommendation and its alternatives; a ladder of one has no confidence", () => {
+    const table = evenTable(10, (i) => [[`t${i}`, "mid", i % 3 !== 0, 0.5]]);
+    const advice = advise(table, { reference: "strong", maxSteps: 2 });
+    assert.deepEqual(advice.recommended.ladder, ["cheap", "strong"]);
+    assert.equal(advice.recommended.solved, 1);
+    assert.ok(Math.abs(advice.recommended.costPerTask - 0.6) < 1e-9, "0.1 each, and 1 more on the 5 odd tasks");
+    assert.equal(advice.recommended.tasks, 10);
+    assert.equal(advice.confidence?.resamples, 200);
+    assert.deepEqual(
+      advice.alternatives.map((a) => a.ladder),
+      [["mid", "strong"], ["strong"]],
+    );
+    assert.equal(advise(table, { reference: "strong", maxSteps: 1 }).confidence, null);
+    // Equal cost: the shorter ladder first.
+    const tie = tableOf([
+      ["t", "a", false, 0],
+      ["t", "r", true, 1],
+    ]);
+    assert.deepEqual(advise(tie, { reference: "r", maxSteps: 2 }).recommended.ladder, ["r"]);
+  });
+
+  it("compares on at least 90% of the tasks; a model with a missing cost is never a step", () => {
+    // The reference known on 9 of 10 tasks: compared.
+    const nine = evenTable(9);
+    addOutcome(nine, "t9", "cheap", { resolved: true, costUsd: 0.1 });
+    assert.deepEqual(advise(nine, { reference: "strong", maxSteps: 2 }).recommended.ladder, ["cheap", "strong"]);
+    const eight = evenTable(8);
+    for (const t of ["t8", "t9"]) addOutcome(eight, t, "cheap", { resolved: true, costUsd: 0.1 });
+    assert.notEqual(advise(eight, { reference: "strong", maxSteps: 2, current: ["cheap", "strong"] }).note, null);
+    // "free" solves everything at no cost but one of its 20 costs is unknown.
+    const free = evenTable(20, (i) => [[`t${i}`, "free", true, i === 0 ? null : 0]]);
+    const advice = advise(free, { reference: "strong", maxSteps: 2 });
+    assert.deepEqual(advice.recommended.ladder, ["cheap", "strong"]);
+    assert.deepEqual(advice.excluded, [{ model: "free", reason: "no cost recorded" }]);
+  });
+
+  it("a reference that costs nothing gives a ratio of 1; bootstrap figures are fixed for fixed walks", () => {
+    const zero = tableOf([
+      ["t", "a", true, 0],
+      ["t", "r", true, 0],
+    ]);
+    assert.equal(advise(zero, { reference: "r", maxSteps: 2 }).recommended.costRatio, 1);
+    assert.deepEqual(bootstrap([{ ladder: 0, reference: 0 }], 5), { resamples: 5, costBelowReference: 0, costRatio90: [1, 1] });
+    assert.equal(bootstrap([{ ladder: 2, reference: 2 }], 5).costBelowReference, 0, "equal is not below");
+    const walks = [
+      { ladder: 1, reference: 4 },
+      { ladder: 3, reference: 2 },
+      { ladder: 2, reference: 2 },
+    ];
+    const c = bootstrap(walks, 100);
+    assert.deepEqual(c, bootstrap(walks, 100));
+    assert.ok(c.costRatio90[0] < c.costRatio90[1]);
+    assert.ok(c.costBelowReference > 0.3 && c.costBelowReference < 1);
+    assert.deepEqual([c.costBelowReference, ...c.costRatio90.map((r) => Math.round(r * 1000))], GOLDEN_BOOTSTRAP);
+  });
+
+  it("per kind: a task begun on step 2 is not counted, an unknown walk drops the kind, a tie keeps the step", () => {
+    const table = tableOf(
+      [
+        ["a1", "x", false, 1],
+        ["a1", "y", true, 1],
+        ["a2", "x", false, 1],
+        ["a2", "y", true, 1],
+        ["a3", "x", true, 1],
+        ["a4", "y", true, 1],
+        ["b1", "x", false, 1],
+        ["b2", "x", false, 1],
+        ["b3", "x", false, 1],
+        ["b3", "y", true, 1],
+      ],
+      { a1: "api", a2: "api", a3: "api", a4: "api", b1: "batch", b2: "batch", b3: "batch" },
+    );
+    const advice = skipAdvice(table, ["x", "y"]);
+    assert.deepEqual(
+      advice.map((a) => [a.kind, a.tasks, a.costPerTask, a.costPerTaskSkipping, a.skip]),
+      [["api", 3, 5 / 3, 1, true]],
+    );
+    const tie = tableOf(
+      [
+        ["c1", "x", true, 2],
+        ["c2", "x", true, 2],
+        ["c3", "x", false, 1],
+        ["c3", "y", true, 1],
+      ],
+      { c1: "cli", c2: "cli", c3: "cli" },
+    );
+    const [cli] = skipAdvice(tie, ["x", "y"]);
+    assert.deepEqual([cli?.costPerTask, cli?.costPerTaskSkipping, cli?.skip], [2, 1, true]);
+    const even = tableOf(
+      [
+        ["c1", "x", true, 1],
+        ["c2", "x", true, 1],
+        ["c3", "x", true, 1],
+        ["c4", "x", false, 1],
+        ["c4", "y", true, 1],
+      ],
+      { c1: "cli", c2: "cli", c3: "cli" },
+    );
+    assert.equal(skipAdvice(even, ["x", "y"])[0]?.skip, false, "skipping costs the same: keep the step");
+  });
+
+  it("simulate: unknown tasks, mean costs, ties and the oracle on a ragged table", () => {
+    assert.equal(walkTask(SMALL, "nope", ["cheap"], 0, 1), undefined);
+    const ragged = tableOf([
+      ["a", "x", true, 1],
+      ["a", "y", false, 3],
+      ["b", "x", false, null],
+      ["b", "y", true, 2],
+      ["c", "y", true, 2],
+      ["c", "z", true, 2],
+    ]);
+    assert.equal(meanCost(ragged, "x"), 1);
+    assert.equal(meanCost(ragged, "y"), 7 / 3);
+    assert.equal(meanCost(ragged, "w"), Number.POSITIVE_INFINITY);
+    assert.deepEqual(cheapestFirst(ragged, ["z", "y", "x"]), ["x", "z", "y"]);
+    const even = tableOf([
+      ["t", "q", true, 1],
+      ["t", "p", true, 1],
+    ]);
+    assert.deepEqual(cheapestFirst(even, ["q", "p"]), ["p", "q"], "equal cost: by name");
+    assert.deepEqual(oracle(ragged, ["x", "y"]), { solved: 1, costPerTask: 1, tasks: 1 });
+    const report = simulationReport(ragged, { ladder: ["x", "y"], maxAttempts: 2 }, "y");
+    assert.deepEqual(report.policy, { ladder: ["x", "y"], solved: 1, costPerTask: 1, tasks: 1 });
+    assert.deepEqual(report.cheapestFirst.ladder, ["x", "y"]);
+    assert.equal(report.tasks, 3);
+  });
+
+  it("ladder: the score policy falls back to the band's position; reasons list the score's first three", () => {
+    const cfg = configSchema.parse({ routing: { policy: "score", ladder: ["a", "b"], thresholds: { sonnet: 0, opus: 0 } } });
+    const routed = routeTask({ text: "Fix a typo" }, cfg, "claude");
+    assert.equal(routed.start, 1);
+    const mid = configSchema.parse({ routing: { policy: "score", ladder: ["a", "b", "c"], thresholds: { sonnet: 0, opus: 100 } } });
+    assert.equal(routeTask({ text: "Fix a typo" }, mid, "claude").start, 1);
+    const r = { ...routed, reasons: ["one", "two", "three", "four"] };
+    assert.match(stepForAttempt(r, 1).reason, /complexity \d+ \(one; two; three\)$/);
+    assert.match(stepForAttempt({ ...routed, reasons: [] }, 1).reason, /complexity \d+$/);
   });
 });

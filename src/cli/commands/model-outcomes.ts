@@ -75,6 +75,7 @@ function registerAdvise(model: Command): void {
     .option("--json", 'print { "tasks", "reference", "recommended", "confidence", "alternatives", "skipFirst", "written" }')
     .action(
       action<[]>(async (options: SourceOptions & { json?: boolean; steps?: string; write?: boolean }) => {
+        if (!options.outcomes && !options.fromLedger) return shippedDefault(options.json);
         const { config, outcomes, maps, paths } = await loadSource(options);
         const { advise } = await import("../../routing/advise.js");
         const { tablePolicy } = await import("../../routing/policy.js");
@@ -88,6 +89,17 @@ function registerAdvise(model: Command): void {
         emit(options.json, { ...roundAdvice(advice), written: written ?? null }, () => adviceText(advice, outcomes, asConfig, written));
       }),
     );
+}
+
+/** Without a table: the shipped default ladder, its source and the figures it was chosen on. */
+async function shippedDefault(json: boolean | undefined): Promise<void> {
+  const data = (await import("../../routing/ladder.js")).SHIPPED_OUTCOMES;
+  const { ladder, alwaysTop } = data.defaultLadder.measured;
+  emit(json, { source: data.source, date: data.date, ladder: data.defaultLadder.steps, measured: data.defaultLadder.measured }, () => [
+    `The shipped default ladder: ${data.defaultLadder.steps.join(" → ")} (routing.tiers), from public outcomes dated ${data.date} (${data.source}).`,
+    `  over ${data.defaultLadder.measured.tasks} SWE-bench Verified tasks: ${pct(ladder.solved)} solved at ${usd(ladder.costPerTask)} a task, against always the top step's ${pct(alwaysTop.solved)} at ${usd(alwaysTop.costPerTask)}.`,
+    "Give outcomes to advise on (--outcomes <file.jsonl>), or this project's history (--from-ledger).",
+  ]);
 }
 
 function stepsOption(value: string | undefined, config: Config): number {

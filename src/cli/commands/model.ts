@@ -60,6 +60,13 @@ function registerModelRoute(model: Command): void {
         emit(options.json, r, () => [
           `${style.bold(r.tier)} (${r.model}): complexity ${r.score}/100 (sonnet from ${config.routing.thresholds.sonnet}, opus from ${config.routing.thresholds.opus})`,
           ...r.reasons.map((reason) => style.dim(`  - ${reason}`)),
+          ...(config.routing.policy === "ladder"
+            ? [
+                style.dim(
+                  "  br run routes by the ladder (routing.policy ladder): every task starts on its first step; the score is recorded, not used.",
+                ),
+              ]
+            : []),
         ]);
       }),
     );
