@@ -106,9 +106,10 @@ describe("br model simulate and advise over an outcomes file", () => {
     assert.deepEqual(advice.recommended.ladder, ["cheap", "strong"]);
     assert.ok(close(advice.recommended.costRatio ?? 0, 0.9 / 1.25));
     assert.ok(advice.confidence && advice.confidence.costBelowReference > 0.5);
-    assert.deepEqual(advice.written, ["cheap-model", "strong"]);
+    // Models no known agent CLI runs go through the command executor, not the run's Claude Code.
+    assert.deepEqual(advice.written, ["command:cheap-model", "command:strong"]);
     const config = readFileSync(join(p.cwd, ".buildrunner", "config.yaml"), "utf8");
-    assert.match(config, /ladder: \[ \{ model: cheap-model \}, \{ model: strong \} \]/);
+    assert.match(config, /ladder:\n\s+- \{ executor: command, model: cheap-model \}\n\s+- \{ executor: command, model: strong \}\n/);
     // The written ladder is what simulate replays next (joined back to the table by the same --map).
     const again = JSON.parse(
       brOk(["model", "simulate", "--outcomes", file, "--map", "cheap=cheap-model", "--json"], { cwd: p.cwd }).stdout,
@@ -150,6 +151,9 @@ describe("br model simulate and advise over an outcomes file", () => {
     const shipped = JSON.parse(brOk(["model", "advise", "--json"], { cwd: p.cwd }).stdout) as { ladder: string[]; date: string };
     assert.deepEqual(shipped.ladder, ["haiku", "opus"]);
     assert.match(brOk(["model", "advise"], { cwd: p.cwd }).stdout, /shipped default ladder: haiku → opus .*76\.4% solved/s);
+    const nothing = br(["model", "advise", "--write"], { cwd: p.cwd });
+    assert.equal(nothing.code, 2);
+    assert.match(nothing.stderr, /--write needs outcomes to advise on/);
     assert.equal(br(["model", "simulate", "--from-ledger"], { cwd: p.cwd }).code, 2, "no attempts yet");
     assert.equal(br(["model", "advise", "--outcomes", tableFile(TABLE), "--reference", "strong", "--steps", "9"], { cwd: p.cwd }).code, 2);
     assert.equal(readFileSync(join(p.cwd, ".buildrunner", "config.yaml"), "utf8"), configBefore);
@@ -202,7 +206,10 @@ describe("a ladder that spans agent CLIs, and the ledger as an outcomes table", 
     assert.ok(close(core?.costPerTaskSkipping ?? 0, mean(coreRows.filter((r) => r.model === "claude-opus-4-5").map((r) => r.cost_usd))));
     const testsKind = advice.skipFirst.find((s) => s.kind === "tests");
     assert.deepEqual([testsKind?.firstStepSolved, testsKind?.skip], [3, false]);
-    assert.match(readFileSync(join(p.cwd, ".buildrunner", "config.yaml"), "utf8"), /skipFirstFor: \[ core \]/);
+    const written = readFileSync(join(p.cwd, ".buildrunner", "config.yaml"), "utf8");
+    assert.match(written, /skipFirstFor: \[ core \]/);
+    assert.match(written, /- executor: codex\n\s+model: gpt-5-mini/, "the ladder it could not judge is left as the user wrote it");
+    assert.deepEqual(advice.written, []);
 
     git(p.cwd, "commit", "-qam", "advice");
     const next = br(["run", "--auto", "--max-tasks", "1"], { cwd: p.cwd, env: p.env });

@@ -27,7 +27,7 @@ const executorSettings = z.strictObject({
 export const LADDER_EXECUTORS = ["claude", "codex", "gemini", "aider", "command"] as const;
 
 const ladderStep = z.strictObject({
-  model: z.string().min(1),
+  model: z.string().min(1).describe("A model id, or a tier name (haiku, sonnet, opus) for that tier's model."),
   executor: z.enum(LADDER_EXECUTORS).optional().describe("The executor that runs this step (default: the run's executor)."),
   name: z
     .string()

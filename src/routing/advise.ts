@@ -79,13 +79,11 @@ export function candidateLadders(models: readonly string[], reference: string, m
 /** Share of the table's tasks a comparison must cover. */
 const COVERAGE = 0.9;
 
-interface Scored extends Candidate {
-  walks: { ladder: number; reference: number }[];
-}
+type Walks = { ladder: number; reference: number }[];
 
-/** A ladder against the reference over the tasks where both are known. */
-function score(table: OutcomeTable, ladder: string[], reference: string): Scored | undefined {
-  const walks: { ladder: number; reference: number }[] = [];
+/** The ladder's and the reference's cost on each task where both are known, and how many the ladder solved. */
+function comparedWalks(table: OutcomeTable, ladder: string[], reference: string): { walks: Walks; solved: number } {
+  const walks: Walks = [];
   let solved = 0;
   for (const task of table.tasks) {
     const mine = walkTask(table, task, ladder, 0, ladder.length);
@@ -94,6 +92,12 @@ function score(table: OutcomeTable, ladder: string[], reference: string): Scored
     walks.push({ ladder: mine.cost, reference: theirs.cost });
     solved += Number(mine.solved);
   }
+  return { walks, solved };
+}
+
+/** A ladder against the reference over the tasks where both are known. */
+function score(table: OutcomeTable, ladder: string[], reference: string): Candidate | undefined {
+  const { walks, solved } = comparedWalks(table, ladder, reference);
   // Compared on a part of the tasks only (a ledger knows a stronger step's outcome only where the cheaper
   // one failed), a ladder would be judged on the hard tasks alone. (It cannot solve fewer than the
   // reference: it ends on it.)
@@ -106,8 +110,21 @@ function score(table: OutcomeTable, ladder: string[], reference: string): Scored
     costPerTask: cost / walks.length,
     tasks: walks.length,
     costRatio: referenceCost > 0 ? cost / referenceCost : 1,
-    walks,
   };
+}
+
+/** More ladders than this take minutes to compare: the caller asks for fewer steps. */
+export const MAX_CANDIDATES = 200_000;
+
+/** How many ladders of up to `steps` steps end on the reference, among `models` models. */
+export function candidateCount(models: number, steps: number): number {
+  let total = 0;
+  let ways = 1;
+  for (let k = 0; k < steps; k++) {
+    total += ways;
+    ways *= Math.max(0, models - 1 - k);
+  }
+  return total;
 }
 
 export function advise(table: OutcomeTable, options: AdviseOptions): Advice {
@@ -115,30 +132,38 @@ export function advise(table: OutcomeTable, options: AdviseOptions): Advice {
   const { reference } = options;
   const scored = candidateLadders(usable, reference, options.maxSteps)
     .map((ladder) => score(table, ladder, reference))
-    .filter((s): s is Scored => s !== undefined)
+    .filter((s): s is Candidate => s !== undefined)
     .sort((a, b) => a.costPerTask - b.costPerTask || a.ladder.length - b.ladder.length);
   const alone = simulateLadder(table, [reference]);
   const best = scored[0];
-  const strip = ({ walks: _walks, ...candidate }: Scored): Candidate => candidate;
   const common = {
     tasks: table.tasks.length,
     reference: { model: reference, ...alone },
-    alternatives: scored.slice(1, 5).map(strip),
+    alternatives: scored.slice(1, 5),
     excluded,
     skipFirst: options.current ? skipAdvice(table, options.current) : [],
   };
-  if (best)
+  if (best) {
+    const walks = comparedWalks(table, best.ladder, reference).walks;
     return {
       ...common,
-      recommended: strip(best),
+      recommended: best,
       note: null,
-      confidence: best.ladder.length > 1 ? bootstrap(best.walks, options.resamples ?? 200) : null,
+      confidence: best.ladder.length > 1 ? bootstrap(walks, options.resamples ?? 200) : null,
     };
-  const kept = options.current ?? [reference];
+  }
+  const why = `${table.source} has ${reference}'s outcome for ${alone.tasks} of ${table.tasks.length} task(s), too few to compare ladders fairly`;
+  if (!options.current)
+    return {
+      ...common,
+      recommended: { ladder: [reference], ...alone, costRatio: null },
+      note: `${why}; no ladder is recommended`,
+      confidence: null,
+    };
   return {
     ...common,
-    recommended: { ladder: kept, ...simulateLadder(table, kept), costRatio: null },
-    note: `${table.source} has ${reference}'s outcome for ${alone.tasks} of ${table.tasks.length} task(s), too few to compare ladders fairly; the current ladder stays`,
+    recommended: { ladder: options.current, ...simulateLadder(table, options.current), costRatio: null },
+    note: `${why}; the current ladder stays`,
     confidence: null,
   };
 }

@@ -55,10 +55,14 @@ function configuredSteps(config: Config, runExecutor: string): Step[] {
   if (!routing.ladder && pinned) return [{ executor: runExecutor, model: pinned, name: "pinned" }];
   const entries = routing.ladder ?? (routing.policy === "score" ? [...TIERS] : [...DEFAULT_LADDER]);
   return entries.map((entry, i) => {
-    if (typeof entry !== "string")
-      return { executor: entry.executor ?? runExecutor, model: entry.model, name: entry.name ?? `step-${i + 1}` };
-    if (isTier(entry)) return { executor: runExecutor, model: routing.tiers[entry], name: entry };
-    return { executor: runExecutor, model: entry, name: `step-${i + 1}` };
+    const { model, executor, name } = typeof entry === "string" ? { model: entry, executor: undefined, name: undefined } : entry;
+    // A tier name stands for the tier's model, in a plain entry or an object's `model`.
+    const tier = isTier(model) ? model : undefined;
+    return {
+      executor: executor ?? runExecutor,
+      model: tier ? routing.tiers[tier] : model,
+      name: name ?? tier ?? `step-${i + 1}`,
+    };
   });
 }
 

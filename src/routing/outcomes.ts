@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { usageError } from "../infra/errors.js";
 import type { ProjectPaths } from "../infra/project.js";
 import { openStateDb } from "../infra/state-db.js";
+import type { TaskText } from "./estimate.js";
 
 export interface Outcome {
   resolved: boolean;
@@ -26,12 +27,14 @@ export interface OutcomeTable {
   texts: Map<string, string>;
   /** Task kinds, where known (the ledger knows them). */
   kinds: Map<string, string>;
+  /** What the complexity score reads besides the text (files, dependencies, acceptance), where known. */
+  details: Map<string, Omit<TaskText, "text">>;
 }
 
 const FORMAT_FIX = 'Write one object per line: {"task_id": "…", "model": "…", "resolved": true, "cost_usd": 0.12} ("text" is optional).';
 
 export function emptyTable(source: string): OutcomeTable {
-  return { source, tasks: [], models: [], outcomes: new Map(), texts: new Map(), kinds: new Map() };
+  return { source, tasks: [], models: [], outcomes: new Map(), texts: new Map(), kinds: new Map(), details: new Map() };
 }
 
 /** Adds one outcome; a second outcome for the same task and model is the caller's to refuse. */
@@ -166,17 +169,19 @@ interface LedgerRow {
 
 /**
  * The project's ledger as an outcome table: per task and model, solved when an attempt on it passed
- * verification, costing what its attempts cost. Only verdicts count: setup failures, outages and
- * interrupted attempts say nothing about the model.
+ * verification, costing what its attempts cost. Only verdicts on a model count: setup failures,
+ * outages and interrupted attempts say nothing about it, and a person's or a replay's work is no model's.
  */
-export function ledgerOutcomes(paths: ProjectPaths, taskInfo: Map<string, { text: string; kind?: string }>): OutcomeTable {
+export function ledgerOutcomes(paths: ProjectPaths, taskInfo: Map<string, TaskText>): OutcomeTable {
   const table = emptyTable("the ledger");
   if (!existsSync(join(paths.state, "state.db"))) return table;
   const db = openStateDb(paths);
   let rows: LedgerRow[];
   try {
     rows = db
-      .prepare("SELECT task_id, model, outcome, cost_usd FROM attempts WHERE outcome IN ('passed', 'failed') ORDER BY id")
+      .prepare(
+        "SELECT task_id, model, outcome, cost_usd FROM attempts WHERE outcome IN ('passed', 'failed') AND executor NOT IN ('manual', 'replay') ORDER BY id",
+      )
       .all() as unknown as LedgerRow[];
   } finally {
     db.close();
@@ -188,7 +193,9 @@ export function ledgerOutcomes(paths: ProjectPaths, taskInfo: Map<string, { text
     addOutcome(table, row.task_id, model, { resolved, costUsd: (earlier?.costUsd ?? 0) + row.cost_usd });
     const info = taskInfo.get(row.task_id);
     if (info) {
-      table.texts.set(row.task_id, info.text);
+      const { text, ...details } = info;
+      table.texts.set(row.task_id, text);
+      table.details.set(row.task_id, details);
       if (info.kind) table.kinds.set(row.task_id, info.kind);
     }
   }

@@ -1,6 +1,7 @@
 /**
  * The configured routing policy in an outcome table's terms: the ladder's models as the table names
- * them and the step each task starts on, decided exactly as `br run` decides it.
+ * them and the step each task starts on, decided as `br run` decides it from what the table knows of
+ * the task (a ledger: its text, files, dependencies, acceptance and kind; a file: its text).
  */
 import type { Config } from "../infra/config.js";
 import { usageError } from "../infra/errors.js";
@@ -14,9 +15,13 @@ export interface TablePolicy extends LadderPolicy {
 }
 
 export function tablePolicy(config: Config, table: OutcomeTable, maps: ReadonlyMap<string, string>): TablePolicy {
+  return { ...tableLadder(config, table, maps), maxAttempts: config.run.maxAttempts, startFor: startRule(config, table) };
+}
+
+/** The configured ladder's steps and their models as the table names them (exit 2 for one it lacks). */
+export function tableLadder(config: Config, table: OutcomeTable, maps: ReadonlyMap<string, string>): { steps: Step[]; ladder: string[] } {
   const steps = ladderFor(config, config.run.executor);
-  const ladder = steps.map((step, i) => tableIdOf(table, step.model, maps, `The ladder's step ${i + 1} (${step.name})`));
-  return { steps, ladder, maxAttempts: config.run.maxAttempts, startFor: startRule(config, table) };
+  return { steps, ladder: steps.map((step, i) => tableIdOf(table, step.model, maps, `The ladder's step ${i + 1} (${step.name})`)) };
 }
 
 function startRule(config: Config, table: OutcomeTable): (task: string) => number {
@@ -27,7 +32,7 @@ function startRule(config: Config, table: OutcomeTable): (task: string) => numbe
       throw usageError(`routing.policy is score, which reads each task's text, and ${table.source} has none for task ${missing}.`, {
         fix: 'Add "text" to its outcome lines, or give the texts with --texts <file.jsonl> ({"id", "text"} lines).',
       });
-    return (task) => routeTask({ text: table.texts.get(task) ?? "" }, config, executor).start;
+    return (task) => routeTask({ ...table.details.get(task), text: table.texts.get(task) ?? "" }, config, executor).start;
   }
   return (task) => {
     const kind = table.kinds.get(task);

@@ -42,7 +42,9 @@ export function checkExecutor(executorName: string, config: Config): void {
     if ((executor === "codex" || executor === "gemini") && model.startsWith("claude")) {
       const own = executor === "codex" ? ["gpt-5-codex", "gpt-5-mini"] : ["gemini-2.5-pro", "gemini-2.5-flash"];
       throw usageError(`The ${executor} executor cannot run ${model}: the routing ladder's ${step.name} step names a Claude model.`, {
-        fix: `Pin one model (br config set executors.${executor}.model ${own[0]}), or route between the executor's models (br config set routing.tiers.haiku ${own[1]}, and opus likewise), or give the step an executor that runs it (routing.ladder: [{ executor: claude, model: ${model} }]).`,
+        fix: config.routing.ladder
+          ? `Give that step an executor that runs it ({ executor: claude, model: ${model} }) or one of ${executor}'s models (${own.join(", ")}) in routing.ladder.`
+          : `Pin one model (br config set executors.${executor}.model ${own[0]}), or route between the executor's models (br config set routing.tiers.haiku ${own[1]}, and opus likewise), or set routing.ladder with an executor per step.`,
       });
     }
   }

@@ -45,6 +45,24 @@ describe("ladderFor", () => {
     ]);
   });
 
+  it("an object step's model may be a tier name, and is named after it", () => {
+    assert.deepEqual(
+      ladderFor(
+        config({
+          ladder: [
+            { executor: "codex", model: "haiku" },
+            { model: "opus", name: "big" },
+          ],
+        }),
+        "claude",
+      ),
+      [
+        { executor: "codex", model: "claude-haiku-4-5", name: "haiku" },
+        { executor: "claude", model: "claude-opus-4-5", name: "big" },
+      ],
+    );
+  });
+
   it("a pinned model without a ladder is one step; a human or a replay is one step on its executor", () => {
     assert.deepEqual(ladderFor(config({}, { executors: { command: { model: "mine" } } }), "command"), [
       { executor: "command", model: "mine", name: "pinned" },

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { configSchema } from "../../src/infra/config.ts";
 import { BrError } from "../../src/infra/errors.ts";
-import { advise, bootstrap, candidateLadders, skipAdvice } from "../../src/routing/advise.ts";
+import { advise, bootstrap, candidateCount, candidateLadders, skipAdvice } from "../../src/routing/advise.ts";
 import { routeTask, stepForAttempt } from "../../src/routing/ladder.ts";
 import { configIdOf, executorOf, parseMaps, tableIdOf } from "../../src/routing/model-ids.ts";
 import { addOutcome, emptyTable, type OutcomeTable, parseOutcomes } from "../../src/routing/outcomes.ts";
@@ -148,6 +148,25 @@ describe("advise", () => {
     assert.equal(advice.reference.solved, 0.5);
     assert.ok(advice.confidence);
     assert.equal(advise(table, { reference: "strong", maxSteps: 1 }).recommended.ladder.length, 1);
+  });
+
+  it("counts the ladders it would compare", () => {
+    assert.equal(candidateCount(3, 1), 1);
+    assert.equal(candidateCount(3, 2), 3);
+    assert.equal(candidateCount(4, 3), candidateLadders(["a", "b", "c", "r"], "r", 3).length);
+    assert.equal(candidateCount(2, 4), 2);
+    assert.equal(candidateCount(100, 4), 1 + 99 + 99 * 98 + 99 * 98 * 97);
+  });
+
+  it("without a current ladder and too few reference outcomes, recommends nothing new and says so", () => {
+    const sparse = tableOf([
+      ["a", "x", true, 1],
+      ["b", "x", true, 1],
+      ["c", "y", true, 5],
+    ]);
+    const advice = advise(sparse, { reference: "y", maxSteps: 2 });
+    assert.deepEqual(advice.recommended.ladder, ["y"]);
+    assert.match(advice.note ?? "", /no ladder is recommended/);
   });
 
   it("keeps the current ladder, and says why, when the reference is known for too few tasks", () => {

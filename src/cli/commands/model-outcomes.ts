@@ -74,15 +74,15 @@ function registerAdvise(model: Command): void {
     .option("--write", "put the recommended ladder into config.yaml, for br run and br model simulate")
     .option("--json", 'print { "tasks", "reference", "recommended", "confidence", "alternatives", "skipFirst", "written" }')
     .action(
-      action<[]>(async (options: SourceOptions & { json?: boolean; steps?: string; write?: boolean }) => {
-        if (!options.outcomes && !options.fromLedger) return shippedDefault(options.json);
+      action<[]>(async (options: AdviseOptions) => {
+        if (!options.outcomes && !options.fromLedger) return shippedDefault(options);
         const { config, outcomes, maps, paths } = await loadSource(options);
         const { advise } = await import("../../routing/advise.js");
-        const { tablePolicy } = await import("../../routing/policy.js");
-        const steps = stepsOption(options.steps, config);
-        const current = options.fromLedger ? currentLadder(config, outcomes, maps, tablePolicy) : undefined;
-        const reference = await referenceOf(options, outcomes, maps, () => current ?? defaultTop(config, outcomes, maps, tablePolicy));
-        const advice = advise(outcomes, { reference, maxSteps: steps, ...(current ? { current } : {}) });
+        const { tableLadder } = await import("../../routing/policy.js");
+        const steps = await stepsOption(options.steps, config, outcomes);
+        const current = currentLadder(() => tableLadder(config, outcomes, maps));
+        const reference = await referenceOf(options, outcomes, maps, () => current?.ladder ?? noDefaultReference(outcomes));
+        const advice = advise(outcomes, { reference, maxSteps: steps, ...(current ? { current: current.ladder } : {}) });
         const written = options.write ? await writeAdvice(requirePaths(paths), advice, { maps, config, current }) : undefined;
         const { configIdOf } = await import("../../routing/model-ids.js");
         const asConfig = advice.recommended.ladder.map((m) => configIdOf(m, maps));
@@ -91,22 +91,38 @@ function registerAdvise(model: Command): void {
     );
 }
 
+type AdviseOptions = SourceOptions & { json?: boolean; steps?: string; write?: boolean };
+
 /** Without a table: the shipped default ladder, its source and the figures it was chosen on. */
-async function shippedDefault(json: boolean | undefined): Promise<void> {
+async function shippedDefault(options: AdviseOptions): Promise<void> {
+  const given = (["write", "steps", "reference", "map", "scaffold", "texts"] as const).filter((o) => options[o] !== undefined);
+  if (given.length > 0)
+    throw usageError(`--${given[0]} needs outcomes to advise on.`, {
+      fix: "Add --outcomes <file.jsonl>, or --from-ledger in a project br run has worked in.",
+    });
   const data = (await import("../../routing/ladder.js")).SHIPPED_OUTCOMES;
   const { ladder, alwaysTop } = data.defaultLadder.measured;
-  emit(json, { source: data.source, date: data.date, ladder: data.defaultLadder.steps, measured: data.defaultLadder.measured }, () => [
-    `The shipped default ladder: ${data.defaultLadder.steps.join(" → ")} (routing.tiers), from public outcomes dated ${data.date} (${data.source}).`,
-    `  over ${data.defaultLadder.measured.tasks} SWE-bench Verified tasks: ${pct(ladder.solved)} solved at ${usd(ladder.costPerTask)} a task, against always the top step's ${pct(alwaysTop.solved)} at ${usd(alwaysTop.costPerTask)}.`,
-    "Give outcomes to advise on (--outcomes <file.jsonl>), or this project's history (--from-ledger).",
-  ]);
+  emit(
+    options.json,
+    { source: data.source, date: data.date, ladder: data.defaultLadder.steps, measured: data.defaultLadder.measured },
+    () => [
+      `The shipped default ladder: ${data.defaultLadder.steps.join(" → ")} (routing.tiers), from public outcomes dated ${data.date} (${data.source}).`,
+      `  over ${data.defaultLadder.measured.tasks} SWE-bench Verified tasks: ${pct(ladder.solved)} solved at ${usd(ladder.costPerTask)} a task, against always the top step's ${pct(alwaysTop.solved)} at ${usd(alwaysTop.costPerTask)}.`,
+      "Give outcomes to advise on (--outcomes <file.jsonl>), or this project's history (--from-ledger).",
+    ],
+  );
 }
 
-function stepsOption(value: string | undefined, config: Config): number {
-  if (value === undefined) return Math.min(4, Math.max(1, config.run.maxAttempts));
-  const n = Number(value);
+async function stepsOption(value: string | undefined, config: Config, outcomes: OutcomeTable): Promise<number> {
+  const { candidateCount, MAX_CANDIDATES } = await import("../../routing/advise.js");
+  const n = value === undefined ? Math.min(4, Math.max(1, config.run.maxAttempts)) : Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 4)
     throw usageError(`--steps ${value}: expected a whole number from 1 to 4.`, { fix: "Ladders of 2 or 3 steps are the useful ones." });
+  const count = candidateCount(outcomes.models.length, n);
+  if (count > MAX_CANDIDATES)
+    throw usageError(`${outcomes.models.length} models make ${count} ladders of up to ${n} steps, too many to compare.`, {
+      fix: `Ask for fewer steps (--steps ${n - 1}), or give a table with fewer models.`,
+    });
   return n;
 }
 
@@ -115,21 +131,18 @@ function requirePaths(paths: ProjectPaths | undefined): ProjectPaths {
   return paths;
 }
 
-type PolicyOf = typeof import("../../routing/policy.js").tablePolicy;
+type TableLadder = ReturnType<typeof import("../../routing/policy.js").tableLadder>;
 
-/** The configured ladder in the table's ids, when the table has all its models (the ledger usually does). */
-function currentLadder(config: Config, outcomes: OutcomeTable, maps: Map<string, string>, tablePolicy: PolicyOf): string[] | undefined {
+/** The configured ladder in the table's ids, when the table has all its models (a ledger usually does). */
+function currentLadder(resolve: () => TableLadder): TableLadder | undefined {
   try {
-    return tablePolicy(config, outcomes, maps).ladder;
+    return resolve();
   } catch {
     return undefined;
   }
 }
 
-/** Without --reference, advise compares with the configured ladder's top step, or the table's costliest model. */
-function defaultTop(config: Config, outcomes: OutcomeTable, maps: Map<string, string>, tablePolicy: PolicyOf): string[] {
-  const ladder = currentLadder(config, outcomes, maps, tablePolicy);
-  if (ladder) return ladder;
+function noDefaultReference(outcomes: OutcomeTable): never {
   throw usageError(`The configured ladder's models are not all in ${outcomes.source}, so there is no default reference.`, {
     fix: "Name the model to compare with: --reference <model> (one of the table's).",
   });
@@ -175,9 +188,8 @@ async function ledgerTable(paths: ProjectPaths): Promise<OutcomeTable> {
   const { ledgerOutcomes } = await import("../../routing/outcomes.js");
   const { loadTasks } = await import("../../plan/task-store.js");
   const plan = await loadTasks(paths);
-  const info = new Map(
-    plan.tasks.map((t) => [t.id, { text: [t.title, t.description].filter(Boolean).join("\n\n"), ...(t.kind ? { kind: t.kind } : {}) }]),
-  );
+  const { taskText } = await import("../../routing/tiers.js");
+  const info = new Map(plan.tasks.map((t) => [t.id, taskText(t)]));
   const outcomes = ledgerOutcomes(paths, info);
   if (outcomes.tasks.length === 0)
     throw usageError("The ledger has no verified or rejected attempts yet.", {
@@ -284,8 +296,17 @@ function adviceText(a: Advice, outcomes: OutcomeTable, asConfig: string[], writt
     ...a.excluded.map((e) => style.dim(`  left out: ${e.model} (${e.reason})`)),
     ...skipText(a),
     "",
+    ...(written?.some((w) => w.startsWith("command:"))
+      ? [
+          style.dim(
+            '  No agent CLI br knows runs some of these models: they run through executors.command.command (br config set executors.command.command "my-agent --model {model} --prompt-file {prompt_file}").',
+          ),
+        ]
+      : []),
     written
-      ? `Written to config.yaml: routing.ladder ${written.join(" → ")}.`
+      ? written.length
+        ? `Written to config.yaml: routing.ladder ${written.join(" → ")}.`
+        : "config.yaml's ladder is unchanged."
       : `br model advise --write puts it into config.yaml (as ${asConfig.join(" → ")}).`,
   ];
 }
@@ -309,28 +330,61 @@ function skipText(a: Advice): string[] {
   ];
 }
 
-/** `--write`: the ladder in config ids with the executor each model needs, and the attempts to climb it. */
+/**
+ * `--write`: the recommended ladder in config terms, and the attempts to climb it. A step the current
+ * ladder already has is written as it is configured (a tier name stays a tier name, its executor and
+ * name stay); a new one gets the executor its model id's prefix implies. When nothing could be compared
+ * (a note says why) the ladder is left alone and only the per-kind advice is written.
+ */
 async function writeAdvice(
   paths: ProjectPaths,
   advice: Advice,
-  context: { maps: Map<string, string>; config: Config; current: string[] | undefined },
+  context: { maps: Map<string, string>; config: Config; current: TableLadder | undefined },
 ): Promise<string[]> {
-  const { maps, config, current } = context;
+  const { config, current } = context;
   const { editConfig } = await import("../../infra/config.js");
-  const { configIdOf, executorOf } = await import("../../routing/model-ids.js");
-  const steps = advice.recommended.ladder.map((tableModel) => {
-    const model = configIdOf(tableModel, maps);
-    const executor = executorOf(model);
-    return executor && executor !== config.run.executor ? { executor, model } : { model };
-  });
+  const steps = advice.note ? undefined : await configSteps(advice.recommended.ladder, context);
   const skip = advice.skipFirst.filter((s) => s.skip).map((s) => s.kind);
   // The per-kind advice is about the current ladder's first two steps: it carries over only if they stay.
-  const sameStart = current !== undefined && current.slice(0, 2).join("\u0000") === advice.recommended.ladder.slice(0, 2).join("\u0000");
-  await editConfig(paths, (doc) => {
-    doc.setIn(["routing", "ladder"], doc.createNode(steps, { flow: true }));
-    doc.setIn(["routing", "policy"], "ladder");
-    if (config.run.maxAttempts < steps.length) doc.setIn(["run", "maxAttempts"], steps.length);
+  const sameStart =
+    current !== undefined && current.ladder.slice(0, 2).join("\u0000") === advice.recommended.ladder.slice(0, 2).join("\u0000");
+  await editConfig(paths, (doc, yaml) => {
+    if (steps) {
+      // One step a line, each written inline: { executor: codex, model: gpt-5-mini }.
+      const ladder = doc.createNode(steps);
+      for (const item of yaml.isSeq(ladder) ? ladder.items : []) if (yaml.isMap(item)) item.flow = true;
+      doc.setIn(["routing", "ladder"], ladder);
+      doc.setIn(["routing", "policy"], "ladder");
+      if (config.run.maxAttempts < steps.length) doc.setIn(["run", "maxAttempts"], steps.length);
+    }
     if (sameStart && advice.skipFirst.length > 0) doc.setIn(["routing", "skipFirstFor"], doc.createNode(skip, { flow: true }));
   });
-  return steps.map((s) => ("executor" in s ? `${s.executor}:${s.model}` : s.model));
+  return (steps ?? []).map((s) => (typeof s === "string" ? s : `${s.executor ? `${s.executor}:` : ""}${s.model}`));
+}
+
+type ConfigStep = string | { model: string; executor?: string; name?: string };
+
+async function configSteps(
+  ladder: string[],
+  context: { maps: Map<string, string>; config: Config; current: TableLadder | undefined },
+): Promise<ConfigStep[]> {
+  const { maps, config, current } = context;
+  const { configIdOf, executorOf } = await import("../../routing/model-ids.js");
+  const runExecutor = config.run.executor;
+  return ladder.map((tableModel): ConfigStep => {
+    const known = current?.steps[current.ladder.indexOf(tableModel)];
+    if (known) {
+      const tier = (["haiku", "sonnet", "opus"] as const).find((t) => t === known.name && config.routing.tiers[t] === known.model);
+      if (tier && known.executor === runExecutor) return tier;
+      return {
+        model: known.model,
+        ...(known.executor !== runExecutor ? { executor: known.executor } : {}),
+        ...(/^step-\d+$/.test(known.name) ? {} : { name: known.name }),
+      };
+    }
+    const model = configIdOf(tableModel, maps);
+    // A model no agent CLI is known to run goes through the command executor (or aider, which runs many), never Claude Code.
+    const executor = executorOf(model) ?? (runExecutor === "aider" || runExecutor === "command" ? runExecutor : "command");
+    return executor !== runExecutor ? { executor, model } : { model };
+  });
 }
