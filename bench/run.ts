@@ -14,6 +14,7 @@ import { secretsEvaluation } from "./secrets-eval.ts";
 import { securityBenchmark } from "./security.ts";
 import { sqliEvaluation } from "./sqli-eval.ts";
 import { startupBenchmark } from "./startup.ts";
+import { telemetryBenchmark } from "./telemetry.ts";
 
 startupBenchmark();
 planBenchmark();
@@ -27,3 +28,4 @@ routingOutcomesBenchmark();
 parallelBenchmark();
 await catalogueBenchmark();
 await dashboardBenchmark();
+await telemetryBenchmark();

@@ -16,6 +16,7 @@ import { registerHooks, registerSecurity } from "./commands/security.js";
 import { registerSpec } from "./commands/spec.js";
 import { registerStatus } from "./commands/status.js";
 import { registerTasks } from "./commands/tasks.js";
+import { registerTelemetry } from "./commands/telemetry.js";
 import { type GlobalOptions, reportError } from "./output.js";
 
 /** What every action receives: its own options merged with the global ones. */
@@ -34,12 +35,30 @@ export function action<A extends unknown[]>(handler: Action<A>): (...args: unkno
     if (process.env.BR_DEBUG === "1") options.debug = true;
     if (options.json) reserveStdoutForJson();
     const positional = args.slice(0, -2) as A;
+    const started = performance.now();
+    let failed: unknown;
     try {
       await handler(...positional, options);
     } catch (error) {
+      failed = error;
       exitCode = reportError(error, options);
     }
+    const { recordCommand } = await import("../telemetry/command.js");
+    await recordCommand({
+      command: commandPath(command),
+      cwd: typeof options.cwd === "string" ? options.cwd : process.cwd(),
+      durationMs: performance.now() - started,
+      exitCode,
+      ...(failed !== undefined ? { error: failed } : {}),
+    });
   };
+}
+
+/** `features add` for the command `br features add`. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(" ");
 }
 
 /** Lets an action report "ran and found problems" (exit 1) without throwing. */
@@ -71,6 +90,7 @@ export function buildProgram(): Command {
   registerSecurity(program);
   registerHooks(program);
   registerConfig(program);
+  registerTelemetry(program);
   registerDemo(program);
   // Subcommands inherit exitOverride only when set on each one.
   const applyOverride = (command: Command) => {

@@ -202,7 +202,12 @@ export const configSchema = z
           .describe("Prices in USD per million tokens that override or extend the shipped table (data/prices.json), by model id."),
       })
       .prefault({}),
-    telemetry: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+    telemetry: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe("Record telemetry events in the local state database (br telemetry disable)."),
+        retentionDays: z.int().min(1).max(3650).default(90).describe("Events older than this many days are pruned."),
+      })
+      .prefault({}),
     parallel: z
       .strictObject({
         streams: z
@@ -392,16 +397,23 @@ export interface LoadedConfig {
   exists: boolean;
 }
 
+/** The last file read and what it gave: a command and its telemetry read the same config once, not twice. */
+let lastLoaded: { file: string; text: string; loaded: LoadedConfig } | undefined;
+
 export async function loadConfig(paths: ProjectPaths): Promise<LoadedConfig> {
   const shownAs = displayPath(paths, paths.config);
   if (!existsSync(paths.config)) return { config: configSchema.parse({}), raw: {}, exists: false };
   const text = readText(paths.config);
+  // Same file, same text: the same result (a copy, so a caller's change cannot leak into the next).
+  if (lastLoaded?.file === paths.config && lastLoaded.text === text) return structuredClone(lastLoaded.loaded);
   const { yaml, doc } = parseConfigText(text, shownAs);
-  return {
+  const loaded = {
     config: validate(doc, text, shownAs, yaml),
     raw: documentValue(doc, shownAs) as Record<string, unknown>,
     exists: true,
   };
+  lastLoaded = { file: paths.config, text, loaded: structuredClone(loaded) };
+  return loaded;
 }
 
 export function valueAtPath(root: unknown, path: readonly string[]): unknown {

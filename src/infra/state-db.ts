@@ -95,6 +95,16 @@ const MIGRATIONS: string[] = [
      combined TEXT,
      updated_at TEXT NOT NULL
    );`,
+  // Telemetry (src/telemetry): events of the one versioned schema, and the feature thresholds already announced.
+  `CREATE TABLE telemetry (
+     id INTEGER PRIMARY KEY,
+     at TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     schema INTEGER NOT NULL,
+     data TEXT NOT NULL
+   );
+   CREATE INDEX telemetry_at ON telemetry(at);
+   CREATE TABLE telemetry_alerts (threshold INTEGER PRIMARY KEY, at TEXT NOT NULL);`,
 ];
 
 export type StateDb = DatabaseSync;

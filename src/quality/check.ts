@@ -15,6 +15,7 @@ import { runShell, type ShellResult } from "../infra/process.js";
 import type { ProjectPaths } from "../infra/project.js";
 import { openStateDb } from "../infra/state-db.js";
 import { mask } from "../security/mask.js";
+import { recordTelemetry } from "../telemetry/store.js";
 import { type CodeFile, changedSince, codeFiles, stagedCodeFiles } from "./files.js";
 import { findDuplication, measureFile } from "./measures/index.js";
 import { type FileCoverage, readCoverage } from "./readers/coverage.js";
@@ -159,7 +160,7 @@ export async function runQualityCheck(paths: ProjectPaths, config: Config, optio
     ...(staged ? { staged: true as const } : {}),
     durationMs: Date.now() - started,
   };
-  if (!options.only && options.changed === undefined && !staged) record(paths, result);
+  if (!options.only && options.changed === undefined && !staged) record(paths, result, config);
   return result;
 }
 
@@ -472,7 +473,8 @@ function lastCoverage(paths: ProjectPaths): number | undefined {
   }
 }
 
-function record(paths: ProjectPaths, result: QualityResult): void {
+function record(paths: ProjectPaths, result: QualityResult, config: Config): void {
+  for (const g of result.gates) recordTelemetry(paths, config, "gate.result", { gate: g.name, passed: g.passed, value: g.value });
   const coverage = result.gates.find((g) => g.name === "coverage");
   const db = openStateDb(paths);
   try {

@@ -107,6 +107,8 @@ export interface ActiveRun extends RunContext {
 /** One task's attempts so far. */
 export interface TaskProgress {
   routed: RoutedTask;
+  /** When the task's first attempt began (ms), for how long it took to settle. */
+  startedAt: number;
   earlier: EarlierAttempt[];
   lastReason: string;
   cost: number;
@@ -248,10 +250,15 @@ export async function openStreamRun(paths: ProjectPaths, options: RunOptions, st
   return { paths, options, config, executorName, countTokens, summary, stream, journal, executors, runId: stream.runId, promptsDir };
 }
 
+/** A task's progress before its first attempt: routed once, nothing spent. */
+export function startProgress(run: RunContext, task: Task): TaskProgress {
+  return { routed: routeTask(taskText(task), run.config, run.executorName), earlier: [], lastReason: "", cost: 0, startedAt: Date.now() };
+}
+
 /** Runs one claimed task in a stream: its attempts, verification and commit on the stream's branch. */
 export async function runStreamTask(run: ActiveRun, task: Task): Promise<TaskOutcome> {
   say(`${style.cyan("▶")} ${task.id}: ${task.title}`);
-  const progress: TaskProgress = { routed: routeTask(taskText(task), run.config, run.executorName), earlier: [], lastReason: "", cost: 0 };
+  const progress = startProgress(run, task);
   const outcome = await attemptTask(run, task, progress);
   await settleTask(run, task, outcome, progress);
   return outcome;

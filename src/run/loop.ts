@@ -29,6 +29,7 @@ import {
   type RunOptions,
   type RunSummary,
   spent,
+  startProgress,
   type TaskProgress,
 } from "./engine.js";
 import { executorPool } from "./executors/index.js";
@@ -203,7 +204,7 @@ async function confirmTask(run: ActiveRun, task: Task): Promise<boolean> {
 async function runTask(run: ActiveRun, task: Task): Promise<void> {
   await transitionTask(run.paths, task.id, "start");
   say(`${style.cyan("▶")} ${task.id}: ${task.title}`);
-  const progress: TaskProgress = { routed: routeTask(taskText(task), run.config, run.executorName), earlier: [], lastReason: "", cost: 0 };
+  const progress = startProgress(run, task);
   const outcome = await attemptTask(run, task, progress);
   await settleTask(run, task, outcome, progress);
 }

@@ -7,7 +7,9 @@ import type { Task } from "../plan/task.js";
 import { loadTasks } from "../plan/task-store.js";
 import { updateFeature } from "../registry/features.js";
 import { loadRegistry } from "../registry/store.js";
+import { stepForAttempt } from "../routing/ladder.js";
 import { mask } from "../security/mask.js";
+import { recordTelemetry } from "../telemetry/store.js";
 import { addUsage, attemptCost } from "./cost.js";
 import type { ActiveRun, AttemptOutcome, AttemptRecord, FinishedAttempt, TaskOutcome, TaskProgress } from "./engine.js";
 import { recordCounts } from "./evidence/counts-store.js";
@@ -149,6 +151,7 @@ export function rejectAttempt(run: ActiveRun, progress: TaskProgress, finished: 
 
 /** The task's end: done (perhaps completing its feature), back to ready when the run stopped for another reason, or failed. */
 export async function settleTask(run: ActiveRun, task: Task, outcome: TaskOutcome, progress: TaskProgress): Promise<void> {
+  recordFinished(run, task, outcome, progress);
   const { paths, config, summary } = run;
   if (outcome === "passed") {
     if (run.stream) return; // integration makes it done
@@ -161,5 +164,24 @@ export async function settleTask(run: ActiveRun, task: Task, outcome: TaskOutcom
   } else {
     await transitionTask(paths, task.id, "fail", { force: true, reason: mask(progress.lastReason).slice(0, 500) });
     summary.failed.push({ id: task.id, reason: progress.lastReason });
+  }
+}
+
+/** The task's telemetry event: its kind, the step and model it ended on, attempts, outcome, cost and time (never its text). */
+function recordFinished(run: ActiveRun, task: Task, outcome: TaskOutcome, progress: TaskProgress): void {
+  const attempts = progress.earlier.length + (outcome === "passed" ? 1 : 0);
+  const { step } = stepForAttempt(progress.routed, Math.max(1, attempts));
+  try {
+    recordTelemetry(run.paths, run.config, "task.finished", {
+      kind: task.kind,
+      tier: step.name,
+      model: step.model,
+      attempts,
+      outcome: outcome === "passed" ? "done" : outcome,
+      costUsd: Math.round(progress.cost * 1e6) / 1e6,
+      durationMs: Date.now() - progress.startedAt,
+    });
+  } catch {
+    // a busy database: the task's own record stands
   }
 }

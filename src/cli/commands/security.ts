@@ -177,6 +177,13 @@ async function rememberCheck(root: string, findings: Parameters<typeof import(".
   }
   const { recordLatestCheck } = await import("../../security/latest.js");
   recordLatestCheck(paths, findings);
+  // Telemetry keeps counts by rule only: never a file, a line or the match.
+  const { recordTelemetry } = await import("../../telemetry/store.js");
+  const { loadConfig } = await import("../../infra/config.js");
+  const { config } = await loadConfig(paths);
+  const byRule = new Map<string, number>();
+  for (const f of findings) byRule.set(f.rule, (byRule.get(f.rule) ?? 0) + 1);
+  for (const [rule, count] of byRule) recordTelemetry(paths, config, "security.findings", { rule, count });
 }
 
 function registerSecurityBaseline(security: Command): void {

@@ -1,0 +1,82 @@
+/** `br telemetry`: what br records about its own use, kept on this machine, and the switches. */
+import type { Command } from "commander";
+import { style } from "../../infra/log.js";
+import { project } from "../context.js";
+import { action } from "../main.js";
+import { emit, table } from "../output.js";
+
+export function registerTelemetry(program: Command): void {
+  const telemetry = program
+    .command("telemetry")
+    .description("usage events kept in this project's state database; nothing leaves the machine");
+  telemetry
+    .command("status")
+    .description("whether events are recorded, which switch turned them off, and what is stored")
+    .option("--json", 'print { "enabled", "disabledBy", "schema", "events", "oldest", "retentionDays", "exporter" }')
+    .action(
+      action<[]>(async (options) => {
+        const { loadConfig } = await import("../../infra/config.js");
+        const { telemetryStatus } = await import("../../telemetry/store.js");
+        const paths = project(options);
+        const status = telemetryStatus(paths, (await loadConfig(paths)).config);
+        emit(options.json, status, () => [
+          status.enabled
+            ? `${style.green("on")}: events are recorded in .buildrunner/state/state.db`
+            : `${style.yellow("off")}, by ${status.disabledBy}: nothing is recorded`,
+          `  ${status.events} event(s) stored${status.oldest ? ` since ${status.oldest.slice(0, 10)}` : ""}; kept ${status.retentionDays} days; schema ${status.schema}; nothing is sent anywhere`,
+        ]);
+      }),
+    );
+  for (const enabled of [true, false]) registerSwitch(telemetry, enabled);
+  registerEvents(telemetry);
+}
+
+function registerSwitch(telemetry: Command, enabled: boolean): void {
+  const command = telemetry
+    .command(enabled ? "enable" : "disable")
+    .description(enabled ? "record events again (telemetry.enabled: true)" : "record nothing from now on (telemetry.enabled: false)")
+    .option("--json", 'print { "enabled", "disabledBy", "purged" }');
+  if (!enabled) command.option("--purge", "also delete the events already stored");
+  command.action(
+    action<[]>(async (options) => {
+      const { editConfig } = await import("../../infra/config.js");
+      const { purgeTelemetry, telemetrySwitch } = await import("../../telemetry/store.js");
+      const paths = project(options);
+      const config = await editConfig(paths, (doc) => doc.setIn(["telemetry", "enabled"], enabled));
+      const purged = options.purge === true ? purgeTelemetry(paths) : 0;
+      const disabledBy = telemetrySwitch(config) ?? null;
+      emit(options.json, { enabled: disabledBy === null, disabledBy, purged }, () => [
+        enabled
+          ? disabledBy
+            ? `telemetry.enabled is true in config.yaml, but ${disabledBy} keeps it off in this environment.`
+            : `${style.green("✓")} Telemetry on: events are recorded on this machine only.`
+          : `${style.green("✓")} Telemetry off: nothing is recorded.${purged ? ` ${purged} stored event(s) deleted.` : " Stored events are kept (--purge deletes them)."}`,
+      ]);
+    }),
+  );
+}
+
+function registerEvents(telemetry: Command): void {
+  telemetry
+    .command("events")
+    .description("the stored events, exactly as an exporter would send them")
+    .option("--since <when>", "only events since a date (2026-11-01) or for a duration back (7d, 24h)")
+    .option("--json", 'print { "schema", "events": [{ "id", "at", "kind", "schema", "data" }] }')
+    .action(
+      action<[]>(async (options) => {
+        const { parseSince } = await import("../../routing/stats.js");
+        const { readTelemetry } = await import("../../telemetry/store.js");
+        const { TELEMETRY_SCHEMA } = await import("../../telemetry/schema.js");
+        const since = typeof options.since === "string" ? parseSince(options.since) : undefined;
+        const events = readTelemetry(project(options), since);
+        emit(options.json, { schema: TELEMETRY_SCHEMA, events }, () =>
+          events.length === 0
+            ? ["No telemetry events stored."]
+            : table(
+                ["at", "kind", "data"],
+                events.map((e) => [e.at.slice(0, 19).replace("T", " "), e.kind, JSON.stringify(e.data)]),
+              ),
+        );
+      }),
+    );
+}

@@ -1,0 +1,73 @@
+/**
+ * What every br command records when it ends, in a project with telemetry on: its name, how long
+ * it took and its exit code, the class of an error, and any feature threshold newly reached. It
+ * never fails or slows the command it describes beyond reading the config it would read anyway.
+ */
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadConfig } from "../infra/config.js";
+import { BrError } from "../infra/errors.js";
+import { findProject, type ProjectPaths } from "../infra/project.js";
+import { loadRegistry } from "../registry/store.js";
+import { environmentSwitch, newThresholds, recordTelemetry, telemetrySwitch } from "./store.js";
+
+export interface CommandEnd {
+  /** The command path, `features add`. */
+  command: string;
+  cwd: string;
+  durationMs: number;
+  exitCode: number;
+  error?: unknown;
+}
+
+/** Error classes by what went wrong, never by message: `usage` (exit 2), `failure` (exit 1), a system code, or `internal`. */
+export function errorClass(error: unknown): string {
+  if (error instanceof BrError) return error.exitCode === 2 ? "usage" : "failure";
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return typeof code === "string" && /^E[A-Z]+$/.test(code) ? code : "internal";
+}
+
+export async function recordCommand(end: CommandEnd): Promise<void> {
+  // The environment switch is read first: off means not even the config is read for telemetry.
+  if (environmentSwitch()) return;
+  let paths: ProjectPaths;
+  try {
+    paths = findProject(end.cwd);
+  } catch {
+    return; // outside a project there is nowhere to keep events
+  }
+  try {
+    const { config } = await loadConfig(paths);
+    if (telemetrySwitch(config)) return;
+    firstRunNotice(paths);
+    recordTelemetry(paths, config, "command.run", { command: end.command, durationMs: Math.round(end.durationMs), exitCode: end.exitCode });
+    if (end.error !== undefined) recordTelemetry(paths, config, "error", { class: errorClass(end.error), exitCode: end.exitCode });
+    if (end.exitCode === 0 && REGISTRY_COMMANDS.has(end.command))
+      await announceThresholds(paths, (await loadRegistry(paths)).features.length);
+  } catch {
+    // a broken config or a busy database: the command's own result stands
+  }
+}
+
+/** Commands that add features, after which the feature thresholds are checked. */
+const REGISTRY_COMMANDS = new Set(["features add", "spec sync", "init", "attach"]);
+
+/** A one-line alert for each feature threshold newly reached (each is announced once, ever). */
+export async function announceThresholds(paths: ProjectPaths, features: number): Promise<void> {
+  const { config } = await loadConfig(paths);
+  for (const t of newThresholds(paths, config, features)) {
+    recordTelemetry(paths, config, "threshold.reached", { features: t.features });
+    process.stderr.write(`ℹ This project has reached ${t.features} features: ${t.advice}.\n`);
+  }
+}
+
+/** On a terminal, the first command that records anything says so, once per project and machine. */
+function firstRunNotice(paths: ProjectPaths): void {
+  if (!process.stderr.isTTY) return;
+  const marker = join(paths.state, "telemetry-notice");
+  if (existsSync(marker)) return;
+  writeFileSync(marker, `${new Date().toISOString()}\n`);
+  process.stderr.write(
+    "ℹ br keeps usage events (commands, task outcomes, costs; never code, prompts or paths) in .buildrunner/state on this machine, and sends nothing. `br telemetry disable` or DO_NOT_TRACK=1 turns it off.\n",
+  );
+}

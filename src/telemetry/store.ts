@@ -1,0 +1,135 @@
+/**
+ * Telemetry events in the machine-local state database, only while telemetry is on: off means
+ * nothing is recorded. Old events are pruned as new ones arrive, so the store stays small.
+ */
+import type { Config } from "../infra/config.js";
+import type { ProjectPaths } from "../infra/project.js";
+import { openStateDb } from "../infra/state-db.js";
+import { type EventKind, sanitize, TELEMETRY_SCHEMA } from "./schema.js";
+
+export interface TelemetryEvent {
+  id: number;
+  at: string;
+  kind: EventKind;
+  schema: number;
+  data: Record<string, unknown>;
+}
+
+/** What turned telemetry off, if anything: the environment first, then the project's config. */
+export type TelemetrySwitch = "DO_NOT_TRACK" | "BR_TELEMETRY_DISABLED" | "config.yaml (telemetry.enabled: false)";
+
+export function telemetrySwitch(config: Pick<Config, "telemetry">, env: NodeJS.ProcessEnv = process.env): TelemetrySwitch | undefined {
+  return environmentSwitch(env) ?? (config.telemetry.enabled ? undefined : "config.yaml (telemetry.enabled: false)");
+}
+
+/** DO_NOT_TRACK=1 (the cross-tool convention) or BR_TELEMETRY_DISABLED=1; "0", "false" or empty leave it on. */
+export function environmentSwitch(env: NodeJS.ProcessEnv = process.env): TelemetrySwitch | undefined {
+  const on = (value: string | undefined) => value !== undefined && value !== "" && value !== "0" && value.toLowerCase() !== "false";
+  if (on(env.DO_NOT_TRACK)) return "DO_NOT_TRACK";
+  if (on(env.BR_TELEMETRY_DISABLED)) return "BR_TELEMETRY_DISABLED";
+  return undefined;
+}
+
+const DAY_MS = 86_400_000;
+const PRUNE_EVERY = 50;
+
+function pruneTelemetry(db: ReturnType<typeof openStateDb>, before: number): number {
+  return Number(db.prepare("DELETE FROM telemetry WHERE at < ?").run(new Date(before).toISOString()).changes);
+}
+
+/** Records one event when telemetry is on; returns whether it did. */
+export function recordTelemetry(
+  paths: ProjectPaths,
+  config: Pick<Config, "telemetry">,
+  kind: EventKind,
+  data: Record<string, unknown>,
+): boolean {
+  if (telemetrySwitch(config)) return false;
+  const db = openStateDb(paths);
+  try {
+    const now = Date.now();
+    const { lastInsertRowid } = db
+      .prepare("INSERT INTO telemetry (at, kind, schema, data) VALUES (?, ?, ?, ?)")
+      .run(new Date(now).toISOString(), kind, TELEMETRY_SCHEMA, JSON.stringify(sanitize(kind, data)));
+    // Pruning every so many events keeps the store small without a delete on every command.
+    if (Number(lastInsertRowid) % PRUNE_EVERY === 1) pruneTelemetry(db, now - config.telemetry.retentionDays * DAY_MS);
+    return true;
+  } finally {
+    db.close();
+  }
+}
+
+export function readTelemetry(paths: ProjectPaths, since?: string): TelemetryEvent[] {
+  const db = openStateDb(paths);
+  try {
+    const rows = db
+      .prepare(`SELECT id, at, kind, schema, data FROM telemetry ${since ? "WHERE at >= ?" : ""} ORDER BY id`)
+      .all(...(since ? [since] : [])) as { id: number; at: string; kind: EventKind; schema: number; data: string }[];
+    return rows.map((r) => ({ id: r.id, at: r.at, kind: r.kind, schema: r.schema, data: JSON.parse(r.data) as Record<string, unknown> }));
+  } finally {
+    db.close();
+  }
+}
+
+/** Feature counts at which analytics become worth running, and what to run. */
+export const THRESHOLDS = [
+  { features: 30, advice: "`br telemetry report` now has enough tasks to show pass rates and cost per task by kind" },
+  { features: 100, advice: "`br model advise --from-ledger` can now say which task kinds should skip the ladder's first step" },
+  { features: 500, advice: "consider parallel streams (`br run --parallel`) and pruning old events (telemetry.retentionDays)" },
+] as const;
+
+/**
+ * The thresholds the project has newly reached, each returned once ever: the row's primary key
+ * makes two processes crossing one at the same moment report it once.
+ */
+export function newThresholds(paths: ProjectPaths, config: Pick<Config, "telemetry">, features: number): (typeof THRESHOLDS)[number][] {
+  const reached = THRESHOLDS.filter((t) => features >= t.features);
+  if (reached.length === 0 || telemetrySwitch(config)) return [];
+  const db = openStateDb(paths);
+  try {
+    const insert = db.prepare("INSERT OR IGNORE INTO telemetry_alerts (threshold, at) VALUES (?, ?)");
+    return reached.filter((t) => Number(insert.run(t.features, new Date().toISOString()).changes) === 1);
+  } finally {
+    db.close();
+  }
+}
+
+export interface TelemetryStatus {
+  enabled: boolean;
+  /** What turned it off, when it is off. */
+  disabledBy: TelemetrySwitch | null;
+  schema: number;
+  events: number;
+  oldest: string | null;
+  retentionDays: number;
+  exporter: null;
+}
+
+export function telemetryStatus(paths: ProjectPaths, config: Pick<Config, "telemetry">): TelemetryStatus {
+  const disabledBy = telemetrySwitch(config) ?? null;
+  const db = openStateDb(paths);
+  try {
+    const row = db.prepare("SELECT COUNT(*) AS n, MIN(at) AS oldest FROM telemetry").get() as { n: number; oldest: string | null };
+    return {
+      enabled: disabledBy === null,
+      disabledBy,
+      schema: TELEMETRY_SCHEMA,
+      events: Number(row.n),
+      oldest: row.oldest,
+      retentionDays: config.telemetry.retentionDays,
+      exporter: null,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** Deletes every stored event (`br telemetry disable --purge`); returns how many there were. */
+export function purgeTelemetry(paths: ProjectPaths): number {
+  const db = openStateDb(paths);
+  try {
+    return Number(db.prepare("DELETE FROM telemetry").run().changes);
+  } finally {
+    db.close();
+  }
+}
