@@ -171,17 +171,13 @@ export async function settleTask(run: ActiveRun, task: Task, outcome: TaskOutcom
 function recordFinished(run: ActiveRun, task: Task, outcome: TaskOutcome, progress: TaskProgress): void {
   const attempts = progress.earlier.length + (outcome === "passed" ? 1 : 0);
   const { step } = stepForAttempt(progress.routed, Math.max(1, attempts));
-  try {
-    recordTelemetry(run.paths, run.config, "task.finished", {
-      kind: task.kind,
-      tier: step.name,
-      model: step.model,
-      attempts,
-      outcome: outcome === "passed" ? "done" : outcome,
-      costUsd: Math.round(progress.cost * 1e6) / 1e6,
-      durationMs: Date.now() - progress.startedAt,
-    });
-  } catch {
-    // a busy database: the task's own record stands
-  }
+  recordTelemetry(run.paths, run.config, "task.finished", {
+    kind: task.kind,
+    tier: step.name,
+    model: step.model,
+    attempts,
+    outcome: outcome === "passed" ? "done" : outcome,
+    costUsd: Math.round(progress.cost * 1e6) / 1e6,
+    durationMs: Date.now() - progress.startedAt,
+  });
 }

@@ -37,7 +37,10 @@ function pruneTelemetry(db: ReturnType<typeof openStateDb>, before: number): num
   return Number(db.prepare("DELETE FROM telemetry WHERE at < ?").run(new Date(before).toISOString()).changes);
 }
 
-/** Records one event when telemetry is on; returns whether it did. */
+/**
+ * Records one event when telemetry is on; returns whether it did. It never throws: a database
+ * that cannot be written (busy past its timeout, a full disk) costs the event, not the command.
+ */
 export function recordTelemetry(
   paths: ProjectPaths,
   config: Pick<Config, "telemetry">,
@@ -45,6 +48,14 @@ export function recordTelemetry(
   data: Record<string, unknown>,
 ): boolean {
   if (telemetrySwitch(config)) return false;
+  try {
+    return insertEvent(paths, config, kind, data);
+  } catch {
+    return false;
+  }
+}
+
+function insertEvent(paths: ProjectPaths, config: Pick<Config, "telemetry">, kind: EventKind, data: Record<string, unknown>): boolean {
   const db = openStateDb(paths);
   try {
     const now = Date.now();
