@@ -3,7 +3,7 @@
  * private paths never reach the store, the switches, and the feature thresholds.
  */
 import assert from "node:assert/strict";
-import { appendFileSync, existsSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { describe, it } from "node:test";
@@ -82,6 +82,48 @@ describe("br telemetry", () => {
     const shown =
       brOk(["telemetry", "events"], { cwd: p.cwd, env }).stdout + brOk(["telemetry", "events", "--json"], { cwd: p.cwd, env }).stdout;
     assert.ok(!shown.includes(SECRET) && !shown.includes("alice"));
+
+    // The report, in each format: the same figures as the events, and nothing planted.
+    const report = JSON.parse(brOk(["telemetry", "report", "--format", "json"], { cwd: p.cwd, env }).stdout) as {
+      days: { done: number; failed: number; costUsd: number; costPerDone: number }[];
+      firstAttempt: { byStep: { name: string; tasks: number; firstAttempt: number }[]; byKind: { name: string; tasks: number }[] };
+      timeToDoneMs: { tasks: number; p50: number };
+      rejections: { reason: string; count: number }[];
+    };
+    const cost = finished.reduce((sum, e) => sum + (e.data.costUsd as number), 0);
+    assert.deepEqual([report.days.length, report.days[0]?.done, report.days[0]?.failed], [1, 2, 0]);
+    assert.ok(Math.abs((report.days[0]?.costPerDone ?? 0) - cost / 2) < 1e-5);
+    assert.deepEqual(report.firstAttempt.byStep, [{ name: "opus", tasks: 2, firstAttempt: 0, rate: 0 }]);
+    assert.deepEqual(
+      report.firstAttempt.byKind.map((k) => [k.name, k.tasks]),
+      [
+        ["core", 1],
+        ["tests", 1],
+      ],
+    );
+    assert.equal(report.timeToDoneMs.tasks, 2);
+    // Two rejected first attempts (the fake agent is lazy once per task), counted by class.
+    assert.equal(
+      report.rejections.reduce((n, r) => n + r.count, 0),
+      2,
+    );
+    assert.ok(
+      report.rejections.every((r) => /^[a-z0-9][a-z0-9 ._:-]*$/.test(r.reason)),
+      JSON.stringify(report.rejections),
+    );
+    const html = join(p.cwd, "report.html");
+    brOk(["telemetry", "report", "--format", "html", "--output", html], { cwd: p.cwd, env });
+    const page = readFileSync(html, "utf8");
+    assert.match(page, /<svg role="img" aria-label="Tasks done per day"/);
+    assert.doesNotMatch(page, /<script|src=|href=|https?:/, "one self-contained page");
+    const md = brOk(["telemetry", "report"], { cwd: p.cwd, env }).stdout;
+    assert.match(
+      md,
+      /## First-attempt pass rate by step\n\| step \| tasks \| first attempt \| rate \|\n\| --- \| --- \| --- \| --- \|\n\| opus \| 2 \| 0 \| 0\.0% \|/,
+    );
+    for (const text of [page, md, JSON.stringify(report)])
+      for (const planted of [SECRET, "alice", "acme-payroll"]) assert.ok(!text.includes(planted), planted);
+    assert.equal(br(["telemetry", "report", "--format", "pdf"], { cwd: p.cwd, env }).code, 2);
   });
 
   it("DO_NOT_TRACK=1 or BR_TELEMETRY_DISABLED=1: a full run records nothing, and status says which switch", () => {

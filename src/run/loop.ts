@@ -16,8 +16,6 @@ import { nextTask, transitionTask } from "../plan/scheduler.js";
 import type { Task, TasksFile } from "../plan/task.js";
 import { loadTasks } from "../plan/task-store.js";
 import { loadRegistry } from "../registry/store.js";
-import { routeTask } from "../routing/ladder.js";
-import { taskText } from "../routing/tiers.js";
 import { clearRequests, isPaused, MAIN_STREAM, stopReason } from "./control.js";
 import {
   type ActiveRun,
@@ -30,7 +28,6 @@ import {
   type RunSummary,
   spent,
   startProgress,
-  type TaskProgress,
 } from "./engine.js";
 import { executorPool } from "./executors/index.js";
 import { Journal } from "./journal.js";

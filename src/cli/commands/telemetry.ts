@@ -1,6 +1,8 @@
 /** `br telemetry`: what br records about its own use, kept on this machine, and the switches. */
 import type { Command } from "commander";
-import { style } from "../../infra/log.js";
+import { usageError } from "../../infra/errors.js";
+import { say, style } from "../../infra/log.js";
+import { mask } from "../../security/mask.js";
 import { project } from "../context.js";
 import { action } from "../main.js";
 import { emit, table } from "../output.js";
@@ -29,6 +31,41 @@ export function registerTelemetry(program: Command): void {
     );
   for (const enabled of [true, false]) registerSwitch(telemetry, enabled);
   registerEvents(telemetry);
+  registerReport(telemetry);
+}
+
+const FORMATS = ["md", "html", "json"] as const;
+
+function registerReport(telemetry: Command): void {
+  telemetry
+    .command("report")
+    .description("your own analytics: tasks per day, first-attempt pass rates, cost per done task, time to done, rejections, gates")
+    .option("--format <format>", "md | html (one self-contained page with charts) | json", "md")
+    .option("--since <when>", "only events since a date (2026-11-01) or for a duration back (7d, 24h)")
+    .option("-o, --output <file>", "write the report to a file instead of printing it")
+    .action(
+      action<[]>(async (options) => {
+        const format = String(options.format);
+        if (!(FORMATS as readonly string[]).includes(format))
+          throw usageError(`--format ${format}: not a report format.`, { fix: `Use one of: ${FORMATS.join(", ")}.` });
+        const { parseSince } = await import("../../routing/stats.js");
+        const { readTelemetry } = await import("../../telemetry/store.js");
+        const { buildReport } = await import("../../telemetry/report.js");
+        const { reportHtml, reportMarkdown } = await import("../../telemetry/render.js");
+        const paths = project(options);
+        const since = typeof options.since === "string" ? parseSince(options.since) : undefined;
+        const report = buildReport(paths, readTelemetry(paths, since));
+        const text =
+          format === "json" ? `${JSON.stringify(report, null, 2)}\n` : format === "html" ? reportHtml(report) : reportMarkdown(report);
+        if (typeof options.output !== "string") {
+          process.stdout.write(mask(text));
+          return;
+        }
+        const { writeFileAtomic } = await import("../../infra/atomic-file.js");
+        writeFileAtomic(options.output, mask(text));
+        say(`${style.green("✓")} Wrote ${options.output} (${format}).`);
+      }),
+    );
 }
 
 function registerSwitch(telemetry: Command, enabled: boolean): void {
