@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { configSchema } from "../src/infra/config.ts";
+import { seededRandom } from "../src/infra/random.ts";
 import { advise } from "../src/routing/advise.ts";
 import { type OutcomeTable, parseOutcomes } from "../src/routing/outcomes.ts";
 import { tablePolicy } from "../src/routing/policy.ts";
@@ -33,13 +34,7 @@ function row(name: string, f: Figures, reference: Figures): string {
 
 /** A seeded shuffle, so the splits are the same on every run. */
 function shuffled<T>(items: readonly T[], seed: number): T[] {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = seededRandom(seed);
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(next() * (i + 1));

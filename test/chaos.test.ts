@@ -10,22 +10,12 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+// Seeded, so a failing sequence of kills can be replayed.
+import { seededRandom as random } from "../src/infra/random.ts";
 import { FAKE_AGENT, journal, project, tasks } from "./agent-project.ts";
 import { brAsync, brOk, brSpawn, git } from "./helpers.ts";
 
 const KILLS = 20;
-
-/** A small seeded generator (mulberry32), so a failing sequence of kills can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Starts br run, kills it after `delayMs` unless it ended first; says how it ended. */
 async function runAndKill(cwd: string, env: Record<string, string>, delayMs: number, signal: NodeJS.Signals) {

@@ -6,6 +6,7 @@
  * (ladders ending on a cheaper model did, when chosen on half the dev outcomes and judged on the
  * other half). From the project's own ledger it also says which task kinds should skip the first step.
  */
+import { seededRandom } from "../infra/random.js";
 import type { OutcomeTable } from "./outcomes.js";
 import { type Figures, simulateLadder, walkTask } from "./simulate.js";
 
@@ -168,21 +169,9 @@ export function advise(table: OutcomeTable, options: AdviseOptions): Advice {
   };
 }
 
-/** A small seeded generator (mulberry32), so the same table always gives the same confidence. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Resamples the tasks with replacement: how often the ladder still costs less, and its cost ratio's spread. */
 export function bootstrap(walks: readonly { ladder: number; reference: number }[], resamples: number): Confidence {
-  const next = random(1);
+  const next = seededRandom(1);
   const ratios: number[] = [];
   let below = 0;
   for (let b = 0; b < resamples; b++) {
