@@ -3,17 +3,19 @@
  * private paths never reach the store, the switches, and the feature thresholds.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { describe, it } from "node:test";
 import { project } from "./agent-project.ts";
-import { br, brOk, git, tempRepo } from "./helpers.ts";
+import { br, brOk, git, tempDir, tempRepo, waitFor } from "./helpers.ts";
 
 /** Telemetry on: the suite's default environment turns it off. */
 const ON = { BR_TELEMETRY_DISABLED: undefined, DO_NOT_TRACK: undefined };
 
 interface Event {
+  id: number;
   kind: string;
   schema: number;
   data: Record<string, unknown>;
@@ -35,13 +37,109 @@ function storedRows(cwd: string): string[] {
 const events = (cwd: string) =>
   (JSON.parse(brOk(["telemetry", "events", "--json"], { cwd, env: ON }).stdout) as { events: Event[] }).events;
 
+interface Entry {
+  type: "connection" | "request" | "closed";
+  url?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+interface Record_ {
+  eventName: string;
+  attributes: { key: string; value: Record<string, unknown> }[];
+}
+
+/** A collector process on 127.0.0.1 (test/otlp-collector.mjs), stopped by the returned function. */
+async function startCollector(mode: "ok" | "hang" = "ok") {
+  const log = join(tempDir("br-otlp-"), "collector.jsonl");
+  writeFileSync(log, "");
+  const child = spawn(process.execPath, [join(import.meta.dirname, "otlp-collector.mjs"), log, mode], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const port = await new Promise<string>((resolvePort, reject) => {
+    const deadline = setTimeout(() => reject(new Error("the collector did not start within 30 s")), 30_000);
+    child.stdout.once("data", (chunk: Buffer) => {
+      clearTimeout(deadline);
+      resolvePort(chunk.toString().trim());
+    });
+  });
+  const entries = () =>
+    readFileSync(log, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Entry);
+  const records = () =>
+    entries().flatMap((e) =>
+      e.type === "request" ? (JSON.parse(e.body as string).resourceLogs[0].scopeLogs[0].logRecords as Record_[]) : [],
+    );
+  return { url: `http://127.0.0.1:${port}`, entries, records, stop: () => child.kill("SIGKILL") };
+}
+
+const recordId = (r: Record_) => Number(r.attributes.find((a) => a.key === "br.event.id")?.value.intValue);
+
+function exportTo(cwd: string, endpoint: string): void {
+  appendFileSync(join(cwd, ".buildrunner", "config.yaml"), `telemetry:\n  export:\n    endpoint: ${endpoint}\n    intervalSeconds: 0\n`);
+}
+
 const SECRET = `sk-ant-api03-${"Zq7x".repeat(23)}Q${"AA"}`;
+/** An API key for the collector, given the OpenTelemetry way; it must reach the collector and nothing else. */
+const COLLECTOR_KEY = `otlp-key-${"k3Y9".repeat(6)}`;
 const PRIVATE = "/home/alice-private/clients/acme-payroll.txt";
 
+/**
+ * Everything stored reaches the collector once, exactly as `events --otlp` shows it, with the
+ * collector's key in the header and no planted secret or path anywhere in what was sent.
+ */
+async function exportedAsShown(cwd: string, env: NodeJS.ProcessEnv, collector: Awaited<ReturnType<typeof startCollector>>) {
+  const stored = events(cwd);
+  await waitFor(() => collector.records().length > 0, "a background send, started by the commands themselves", 30_000);
+  const want = new Set(stored.map((e) => e.id));
+  // The same events as --json (and, after them, that run's own command event).
+  const shown = (
+    JSON.parse(brOk(["telemetry", "events", "--otlp"], { cwd, env }).stdout).resourceLogs[0].scopeLogs[0].logRecords as Record_[]
+  ).filter((r) => want.has(recordId(r)));
+  assert.deepEqual(
+    shown.map(recordId),
+    stored.map((e) => e.id),
+  );
+  await waitFor(
+    () => {
+      const arrived = () => {
+        const got = new Set(collector.records().map(recordId));
+        return [...want].every((id) => got.has(id));
+      };
+      if (arrived()) return true;
+      brOk(["telemetry", "export"], { cwd, env }); // sends what the background sends have not, or finds one sending
+      return arrived();
+    },
+    "every stored event at the collector",
+    60_000,
+  );
+  const received = collector.records();
+  const ids = received.map(recordId);
+  assert.equal(new Set(ids).size, ids.length, "no event sent twice");
+  assert.deepEqual(
+    received.filter((r) => want.has(recordId(r))).sort((a, b) => recordId(a) - recordId(b)),
+    shown,
+    "sent exactly as `events --otlp` shows",
+  );
+  const requests = collector.entries().filter((e) => e.type === "request");
+  assert.ok(requests.every((r) => r.url === "/v1/logs" && r.headers?.["content-type"] === "application/json"));
+  assert.ok(requests.every((r) => r.headers?.authorization === `Bearer ${COLLECTOR_KEY}`));
+  const sent = requests.map((r) => r.body).join("\n");
+  for (const planted of [SECRET, SECRET.slice(0, 20), "alice", "acme-payroll", "Payroll", "Secret sauce", cwd, COLLECTOR_KEY])
+    assert.ok(!sent.includes(planted), `${planted} was not sent`);
+  const status = brOk(["telemetry", "status"], { cwd, env });
+  assert.match(status.stdout, new RegExp(`exporter: ${collector.url}/v1/logs \\(OTLP/HTTP JSON\\)`));
+  assert.ok(!storedRows(cwd).join().includes(COLLECTOR_KEY) && !status.stdout.includes(COLLECTOR_KEY));
+}
+
 describe("br telemetry", () => {
-  it("a full br run with secrets and private paths planted records what happened and none of them", () => {
+  it("a full br run with secrets and private paths planted records, shows and sends what happened and none of them", async (t) => {
+    const collector = await startCollector();
+    t.after(collector.stop);
     const p = project("fail-first", { FAKE_AGENT_LEAK: SECRET });
-    const env = { ...p.env, ...ON };
+    const env = { ...p.env, ...ON, OTEL_EXPORTER_OTLP_HEADERS: `authorization=Bearer%20${COLLECTOR_KEY}` };
+    exportTo(p.cwd, collector.url);
     appendFileSync(
       join(p.cwd, "PROJECT_SPEC.md"),
       `\n### Payroll export\nExport ${PRIVATE} with the key ${SECRET}.\nAcceptance criteria:\n- reads ${PRIVATE}\n`,
@@ -124,17 +222,26 @@ describe("br telemetry", () => {
     for (const text of [page, md, JSON.stringify(report)])
       for (const planted of [SECRET, "alice", "acme-payroll"]) assert.ok(!text.includes(planted), planted);
     assert.equal(br(["telemetry", "report", "--format", "pdf"], { cwd: p.cwd, env }).code, 2);
+    await exportedAsShown(p.cwd, env, collector);
   });
 
-  it("DO_NOT_TRACK=1 or BR_TELEMETRY_DISABLED=1: a full run records nothing, and status says which switch", () => {
+  it("DO_NOT_TRACK=1 or BR_TELEMETRY_DISABLED=1: a full run records nothing, connects nowhere, and status says which switch", async (t) => {
+    const collector = await startCollector();
+    t.after(collector.stop);
     for (const [name, value] of [
       ["DO_NOT_TRACK", "1"],
       ["BR_TELEMETRY_DISABLED", "1"],
     ] as const) {
       const p = project("good");
+      exportTo(p.cwd, collector.url);
+      git(p.cwd, "commit", "-qam", "export telemetry");
       const env = { ...p.env, ...ON, [name]: value };
       assert.equal(br(["run", "--auto", "--max-tasks", "2"], { cwd: p.cwd, env }).code, 0);
       brOk(["features", "add", "More"], { cwd: p.cwd, env });
+      assert.match(
+        brOk(["telemetry", "export"], { cwd: p.cwd, env }).stdout,
+        new RegExp(`off \\(${name}\\): nothing was sent and no connection`),
+      );
       assert.deepEqual(storedRows(p.cwd), [], `${name}: nothing recorded`);
       const status = JSON.parse(brOk(["telemetry", "status", "--json"], { cwd: p.cwd, env }).stdout) as {
         enabled: boolean;
@@ -142,8 +249,50 @@ describe("br telemetry", () => {
         events: number;
       };
       assert.deepEqual([status.enabled, status.disabledBy, status.events], [false, name, 0]);
-      assert.match(brOk(["telemetry", "status"], { cwd: p.cwd, env }).stdout, new RegExp(`off, by ${name}: nothing is recorded`));
+      assert.match(brOk(["telemetry", "status"], { cwd: p.cwd, env }).stdout, new RegExp(`off, by ${name}: nothing is recorded or sent`));
     }
+    // A background sender starts within a second or two of a command; none may have.
+    await new Promise((resolveWait) => setTimeout(resolveWait, 3000));
+    assert.deepEqual(collector.entries(), [], "no connection to the collector");
+  });
+
+  it("an endpoint that is down or never answers costs the commands nothing; the events wait for the next send", async (t) => {
+    const cwd = tempRepo();
+    brOk(["init", "offline"], { cwd, env: ON });
+    const closed = await startCollector();
+    closed.stop(); // a port where nothing listens any more
+    exportTo(cwd, closed.url);
+    brOk(["features", "add", "One"], { cwd, env: ON });
+    const failed = br(["telemetry", "export", "--json"], { cwd, env: ON });
+    const result = JSON.parse(failed.stdout) as { sent: number; error: string; pending: number; busy: boolean };
+    if (!result.busy) {
+      assert.equal(failed.code, 1, failed.stderr);
+      assert.deepEqual([result.sent, result.error], [0, "ECONNREFUSED"]);
+    }
+    await waitFor(
+      () =>
+        (JSON.parse(brOk(["telemetry", "status", "--json"], { cwd, env: ON }).stdout).exporter.lastError as string | null) ===
+        "ECONNREFUSED",
+      "the failed send in status",
+      30_000,
+    );
+
+    const hanging = await startCollector("hang");
+    t.after(hanging.stop);
+    writeFileSync(
+      join(cwd, ".buildrunner", "config.yaml"),
+      readFileSync(join(cwd, ".buildrunner", "config.yaml"), "utf8").replace(closed.url, hanging.url),
+    );
+    brOk(["features", "add", "Two"], { cwd, env: ON });
+    await waitFor(() => hanging.entries().some((e) => e.type === "request"), "a send to the hanging collector", 30_000);
+    // The collector holds that request unanswered; commands go on and finish meanwhile.
+    for (const args of [["status"], ["features", "add", "Three"], ["telemetry", "status"]]) brOk(args, { cwd, env: ON });
+    assert.ok(
+      !hanging.entries().some((e) => e.type === "closed"),
+      "the commands finished while the send was still waiting: none of them waited for it",
+    );
+    const pending = JSON.parse(brOk(["telemetry", "events", "--pending", "--json"], { cwd, env: ON }).stdout) as { events: Event[] };
+    assert.ok(pending.events.length >= 4, "nothing was lost: the unanswered events are still pending");
   });
 
   it("disable records nothing from then on (--purge deletes what was kept); enable records again; bad input exits 2", () => {
@@ -161,7 +310,10 @@ describe("br telemetry", () => {
     assert.equal(storedRows(cwd).length, 0);
     brOk(["telemetry", "enable"], { cwd, env: ON });
     brOk(["features", "add", "Three"], { cwd, env: ON });
-    assert.ok(storedRows(cwd).some((r) => r.includes('"command":"features add"')));
+    assert.ok(
+      !hanging.entries().some((e) => e.type === "closed"),
+      "the commands finished while the send was still waiting: none of them waited for it",
+    );
     const masked = br(["telemetry", "enable"], { cwd, env: { ...ON, DO_NOT_TRACK: "1" } });
     assert.match(masked.stdout, /DO_NOT_TRACK keeps it off/);
     const bad = br(["telemetry", "events", "--since", "last week"], { cwd, env: ON });

@@ -206,6 +206,24 @@ export const configSchema = z
       .strictObject({
         enabled: z.boolean().default(true).describe("Record telemetry events in the local state database (br telemetry disable)."),
         retentionDays: z.int().min(1).max(3650).default(90).describe("Events older than this many days are pruned."),
+        export: z
+          .strictObject({
+            endpoint: z
+              .string()
+              .regex(/^https?:\/\/[^\s/]+/, "must be an http:// or https:// URL, such as http://127.0.0.1:4318")
+              .optional()
+              .describe(
+                "An OpenTelemetry collector (OTLP over HTTP/JSON) to send events to; unset, nothing is sent. A bare origin gets /v1/logs appended. Headers such as an API key come from OTEL_EXPORTER_OTLP_HEADERS.",
+              ),
+            intervalSeconds: z
+              .int()
+              .min(0)
+              .max(86_400)
+              .default(300)
+              .describe("At most one background send per this many seconds; each send carries every pending event, in batches."),
+          })
+          .prefault({})
+          .describe("Optional export of the telemetry events, off by default."),
       })
       .prefault({}),
     parallel: z

@@ -105,6 +105,29 @@ const MIGRATIONS: string[] = [
    );
    CREATE INDEX telemetry_at ON telemetry(at);
    CREATE TABLE telemetry_alerts (threshold INTEGER PRIMARY KEY, at TEXT NOT NULL);`,
+  // The optional telemetry exporter: how far it has sent, who holds the send (a lease), and how the last try went.
+  // Event ids become AUTOINCREMENT first, so an id is never reused after a purge and the send cursor stays true.
+  `CREATE TABLE telemetry_events (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     at TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     schema INTEGER NOT NULL,
+     data TEXT NOT NULL
+   );
+   INSERT INTO telemetry_events (id, at, kind, schema, data) SELECT id, at, kind, schema, data FROM telemetry;
+   DROP TABLE telemetry;
+   ALTER TABLE telemetry_events RENAME TO telemetry;
+   CREATE INDEX telemetry_at ON telemetry(at);
+   CREATE TABLE telemetry_export (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     sent_through INTEGER NOT NULL DEFAULT 0,
+     sent_total INTEGER NOT NULL DEFAULT 0,
+     lease_until INTEGER NOT NULL DEFAULT 0,
+     last_attempt INTEGER NOT NULL DEFAULT 0,
+     last_sent TEXT,
+     last_error TEXT
+   );
+   INSERT INTO telemetry_export (id) VALUES (1);`,
 ];
 
 export type StateDb = DatabaseSync;

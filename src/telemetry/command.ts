@@ -1,7 +1,8 @@
 /**
  * What every br command records when it ends, in a project with telemetry on: its name, how long
- * it took and its exit code, the class of an error, and any feature threshold newly reached. It
- * never fails or slows the command it describes beyond reading the config it would read anyway.
+ * it took and its exit code, the class of an error, and any feature threshold newly reached; then,
+ * when an exporter is configured, it may start a background send. It never fails or slows the
+ * command it describes beyond reading the config it would read anyway.
  */
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -9,6 +10,7 @@ import { loadConfig } from "../infra/config.js";
 import { BrError } from "../infra/errors.js";
 import { findProject, type ProjectPaths } from "../infra/project.js";
 import { loadRegistry } from "../registry/store.js";
+import { displayEndpoint } from "./otlp.js";
 import { environmentSwitch, newThresholds, recordTelemetry, telemetrySwitch } from "./store.js";
 
 export interface CommandEnd {
@@ -29,7 +31,8 @@ export function errorClass(error: unknown): string {
 
 export async function recordCommand(end: CommandEnd): Promise<void> {
   // The environment switch is read first: off means not even the config is read for telemetry.
-  if (environmentSwitch()) return;
+  // The background sender (EXPORTING_ENV in export.ts) records nothing of its own.
+  if (environmentSwitch() || process.env.BR_TELEMETRY_EXPORTING) return;
   let paths: ProjectPaths;
   try {
     paths = findProject(end.cwd);
@@ -39,11 +42,12 @@ export async function recordCommand(end: CommandEnd): Promise<void> {
   try {
     const { config } = await loadConfig(paths);
     if (telemetrySwitch(config)) return;
-    firstRunNotice(paths);
+    firstRunNotice(paths, config.telemetry.export.endpoint);
     recordTelemetry(paths, config, "command.run", { command: end.command, durationMs: Math.round(end.durationMs), exitCode: end.exitCode });
     if (end.error !== undefined) recordTelemetry(paths, config, "error", { class: errorClass(end.error), exitCode: end.exitCode });
     if (end.exitCode === 0 && REGISTRY_COMMANDS.has(end.command))
       await announceThresholds(paths, (await loadRegistry(paths)).features.length);
+    if (config.telemetry.export.endpoint !== undefined) (await import("./export.js")).startBackgroundExport(paths, config);
   } catch {
     // a broken config or a busy database: the command's own result stands
   }
@@ -62,12 +66,13 @@ export async function announceThresholds(paths: ProjectPaths, features: number):
 }
 
 /** On a terminal, the first command that records anything says so, once per project and machine. */
-function firstRunNotice(paths: ProjectPaths): void {
+function firstRunNotice(paths: ProjectPaths, endpoint: string | undefined): void {
   if (!process.stderr.isTTY) return;
   const marker = join(paths.state, "telemetry-notice");
   if (existsSync(marker)) return;
   writeFileSync(marker, `${new Date().toISOString()}\n`);
+  const sent = endpoint === undefined ? "sends nothing" : `sends them to ${displayEndpoint(endpoint)} (telemetry.export in config.yaml)`;
   process.stderr.write(
-    "ℹ br keeps usage events (commands, task outcomes, costs; never code, prompts or paths) in .buildrunner/state on this machine, and sends nothing. `br telemetry disable` or DO_NOT_TRACK=1 turns it off.\n",
+    `ℹ br keeps usage events (commands, task outcomes, costs; never code, prompts or paths) in .buildrunner/state on this machine, and ${sent}. \`br telemetry disable\` or DO_NOT_TRACK=1 turns it off.\n`,
   );
 }

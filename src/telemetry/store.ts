@@ -4,7 +4,8 @@
  */
 import type { Config } from "../infra/config.js";
 import type { ProjectPaths } from "../infra/project.js";
-import { openStateDb } from "../infra/state-db.js";
+import { openStateDb, type StateDb } from "../infra/state-db.js";
+import { displayEndpoint } from "./otlp.js";
 import { type EventKind, sanitize, TELEMETRY_SCHEMA } from "./schema.js";
 
 export interface TelemetryEvent {
@@ -18,7 +19,10 @@ export interface TelemetryEvent {
 /** What turned telemetry off, if anything: the environment first, then the project's config. */
 export type TelemetrySwitch = "DO_NOT_TRACK" | "BR_TELEMETRY_DISABLED" | "config.yaml (telemetry.enabled: false)";
 
-export function telemetrySwitch(config: Pick<Config, "telemetry">, env: NodeJS.ProcessEnv = process.env): TelemetrySwitch | undefined {
+export function telemetrySwitch(
+  config: { telemetry: { enabled: boolean } },
+  env: NodeJS.ProcessEnv = process.env,
+): TelemetrySwitch | undefined {
   return environmentSwitch(env) ?? (config.telemetry.enabled ? undefined : "config.yaml (telemetry.enabled: false)");
 }
 
@@ -82,6 +86,49 @@ export function readTelemetry(paths: ProjectPaths, since?: string): TelemetryEve
   }
 }
 
+/** How far the exporter has sent, and how its last try went (one row, created by the migration). */
+export interface ExportCursor {
+  sentThrough: number;
+  sentTotal: number;
+  lastSent: string | null;
+  lastError: string | null;
+}
+
+export function readExportCursor(db: StateDb): ExportCursor {
+  const row = db.prepare("SELECT sent_through, sent_total, last_sent, last_error FROM telemetry_export WHERE id = 1").get() as {
+    sent_through: number;
+    sent_total: number;
+    last_sent: string | null;
+    last_error: string | null;
+  };
+  return { sentThrough: Number(row.sent_through), sentTotal: Number(row.sent_total), lastSent: row.last_sent, lastError: row.last_error };
+}
+
+export const countPending = (db: StateDb, after: number) =>
+  Number((db.prepare("SELECT COUNT(*) AS n FROM telemetry WHERE id > ?").get(after) as { n: number }).n);
+
+/** Up to `limit` events after the id `after`, oldest first. */
+export function eventsAfter(db: StateDb, after: number, limit: number): TelemetryEvent[] {
+  const rows = db.prepare("SELECT id, at, kind, schema, data FROM telemetry WHERE id > ? ORDER BY id LIMIT ?").all(after, limit) as {
+    id: number;
+    at: string;
+    kind: EventKind;
+    schema: number;
+    data: string;
+  }[];
+  return rows.map((r) => ({ ...r, data: JSON.parse(r.data) as Record<string, unknown> }));
+}
+
+/** The events the exporter has not sent yet (`br telemetry events --pending`). */
+export function pendingEvents(paths: ProjectPaths): TelemetryEvent[] {
+  const db = openStateDb(paths);
+  try {
+    return eventsAfter(db, readExportCursor(db).sentThrough, Number.MAX_SAFE_INTEGER);
+  } finally {
+    db.close();
+  }
+}
+
 /** Feature counts at which analytics become worth running, and what to run. */
 export const THRESHOLDS = [
   { features: 30, advice: "`br telemetry report` now has enough tasks to show pass rates and cost per task by kind" },
@@ -113,7 +160,32 @@ export interface TelemetryStatus {
   events: number;
   oldest: string | null;
   retentionDays: number;
-  exporter: null;
+  /** The exporter, when an endpoint is configured. */
+  exporter: ExporterStatus | null;
+}
+
+export interface ExporterStatus {
+  /** The logs URL without credentials. */
+  endpoint: string;
+  intervalSeconds: number;
+  pending: number;
+  sentTotal: number;
+  lastSentAt: string | null;
+  lastError: string | null;
+}
+
+function exporterStatus(db: StateDb, config: Pick<Config, "telemetry">): ExporterStatus | null {
+  const { endpoint, intervalSeconds } = config.telemetry.export;
+  if (endpoint === undefined) return null;
+  const cursor = readExportCursor(db);
+  return {
+    endpoint: displayEndpoint(endpoint),
+    intervalSeconds,
+    pending: countPending(db, cursor.sentThrough),
+    sentTotal: cursor.sentTotal,
+    lastSentAt: cursor.lastSent,
+    lastError: cursor.lastError,
+  };
 }
 
 export function telemetryStatus(paths: ProjectPaths, config: Pick<Config, "telemetry">): TelemetryStatus {
@@ -128,7 +200,7 @@ export function telemetryStatus(paths: ProjectPaths, config: Pick<Config, "telem
       events: Number(row.n),
       oldest: row.oldest,
       retentionDays: config.telemetry.retentionDays,
-      exporter: null,
+      exporter: exporterStatus(db, config),
     };
   } finally {
     db.close();

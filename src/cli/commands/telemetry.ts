@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { usageError } from "../../infra/errors.js";
 import { say, style } from "../../infra/log.js";
 import { mask } from "../../security/mask.js";
+import type { TelemetryStatus } from "../../telemetry/store.js";
 import { project } from "../context.js";
 import { action } from "../main.js";
 import { emit, table } from "../output.js";
@@ -10,7 +11,7 @@ import { emit, table } from "../output.js";
 export function registerTelemetry(program: Command): void {
   const telemetry = program
     .command("telemetry")
-    .description("usage events kept in this project's state database; nothing leaves the machine");
+    .description("usage events kept in this project's state database; sent nowhere unless you configure an exporter");
   telemetry
     .command("status")
     .description("whether events are recorded, which switch turned them off, and what is stored")
@@ -21,17 +22,61 @@ export function registerTelemetry(program: Command): void {
         const { telemetryStatus } = await import("../../telemetry/store.js");
         const paths = project(options);
         const status = telemetryStatus(paths, (await loadConfig(paths)).config);
-        emit(options.json, status, () => [
-          status.enabled
-            ? `${style.green("on")}: events are recorded in .buildrunner/state/state.db`
-            : `${style.yellow("off")}, by ${status.disabledBy}: nothing is recorded`,
-          `  ${status.events} event(s) stored${status.oldest ? ` since ${status.oldest.slice(0, 10)}` : ""}; kept ${status.retentionDays} days; schema ${status.schema}; nothing is sent anywhere`,
-        ]);
+        emit(options.json, status, () => statusLines(status));
       }),
     );
   for (const enabled of [true, false]) registerSwitch(telemetry, enabled);
   registerEvents(telemetry);
   registerReport(telemetry);
+  registerExport(telemetry);
+}
+
+function statusLines(status: TelemetryStatus): string[] {
+  const exporter = status.exporter;
+  return [
+    status.enabled
+      ? `${style.green("on")}: events are recorded in .buildrunner/state/state.db`
+      : `${style.yellow("off")}, by ${status.disabledBy}: nothing is recorded${exporter ? " or sent" : ""}`,
+    `  ${status.events} event(s) stored${status.oldest ? ` since ${status.oldest.slice(0, 10)}` : ""}; kept ${status.retentionDays} days; schema ${status.schema}`,
+    exporter
+      ? `  exporter: ${exporter.endpoint} (OTLP/HTTP JSON), at most every ${exporter.intervalSeconds} s; ${exporter.sentTotal} sent${exporter.lastSentAt ? `, last ${exporter.lastSentAt.slice(0, 19).replace("T", " ")}` : ""}; ${exporter.pending} pending${exporter.lastError ? `; last error: ${exporter.lastError}` : ""}`
+      : "  exporter: none (telemetry.export.endpoint is unset), so nothing is sent anywhere",
+  ];
+}
+
+function registerExport(telemetry: Command): void {
+  telemetry
+    .command("export")
+    .description("send the pending events to the configured OTLP endpoint now (br also does this in the background)")
+    .option("--json", 'print { "sent", "requests", "pending", "error", "busy" }')
+    .action(
+      action<[]>(async (options) => {
+        const { loadConfig } = await import("../../infra/config.js");
+        const { exportPending } = await import("../../telemetry/export.js");
+        const { displayEndpoint } = await import("../../telemetry/otlp.js");
+        const { telemetrySwitch } = await import("../../telemetry/store.js");
+        const { default: pkg } = await import("../../../package.json", { with: { type: "json" } });
+        const paths = project(options);
+        const { config } = await loadConfig(paths);
+        const endpoint = config.telemetry.export.endpoint;
+        const off = telemetrySwitch(config);
+        if (endpoint === undefined && !off)
+          throw usageError("No telemetry exporter is configured.", {
+            file: ".buildrunner/config.yaml",
+            place: "telemetry.export.endpoint",
+            fix: "Set telemetry.export.endpoint to your OpenTelemetry collector, such as http://127.0.0.1:4318.",
+          });
+        const result = await exportPending(paths, config, pkg.version);
+        emit(options.json, result, () => [
+          off
+            ? `Telemetry is off (${off}): nothing was sent and no connection was made.`
+            : result.busy
+              ? "Another br process is sending right now; nothing else was sent."
+              : `${result.error ? style.yellow("!") : style.green("✓")} Sent ${result.sent} event(s) in ${result.requests} request(s) to ${displayEndpoint(endpoint as string)}; ${result.pending} pending${result.error ? ` (stopped: ${result.error})` : ""}.`,
+        ]);
+        if (result.error !== null && !result.error.includes("dropped")) process.exitCode = 1;
+      }),
+    );
 }
 
 const FORMATS = ["md", "html", "json"] as const;
@@ -96,16 +141,25 @@ function registerSwitch(telemetry: Command, enabled: boolean): void {
 function registerEvents(telemetry: Command): void {
   telemetry
     .command("events")
-    .description("the stored events, exactly as an exporter would send them")
+    .description("the stored events: everything an exporter could send, and nothing else")
     .option("--since <when>", "only events since a date (2026-11-01) or for a duration back (7d, 24h)")
+    .option("--pending", "only the events the exporter has not sent yet")
+    .option("--otlp", "print the events as the exporter's OTLP/HTTP JSON request body, byte for byte what it sends")
     .option("--json", 'print { "schema", "events": [{ "id", "at", "kind", "schema", "data" }] }')
     .action(
       action<[]>(async (options) => {
         const { parseSince } = await import("../../routing/stats.js");
-        const { readTelemetry } = await import("../../telemetry/store.js");
+        const { pendingEvents, readTelemetry } = await import("../../telemetry/store.js");
         const { TELEMETRY_SCHEMA } = await import("../../telemetry/schema.js");
         const since = typeof options.since === "string" ? parseSince(options.since) : undefined;
-        const events = readTelemetry(project(options), since);
+        const paths = project(options);
+        const events = (options.pending === true ? pendingEvents(paths) : readTelemetry(paths)).filter((e) => !since || e.at >= since);
+        if (options.otlp === true) {
+          const { otlpLogsRequest } = await import("../../telemetry/otlp.js");
+          const { default: pkg } = await import("../../../package.json", { with: { type: "json" } });
+          process.stdout.write(`${JSON.stringify(otlpLogsRequest(events, pkg.version))}\n`);
+          return;
+        }
         emit(options.json, { schema: TELEMETRY_SCHEMA, events }, () =>
           events.length === 0
             ? ["No telemetry events stored."]

@@ -1,0 +1,113 @@
+/**
+ * Telemetry events as an OpenTelemetry logs request (OTLP over HTTP, JSON encoding): one log
+ * record per event, named `br.<kind>`, its fields as `br.*` attributes. Only the schema's kinds
+ * and fields go out, checked again here, so a row written by anything else is never sent.
+ */
+import { EVENT_FIELDS, type EventKind, sanitize, TELEMETRY_SCHEMA } from "./schema.js";
+import type { TelemetryEvent } from "./store.js";
+
+type AnyValue = { stringValue: string } | { intValue: string } | { doubleValue: number } | { boolValue: boolean };
+export interface OtlpAttribute {
+  key: string;
+  value: AnyValue;
+}
+export interface OtlpLogRecord {
+  timeUnixNano: string;
+  observedTimeUnixNano: string;
+  severityNumber: number;
+  severityText: string;
+  eventName: string;
+  body: { stringValue: string };
+  attributes: OtlpAttribute[];
+}
+export interface OtlpLogsRequest {
+  resourceLogs: {
+    resource: { attributes: OtlpAttribute[] };
+    scopeLogs: { scope: { name: string; version: string }; logRecords: OtlpLogRecord[] }[];
+  }[];
+}
+
+/** OTLP's JSON encoding: 64-bit integers as decimal strings, other numbers as doubles. */
+function anyValue(value: unknown): AnyValue | undefined {
+  if (typeof value === "string") return { stringValue: value };
+  if (typeof value === "boolean") return { boolValue: value };
+  if (typeof value !== "number" || !Number.isFinite(value)) return undefined;
+  return Number.isInteger(value) ? { intValue: String(value) } : { doubleValue: value };
+}
+
+const SEVERITY = { info: [9, "INFO"], error: [17, "ERROR"] } as const;
+
+function logRecord(event: TelemetryEvent): OtlpLogRecord | undefined {
+  if (!Object.hasOwn(EVENT_FIELDS, event.kind)) return undefined;
+  const kind = event.kind as EventKind;
+  const nanos = `${BigInt(Date.parse(event.at)) * 1_000_000n}`;
+  const attributes: OtlpAttribute[] = [
+    { key: "br.event.id", value: { intValue: String(event.id) } },
+    { key: "br.schema", value: { intValue: String(TELEMETRY_SCHEMA) } },
+  ];
+  for (const [field, raw] of Object.entries(sanitize(kind, event.data))) {
+    const value = anyValue(raw);
+    if (value) attributes.push({ key: `br.${field}`, value });
+  }
+  const [severityNumber, severityText] = kind === "error" ? SEVERITY.error : SEVERITY.info;
+  return {
+    timeUnixNano: nanos,
+    observedTimeUnixNano: nanos,
+    severityNumber,
+    severityText,
+    eventName: `br.${kind}`,
+    body: { stringValue: kind },
+    attributes,
+  };
+}
+
+/** One export request for these events; the resource says only which program sent them (no host, user or path). */
+export function otlpLogsRequest(events: readonly TelemetryEvent[], version: string): OtlpLogsRequest {
+  const logRecords = events.flatMap((e) => logRecord(e) ?? []);
+  return {
+    resourceLogs: [
+      {
+        resource: { attributes: [{ key: "service.name", value: { stringValue: "br" } }] },
+        scopeLogs: [{ scope: { name: "br.telemetry", version }, logRecords }],
+      },
+    ],
+  };
+}
+
+/** The logs URL: a bare origin (as OTEL_EXPORTER_OTLP_ENDPOINT is written) gets /v1/logs; a URL with a path is used as given. */
+export function logsUrl(endpoint: string): URL {
+  const url = new URL(endpoint);
+  if (url.pathname === "/" || url.pathname === "") url.pathname = "/v1/logs";
+  return url;
+}
+
+/** The endpoint as br prints it: no user, password, query or fragment, which may carry credentials. */
+export function displayEndpoint(endpoint: string): string {
+  try {
+    const url = logsUrl(endpoint);
+    return `${url.protocol}//${url.host}${url.pathname}${url.username || url.password || url.search ? " (credentials hidden)" : ""}`;
+  } catch {
+    return "(an endpoint that is not a URL)";
+  }
+}
+
+/**
+ * Extra request headers from OTEL_EXPORTER_OTLP_LOGS_HEADERS or OTEL_EXPORTER_OTLP_HEADERS, in the
+ * OpenTelemetry form `key=value,key2=value2` with URL-encoded values: where an API key belongs,
+ * rather than in a config file that is committed. Malformed entries are skipped.
+ */
+export function otlpHeaders(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const spec = env.OTEL_EXPORTER_OTLP_LOGS_HEADERS ?? env.OTEL_EXPORTER_OTLP_HEADERS ?? "";
+  const headers: Record<string, string> = {};
+  for (const entry of spec.split(",")) {
+    const at = entry.indexOf("=");
+    const name = entry.slice(0, at).trim();
+    if (at <= 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) continue;
+    try {
+      headers[name.toLowerCase()] = decodeURIComponent(entry.slice(at + 1).trim());
+    } catch {
+      // a value that is not URL-encoded text is skipped, like any other malformed entry
+    }
+  }
+  return headers;
+}

@@ -1,0 +1,176 @@
+/** The OTLP request br builds from its events, and the exporter's cursor, lease and failure rules, with the network replaced. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { configSchema } from "../../src/infra/config.ts";
+import { projectPaths } from "../../src/infra/project.ts";
+import { openStateDb } from "../../src/infra/state-db.ts";
+import { BATCH_SIZE, exportPending, type Send } from "../../src/telemetry/export.ts";
+import { displayEndpoint, logsUrl, otlpHeaders, otlpLogsRequest } from "../../src/telemetry/otlp.ts";
+import { pendingEvents, recordTelemetry, type TelemetryEvent, telemetryStatus } from "../../src/telemetry/store.ts";
+import { tempDir } from "../helpers.ts";
+
+const event = (id: number, kind: string, data: Record<string, unknown>): TelemetryEvent =>
+  ({ id, at: "2026-12-01T10:00:00.250Z", kind, schema: 1, data }) as TelemetryEvent;
+
+describe("otlpLogsRequest", () => {
+  it("one log record per event: its time in nanoseconds, name br.<kind>, fields as typed br.* attributes", () => {
+    const request = otlpLogsRequest(
+      [
+        event(7, "task.finished", { kind: "core", attempts: 2, costUsd: 0.125, outcome: "done" }),
+        event(8, "error", { class: "usage", exitCode: 2 }),
+        event(9, "gate.result", { gate: "lint", passed: false, value: 3 }),
+      ],
+      "1.2.3",
+    );
+    const [resource] = request.resourceLogs;
+    assert.deepEqual(resource?.resource.attributes, [{ key: "service.name", value: { stringValue: "br" } }]);
+    const [scope] = resource?.scopeLogs ?? [];
+    assert.deepEqual(scope?.scope, { name: "br.telemetry", version: "1.2.3" });
+    const [finished, error, gate] = scope?.logRecords ?? [];
+    assert.equal(finished?.timeUnixNano, "1796119200250000000");
+    assert.equal(finished?.observedTimeUnixNano, "1796119200250000000");
+    assert.deepEqual([finished?.eventName, finished?.severityNumber, finished?.severityText], ["br.task.finished", 9, "INFO"]);
+    assert.deepEqual(finished?.body, { stringValue: "task.finished" });
+    assert.deepEqual(finished?.attributes, [
+      { key: "br.event.id", value: { intValue: "7" } },
+      { key: "br.schema", value: { intValue: "1" } },
+      { key: "br.kind", value: { stringValue: "core" } },
+      { key: "br.attempts", value: { intValue: "2" } },
+      { key: "br.outcome", value: { stringValue: "done" } },
+      { key: "br.costUsd", value: { doubleValue: 0.125 } },
+    ]);
+    assert.deepEqual([error?.eventName, error?.severityNumber, error?.severityText], ["br.error", 17, "ERROR"]);
+    assert.deepEqual(gate?.attributes.slice(2), [
+      { key: "br.gate", value: { stringValue: "lint" } },
+      { key: "br.passed", value: { boolValue: false } },
+      { key: "br.value", value: { intValue: "3" } },
+    ]);
+  });
+
+  it("sends only the schema: unknown kinds and fields, and values that break a field's rule, never leave", () => {
+    const request = otlpLogsRequest(
+      [
+        event(1, "prompt.sent", { text: "the whole prompt" }),
+        event(2, "command.run", { command: "/home/alice/secret", durationMs: 5, cwd: "/home/alice", exitCode: 0 }),
+      ],
+      "1.0.0",
+    );
+    const records = request.resourceLogs[0]?.scopeLogs[0]?.logRecords ?? [];
+    assert.equal(records.length, 1);
+    assert.deepEqual(
+      records[0]?.attributes.map((a) => a.key),
+      ["br.event.id", "br.schema", "br.durationMs", "br.exitCode"],
+    );
+    assert.ok(!JSON.stringify(request).includes("alice"));
+  });
+});
+
+describe("endpoint and headers", () => {
+  it("a bare origin gets /v1/logs; a path is kept; the printed form hides credentials", () => {
+    assert.equal(logsUrl("http://127.0.0.1:4318").href, "http://127.0.0.1:4318/v1/logs");
+    assert.equal(logsUrl("https://otel.example.com/").href, "https://otel.example.com/v1/logs");
+    assert.equal(logsUrl("https://otel.example.com/ingest/logs").href, "https://otel.example.com/ingest/logs");
+    assert.equal(displayEndpoint("https://user:hunter2@otel.example.com/x?token=abc"), "https://otel.example.com/x (credentials hidden)");
+    assert.equal(displayEndpoint("http://127.0.0.1:4318"), "http://127.0.0.1:4318/v1/logs");
+    assert.equal(displayEndpoint("not a url"), "(an endpoint that is not a URL)");
+  });
+
+  it("headers come from the OpenTelemetry variables, URL-decoded; malformed entries are skipped", () => {
+    assert.deepEqual(otlpHeaders({ OTEL_EXPORTER_OTLP_HEADERS: "Authorization=Bearer%20abc, x-team=core,novalue,=x,bad name=1,y=%E0" }), {
+      authorization: "Bearer abc",
+      "x-team": "core",
+    });
+    assert.deepEqual(otlpHeaders({ OTEL_EXPORTER_OTLP_HEADERS: "a=1", OTEL_EXPORTER_OTLP_LOGS_HEADERS: "b=2" }), { b: "2" });
+    assert.deepEqual(otlpHeaders({}), {});
+  });
+});
+
+/** A project with telemetry on and an endpoint set, holding `count` command events. */
+function projectWith(count: number, endpoint: string | null = "http://127.0.0.1:9/") {
+  const paths = projectPaths(tempDir("br-export-"));
+  const config = configSchema.parse({ telemetry: { export: endpoint === null ? {} : { endpoint } } });
+  for (let i = 0; i < count; i++) recordTelemetry(paths, config, "command.run", { command: "status", durationMs: i, exitCode: 0 });
+  return { paths, config };
+}
+
+/** A network that answers each request with the next status (or throws it), keeping the bodies. */
+function network(...answers: (number | Error)[]) {
+  const bodies: { url: string; records: number; headers: Record<string, string> }[] = [];
+  const send: Send = async (url, body, headers) => {
+    const answer = answers.shift() ?? 200;
+    bodies.push({ url: url.href, records: JSON.parse(body).resourceLogs[0].scopeLogs[0].logRecords.length, headers });
+    if (answer instanceof Error) throw answer;
+    return { status: answer };
+  };
+  return { send, bodies };
+}
+
+describe("exportPending", () => {
+  it("sends every pending event in batches, advances the cursor, and sends nothing twice", async () => {
+    const { paths, config } = projectWith(BATCH_SIZE + 3);
+    const net = network();
+    const first = await exportPending(paths, config, "1.0.0", net.send);
+    assert.deepEqual(first, { sent: BATCH_SIZE + 3, requests: 2, pending: 0, error: null, busy: false });
+    assert.deepEqual(
+      net.bodies.map((b) => [b.url, b.records]),
+      [
+        ["http://127.0.0.1:9/v1/logs", BATCH_SIZE],
+        ["http://127.0.0.1:9/v1/logs", 3],
+      ],
+    );
+    assert.equal((await exportPending(paths, config, "1.0.0", net.send)).requests, 0);
+    assert.equal(pendingEvents(paths).length, 0);
+    const status = telemetryStatus(paths, config).exporter;
+    assert.equal(status?.sentTotal, BATCH_SIZE + 3);
+    assert.equal(status?.lastError, null);
+  });
+
+  it("a retryable answer or a network error keeps the batch pending; a refused batch is dropped so later ones go", async () => {
+    const { paths, config } = projectWith(2);
+    for (const answer of [503, 429, Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNREFUSED" } })]) {
+      const result = await exportPending(paths, config, "1.0.0", network(answer).send);
+      assert.equal(result.sent, 0);
+      assert.equal(result.pending, 2, String(answer));
+    }
+    assert.equal(telemetryStatus(paths, config).exporter?.lastError, "ECONNREFUSED");
+    const timeout = await exportPending(paths, config, "1.0.0", network(new DOMException("late", "TimeoutError")).send);
+    assert.equal(timeout.error, "timeout");
+    const refused = await exportPending(paths, config, "1.0.0", network(400).send);
+    assert.deepEqual(refused, { sent: 0, requests: 1, pending: 0, error: "HTTP 400: 2 event(s) dropped", busy: false });
+  });
+
+  it("while another sender holds the lease, nothing is sent; a lease that ran out is taken over", async () => {
+    const { paths, config } = projectWith(1);
+    const db = openStateDb(paths);
+    db.prepare("UPDATE telemetry_export SET lease_until = ? WHERE id = 1").run(Date.now() + 60_000);
+    const net = network();
+    assert.deepEqual(await exportPending(paths, config, "1.0.0", net.send), { sent: 0, requests: 0, pending: 1, error: null, busy: true });
+    db.prepare("UPDATE telemetry_export SET lease_until = ? WHERE id = 1").run(Date.now() - 1);
+    db.close();
+    assert.equal((await exportPending(paths, config, "1.0.0", net.send)).sent, 1);
+    assert.equal(net.bodies.length, 1);
+  });
+
+  it("off or without an endpoint it opens no connection", async () => {
+    const net = network();
+    const { paths } = projectWith(1);
+    const off = configSchema.parse({ telemetry: { enabled: false, export: { endpoint: "http://127.0.0.1:9" } } });
+    assert.equal((await exportPending(paths, off, "1.0.0", net.send)).requests, 0);
+    const none = projectWith(1, null);
+    assert.equal((await exportPending(none.paths, none.config, "1.0.0", net.send)).requests, 0);
+    assert.equal(net.bodies.length, 0);
+  });
+
+  it("event ids are never reused after a purge, so events recorded later are still sent", async () => {
+    const { paths, config } = projectWith(3);
+    await exportPending(paths, config, "1.0.0", network().send);
+    const db = openStateDb(paths);
+    db.exec("DELETE FROM telemetry");
+    db.close();
+    recordTelemetry(paths, config, "command.run", { command: "status", durationMs: 1, exitCode: 0 });
+    assert.deepEqual(
+      pendingEvents(paths).map((e) => e.id),
+      [4],
+    );
+  });
+});
