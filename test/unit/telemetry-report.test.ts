@@ -41,11 +41,31 @@ describe("telemetry report", () => {
 
   it("HTML: one page, a chart per figure, bars scaled to the largest, text escaped, no scripts or requests", () => {
     const html = reportHtml(REPORT);
-    assert.equal((html.match(/<svg /g) ?? []).length, 6);
+    assert.equal((html.match(/<svg /g) ?? []).length, 7);
     assert.match(html, /core&#60;x&#62;/);
     assert.doesNotMatch(html, /core<x>/);
     assert.match(html, /<rect class="bar" x="170" y="5" width="360\.0"/, "the largest bar is full width");
     assert.doesNotMatch(html, /<script|src=|href=/);
     assert.match(reportHtml({ ...REPORT, rejections: [] }), /Commonest rejection reasons<\/h2><p>No data yet\.<\/p>/);
+  });
+
+  it("HTML: a gate's checks are marks, passed or failed, on no shared scale; long labels are cut with the whole one kept", () => {
+    const gates = [
+      {
+        gate: "coverage",
+        points: [
+          { at: "2026-12-01T10:00:00Z", value: 70, passed: false },
+          { at: "2026-12-02T10:00:00Z", value: 81.5, passed: true },
+        ],
+      },
+    ];
+    const reason = "the executor reported success but changed nothing";
+    const html = reportHtml({ ...REPORT, gates, rejections: [{ reason, count: 2 }] });
+    assert.match(
+      html,
+      /<rect class="check fail" x="170" [^>]*><title>2026-12-01 10:00: 70, failed<\/title><\/rect><rect class="check pass" x="182"/,
+    );
+    assert.match(html, /last 81\.5, passed \(2 check\(s\)\)/);
+    assert.match(html, new RegExp(`<title>${reason}</title>the executor reported suc…</text>`));
   });
 });
