@@ -153,6 +153,8 @@ describe("br telemetry", () => {
     br(["security", "check"], { cwd: p.cwd, env });
     assert.equal(br(["features", "show", PRIVATE], { cwd: p.cwd, env }).code, 2);
     brOk(["telemetry", "status"], { cwd: p.cwd, env });
+    brOk(["telemetry", "enable"], { cwd: p.cwd, env });
+    brOk(["telemetry", "events", "--pending"], { cwd: p.cwd, env });
 
     const stored = storedRows(p.cwd).join("\n");
     for (const planted of [SECRET, SECRET.slice(0, 20), "alice", "acme-payroll", "Payroll", "Secret sauce", p.cwd])

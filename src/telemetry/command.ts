@@ -11,7 +11,7 @@ import { BrError } from "../infra/errors.js";
 import { findProject, type ProjectPaths } from "../infra/project.js";
 import { loadRegistry } from "../registry/store.js";
 import { displayEndpoint } from "./otlp.js";
-import { environmentSwitch, newThresholds, recordTelemetry, telemetrySwitch } from "./store.js";
+import { EXPORTING_ENV, environmentSwitch, newThresholds, recordTelemetry, telemetrySwitch } from "./store.js";
 
 export interface CommandEnd {
   /** The command path, `features add`. */
@@ -31,8 +31,8 @@ export function errorClass(error: unknown): string {
 
 export async function recordCommand(end: CommandEnd): Promise<void> {
   // The environment switch is read first: off means not even the config is read for telemetry.
-  // The background sender (EXPORTING_ENV in export.ts) records nothing of its own.
-  if (environmentSwitch() || process.env.BR_TELEMETRY_EXPORTING) return;
+  // The background sender records nothing of its own.
+  if (environmentSwitch() || process.env[EXPORTING_ENV]) return;
   let paths: ProjectPaths;
   try {
     paths = findProject(end.cwd);

@@ -9,7 +9,7 @@ import type { Config } from "../infra/config.js";
 import type { ProjectPaths } from "../infra/project.js";
 import { openStateDb, type StateDb } from "../infra/state-db.js";
 import { logsUrl, otlpHeaders, otlpLogsRequest } from "./otlp.js";
-import { countPending, eventsAfter, readExportCursor, type TelemetryEvent, telemetrySwitch } from "./store.js";
+import { countPending, EXPORTING_ENV, eventsAfter, readExportCursor, type TelemetryEvent, telemetrySwitch } from "./store.js";
 
 /** Events per request: OTLP collectors accept a few MB per request, and 512 events are about 300 KB. */
 export const BATCH_SIZE = 512;
@@ -19,8 +19,6 @@ const REQUEST_TIMEOUT_MS = 10_000;
 const LEASE_MS = 30_000;
 /** OTLP/HTTP's retryable answers: the batch stays pending. Any other failure status drops it. */
 const RETRYABLE = new Set([408, 429, 502, 503, 504]);
-/** Set in the background sender's environment: its own run is neither recorded nor followed by another send. */
-export const EXPORTING_ENV = "BR_TELEMETRY_EXPORTING";
 
 export type Send = (url: URL, body: string, headers: Record<string, string>, signal: AbortSignal) => Promise<{ status: number }>;
 
@@ -112,28 +110,30 @@ async function sendBatches(db: StateDb, url: URL, version: string, send: Send): 
 }
 
 /**
- * After a command has recorded its events: starts a background send when an endpoint is set, events
- * are pending, no send holds the lease and the last one began at least the interval ago. Claiming
- * the slot in the database first makes concurrent commands start one sender, not several.
+ * Claims the next background send: true when an endpoint is set, telemetry is on, this is not the
+ * sender itself, events are pending, no send holds the lease and the last one began at least the
+ * interval ago. Claiming in the database makes concurrent commands start one sender, not several.
  */
-export function startBackgroundExport(paths: ProjectPaths, config: Pick<Config, "telemetry">): boolean {
+export function claimSendSlot(paths: ProjectPaths, config: Pick<Config, "telemetry">, now = Date.now()): boolean {
   const { endpoint, intervalSeconds } = config.telemetry.export;
   if (endpoint === undefined || process.env[EXPORTING_ENV] || telemetrySwitch(config)) return false;
   const db = openStateDb(paths);
-  let claimed: boolean;
   try {
-    const now = Date.now();
     const slot = db
       .prepare(
         `UPDATE telemetry_export SET last_attempt = ? WHERE id = 1 AND lease_until < ? AND last_attempt <= ?
            AND EXISTS (SELECT 1 FROM telemetry WHERE id > sent_through)`,
       )
       .run(now, now, now - intervalSeconds * 1000);
-    claimed = Number(slot.changes) === 1;
+    return Number(slot.changes) === 1;
   } finally {
     db.close();
   }
-  if (!claimed) return false;
+}
+
+/** After a command has recorded its events: a detached `br telemetry export` when a send is due; the command never waits for it. */
+export function startBackgroundExport(paths: ProjectPaths, config: Pick<Config, "telemetry">): boolean {
+  if (!claimSendSlot(paths, config)) return false;
   const child = spawn(process.execPath, [process.argv[1] as string, "telemetry", "export"], {
     cwd: paths.root,
     detached: true,

@@ -28,10 +28,9 @@ export interface OtlpLogsRequest {
 }
 
 /** OTLP's JSON encoding: 64-bit integers as decimal strings, other numbers as doubles. */
-function anyValue(value: unknown): AnyValue | undefined {
+function anyValue(value: string | number | boolean): AnyValue {
   if (typeof value === "string") return { stringValue: value };
   if (typeof value === "boolean") return { boolValue: value };
-  if (typeof value !== "number" || !Number.isFinite(value)) return undefined;
   return Number.isInteger(value) ? { intValue: String(value) } : { doubleValue: value };
 }
 
@@ -45,10 +44,9 @@ function logRecord(event: TelemetryEvent): OtlpLogRecord | undefined {
     { key: "br.event.id", value: { intValue: String(event.id) } },
     { key: "br.schema", value: { intValue: String(TELEMETRY_SCHEMA) } },
   ];
-  for (const [field, raw] of Object.entries(sanitize(kind, event.data))) {
-    const value = anyValue(raw);
-    if (value) attributes.push({ key: `br.${field}`, value });
-  }
+  // sanitize keeps only identifiers, finite numbers and booleans.
+  for (const [field, value] of Object.entries(sanitize(kind, event.data)))
+    attributes.push({ key: `br.${field}`, value: anyValue(value as string | number | boolean) });
   const [severityNumber, severityText] = kind === "error" ? SEVERITY.error : SEVERITY.info;
   return {
     timeUnixNano: nanos,
@@ -77,7 +75,7 @@ export function otlpLogsRequest(events: readonly TelemetryEvent[], version: stri
 /** The logs URL: a bare origin (as OTEL_EXPORTER_OTLP_ENDPOINT is written) gets /v1/logs; a URL with a path is used as given. */
 export function logsUrl(endpoint: string): URL {
   const url = new URL(endpoint);
-  if (url.pathname === "/" || url.pathname === "") url.pathname = "/v1/logs";
+  if (url.pathname === "/") url.pathname = "/v1/logs";
   return url;
 }
 
@@ -97,8 +95,9 @@ export function displayEndpoint(endpoint: string): string {
  * rather than in a config file that is committed. Malformed entries are skipped.
  */
 export function otlpHeaders(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const spec = env.OTEL_EXPORTER_OTLP_LOGS_HEADERS ?? env.OTEL_EXPORTER_OTLP_HEADERS ?? "";
+  const spec = env.OTEL_EXPORTER_OTLP_LOGS_HEADERS ?? env.OTEL_EXPORTER_OTLP_HEADERS;
   const headers: Record<string, string> = {};
+  if (spec === undefined) return headers;
   for (const entry of spec.split(",")) {
     const at = entry.indexOf("=");
     const name = entry.slice(0, at).trim();

@@ -34,6 +34,9 @@ export function environmentSwitch(env: NodeJS.ProcessEnv = process.env): Telemet
   return undefined;
 }
 
+/** Set in the background sender's environment: its own run is neither recorded nor followed by another send. */
+export const EXPORTING_ENV = "BR_TELEMETRY_EXPORTING";
+
 const DAY_MS = 86_400_000;
 const PRUNE_EVERY = 50;
 

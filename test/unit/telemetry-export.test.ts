@@ -1,12 +1,14 @@
 /** The OTLP request br builds from its events, and the exporter's cursor, lease and failure rules, with the network replaced. */
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
 import { configSchema } from "../../src/infra/config.ts";
 import { projectPaths } from "../../src/infra/project.ts";
 import { openStateDb } from "../../src/infra/state-db.ts";
-import { BATCH_SIZE, exportPending, type Send } from "../../src/telemetry/export.ts";
+import { BATCH_SIZE, claimSendSlot, exportPending, type Send } from "../../src/telemetry/export.ts";
 import { displayEndpoint, logsUrl, otlpHeaders, otlpLogsRequest } from "../../src/telemetry/otlp.ts";
-import { pendingEvents, recordTelemetry, type TelemetryEvent, telemetryStatus } from "../../src/telemetry/store.ts";
+import { EXPORTING_ENV, pendingEvents, recordTelemetry, type TelemetryEvent, telemetryStatus } from "../../src/telemetry/store.ts";
 import { tempDir } from "../helpers.ts";
 
 const event = (id: number, kind: string, data: Record<string, unknown>): TelemetryEvent =>
@@ -73,6 +75,8 @@ describe("endpoint and headers", () => {
     assert.equal(displayEndpoint("https://user:hunter2@otel.example.com/x?token=abc"), "https://otel.example.com/x (credentials hidden)");
     assert.equal(displayEndpoint("http://127.0.0.1:4318"), "http://127.0.0.1:4318/v1/logs");
     assert.equal(displayEndpoint("not a url"), "(an endpoint that is not a URL)");
+    for (const hidden of ["https://user@h.example/", "https://:pw@h.example/", "https://h.example/?key=1"])
+      assert.match(displayEndpoint(hidden), /^https:\/\/h\.example\/v1\/logs \(credentials hidden\)$/, hidden);
   });
 
   it("headers come from the OpenTelemetry variables, URL-decoded; malformed entries are skipped", () => {
@@ -82,6 +86,7 @@ describe("endpoint and headers", () => {
     });
     assert.deepEqual(otlpHeaders({ OTEL_EXPORTER_OTLP_HEADERS: "a=1", OTEL_EXPORTER_OTLP_LOGS_HEADERS: "b=2" }), { b: "2" });
     assert.deepEqual(otlpHeaders({}), {});
+    assert.deepEqual(otlpHeaders({ OTEL_EXPORTER_OTLP_HEADERS: "x-key= spaced value " }), { "x-key": "spaced value" });
   });
 });
 
@@ -118,7 +123,7 @@ describe("exportPending", () => {
         ["http://127.0.0.1:9/v1/logs", 3],
       ],
     );
-    assert.equal((await exportPending(paths, config, "1.0.0", net.send)).requests, 0);
+    assert.deepEqual(await exportPending(paths, config, "1.0.0", net.send), { sent: 0, requests: 0, pending: 0, error: null, busy: false });
     assert.equal(pendingEvents(paths).length, 0);
     const status = telemetryStatus(paths, config).exporter;
     assert.equal(status?.sentTotal, BATCH_SIZE + 3);
@@ -155,7 +160,7 @@ describe("exportPending", () => {
     const net = network();
     const { paths } = projectWith(1);
     const off = configSchema.parse({ telemetry: { enabled: false, export: { endpoint: "http://127.0.0.1:9" } } });
-    assert.equal((await exportPending(paths, off, "1.0.0", net.send)).requests, 0);
+    assert.deepEqual(await exportPending(paths, off, "1.0.0", net.send), { sent: 0, requests: 0, pending: 0, error: null, busy: false });
     const none = projectWith(1, null);
     assert.equal((await exportPending(none.paths, none.config, "1.0.0", net.send)).requests, 0);
     assert.equal(net.bodies.length, 0);
@@ -174,3 +179,134 @@ describe("exportPending", () => {
     );
   });
 });
+
+describe("exportPending, more closely", () => {
+  it("posts JSON to the logs URL over real HTTP with the configured headers, and holds the lease only while sending", async (t) => {
+    const received: { url: string | undefined; type: string | undefined; auth: string | undefined; records: number }[] = [];
+    const server = createServer((request, response) => {
+      let body = "";
+      request.on("data", (chunk) => {
+        body += chunk;
+      });
+      request.on("end", () => {
+        received.push({
+          url: request.url,
+          type: request.headers["content-type"],
+          auth: request.headers.authorization,
+          records: JSON.parse(body).resourceLogs[0].scopeLogs[0].logRecords.length,
+        });
+        response.end("{}");
+      });
+    });
+    await new Promise<void>((ready) => server.listen(0, "127.0.0.1", ready));
+    t.after(() => server.close());
+    const port = (server.address() as AddressInfo).port;
+    const { paths, config } = projectWith(3, `http://127.0.0.1:${port}`);
+    const saved = process.env.OTEL_EXPORTER_OTLP_HEADERS;
+    process.env.OTEL_EXPORTER_OTLP_HEADERS = "authorization=Bearer%20k";
+    try {
+      assert.deepEqual(await exportPending(paths, config, "1.0.0"), { sent: 3, requests: 1, pending: 0, error: null, busy: false });
+    } finally {
+      if (saved === undefined) delete process.env.OTEL_EXPORTER_OTLP_HEADERS;
+      else process.env.OTEL_EXPORTER_OTLP_HEADERS = saved;
+    }
+    assert.deepEqual(received, [{ url: "/v1/logs", type: "application/json", auth: "Bearer k", records: 3 }]);
+    assert.equal(leaseUntil(paths), 0, "the lease is let go");
+  });
+
+  it("the lease runs ahead of the clock during every request, and at most 20 requests go per send", async () => {
+    const { paths, config } = projectWith(0);
+    insertEvents(paths, 20 * BATCH_SIZE + 5);
+    const leases: number[] = [];
+    const send: Send = async () => {
+      leases.push(leaseUntil(paths) - Date.now());
+      return { status: 200 };
+    };
+    const first = await exportPending(paths, config, "1.0.0", send);
+    assert.deepEqual(first, { sent: 20 * BATCH_SIZE, requests: 20, pending: 5, error: null, busy: false });
+    assert.ok(
+      leases.every((ms) => ms > 20_000),
+      String(leases),
+    );
+    assert.equal((await exportPending(paths, config, "1.0.0", send)).sent, 5);
+  });
+
+  it("2xx is accepted, 300 refuses the batch; the last error stays until a send goes through", async () => {
+    const { paths, config } = projectWith(1);
+    assert.equal((await exportPending(paths, config, "1.0.0", network(204).send)).sent, 1);
+    recordTelemetry(paths, config, "command.run", { command: "status", durationMs: 1, exitCode: 0 });
+    assert.equal((await exportPending(paths, config, "1.0.0", network(300).send)).error, "HTTP 300: 1 event(s) dropped");
+    await exportPending(paths, config, "1.0.0", network().send);
+    assert.equal(telemetryStatus(paths, config).exporter?.lastError, "HTTP 300: 1 event(s) dropped", "nothing was pending");
+    recordTelemetry(paths, config, "command.run", { command: "status", durationMs: 1, exitCode: 0 });
+    await exportPending(paths, config, "1.0.0", network(200).send);
+    assert.equal(telemetryStatus(paths, config).exporter?.lastError, null);
+  });
+
+  it("a failure is named by its class only", async () => {
+    const { paths, config } = projectWith(1);
+    const cases: [unknown, string][] = [
+      [new TypeError("fetch failed"), "network error"],
+      [Object.assign(new TypeError("fetch failed"), { cause: { code: "econnreset /x" } }), "network error"],
+      [Object.assign(new TypeError("fetch failed"), { cause: { code: "ENOTFOUND" } }), "ENOTFOUND"],
+      [new DOMException("stopped", "AbortError"), "timeout"],
+      [null, "network error"],
+    ];
+    for (const [thrown, expected] of cases) {
+      const send: Send = async () => {
+        throw thrown;
+      };
+      assert.equal((await exportPending(paths, config, "1.0.0", send)).error, expected);
+    }
+  });
+});
+
+describe("claimSendSlot", () => {
+  it("claims once per interval, only with events pending, no lease held, telemetry on and outside the sender", () => {
+    const { paths } = projectWith(0);
+    const config = configSchema.parse({ telemetry: { export: { endpoint: "http://127.0.0.1:9", intervalSeconds: 60 } } });
+    const now = Date.now();
+    assert.equal(claimSendSlot(paths, config, now), false, "nothing pending");
+    recordTelemetry(paths, config, "command.run", { command: "status", durationMs: 1, exitCode: 0 });
+    assert.equal(claimSendSlot(paths, config, now), true);
+    assert.equal(claimSendSlot(paths, config, now + 59_000), false, "within the interval");
+    assert.equal(claimSendSlot(paths, config, now + 60_000), true, "an interval later");
+    const db = openStateDb(paths);
+    db.prepare("UPDATE telemetry_export SET lease_until = ? WHERE id = 1").run(now + 200_000);
+    db.close();
+    assert.equal(claimSendSlot(paths, config, now + 120_000), false, "a send holds the lease");
+    assert.equal(claimSendSlot(paths, config, now + 200_001), true, "the lease ran out");
+    const off = configSchema.parse({ telemetry: { enabled: false, export: { endpoint: "http://127.0.0.1:9", intervalSeconds: 0 } } });
+    assert.equal(claimSendSlot(paths, off, now + 900_000), false, "telemetry off");
+    const none = configSchema.parse({ telemetry: { export: { intervalSeconds: 0 } } });
+    assert.equal(claimSendSlot(paths, none, now + 900_000), false, "no endpoint");
+    process.env[EXPORTING_ENV] = "1";
+    try {
+      assert.equal(claimSendSlot(paths, config, now + 900_000), false, "the sender itself");
+    } finally {
+      delete process.env[EXPORTING_ENV];
+    }
+    assert.equal(claimSendSlot(paths, config, now + 900_000), true);
+  });
+});
+
+function leaseUntil(paths: ReturnType<typeof projectPaths>): number {
+  const db = openStateDb(paths);
+  try {
+    return Number((db.prepare("SELECT lease_until FROM telemetry_export").get() as { lease_until: number }).lease_until);
+  } finally {
+    db.close();
+  }
+}
+
+function insertEvents(paths: ReturnType<typeof projectPaths>, count: number): void {
+  const db = openStateDb(paths);
+  try {
+    db.exec("BEGIN");
+    const insert = db.prepare("INSERT INTO telemetry (at, kind, schema, data) VALUES (?, 'command.run', 1, ?)");
+    for (let i = 0; i < count; i++) insert.run(new Date().toISOString(), JSON.stringify({ command: "status", durationMs: i, exitCode: 0 }));
+    db.exec("COMMIT");
+  } finally {
+    db.close();
+  }
+}

@@ -55,6 +55,21 @@ describe("sanitize", () => {
     });
   });
 
+  it("the identifier rule's edges: 64 characters, key-like parts of 16 mixed letters and digits, counts from 0", () => {
+    const id = (command: unknown) => sanitize("command.run", { command }).command;
+    assert.equal(id("a".repeat(64)), "a".repeat(64));
+    assert.equal(id("a".repeat(65)), undefined);
+    assert.equal(id("abcdefgh1234567"), "abcdefgh1234567", "15 mixed characters are not a key");
+    assert.equal(id("abcdefgh12345678"), undefined, "16 are");
+    assert.equal(id("abcdefghijklmnopqrstuvwxyz"), "abcdefghijklmnopqrstuvwxyz", "letters only");
+    assert.equal(id("12345678901234567890"), "12345678901234567890", "digits only");
+    assert.equal(id("run-abcdefgh12345678"), undefined, "a key-like part after a separator");
+    assert.deepEqual(sanitize("error", { class: "usage", exitCode: 0 }), { class: "usage", exitCode: 0 });
+    assert.deepEqual(sanitize("error", { exitCode: -1 }), {});
+    assert.deepEqual(sanitize("error", { exitCode: 1.5 }), {});
+    assert.deepEqual(sanitize("gate.result", { value: Number.POSITIVE_INFINITY, passed: 1 }), {});
+  });
+
   it("every kind has a schema", () => {
     assert.deepEqual(EVENT_KINDS.sort(), [
       "command.run",
