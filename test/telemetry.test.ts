@@ -74,11 +74,38 @@ async function startCollector(mode: "ok" | "hang" = "ok") {
   return { url: `http://127.0.0.1:${port}`, entries, records, stop: () => child.kill("SIGKILL") };
 }
 
+function exporterLastAttempt(cwd: string): number {
+  const file = join(cwd, ".buildrunner", "state", "state.db");
+  if (!existsSync(file)) return 0;
+  const db = new DatabaseSync(file, { readOnly: true });
+  try {
+    return Number((db.prepare("SELECT last_attempt FROM telemetry_export").get() as { last_attempt: number }).last_attempt);
+  } finally {
+    db.close();
+  }
+}
+
 const recordId = (r: Record_) => Number(r.attributes.find((a) => a.key === "br.event.id")?.value.intValue);
 
-function exportTo(cwd: string, endpoint: string): void {
+/** Sets the endpoint in config.yaml and, unless told not to, confirms it on this machine; returns the last event id not to be sent. */
+function exportTo(cwd: string, endpoint: string, env: NodeJS.ProcessEnv = ON, confirm = true): number {
   appendFileSync(join(cwd, ".buildrunner", "config.yaml"), `telemetry:\n  export:\n    endpoint: ${endpoint}\n    intervalSeconds: 0\n`);
+  return confirm ? confirmEndpoint(cwd, env) : 0;
 }
+
+function confirmEndpoint(cwd: string, env: NodeJS.ProcessEnv): number {
+  const confirmed = JSON.parse(brOk(["telemetry", "enable", "--export", "--json"], { cwd, env }).stdout) as {
+    export: { afterEventId: number };
+  };
+  return confirmed.export.afterEventId;
+}
+
+/** The log records of `events --otlp`: one request body per line. */
+const shownRecords = (stdout: string) =>
+  stdout
+    .trim()
+    .split("\n")
+    .flatMap((line) => JSON.parse(line).resourceLogs[0].scopeLogs[0].logRecords as Record_[]);
 
 const SECRET = `sk-ant-api03-${"Zq7x".repeat(23)}Q${"AA"}`;
 /** An API key for the collector, given the OpenTelemetry way; it must reach the collector and nothing else. */
@@ -89,14 +116,18 @@ const PRIVATE = "/home/alice-private/clients/acme-payroll.txt";
  * Everything stored reaches the collector once, exactly as `events --otlp` shows it, with the
  * collector's key in the header and no planted secret or path anywhere in what was sent.
  */
-async function exportedAsShown(cwd: string, env: NodeJS.ProcessEnv, collector: Awaited<ReturnType<typeof startCollector>>) {
-  const stored = events(cwd);
+async function exportedAsShown(
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  collector: Awaited<ReturnType<typeof startCollector>>,
+  afterEventId: number,
+) {
+  const stored = events(cwd).filter((e) => e.id > afterEventId);
+  assert.ok(stored.length > 20, "the run's events, recorded after the confirmation");
   await waitFor(() => collector.records().length > 0, "a background send, started by the commands themselves", 30_000);
   const want = new Set(stored.map((e) => e.id));
   // The same events as --json (and, after them, that run's own command event).
-  const shown = (
-    JSON.parse(brOk(["telemetry", "events", "--otlp"], { cwd, env }).stdout).resourceLogs[0].scopeLogs[0].logRecords as Record_[]
-  ).filter((r) => want.has(recordId(r)));
+  const shown = shownRecords(brOk(["telemetry", "events", "--otlp"], { cwd, env }).stdout).filter((r) => want.has(recordId(r)));
   assert.deepEqual(
     shown.map(recordId),
     stored.map((e) => e.id),
@@ -116,6 +147,10 @@ async function exportedAsShown(cwd: string, env: NodeJS.ProcessEnv, collector: A
   );
   const received = collector.records();
   const ids = received.map(recordId);
+  assert.ok(
+    ids.every((id) => id > afterEventId),
+    "nothing recorded before the confirmation is sent",
+  );
   assert.equal(new Set(ids).size, ids.length, "no event sent twice");
   assert.deepEqual(
     received.filter((r) => want.has(recordId(r))).sort((a, b) => recordId(a) - recordId(b)),
@@ -138,8 +173,8 @@ describe("br telemetry", () => {
     const collector = await startCollector();
     t.after(collector.stop);
     const p = project("fail-first", { FAKE_AGENT_LEAK: SECRET });
-    const env = { ...p.env, ...ON, OTEL_EXPORTER_OTLP_HEADERS: `authorization=Bearer%20${COLLECTOR_KEY}` };
-    exportTo(p.cwd, collector.url);
+    const env = { ...p.env, ...ON, BR_TELEMETRY_EXPORT_HEADERS: `authorization=Bearer%20${COLLECTOR_KEY}` };
+    const afterEventId = exportTo(p.cwd, collector.url, env);
     appendFileSync(
       join(p.cwd, "PROJECT_SPEC.md"),
       `\n### Payroll export\nExport ${PRIVATE} with the key ${SECRET}.\nAcceptance criteria:\n- reads ${PRIVATE}\n`,
@@ -224,7 +259,7 @@ describe("br telemetry", () => {
     for (const text of [page, md, JSON.stringify(report)])
       for (const planted of [SECRET, "alice", "acme-payroll"]) assert.ok(!text.includes(planted), planted);
     assert.equal(br(["telemetry", "report", "--format", "pdf"], { cwd: p.cwd, env }).code, 2);
-    await exportedAsShown(p.cwd, env, collector);
+    await exportedAsShown(p.cwd, env, collector, afterEventId);
   });
 
   it("DO_NOT_TRACK=1 or BR_TELEMETRY_DISABLED=1: a full run records nothing, connects nowhere, and status says which switch", async (t) => {
@@ -235,9 +270,9 @@ describe("br telemetry", () => {
       ["BR_TELEMETRY_DISABLED", "1"],
     ] as const) {
       const p = project("good");
-      exportTo(p.cwd, collector.url);
-      git(p.cwd, "commit", "-qam", "export telemetry");
       const env = { ...p.env, ...ON, [name]: value };
+      exportTo(p.cwd, collector.url, env);
+      git(p.cwd, "commit", "-qam", "export telemetry");
       assert.equal(br(["run", "--auto", "--max-tasks", "2"], { cwd: p.cwd, env }).code, 0);
       brOk(["features", "add", "More"], { cwd: p.cwd, env });
       assert.match(
@@ -245,6 +280,7 @@ describe("br telemetry", () => {
         new RegExp(`off \\(${name}\\): nothing was sent and no connection`),
       );
       assert.deepEqual(storedRows(p.cwd), [], `${name}: nothing recorded`);
+      assert.equal(exporterLastAttempt(p.cwd), 0, `${name}: no send was started`);
       const status = JSON.parse(brOk(["telemetry", "status", "--json"], { cwd: p.cwd, env }).stdout) as {
         enabled: boolean;
         disabledBy: string;
@@ -253,9 +289,31 @@ describe("br telemetry", () => {
       assert.deepEqual([status.enabled, status.disabledBy, status.events], [false, name, 0]);
       assert.match(brOk(["telemetry", "status"], { cwd: p.cwd, env }).stdout, new RegExp(`off, by ${name}: nothing is recorded or sent`));
     }
-    // A background sender starts within a second or two of a command; none may have.
-    await new Promise((resolveWait) => setTimeout(resolveWait, 3000));
+    // A background sender is claimed in the database before it starts, and starts within a second or two; none was, none did.
+    await new Promise((resolveWait) => setTimeout(resolveWait, 2000));
     assert.deepEqual(collector.entries(), [], "no connection to the collector");
+  });
+
+  it("an endpoint in a repository's config sends nothing until this machine's user confirms it", async (t) => {
+    const collector = await startCollector();
+    t.after(collector.stop);
+    const p = project("good");
+    const env = { ...p.env, ...ON, BR_TELEMETRY_EXPORT_HEADERS: `authorization=Bearer%20${COLLECTOR_KEY}` };
+    exportTo(p.cwd, collector.url, env, false);
+    assert.equal(br(["run", "--auto", "--max-tasks", "1"], { cwd: p.cwd, env }).code, 0);
+    assert.ok(storedRows(p.cwd).length > 0, "recorded, not sent");
+    const refused = br(["telemetry", "export"], { cwd: p.cwd, env });
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /not confirmed on this machine[\s\S]*br telemetry enable --export/);
+    assert.match(
+      brOk(["telemetry", "status"], { cwd: p.cwd, env }).stdout,
+      /is configured but not confirmed on this machine, so nothing is sent/,
+    );
+    assert.equal(exporterLastAttempt(p.cwd), 0, "no send was ever started");
+    await new Promise((resolveWait) => setTimeout(resolveWait, 2000));
+    assert.deepEqual(collector.entries(), [], "no connection to the collector");
+    const bad = br(["telemetry", "enable", "--export"], { cwd: tempRepo(), env });
+    assert.equal(bad.code, 2, "outside a project");
   });
 
   it("an endpoint that is down or never answers costs the commands nothing; the events wait for the next send", async (t) => {
@@ -265,12 +323,20 @@ describe("br telemetry", () => {
     closed.stop(); // a port where nothing listens any more
     exportTo(cwd, closed.url);
     brOk(["features", "add", "One"], { cwd, env: ON });
-    const failed = br(["telemetry", "export", "--json"], { cwd, env: ON });
-    const result = JSON.parse(failed.stdout) as { sent: number; error: string; pending: number; busy: boolean };
-    if (!result.busy) {
-      assert.equal(failed.code, 1, failed.stderr);
-      assert.deepEqual([result.sent, result.error], [0, "ECONNREFUSED"]);
-    }
+    // The background send that command started may hold the lease for a moment; then the explicit one runs.
+    let failed = br(["telemetry", "export", "--json"], { cwd, env: ON });
+    await waitFor(
+      () => {
+        failed = br(["telemetry", "export", "--json"], { cwd, env: ON });
+        return !(JSON.parse(failed.stdout) as { busy: boolean }).busy;
+      },
+      "a send that is not busy",
+      30_000,
+    );
+    const result = JSON.parse(failed.stdout) as { sent: number; error: string; pending: number };
+    assert.equal(failed.code, 1, failed.stderr);
+    assert.deepEqual([result.sent, result.error], [0, "ECONNREFUSED"]);
+    assert.ok(result.pending >= 2);
     await waitFor(
       () =>
         (JSON.parse(brOk(["telemetry", "status", "--json"], { cwd, env: ON }).stdout).exporter.lastError as string | null) ===
@@ -285,16 +351,17 @@ describe("br telemetry", () => {
       join(cwd, ".buildrunner", "config.yaml"),
       readFileSync(join(cwd, ".buildrunner", "config.yaml"), "utf8").replace(closed.url, hanging.url),
     );
+    confirmEndpoint(cwd, ON); // a changed endpoint needs its own confirmation
     brOk(["features", "add", "Two"], { cwd, env: ON });
     await waitFor(() => hanging.entries().some((e) => e.type === "request"), "a send to the hanging collector", 30_000);
-    // The collector holds that request unanswered; commands go on and finish meanwhile.
-    for (const args of [["status"], ["features", "add", "Three"], ["telemetry", "status"]]) brOk(args, { cwd, env: ON });
+    // The collector holds that request unanswered (for the sender's 10 s deadline); a command goes on and finishes meanwhile.
+    brOk(["status"], { cwd, env: ON });
     assert.ok(
       !hanging.entries().some((e) => e.type === "closed"),
       "the commands finished while the send was still waiting: none of them waited for it",
     );
     const pending = JSON.parse(brOk(["telemetry", "events", "--pending", "--json"], { cwd, env: ON }).stdout) as { events: Event[] };
-    assert.ok(pending.events.length >= 4, "nothing was lost: the unanswered events are still pending");
+    assert.ok(pending.events.length >= 3, "nothing was lost: the unanswered events are still pending");
   });
 
   it("disable records nothing from then on (--purge deletes what was kept); enable records again; bad input exits 2", () => {
@@ -318,6 +385,20 @@ describe("br telemetry", () => {
     const bad = br(["telemetry", "events", "--since", "last week"], { cwd, env: ON });
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--since last week: not a date or a duration/);
+    assert.equal(br(["telemetry", "enable", "--export"], { cwd, env: ON }).code, 2, "no endpoint to confirm");
+    const fresh = tempRepo();
+    brOk(["init", "endpoints"], { cwd: fresh, env: ON });
+    const config = join(fresh, ".buildrunner", "config.yaml");
+    const original = readFileSync(config, "utf8");
+    for (const endpoint of ["http://user:pw@127.0.0.1:4318", "http://127.0.0.1:4318/?key=abc", "ftp://127.0.0.1", "not a url"]) {
+      writeFileSync(config, `${original}telemetry:\n  export:\n    endpoint: "${endpoint}"\n`);
+      const refused = br(["telemetry", "enable", "--export"], { cwd: fresh, env: ON });
+      assert.equal(refused.code, 2, endpoint);
+      assert.match(refused.stderr, /telemetry\.export\.endpoint/, endpoint);
+      assert.match(refused.stderr, /must (be an http|not carry credentials)/, endpoint);
+      assert.ok(!refused.stderr.includes("pw@") && !refused.stdout.includes("key=abc"), "the credential is not echoed");
+      assert.equal(readFileSync(config, "utf8"), `${original}telemetry:\n  export:\n    endpoint: "${endpoint}"\n`, "nothing changed");
+    }
   });
 
   it("a 500-feature project crosses 30, 100 and 500 with exactly one alert each", () => {

@@ -210,10 +210,13 @@ export const configSchema = z
           .strictObject({
             endpoint: z
               .string()
-              .regex(/^https?:\/\/[^\s/]+/, "must be an http:// or https:// URL, such as http://127.0.0.1:4318")
+              .superRefine((value, ctx) => {
+                const problem = endpointProblem(value);
+                if (problem) ctx.addIssue({ code: "custom", message: problem, params: { hideValue: true } });
+              })
               .optional()
               .describe(
-                "An OpenTelemetry collector (OTLP over HTTP/JSON) to send events to; unset, nothing is sent. A bare origin gets /v1/logs appended. Headers such as an API key come from OTEL_EXPORTER_OTLP_HEADERS.",
+                "An OpenTelemetry collector (OTLP over HTTP/JSON) to send events to, once `br telemetry enable --export` confirms it on this machine; unset, nothing is sent. A bare origin gets /v1/logs appended. Headers such as an API key come from BR_TELEMETRY_EXPORT_HEADERS, never from this file.",
               ),
             intervalSeconds: z
               .int()
@@ -413,6 +416,20 @@ export interface LoadedConfig {
   /** What the file itself sets, without defaults. */
   raw: Record<string, unknown>;
   exists: boolean;
+}
+
+/**
+ * Why an exporter endpoint cannot be used, if it cannot: it must be an http(s) URL, and it may not
+ * carry credentials (a user, a password, a query or a fragment), because config.yaml is committed
+ * and printed; they belong in BR_TELEMETRY_EXPORT_HEADERS.
+ */
+export function endpointProblem(value: string): string | undefined {
+  if (!URL.canParse(value)) return "must be an http:// or https:// URL, such as http://127.0.0.1:4318";
+  const url = new URL(value);
+  if (url.protocol !== "http:" && url.protocol !== "https:") return `must be an http:// or https:// URL, not ${url.protocol}`;
+  if (url.username || url.password || url.search || url.hash)
+    return "must not carry credentials (a user, password, query or fragment): put them in BR_TELEMETRY_EXPORT_HEADERS (authorization=Bearer%20…)";
+  return undefined;
 }
 
 /** The last file read and what it gave: a command and its telemetry read the same config once, not twice. */

@@ -106,6 +106,7 @@ const MIGRATIONS: string[] = [
    CREATE INDEX telemetry_at ON telemetry(at);
    CREATE TABLE telemetry_alerts (threshold INTEGER PRIMARY KEY, at TEXT NOT NULL);`,
   // The optional telemetry exporter: how far it has sent, who holds the send (a lease), and how the last try went.
+  // The endpoint is sent to only once this machine's user confirmed it: a cloned repository's config alone sends nothing.
   // Event ids become AUTOINCREMENT first, so an id is never reused after a purge and the send cursor stays true.
   `CREATE TABLE telemetry_events (
      id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -120,8 +121,10 @@ const MIGRATIONS: string[] = [
    CREATE INDEX telemetry_at ON telemetry(at);
    CREATE TABLE telemetry_export (
      id INTEGER PRIMARY KEY CHECK (id = 1),
+     confirmed_endpoint TEXT,
      sent_through INTEGER NOT NULL DEFAULT 0,
      sent_total INTEGER NOT NULL DEFAULT 0,
+     lease_owner TEXT,
      lease_until INTEGER NOT NULL DEFAULT 0,
      last_attempt INTEGER NOT NULL DEFAULT 0,
      last_sent TEXT,

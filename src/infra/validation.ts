@@ -78,6 +78,8 @@ export function problemsFrom(error: z.ZodError, input: unknown): Problem[] {
           message: `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`,
         };
       default:
+        // A check may ask that the value not be echoed: it may hold a credential.
+        if (issue.code === "custom" && issue.params?.hideValue === true) return { path: issue.path, message: issue.message };
         return { path: issue.path, message: `${issue.message}; found ${describeValue(found)}` };
     }
   });

@@ -71,7 +71,10 @@ function firstRunNotice(paths: ProjectPaths, endpoint: string | undefined): void
   const marker = join(paths.state, "telemetry-notice");
   if (existsSync(marker)) return;
   writeFileSync(marker, `${new Date().toISOString()}\n`);
-  const sent = endpoint === undefined ? "sends nothing" : `sends them to ${displayEndpoint(endpoint)} (telemetry.export in config.yaml)`;
+  const sent =
+    endpoint === undefined
+      ? "sends nothing"
+      : `sends nothing to ${displayEndpoint(endpoint)} (telemetry.export) unless you confirm it with \`br telemetry enable --export\``;
   process.stderr.write(
     `ℹ br keeps usage events (commands, task outcomes, costs; never code, prompts or paths) in .buildrunner/state on this machine, and ${sent}. \`br telemetry disable\` or DO_NOT_TRACK=1 turns it off.\n`,
   );

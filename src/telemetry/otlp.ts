@@ -37,9 +37,11 @@ function anyValue(value: string | number | boolean): AnyValue {
 const SEVERITY = { info: [9, "INFO"], error: [17, "ERROR"] } as const;
 
 function logRecord(event: TelemetryEvent): OtlpLogRecord | undefined {
-  if (!Object.hasOwn(EVENT_FIELDS, event.kind)) return undefined;
+  const millis = Date.parse(event.at);
+  // Not the schema's kind, or a damaged row: skipped, so one bad row cannot block every later send.
+  if (!Object.hasOwn(EVENT_FIELDS, event.kind) || !Number.isInteger(millis)) return undefined;
   const kind = event.kind as EventKind;
-  const nanos = `${BigInt(Date.parse(event.at)) * 1_000_000n}`;
+  const nanos = `${BigInt(millis) * 1_000_000n}`;
   const attributes: OtlpAttribute[] = [
     { key: "br.event.id", value: { intValue: String(event.id) } },
     { key: "br.schema", value: { intValue: String(TELEMETRY_SCHEMA) } },
@@ -79,7 +81,7 @@ export function logsUrl(endpoint: string): URL {
   return url;
 }
 
-/** The endpoint as br prints it: no user, password, query or fragment, which may carry credentials. */
+/** The endpoint as br prints it: the config refuses credentials in it, and this drops any that got past. */
 export function displayEndpoint(endpoint: string): string {
   try {
     const url = logsUrl(endpoint);
@@ -90,12 +92,13 @@ export function displayEndpoint(endpoint: string): string {
 }
 
 /**
- * Extra request headers from OTEL_EXPORTER_OTLP_LOGS_HEADERS or OTEL_EXPORTER_OTLP_HEADERS, in the
- * OpenTelemetry form `key=value,key2=value2` with URL-encoded values: where an API key belongs,
- * rather than in a config file that is committed. Malformed entries are skipped.
+ * Extra request headers from BR_TELEMETRY_EXPORT_HEADERS, in OpenTelemetry's form
+ * `key=value,key2=value2` with URL-encoded values: where an API key belongs, rather than in a
+ * config file that is committed. A variable of br's own, not OTEL_EXPORTER_OTLP_HEADERS: a key the
+ * user set for another collector never goes to the endpoint a project names. Malformed entries are skipped.
  */
 export function otlpHeaders(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const spec = env.OTEL_EXPORTER_OTLP_LOGS_HEADERS ?? env.OTEL_EXPORTER_OTLP_HEADERS;
+  const spec = env.BR_TELEMETRY_EXPORT_HEADERS;
   const headers: Record<string, string> = {};
   if (spec === undefined) return headers;
   for (const entry of spec.split(",")) {

@@ -83,7 +83,7 @@ export function readTelemetry(paths: ProjectPaths, since?: string): TelemetryEve
     const rows = db
       .prepare(`SELECT id, at, kind, schema, data FROM telemetry ${since ? "WHERE at >= ?" : ""} ORDER BY id`)
       .all(...(since ? [since] : [])) as { id: number; at: string; kind: EventKind; schema: number; data: string }[];
-    return rows.map((r) => ({ id: r.id, at: r.at, kind: r.kind, schema: r.schema, data: JSON.parse(r.data) as Record<string, unknown> }));
+    return rows.map((r) => ({ id: r.id, at: r.at, kind: r.kind, schema: r.schema, data: parseData(r.data) }));
   } finally {
     db.close();
   }
@@ -91,6 +91,8 @@ export function readTelemetry(paths: ProjectPaths, since?: string): TelemetryEve
 
 /** How far the exporter has sent, and how its last try went (one row, created by the migration). */
 export interface ExportCursor {
+  /** The endpoint this machine's user confirmed (`br telemetry enable --export`), if any. */
+  confirmedEndpoint: string | null;
   sentThrough: number;
   sentTotal: number;
   lastSent: string | null;
@@ -98,13 +100,22 @@ export interface ExportCursor {
 }
 
 export function readExportCursor(db: StateDb): ExportCursor {
-  const row = db.prepare("SELECT sent_through, sent_total, last_sent, last_error FROM telemetry_export WHERE id = 1").get() as {
+  const row = db
+    .prepare("SELECT confirmed_endpoint, sent_through, sent_total, last_sent, last_error FROM telemetry_export WHERE id = 1")
+    .get() as {
+    confirmed_endpoint: string | null;
     sent_through: number;
     sent_total: number;
     last_sent: string | null;
     last_error: string | null;
   };
-  return { sentThrough: Number(row.sent_through), sentTotal: Number(row.sent_total), lastSent: row.last_sent, lastError: row.last_error };
+  return {
+    confirmedEndpoint: row.confirmed_endpoint,
+    sentThrough: Number(row.sent_through),
+    sentTotal: Number(row.sent_total),
+    lastSent: row.last_sent,
+    lastError: row.last_error,
+  };
 }
 
 export const countPending = (db: StateDb, after: number) =>
@@ -119,7 +130,17 @@ export function eventsAfter(db: StateDb, after: number, limit: number): Telemetr
     schema: number;
     data: string;
   }[];
-  return rows.map((r) => ({ ...r, data: JSON.parse(r.data) as Record<string, unknown> }));
+  return rows.map((r) => ({ ...r, data: parseData(r.data) }));
+}
+
+/** A row's data; a row that is not JSON (a damaged file) reads as empty rather than stopping every later read. */
+function parseData(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }
 
 /** The events the exporter has not sent yet (`br telemetry events --pending`). */
@@ -168,8 +189,10 @@ export interface TelemetryStatus {
 }
 
 export interface ExporterStatus {
-  /** The logs URL without credentials. */
+  /** The logs URL. */
   endpoint: string;
+  /** Whether this machine's user confirmed the endpoint (`br telemetry enable --export`); unconfirmed, nothing is sent. */
+  confirmed: boolean;
   intervalSeconds: number;
   pending: number;
   sentTotal: number;
@@ -183,6 +206,7 @@ function exporterStatus(db: StateDb, config: Pick<Config, "telemetry">): Exporte
   const cursor = readExportCursor(db);
   return {
     endpoint: displayEndpoint(endpoint),
+    confirmed: cursor.confirmedEndpoint === endpoint,
     intervalSeconds,
     pending: countPending(db, cursor.sentThrough),
     sentTotal: cursor.sentTotal,

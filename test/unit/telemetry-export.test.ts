@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { configSchema } from "../../src/infra/config.ts";
 import { projectPaths } from "../../src/infra/project.ts";
 import { openStateDb } from "../../src/infra/state-db.ts";
-import { BATCH_SIZE, claimSendSlot, exportPending, type Send } from "../../src/telemetry/export.ts";
+import { BATCH_SIZE, claimSendSlot, confirmExport, exportPending, type Send, withdrawExport } from "../../src/telemetry/export.ts";
 import { displayEndpoint, logsUrl, otlpHeaders, otlpLogsRequest } from "../../src/telemetry/otlp.ts";
 import { EXPORTING_ENV, pendingEvents, recordTelemetry, type TelemetryEvent, telemetryStatus } from "../../src/telemetry/store.ts";
 import { tempDir } from "../helpers.ts";
@@ -79,21 +79,26 @@ describe("endpoint and headers", () => {
       assert.match(displayEndpoint(hidden), /^https:\/\/h\.example\/v1\/logs \(credentials hidden\)$/, hidden);
   });
 
-  it("headers come from the OpenTelemetry variables, URL-decoded; malformed entries are skipped", () => {
-    assert.deepEqual(otlpHeaders({ OTEL_EXPORTER_OTLP_HEADERS: "Authorization=Bearer%20abc, x-team=core,novalue,=x,bad name=1,y=%E0" }), {
+  it("headers come from BR_TELEMETRY_EXPORT_HEADERS in the OpenTelemetry form, URL-decoded; malformed entries are skipped", () => {
+    assert.deepEqual(otlpHeaders({ BR_TELEMETRY_EXPORT_HEADERS: "Authorization=Bearer%20abc, x-team=core,novalue,=x,bad name=1,y=%E0" }), {
       authorization: "Bearer abc",
       "x-team": "core",
     });
-    assert.deepEqual(otlpHeaders({ OTEL_EXPORTER_OTLP_HEADERS: "a=1", OTEL_EXPORTER_OTLP_LOGS_HEADERS: "b=2" }), { b: "2" });
+    assert.deepEqual(
+      otlpHeaders({ OTEL_EXPORTER_OTLP_HEADERS: "a=1", OTEL_EXPORTER_OTLP_LOGS_HEADERS: "b=2" }),
+      {},
+      "never another collector's key",
+    );
     assert.deepEqual(otlpHeaders({}), {});
-    assert.deepEqual(otlpHeaders({ OTEL_EXPORTER_OTLP_HEADERS: "x-key= spaced value " }), { "x-key": "spaced value" });
+    assert.deepEqual(otlpHeaders({ BR_TELEMETRY_EXPORT_HEADERS: "x-key= spaced value " }), { "x-key": "spaced value" });
   });
 });
 
-/** A project with telemetry on and an endpoint set, holding `count` command events. */
+/** A project with telemetry on and an endpoint set and confirmed, holding `count` command events recorded after. */
 function projectWith(count: number, endpoint: string | null = "http://127.0.0.1:9/") {
   const paths = projectPaths(tempDir("br-export-"));
   const config = configSchema.parse({ telemetry: { export: endpoint === null ? {} : { endpoint } } });
+  if (endpoint !== null) confirmExport(paths, endpoint);
   for (let i = 0; i < count; i++) recordTelemetry(paths, config, "command.run", { command: "status", durationMs: i, exitCode: 0 });
   return { paths, config };
 }
@@ -115,7 +120,7 @@ describe("exportPending", () => {
     const { paths, config } = projectWith(BATCH_SIZE + 3);
     const net = network();
     const first = await exportPending(paths, config, "1.0.0", net.send);
-    assert.deepEqual(first, { sent: BATCH_SIZE + 3, requests: 2, pending: 0, error: null, busy: false });
+    assert.deepEqual(first, { sent: BATCH_SIZE + 3, dropped: 0, requests: 2, pending: 0, error: null, busy: false });
     assert.deepEqual(
       net.bodies.map((b) => [b.url, b.records]),
       [
@@ -123,25 +128,42 @@ describe("exportPending", () => {
         ["http://127.0.0.1:9/v1/logs", 3],
       ],
     );
-    assert.deepEqual(await exportPending(paths, config, "1.0.0", net.send), { sent: 0, requests: 0, pending: 0, error: null, busy: false });
+    assert.deepEqual(await exportPending(paths, config, "1.0.0", net.send), {
+      sent: 0,
+      dropped: 0,
+      requests: 0,
+      pending: 0,
+      error: null,
+      busy: false,
+    });
     assert.equal(pendingEvents(paths).length, 0);
     const status = telemetryStatus(paths, config).exporter;
     assert.equal(status?.sentTotal, BATCH_SIZE + 3);
     assert.equal(status?.lastError, null);
   });
 
-  it("a retryable answer or a network error keeps the batch pending; a refused batch is dropped so later ones go", async () => {
-    const { paths, config } = projectWith(2);
-    for (const answer of [503, 429, Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNREFUSED" } })]) {
+  it("a failure keeps the batch pending; only a malformed or too large batch (400, 413) is dropped, and either stops the send", async () => {
+    const { paths, config } = projectWith(BATCH_SIZE + 2);
+    for (const answer of [503, 429, 401, 404, 500, Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNREFUSED" } })]) {
       const result = await exportPending(paths, config, "1.0.0", network(answer).send);
-      assert.equal(result.sent, 0);
-      assert.equal(result.pending, 2, String(answer));
+      assert.deepEqual([result.sent, result.requests, result.pending], [0, 1, BATCH_SIZE + 2], String(answer));
     }
     assert.equal(telemetryStatus(paths, config).exporter?.lastError, "ECONNREFUSED");
     const timeout = await exportPending(paths, config, "1.0.0", network(new DOMException("late", "TimeoutError")).send);
     assert.equal(timeout.error, "timeout");
+    const moved = await exportPending(paths, config, "1.0.0", network(301).send);
+    assert.equal(moved.error, "HTTP 301 (redirects are not followed)");
     const refused = await exportPending(paths, config, "1.0.0", network(400).send);
-    assert.deepEqual(refused, { sent: 0, requests: 1, pending: 0, error: "HTTP 400: 2 event(s) dropped", busy: false });
+    assert.deepEqual(refused, {
+      sent: 0,
+      dropped: BATCH_SIZE,
+      requests: 1,
+      pending: 2,
+      error: `HTTP 400: ${BATCH_SIZE} event(s) dropped`,
+      busy: false,
+    });
+    const tooLarge = await exportPending(paths, config, "1.0.0", network(413).send);
+    assert.deepEqual([tooLarge.dropped, tooLarge.pending], [2, 0]);
   });
 
   it("while another sender holds the lease, nothing is sent; a lease that ran out is taken over", async () => {
@@ -149,7 +171,14 @@ describe("exportPending", () => {
     const db = openStateDb(paths);
     db.prepare("UPDATE telemetry_export SET lease_until = ? WHERE id = 1").run(Date.now() + 60_000);
     const net = network();
-    assert.deepEqual(await exportPending(paths, config, "1.0.0", net.send), { sent: 0, requests: 0, pending: 1, error: null, busy: true });
+    assert.deepEqual(await exportPending(paths, config, "1.0.0", net.send), {
+      sent: 0,
+      dropped: 0,
+      requests: 0,
+      pending: 1,
+      error: null,
+      busy: true,
+    });
     db.prepare("UPDATE telemetry_export SET lease_until = ? WHERE id = 1").run(Date.now() - 1);
     db.close();
     assert.equal((await exportPending(paths, config, "1.0.0", net.send)).sent, 1);
@@ -160,10 +189,79 @@ describe("exportPending", () => {
     const net = network();
     const { paths } = projectWith(1);
     const off = configSchema.parse({ telemetry: { enabled: false, export: { endpoint: "http://127.0.0.1:9" } } });
-    assert.deepEqual(await exportPending(paths, off, "1.0.0", net.send), { sent: 0, requests: 0, pending: 0, error: null, busy: false });
+    assert.deepEqual(await exportPending(paths, off, "1.0.0", net.send), {
+      sent: 0,
+      dropped: 0,
+      requests: 0,
+      pending: 0,
+      error: null,
+      busy: false,
+    });
     const none = projectWith(1, null);
     assert.equal((await exportPending(none.paths, none.config, "1.0.0", net.send)).requests, 0);
     assert.equal(net.bodies.length, 0);
+  });
+
+  it("an endpoint is sent to only once confirmed on this machine, from the events recorded after; withdrawn, never again", async () => {
+    const paths = projectPaths(tempDir("br-export-"));
+    const config = configSchema.parse({ telemetry: { export: { endpoint: "http://127.0.0.1:9" } } });
+    for (let i = 0; i < 3; i++) recordTelemetry(paths, config, "command.run", { command: "status", durationMs: i, exitCode: 0 });
+    const net = network();
+    assert.deepEqual(await exportPending(paths, config, "1.0.0", net.send), {
+      sent: 0,
+      dropped: 0,
+      requests: 0,
+      pending: 3,
+      error: null,
+      busy: false,
+    });
+    assert.equal(telemetryStatus(paths, config).exporter?.confirmed, false);
+    assert.equal(confirmExport(paths, "http://127.0.0.1:9"), 3);
+    recordTelemetry(paths, config, "command.run", { command: "status", durationMs: 9, exitCode: 0 });
+    assert.equal((await exportPending(paths, config, "1.0.0", net.send)).sent, 1, "only the event after the confirmation");
+    const moved = configSchema.parse({ telemetry: { export: { endpoint: "http://127.0.0.2:9" } } });
+    recordTelemetry(paths, config, "command.run", { command: "status", durationMs: 9, exitCode: 0 });
+    assert.equal((await exportPending(paths, moved, "1.0.0", net.send)).requests, 0, "a changed endpoint needs its own confirmation");
+    withdrawExport(paths);
+    assert.equal((await exportPending(paths, config, "1.0.0", net.send)).requests, 0);
+    assert.equal(net.bodies.length, 1);
+  });
+
+  it("a sender that lost its lease stops, never moves the cursor back and never frees the new owner's lease", async () => {
+    const { paths, config } = projectWith(BATCH_SIZE * 2);
+    let stolen = 0;
+    const send: Send = async () => {
+      // Another sender takes over mid-send, as after a stall past the lease, and has sent further.
+      const db = openStateDb(paths);
+      db.prepare("UPDATE telemetry_export SET lease_owner = 'other', lease_until = ?, sent_through = ? WHERE id = 1").run(
+        Date.now() + 60_000,
+        BATCH_SIZE * 2,
+      );
+      db.close();
+      stolen++;
+      return { status: 200 };
+    };
+    const result = await exportPending(paths, config, "1.0.0", send);
+    assert.equal(stolen, 1, "stopped after the write that found the lease gone");
+    assert.equal(result.pending, 0, "the cursor stayed where the new owner put it");
+    assert.ok(leaseUntil(paths) > Date.now(), "the new owner's lease is untouched");
+  });
+
+  it("a damaged row (a time or data that does not parse) is skipped, not a block on every later send", async () => {
+    const { paths, config } = projectWith(1);
+    const db = openStateDb(paths);
+    db.prepare("INSERT INTO telemetry (at, kind, schema, data) VALUES ('yesterday', 'command.run', 1, '{}')").run();
+    db.prepare("INSERT INTO telemetry (at, kind, schema, data) VALUES (?, 'command.run', 1, 'not json')").run(new Date().toISOString());
+    db.close();
+    recordTelemetry(paths, config, "command.run", { command: "status", durationMs: 2, exitCode: 0 });
+    const net = network();
+    const result = await exportPending(paths, config, "1.0.0", net.send);
+    assert.deepEqual([result.sent, result.pending, result.error], [4, 0, null]);
+    assert.deepEqual(
+      net.bodies.map((b) => b.records),
+      [3],
+      "the row without a time is left out of the body",
+    );
   });
 
   it("event ids are never reused after a purge, so events recorded later are still sent", async () => {
@@ -202,13 +300,20 @@ describe("exportPending, more closely", () => {
     t.after(() => server.close());
     const port = (server.address() as AddressInfo).port;
     const { paths, config } = projectWith(3, `http://127.0.0.1:${port}`);
-    const saved = process.env.OTEL_EXPORTER_OTLP_HEADERS;
-    process.env.OTEL_EXPORTER_OTLP_HEADERS = "authorization=Bearer%20k";
+    const saved = process.env.BR_TELEMETRY_EXPORT_HEADERS;
+    process.env.BR_TELEMETRY_EXPORT_HEADERS = "authorization=Bearer%20k";
     try {
-      assert.deepEqual(await exportPending(paths, config, "1.0.0"), { sent: 3, requests: 1, pending: 0, error: null, busy: false });
+      assert.deepEqual(await exportPending(paths, config, "1.0.0"), {
+        sent: 3,
+        dropped: 0,
+        requests: 1,
+        pending: 0,
+        error: null,
+        busy: false,
+      });
     } finally {
-      if (saved === undefined) delete process.env.OTEL_EXPORTER_OTLP_HEADERS;
-      else process.env.OTEL_EXPORTER_OTLP_HEADERS = saved;
+      if (saved === undefined) delete process.env.BR_TELEMETRY_EXPORT_HEADERS;
+      else process.env.BR_TELEMETRY_EXPORT_HEADERS = saved;
     }
     assert.deepEqual(received, [{ url: "/v1/logs", type: "application/json", auth: "Bearer k", records: 3 }]);
     assert.equal(leaseUntil(paths), 0, "the lease is let go");
@@ -223,7 +328,7 @@ describe("exportPending, more closely", () => {
       return { status: 200 };
     };
     const first = await exportPending(paths, config, "1.0.0", send);
-    assert.deepEqual(first, { sent: 20 * BATCH_SIZE, requests: 20, pending: 5, error: null, busy: false });
+    assert.deepEqual(first, { sent: 20 * BATCH_SIZE, dropped: 0, requests: 20, pending: 5, error: null, busy: false });
     assert.ok(
       leases.every((ms) => ms > 20_000),
       String(leases),
@@ -231,13 +336,15 @@ describe("exportPending, more closely", () => {
     assert.equal((await exportPending(paths, config, "1.0.0", send)).sent, 5);
   });
 
-  it("2xx is accepted, 300 refuses the batch; the last error stays until a send goes through", async () => {
+  it("any 2xx is accepted; the last error stays until a send goes through", async () => {
     const { paths, config } = projectWith(1);
     assert.equal((await exportPending(paths, config, "1.0.0", network(204).send)).sent, 1);
     recordTelemetry(paths, config, "command.run", { command: "status", durationMs: 1, exitCode: 0 });
-    assert.equal((await exportPending(paths, config, "1.0.0", network(300).send)).error, "HTTP 300: 1 event(s) dropped");
+    assert.equal((await exportPending(paths, config, "1.0.0", network(299).send)).sent, 1);
+    recordTelemetry(paths, config, "command.run", { command: "status", durationMs: 1, exitCode: 0 });
+    assert.equal((await exportPending(paths, config, "1.0.0", network(400).send)).error, "HTTP 400: 1 event(s) dropped");
     await exportPending(paths, config, "1.0.0", network().send);
-    assert.equal(telemetryStatus(paths, config).exporter?.lastError, "HTTP 300: 1 event(s) dropped", "nothing was pending");
+    assert.equal(telemetryStatus(paths, config).exporter?.lastError, "HTTP 400: 1 event(s) dropped", "nothing was pending");
     recordTelemetry(paths, config, "command.run", { command: "status", durationMs: 1, exitCode: 0 });
     await exportPending(paths, config, "1.0.0", network(200).send);
     assert.equal(telemetryStatus(paths, config).exporter?.lastError, null);
@@ -265,6 +372,7 @@ describe("claimSendSlot", () => {
   it("claims once per interval, only with events pending, no lease held, telemetry on and outside the sender", () => {
     const { paths } = projectWith(0);
     const config = configSchema.parse({ telemetry: { export: { endpoint: "http://127.0.0.1:9", intervalSeconds: 60 } } });
+    confirmExport(paths, "http://127.0.0.1:9");
     const now = Date.now();
     assert.equal(claimSendSlot(paths, config, now), false, "nothing pending");
     recordTelemetry(paths, config, "command.run", { command: "status", durationMs: 1, exitCode: 0 });
@@ -287,6 +395,8 @@ describe("claimSendSlot", () => {
       delete process.env[EXPORTING_ENV];
     }
     assert.equal(claimSendSlot(paths, config, now + 900_000), true);
+    withdrawExport(paths);
+    assert.equal(claimSendSlot(paths, config, now + 2_000_000), false, "not confirmed");
   });
 });
 

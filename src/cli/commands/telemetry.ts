@@ -2,11 +2,13 @@
 import type { Command } from "commander";
 import { usageError } from "../../infra/errors.js";
 import { say, style } from "../../infra/log.js";
+import type { ProjectPaths } from "../../infra/project.js";
 import { mask } from "../../security/mask.js";
 import type { TelemetryStatus } from "../../telemetry/store.js";
 import { project } from "../context.js";
 import { action } from "../main.js";
 import { emit, table } from "../output.js";
+import { registerExport } from "./telemetry-export.js";
 
 export function registerTelemetry(program: Command): void {
   const telemetry = program
@@ -38,45 +40,12 @@ function statusLines(status: TelemetryStatus): string[] {
       ? `${style.green("on")}: events are recorded in .buildrunner/state/state.db`
       : `${style.yellow("off")}, by ${status.disabledBy}: nothing is recorded${exporter ? " or sent" : ""}`,
     `  ${status.events} event(s) stored${status.oldest ? ` since ${status.oldest.slice(0, 10)}` : ""}; kept ${status.retentionDays} days; schema ${status.schema}`,
-    exporter
-      ? `  exporter: ${exporter.endpoint} (OTLP/HTTP JSON), at most every ${exporter.intervalSeconds} s; ${exporter.sentTotal} sent${exporter.lastSentAt ? `, last ${exporter.lastSentAt.slice(0, 19).replace("T", " ")}` : ""}; ${exporter.pending} pending${exporter.lastError ? `; last error: ${exporter.lastError}` : ""}`
-      : "  exporter: none (telemetry.export.endpoint is unset), so nothing is sent anywhere",
+    !exporter
+      ? "  exporter: none (telemetry.export.endpoint is unset), so nothing is sent anywhere"
+      : !exporter.confirmed
+        ? `  exporter: ${exporter.endpoint} is configured but not confirmed on this machine, so nothing is sent (br telemetry enable --export)`
+        : `  exporter: ${exporter.endpoint} (OTLP/HTTP JSON), at most every ${exporter.intervalSeconds} s; ${exporter.sentTotal} sent${exporter.lastSentAt ? `, last ${exporter.lastSentAt.slice(0, 19).replace("T", " ")}` : ""}; ${exporter.pending} pending${exporter.lastError ? `; last error: ${exporter.lastError}` : ""}`,
   ];
-}
-
-function registerExport(telemetry: Command): void {
-  telemetry
-    .command("export")
-    .description("send the pending events to the configured OTLP endpoint now (br also does this in the background)")
-    .option("--json", 'print { "sent", "requests", "pending", "error", "busy" }')
-    .action(
-      action<[]>(async (options) => {
-        const { loadConfig } = await import("../../infra/config.js");
-        const { exportPending } = await import("../../telemetry/export.js");
-        const { displayEndpoint } = await import("../../telemetry/otlp.js");
-        const { telemetrySwitch } = await import("../../telemetry/store.js");
-        const { default: pkg } = await import("../../../package.json", { with: { type: "json" } });
-        const paths = project(options);
-        const { config } = await loadConfig(paths);
-        const endpoint = config.telemetry.export.endpoint;
-        const off = telemetrySwitch(config);
-        if (endpoint === undefined && !off)
-          throw usageError("No telemetry exporter is configured.", {
-            file: ".buildrunner/config.yaml",
-            place: "telemetry.export.endpoint",
-            fix: "Set telemetry.export.endpoint to your OpenTelemetry collector, such as http://127.0.0.1:4318.",
-          });
-        const result = await exportPending(paths, config, pkg.version);
-        emit(options.json, result, () => [
-          off
-            ? `Telemetry is off (${off}): nothing was sent and no connection was made.`
-            : result.busy
-              ? "Another br process is sending right now; nothing else was sent."
-              : `${result.error ? style.yellow("!") : style.green("✓")} Sent ${result.sent} event(s) in ${result.requests} request(s) to ${displayEndpoint(endpoint as string)}; ${result.pending} pending${result.error ? ` (stopped: ${result.error})` : ""}.`,
-        ]);
-        if (result.error !== null && !result.error.includes("dropped")) process.exitCode = 1;
-      }),
-    );
 }
 
 const FORMATS = ["md", "html", "json"] as const;
@@ -116,26 +85,72 @@ function registerReport(telemetry: Command): void {
 function registerSwitch(telemetry: Command, enabled: boolean): void {
   const command = telemetry
     .command(enabled ? "enable" : "disable")
-    .description(enabled ? "record events again (telemetry.enabled: true)" : "record nothing from now on (telemetry.enabled: false)")
-    .option("--json", 'print { "enabled", "disabledBy", "purged" }');
+    .description(
+      enabled
+        ? "record events again (telemetry.enabled: true); --export also confirms sending them to telemetry.export.endpoint"
+        : "record and send nothing from now on (telemetry.enabled: false); --export stops only the sending",
+    )
+    .option("--export", enabled ? "confirm, on this machine, sending events to the configured endpoint" : "stop sending; keep recording")
+    .option("--json", 'print { "enabled", "disabledBy", "purged", "export" }');
   if (!enabled) command.option("--purge", "also delete the events already stored");
   command.action(
     action<[]>(async (options) => {
-      const { editConfig } = await import("../../infra/config.js");
+      const { editConfig, loadConfig } = await import("../../infra/config.js");
       const { purgeTelemetry, telemetrySwitch } = await import("../../telemetry/store.js");
       const paths = project(options);
-      const config = await editConfig(paths, (doc) => doc.setIn(["telemetry", "enabled"], enabled));
+      const exportOnly = !enabled && options.export === true;
+      if (enabled && options.export === true) await requireEndpoint(paths);
+      const config = exportOnly
+        ? (await loadConfig(paths)).config
+        : await editConfig(paths, (doc) => doc.setIn(["telemetry", "enabled"], enabled));
+      const change = !enabled ? "withdraw" : options.export === true ? "confirm" : "keep";
+      const exporting = await switchExport(paths, config.telemetry.export.endpoint, change);
       const purged = options.purge === true ? purgeTelemetry(paths) : 0;
       const disabledBy = telemetrySwitch(config) ?? null;
-      emit(options.json, { enabled: disabledBy === null, disabledBy, purged }, () => [
-        enabled
-          ? disabledBy
-            ? `telemetry.enabled is true in config.yaml, but ${disabledBy} keeps it off in this environment.`
-            : `${style.green("✓")} Telemetry on: events are recorded on this machine only.`
-          : `${style.green("✓")} Telemetry off: nothing is recorded.${purged ? ` ${purged} stored event(s) deleted.` : " Stored events are kept (--purge deletes them)."}`,
-      ]);
+      emit(options.json, { enabled: disabledBy === null, disabledBy, purged, export: exporting }, () =>
+        switchLines({ enabled, exportOnly, disabledBy, purged, exporting }),
+      );
     }),
   );
+}
+
+/** Confirms or withdraws sending: `enable --export` confirms the endpoint; every `disable` withdraws it; `enable` keeps what was. */
+async function switchExport(paths: ProjectPaths, endpoint: string | undefined, change: "confirm" | "withdraw" | "keep") {
+  const { confirmExport, withdrawExport } = await import("../../telemetry/export.js");
+  const { displayEndpoint } = await import("../../telemetry/otlp.js");
+  if (change === "withdraw") withdrawExport(paths);
+  if (change !== "confirm" || endpoint === undefined) return null;
+  return { endpoint: displayEndpoint(endpoint), afterEventId: confirmExport(paths, endpoint) };
+}
+
+function switchLines(s: {
+  enabled: boolean;
+  exportOnly: boolean;
+  disabledBy: string | null;
+  purged: number;
+  exporting: { endpoint: string } | null;
+}): string[] {
+  if (s.exportOnly) return [`${style.green("✓")} Events are no longer sent; they are still recorded on this machine.`];
+  if (!s.enabled)
+    return [
+      `${style.green("✓")} Telemetry off: nothing is recorded or sent.${s.purged ? ` ${s.purged} stored event(s) deleted.` : " Stored events are kept (--purge deletes them)."}`,
+    ];
+  if (s.disabledBy) return [`telemetry.enabled is true in config.yaml, but ${s.disabledBy} keeps it off in this environment.`];
+  return [
+    s.exporting
+      ? `${style.green("✓")} Telemetry on: events are recorded on this machine, and those recorded from now on are sent to ${s.exporting.endpoint}.`
+      : `${style.green("✓")} Telemetry on: events are recorded on this machine; none are sent unless you confirm an exporter (--export).`,
+  ];
+}
+
+async function requireEndpoint(paths: ProjectPaths): Promise<void> {
+  const { loadConfig } = await import("../../infra/config.js");
+  if ((await loadConfig(paths)).config.telemetry.export.endpoint === undefined)
+    throw usageError("No telemetry exporter is configured, so there is nothing to confirm.", {
+      file: ".buildrunner/config.yaml",
+      place: "telemetry.export.endpoint",
+      fix: "Set telemetry.export.endpoint to your OpenTelemetry collector (such as http://127.0.0.1:4318), then run `br telemetry enable --export`.",
+    });
 }
 
 function registerEvents(telemetry: Command): void {
@@ -144,7 +159,10 @@ function registerEvents(telemetry: Command): void {
     .description("the stored events: everything an exporter could send, and nothing else")
     .option("--since <when>", "only events since a date (2026-11-01) or for a duration back (7d, 24h)")
     .option("--pending", "only the events the exporter has not sent yet")
-    .option("--otlp", "print the events as the exporter's OTLP/HTTP JSON request body, byte for byte what it sends")
+    .option(
+      "--otlp",
+      "print the events as the exporter's OTLP/HTTP JSON request bodies, one per line, in its batches (with --pending: what the next send posts)",
+    )
     .option("--json", 'print { "schema", "events": [{ "id", "at", "kind", "schema", "data" }] }')
     .action(
       action<[]>(async (options) => {
@@ -155,9 +173,10 @@ function registerEvents(telemetry: Command): void {
         const paths = project(options);
         const events = (options.pending === true ? pendingEvents(paths) : readTelemetry(paths)).filter((e) => !since || e.at >= since);
         if (options.otlp === true) {
-          const { otlpLogsRequest } = await import("../../telemetry/otlp.js");
+          const { BATCH_SIZE, otlpBody } = await import("../../telemetry/export.js");
           const { default: pkg } = await import("../../../package.json", { with: { type: "json" } });
-          process.stdout.write(`${JSON.stringify(otlpLogsRequest(events, pkg.version))}\n`);
+          for (let at = 0; at < events.length; at += BATCH_SIZE)
+            process.stdout.write(`${otlpBody(events.slice(at, at + BATCH_SIZE), pkg.version)}\n`);
           return;
         }
         emit(options.json, { schema: TELEMETRY_SCHEMA, events }, () =>
