@@ -34,8 +34,9 @@ function storedRows(cwd: string): string[] {
   }
 }
 
-const events = (cwd: string) =>
-  (JSON.parse(brOk(["telemetry", "events", "--json"], { cwd, env: ON }).stdout) as { events: Event[] }).events;
+/** Every br run may start a background send, so a test with a collector key passes its own env. */
+const events = (cwd: string, env: NodeJS.ProcessEnv = ON) =>
+  (JSON.parse(brOk(["telemetry", "events", "--json"], { cwd, env }).stdout) as { events: Event[] }).events;
 
 interface Entry {
   type: "connection" | "request" | "closed";
@@ -122,7 +123,7 @@ async function exportedAsShown(
   collector: Awaited<ReturnType<typeof startCollector>>,
   afterEventId: number,
 ) {
-  const stored = events(cwd).filter((e) => e.id > afterEventId);
+  const stored = events(cwd, env).filter((e) => e.id > afterEventId);
   assert.ok(stored.length > 20, "the run's events, recorded after the confirmation");
   await waitFor(() => collector.records().length > 0, "a background send, started by the commands themselves", 30_000);
   const want = new Set(stored.map((e) => e.id));
@@ -194,7 +195,7 @@ describe("br telemetry", () => {
     const stored = storedRows(p.cwd).join("\n");
     for (const planted of [SECRET, SECRET.slice(0, 20), "alice", "acme-payroll", "Payroll", "Secret sauce", p.cwd])
       assert.ok(!stored.includes(planted), `${planted} is not in the store`);
-    const all = events(p.cwd);
+    const all = events(p.cwd, env);
     assert.ok(all.every((e) => e.schema === 1));
     const finished = all.filter((e) => e.kind === "task.finished");
     assert.deepEqual(
