@@ -103,6 +103,9 @@ function projectWith(count: number, endpoint: string | null = "http://127.0.0.1:
   return { paths, config };
 }
 
+/** What a send that found nothing to send, or was not allowed to send, returns. */
+const NOTHING_SENT = { sent: 0, dropped: 0, requests: 0, pending: 0, error: null, busy: false };
+
 /** A network that answers each request with the next status (or throws it), keeping the bodies. */
 function network(...answers: (number | Error)[]) {
   const bodies: { url: string; records: number; headers: Record<string, string> }[] = [];
@@ -128,14 +131,7 @@ describe("exportPending", () => {
         ["http://127.0.0.1:9/v1/logs", 3],
       ],
     );
-    assert.deepEqual(await exportPending(paths, config, "1.0.0", net.send), {
-      sent: 0,
-      dropped: 0,
-      requests: 0,
-      pending: 0,
-      error: null,
-      busy: false,
-    });
+    assert.deepEqual(await exportPending(paths, config, "1.0.0", net.send), NOTHING_SENT);
     assert.equal(pendingEvents(paths).length, 0);
     const status = telemetryStatus(paths, config).exporter;
     assert.equal(status?.sentTotal, BATCH_SIZE + 3);
@@ -189,14 +185,7 @@ describe("exportPending", () => {
     const net = network();
     const { paths } = projectWith(1);
     const off = configSchema.parse({ telemetry: { enabled: false, export: { endpoint: "http://127.0.0.1:9" } } });
-    assert.deepEqual(await exportPending(paths, off, "1.0.0", net.send), {
-      sent: 0,
-      dropped: 0,
-      requests: 0,
-      pending: 0,
-      error: null,
-      busy: false,
-    });
+    assert.deepEqual(await exportPending(paths, off, "1.0.0", net.send), NOTHING_SENT);
     const none = projectWith(1, null);
     assert.equal((await exportPending(none.paths, none.config, "1.0.0", net.send)).requests, 0);
     assert.equal(net.bodies.length, 0);
