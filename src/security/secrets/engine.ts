@@ -95,7 +95,7 @@ export function scanText(text: string, file: string, ruleSet: RuleSet): SecretFi
   const present = presentKeywords(lower, ruleSet);
   // A keyword can hide inside a longer one that the single pass matched instead (`key` in `key-`).
   const has = (keyword: string) => present.has(keyword) || [...present].some((p) => p.includes(keyword));
-  const scanned: ScannedText = { text, file, ruleSet, starts: undefined, lines: undefined };
+  const scanned: ScannedText = { text, file, ruleSet, starts: undefined, lines: undefined, spans: new WeakMap() };
   for (const rule of ruleSet.rules) {
     if (!pathApplies(rule, file)) continue;
     if (!rule.regex) {
@@ -105,7 +105,39 @@ export function scanText(text: string, file: string, ruleSet: RuleSet): SecretFi
     if (rule.keywords.length > 0 && !rule.keywords.some(has)) continue;
     findings.push(...regexFindings(rule, rule.regex, scanned));
   }
-  return findings;
+  return findings.length > 1 ? onePerSpan(findings, scanned.spans) : findings;
+}
+
+/**
+ * One finding per secret: where two findings' secrets overlap, a specific rule wins over a generic
+ * one, then the longer secret, then the rule listed first (findings arrive in rule order).
+ */
+export function onePerSpan(findings: SecretFinding[], spans: WeakMap<SecretFinding, Span>): SecretFinding[] {
+  // A path-only finding (the file name is the secret) has no span and overlaps nothing.
+  const rank = (f: SecretFinding) => spans.get(f) ?? { start: 0, end: 0, generic: false };
+  const order = findings.map((f, i) => ({ f, i })).sort((a, b) => compareSpans(rank(a.f), rank(b.f)) || a.i - b.i);
+  const kept: { f: SecretFinding; i: number }[] = [];
+  for (const candidate of order) {
+    const span = rank(candidate.f);
+    if (kept.some((k) => overlaps(rank(k.f), span))) continue;
+    kept.push(candidate);
+  }
+  return kept.sort((a, b) => a.i - b.i).map((k) => k.f);
+}
+
+/** Where a finding's secret sits in the text, and whether its rule is generic. */
+export interface Span {
+  start: number;
+  end: number;
+  generic: boolean;
+}
+
+function compareSpans(a: Span, b: Span): number {
+  return Number(a.generic) - Number(b.generic) || b.end - b.start - (a.end - a.start);
+}
+
+function overlaps(a: Span, b: Span): boolean {
+  return a.start < b.end && b.start < a.end;
 }
 
 /** The text being scanned; its line starts and lines are computed at the first match (most texts have none). */
@@ -115,6 +147,8 @@ interface ScannedText {
   ruleSet: RuleSet;
   starts: number[] | undefined;
   lines: string[] | undefined;
+  /** Each finding's secret as offsets in the text, for keeping one finding per secret. */
+  spans: WeakMap<SecretFinding, Span>;
 }
 
 function regexFindings(rule: SecretRule, regex: RegExp, scanned: ScannedText): SecretFinding[] {
@@ -147,7 +181,9 @@ function matchFinding(rule: SecretRule, m: RegExpExecArray, scanned: ScannedText
   const lineText = lines[lineIndex] ?? "";
   if (INLINE_ALLOW.test(lineText) || INLINE_ALLOW.test(lines[endIndex] ?? "")) return undefined;
   if (allowed(rule.allowlists, file, secret, m[0], lineText) || allowed(ruleSet.allowlists, file, secret, m[0], lineText)) return undefined;
-  return finding(rule, file, lineIndex + 1, endIndex + 1, offset - (starts[lineIndex] as number) + 1, secret, ruleSet);
+  const found = finding(rule, file, lineIndex + 1, endIndex + 1, offset - (starts[lineIndex] as number) + 1, secret, ruleSet);
+  scanned.spans.set(found, { start: offset, end: offset + secret.length, generic: rule.generic });
+  return found;
 }
 
 function finding(

@@ -26,6 +26,7 @@ const ruleSchema = z.looseObject({
   secretGroup: z.int().min(0).optional(),
   entropy: z.number().min(0).optional(),
   keywords: z.array(z.string()).default([]),
+  tags: z.array(z.string()).default([]),
   severity: z.enum(["critical", "high", "medium", "low"]).optional(),
   allowlist: allowlistSchema.optional(),
   allowlists: z.array(allowlistSchema).optional(),
@@ -57,6 +58,8 @@ export interface SecretRule {
   keywords: string[];
   severity: "critical" | "high" | "medium" | "low";
   allowlists: Allowlist[];
+  /** Tagged `generic` (gitleaks' `tags`): a finding of a specific rule on the same span wins over it. */
+  generic: boolean;
 }
 
 export interface RuleSet {
@@ -342,6 +345,7 @@ function compileRules(config: z.output<typeof configSchema>, shownAs: string): R
       ...(raw.entropy !== undefined ? { entropy: raw.entropy } : {}),
       keywords: raw.keywords.map((k) => k.toLowerCase()),
       severity: raw.severity ?? "high",
+      generic: raw.tags.includes("generic"),
       allowlists: [...(raw.allowlist ? [raw.allowlist] : []), ...(raw.allowlists ?? [])].map((a) => compileAllowlist(a, where)),
     };
   });
