@@ -93,7 +93,6 @@ describe("placeholder lists", () => {
 
   it("JS: a callback returning only constants and its index builds constant SQL, over any list", T, () => {
     assert.equal(kind("typescript", jsIn('ids.map((_, i) => "$" + (i + 1)).join(", ")')), "constant");
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of a template literal
     assert.equal(kind("typescript", jsIn("ids.map((_: number, i: number) => `$${i + 1}`).join(',')")), "constant");
     assert.equal(kind("typescript", jsIn('ids.map(() => "?").join(",")')), "constant");
     assert.equal(kind("typescript", jsIn('ids.flatMap(function (_, i) { if (i > 9) return "?"; return "$" + i; }).join(",")')), "constant");
@@ -108,6 +107,7 @@ describe("placeholder lists", () => {
     assert.equal(kind("typescript", jsIn('Array.from(ids, (id) => "$" + id).join(",")')), "dynamic");
   });
   it("Python: loop counts (range, enumerate's) in comprehensions and for loops are numbers", T, () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Python f-string writing $1, $2…
     assert.equal(kind("python", pyIn('", ".join(f"${i + 1}" for i in range(len(ids)))')), "constant");
     assert.equal(kind("python", pyIn('", ".join("$" + str(i + 1) for i, _ in enumerate(ids))')), "constant");
     assert.equal(kind("python", pyIn('", ".join(["$%d" % (i + 1) for i in range(n)])')), "constant");
@@ -129,6 +129,7 @@ describe("placeholder lists", () => {
   });
   it("Python: a comprehension's name shadows the function's, as in Python 3", T, () => {
     const shadowed =
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Python f-string writing $1, $2…
       'def f(request, ids):\n    i = request.args["i"]\n    ph = ", ".join(f"${i}" for i in range(3))\n    q("SELECT * FROM t WHERE id IN (" + ph + ") AND a = " + i)\n';
     const v = evaluated("python", shadowed);
     assert.equal(v.kind, "dynamic");

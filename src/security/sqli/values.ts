@@ -380,7 +380,7 @@ export class Evaluator {
   private returnedBy(fn: SyntaxNode): (SyntaxNode | undefined)[] {
     if (fn.name !== "ArrowFunction" && fn.name !== "FunctionExpression") return [fn];
     const body = fn.lastChild;
-    if (!body || body.name !== "Block") return body ? [body] : [];
+    if (body?.name !== "Block") return body ? [body] : [];
     const results: (SyntaxNode | undefined)[] = [undefined];
     const stack = childrenOf(body);
     while (stack.length > 0) {
