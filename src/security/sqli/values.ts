@@ -6,7 +6,9 @@
  * Through branches (definitions.ts) a variable is any value some way to its use leaves in it: from
  * the last assignment that always runs, each `if`/`else` arm, `switch` case, loop body or `try`
  * that may run, unless it ends in `return`/`throw`. A choice (`c ? a : b`, `a || b`, `a ?? b`, `c && a`, `a if c else b`) is constant when every value
- * it can yield is, and as dynamic as its most dynamic branch otherwise.
+ * it can yield is, and as dynamic as its most dynamic branch otherwise. Numbers carry nothing to
+ * inject: a list's positions (a `map` callback's index, `range()`, `enumerate()`'s count), so a
+ * placeholder list (`ids.map((_, i) => "$" + (i + 1)).join(", ")`) is constant SQL.
  */
 import type { SyntaxNode } from "@lezer/common";
 import { type CodeLanguage, childrenOf, syntaxChildren } from "../../infra/syntax.js";
