@@ -85,3 +85,54 @@ describe("concatenation and templates", () => {
     assert.equal(kind("typescript", "q(userQuery);\n"), "opaque");
   });
 });
+
+describe("placeholder lists", () => {
+  const IN = 'q("SELECT * FROM t WHERE id IN (" + ph + ")");';
+  const jsIn = (build: string) => `function f(ids, n) {\n  const ph = ${build};\n  ${IN}\n}\n`;
+  const pyIn = (build: string) => `def f(ids, n):\n    ph = ${build}\n    ${IN.replace(/;$/, "")}\n`;
+
+  it("JS: a callback returning only constants and its index builds constant SQL, over any list", T, () => {
+    assert.equal(kind("typescript", jsIn('ids.map((_, i) => "$" + (i + 1)).join(", ")')), "constant");
+    assert.equal(kind("typescript", jsIn("ids.map((_: number, i: number) => `$${i + 1}`).join(',')")), "constant");
+    assert.equal(kind("typescript", jsIn('ids.map(() => "?").join(",")')), "constant");
+    assert.equal(kind("typescript", jsIn('ids.flatMap(function (_, i) { if (i > 9) return "?"; return "$" + i; }).join(",")')), "constant");
+    assert.equal(kind("typescript", jsIn('Array.from({ length: n }, (_, i) => "$" + (i + 1)).join(",")')), "constant");
+    assert.equal(kind("typescript", jsIn('Array(n).fill("?").join(",")')), "constant");
+  });
+  it("JS: a callback returning the elements, or an index from elsewhere, is dynamic", T, () => {
+    assert.equal(kind("typescript", jsIn('ids.map((id) => "\'" + id + "\'").join(",")')), "dynamic");
+    assert.equal(kind("typescript", jsIn('ids.map((i) => "$" + i).join(",")')), "dynamic");
+    assert.equal(kind("typescript", jsIn('ids.map((id, i) => "$" + i + id).join(",")')), "dynamic");
+    assert.equal(kind("typescript", jsIn('ids.map((id) => { if (!id) return "NULL"; return id; }).join(",")')), "dynamic");
+    assert.equal(kind("typescript", jsIn('Array.from(ids, (id) => "$" + id).join(",")')), "dynamic");
+  });
+  it("Python: loop counts (range, enumerate's) in comprehensions and for loops are numbers", T, () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Python f-string writing $1, $2…
+    assert.equal(kind("python", pyIn('", ".join(f"${i + 1}" for i in range(len(ids)))')), "constant");
+    assert.equal(kind("python", pyIn('", ".join("$" + str(i + 1) for i, _ in enumerate(ids))')), "constant");
+    assert.equal(kind("python", pyIn('", ".join(["$%d" % (i + 1) for i in range(n)])')), "constant");
+    assert.equal(kind("python", pyIn('",".join("?" for _ in ids)')), "constant");
+    assert.equal(
+      kind("python", 'def f(cur, ids):\n    for i in range(len(ids)):\n        q("SELECT * FROM t LIMIT 1 OFFSET " + str(i))\n'),
+      "constant",
+    );
+  });
+  it("Python: elements, and names a comprehension binds from other iterables, are dynamic", T, () => {
+    assert.equal(kind("python", pyIn('", ".join(f"\'{v}\'" for v in ids)')), "dynamic");
+    assert.equal(kind("python", pyIn('", ".join(f"{v}" for i, v in enumerate(ids))')), "dynamic");
+    assert.equal(kind("python", pyIn('", ".join(f"{i}" for i in ids)')), "dynamic");
+    assert.equal(kind("python", pyIn('", ".join(f"{i}" for i in enumerate(ids))')), "dynamic");
+    assert.equal(
+      kind("python", 'def f(cur, ids):\n    for i, v in enumerate(ids):\n        q("SELECT * FROM t WHERE id = " + v)\n'),
+      "dynamic",
+    );
+  });
+  it("Python: a comprehension's name shadows the function's, as in Python 3", T, () => {
+    const shadowed =
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Python f-string writing $1, $2…
+      'def f(request, ids):\n    i = request.args["i"]\n    ph = ", ".join(f"${i}" for i in range(3))\n    q("SELECT * FROM t WHERE id IN (" + ph + ") AND a = " + i)\n';
+    const v = evaluated("python", shadowed);
+    assert.equal(v.kind, "dynamic");
+    if (v.kind === "dynamic") assert.deepEqual(v.parts, ['request.args["i"]']);
+  });
+});

@@ -14,8 +14,11 @@ export interface Definition {
   node: SyntaxNode;
   /** The assigned expression; undefined for parameters, declarations, loop variables, imports and unpacking. */
   value: SyntaxNode | undefined;
-  /** `declare`: `let x;`, undefined until assigned. */
-  op: "=" | "+=" | "param" | "declare" | "unknown";
+  /**
+   * `declare`: `let x;`, undefined until assigned. `index`: a position in a sequence, a number (a
+   * `map` callback's second parameter, a loop over `range()`, `enumerate()`'s count).
+   */
+  op: "=" | "+=" | "param" | "declare" | "unknown" | "index";
 }
 
 export interface Range {
@@ -50,6 +53,26 @@ const EXITS = new Set(["ReturnStatement", "ThrowStatement", "RaiseStatement"]);
 /** Nodes that hold statements: an arm's last statement is the last inside them. */
 const BLOCKS = new Set(["Block", "Body", "MatchClause", "CatchClause", "FinallyClause"]);
 const CASE_LABELS = new Set(["CaseLabel", "DefaultLabel"]);
+/** Array methods that call their first argument with (element, index, …). */
+const INDEXED_CALLBACKS = new Set([
+  "map",
+  "flatMap",
+  "forEach",
+  "filter",
+  "some",
+  "every",
+  "find",
+  "findIndex",
+  "findLast",
+  "findLastIndex",
+]);
+/** Python comprehensions: scopes of their own, whose `for` clauses bind names. */
+const COMPREHENSIONS = new Set([
+  "ArrayComprehensionExpression",
+  "ComprehensionExpression",
+  "SetComprehensionExpression",
+  "DictionaryComprehensionExpression",
+]);
 
 type Add = (name: SyntaxNode, value: SyntaxNode | undefined, op: Definition["op"], statement?: SyntaxNode) => void;
 
@@ -104,6 +127,27 @@ function switchCases(kids: SyntaxNode[], end: number): Arm[] {
     arms.push({ from: kid.from, to: kids[stop]?.from ?? end, last: stop > i + 1 ? kids[stop - 1] : undefined });
   });
   return arms;
+}
+
+/**
+ * Whether a JS function is called with an index as its second argument: the callback of
+ * `list.map(fn)` (and the other array iteration methods) or of `Array.from(items, fn)`.
+ */
+function isIndexedCallback(fn: SyntaxNode, source: (n: SyntaxNode) => string): boolean {
+  const argList = fn.parent;
+  const callee = argList?.name === "ArgList" ? argList.parent?.firstChild : undefined;
+  if (!argList || callee?.name !== "MemberExpression" || !callee.lastChild) return false;
+  const position = syntaxChildren(argList).findIndex((a) => a.from === fn.from);
+  if (source(callee) === "Array.from") return position === 1;
+  return position === 0 && INDEXED_CALLBACKS.has(source(callee.lastChild));
+}
+
+/** Which of a Python loop's targets count positions: all of `for i in range(…)`, the first of `for i, x in enumerate(…)`. */
+function indexTargets(targets: SyntaxNode[], iterable: SyntaxNode | undefined, source: (n: SyntaxNode) => string): SyntaxNode[] {
+  const callee = iterable?.name === "CallExpression" ? iterable.firstChild : undefined;
+  const name = callee?.name === "VariableName" ? source(callee) : "";
+  if (name === "range") return targets;
+  return name === "enumerate" && targets.length === 2 ? targets.slice(0, 1) : [];
 }
 
 /** The definitions of every name in one scope, in source order; read once per scope. */
@@ -161,11 +205,50 @@ export class Definitions {
       return;
     }
     const kids = childrenOf(params);
+    // The parameter at position 1 of an array method's callback is the element's index.
+    const indexed = this.language !== "python" && isIndexedCallback(scope, (n) => this.source(n));
+    let position = 0;
     kids.forEach((kid, i) => {
-      if (kid.name === "VariableDefinition") add(kid, undefined, "param");
-      else if (kid.name === "VariableName" && kids[i - 1]?.name !== "AssignOp") add(kid, undefined, "param");
+      const op = indexed && position === 1 ? "index" : "param";
+      if (kid.name === ",") position++;
+      else if (kid.name === "VariableDefinition") add(kid, undefined, op);
+      else if (kid.name === "VariableName" && kids[i - 1]?.name !== "AssignOp") add(kid, undefined, op);
       else if (/Pattern$/.test(kid.name)) for (const d of kid.getChildren("VariableDefinition")) add(d, undefined, "param");
     });
+  }
+
+  /**
+   * Python: the binding of `name` by a `for` clause of a comprehension around `node` (each
+   * comprehension is a scope of its own), or undefined when none binds it.
+   */
+  comprehensionBinding(node: SyntaxNode, name: string): Definition | undefined {
+    for (let n = node.parent; n && !FUNCTIONS.python.has(n.name); n = n.parent) {
+      // A generator passed alone to a call is an argument list with a `for` clause.
+      if (!COMPREHENSIONS.has(n.name) && !(n.name === "ArgList" && n.getChild("for"))) continue;
+      const bound = this.loopBindings(n).find((b) => this.source(b.node) === name && !contains(b.iterable, node));
+      if (bound) return bound.definition;
+    }
+    return undefined;
+  }
+
+  /** The names each `for … in iterable` among a node's children binds, with the iterable they come from. */
+  private loopBindings(node: SyntaxNode): { node: SyntaxNode; iterable: Range; definition: Definition }[] {
+    const kids = childrenOf(node);
+    const bindings: { node: SyntaxNode; iterable: Range; definition: Definition }[] = [];
+    kids.forEach((kid, i) => {
+      if (kid.name !== "for") return;
+      const targets: SyntaxNode[] = [];
+      let at = i + 1;
+      for (; at < kids.length && (kids[at] as SyntaxNode).name !== "in"; at++)
+        if ((kids[at] as SyntaxNode).name === "VariableName") targets.push(kids[at] as SyntaxNode);
+      const iterable = kids[at + 1];
+      const counting = indexTargets(targets, iterable, (n) => this.source(n));
+      for (const target of targets) {
+        const op = counting.includes(target) ? "index" : "unknown";
+        bindings.push({ node: target, iterable: iterable ?? target, definition: { node: target, value: undefined, op } });
+      }
+    });
+    return bindings;
   }
 
   private definitionAt(node: SyntaxNode, add: Add): void {
@@ -238,8 +321,15 @@ export class Definitions {
     add(kids[0], kids[kids.length - 1], op === "+=" ? "+=" : "unknown", node);
   }
 
-  /** with x() as name / for name in … / for (name of …): bound to something we do not follow. */
+  /**
+   * with x() as name / for name in … / for (name of …): bound to something we do not follow, except
+   * a Python loop's count (`for i in range(…)`), a number.
+   */
   private bound(node: SyntaxNode, add: Add): void {
+    if (this.language === "python" && node.name === "ForStatement") {
+      for (const { definition } of this.loopBindings(node)) add(definition.node, undefined, definition.op);
+      return;
+    }
     let bound = node.name !== "WithStatement";
     for (let c = node.firstChild; c; c = c.nextSibling) {
       if (c.name === "as") bound = true;

@@ -6,11 +6,13 @@
  * Through branches (definitions.ts) a variable is any value some way to its use leaves in it: from
  * the last assignment that always runs, each `if`/`else` arm, `switch` case, loop body or `try`
  * that may run, unless it ends in `return`/`throw`. A choice (`c ? a : b`, `a || b`, `a ?? b`, `c && a`, `a if c else b`) is constant when every value
- * it can yield is, and as dynamic as its most dynamic branch otherwise.
+ * it can yield is, and as dynamic as its most dynamic branch otherwise. Numbers carry nothing to
+ * inject: a list's positions (a `map` callback's index, `range()`, `enumerate()`'s count), so a
+ * placeholder list (`ids.map((_, i) => "$" + (i + 1)).join(", ")`) is constant SQL.
  */
 import type { SyntaxNode } from "@lezer/common";
 import { type CodeLanguage, childrenOf, syntaxChildren } from "../../infra/syntax.js";
-import { armsOf, branchOf, type Definition, Definitions, exits, type Range } from "./definitions.js";
+import { armsOf, branchOf, type Definition, Definitions, exits, FUNCTIONS, type Range } from "./definitions.js";
 
 export type Value =
   | { kind: "constant"; text: string }
@@ -322,8 +324,12 @@ export class Evaluator {
       case "concat":
         return python ? this.opaque(call.node) : this.concat([self, ...this.argumentValues(call)], "concatenation");
       case "map":
+      case "flatMap":
       case "fill":
-        return this.placeholders(call);
+        return this.placeholders(call, call.args.positional[0]);
+      case "from":
+        // Array.from(items, fn): what fn returns for each item.
+        return this.source(receiver) === "Array" ? this.placeholders(call, call.args.positional[1]) : this.opaque(call.node);
       default:
         return this.opaque(call.node);
     }
@@ -359,11 +365,33 @@ export class Evaluator {
     return items.kind === "dynamic" ? { ...items, how: "join" } : this.concat([constant(), items], "join");
   }
 
-  /** ids.map(() => '?') and Array(n).fill('?') build placeholder lists. */
-  private placeholders(call: Call): Value {
-    const fn = call.args.positional[0];
-    const result = fn?.name === "ArrowFunction" ? fn.lastChild : fn;
-    return result && this.evaluate(result, call.depth).kind === "constant" ? constant() : this.opaque(call.node);
+  /**
+   * ids.map(() => '?'), ids.map((_, i) => `$${i + 1}`) and Array(n).fill('?') build placeholder
+   * lists: constant when every value the callback returns (or the fill value) is, over any list.
+   */
+  private placeholders(call: Call, fn: SyntaxNode | undefined): Value {
+    const results = fn ? this.returnedBy(fn) : [];
+    const constantResults = results.length > 0 && results.every((r) => r === undefined || this.evaluate(r, call.depth).kind === "constant");
+    return constantResults ? constant() : this.opaque(call.node);
+  }
+
+  /**
+   * What a function returns: an arrow's expression body, or each `return`'s value in a block body
+   * (undefined for a bare `return`, or a block that ends without one). Any other node is its own value.
+   */
+  private returnedBy(fn: SyntaxNode): (SyntaxNode | undefined)[] {
+    if (fn.name !== "ArrowFunction" && fn.name !== "FunctionExpression") return [fn];
+    const body = fn.lastChild;
+    if (body?.name !== "Block") return body ? [body] : [];
+    const results: (SyntaxNode | undefined)[] = [undefined];
+    const stack = childrenOf(body);
+    while (stack.length > 0) {
+      const node = stack.pop() as SyntaxNode;
+      if (FUNCTIONS[this.language].has(node.name)) continue;
+      if (node.name === "ReturnStatement") results.push(syntaxChildren(node)[0]);
+      else stack.push(...childrenOf(node));
+    }
+    return results;
   }
 
   argumentsOf(argList: SyntaxNode): Arguments {
@@ -388,6 +416,8 @@ export class Evaluator {
 
   private resolve(node: SyntaxNode, depth: number): Value {
     const name = this.source(node);
+    const comprehension = this.language === "python" ? this.definitions.comprehensionBinding(node, name) : undefined;
+    if (comprehension) return this.assigned(name, comprehension, depth);
     let scope = this.definitions.scopeOf(node);
     // Where the value is used: the name itself, or in an enclosing scope the function holding it.
     let use: SyntaxNode = node;
@@ -492,7 +522,8 @@ export class Evaluator {
 
   private assigned(name: string, def: Definition, depth: number): Value {
     const step: Step = { from: def.node.from, to: def.node.to, built: false };
-    if (def.op === "declare") return constant();
+    // A position counts: a number, nothing to inject.
+    if (def.op === "declare" || def.op === "index") return constant();
     if (def.op === "param") return { kind: "opaque", name, flow: [] };
     if (!def.value) return { kind: "opaque", name, flow: [step] };
     const assigned = this.evaluate(def.value, depth);
