@@ -192,7 +192,7 @@ async function refuseUnscannedNamedFiles(skipped: readonly SkippedFile[]): Promi
   const { mask } = await import("../../security/mask.js");
   const lines = named.map((s) => `${style.red("error:")} ${s.file} was named on the command line but not scanned: ${s.reason}.`);
   lines.push(
-    "  fix:  Leave it out of the paths (a binary file holds no source to review) or make it readable; every other file was scanned.",
+    "  fix:  Leave it out of the paths (a binary file holds no source to review), or make it readable; the report covers the rest.",
   );
   process.stderr.write(`${mask(lines.join("\n"))}\n`);
   setExitCode(2);
