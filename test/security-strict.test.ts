@@ -68,6 +68,20 @@ describe("no silent skips", () => {
     assert.ok(!named.stdout.includes(AWS_KEY) && !named.stderr.includes(AWS_KEY), "the key is masked");
   });
 
+  it("a commit that added more than 10 MB is scanned too (--history)", DEADLINE, () => {
+    const cwd = tempRepo();
+    const keyLine = writeLargeLog(join(cwd, "dump.log"), 12);
+    git(cwd, "add", "-A");
+    git(cwd, "commit", "-q", "-m", "dump");
+    const { code, report } = check(cwd, "--history");
+    assert.equal(code, 1);
+    assert.deepEqual(
+      report.findings.map((f) => [f.file, f.line, f.column]),
+      [["dump.log", keyLine, 22]],
+    );
+    assert.deepEqual(report.summary.skippedFiles, []);
+  });
+
   it("binary files are listed as skipped with the reason; the summary never reads as a clean scan of 0 files", DEADLINE, () => {
     const cwd = tempRepo();
     writeFileSync(join(cwd, "logo.png"), Buffer.from([137, 80, 78, 71, 13, 10, 26, 10, 0, 0, 0, 13]));
