@@ -21,6 +21,19 @@ export function project(options: GlobalOptions): ProjectPaths {
   return paths;
 }
 
+/**
+ * The project, its config.yaml checked first, for commands that do not otherwise read it: a broken
+ * config.yaml (YAML or schema) stops every project command with exit 2, naming the file, the place
+ * and the fix, before anything is written. A project without config.yaml runs on the defaults.
+ */
+export async function checkedProject(options: GlobalOptions): Promise<ProjectPaths> {
+  const paths = findProject(workingDir(options));
+  const { loadConfig } = await import("../infra/config.js");
+  await loadConfig(paths);
+  removeStaleTempFiles(paths);
+  return paths;
+}
+
 /** Commander collects a repeatable option into a list. */
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];

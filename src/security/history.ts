@@ -38,8 +38,6 @@ export interface AddedLines {
 
 export type HistoryScanResult = ScanResult & { summary: ScanResult["summary"] & { commits: number } };
 
-const MAX_BYTES = 10 * 1024 * 1024;
-
 /** Resolves a ref to a commit sha, or explains (exit 2) that it names nothing. */
 export function resolveCommit(root: string, ref: string): string {
   if (!inGitRepository(root)) {
@@ -250,17 +248,16 @@ function target(added: AddedLines): ScanTarget {
   return {
     path: added.path,
     commit: added.commit,
-    read: () => {
-      const buffer = Buffer.from(`${added.text.join("\n")}\n`, "utf8");
-      return buffer.length > MAX_BYTES ? undefined : buffer;
-    },
+    // However large, it is scanned (in chunks past 10 MiB): nothing a commit added goes unread.
+    read: () => Buffer.from(`${added.text.join("\n")}\n`, "utf8"),
   };
 }
 
-/** Sums what each batch's scan counted (whatever counters the scanner reports). */
+/** Sums what each batch's scan counted (whatever counters the scanner reports) and joins its lists (skipped files). */
 function addSummary(total: Record<string, unknown>, part: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(part)) {
     if (typeof value === "number") total[key] = ((total[key] as number | undefined) ?? 0) + value;
+    else if (Array.isArray(value)) total[key] = [...((total[key] as unknown[] | undefined) ?? []), ...value];
     else if (!(key in total)) total[key] = value;
   }
 }

@@ -39,7 +39,8 @@ function command(hook: HookName, root: string): string {
 }
 
 function block(hook: HookName, root: string): string {
-  return `${BEGIN}\n# Installed by \`br hooks install\`; \`br hooks uninstall\` removes it.\n${command(hook, root)} || exit 1\n${END}\n`;
+  // br's own exit code passes through: 1 for findings, 2 for input br refuses (a broken config.yaml).
+  return `${BEGIN}\n# Installed by \`br hooks install\`; \`br hooks uninstall\` removes it.\n${command(hook, root)} || exit $?\n${END}\n`;
 }
 
 function repoRoot(cwd: string): string {

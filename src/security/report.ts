@@ -1,7 +1,7 @@
 /** Reporters for scan results: text for people, SARIF 2.1.0 for code-scanning tools. */
 import { style } from "../infra/log.js";
 import { sarifLog } from "../infra/sarif.js";
-import type { Finding, ScanResult } from "./scan.js";
+import type { Finding, ScanResult, SkippedFile } from "./scan.js";
 
 /** What the check command reports: a scan, maybe over commits, maybe with a baseline applied. */
 export type Report = ScanResult & { summary: ScanResult["summary"] & { commits?: number; baselined?: number } };
@@ -9,6 +9,31 @@ export type Report = ScanResult & { summary: ScanResult["summary"] & { commits?:
 /** The commit a finding from history was added in (findings of other kinds carry none). */
 function commitOf(finding: Finding): string | undefined {
   return "commit" in finding ? finding.commit : undefined;
+}
+
+/** At most this many skipped files are listed one by one; the JSON report lists them all. */
+const SKIPPED_SHOWN = 20;
+
+function skippedLines(result: Report): string[] {
+  const skipped = result.summary.skippedFiles ?? [];
+  const lines = skipped.slice(0, SKIPPED_SHOWN).map((s) => `${style.yellow("skipped ")} ${s.file}  ${style.dim(s.reason)}`);
+  if (skipped.length > SKIPPED_SHOWN)
+    lines.push(style.dim(`  … and ${skipped.length - SKIPPED_SHOWN} more skipped (--json lists them all)`));
+  return lines;
+}
+
+/** The last line: what was scanned, and never a clean "no findings" that hides files left unscanned. */
+function summaryLine(result: Report): string {
+  const s = result.summary;
+  const scanned = s.commits !== undefined ? `${s.commits} commit(s), ${s.files} changed files` : `${s.files} files`;
+  const baselined = s.baselined ? `, ${s.baselined} accepted by the baseline` : "";
+  const figures = `(${(s.bytes / 1024 / 1024).toFixed(1)} MB, ${s.durationMs} ms${baselined})`;
+  const skipped = s.skipped > 0 ? `; ${s.skipped} file(s) skipped, not scanned (listed above)` : "";
+  if (result.findings.length > 0) return `${result.findings.length} finding(s) in ${scanned}${skipped} ${figures}`;
+  if (s.skipped === 0) return `${style.green("✓ no findings")} in ${scanned} ${figures}`;
+  if (s.files === 0 && s.commits === undefined)
+    return `${style.yellow("!")} nothing scanned: ${s.skipped} file(s) skipped (listed above) ${figures}`;
+  return `${style.yellow("!")} no findings in ${scanned}${skipped} ${figures}`;
 }
 
 export function renderText(result: Report): string[] {
@@ -20,12 +45,7 @@ export function renderText(result: Report): string[] {
       `${color(f.severity.padEnd(8))} ${f.file}:${f.line}:${f.column}  ${f.message}  ${style.dim(f.match)}${commit ? `  commit ${commit.slice(0, 12)}` : ""}`,
     );
   }
-  const s = result.summary;
-  const scanned = s.commits !== undefined ? `${s.commits} commit(s), ${s.files} changed files` : `${s.files} files`;
-  const baselined = s.baselined ? `, ${s.baselined} accepted by the baseline` : "";
-  lines.push(
-    `${result.findings.length === 0 ? style.green("✓ no findings") : `${result.findings.length} finding(s)`} in ${scanned} (${(s.bytes / 1024 / 1024).toFixed(1)} MB, ${s.durationMs} ms${baselined})`,
-  );
+  lines.push(...skippedLines(result), summaryLine(result));
   if (result.findings.length > 0) {
     lines.push(
       style.dim("  A false positive? Add `br:allow` (or `gitleaks:allow`) in a comment on its line, or an allowlist in .gitleaks.toml."),
@@ -46,7 +66,7 @@ export function renderText(result: Report): string[] {
 }
 
 export function renderSarif(result: Report): Record<string, unknown> {
-  return sarifLog(
+  const log = sarifLog(
     result.findings.map((f) => {
       const commit = commitOf(f);
       return {
@@ -62,4 +82,19 @@ export function renderSarif(result: Report): Record<string, unknown> {
       };
     }),
   );
+  const skipped = result.summary.skippedFiles ?? [];
+  if (skipped.length > 0) {
+    // SARIF's place for "the tool ran but could not look at this": a notification per file.
+    const [run] = log.runs as Record<string, unknown>[];
+    if (run) run.invocations = [{ executionSuccessful: true, toolExecutionNotifications: skipped.map(skippedNotification) }];
+  }
+  return log;
+}
+
+function skippedNotification(skipped: SkippedFile): Record<string, unknown> {
+  return {
+    level: "warning",
+    message: { text: `${skipped.file} was not scanned: ${skipped.reason}` },
+    locations: [{ physicalLocation: { artifactLocation: { uri: skipped.file.split("/").map(encodeURIComponent).join("/") } } }],
+  };
 }

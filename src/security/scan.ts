@@ -1,12 +1,15 @@
 /**
  * `br security check`: targets from a source, the secret engine over each (and the SQL injection
- * detector over TypeScript, JavaScript and Python), the findings sorted and summarised. Binary files are skipped; lock files and minified code only meet the rules that
- * recognise a secret by its own shape, since their long random-looking strings are hashes and
- * identifiers, not credentials.
+ * detector over TypeScript, JavaScript and Python), the findings sorted and summarised. Texts over
+ * 10 MiB are scanned in overlapping chunks (src/security/chunks.ts), never left out for their size.
+ * Binary files and files that cannot be read are skipped and listed with the reason. Lock files
+ * and minified code only meet the rules that recognise a secret by its own shape, since their long
+ * random-looking strings are hashes and identifiers, not credentials.
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SEVERITIES } from "../infra/config.js";
+import { type ByteSource, bufferSource, scanChunks, withFileSource } from "./chunks.js";
 import { type SecretFinding, scanText } from "./secrets/engine.js";
 import { loadRules, type RuleSet } from "./secrets/rules.js";
 import type { ScanTarget } from "./sources.js";
@@ -14,9 +17,23 @@ import { isCodeFile, type SqlInjectionFinding, scanCode } from "./sqli/detect.js
 
 export type Finding = SecretFinding | SqlInjectionFinding;
 
+/** A target that was not scanned, and why; `named` when the user named it on the command line. */
+export interface SkippedFile {
+  file: string;
+  reason: string;
+  named?: true;
+}
+
 export interface ScanResult {
   findings: Finding[];
-  summary: { files: number; bytes: number; durationMs: number; bySeverity: Record<string, number>; skipped: number };
+  summary: {
+    files: number;
+    bytes: number;
+    durationMs: number;
+    bySeverity: Record<string, number>;
+    skipped: number;
+    skippedFiles: SkippedFile[];
+  };
 }
 
 const LOCK_FILES =
@@ -25,6 +42,11 @@ const LOCK_FILES =
 const LOOSE_RULES = new Set(["generic-api-key"]);
 
 const MAX_CODE_BYTES = 1024 * 1024;
+/** Above this a text is scanned in chunks rather than held as one string. */
+const WHOLE_TEXT_BYTES = 10 * 1024 * 1024;
+/** A NUL byte this early marks a binary file, as git decides it. */
+const BINARY_PROBE_BYTES = 8000;
+const BINARY_REASON = `binary (a NUL byte in its first ${BINARY_PROBE_BYTES} bytes)`;
 
 function isMinified(path: string, text: string): boolean {
   if (/\.min\.(js|css)$/.test(path)) return true;
@@ -39,37 +61,81 @@ export function rulesFor(root: string, configFile: string | undefined): RuleSet 
   return loadRules(path, configFile ?? ".gitleaks.toml");
 }
 
+/** The rule sets a scan chooses from: all rules, or (for generated files) only those that know a secret by its shape. */
+interface RuleChoice {
+  all: RuleSet;
+  strict: RuleSet;
+}
+
+type Scanned = { findings: Finding[]; bytes: number } | { skipped: string };
+
+function scanWhole(target: ScanTarget, buffer: Buffer, rules: RuleChoice): Scanned {
+  if (buffer.subarray(0, BINARY_PROBE_BYTES).includes(0)) return { skipped: BINARY_REASON };
+  const text = buffer.toString("utf8");
+  const generated = LOCK_FILES.test(target.path) || isMinified(target.path, text);
+  const findings: Finding[] = scanText(text, target.path, generated ? rules.strict : rules.all);
+  // Bundled, minified or megabyte-sized code is generated, not where a person writes a query; lines
+  // added in a past commit are not parseable code, and injection is a property of the code now.
+  if (!generated && target.commit === undefined && text.length <= MAX_CODE_BYTES && isCodeFile(target.path))
+    findings.push(...scanCode(text, target.path));
+  return { findings, bytes: buffer.length };
+}
+
+/** A large text, chunk by chunk: secrets only (code this size is generated, not written by hand). */
+function scanLarge(target: ScanTarget, source: ByteSource, rules: RuleChoice): Scanned {
+  const head = source.readAt(0, 64 * 1024);
+  if (head.subarray(0, BINARY_PROBE_BYTES).includes(0)) return { skipped: BINARY_REASON };
+  const chosen = LOCK_FILES.test(target.path) || isMinified(target.path, head.toString("utf8")) ? rules.strict : rules.all;
+  // Rules without a pattern report the file itself: once, from the first chunk.
+  const placed: RuleSet = { rules: chosen.rules.filter((r) => r.regex !== undefined), allowlists: chosen.allowlists };
+  const findings = scanChunks(source, (text, first) => scanText(text, target.path, first ? chosen : placed));
+  return { findings, bytes: source.size };
+}
+
+function scanTarget(target: ScanTarget, rules: RuleChoice): Scanned {
+  if (target.file !== undefined) {
+    const size = statSync(target.file).size;
+    if (size > WHOLE_TEXT_BYTES) return withFileSource(target.file, size, (source) => scanLarge(target, source, rules));
+  }
+  const buffer = target.read();
+  if (!buffer) return { skipped: "its content could not be read" };
+  return buffer.length > WHOLE_TEXT_BYTES ? scanLarge(target, bufferSource(buffer), rules) : scanWhole(target, buffer, rules);
+}
+
+function readProblem(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return `it could not be read (${message})`;
+}
+
 export function scanTargets(targets: readonly ScanTarget[], rules: RuleSet): ScanResult {
   const started = Date.now();
-  const strict: RuleSet = { rules: rules.rules.filter((r) => !LOOSE_RULES.has(r.id)), allowlists: rules.allowlists };
+  const choice: RuleChoice = {
+    all: rules,
+    strict: { rules: rules.rules.filter((r) => !LOOSE_RULES.has(r.id)), allowlists: rules.allowlists },
+  };
   const findings: Finding[] = [];
+  const skippedFiles: SkippedFile[] = [];
   let bytes = 0;
   let files = 0;
-  let skipped = 0;
   for (const target of targets) {
-    let buffer: Buffer | undefined;
+    let scanned: Scanned;
     try {
-      buffer = target.read();
-    } catch {
-      buffer = undefined;
+      scanned = scanTarget(target, choice);
+    } catch (error) {
+      scanned = { skipped: readProblem(error) };
     }
-    if (!buffer || buffer.subarray(0, 8000).includes(0)) {
-      skipped++;
+    if ("skipped" in scanned) {
+      skippedFiles.push({ file: target.path, reason: scanned.skipped, ...(target.named ? { named: true as const } : {}) });
       continue;
     }
-    const text = buffer.toString("utf8");
     files++;
-    bytes += buffer.length;
-    const generated = LOCK_FILES.test(target.path) || isMinified(target.path, text);
-    findings.push(...scanText(text, target.path, generated ? strict : rules));
-    // Bundled, minified or megabyte-sized code is generated, not where a person writes a query; lines
-    // added in a past commit are not parseable code, and injection is a property of the code now.
-    if (!generated && target.commit === undefined && text.length <= MAX_CODE_BYTES && isCodeFile(target.path))
-      findings.push(...scanCode(text, target.path));
+    bytes += scanned.bytes;
+    findings.push(...scanned.findings);
   }
   findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, findings.filter((f) => f.severity === s).length]));
-  return { findings, summary: { files, bytes, durationMs: Date.now() - started, bySeverity, skipped } };
+  const summary = { files, bytes, durationMs: Date.now() - started, bySeverity, skipped: skippedFiles.length, skippedFiles };
+  return { findings, summary };
 }
 
 /** Whether a finding is at or above the failing severity. */

@@ -11,7 +11,12 @@ import { git, listProjectFiles } from "../infra/git.js";
 export interface ScanTarget {
   /** The path shown in findings, relative to the scan root. */
   path: string;
+  /** The whole content; undefined when there is none to read (a staged blob git did not return). */
   read: () => Buffer | undefined;
+  /** A file on disk: read by position when it is large, never whole (src/security/chunks.ts). */
+  file?: string;
+  /** Named on the command line by the user, who then must hear if it was not scanned. */
+  named?: boolean;
   /**
    * Set for targets from history (src/security/history.ts): the text is then only the lines that
    * commit added to the file, not the whole file, so scanners that need whole files can skip it.
@@ -19,7 +24,6 @@ export interface ScanTarget {
   commit?: string;
 }
 
-const MAX_BYTES = 10 * 1024 * 1024;
 const SKIPPED_DIRS = new Set([".git", "node_modules", ".buildrunner"]);
 
 function walk(dir: string, root: string, out: ScanTarget[], skip: ReadonlySet<string> = SKIPPED_DIRS): void {
@@ -32,13 +36,7 @@ function walk(dir: string, root: string, out: ScanTarget[], skip: ReadonlySet<st
 }
 
 function fileTarget(full: string, shown: string): ScanTarget {
-  return {
-    path: shown,
-    read: () => {
-      const size = statSync(full).size;
-      return size > MAX_BYTES ? undefined : readFileSync(full);
-    },
-  };
+  return { path: shown, file: full, read: () => readFileSync(full) };
 }
 
 /** The working tree (tracked and untracked files, minus ignored ones), or every file outside git. */
@@ -60,7 +58,7 @@ export function pathTargets(root: string, paths: readonly string[]): ScanTarget[
     const stat = statSync(full);
     // A folder named on the command line is scanned whole, dependencies included; only .git is skipped.
     if (stat.isDirectory()) walk(full, root, out, new Set([".git"]));
-    else out.push(fileTarget(full, relative(root, full) || path));
+    else out.push({ ...fileTarget(full, relative(root, full) || path), named: true });
   }
   return out;
 }
@@ -101,5 +99,5 @@ export function stagedTargets(root: string): ScanTarget[] {
 }
 
 export function stdinTarget(): ScanTarget {
-  return { path: "(stdin)", read: () => readFileSync(0) };
+  return { path: "(stdin)", read: () => readFileSync(0), named: true };
 }

@@ -3,7 +3,7 @@ import { style } from "../../infra/log.js";
 import type { Feature } from "../../registry/feature.js";
 import type { FeatureUpdate } from "../../registry/features.js";
 import { byPriority, type FeatureStatus, parsePriority, parseStatus } from "../../registry/rules.js";
-import { collect, commaList, project } from "../context.js";
+import { checkedProject, collect, commaList, project } from "../context.js";
 import { action } from "../main.js";
 import { emit, table } from "../output.js";
 
@@ -91,7 +91,7 @@ function registerFeaturesList(features: Command): void {
         const { loadRegistry } = await import("../../registry/store.js");
         const status = typeof options.status === "string" ? parseStatus(options.status) : undefined;
         const priority = typeof options.priority === "string" ? parsePriority(options.priority) : undefined;
-        const registry = await loadRegistry(project(options));
+        const registry = await loadRegistry(await checkedProject(options));
         const list = registry.features
           .filter((f) => (!status || f.status === status) && (!priority || f.priority === priority))
           .sort(byPriority);
@@ -118,7 +118,7 @@ function registerFeaturesShow(features: Command): void {
       action<[string]>(async (id, options) => {
         const { loadRegistry } = await import("../../registry/store.js");
         const { getFeature } = await import("../../registry/features.js");
-        const feature = getFeature(await loadRegistry(project(options)), id);
+        const feature = getFeature(await loadRegistry(await checkedProject(options)), id);
         emit(options.json, { feature }, () => showFeature(feature));
       }),
     );

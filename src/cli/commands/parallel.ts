@@ -5,7 +5,7 @@ import { style } from "../../infra/log.js";
 import { isAlive } from "../../infra/process.js";
 import type { ParallelSummary, StreamView } from "../../parallel/orchestrate.js";
 import type { WorkerReport } from "../../parallel/worker.js";
-import { positiveNumber, project } from "../context.js";
+import { checkedProject, positiveNumber, project } from "../context.js";
 import { action, setExitCode } from "../main.js";
 import { emit, table } from "../output.js";
 
@@ -168,7 +168,7 @@ function registerStreams(program: Command): void {
   const list = async (options: Record<string, unknown>, only?: string) => {
     const { StreamStore } = await import("../../parallel/store.js");
     const { view } = await import("../../parallel/orchestrate.js");
-    const store = StreamStore.open(project(options));
+    const store = StreamStore.open(await checkedProject(options));
     try {
       const rows = store.list().map(view);
       const shown = only ? rows.filter((r) => r.name === only) : rows;
@@ -197,7 +197,7 @@ function registerStreams(program: Command): void {
     .action(
       action<[string[]]>(async (names, options) => {
         const { cleanStreams } = await import("../../parallel/merge.js");
-        const result = await cleanStreams(project(options), names.length ? names : undefined);
+        const result = await cleanStreams(await checkedProject(options), names.length ? names : undefined);
         emit(options.json, result, () => [
           `removed: ${result.cleaned.join(", ") || "none"}`,
           ...result.kept.map((k) => `kept ${k.name}: ${k.why}`),

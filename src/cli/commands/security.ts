@@ -1,9 +1,11 @@
 import { existsSync } from "node:fs";
 import { relative } from "node:path";
 import type { Command } from "commander";
+import type { Severity } from "../../infra/config.js";
 import { usageError } from "../../infra/errors.js";
 import { style } from "../../infra/log.js";
 import { findProject } from "../../infra/project.js";
+import type { SkippedFile } from "../../security/scan.js";
 import { workingDir } from "../context.js";
 import { action, setExitCode } from "../main.js";
 import { emit } from "../output.js";
@@ -144,13 +146,7 @@ function registerSecurityCheck(security: Command): void {
         const accepted = baseline ? await baselines.loadBaseline(baseline) : new Set<string>();
         const skip = [baseline?.path, baselines.outputLocation(root, undefined).path].filter((p): p is string => p !== undefined);
         const { fails } = await import("../../security/scan.js");
-        let failOn: "critical" | "high" | "medium" | "low" = "high";
-        try {
-          const { loadConfig } = await import("../../infra/config.js");
-          failOn = (await loadConfig(findProject(root))).config.security.failOn;
-        } catch {
-          // Outside a project: the default threshold.
-        }
+        const failOn = await failOnFor(root);
         const scanned = await scanSource(
           root,
           paths,
@@ -163,8 +159,43 @@ function registerSecurityCheck(security: Command): void {
         if (format === "sarif") process.stdout.write(`${JSON.stringify(renderSarif(result), null, 2)}\n`);
         else emit(format === "json", result, () => renderText(result));
         if (result.findings.some((f) => fails(f, failOn))) setExitCode(1);
+        await refuseUnscannedNamedFiles(result.summary.skippedFiles);
       }),
     );
+}
+
+/**
+ * The threshold: the project's security.failOn, or the default `high` outside a project (a plain git
+ * repository using only the check, or a project without config.yaml). A config.yaml that cannot be
+ * read stops the check with exit 2: a gate that fell back to its default would pass findings the
+ * team set to block.
+ */
+async function failOnFor(root: string): Promise<Severity> {
+  let paths: ReturnType<typeof findProject>;
+  try {
+    paths = findProject(root);
+  } catch {
+    return "high";
+  }
+  const { loadConfig } = await import("../../infra/config.js");
+  return (await loadConfig(paths)).config.security.failOn;
+}
+
+/**
+ * A file the user named that was not scanned (binary, unreadable) is exit 2, like a named path that
+ * does not exist: the check could not do what was asked. Exit 1 keeps meaning "scanned, and found
+ * something", so CI can tell a leak from an input it cannot judge. The report is still printed.
+ */
+async function refuseUnscannedNamedFiles(skipped: readonly SkippedFile[]): Promise<void> {
+  const named = skipped.filter((s) => s.named);
+  if (named.length === 0) return;
+  const { mask } = await import("../../security/mask.js");
+  const lines = named.map((s) => `${style.red("error:")} ${s.file} was named on the command line but not scanned: ${s.reason}.`);
+  lines.push(
+    "  fix:  Leave it out of the paths (a binary file holds no source to review), or make it readable; the report covers the rest.",
+  );
+  process.stderr.write(`${mask(lines.join("\n"))}\n`);
+  setExitCode(2);
 }
 
 /** Inside a project, the dashboard shows the last check of its working tree. */
@@ -207,6 +238,7 @@ function registerSecurityBaseline(security: Command): void {
     .action(
       action<[]>(async (options) => {
         const root = await baselineRoot(options);
+        await failOnFor(root); // a broken config.yaml stops the baseline too, before it is written
         const baselines = await import("../../security/baseline.js");
         const where = baselines.outputLocation(root, typeof options.output === "string" ? options.output : undefined);
         const skip = [where.path, baselines.outputLocation(root, undefined).path].map((p) => relative(root, p));

@@ -6,7 +6,7 @@ import { displayPath, type ProjectPaths } from "../../infra/project.js";
 import type { StreamView } from "../../parallel/orchestrate.js";
 import { byPriority } from "../../registry/rules.js";
 import { STATUS_LABELS } from "../../registry/summary.js";
-import { project } from "../context.js";
+import { checkedProject } from "../context.js";
 import { action } from "../main.js";
 import { emit } from "../output.js";
 import { streamLines } from "./parallel.js";
@@ -34,7 +34,7 @@ export function registerStatus(program: Command): void {
       action<[]>(async (options) => {
         const { projectStatus } = await import("../../registry/status.js");
         const { describeSpend } = await import("../../registry/spend.js");
-        const paths = project(options);
+        const paths = await checkedProject(options);
         const { summary, registry, statusWritten } = await projectStatus(paths);
         const streams = await parallelStreams(paths);
         // The spec's shape, with the streams added only for a project that runs in parallel.

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { usageError } from "../../infra/errors.js";
 import { style } from "../../infra/log.js";
 import type { Task, TaskStatus } from "../../plan/task.js";
-import { project } from "../context.js";
+import { checkedProject, project } from "../context.js";
 import { action } from "../main.js";
 import { emit, table } from "../output.js";
 
@@ -58,7 +58,7 @@ function registerTasksGenerate(tasks: Command): void {
     .action(
       action<[]>(async (options) => {
         const { generatePlan } = await import("../../plan/generate.js");
-        const paths = project(options);
+        const paths = await checkedProject(options);
         let refine: Parameters<typeof generatePlan>[1] = {};
         if (options.llm) {
           const { loadConfig } = await import("../../infra/config.js");
@@ -93,7 +93,7 @@ function registerTasksList(tasks: Command): void {
         if (status !== undefined && !STATUSES.includes(status))
           throw usageError(`Unknown status "${status}".`, { fix: `Use one of: ${STATUSES.join(", ")}.` });
         const { loadTasks } = await import("../../plan/task-store.js");
-        const plan = await loadTasks(project(options));
+        const plan = await loadTasks(await checkedProject(options));
         const list = plan.tasks.filter((t) => (!status || t.status === status) && (!options.feature || t.featureId === options.feature));
         emit(options.json, { tasks: list }, () =>
           list.length === 0
@@ -118,7 +118,7 @@ function registerTasksShow(tasks: Command): void {
       action<[string]>(async (id, options) => {
         const { loadTasks } = await import("../../plan/task-store.js");
         const { analyze } = await import("../../plan/graph.js");
-        const plan = await loadTasks(project(options));
+        const plan = await loadTasks(await checkedProject(options));
         const task = plan.tasks.find((t) => t.id === id);
         if (!task) throw usageError(`No task with id "${id}".`, { fix: "List the ids with `br tasks list`." });
         const graph = analyze(plan.tasks);
@@ -141,7 +141,7 @@ function registerTasksNext(tasks: Command): void {
       action<[]>(async (options) => {
         const { loadTasks } = await import("../../plan/task-store.js");
         const { nextTask } = await import("../../plan/scheduler.js");
-        const plan = await loadTasks(project(options));
+        const plan = await loadTasks(await checkedProject(options));
         const { task, criticalPathMinutes } = nextTask(plan);
         emit(options.json, { task }, () => {
           if (task)
@@ -179,7 +179,7 @@ function registerTasksGraph(tasks: Command): void {
           throw usageError(`Unknown graph format "${format}".`, { fix: "Use mermaid, dot or json." });
         const { loadTasks } = await import("../../plan/task-store.js");
         const graph = await import("../../plan/graph.js");
-        const plan = await loadTasks(project(options));
+        const plan = await loadTasks(await checkedProject(options));
         if (format === "mermaid") process.stdout.write(`${graph.toMermaid(plan.tasks)}\n`);
         else if (format === "dot") process.stdout.write(`${graph.toDot(plan.tasks)}\n`);
         else {
