@@ -47,7 +47,7 @@ export function parsePrePushInput(text: string): PushedRef[] {
       const shown = mask(line.length > 120 ? `${line.slice(0, 120)}…` : line);
       throw usageError(
         `--pre-push: stdin line ${index + 1} is not "<local ref> <local sha> <remote ref> <remote sha>": ${JSON.stringify(shown)}. Nothing was scanned.`,
-        { fix: LINE_FIX },
+        { file: "(stdin)", place: `line ${index + 1}`, fix: LINE_FIX },
       );
     }
     refs.push({ localRef, localSha, remoteRef, remoteSha } as PushedRef);
