@@ -160,6 +160,8 @@ describe("the pre-push hook scans the commits being pushed", () => {
     const help = brOk(["security", "check", "--help"], { cwd }).stdout;
     assert.match(help, /--pre-push \[remote\]/);
     assert.match(help, /reads git's pre-push lines from stdin/);
+    const hooksHelp = brOk(["hooks", "install", "--help"], { cwd }).stdout;
+    assert.match(hooksHelp, /node_modules\/\.bin\/br \(add buildrunner as a devDependency\), else br on the PATH/);
   });
 });
 

@@ -254,11 +254,19 @@ export function registerHooks(program: Command): void {
   hooks
     .command("install")
     .description(
-      "install the pre-commit hook (staged secret and SQL injection scan, plus the fast quality gates in a br project); --pre-push adds a pre-push scan",
+      "install the pre-commit hook (staged secret and SQL injection scan, plus the fast quality gates in a br project); --pre-push adds a scan of the commits each push sends",
     )
     .option("--pre-commit", "the pre-commit hook (the default)")
     .option("--pre-push", "also (or, with only this flag, only) the pre-push hook")
     .option("--json", 'print { "hooks": [...] }')
+    .addHelpText(
+      "after",
+      "\nThe pre-push hook runs `br security check --pre-push <remote>`: it scans the lines added by every commit the push\n" +
+        "sends, so a key committed and deleted later still blocks it.\n" +
+        "Hooks in committed files (.husky/<hook>, lefthook.yml, .pre-commit-config.yaml) run on every clone, so they find br\n" +
+        "there: node_modules/.bin/br (add buildrunner as a devDependency), else br on the PATH; without either they stop\n" +
+        "with how to install it. The plain .git/hooks file, this clone's own, runs the br that installed it first.",
+    )
     .action(
       action<[]>(async (options) => {
         const { installHooks } = await import("../../security/hooks.js");
