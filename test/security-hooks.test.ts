@@ -327,4 +327,28 @@ describe("hooks in shared files call br portably", () => {
     assert.equal(whole.status, 1, whole.stderr);
     assert.ok(whole.stdout.includes(`commit ${to.slice(0, 12)}`), whole.stdout);
   });
+
+  it("installing again repairs an older install's absolute paths in every shared file, once each", () => {
+    const old = `"${process.execPath}" "${BR}" security check --staged`;
+    const husky = tempRepo();
+    mkdirSync(join(husky, ".husky"));
+    writeFileSync(join(husky, ".husky", "pre-commit"), `#!/bin/sh\n# >>> buildrunner >>>\n${old} || exit 1\n# <<< buildrunner <<<\n`);
+    const lefthook = tempRepo();
+    writeFileSync(join(lefthook, "lefthook.yml"), `pre-commit:\n  commands:\n    br-pre-commit:\n      run: '${old}'\n`);
+    const preCommit = tempRepo();
+    const entry = `  - repo: local\n    hooks:\n      - id: br-pre-commit\n        name: BuildRunner security check\n        entry: '${old}'\n        language: system\n`;
+    writeFileSync(join(preCommit, ".pre-commit-config.yaml"), `repos:\n  - repo: https://example.invalid/other\n    hooks: []\n${entry}`);
+    for (const [cwd, file, marker] of [
+      [husky, ".husky/pre-commit", ">>> buildrunner >>>"],
+      [lefthook, "lefthook.yml", "br-pre-commit"],
+      [preCommit, ".pre-commit-config.yaml", "br-pre-commit"],
+    ] as const) {
+      brOk(["hooks", "install"], { cwd });
+      const text = readFileSync(join(cwd, file), "utf8");
+      assertPortable(text, cwd);
+      assert.equal(text.split(marker).length - 1, 1, `one br hook in ${file}:\n${text}`);
+      assert.match(text, /node_modules\/\.bin\/br/);
+    }
+    assert.match(readFileSync(join(preCommit, ".pre-commit-config.yaml"), "utf8"), /example\.invalid\/other/, "other repos are kept");
+  });
 });

@@ -7,7 +7,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { parseDocument } from "yaml";
+import { type Document, parseDocument } from "yaml";
 import { writeFileAtomic } from "../infra/atomic-file.js";
 import { usageError } from "../infra/errors.js";
 import { git, gitRoot } from "../infra/git.js";
@@ -155,6 +155,34 @@ export function hookStatus(cwd: string): HookState[] {
   });
 }
 
+/** Where br's local repo entry sits in a pre-commit config, or -1. */
+function brRepoIndex(doc: Document, hook: HookName): number {
+  const data = doc.toJS() as { repos?: { hooks?: { id?: string }[] }[] } | null;
+  return (data?.repos ?? []).findIndex((r) => r.hooks?.some((h) => h.id === `br-${hook}`));
+}
+
+/** br's entry in a pre-commit config, replaced in place when present (an older install's command is updated). */
+function setPreCommitRepo(doc: Document, hook: HookName, root: string): void {
+  const entry = {
+    repo: "local",
+    hooks: [
+      {
+        id: `br-${hook}`,
+        name: "BuildRunner security check",
+        entry: preCommitEntry(hook, root),
+        language: "system",
+        pass_filenames: false,
+        stages: [hook],
+      },
+    ],
+  };
+  const index = brRepoIndex(doc, hook);
+  const repos = (doc.get("repos") as { items?: unknown[] } | undefined)?.items ?? [];
+  if (index >= 0) doc.setIn(["repos", index], entry);
+  else if (repos.length === 0) doc.set("repos", [entry]);
+  else doc.addIn(["repos"], entry);
+}
+
 export function installHooks(cwd: string, hooks: readonly HookName[]): HookState[] {
   const root = repoRoot(cwd);
   const kind = manager(root);
@@ -163,27 +191,7 @@ export function installHooks(cwd: string, hooks: readonly HookName[]): HookState
     if (kind === "lefthook" || kind === "pre-commit") {
       const doc = parseDocument(readFileSync(file, "utf8"));
       if (kind === "lefthook") doc.setIn([hook, "commands", `br-${hook}`], lefthookCommand(hook, root));
-      else {
-        const repos = (doc.get("repos") as { items?: unknown[] } | undefined)?.items ?? [];
-        const present = JSON.stringify(doc.toJS()).includes(`br-${hook}`);
-        if (!present) {
-          const entry = {
-            repo: "local",
-            hooks: [
-              {
-                id: `br-${hook}`,
-                name: "BuildRunner security check",
-                entry: preCommitEntry(hook, root),
-                language: "system",
-                pass_filenames: false,
-                stages: [hook],
-              },
-            ],
-          };
-          if (repos.length === 0) doc.set("repos", [entry]);
-          else doc.addIn(["repos"], entry);
-        }
-      }
+      else setPreCommitRepo(doc, hook, root);
       writeFileAtomic(file, doc.toString({ lineWidth: 0 }));
       continue;
     }
@@ -206,8 +214,7 @@ export function uninstallHooks(cwd: string): HookState[] {
       const doc = parseDocument(readFileSync(file, "utf8"));
       if (kind === "lefthook") doc.deleteIn([hook, "commands", `br-${hook}`]);
       else {
-        const data = doc.toJS() as { repos?: { hooks?: { id?: string }[] }[] };
-        const index = (data.repos ?? []).findIndex((r) => r.hooks?.some((h) => h.id === `br-${hook}`));
+        const index = brRepoIndex(doc, hook);
         if (index >= 0) doc.deleteIn(["repos", index]);
       }
       writeFileAtomic(file, doc.toString({ lineWidth: 0 }));
