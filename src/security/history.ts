@@ -275,30 +275,33 @@ export async function scanHistory(
   if (!inGitRepository(root)) {
     throw usageError(`--history: ${root} is not in a git repository.`, { fix: "Run it inside a git repository, or pass --cwd <repo>." });
   }
+  const revisions = headCommit(root) === undefined ? [] : since ? [`${since}..HEAD`] : ["HEAD"];
+  return scanCommits(root, revisions, rules, keep);
+}
+
+/**
+ * Scans what each commit of `git log <revisions>` added (revisions as git log takes them, e.g.
+ * `a..b` or `b ^a --not --remotes=origin`); no revisions means no commits, never HEAD.
+ */
+export async function scanCommits(
+  root: string,
+  revisions: readonly string[],
+  rules: RuleSet,
+  keep: (target: ScanTarget) => boolean = () => true,
+): Promise<HistoryScanResult> {
   const started = Date.now();
   const empty = scanTargets([], rules);
   const summary = { ...empty.summary } as Record<string, unknown>;
   const findings: SecretFinding[] = [];
   let commits = 0;
-  if (headCommit(root) !== undefined) {
-    for await (const { commit, files } of addedLines(root, since ? [`${since}..HEAD`] : ["HEAD"])) {
+  if (revisions.length > 0) {
+    for await (const { commit, files } of addedLines(root, revisions)) {
       commits++;
       const targets = files.map(target).filter(keep);
       if (targets.length === 0) continue;
       const result = scanTargets(targets, rules);
       addSummary(summary, result.summary);
-      // Paths are unique within one commit, so a finding's file names its target.
-      const byPath = new Map(files.map((f) => [f.path, f.lineNumbers]));
-      for (const finding of result.findings) {
-        if (finding.kind !== "secret") continue;
-        const numbers = byPath.get(finding.file) ?? [];
-        findings.push({
-          ...finding,
-          line: numbers[finding.line - 1] ?? finding.line,
-          endLine: numbers[finding.endLine - 1] ?? finding.endLine,
-          commit,
-        });
-      }
+      findings.push(...secretsOf(result.findings, files, commit));
     }
   }
   findings.sort(
@@ -310,4 +313,21 @@ export async function scanHistory(
     findings,
     summary: { ...(summary as ScanResult["summary"]), bySeverity, durationMs: Date.now() - started, commits },
   };
+}
+
+/** The secrets found in one commit's added lines, placed on the line of the commit's version of each file. */
+function secretsOf(found: ScanResult["findings"], files: readonly AddedLines[], commit: string): SecretFinding[] {
+  // Paths are unique within one commit, so a finding's file names its target.
+  const byPath = new Map(files.map((f) => [f.path, f.lineNumbers]));
+  return found
+    .filter((finding): finding is SecretFinding => finding.kind === "secret")
+    .map((finding) => {
+      const numbers = byPath.get(finding.file) ?? [];
+      return {
+        ...finding,
+        line: numbers[finding.line - 1] ?? finding.line,
+        endLine: numbers[finding.endLine - 1] ?? finding.endLine,
+        commit,
+      };
+    });
 }

@@ -7,7 +7,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { parseDocument } from "yaml";
+import { type Document, parseDocument } from "yaml";
 import { writeFileAtomic } from "../infra/atomic-file.js";
 import { usageError } from "../infra/errors.js";
 import { git, gitRoot } from "../infra/git.js";
@@ -28,19 +28,93 @@ export interface HookState {
 /** The fast gates: br's own measures over the staged files (no build or test run in a commit hook). */
 export const FAST_GATES = "complexity,function-length,file-length";
 
-function command(hook: HookName, root: string): string {
-  // The br that installed the hook, by absolute path, so it works without br on the PATH.
-  const br = `"${process.execPath}" "${resolve(process.argv[1] as string)}"`;
-  const scan = hook === "pre-commit" ? `${br} security check --staged` : `${br} security check`;
+/**
+ * How a hook finds br. Files that are committed and shared (.husky/<hook>, lefthook's and the
+ * pre-commit framework's config) run on every teammate's machine, where the installer's absolute
+ * paths do not exist: they look for this project's node_modules/.bin/br (a devDependency, the
+ * version the project pins), then `br` on the PATH. The plain .git/hooks file belongs to this
+ * clone only, so it tries the exact br that installed it first, by absolute path (it works from a
+ * GUI client without br on the PATH), and falls back to the portable lookup when that is gone (a
+ * Node upgrade, a cleared npx cache). When no br is found, the hook fails with how to fix it: the
+ * check is a security gate the team committed, so it does not let a commit through unchecked.
+ */
+export function finder(hook: HookName, options: { installer?: Installer; multiline?: boolean } = {}): string {
+  const { installer, multiline = false } = options;
+  const node = installer ? shellQuote(installer.node) : "";
+  const script = installer ? shellQuote(installer.script) : "";
+  const places = [
+    ...(installer ? [[`[ -f ${node} ] && [ -f ${script} ]`, `${node} ${script} "$@"`]] : []),
+    ["[ -x node_modules/.bin/br ]", 'node_modules/.bin/br "$@"'],
+    ["command -v br >/dev/null 2>&1", 'br "$@"'],
+  ];
+  const skip = `git ${hook === "pre-push" ? "push" : "commit"} --no-verify skips the check once`;
+  const missing =
+    `echo "BuildRunner ${hook} hook: br was not found (neither node_modules/.bin/br nor br on the PATH). ` +
+    `Fix: npm install --save-dev buildrunner, or install br globally; ${skip}." >&2; return 127`;
+  const lines = [...places.map(([test, run], i) => `${i === 0 ? "if" : "elif"} ${test}; then ${run}`), `else ${missing}`, "fi"];
+  return multiline ? `buildrunner_br() {\n  ${lines.join("\n  ")}\n}` : `buildrunner_br() { ${lines.join("; ")}; }`;
+}
+
+interface Installer {
+  node: string;
+  script: string;
+}
+
+/** A path as one shell word, whatever it holds. */
+function shellQuote(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * The br runs a hook makes, joined by &&, with `remote` as the hook's first argument is written
+ * in that manager's syntax (`"$1"` in a script, `{1}` in lefthook).
+ */
+export function brRuns(hook: HookName, root: string, remote = '"$1"'): string {
+  if (hook === "pre-push") return `buildrunner_br security check --pre-push ${remote}`;
+  const scan = "buildrunner_br security check --staged";
   // In a BuildRunner project the pre-commit hook also runs the fast quality gates on exactly what
   // is being committed: staged files as staged, never untracked or unstaged work.
   const inProject = existsSync(join(root, ".buildrunner", "config.yaml"));
-  return hook === "pre-commit" && inProject ? `${scan} && ${br} quality check --staged --only ${FAST_GATES}` : scan;
+  return inProject ? `${scan} && buildrunner_br quality check --staged --only ${FAST_GATES}` : scan;
 }
 
-function block(hook: HookName, root: string): string {
-  // br's own exit code passes through: 1 for findings, 2 for input br refuses (a broken config.yaml).
-  return `${BEGIN}\n# Installed by \`br hooks install\`; \`br hooks uninstall\` removes it.\n${command(hook, root)} || exit $?\n${END}\n`;
+/** The br that is running now, which installs a per-clone hook. */
+function installer(): Installer {
+  return { node: process.execPath, script: resolve(process.argv[1] as string) };
+}
+
+function block(hook: HookName, root: string, kind: "git" | "husky"): string {
+  const lines = [
+    BEGIN,
+    "# Installed by `br hooks install`; `br hooks uninstall` removes it.",
+    kind === "git" ? finder(hook, { installer: installer(), multiline: true }) : finder(hook, { multiline: true }),
+    // br's own exit code passes through: 1 for findings, 2 for input br refuses (a broken config.yaml).
+    `${brRuns(hook, root)} || exit $?`,
+    END,
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * lefthook runs `run` with sh; it passes stdin (git's pre-push lines) only with use_stdin, and
+ * the hook's arguments as {1}, {2}.
+ */
+function lefthookCommand(hook: HookName, root: string): Record<string, unknown> {
+  const run = `${finder(hook)}; ${brRuns(hook, root, "{1}")}`;
+  return hook === "pre-push" ? { run, use_stdin: true } : { run };
+}
+
+/**
+ * The pre-commit framework runs `entry` without a shell and gives a pre-push hook no stdin: it
+ * reads git's lines itself and passes the first pushed ref in PRE_COMMIT_* variables (FROM_REF
+ * unset when the push starts at a root commit), from which the line br reads is rebuilt.
+ */
+export function preCommitEntry(hook: HookName, root: string): string {
+  const zero = "0".repeat(40);
+  // FROM_REF is unset when the push starts at a root commit: then it is a new branch to br.
+  const line = `printf "%s %s %s %s\\n" "$PRE_COMMIT_LOCAL_BRANCH" "\${PRE_COMMIT_TO_REF:-$(git rev-parse "$PRE_COMMIT_LOCAL_BRANCH")}" "$PRE_COMMIT_REMOTE_BRANCH" "\${PRE_COMMIT_FROM_REF:-${zero}}" | `;
+  const runs = hook === "pre-push" ? `${line}${brRuns(hook, root, '"$PRE_COMMIT_REMOTE_NAME"')}` : brRuns(hook, root);
+  return `sh -c '${finder(hook)}; ${runs}'`;
 }
 
 function repoRoot(cwd: string): string {
@@ -82,6 +156,34 @@ export function hookStatus(cwd: string): HookState[] {
   });
 }
 
+/** Where br's local repo entry sits in a pre-commit config, or -1. */
+function brRepoIndex(doc: Document, hook: HookName): number {
+  const data = doc.toJS() as { repos?: { hooks?: { id?: string }[] }[] } | null;
+  return (data?.repos ?? []).findIndex((r) => r.hooks?.some((h) => h.id === `br-${hook}`));
+}
+
+/** br's entry in a pre-commit config, replaced in place when present (an older install's command is updated). */
+function setPreCommitRepo(doc: Document, hook: HookName, root: string): void {
+  const entry = {
+    repo: "local",
+    hooks: [
+      {
+        id: `br-${hook}`,
+        name: "BuildRunner security check",
+        entry: preCommitEntry(hook, root),
+        language: "system",
+        pass_filenames: false,
+        stages: [hook],
+      },
+    ],
+  };
+  const index = brRepoIndex(doc, hook);
+  const repos = (doc.get("repos") as { items?: unknown[] } | undefined)?.items ?? [];
+  if (index >= 0) doc.setIn(["repos", index], entry);
+  else if (repos.length === 0) doc.set("repos", [entry]);
+  else doc.addIn(["repos"], entry);
+}
+
 export function installHooks(cwd: string, hooks: readonly HookName[]): HookState[] {
   const root = repoRoot(cwd);
   const kind = manager(root);
@@ -89,35 +191,15 @@ export function installHooks(cwd: string, hooks: readonly HookName[]): HookState
     const file = hookFile(root, hook, kind);
     if (kind === "lefthook" || kind === "pre-commit") {
       const doc = parseDocument(readFileSync(file, "utf8"));
-      if (kind === "lefthook") doc.setIn([hook, "commands", `br-${hook}`, "run"], command(hook, root));
-      else {
-        const repos = (doc.get("repos") as { items?: unknown[] } | undefined)?.items ?? [];
-        const present = JSON.stringify(doc.toJS()).includes(`br-${hook}`);
-        if (!present) {
-          const entry = {
-            repo: "local",
-            hooks: [
-              {
-                id: `br-${hook}`,
-                name: "BuildRunner security check",
-                entry: command(hook, root),
-                language: "system",
-                pass_filenames: false,
-                stages: [hook],
-              },
-            ],
-          };
-          if (repos.length === 0) doc.set("repos", [entry]);
-          else doc.addIn(["repos"], entry);
-        }
-      }
-      writeFileAtomic(file, doc.toString());
+      if (kind === "lefthook") doc.setIn([hook, "commands", `br-${hook}`], lefthookCommand(hook, root));
+      else setPreCommitRepo(doc, hook, root);
+      writeFileAtomic(file, doc.toString({ lineWidth: 0 }));
       continue;
     }
     mkdirSync(dirname(file), { recursive: true });
     const current = existsSync(file) ? stripBlock(readFileSync(file, "utf8")) : "";
     const base = current.trim() === "" ? "#!/bin/sh\n" : current.endsWith("\n") ? current : `${current}\n`;
-    writeFileAtomic(file, `${base}${block(hook, root)}`);
+    writeFileAtomic(file, `${base}${block(hook, root, kind)}`);
     chmodSync(file, 0o755);
   }
   return hookStatus(root);
@@ -133,11 +215,10 @@ export function uninstallHooks(cwd: string): HookState[] {
       const doc = parseDocument(readFileSync(file, "utf8"));
       if (kind === "lefthook") doc.deleteIn([hook, "commands", `br-${hook}`]);
       else {
-        const data = doc.toJS() as { repos?: { hooks?: { id?: string }[] }[] };
-        const index = (data.repos ?? []).findIndex((r) => r.hooks?.some((h) => h.id === `br-${hook}`));
+        const index = brRepoIndex(doc, hook);
         if (index >= 0) doc.deleteIn(["repos", index]);
       }
-      writeFileAtomic(file, doc.toString());
+      writeFileAtomic(file, doc.toString({ lineWidth: 0 }));
       continue;
     }
     const rest = stripBlock(readFileSync(file, "utf8"));

@@ -36,7 +36,8 @@ function summaryLine(result: Report): string {
   return `${style.yellow("!")} no findings in ${scanned}${skipped} ${figures}`;
 }
 
-export function renderText(result: Report): string[] {
+/** `pushing`: the findings are in commits not pushed yet, which can still be rewritten. */
+export function renderText(result: Report, context: { pushing?: boolean } = {}): string[] {
   const lines: string[] = [];
   for (const f of result.findings) {
     const color = f.severity === "critical" || f.severity === "high" ? style.red : style.yellow;
@@ -50,7 +51,13 @@ export function renderText(result: Report): string[] {
     lines.push(
       style.dim("  A false positive? Add `br:allow` (or `gitleaks:allow`) in a comment on its line, or an allowlist in .gitleaks.toml."),
     );
-    if (result.findings.some((f) => commitOf(f) !== undefined)) {
+    if (context.pushing) {
+      lines.push(
+        style.dim(
+          "  The push was stopped: remove the secret from those commits (git rebase -i, git commit --amend) and push again; revoke it if it was shared.",
+        ),
+      );
+    } else if (result.findings.some((f) => commitOf(f) !== undefined)) {
       lines.push(
         style.dim(
           "  A secret in a commit stays readable in the history: revoke it, then accept the finding with `br security baseline --history`.",

@@ -6,6 +6,7 @@ import { usageError } from "../../infra/errors.js";
 import { style } from "../../infra/log.js";
 import { findProject } from "../../infra/project.js";
 import type { SkippedFile } from "../../security/scan.js";
+import type { RuleSet } from "../../security/secrets/rules.js";
 import { workingDir } from "../context.js";
 import { action, setExitCode } from "../main.js";
 import { emit } from "../output.js";
@@ -13,18 +14,20 @@ import { emit } from "../output.js";
 type Options = Record<string, unknown>;
 
 /** The one source a scan reads; combining two is bad usage. */
-function sourceOf(paths: readonly string[], options: Options): "paths" | "staged" | "since" | "history" | "tree" {
+function sourceOf(paths: readonly string[], options: Options): "paths" | "staged" | "since" | "history" | "pre-push" | "tree" {
   const chosen = [
     paths.length > 0 ? (paths.length === 1 && paths[0] === "-" ? "stdin (-)" : "paths") : undefined,
     options.staged ? "--staged" : undefined,
     options.since !== undefined ? "--since" : undefined,
     options.history ? "--history" : undefined,
+    options.prePush !== undefined ? "--pre-push" : undefined,
   ].filter((c): c is string => c !== undefined);
   if (chosen.length > 1) {
     throw usageError(`${chosen.join(" and ")} cannot be combined: a check reads one source.`, {
-      fix: "Choose one of: paths (or - for stdin), --staged, --since <ref>, --history; or none for the working tree.",
+      fix: "Choose one of: paths (or - for stdin), --staged, --since <ref>, --history, --pre-push; or none for the working tree.",
     });
   }
+  if (options.prePush !== undefined) return "pre-push";
   if (options.since !== undefined) return "since";
   if (options.history) return "history";
   if (options.staged) return "staged";
@@ -47,6 +50,7 @@ async function scanSource(root: string, paths: readonly string[], options: Optio
   for (const path of paths) if (path !== "-" && !existsSync(path)) throw usageError(`${path} does not exist.`, { file: path });
   const { rulesFor, scanTargets } = await import("../../security/scan.js");
   const keep = (target: { path: string }) => !skip.includes(target.path);
+  if (source === "pre-push") return scanPushed(root, options.prePush, rulesFor(root, configFile), keep);
   if (source === "since" || source === "history") {
     const history = await import("../../security/history.js");
     const since = source === "since" ? history.resolveCommit(root, String(options.since)) : undefined;
@@ -65,10 +69,29 @@ async function scanSource(root: string, paths: readonly string[], options: Optio
   return scanTargets(targets.filter(keep), rulesFor(root, configFile));
 }
 
+/** The commits a push sends, from git's pre-push lines on stdin; `remote` is the hook's first argument. */
+async function scanPushed(root: string, remote: unknown, rules: RuleSet, keep: KeepTarget) {
+  const pushed = await import("../../security/pushed.js");
+  const { inGitRepository } = await import("../../infra/git.js");
+  if (!inGitRepository(root)) {
+    throw usageError(`--pre-push: ${root} is not in a git repository.`, { fix: "Run it from the repository's pre-push hook." });
+  }
+  const refs = pushed.parsePrePushInput(pushed.readPrePushInput());
+  const revisions = pushed.pushedRevisions(refs, typeof remote === "string" ? remote : undefined, pushed.gitKnowledge(root));
+  const { scanCommits } = await import("../../security/history.js");
+  return scanCommits(root, revisions, rules, keep);
+}
+
+type KeepTarget = (target: { path: string }) => boolean;
+
 const SOURCE_HELP =
   "Sources (choose one): the working tree (default, respecting .gitignore), paths, - (stdin), --staged, --since <ref>\n" +
   "(the lines added by each commit in <ref>..HEAD) or --history (every commit reachable from HEAD). A secret added and\n" +
-  "removed later is still found in the commits; merge commits count only lines new to every parent.";
+  "removed later is still found in the commits; merge commits count only lines new to every parent.\n" +
+  "--pre-push [remote] (what `br hooks install --pre-push` runs) reads git's pre-push lines from stdin\n" +
+  "(<local ref> <local sha> <remote ref> <remote sha>) and scans the lines added by every commit the push sends:\n" +
+  "<remote sha>..<local sha>, or for a new branch the commits no ref of <remote> (refs/remotes/<remote>/*) holds.\n" +
+  "A malformed line exits 2 and scans nothing.";
 
 /** Kept here (not imported from the baseline module) so `br --help` loads no security code. */
 const DEFAULT_BASELINE = ".buildrunner/security-baseline.json";
@@ -129,6 +152,7 @@ function registerSecurityCheck(security: Command): void {
     .option("--staged", "scan exactly what is staged")
     .option("--since <ref>", "scan the lines added by the commits after <ref> (<ref>..HEAD), e.g. origin/main")
     .option("--history", "scan the lines added by every commit reachable from HEAD")
+    .option("--pre-push [remote]", "scan the commits a push sends, from git's pre-push lines on stdin (the pre-push hook)")
     .option("--format <format>", "text | json | sarif", "text")
     .option("--json", "same as --format json")
     .option("--config <file>", "a gitleaks-format TOML config (default: .gitleaks.toml when present)")
@@ -157,7 +181,7 @@ function registerSecurityCheck(security: Command): void {
         if (sourceOf(paths, options) === "tree") await rememberCheck(root, result.findings);
         const { renderSarif, renderText } = await import("../../security/report.js");
         if (format === "sarif") process.stdout.write(`${JSON.stringify(renderSarif(result), null, 2)}\n`);
-        else emit(format === "json", result, () => renderText(result));
+        else emit(format === "json", result, () => renderText(result, { pushing: options.prePush !== undefined }));
         if (result.findings.some((f) => fails(f, failOn))) setExitCode(1);
         await refuseUnscannedNamedFiles(result.summary.skippedFiles);
       }),
@@ -262,11 +286,19 @@ export function registerHooks(program: Command): void {
   hooks
     .command("install")
     .description(
-      "install the pre-commit hook (staged secret and SQL injection scan, plus the fast quality gates in a br project); --pre-push adds a pre-push scan",
+      "install the pre-commit hook (staged secret and SQL injection scan, plus the fast quality gates in a br project); --pre-push adds a scan of the commits each push sends",
     )
     .option("--pre-commit", "the pre-commit hook (the default)")
     .option("--pre-push", "also (or, with only this flag, only) the pre-push hook")
     .option("--json", 'print { "hooks": [...] }')
+    .addHelpText(
+      "after",
+      "\nThe pre-push hook runs `br security check --pre-push <remote>`: it scans the lines added by every commit the push\n" +
+        "sends, so a key committed and deleted later still blocks it.\n" +
+        "Hooks in committed files (.husky/<hook>, lefthook.yml, .pre-commit-config.yaml) run on every clone, so they find br\n" +
+        "there: node_modules/.bin/br (add buildrunner as a devDependency), else br on the PATH; without either they stop\n" +
+        "with how to install it. The plain .git/hooks file, this clone's own, runs the br that installed it first.",
+    )
     .action(
       action<[]>(async (options) => {
         const { installHooks } = await import("../../security/hooks.js");
