@@ -233,11 +233,29 @@ function recorder(cwd: string, env: Record<string, string | undefined>) {
   return { printed, run };
 }
 
+/** Every table of the state database, each read whole (written out, so that no query is built from text). */
+const STATE_TABLES: Record<string, string> = {
+  attempts: "SELECT * FROM attempts",
+  events: "SELECT * FROM events",
+  quality_runs: "SELECT * FROM quality_runs",
+  runs: "SELECT * FROM runs",
+  streams: "SELECT * FROM streams",
+  telemetry: "SELECT * FROM telemetry",
+  telemetry_alerts: "SELECT * FROM telemetry_alerts",
+  telemetry_events: "SELECT * FROM telemetry_events",
+  telemetry_export: "SELECT * FROM telemetry_export",
+};
+
 function stateRows(cwd: string): string {
   const db = new DatabaseSync(join(cwd, ".buildrunner", "state", "state.db"), { readOnly: true });
   try {
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
-    return tables.map((t) => JSON.stringify(db.prepare(`SELECT * FROM "${t.name}"`).all())).join("\n");
+    const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
+    const unknown = tables.filter((t) => !t.startsWith("sqlite_") && !(t in STATE_TABLES));
+    assert.deepEqual(unknown, [], "a new table of the state database: add it to STATE_TABLES");
+    return tables
+      .filter((t) => t in STATE_TABLES)
+      .map((t) => JSON.stringify(db.prepare(STATE_TABLES[t] as string).all()))
+      .join("\n");
   } finally {
     db.close();
   }
