@@ -3,6 +3,7 @@ import * as yaml from "yaml";
 import * as z from "zod";
 import signals from "../../data/complexity-signals.json" with { type: "json" };
 import models from "../../data/models.json" with { type: "json" };
+import { secretKinds } from "../security/mask.js";
 import { writeFileAtomic } from "./atomic-file.js";
 import { BrError, usageError } from "./errors.js";
 import { withLock } from "./lock.js";
@@ -518,6 +519,30 @@ export function parseValue(path: readonly string[], text: string): unknown {
   } catch {
     return text;
   }
+}
+
+function stringsIn(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  if (value !== null && typeof value === "object") return Object.values(value).flatMap(stringsIn);
+  return [];
+}
+
+/**
+ * Refuses (exit 2) a value typed for config.yaml that holds a secret: the file is committed with
+ * the project, and a masked secret written in its place would break the command it belongs to.
+ */
+export function refuseSecretValue(paths: ProjectPaths, key: string, value: unknown): void {
+  const kinds = [...new Set(stringsIn(value).flatMap(secretKinds))];
+  if (kinds.length === 0) return;
+  const shownAs = displayPath(paths, paths.config);
+  throw usageError(
+    `Refused: the value for ${key} looks like a secret (${kinds.join(", ")}). ${shownAs} is committed with the project, so br keeps no secret in it; ${shownAs} was not changed.`,
+    {
+      file: shownAs,
+      place: key,
+      fix: "Keep the secret in an environment variable (your shell profile, your CI's secrets) and give its name instead: commands run through the shell, so `$MY_SECRET` in a command is read from the environment when it runs. If the value is no secret after all, edit the file itself.",
+    },
+  );
 }
 
 /** Renders config.yaml for a new project: detected commands plus commented defaults. */

@@ -3,6 +3,7 @@
  * ordering. Kept apart from the zod schemas so the CLI can use them without loading zod.
  */
 import { usageError } from "../infra/errors.js";
+import { withoutSecrets } from "../security/mask.js";
 import type { Feature } from "./feature.js";
 
 export const FEATURE_STATUSES = ["planned", "in_progress", "testing", "complete", "blocked"] as const;
@@ -45,8 +46,12 @@ export function checkMove(feature: Feature, to: FeatureStatus, options: MoveOpti
   );
 }
 
+/**
+ * The id made from a name. A secret in the name is left out entirely: an id cannot be masked, and
+ * it is written everywhere (branches, prompt file names, commits).
+ */
 export function slugify(name: string): string {
-  return name
+  return withoutSecrets(name)
     .normalize("NFKD")
     .replace(/[\u0300-\u036f]/g, "")
     .toLowerCase()

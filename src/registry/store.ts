@@ -77,8 +77,10 @@ export async function mutateRegistryLocked<T>(
   if (content === readFileSync(paths.features, "utf8")) return result;
   beforeWrite?.(result);
   writeFileAtomic(paths.features, content);
+  // Everything derived comes from what was saved, secrets masked, not from the text as typed.
+  const saved = JSON.parse(content) as FeaturesFile;
   // Task readiness depends on features (a blocked feature blocks its tasks): keep the plan in step.
-  if (options.planFollows !== false) refreshPlanReadiness(paths, registry);
-  await refreshDerivedFiles(paths, registry, config);
+  if (options.planFollows !== false) refreshPlanReadiness(paths, saved);
+  await refreshDerivedFiles(paths, saved, config);
   return result;
 }

@@ -36,22 +36,45 @@ export function maskValue(secret: string): string {
   return secret.slice(0, KEEP) + "*".repeat(Math.min(secret.length - KEEP, 64));
 }
 
+type MaskOptions = { shapesOnly?: boolean };
+
+/** Every value a rule matches in a text replaced by what `replace` makes of it. */
+function applyRule(text: string, rule: CompiledRule, replace: (secret: string) => string): string {
+  return text.replace(rule.regex, (match: string, ...groups: unknown[]) => {
+    const secret = rule.group === 0 ? match : (groups[rule.group - 1] as string | undefined);
+    if (!secret) return match;
+    const at = match.indexOf(secret);
+    return match.slice(0, at) + replace(secret) + match.slice(at + secret.length);
+  });
+}
+
+function replaceSecrets(text: string, options: MaskOptions, replace: (secret: string) => string): string {
+  let out = text;
+  for (const rule of compile()) if (!(options.shapesOnly && rule.loose)) out = applyRule(out, rule, replace);
+  return out;
+}
+
 /**
  * Masks every secret-shaped value in a text. `shapesOnly` skips the loose rules (a value masked
  * for the name it is assigned to), for text a user typed and br stores.
  */
-export function mask(text: string, options: { shapesOnly?: boolean } = {}): string {
-  let out = text;
-  for (const rule of compile()) {
-    if (options.shapesOnly && rule.loose) continue;
-    out = out.replace(rule.regex, (match: string, ...groups: unknown[]) => {
-      const secret = rule.group === 0 ? match : (groups[rule.group - 1] as string | undefined);
-      if (!secret) return match;
-      const at = match.indexOf(secret);
-      return match.slice(0, at) + maskValue(secret) + match.slice(at + secret.length);
-    });
-  }
-  return out;
+export function mask(text: string, options: MaskOptions = {}): string {
+  return replaceSecrets(text, options, maskValue);
+}
+
+/**
+ * The text with every secret-shaped value taken out entirely, not even its first 4 characters
+ * left: for what br derives from a text and cannot show masked, such as an id made from a name.
+ */
+export function withoutSecrets(text: string): string {
+  return replaceSecrets(text, {}, () => " ");
+}
+
+/** Names of the rules a text matches (`aws-access-key-id`, `assignment`, …): none when it holds no secret. */
+export function secretKinds(text: string): string[] {
+  return compile()
+    .filter((rule) => applyRule(text, rule, maskValue) !== text)
+    .map((rule) => rule.id);
 }
 
 export const MASKED_WARNING = (file: string) =>

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MASKED_WARNING, mask, maskedJson, maskValue } from "../../src/security/mask.ts";
+import { MASKED_WARNING, mask, maskedJson, maskValue, secretKinds, withoutSecrets } from "../../src/security/mask.ts";
 
 const T = { timeout: 5_000 };
 const AWS_1 = "AKIAIOSFODNN7EXAMPLE";
@@ -69,6 +69,63 @@ describe("mask", () => {
     const github = `ghp_${"a".repeat(36)}`;
     const out = mask(`a ${github} b sk-ant-api03-${"B".repeat(24)} c`);
     assert.equal(out, `a ghp_${"*".repeat(36)} b sk-a${"*".repeat(33)} c`);
+  });
+});
+
+// Punctuation-rich passwords, split so that scanners reading this file do not take them for real ones.
+const PASSWORD = ["hK8#vQ2!", "mZ7@pL4x"].join("");
+const SEMICOLON_PASSWORD = ["Zx9;(q)W", ",4r!tY7u"].join("");
+const STARS_12 = "*".repeat(12);
+
+describe("a secret assigned to a secret's name", () => {
+  it("masks a quoted punctuation-rich password, even in text a user typed (shapesOnly)", T, () => {
+    for (const options of [{}, { shapesOnly: true }]) {
+      assert.equal(mask(`DB_PASSWORD = "${PASSWORD}"`, options), `DB_PASSWORD = "hK8#${STARS_12}"`);
+      assert.equal(mask(`API_TOKEN: '${SEMICOLON_PASSWORD}'`, options), `API_TOKEN: 'Zx9;${STARS_12}'`);
+    }
+  });
+  it("masks the whole quoted value, however much punctuation it holds (a Django key)", T, () => {
+    const key = ["django-insecure-", "7x#n!k2@q9$w(z)e%r"].join("");
+    assert.equal(mask(`SECRET_KEY = "${key}"`, { shapesOnly: true }), `SECRET_KEY = "djan${"*".repeat(key.length - 4)}"`);
+  });
+  it("masks a password inside a JSON string, where its quotes are escaped", T, () => {
+    const line = JSON.stringify({ note: `DB_PASSWORD = "${PASSWORD}" and {"password": "${PASSWORD}"}` });
+    const out = mask(line, { shapesOnly: true });
+    assert.ok(!out.includes(PASSWORD), out);
+    assert.deepEqual(JSON.parse(out), { note: `DB_PASSWORD = "hK8#${STARS_12}" and {"password": "hK8#${STARS_12}"}` });
+  });
+  it("masks an unquoted value with a letter, a digit and a symbol, and stops before trailing punctuation", T, () => {
+    assert.equal(mask(`password=${PASSWORD}; next`, { shapesOnly: true }), `password=hK8#${STARS_12}; next`);
+  });
+  it("leaves ordinary typed text alone: references, paths, URLs, words without digits or symbols", T, () => {
+    for (const text of [
+      'password: "$DB_PASSWORD"',
+      'apiKey: "process.env.ANTHROPIC_API_KEY"',
+      'token: "./config/tokens.json"',
+      'secret: "my-secret-name"',
+      "token_url=https://auth.example.com/oauth2/token?grant=1",
+      "password = hunter2secret",
+    ]) {
+      assert.equal(mask(text, { shapesOnly: true }), text);
+    }
+  });
+  it("the loose rule takes an unquoted value with inner punctuation whole, not up to its first comma", T, () => {
+    assert.equal(mask("password=ab;cdefghij"), "password=ab;c*******");
+    assert.equal(mask("f(password=hunter2secret, x)"), "f(password=hunt*********, x)");
+  });
+});
+
+describe("withoutSecrets and secretKinds", () => {
+  it("withoutSecrets takes each secret out entirely, its first characters too", T, () => {
+    assert.equal(withoutSecrets(`Rotate ${AWS_1} now`), "Rotate   now");
+    assert.equal(withoutSecrets(`DB_PASSWORD = "${PASSWORD}"`), 'DB_PASSWORD = " "');
+    assert.equal(withoutSecrets("password = hunter2secret"), "password =  ");
+    assert.equal(withoutSecrets("nothing secret"), "nothing secret");
+  });
+  it("secretKinds names the rules a text matches, none for plain text", T, () => {
+    assert.deepEqual(secretKinds(`key ${AWS_1}`), ["aws-access-key-id"]);
+    assert.deepEqual(secretKinds(`DB_PASSWORD = "${PASSWORD}"`), ["assignment-quoted", "assignment"]);
+    assert.deepEqual(secretKinds("DB_PASSWORD=$DB_PASSWORD node --test"), []);
   });
 });
 

@@ -93,6 +93,12 @@ describe("ids, names, priorities and statuses", () => {
     assert.equal(slugify(`${"a".repeat(63)} b`), "a".repeat(63));
     assert.equal(slugify("ÅNGSTRÖM"), "angstrom");
   });
+  it("slugify leaves a secret in the name out of the id entirely", T, () => {
+    const key = ["AKIA", "Q4M7X2RTB6WZK3LP"].join("");
+    assert.equal(slugify(`Rotate ${key} credentials`), "rotate-credentials");
+    assert.equal(slugify(`Store API_TOKEN: '${["Zx9;(q)W", ",4r!tY7u"].join("")}' safely`), "store-api-token-safely");
+    assert.equal(slugify(key), "");
+  });
   it("validateId accepts slugs and refuses anything else with a fix", T, () => {
     assert.equal(validateId("a1-b"), "a1-b");
     assert.equal(validateId("9"), "9");

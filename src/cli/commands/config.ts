@@ -50,10 +50,12 @@ function registerConfigSet(config: Command): void {
     .option("--json", 'print { "key", "value" }')
     .action(
       action<[string, string]>(async (key, raw, options) => {
-        const { editConfig, parseKey, parseValue, valueAtPath } = await import("../../infra/config.js");
+        const { editConfig, parseKey, parseValue, refuseSecretValue, valueAtPath } = await import("../../infra/config.js");
         const path = parseKey(key);
         const value = parseValue(path, raw);
-        const result = await editConfig(project(options), (doc) => doc.setIn(path, value));
+        const paths = project(options);
+        refuseSecretValue(paths, key, value);
+        const result = await editConfig(paths, (doc) => doc.setIn(path, value));
         const effective = valueAtPath(result, path);
         emit(options.json, { key, value: effective }, () => `${style.green("✓")} ${key} = ${render(effective)}`);
       }),
