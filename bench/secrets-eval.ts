@@ -11,6 +11,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { breadthCorpus } from "../test/fixtures/secrets/breadth.ts";
 import { BR } from "./measure.ts";
 
 interface EvalRecord {
@@ -23,7 +24,7 @@ interface EvalRecord {
 }
 
 const ROOT = resolve(import.meta.dirname, "..");
-const CORPORA = [resolve(ROOT, "..", "shared", "eval", "secrets"), resolve(ROOT, "test", "fixtures", "secrets")];
+const SHARED = resolve(ROOT, "..", "shared", "eval", "secrets");
 /**
  * Upstream rules whose clean records pass only because the scanner lists those exact values (gitleaks
  * allowlists published example keys by value). br keeps no such list: flagging a real-shaped key is
@@ -160,13 +161,12 @@ function printDetails(records: EvalRecord[], hits: Hits, g: Groups): void {
     for (const i of [...g.literal, ...g.generated].filter((i) => !hits.has(i))) show(i, "missed");
 }
 
-function evaluateCorpus(file: string): void {
-  const records = readCorpus(file);
+function evaluateCorpus(label: string, records: EvalRecord[]): void {
   const dir = mkdtempSync(join(tmpdir(), "br-secrets-eval-"));
   try {
     writeRecords(records, dir);
     const g = groups(records);
-    console.log(`\nSecrets evaluation: ${file.slice(resolve(ROOT, "..").length + 1)} (${records.length} records)`);
+    console.log(`\nSecrets evaluation: ${label} (${records.length} records)`);
     const br = brHits(dir);
     printScores("br", br.hits, g, br.ms);
     const peer = process.env.BR_EVAL_PEER === "0" ? undefined : secretlintHits(dir);
@@ -181,15 +181,18 @@ function evaluateCorpus(file: string): void {
   }
 }
 
+/** Every corpus in ../shared/eval/secrets, br's generated breadth corpus, and any file named in BR_EVAL_EXTRA (colon-separated). */
 export function secretsEvaluation(): void {
-  const files = CORPORA.filter(existsSync).flatMap((dir) =>
-    readdirSync(dir)
-      .filter((f) => f.endsWith(".jsonl"))
-      .map((f) => join(dir, f)),
-  );
-  if (files.length === 0) console.log(`\nSecrets evaluation: no corpus found in ${CORPORA.join(" or ")}, skipped`);
+  const shared = existsSync(SHARED)
+    ? readdirSync(SHARED)
+        .filter((f) => f.endsWith(".jsonl"))
+        .map((f) => join(SHARED, f))
+    : [];
+  const extra = (process.env.BR_EVAL_EXTRA ?? "").split(":").filter(Boolean);
+  if (shared.length === 0) console.log(`\nSecrets evaluation: no corpus in ${SHARED}; only br's own corpus is scored`);
   console.log("\nAims: recall ≥ 97% on gitleaks' tests and ≥ 85% on other suites; clean hits ≤ 3% on gitleaks' tests, ≤ 8% elsewhere.");
-  for (const file of files) evaluateCorpus(file);
+  for (const file of [...shared, ...extra]) evaluateCorpus(file.slice(resolve(ROOT, "..").length + 1) || file, readCorpus(file));
+  evaluateCorpus("br's breadth corpus (test/fixtures/secrets/breadth.ts)", breadthCorpus());
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) secretsEvaluation();

@@ -72,7 +72,7 @@ describe("endpoint and headers", () => {
     assert.equal(logsUrl("http://127.0.0.1:4318").href, "http://127.0.0.1:4318/v1/logs");
     assert.equal(logsUrl("https://otel.example.com/").href, "https://otel.example.com/v1/logs");
     assert.equal(logsUrl("https://otel.example.com/ingest/logs").href, "https://otel.example.com/ingest/logs");
-    assert.equal(displayEndpoint("https://user:hunter2@otel.example.com/x?token=abc"), "https://otel.example.com/x (credentials hidden)");
+    assert.equal(displayEndpoint("https://user:hunter2@otel.example.com/x?token=abc"), "https://otel.example.com/x (credentials hidden)"); // br:allow (an endpoint with credentials, refused)
     assert.equal(displayEndpoint("http://127.0.0.1:4318"), "http://127.0.0.1:4318/v1/logs");
     assert.equal(displayEndpoint("not a url"), "(an endpoint that is not a URL)");
     for (const hidden of ["https://user@h.example/", "https://:pw@h.example/", "https://h.example/?key=1"])
