@@ -143,6 +143,20 @@ describe("masking: each defect found leaking", () => {
     for (const id of ids) assert.deepEqual(leaksInSlug(id), [], `${id} carries a secret`);
   });
 
+  it("a key without a known prefix, or a password, in a name or a description stays out of ids and features.json", T, () => {
+    const cwd = initializedRepo("shop");
+    const key = ["Jx8QpL2vTz9Wm4Rk7Yb3", "Nc6Hd1Fg5Sa0Ue2Io8Pq"].join("");
+    const awsSecret = ["wJalrXUtnFEMI7K2MDEN", "GbPxRfiCYz9Q4eT6uY8i"].join("");
+    brOk(["features", "add", `Key ${key} rotate`], { cwd });
+    brOk(["features", "add", `Deploy with ${DB_PASSWORD}`, "-d", `aws_secret_access_key=${awsSecret}`], { cwd });
+    const listed = JSON.parse(brOk(["features", "list", "--json"], { cwd }).stdout) as { features: { id: string }[] };
+    assert.deepEqual(listed.features.map((f) => f.id).sort(), ["deploy-with", "key-rotate"]);
+    const stored = readFileSync(join(cwd, ".buildrunner", "features.json"), "utf8");
+    assert.ok(!stored.includes(awsSecret.slice(4)), "the AWS secret key is stored masked");
+    const check = br(["security", "check", ".buildrunner/features.json"], { cwd });
+    assert.equal(check.code, 0, `br's own scan finds nothing in br's own file: ${check.stdout}`);
+  });
+
   it("br config set refuses a secret-shaped value: exit 2, config.yaml unchanged, an environment variable suggested", T, () => {
     const cwd = project();
     const before = snapshot(cwd);

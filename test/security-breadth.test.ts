@@ -58,6 +58,9 @@ describe("secret breadth", () => {
     const found = report.findings.map((f) => [f.file, f.line, f.rule]).sort((a, b) => `${a[0]}:${a[1]}`.localeCompare(`${b[0]}:${b[1]}`));
     assert.deepEqual(found, EXPECTED);
     const text = br(["security", "check"], { cwd: repo });
+    const stagedText = br(["security", "check", "--staged"], { cwd: repo });
+    assert.match(stagedText.stdout, /take the secret out of the staged files/, "a staged leak is not offered the baseline");
+    assert.doesNotMatch(stagedText.stdout, /security baseline/);
     const staged = br(["security", "check", "--staged", "--format", "sarif"], { cwd: repo });
     for (const output of [result.stdout, text.stdout, text.stderr, staged.stdout])
       for (const secret of [PASSWORD, DJANGO, GITHUB_TOKEN, TAILSCALE, DISCORD, SHOPIFY, URL_PASSWORD])

@@ -25,6 +25,26 @@ export interface HookState {
   installed: boolean;
 }
 
+/**
+ * What a hook manager still needs after br wrote its config: lefthook and the pre-commit framework
+ * run nothing until their own git hooks are installed, and lefthook has a blind spot br cannot close.
+ */
+export function managerNotes(states: readonly HookState[]): string[] {
+  const kind = states[0]?.manager;
+  const prePush = states.some((s) => s.hook === "pre-push" && s.installed);
+  if (kind === "pre-commit")
+    return [
+      `The pre-commit framework runs these once its git hooks are installed: pre-commit install --hook-type pre-commit${prePush ? " --hook-type pre-push" : ""}`,
+    ];
+  if (kind !== "lefthook") return [];
+  const notes = ["lefthook runs these once its git hooks are installed: lefthook install (its npm package does it on install)."];
+  if (prePush)
+    notes.push(
+      "lefthook skips every pre-push command when the pushed commits change no file in total, so a key added and deleted within one push passes it: scan pushed branches in CI as well (br security check --since origin/main).",
+    );
+  return notes;
+}
+
 /** The fast gates: br's own measures over the staged files (no build or test run in a commit hook). */
 export const FAST_GATES = "complexity,function-length,file-length";
 
@@ -173,6 +193,9 @@ function setPreCommitRepo(doc: Document, hook: HookName, root: string): void {
         entry: preCommitEntry(hook, root),
         language: "system",
         pass_filenames: false,
+        // Without it the framework skips a hook when the push changes no file in total, which is
+        // exactly a key added and deleted within the pushed commits.
+        always_run: true,
         stages: [hook],
       },
     ],

@@ -67,7 +67,29 @@ export function mask(text: string, options: MaskOptions = {}): string {
  * left: for what br derives from a text and cannot show masked, such as an id made from a name.
  */
 export function withoutSecrets(text: string): string {
-  return replaceSecrets(text, {}, () => " ");
+  return replaceSecrets(text, {}, () => " ")
+    .split(/(\s+)/)
+    .map((word) => (randomLooking(word) ? " " : word))
+    .join("");
+}
+
+/**
+ * A word no person would write in a name: a long mix of letters and digits with high entropy (a key
+ * without a known prefix), or a shorter one that also holds symbols other than - _ . (a password).
+ * `OAuth2-PKCE-flow`, `v1.2.3` and `e2e` stay.
+ */
+export function randomLooking(word: string): boolean {
+  if (!/[A-Za-z]/.test(word) || !/[0-9]/.test(word)) return false;
+  if (word.length >= 20) return entropy(word) >= 3.5;
+  return word.length >= 8 && /[^\w.-]/.test(word) && entropy(word) >= 3;
+}
+
+function entropy(text: string): number {
+  const counts = new Map<string, number>();
+  for (const ch of text) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let bits = 0;
+  for (const n of counts.values()) bits -= (n / text.length) * Math.log2(n / text.length);
+  return bits;
 }
 
 /** Names of the rules a text matches (`aws-access-key-id`, `assignment`, …): none when it holds no secret. */

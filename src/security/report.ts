@@ -36,8 +36,11 @@ function summaryLine(result: Report): string {
   return `${style.yellow("!")} no findings in ${scanned}${skipped} ${figures}`;
 }
 
-/** `pushing`: the findings are in commits not pushed yet, which can still be rewritten. */
-export function renderText(result: Report, context: { pushing?: boolean } = {}): string[] {
+/**
+ * `pushing`: the findings are in commits not pushed yet, which can still be rewritten; `staged`: in
+ * what is about to be committed, which can still be taken out.
+ */
+export function renderText(result: Report, context: { pushing?: boolean; staged?: boolean } = {}): string[] {
   const lines: string[] = [];
   for (const f of result.findings) {
     const color = f.severity === "critical" || f.severity === "high" ? style.red : style.yellow;
@@ -55,6 +58,12 @@ export function renderText(result: Report, context: { pushing?: boolean } = {}):
       lines.push(
         style.dim(
           "  The push was stopped: remove the secret from those commits (git rebase -i, git commit --amend) and push again; revoke it if it was shared.",
+        ),
+      );
+    } else if (context.staged) {
+      lines.push(
+        style.dim(
+          "  The commit was stopped: take the secret out of the staged files (keep it in the environment), `git add` again and commit; revoke it if it was shared.",
         ),
       );
     } else if (result.findings.some((f) => commitOf(f) !== undefined)) {

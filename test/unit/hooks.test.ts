@@ -6,11 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { brRuns, FAST_GATES, finder, preCommitEntry } from "../../src/security/hooks.ts";
+import { brRuns, FAST_GATES, finder, installHooks, managerNotes, preCommitEntry } from "../../src/security/hooks.ts";
 
 const T = { timeout: 10_000 };
 const dirs: string[] = [];
@@ -102,6 +102,14 @@ describe("preCommitEntry", () => {
       const entry = preCommitEntry(hook, root);
       assert.match(entry, /^sh -c '[^']*'$/, entry);
     }
+    const repo = folder();
+    spawnSync("git", ["init", "-q"], { cwd: repo, timeout: 5_000 });
+    writeFileSync(join(repo, ".pre-commit-config.yaml"), "repos: []\n");
+    const states = installHooks(repo, ["pre-commit", "pre-push"]);
+    const config = readFileSync(join(repo, ".pre-commit-config.yaml"), "utf8");
+    // Run even when the push changes no file in total (a key added and deleted within it).
+    assert.equal(config.match(/always_run: true/g)?.length, 2, config);
+    assert.match(managerNotes(states).join("\n"), /pre-commit install --hook-type pre-commit --hook-type pre-push/);
     const bin = folder();
     writeFileSync(join(bin, "br"), '#!/bin/sh\necho "br $*"; cat\n');
     chmodSync(join(bin, "br"), 0o755);

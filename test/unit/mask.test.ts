@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MASKED_WARNING, mask, maskedJson, maskValue, secretKinds, withoutSecrets } from "../../src/security/mask.ts";
+import { MASKED_WARNING, mask, maskedJson, maskValue, randomLooking, secretKinds, withoutSecrets } from "../../src/security/mask.ts";
 
 const T = { timeout: 5_000 };
 const AWS_1 = "AKIAIOSFODNN7EXAMPLE";
@@ -121,6 +121,17 @@ describe("withoutSecrets and secretKinds", () => {
     assert.equal(withoutSecrets(`DB_PASSWORD = "${PASSWORD}"`), 'DB_PASSWORD = " "');
     assert.equal(withoutSecrets("password = hunter2secret"), "password =  ");
     assert.equal(withoutSecrets("nothing secret"), "nothing secret");
+  });
+  it("withoutSecrets also drops words no person would write in a name: a key without a known prefix, a password", T, () => {
+    const KEY = ["Jx8QpL2vTz9Wm4Rk7Yb3", "Nc6Hd1Fg5Sa0Ue2Io8Pq"].join("");
+    assert.equal(withoutSecrets(`Key ${KEY} rotate`), "Key   rotate");
+    assert.equal(withoutSecrets(`Deploy with ${PASSWORD}`), "Deploy with  ");
+  });
+  it("randomLooking keeps words people write: versions, acronyms with digits, kebab names, plain long words", T, () => {
+    for (const word of ["OAuth2-PKCE-flow", "v1.2.3", "e2e", "ISO-8601", "internationalization", "sha256sum", "2024-05-01T12:00:00Z", "C#"])
+      assert.equal(randomLooking(word), false, word);
+    for (const word of [PASSWORD, ["Jx8QpL2vTz9Wm4Rk7Yb3", "Nc6Hd1Fg5Sa0Ue2Io8Pq"].join(""), SEMICOLON_PASSWORD])
+      assert.equal(randomLooking(word), true, word);
   });
   it("secretKinds names the rules a text matches, none for plain text", T, () => {
     assert.deepEqual(secretKinds(`key ${AWS_1}`), ["aws-access-key-id"]);

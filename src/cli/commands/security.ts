@@ -181,7 +181,10 @@ function registerSecurityCheck(security: Command): void {
         if (sourceOf(paths, options) === "tree") await rememberCheck(root, result.findings);
         const { renderSarif, renderText } = await import("../../security/report.js");
         if (format === "sarif") process.stdout.write(`${JSON.stringify(renderSarif(result), null, 2)}\n`);
-        else emit(format === "json", result, () => renderText(result, { pushing: options.prePush !== undefined }));
+        else
+          emit(format === "json", result, () =>
+            renderText(result, { pushing: options.prePush !== undefined, staged: options.staged === true }),
+          );
         if (result.findings.some((f) => fails(f, failOn))) setExitCode(1);
         await refuseUnscannedNamedFiles(result.summary.skippedFiles);
       }),
@@ -301,12 +304,13 @@ export function registerHooks(program: Command): void {
     )
     .action(
       action<[]>(async (options) => {
-        const { installHooks } = await import("../../security/hooks.js");
+        const { installHooks, managerNotes } = await import("../../security/hooks.js");
         const chosen: ("pre-commit" | "pre-push")[] = [];
         if (options.preCommit || !options.prePush) chosen.push("pre-commit");
         if (options.prePush) chosen.push("pre-push");
         const states = installHooks(workingDir(options), chosen);
-        emit(options.json, { hooks: states }, () => render(states));
+        const notes = managerNotes(states);
+        emit(options.json, { hooks: states, notes }, () => [...render(states), ...notes.map((n) => style.dim(`  ${n}`))]);
       }),
     );
   hooks
