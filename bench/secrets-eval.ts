@@ -1,7 +1,7 @@
 /**
  * Secret detection measured on labelled corpora: every `*.jsonl` in ../shared/eval/secrets (other
  * projects' rule tests, see its README) and this project's own breadth corpus
- * (test/fixtures/secrets). Each record is written to its own file and the built `br security check`
+ * (test/unit/secret-corpus.ts). Each record is written to its own file and the built `br security check`
  * scans the folder once; secretlint (recommended preset) scans the same folder in the same run, so
  * recall, clean hits and time are side by side. Recall is the share of `secret` records with a
  * finding (literal and generated samples apart); the clean-hit rate is the share of `clean` records
@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { breadthCorpus } from "../test/fixtures/secrets/breadth.ts";
+import { breadthCorpus } from "../test/unit/secret-corpus.ts";
 import { BR } from "./measure.ts";
 
 interface EvalRecord {
@@ -192,7 +192,7 @@ export function secretsEvaluation(): void {
   if (shared.length === 0) console.log(`\nSecrets evaluation: no corpus in ${SHARED}; only br's own corpus is scored`);
   console.log("\nAims: recall ≥ 97% on gitleaks' tests and ≥ 85% on other suites; clean hits ≤ 3% on gitleaks' tests, ≤ 8% elsewhere.");
   for (const file of [...shared, ...extra]) evaluateCorpus(file.slice(resolve(ROOT, "..").length + 1) || file, readCorpus(file));
-  evaluateCorpus("br's breadth corpus (test/fixtures/secrets/breadth.ts)", breadthCorpus());
+  evaluateCorpus("br's breadth corpus (test/unit/secret-corpus.ts)", breadthCorpus());
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) secretsEvaluation();

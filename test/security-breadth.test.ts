@@ -66,4 +66,18 @@ describe("secret breadth", () => {
       for (const secret of [PASSWORD, DJANGO, GITHUB_TOKEN, TAILSCALE, DISCORD, SHOPIFY, URL_PASSWORD])
         assert.ok(!output.includes(secret.slice(4)), `the scan's output holds ${secret.slice(0, 4)}… in clear`);
   });
+
+  it("reads the history of a file .gitattributes marks -diff, so a key there is not pushed unseen", DEADLINE, () => {
+    const repo = tempRepo();
+    writeFileSync(join(repo, ".gitattributes"), "*.env -diff\n");
+    writeFileSync(join(repo, "prod.env"), `GITHUB_TOKEN=${GITHUB_TOKEN}\n`);
+    git(repo, "add", "-A");
+    git(repo, "commit", "-qm", "env");
+    const history = br(["security", "check", "--history", "--json"], { cwd: repo });
+    assert.equal(history.code, 1, history.stdout);
+    assert.deepEqual(
+      (JSON.parse(history.stdout) as Report).findings.map((f) => [f.file, f.rule]),
+      [["prod.env", "github-pat"]],
+    );
+  });
 });

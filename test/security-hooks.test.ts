@@ -84,6 +84,34 @@ describe("the pre-push hook scans the commits being pushed", () => {
     assert.equal(remoteHead(remote, "main"), clean);
   });
 
+  it("a hook that already reads git's lines (git lfs pre-push) still gets them, and br still sees them: the key blocks the push", () => {
+    const { cwd, remote } = repoWithRemote();
+    const seen = join(tempDir("br-lfs-"), "lines");
+    const hook = join(cwd, ".git", "hooks", "pre-push");
+    // What `git lfs install` writes, in effect: a command that reads all of stdin.
+    writeFileSync(hook, `#!/bin/sh\ncat > "${seen}"\n`);
+    chmodSync(hook, 0o755);
+    brOk(["hooks", "install", "--pre-push"], { cwd });
+    const before = remoteHead(remote, "main");
+    writeFileSync(join(cwd, "settings.py"), `AWS_ACCESS_KEY_ID = "${AWS_KEY}"\n`);
+    commitAll(cwd, "add settings");
+    const push = gitRun(cwd, ["push", "origin", "main"]);
+    assert.notEqual(push.code, 0, push.output);
+    assert.match(push.output, /AWS access key id/);
+    assert.equal(remoteHead(remote, "main"), before, "nothing reached the remote");
+
+    git(cwd, "reset", "-q", "--hard", "origin/main");
+    writeFileSync(join(cwd, "settings.py"), 'AWS_ACCESS_KEY_ID = os.environ["AWS_ACCESS_KEY_ID"]\n');
+    const clean = commitAll(cwd, "clean");
+    const ok = gitRun(cwd, ["push", "origin", "main"]);
+    assert.equal(ok.code, 0, ok.output);
+    assert.match(
+      readFileSync(seen, "utf8"),
+      new RegExp(`^refs/heads/main ${clean} refs/heads/main ${before}\\n$`),
+      "the user's part of the hook read git's lines",
+    );
+  });
+
   it("a new branch is scanned for the commits the remote does not have; commits it already has, and deletions, pass", () => {
     const { cwd, remote } = repoWithRemote();
     // A key the remote already holds (pushed before the hook existed) is not the push's doing.

@@ -106,6 +106,9 @@ const LOG_ARGS = [
   "--no-color",
   "--no-ext-diff",
   "--no-textconv",
+  // A file marked `-diff` or `binary` in .gitattributes shows as "Binary files differ" without
+  // it: its added lines, a key among them, would never be read.
+  "--text",
   "--no-show-signature",
   "--src-prefix=a/",
   "--dst-prefix=b/",

@@ -104,15 +104,31 @@ function installer(): Installer {
 }
 
 function block(hook: HookName, root: string, kind: "git" | "husky"): string {
-  const lines = [
-    BEGIN,
-    "# Installed by `br hooks install`; `br hooks uninstall` removes it.",
-    kind === "git" ? finder(hook, { installer: installer(), multiline: true }) : finder(hook, { multiline: true }),
-    // br's own exit code passes through: 1 for findings, 2 for input br refuses (a broken config.yaml).
-    `${brRuns(hook, root)} || exit $?`,
-    END,
-  ];
-  return `${lines.join("\n")}\n`;
+  const find = kind === "git" ? finder(hook, { installer: installer(), multiline: true }) : finder(hook, { multiline: true });
+  // br's own exit code passes through: 1 for findings, 2 for input br refuses (a broken config.yaml).
+  const run = hook === "pre-push" ? PRE_PUSH_RUN(brRuns(hook, root)) : [`${brRuns(hook, root)} || exit $?`];
+  return `${[BEGIN, "# Installed by `br hooks install`; `br hooks uninstall` removes it.", find, ...run, END].join("\n")}\n`;
+}
+
+/**
+ * The pre-push scan reads git's lines from stdin, and so may the rest of the hook (`git lfs
+ * pre-push` reads them all): br runs first on a copy, and the hook's stdin is the copy again after.
+ */
+const PRE_PUSH_RUN = (command: string): string[] => [
+  "buildrunner_stdin=$(mktemp) || exit 1",
+  'cat > "$buildrunner_stdin"',
+  `${command} < "$buildrunner_stdin" || { buildrunner_rc=$?; rm -f "$buildrunner_stdin"; exit $buildrunner_rc; }`,
+  'exec < "$buildrunner_stdin"',
+  'rm -f "$buildrunner_stdin"',
+];
+
+/** The hook file with br's block: a pre-push block goes first (after the shebang), so it sees git's lines. */
+function withBlock(current: string, hook: HookName, added: string): string {
+  if (current.trim() === "") return `#!/bin/sh\n${added}`;
+  const text = current.endsWith("\n") ? current : `${current}\n`;
+  if (hook !== "pre-push") return `${text}${added}`;
+  const shebang = text.startsWith("#!") ? text.slice(0, text.indexOf("\n") + 1) : "";
+  return `${shebang}${added}${text.slice(shebang.length)}`;
 }
 
 /**
@@ -221,8 +237,7 @@ export function installHooks(cwd: string, hooks: readonly HookName[]): HookState
     }
     mkdirSync(dirname(file), { recursive: true });
     const current = existsSync(file) ? stripBlock(readFileSync(file, "utf8")) : "";
-    const base = current.trim() === "" ? "#!/bin/sh\n" : current.endsWith("\n") ? current : `${current}\n`;
-    writeFileAtomic(file, `${base}${block(hook, root, kind)}`);
+    writeFileAtomic(file, withBlock(current, hook, block(hook, root, kind)));
     chmodSync(file, 0o755);
   }
   return hookStatus(root);

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { breadthCorpus } from "../fixtures/secrets/breadth.ts";
+import { breadthCorpus } from "./secret-corpus.ts";
 
 await import("./text-loader.ts");
 const { onePerSpan, scanText } = await import("../../src/security/secrets/engine.ts");
@@ -85,6 +85,25 @@ describe("secret breadth", () => {
     for (const [file, text] of cases) assert.deepEqual(scan(text, file), [], `${file}: ${text}`);
   });
 
+  it("scans adversarial lines in linear time (no catastrophic backtracking in the keyword rules)", T, () => {
+    // Each of these took seconds to minutes with nested whitespace quantifiers; now milliseconds.
+    const lines = [
+      `password${" ".repeat(20_000)}x`,
+      `password${" \t".repeat(10_000)}`,
+      "password=".repeat(10_000),
+      `secret: ${" ".repeat(20_000)}int =`,
+    ];
+    for (const line of lines)
+      for (const file of ["settings.py", ".env"]) {
+        const started = performance.now();
+        scan(line, file);
+        assert.ok(
+          performance.now() - started < 2_000,
+          `${file}: ${JSON.stringify(line.slice(0, 20))}… took ${performance.now() - started} ms`,
+        );
+      }
+  });
+
   it("reads an unquoted value as code in a source file and as a secret in a config file", T, () => {
     assert.equal(scan(`password = ${PASSWORD}\n`, "settings.py").length, 0);
     assert.equal(scan(`password = ${PASSWORD}\n`, "settings.ini").length, 1);
@@ -147,6 +166,35 @@ describe("onePerSpan", () => {
       [c, 30, 40, true],
     ]);
     assert.deepEqual(onePerSpan([a, b, c], spans), [a, b, c]);
+  });
+
+  it("the kept finding takes the gravest severity of those it replaced", T, () => {
+    const specific = { rule: "jwt", severity: "medium" } as Parameters<typeof onePerSpan>[0][number];
+    const generic = { rule: "generic-password", severity: "high" } as Parameters<typeof onePerSpan>[0][number];
+    const kept = onePerSpan(
+      [specific, generic],
+      spansOf([
+        [specific, 0, 50, false],
+        [generic, 0, 50, true],
+      ]),
+    );
+    assert.deepEqual(
+      kept.map((f) => [f.rule, f.severity]),
+      [["jwt", "high"]],
+    );
+    const low = { rule: "generic-password", severity: "low" } as Parameters<typeof onePerSpan>[0][number];
+    const critical = { rule: "aws", severity: "critical" } as Parameters<typeof onePerSpan>[0][number];
+    const kept2 = onePerSpan(
+      [critical, low],
+      spansOf([
+        [critical, 0, 50, false],
+        [low, 0, 50, true],
+      ]),
+    );
+    assert.deepEqual(
+      kept2.map((f) => [f.rule, f.severity]),
+      [["aws", "critical"]],
+    );
   });
 
   it("keeps a path-only finding, which has no span", T, () => {

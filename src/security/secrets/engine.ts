@@ -119,11 +119,16 @@ export function onePerSpan(findings: SecretFinding[], spans: WeakMap<SecretFindi
   const kept: { f: SecretFinding; i: number }[] = [];
   for (const candidate of order) {
     const span = rank(candidate.f);
-    if (kept.some((k) => overlaps(rank(k.f), span))) continue;
-    kept.push(candidate);
+    const winner = kept.find((k) => overlaps(rank(k.f), span));
+    if (!winner) kept.push(candidate);
+    // The secret keeps the gravest judgement made of it: a medium JWT rule must not let a high
+    // password finding on the same value pass a `failOn: high` gate.
+    else if (SEVERITY_RANK[candidate.f.severity] > SEVERITY_RANK[winner.f.severity]) winner.f.severity = candidate.f.severity;
   }
   return kept.sort((a, b) => a.i - b.i).map((k) => k.f);
 }
+
+const SEVERITY_RANK: Record<SecretFinding["severity"], number> = { low: 0, medium: 1, high: 2, critical: 3 };
 
 /** Where a finding's secret sits in the text, and whether its rule is generic. */
 export interface Span {
