@@ -92,6 +92,8 @@ describe("secret breadth", () => {
       `password${" \t".repeat(10_000)}`,
       "password=".repeat(10_000),
       `secret: ${" ".repeat(20_000)}int =`,
+      `${"user=a ".repeat(5_000)}pwd=x`,
+      "passphrase1".repeat(3_000),
     ];
     for (const line of lines)
       for (const file of ["settings.py", ".env"]) {
@@ -102,6 +104,26 @@ describe("secret breadth", () => {
           `${file}: ${JSON.stringify(line.slice(0, 20))}… took ${performance.now() - started} ms`,
         );
       }
+  });
+
+  it("every default rule scans a keyword followed by long runs of any character class in linear time", T, () => {
+    // A keyword then thousands of one filler, and keyword+filler repeated: the shapes that made
+    // nested or unbounded quantifiers go quadratic or worse. Each took milliseconds when measured.
+    const fillers = [" ", "\t", "a", "a.", "a=", "=", ":", "'", '"', "a ", "/", "-", "_", "1", "a:", "A", "+", "\n", "x=y ", "@"];
+    const slow: string[] = [];
+    for (const rule of rules.rules) {
+      if (!rule.regex) continue;
+      const only = { rules: [rule], allowlists: [] };
+      for (const keyword of rule.keywords.length ? rule.keywords.slice(0, 3) : [""])
+        for (const filler of fillers)
+          for (const text of [`${keyword}${filler.repeat(Math.floor(6000 / filler.length))}`, `${keyword}${filler}`.repeat(3000)]) {
+            const started = performance.now();
+            scanText(text, "x.env", only);
+            const ms = performance.now() - started;
+            if (ms > 500) slow.push(`${rule.id} on ${JSON.stringify(text.slice(0, 24))}…: ${ms.toFixed(0)} ms`);
+          }
+    }
+    assert.deepEqual(slow, []);
   });
 
   it("reads an unquoted value as code in a source file and as a secret in a config file", T, () => {
