@@ -255,20 +255,80 @@ function taskDescription(feature: Feature, kind: KindName): string {
     .join("\n\n");
 }
 
-/** Features in dependency order (ties by priority, then registry order), so the plan reads top-down. */
-function featuresInOrder(registry: FeaturesFile): Feature[] {
+/**
+ * Features in dependency order (ties by priority, then registry order), so the plan reads top-down:
+ * of the features whose dependencies are placed, the first by priority then registry order goes
+ * next. A heap of ready features keeps that linear-logarithmic (20,000 features in milliseconds).
+ */
+export function featuresInOrder(registry: FeaturesFile): Feature[] {
   const rank = { critical: 0, high: 1, medium: 2, low: 3 } as const;
-  const byId = new Map(registry.features.map((f) => [f.id, f]));
-  const placed = new Set<string>();
-  const out: Feature[] = [];
   const pending = [...registry.features].sort((a, b) => rank[a.priority] - rank[b.priority]);
-  while (out.length < pending.length) {
-    const next = pending.find((f) => !placed.has(f.id) && f.dependsOn.every((d) => placed.has(d) || !byId.has(d)));
-    if (!next) break; // a cycle: the registry refuses those, so this is only a guard
-    placed.add(next.id);
-    out.push(next);
+  const position = new Map(pending.map((f, i) => [f.id, i]));
+  const waiting = pending.map(() => 0);
+  const dependents = pending.map((): number[] => []);
+  pending.forEach((feature, i) => {
+    // Dependencies outside the registry are ignored, as the registry's own checks allow.
+    for (const dep of new Set(feature.dependsOn)) {
+      const at = position.get(dep);
+      if (at === undefined) continue;
+      waiting[i] = (waiting[i] ?? 0) + 1;
+      dependents[at]?.push(i);
+    }
+  });
+  const ready = new MinHeap(pending.flatMap((_, i) => (waiting[i] === 0 ? [i] : [])));
+  const out: Feature[] = [];
+  // A cycle leaves its features waiting: the registry refuses those, so this is only a guard.
+  for (let next = ready.pop(); next !== undefined; next = ready.pop()) {
+    out.push(pending[next] as Feature);
+    for (const d of dependents[next] ?? []) if (--(waiting[d] as number) === 0) ready.push(d);
   }
   return out;
+}
+
+/** A binary min-heap of numbers. */
+class MinHeap {
+  private readonly items: number[] = [];
+
+  constructor(initial: number[]) {
+    for (const item of initial) this.push(item);
+  }
+
+  push(item: number): void {
+    const items = this.items;
+    items.push(item);
+    for (let i = items.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if ((items[parent] as number) <= item) break;
+      items[i] = items[parent] as number;
+      items[parent] = item;
+      i = parent;
+    }
+  }
+
+  pop(): number | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (items.length > 0 && last !== undefined) {
+      items[0] = last;
+      this.siftDown(last);
+    }
+    return top;
+  }
+
+  private siftDown(item: number): void {
+    const items = this.items;
+    for (let i = 0; ; ) {
+      const left = 2 * i + 1;
+      if (left >= items.length) return;
+      const right = left + 1;
+      const child = right < items.length && (items[right] as number) < (items[left] as number) ? right : left;
+      if ((items[child] as number) >= item) return;
+      items[i] = items[child] as number;
+      items[child] = item;
+      i = child;
+    }
+  }
 }
 
 /** Every feature that is not complete, decomposed on its own (dependencies inside the feature only). */
@@ -284,9 +344,10 @@ export function decomposeFeatures(registry: FeaturesFile, tree: readonly string[
  */
 export function linkFeatures(registry: FeaturesFile, perFeature: readonly FeatureTasks[]): Task[] {
   const byFeature = new Map(perFeature.map((p) => [p.featureId, p]));
+  const features = new Map(registry.features.map((f) => [f.id, f]));
   const tasks: Task[] = [];
   for (const planned of perFeature) {
-    const feature = registry.features.find((f) => f.id === planned.featureId);
+    const feature = features.get(planned.featureId);
     const upstream = (feature?.dependsOn ?? []).flatMap((dep) => byFeature.get(dep)?.sinks ?? []);
     for (const task of planned.tasks) {
       if (planned.roots.includes(task.id)) task.dependsOn = [...upstream, ...task.dependsOn.filter((d) => !upstream.includes(d))];
