@@ -91,4 +91,29 @@ export function planBenchmark(): void {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  printTable("Planning at scale: linear in features when 10k and 20k cost 10x and 20x of 1k", [1_000, 10_000, 20_000].flatMap(scaleRows));
+}
+
+/** `spec sync` (into an empty registry) and `tasks generate` (into an empty plan) on a spec of `size` features. */
+function scaleRows(size: number): Row[] {
+  const dir = mkdtempSync(join(tmpdir(), "br-bench-plan-scale-"));
+  try {
+    spawnSync("git", ["init", "-q"], { cwd: dir });
+    once([BR, "init", "bench"], dir);
+    writeFileSync(join(dir, "PROJECT_SPEC.md"), spec(size));
+    const featuresFile = join(dir, ".buildrunner", "features.json");
+    const emptyRegistry = join(dir, "empty-features.json");
+    copyFileSync(featuresFile, emptyRegistry);
+    const tasksFile = join(dir, ".buildrunner", "tasks.json");
+    const label = size.toLocaleString("en");
+    const sync = measure([BR, "spec", "sync"], dir, () => copyFileSync(emptyRegistry, featuresFile));
+    once([BR, "spec", "sync"], dir);
+    const generate = measure([BR, "tasks", "generate"], dir, () => writeFileSync(tasksFile, '{ "schemaVersion": 1, "tasks": [] }\n'));
+    return [
+      { name: `br spec sync (${label} features)`, result: sync, ...(size === 10_000 ? { aim: { ms: 1500 } } : {}) },
+      { name: `br tasks generate (${label} features)`, result: generate, ...(size === 20_000 ? { aim: { ms: 3000 } } : {}) },
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
