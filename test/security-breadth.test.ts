@@ -67,6 +67,14 @@ describe("secret breadth", () => {
         assert.ok(!output.includes(secret.slice(4)), `the scan's output holds ${secret.slice(0, 4)}… in clear`);
   });
 
+  it("says there was nothing to scan in an empty repository, never 'no findings in 0 files'", DEADLINE, () => {
+    const repo = tempRepo();
+    const result = br(["security", "check"], { cwd: repo });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /nothing to scan/);
+    assert.doesNotMatch(result.stdout, /in 0 files/);
+  });
+
   it("reads the history of a file .gitattributes marks -diff, so a key there is not pushed unseen", DEADLINE, () => {
     const repo = tempRepo();
     writeFileSync(join(repo, ".gitattributes"), "*.env -diff\n");

@@ -3,6 +3,7 @@
  * first 4 characters and the rest becomes `*`. The shapes are data (data/mask-rules.json).
  */
 import rules from "../../data/mask-rules.json" with { type: "json" };
+import { shannonEntropy } from "./entropy.js";
 
 const KEEP = 4;
 
@@ -80,16 +81,8 @@ export function withoutSecrets(text: string): string {
  */
 export function randomLooking(word: string): boolean {
   if (!/[A-Za-z]/.test(word) || !/[0-9]/.test(word)) return false;
-  if (word.length >= 20) return entropy(word) >= 3.5;
-  return word.length >= 8 && /[^\w.-]/.test(word) && entropy(word) >= 3;
-}
-
-function entropy(text: string): number {
-  const counts = new Map<string, number>();
-  for (const ch of text) counts.set(ch, (counts.get(ch) ?? 0) + 1);
-  let bits = 0;
-  for (const n of counts.values()) bits -= (n / text.length) * Math.log2(n / text.length);
-  return bits;
+  if (word.length >= 20) return shannonEntropy(word) >= 3.5;
+  return word.length >= 8 && /[^\w.-]/.test(word) && shannonEntropy(word) >= 3;
 }
 
 /** Names of the rules a text matches (`aws-access-key-id`, `assignment`, …): none when it holds no secret. */

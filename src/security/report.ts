@@ -30,6 +30,7 @@ function summaryLine(result: Report): string {
   const figures = `(${(s.bytes / 1024 / 1024).toFixed(1)} MB, ${s.durationMs} ms${baselined})`;
   const skipped = s.skipped > 0 ? `; ${s.skipped} file(s) skipped, not scanned (listed above)` : "";
   if (result.findings.length > 0) return `${result.findings.length} finding(s) in ${scanned}${skipped} ${figures}`;
+  if (s.skipped === 0 && s.files === 0 && s.commits === undefined) return `${style.green("✓ nothing to scan")} ${figures}`;
   if (s.skipped === 0) return `${style.green("✓ no findings")} in ${scanned} ${figures}`;
   if (s.files === 0 && s.commits === undefined)
     return `${style.yellow("!")} nothing scanned: ${s.skipped} file(s) skipped (listed above) ${figures}`;

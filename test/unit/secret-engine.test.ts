@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 await import("./text-loader.ts");
-const { scanText, shannonEntropy } = await import("../../src/security/secrets/engine.ts");
+const { scanText } = await import("../../src/security/secrets/engine.ts");
+const { shannonEntropy } = await import("../../src/security/entropy.ts");
 const { rulesFromText } = await import("../../src/security/secrets/rules.ts");
 
 const T = { timeout: 10_000 };

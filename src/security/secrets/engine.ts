@@ -5,6 +5,7 @@
  * comments. Findings carry the secret masked and a stable fingerprint.
  */
 import { createHash } from "node:crypto";
+import { shannonEntropy } from "../entropy.js";
 import type { FindingFields } from "../finding.js";
 import { maskValue } from "../mask.js";
 import type { Allowlist, RuleSet, SecretRule } from "./rules.js";
@@ -18,18 +19,6 @@ export interface SecretFinding extends FindingFields {
 
 /** Comments that allow a finding on their line. */
 const INLINE_ALLOW = /\b(?:br|gitleaks):allow\b/;
-
-export function shannonEntropy(text: string): number {
-  if (!text) return 0;
-  const counts = new Map<string, number>();
-  for (const ch of text) counts.set(ch, (counts.get(ch) ?? 0) + 1);
-  let entropy = 0;
-  for (const n of counts.values()) {
-    const p = n / text.length;
-    entropy -= p * Math.log2(p);
-  }
-  return entropy;
-}
 
 function lineStarts(text: string): number[] {
   const starts = [0];
