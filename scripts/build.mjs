@@ -11,7 +11,8 @@ const root = resolve(import.meta.dirname, "..");
 const outdir = join(root, "dist");
 
 const result = await build({
-  entryPoints: { cli: join(root, "src/cli/bin.ts") },
+  // The scan worker is its own entry: a worker thread starts from a file.
+  entryPoints: { cli: join(root, "src/cli/bin.ts"), "scan-worker": join(root, "src/security/scan-worker.ts") },
   outdir,
   write: false,
   bundle: true,

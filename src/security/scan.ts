@@ -6,7 +6,7 @@
  * and minified code only meet the rules that recognise a secret by its own shape, since their long
  * random-looking strings are hashes and identifiers, not credentials.
  */
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SEVERITIES } from "../infra/config.js";
 import { type ByteSource, bufferSource, scanChunks, withFileSource } from "./chunks.js";
@@ -48,11 +48,16 @@ const WHOLE_TEXT_BYTES = 10 * 1024 * 1024;
 const BINARY_PROBE_BYTES = 8000;
 const BINARY_REASON = `binary (a NUL byte in its first ${BINARY_PROBE_BYTES} bytes)`;
 
+const MINIFIED_LINE = 500;
+
+/** Minified when named so, or when its lines average over 500 characters (counted until that is settled). */
 function isMinified(path: string, text: string): boolean {
   if (/\.min\.(js|css)$/.test(path)) return true;
   if (text.length < 5000) return false;
-  const newlines = text.split("\n").length;
-  return text.length / newlines > 500;
+  const enough = text.length / MINIFIED_LINE;
+  let lines = 1;
+  for (let i = text.indexOf("\n"); i !== -1 && lines < enough; i = text.indexOf("\n", i + 1)) lines++;
+  return lines < enough;
 }
 
 export function rulesFor(root: string, configFile: string | undefined): RuleSet {
@@ -69,16 +74,26 @@ interface RuleChoice {
 
 type Scanned = { findings: Finding[]; bytes: number } | { skipped: string };
 
+/** Whether the text holds a NUL byte in its first BINARY_PROBE_BYTES bytes, as git decides binary. */
+function binaryText(text: string): boolean {
+  const nul = text.indexOf("\0");
+  return nul !== -1 && nul < BINARY_PROBE_BYTES && Buffer.byteLength(text.slice(0, nul)) < BINARY_PROBE_BYTES;
+}
+
 function scanWhole(target: ScanTarget, buffer: Buffer, rules: RuleChoice): Scanned {
   if (buffer.subarray(0, BINARY_PROBE_BYTES).includes(0)) return { skipped: BINARY_REASON };
-  const text = buffer.toString("utf8");
+  return scanString(target, buffer.toString("utf8"), buffer.length, rules);
+}
+
+function scanString(target: ScanTarget, text: string, bytes: number, rules: RuleChoice): Scanned {
+  if (binaryText(text)) return { skipped: BINARY_REASON };
   const generated = LOCK_FILES.test(target.path) || isMinified(target.path, text);
   const findings: Finding[] = scanText(text, target.path, generated ? rules.strict : rules.all);
   // Bundled, minified or megabyte-sized code is generated, not where a person writes a query; lines
   // added in a past commit are not parseable code, and injection is a property of the code now.
   if (!generated && target.commit === undefined && text.length <= MAX_CODE_BYTES && isCodeFile(target.path))
     findings.push(...scanCode(text, target.path));
-  return { findings, bytes: buffer.length };
+  return { findings, bytes };
 }
 
 /** A large text, chunk by chunk: secrets only (code this size is generated, not written by hand). */
@@ -96,6 +111,8 @@ function scanTarget(target: ScanTarget, rules: RuleChoice): Scanned {
   if (target.file !== undefined) {
     const size = statSync(target.file).size;
     if (size > WHOLE_TEXT_BYTES) return withFileSource(target.file, size, (source) => scanLarge(target, source, rules));
+    // Decoded as it is read: no buffer to copy into a string.
+    return scanString(target, readFileSync(target.file, "utf8"), size, rules);
   }
   const buffer = target.read();
   if (!buffer) return { skipped: "its content could not be read" };
@@ -107,16 +124,20 @@ function readProblem(error: unknown): string {
   return `it could not be read (${message})`;
 }
 
-export function scanTargets(targets: readonly ScanTarget[], rules: RuleSet): ScanResult {
-  const started = Date.now();
+/** What one share of the targets gave: findings unsorted, skipped files in target order. */
+export interface ScanShare {
+  findings: Finding[];
+  skippedFiles: SkippedFile[];
+  files: number;
+  bytes: number;
+}
+
+export function scanShare(targets: readonly ScanTarget[], rules: RuleSet): ScanShare {
   const choice: RuleChoice = {
     all: rules,
     strict: { rules: rules.rules.filter((r) => !LOOSE_RULES.has(r.id)), allowlists: rules.allowlists },
   };
-  const findings: Finding[] = [];
-  const skippedFiles: SkippedFile[] = [];
-  let bytes = 0;
-  let files = 0;
+  const share: ScanShare = { findings: [], skippedFiles: [], files: 0, bytes: 0 };
   for (const target of targets) {
     let scanned: Scanned;
     try {
@@ -125,17 +146,31 @@ export function scanTargets(targets: readonly ScanTarget[], rules: RuleSet): Sca
       scanned = { skipped: readProblem(error) };
     }
     if ("skipped" in scanned) {
-      skippedFiles.push({ file: target.path, reason: scanned.skipped, ...(target.named ? { named: true as const } : {}) });
+      share.skippedFiles.push({ file: target.path, reason: scanned.skipped, ...(target.named ? { named: true as const } : {}) });
       continue;
     }
-    files++;
-    bytes += scanned.bytes;
-    findings.push(...scanned.findings);
+    share.files++;
+    share.bytes += scanned.bytes;
+    share.findings.push(...scanned.findings);
   }
+  return share;
+}
+
+/** The shares of one scan as its result: findings in file and line order, counts summed. */
+export function scanResult(shares: readonly ScanShare[], started: number): ScanResult {
+  const findings = shares.flatMap((s) => s.findings);
   findings.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+  const skippedFiles = shares.flatMap((s) => s.skippedFiles);
   const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, findings.filter((f) => f.severity === s).length]));
+  const files = shares.reduce((sum, s) => sum + s.files, 0);
+  const bytes = shares.reduce((sum, s) => sum + s.bytes, 0);
   const summary = { files, bytes, durationMs: Date.now() - started, bySeverity, skipped: skippedFiles.length, skippedFiles };
   return { findings, summary };
+}
+
+export function scanTargets(targets: readonly ScanTarget[], rules: RuleSet): ScanResult {
+  const started = Date.now();
+  return scanResult([scanShare(targets, rules)], started);
 }
 
 /** Whether a finding is at or above the failing severity. */

@@ -48,7 +48,7 @@ async function scanSource(root: string, paths: readonly string[], options: Optio
   const source = sourceOf(paths, options);
   const configFile = configOf(options);
   for (const path of paths) if (path !== "-" && !existsSync(path)) throw usageError(`${path} does not exist.`, { file: path });
-  const { rulesFor, scanTargets } = await import("../../security/scan.js");
+  const { rulesFor } = await import("../../security/scan.js");
   const keep = (target: { path: string }) => !skip.includes(target.path);
   if (source === "pre-push") return scanPushed(root, options.prePush, rulesFor(root, configFile), keep);
   if (source === "since" || source === "history") {
@@ -66,7 +66,8 @@ async function scanSource(root: string, paths: readonly string[], options: Optio
           ? [sources.stdinTarget()]
           : sources.pathTargets(root, paths)
         : sources.workingTreeTargets(root);
-  return scanTargets(targets.filter(keep), rulesFor(root, configFile));
+  const { scanInThreads } = await import("../../security/scan-threads.js");
+  return scanInThreads(targets.filter(keep), rulesFor(root, configFile), { root, configFile });
 }
 
 /** The commits a push sends, from git's pre-push lines on stdin; `remote` is the hook's first argument. */

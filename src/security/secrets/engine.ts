@@ -1,13 +1,14 @@
 /**
  * The secret engine: rules against one text at a time, whatever the source (working tree, staged
  * blobs, history, stdin). A keyword prefilter keeps most rules from ever running a regex on a
- * file; what a regex finds must then pass entropy, stop words, allowlists and inline allow
+ * file (src/security/secrets/keywords.ts); what a regex finds must then pass entropy, stop words, allowlists and inline allow
  * comments. Findings carry the secret masked and a stable fingerprint.
  */
 import { createHash } from "node:crypto";
 import { shannonEntropy } from "../entropy.js";
 import type { FindingFields } from "../finding.js";
 import { maskValue } from "../mask.js";
+import { KeywordMatcher } from "./keywords.js";
 import type { Allowlist, RuleSet, SecretRule } from "./rules.js";
 
 export interface SecretFinding extends FindingFields {
@@ -58,32 +59,23 @@ function pathApplies(rule: SecretRule, file: string): boolean {
   return rule.path.test(file);
 }
 
-/**
- * Which keywords occur in a text, in one pass: a single alternation of every keyword, run over the
- * lowercased text, instead of one substring search per rule.
- */
-const keywordMatchers = new WeakMap<RuleSet, RegExp>();
-function presentKeywords(lower: string, ruleSet: RuleSet): Set<string> {
+/** Each rule set's keyword matcher, built at its first scan. */
+const keywordMatchers = new WeakMap<RuleSet, KeywordMatcher>();
+
+function presentKeywords(text: string, ruleSet: RuleSet): Set<string> {
   let matcher = keywordMatchers.get(ruleSet);
   if (!matcher) {
-    const all = [...new Set(ruleSet.rules.flatMap((r) => r.keywords))].filter(Boolean).sort((a, b) => b.length - a.length);
-    // No keywords at all: a pattern that never matches (an empty one would match everywhere).
-    matcher = all.length === 0 ? /(?!)/g : new RegExp(all.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "g");
+    matcher = new KeywordMatcher(ruleSet.rules.flatMap((r) => r.keywords));
     keywordMatchers.set(ruleSet, matcher);
   }
-  const found = new Set<string>();
-  matcher.lastIndex = 0;
-  for (let m = matcher.exec(lower); m !== null; m = matcher.exec(lower)) found.add(m[0]);
-  return found;
+  return matcher.present(text);
 }
 
 export function scanText(text: string, file: string, ruleSet: RuleSet): SecretFinding[] {
   const findings: SecretFinding[] = [];
   if (ruleSet.allowlists.some((list) => list.paths.some((p) => p.test(file)))) return findings;
-  const lower = text.toLowerCase();
-  const present = presentKeywords(lower, ruleSet);
-  // A keyword can hide inside a longer one that the single pass matched instead (`key` in `key-`).
-  const has = (keyword: string) => present.has(keyword) || [...present].some((p) => p.includes(keyword));
+  const present = presentKeywords(text, ruleSet);
+  const has = (keyword: string) => present.has(keyword);
   const scanned: ScannedText = { text, file, ruleSet, starts: undefined, lines: undefined, spans: new WeakMap() };
   for (const rule of ruleSet.rules) {
     if (!pathApplies(rule, file)) continue;

@@ -289,9 +289,19 @@ function numberFingerprints(findings: SqlInjectionFinding[]): void {
   }
 }
 
+/** Type declarations run nothing. */
+const DECLARATIONS = /\.d\.[cm]?ts$/i;
+/** Compiled output names its source map on its last line; its source is scanned where it lives. */
+const SOURCE_MAP_TRAILER = /\/\/# sourceMappingURL=\S+\s*$/;
+
+/** Whether a file is hand-written code, where a person writes a query, rather than declarations or build output. */
+export function isWrittenCode(text: string, file: string): boolean {
+  return !DECLARATIONS.test(file) && !SOURCE_MAP_TRAILER.test(text.slice(-512));
+}
+
 export function scanCode(text: string, file: string): SqlInjectionFinding[] {
   const language = languageOf(file);
-  if (!language) return [];
+  if (!language || !isWrittenCode(text, file)) return [];
   const scan = new CodeScan(text, file, language);
   if (!scan.worthParsing) return [];
   parse(file, text, language).iterate({

@@ -1,0 +1,81 @@
+/**
+ * A large working-tree scan shared between threads (src/security/scan-threads.ts) reports exactly
+ * what one thread reports: the same findings in the same order, the same counts, and skipped files
+ * in the same order. Run through the built br with BR_SCAN_THREADS forcing the number of threads,
+ * in a real git repository; plus the decisions (how many threads, how files are dealt) on their own.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+
+await import("./unit/text-loader.ts");
+const { deal, threadCount } = await import("../src/security/scan-threads.ts");
+
+import { br, tempRepo } from "./helpers.ts";
+
+// Secret-shaped values, assembled at run time so this file itself holds none.
+const AWS_KEY = ["AKIA", "Z7QWERTY4ASDFGH2"].join("");
+const GITHUB_TOKEN = ["ghp_", "k3Jd9Lm2Qx7Rt5Vw8Yz1Ab4Cd6Ef0Gh2Ij4K"].join("");
+
+const DEADLINE = { timeout: 120_000 };
+
+function scan(cwd: string, threads: number) {
+  const result = br(["security", "check", "--json"], { cwd, env: { BR_SCAN_THREADS: String(threads) } });
+  assert.equal(result.code, 1, result.stderr);
+  const report = JSON.parse(result.stdout) as { findings: unknown[]; summary: Record<string, unknown> };
+  delete report.summary.durationMs;
+  return report;
+}
+
+describe("security check on several threads", () => {
+  it("reports what one thread reports, skipped files and SQL injection included", DEADLINE, () => {
+    const repo = tempRepo();
+    for (let dir = 0; dir < 6; dir++) {
+      mkdirSync(join(repo, `pkg${dir}`));
+      for (let i = 0; i < 20; i++) writeFileSync(join(repo, `pkg${dir}`, `m${i}.js`), `export const value${i} = ${i};\n`);
+    }
+    writeFileSync(join(repo, "pkg1", "config.js"), `const aws = "${AWS_KEY}";\n`);
+    writeFileSync(join(repo, "pkg4", "deploy.sh"), `export GITHUB_TOKEN=${GITHUB_TOKEN}\n`);
+    writeFileSync(
+      join(repo, "pkg5", "users.js"),
+      ["export function find(db, id) {", "  return db.query(`SELECT * FROM users WHERE id = $" + "{id}`);", "}", ""].join("\n"),
+    );
+    writeFileSync(join(repo, "pkg2", "image.bin"), Buffer.from([1, 0, 2, 0, 3]));
+    writeFileSync(join(repo, "pkg3", "blob.dat"), Buffer.from([0, 0, 0]));
+    const one = scan(repo, 1);
+    assert.deepEqual(
+      (one.findings as { rule: string }[]).map((f) => f.rule).sort(),
+      ["aws-access-token", "github-pat", "sqli-db-query"].sort(),
+    );
+    assert.equal((one.summary.skippedFiles as unknown[]).length, 2);
+    for (const threads of [2, 3, 4]) assert.deepEqual(scan(repo, threads), one, `${threads} threads`);
+  });
+});
+
+describe("thread decisions", () => {
+  it("uses one thread for a small scan and one per 250 files up to the cores, at most four", () => {
+    assert.equal(threadCount(10, {}, 8), 1);
+    assert.equal(threadCount(499, {}, 8), 1);
+    assert.equal(threadCount(500, {}, 8), 2);
+    assert.equal(threadCount(100_000, {}, 8), 4);
+    assert.equal(threadCount(100_000, {}, 2), 2);
+    assert.equal(threadCount(100_000, {}, 1), 1);
+  });
+
+  it("takes BR_SCAN_THREADS as asked, never more threads than files, and ignores a bad value", () => {
+    assert.equal(threadCount(10, { BR_SCAN_THREADS: "3" }, 1), 3);
+    assert.equal(threadCount(2, { BR_SCAN_THREADS: "8" }, 8), 2);
+    assert.equal(threadCount(100_000, { BR_SCAN_THREADS: "1" }, 8), 1);
+    assert.equal(threadCount(10, { BR_SCAN_THREADS: "two" }, 8), 1);
+    assert.equal(threadCount(10, { BR_SCAN_THREADS: "0" }, 8), 1);
+  });
+
+  it("deals items round-robin so every share gets some of each folder", () => {
+    assert.deepEqual(deal([1, 2, 3, 4, 5], 2), [
+      [1, 3, 5],
+      [2, 4],
+    ]);
+    assert.deepEqual(deal([1], 3), [[1], [], []]);
+  });
+});
