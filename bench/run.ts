@@ -14,9 +14,11 @@ import { secretsEvaluation } from "./secrets-eval.ts";
 import { securityBenchmark } from "./security.ts";
 import { sqliEvaluation } from "./sqli-eval.ts";
 import { startupBenchmark } from "./startup.ts";
+import { taskmasterBenchmark } from "./taskmaster.ts";
 import { telemetryBenchmark } from "./telemetry.ts";
 
 startupBenchmark();
+taskmasterBenchmark();
 planBenchmark();
 secretsEvaluation();
 sqliEvaluation();

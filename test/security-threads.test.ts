@@ -54,21 +54,23 @@ describe("security check on several threads", () => {
 });
 
 describe("thread decisions", () => {
-  it("uses one thread for a small scan and one per 250 files up to the cores, at most four", () => {
-    assert.equal(threadCount(10, {}, 8), 1);
-    assert.equal(threadCount(499, {}, 8), 1);
-    assert.equal(threadCount(500, {}, 8), 2);
-    assert.equal(threadCount(100_000, {}, 8), 4);
-    assert.equal(threadCount(100_000, {}, 2), 2);
-    assert.equal(threadCount(100_000, {}, 1), 1);
+  it("uses one thread for a small scan and one per 16 MiB up to the cores, at most four", () => {
+    const mib = 1024 * 1024;
+    assert.equal(threadCount(10, 1 * mib, {}, 8), 1);
+    assert.equal(threadCount(5000, 31 * mib, {}, 8), 1);
+    assert.equal(threadCount(5000, 32 * mib, {}, 8), 2);
+    assert.equal(threadCount(5000, 1000 * mib, {}, 8), 4);
+    assert.equal(threadCount(5000, 1000 * mib, {}, 2), 2);
+    assert.equal(threadCount(5000, 1000 * mib, {}, 1), 1);
+    assert.equal(threadCount(3, 1000 * mib, {}, 8), 3);
   });
 
   it("takes BR_SCAN_THREADS as asked, never more threads than files, and ignores a bad value", () => {
-    assert.equal(threadCount(10, { BR_SCAN_THREADS: "3" }, 1), 3);
-    assert.equal(threadCount(2, { BR_SCAN_THREADS: "8" }, 8), 2);
-    assert.equal(threadCount(100_000, { BR_SCAN_THREADS: "1" }, 8), 1);
-    assert.equal(threadCount(10, { BR_SCAN_THREADS: "two" }, 8), 1);
-    assert.equal(threadCount(10, { BR_SCAN_THREADS: "0" }, 8), 1);
+    assert.equal(threadCount(10, 0, { BR_SCAN_THREADS: "3" }, 1), 3);
+    assert.equal(threadCount(2, 0, { BR_SCAN_THREADS: "8" }, 8), 2);
+    assert.equal(threadCount(5000, 1000 * 2 ** 20, { BR_SCAN_THREADS: "1" }, 8), 1);
+    assert.equal(threadCount(10, 0, { BR_SCAN_THREADS: "two" }, 8), 1);
+    assert.equal(threadCount(10, 0, { BR_SCAN_THREADS: "0" }, 8), 1);
   });
 
   it("deals items round-robin so every share gets some of each folder", () => {

@@ -63,7 +63,15 @@ export async function run(id: string, repo: any) {
   await repo.createQueryBuilder("u").where("u.id = :id", { id }).getMany();
   const sql = (strings: TemplateStringsArray, ...values: unknown[]) => ({ strings, values });
   await db.raw(sql\`SELECT \${id}\` as never);
+  await db.raw("count(" + id + ")"); // FLAG
 }
+`,
+  "src/html.js": `import { html, raw } from "hono/html";
+// raw() is also HTML's and String's: not SQL unless a database's or its string reads as SQL.
+export const heading = (title) => raw(\`<h1>\${title}</h1>\`);
+export const banner = (id) => html.raw(\`<div id="\${id}"></div>\`);
+export const count = (trx, column) => trx.raw("count(" + column + ")"); // FLAG
+export const rows = (k, name) => k.raw("select * from t where name = '" + name + "'"); // FLAG
 `,
   "app/views.py": `from django.db import connection
 from django.db.models.expressions import RawSQL

@@ -11,8 +11,10 @@ import { displayPath, type ProjectPaths } from "./project.js";
 import { formatPath, lineAndColumn, problemsFrom, readText } from "./validation.js";
 
 export const EXECUTORS = ["claude", "codex", "gemini", "aider", "command", "anthropic", "manual", "replay"] as const;
-export const SEVERITIES = ["critical", "high", "medium", "low"] as const;
-export type Severity = (typeof SEVERITIES)[number];
+
+import { SEVERITIES } from "./severity.js";
+
+export { SEVERITIES, type Severity } from "./severity.js";
 
 const command = z.string().trim().min(1);
 

@@ -6,7 +6,7 @@
  * history), stay on one thread. A worker that fails leaves its share to the main thread: a thread
  * problem never leaves a file unscanned.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { type ScanResult, type ScanShare, scanResult, scanShare } from "./scan.js";
@@ -31,15 +31,25 @@ export interface WorkerInput {
   source: RulesSource;
 }
 
-/** Files per thread below which another thread costs more than it saves. */
-const MIN_FILES_PER_THREAD = 250;
+/**
+ * Bytes per thread below which another thread costs more than it saves: a worker spends about
+ * half a second of CPU loading the scanners and compiling the rules.
+ */
+const MIN_BYTES_PER_THREAD = 16 * 1024 * 1024;
 const MAX_THREADS = 4;
 
-/** How many threads to scan `files` files with; BR_SCAN_THREADS sets it (1: never a worker). */
-export function threadCount(files: number, env: NodeJS.ProcessEnv = process.env, cores = availableParallelism()): number {
+/** How many threads to scan `files` files of `bytes` bytes with; BR_SCAN_THREADS sets it (1: never a worker). */
+export function threadCount(files: number, bytes: number, env: NodeJS.ProcessEnv = process.env, cores = availableParallelism()): number {
   const asked = Number(env.BR_SCAN_THREADS);
   if (Number.isInteger(asked) && asked >= 1) return Math.max(1, Math.min(asked, files));
-  return Math.max(1, Math.min(cores, MAX_THREADS, Math.floor(files / MIN_FILES_PER_THREAD)));
+  return Math.max(1, Math.min(cores, MAX_THREADS, files, Math.floor(bytes / MIN_BYTES_PER_THREAD)));
+}
+
+/** The targets' total size on disk; a file that cannot be stat'ed counts nothing (the scan reports it). */
+function sizeOnDisk(jobs: readonly FileJob[]): number {
+  let bytes = 0;
+  for (const job of jobs) bytes += statSync(job.file, { throwIfNoEntry: false })?.size ?? 0;
+  return bytes;
 }
 
 /** Items dealt round-robin into `n` shares, so a folder of large files is spread over all of them. */
@@ -79,9 +89,10 @@ function inWorker(input: WorkerInput): Promise<ScanShare> {
 /** Scans the targets, on several threads when they are many files on disk. */
 export async function scanInThreads(targets: readonly ScanTarget[], rules: RuleSet, source: RulesSource): Promise<ScanResult> {
   const started = Date.now();
-  const threads = threadCount(targets.length);
   const jobs = targets.map(asJob);
-  if (threads <= 1 || jobs.some((j) => j === undefined)) return scanResult([scanShare(targets, rules)], started);
+  const onDisk = jobs.every((j) => j !== undefined) && jobs.length > 1;
+  const threads = onDisk ? threadCount(jobs.length, sizeOnDisk(jobs as FileJob[])) : 1;
+  if (threads <= 1) return scanResult([scanShare(targets, rules)], started);
   const [own = [], ...others] = deal(jobs as FileJob[], threads);
   const pending = others.map((share) => inWorker({ jobs: share, source }).catch(() => scanShare(share.map(jobTarget), rules)));
   const shares = [scanShare(own.map(jobTarget), rules), ...(await Promise.all(pending))];

@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { SEVERITIES } from "../infra/config.js";
+import { SEVERITIES } from "../infra/severity.js";
 import { type ByteSource, bufferSource, scanChunks, withFileSource } from "./chunks.js";
 import { type SecretFinding, scanText } from "./secrets/engine.js";
 import { loadRules, type RuleSet } from "./secrets/rules.js";
