@@ -58,8 +58,9 @@ const perLanguage = new Map<CodeLanguage, LanguageSinks>();
 
 function gate(sink: Sink): (text: string) => boolean {
   const names = [...(sink.methods ?? []), ...(sink.functions ?? [])].map((n) => n.replace(/[$]/g, "\\$"));
-  const called = new RegExp(`(?:${names.join("|")})\\s*\\(`);
-  const receivers = sink.receiverIncludes && new RegExp(sink.receiverIncludes.join("|"), "i");
+  // Whole names only: `draw(` is no call to raw(), and a receiver named `dbg` is not `db`.
+  const called = new RegExp(`(?<![\\w$])(?:${names.join("|")})\\s*\\(`);
+  const receivers = sink.receiverIncludes && new RegExp(`(?<![\\w$])(?:${sink.receiverIncludes.join("|")})(?![\\w$])`, "i");
   return (text) =>
     called.test(text) &&
     (!receivers || receivers.test(text)) &&
