@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BR, measure, once, printTable, type Row } from "./measure.ts";
+import { BR, measure, once, printTable, type Row, record } from "./measure.ts";
 
 const AREAS = ["billing", "search", "accounts", "reports", "notifications", "inventory", "checkout", "admin"];
 const DESCRIPTIONS = [
@@ -91,7 +91,9 @@ export function planBenchmark(): void {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  printTable("Planning at scale: linear in features when 10k and 20k cost 10x and 20x of 1k", [1_000, 10_000, 20_000].flatMap(scaleRows));
+  const scale = [1_000, 10_000, 20_000].flatMap(scaleRows);
+  printTable("Planning at scale: linear in features when 10k and 20k cost 10x and 20x of 1k", scale);
+  record("planScale", Object.fromEntries(scale.map((r) => [r.name, { medianMs: Math.round(r.result.median), peakMb: Math.round(r.result.maxRssMb) }])));
 }
 
 /** `spec sync` (into an empty registry) and `tasks generate` (into an empty plan) on a spec of `size` features. */
