@@ -37,6 +37,15 @@ export interface PeerTree {
 /** A fresh git repository, `br init`ed, holding only the node_modules sources br measures. */
 export function peerTree(): PeerTree {
   const dir = mkdtempSync(join(tmpdir(), "br-quality-peer-"));
+  try {
+    return { dir, ...fillTree(dir) };
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+function fillTree(dir: string): { files: number; bytes: number } {
   candidates(MAX_BYTES).forEach((entry, i) => {
     const folder = join(dir, "packages", String(i % 64));
     mkdirSync(folder, { recursive: true });
@@ -72,7 +81,7 @@ export function peerTree(): PeerTree {
   writeFileSync(join(dir, "biome.json"), `${JSON.stringify(BIOME_CONFIG, null, 2)}\n`);
   run("git", ["add", "-A"], dir);
   run("git", ["-c", "user.name=bench", "-c", "user.email=bench@example.invalid", "commit", "-qm", "tree"], dir);
-  return { dir, files: measured.size, bytes };
+  return { files: measured.size, bytes };
 }
 
 /** Biome's complexity rule alone (its default limit, 15, is br's default too), no formatter or assists. */
