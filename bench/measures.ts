@@ -2,13 +2,15 @@
  * Code measures throughput: real, non-minified JavaScript and TypeScript sources from this
  * project's node_modules (no .d.ts, no *.min.js, nothing over 200 KB, no file whose lines average
  * over 200 characters), copied into a temp folder and read into memory; then measureFile over
- * every file (parse + complexity + stubs) and findDuplication over all of them, timed apart.
+ * every file (parse + complexity + stubs) and findDuplication over all of them, timed apart; and,
+ * as the baseline, the same measures from Lezer's tree (what measured JS/TS before oxc).
  * BENCH_MEASURES_FILES caps the number of files (default: all that qualify, at least 2,000 needed).
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { findDuplication, measureFile } from "../src/quality/measures/index.ts";
+import { measureWithLezer } from "../src/quality/measures/functions.ts";
+import { findDuplication, measuredLanguageOf, measureFile } from "../src/quality/measures/index.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const SOURCE = /\.(?:[cm]?js|jsx|[cm]?ts|tsx)$/;
@@ -17,14 +19,15 @@ const MAX_BYTES = 200 * 1024;
 const MAX_AVERAGE_LINE = 200;
 const MIN_FILES = 2000;
 
-export function candidates(): string[] {
+/** Source files of node_modules up to `maxBytes` each (default 200 KB), minified ones left out. */
+export function candidates(maxBytes = MAX_BYTES): string[] {
   const dir = join(ROOT, "node_modules");
   const out: string[] = [];
   for (const entry of readdirSync(dir, { recursive: true, encoding: "utf8" }).sort()) {
     if (!SOURCE.test(entry) || SKIP.test(entry)) continue;
     const path = join(dir, entry);
     const stat = statSync(path, { throwIfNoEntry: false });
-    if (!stat?.isFile() || stat.size === 0 || stat.size > MAX_BYTES) continue;
+    if (!stat?.isFile() || stat.size === 0 || stat.size > maxBytes) continue;
     const text = readFileSync(path, "utf8");
     let lines = 1;
     for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lines++;
@@ -68,6 +71,10 @@ export function measuresBenchmark(): void {
     const measureMs = Number(process.hrtime.bigint() - started) / 1e6;
 
     started = process.hrtime.bigint();
+    for (const file of texts) measureWithLezer(file.path, file.text, measuredLanguageOf(file.path) ?? "javascript");
+    const lezerMs = Number(process.hrtime.bigint() - started) / 1e6;
+
+    started = process.hrtime.bigint();
     const duplication = findDuplication(texts);
     const duplicationMs = Number(process.hrtime.bigint() - started) / 1e6;
 
@@ -76,6 +83,9 @@ export function measuresBenchmark(): void {
     console.log(`\nCode measures: ${texts.length} files, ${mb.toFixed(1)} MB of node_modules JS/TS (copied to a temp folder)`);
     console.log(
       `  measureFile      ${measureMs.toFixed(0).padStart(7)} ms  ${rate(measureMs)} MB/s  (${functions} functions, ${codeLines} code lines, max complexity ${maxComplexity}, ${stubs} stubs)`,
+    );
+    console.log(
+      `  Lezer (baseline) ${lezerMs.toFixed(0).padStart(7)} ms  ${rate(lezerMs)} MB/s  (measureFile takes ${(measureMs / lezerMs).toFixed(2)}x Lezer's time)`,
     );
     console.log(
       `  findDuplication  ${duplicationMs.toFixed(0).padStart(7)} ms  ${rate(duplicationMs)} MB/s  (${duplication.totalLines} lines, ${duplication.blocks.length} blocks, ${duplication.pct}% duplicated)`,

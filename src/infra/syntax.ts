@@ -66,6 +66,11 @@ export class LineIndex {
     }
     return lo + 1;
   }
+  /** Lines of the text, as countLines counts them (a final newline does not start another line). */
+  lineCount(text: string): number {
+    if (text.length === 0) return 0;
+    return text.endsWith("\n") ? this.starts.length - 1 : this.starts.length;
+  }
   column(offset: number): number {
     return offset - (this.starts[this.line(offset) - 1] as number) + 1;
   }

@@ -17,7 +17,7 @@ import { openStateDb } from "../infra/state-db.js";
 import { mask } from "../security/mask.js";
 import { recordTelemetry } from "../telemetry/store.js";
 import { type CodeFile, changedSince, codeFiles, stagedCodeFiles } from "./files.js";
-import { findDuplication, measureFile } from "./measures/index.js";
+import { findDuplication, measureFile, prepareMeasures } from "./measures/index.js";
 import { type FileCoverage, readCoverage } from "./readers/coverage.js";
 import { readLint } from "./readers/lint.js";
 
@@ -144,6 +144,7 @@ export async function runQualityCheck(paths: ProjectPaths, config: Config, optio
   await lintGates(run);
   await testGates(run, changed);
   if (MEASURED.some(run.wanted)) {
+    if (!staged) prepareMeasures(); // while the heap is small, before the tree's text is read
     const files = (
       staged ?? codeFiles(paths.root, { ignore: config.gaps.ignore, tests: config.gaps.tests, ...(changed ? { only: changed } : {}) })
     ).filter((f) => f.role === "source");

@@ -22,7 +22,7 @@ import type { Feature } from "../registry/feature.js";
 import { loadRegistry } from "../registry/store.js";
 import { type QualityRun, qualityHistory } from "./check.js";
 import { type CodeFile, codeFiles, type FileRole, projectFileRoles, stemAffixes } from "./files.js";
-import { measureFile, type StubKind } from "./measures/index.js";
+import { measureFile, prepareMeasures, type StubKind } from "./measures/index.js";
 
 export const GAP_KINDS = [
   "feature-unbacked",
@@ -271,6 +271,7 @@ export async function analyzeGaps(paths: ProjectPaths, config: Config): Promise<
   const gaps: Gap[] = [];
   const registry = await loadRegistry(paths);
   const tasks = existsSync(paths.tasks) ? (await loadTasks(paths)).tasks : [];
+  prepareMeasures(); // while the heap is small, before the tree's text is read
   const files = codeFiles(paths.root, { ignore: config.gaps.ignore, tests: config.gaps.tests });
   const sources = files.filter((f) => f.role === "source");
   const tested = testedSources(files, selfPackage(paths.root));

@@ -63,7 +63,7 @@ const JS_IMPORT =
 const PY_IMPORT = /^(?:import\s|from\s+\S+\s+import\b)/;
 
 /** Normalised lines of one file: interned ids and their original line numbers. */
-function normalise(text: string, style: Style, intern: Map<string, number>, ids: number[], lines: number[]): void {
+function normalise(text: string, style: Style, interner: LineInterner, ids: number[], lines: number[]): void {
   const state: SkipState = { until: undefined, inString: undefined };
   let lineNo = 0;
   const n = text.length;
@@ -81,15 +81,72 @@ function normalise(text: string, style: Style, intern: Map<string, number>, ids:
       if (end === n) break;
       continue;
     }
-    const line = text.slice(a, b);
-    if (!carriesCode(line, style, state)) continue;
-    let id = intern.get(line);
-    if (id === undefined) {
-      id = intern.size;
-      intern.set(line, id);
-    }
-    ids.push(id);
+    if (!carriesCode(text, a, b, style, state)) continue;
+    ids.push(interner.id(text, a, b));
     lines.push(lineNo);
+  }
+}
+
+/**
+ * Ids of distinct lines, read in place from the file texts: a line is hashed and compared where it
+ * is, never copied into a string of its own (a Map keyed by each line's string was most of the
+ * cost of duplication on a large tree).
+ */
+class LineInterner {
+  private mask = 1023;
+  /** Id + 1 of the line in each slot; 0 = empty. */
+  private slots = new Int32Array(1024);
+  private hashes = new Int32Array(1024);
+  /** Where each id's first occurrence is: its text and range. */
+  private readonly texts: string[] = [];
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+
+  id(text: string, a: number, b: number): number {
+    let hash = 0x811c9dc5 | 0;
+    for (let i = a; i < b; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+    let slot = (Math.imul(hash ^ (hash >>> 16), 0x45d9f3b) >>> 0) & this.mask;
+    for (;;) {
+      const stored = this.slots[slot] as number;
+      if (stored === 0) return this.add(slot, hash, text, a, b);
+      if (this.hashes[slot] === hash && this.same(stored - 1, text, a, b)) return stored - 1;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  private same(id: number, text: string, a: number, b: number): boolean {
+    const start = this.starts[id] as number;
+    if ((this.ends[id] as number) - start !== b - a) return false;
+    const other = this.texts[id] as string;
+    for (let i = 0; i < b - a; i++) if (other.charCodeAt(start + i) !== text.charCodeAt(a + i)) return false;
+    return true;
+  }
+
+  private add(slot: number, hash: number, text: string, a: number, b: number): number {
+    const id = this.texts.length;
+    this.texts.push(text);
+    this.starts.push(a);
+    this.ends.push(b);
+    this.slots[slot] = id + 1;
+    this.hashes[slot] = hash;
+    if (this.texts.length * 2 > this.mask) this.grow();
+    return id;
+  }
+
+  private grow(): void {
+    const { slots, hashes } = this;
+    this.mask = slots.length * 2 - 1;
+    this.slots = new Int32Array(slots.length * 2);
+    this.hashes = new Int32Array(slots.length * 2);
+    for (let i = 0; i < slots.length; i++) {
+      const stored = slots[i] as number;
+      if (stored === 0) continue;
+      const hash = hashes[i] as number;
+      let slot = (Math.imul(hash ^ (hash >>> 16), 0x45d9f3b) >>> 0) & this.mask;
+      while (this.slots[slot] !== 0) slot = (slot + 1) & this.mask;
+      this.slots[slot] = stored;
+      this.hashes[slot] = hash;
+    }
   }
 }
 
@@ -101,17 +158,20 @@ interface SkipState {
   inString: string | undefined;
 }
 
-/** Whether a trimmed, non-blank line is code of its own (not a comment, docstring, import or near-empty line). */
-function carriesCode(line: string, style: Style, state: SkipState): boolean {
+/**
+ * Whether a trimmed, non-blank line (text[a, b)) is code of its own (not a comment, docstring,
+ * import or near-empty line). The line becomes a string of its own only on the rarer paths.
+ */
+function carriesCode(text: string, a: number, b: number, style: Style, state: SkipState): boolean {
   if (state.until !== undefined) {
-    if (line.includes(state.until)) state.until = undefined;
+    if (text.slice(a, b).includes(state.until)) state.until = undefined;
     return false;
   }
-  const first = line.charCodeAt(0);
-  if (style.slashes && (first === 47 || first === 42) /* / * */ && isSlashComment(line, state)) return false;
-  if (style.hash && isHashCommentOrDocstring(line, first, state)) return false;
-  if (wordChars(line) < 3) return false;
-  return !isImport(line, first, style, state);
+  const first = text.charCodeAt(a);
+  if (style.slashes && (first === 47 || first === 42) /* / * */ && isSlashComment(text.slice(a, b), state)) return false;
+  if (style.hash && isHashCommentOrDocstring(text.slice(a, b), first, state)) return false;
+  if (wordChars(text, a, b) < 3) return false;
+  return !(IMPORT_INITIALS.has(first) && isImport(text.slice(a, b), style, state));
 }
 
 /** Line comments, and block comment lines (a line that opens a block comment skips up to its end). */
@@ -144,8 +204,7 @@ function isHashCommentOrDocstring(line: string, first: number, state: SkipState)
 const IMPORT_INITIALS = new Set([105, 101, 99, 108, 118, 114, 102]);
 
 /** An import line; one that leaves a `{` or `(` open skips its continuation lines too. */
-function isImport(line: string, first: number, style: Style, state: SkipState): boolean {
-  if (!IMPORT_INITIALS.has(first)) return false;
+function isImport(line: string, style: Style, state: SkipState): boolean {
   if (!((style.slashes && JS_IMPORT.test(line)) || (style.hash && PY_IMPORT.test(line)))) return false;
   const opener = line.lastIndexOf("{") > line.lastIndexOf("}") ? "}" : line.lastIndexOf("(") > line.lastIndexOf(")") ? ")" : undefined;
   if (opener) state.until = opener;
@@ -171,11 +230,11 @@ function isSpace(code: number): boolean {
   return code === 32 || code === 9 || code === 13 || code === 12 || code === 11 || code === 0xfeff;
 }
 
-/** Letters, digits, `_`, `$` and anything non-ASCII. */
-function wordChars(line: string): number {
+/** Letters, digits, `_`, `$` and anything non-ASCII in text[a, b) (counted up to 3). */
+function wordChars(text: string, a: number, b: number): number {
   let count = 0;
-  for (let i = 0; i < line.length; i++) {
-    const c = line.charCodeAt(i);
+  for (let i = a; i < b; i++) {
+    const c = text.charCodeAt(i);
     if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 36 || c > 127) {
       if (++count >= 3) return count;
     }
@@ -223,19 +282,22 @@ interface Corpus {
 }
 
 function readCorpus(files: SourceText[]): Corpus {
-  const intern = new Map<string, number>();
+  const interner = new LineInterner();
   const idList: number[] = [];
   const lineList: number[] = [];
   const fileStart: number[] = [];
   for (const file of files) {
     fileStart.push(idList.length);
-    normalise(file.text, styleOf(file.path), intern, idList, lineList);
+    normalise(file.text, styleOf(file.path), interner, idList, lineList);
   }
   fileStart.push(idList.length);
-  intern.clear();
   const total = idList.length;
-  const ids = Int32Array.from(idList, (id) => Math.imul(id + 1, 0x9e3779b1) | 0);
-  const origin = Int32Array.from(lineList);
+  const ids = new Int32Array(total);
+  const origin = new Int32Array(total);
+  for (let i = 0; i < total; i++) {
+    ids[i] = Math.imul((idList[i] as number) + 1, 0x9e3779b1) | 0;
+    origin[i] = lineList[i] as number;
+  }
   const fileOf = new Int32Array(total);
   for (let f = 0; f < files.length; f++) fileOf.fill(f, fileStart[f] as number, fileStart[f + 1] as number);
   return { files, ids, origin, fileOf, fileStart, total };

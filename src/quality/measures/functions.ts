@@ -1,8 +1,10 @@
 /**
- * Per-file code measures read from the parsed tree (Lezer) for TypeScript, JavaScript and Python:
- * total and code lines, and for every function its name, line range, cyclomatic complexity and
- * whether its body is a stub. One TreeCursor walk per file; SyntaxNode objects are made only for
- * functions (to name them and read their bodies) and a few statement checks, never per node.
+ * Per-file code measures for TypeScript, JavaScript and Python: total and code lines, and for every
+ * function its name, line range, cyclomatic complexity and whether its body is a stub.
+ * TypeScript and JavaScript are read from oxc's parser (oxc.ts, several times faster); Python,
+ * and any JS/TS file oxc rejects (a syntax error) or cannot read here, from Lezer's tree (below):
+ * one TreeCursor walk per file; SyntaxNode objects are made only for functions (to name them and
+ * read their bodies) and a few statement checks, never per node. Both follow the rules below.
  *
  * Functions. JS/TS: function declarations and expressions, arrow functions, class methods
  * (incl. getters, setters, constructors) and object-literal methods (`{ m() {} }`). Overload
@@ -12,7 +14,8 @@
  * Names. Declarations and methods use the declared name; methods (and arrow functions or function
  * expressions held by class fields) are `Class.method`; an arrow function or function expression
  * assigned to a variable, property or member takes that name (`handler`, `Foo.prototype.bar`,
- * `module.exports.run`); Python methods are `Class.method` and lambdas assigned to a name take it.
+ * `module.exports.run`), also through parentheses and type assertions (`(…) as T`, `satisfies`,
+ * `!`, `<T>…`), before a function expression's own name; Python methods are `Class.method` and lambdas assigned to a name take it.
  * Anything else is `<anonymous>` (the caller shows the line).
  *
  * Complexity is McCabe's cyclomatic number: 1 + the decision points inside the function, not
@@ -57,32 +60,22 @@
  */
 import type { SyntaxNode, TreeCursor } from "@lezer/common";
 import { type CodeLanguage, LineIndex, languageOf, parse } from "../../infra/syntax.js";
+import { measureScript } from "./oxc.js";
+import {
+  ANONYMOUS,
+  compactName,
+  computedKey,
+  countCodeLines,
+  countLines,
+  deliberatelyEmpty,
+  type FileMeasures,
+  type FunctionMeasure,
+  lineSpan,
+  NOT_IMPLEMENTED,
+  type StubKind,
+} from "./rules.js";
 
-export type StubKind = "empty" | "pass" | "not-implemented";
-
-export interface FunctionMeasure {
-  name: string;
-  /** 1-based first line. */
-  line: number;
-  /** 1-based last line (inclusive). */
-  endLine: number;
-  /** endLine - line + 1. */
-  lines: number;
-  /** McCabe cyclomatic complexity (≥ 1). */
-  complexity: number;
-  stub?: StubKind;
-}
-
-export interface FileMeasures {
-  path: string;
-  language: CodeLanguage;
-  /** Lines of the text (a final newline does not start another line). */
-  lines: number;
-  /** Lines that are neither blank nor only comment. */
-  codeLines: number;
-  /** In source order (by start offset). */
-  functions: FunctionMeasure[];
-}
+export { countLines, type FileMeasures, type FunctionMeasure, type StubKind };
 
 /** The language of a path, including Python stub files (`.pyi`), which the shared table leaves out. */
 export function measuredLanguageOf(path: string): CodeLanguage | undefined {
@@ -165,6 +158,62 @@ interface Frame {
 export function measureFile(path: string, text: string): FileMeasures | undefined {
   const language = measuredLanguageOf(path);
   if (!language) return undefined;
+  const fast = language !== "python" && oxcAgrees() ? measureScript(path, text, language) : undefined;
+  return fast ?? measureWithLezer(path, text, language);
+}
+
+/**
+ * Loads the JavaScript/TypeScript parser before a caller reads a large tree into memory: oxc's
+ * first parse reserves a large (virtual) buffer, which makes V8 collect the whole heap once, cheap
+ * while the heap is small and a few hundred milliseconds once it holds every file's text.
+ */
+export function prepareMeasures(): void {
+  oxcAgrees();
+}
+
+/**
+ * A sample of every JS/TS rule (names, complexity, lines, stubs), measured once by both parsers
+ * before oxc's measures are used: oxc's lazy AST is not a stable API, and a version whose AST
+ * differs must fall back to Lezer rather than measure differently.
+ */
+const SAMPLE = `// sample
+export class Store<T> extends Base {
+  @logged() /* why */ static async load(id: string, _x?: number): Promise<void> {
+    if ((id && this.ready) || (id ?? 0)) for (const k of [1]) while (k) break;
+    switch (id) { case "a": break; default: }
+    try { x ??= 1; } catch { y ||= (z ? 1 : 2); }
+  }
+  get size(): number { return 1; }
+  protected hook(): void {}
+  save() {}
+  handle = (e: string) => e.length;
+  fail(): never { throw new Error("Not implemented"); }
+  overload(a: string): void;
+  overload(a: unknown) { do { a = 1; } while (a); }
+  ["computed" + key]() {}
+}
+const square = ((n: number) => n * n) as Op;
+exports.run = function () { return 1; };
+const table = { open() { return 1; }, close: () => 2, get x() { return 3; }, "q-s"() {} };
+function later(..._rest: never[]) {}
+function Legacy(a) {}
+setTimeout(() => square(2), 10);
+`;
+let oxcChecked: boolean | undefined;
+
+function oxcAgrees(): boolean {
+  if (oxcChecked === undefined) {
+    const fast = measureScript("sample.ts", SAMPLE, "typescript");
+    oxcChecked = fast !== undefined && JSON.stringify(fast) === JSON.stringify(measureWithLezer("sample.ts", SAMPLE, "typescript"));
+  }
+  return oxcChecked;
+}
+
+/**
+ * The measures read from Lezer's tree: Python always; JavaScript and TypeScript when oxc cannot
+ * run here or rejects the file's syntax (Lezer recovers from errors and measures what it can).
+ */
+export function measureWithLezer(path: string, text: string, language: CodeLanguage): FileMeasures {
   const tree = parse(path, text, language);
   const python = language === "python";
   const walk: Walk = {
@@ -303,39 +352,6 @@ function isBareString(cursor: TreeCursor): boolean {
   return alone && (name === "String" || name === "ContinuedString");
 }
 
-export function countLines(text: string): number {
-  if (text.length === 0) return 0;
-  let lines = 1;
-  for (let i = text.indexOf("\n"); i >= 0; i = text.indexOf("\n", i + 1)) lines++;
-  return text.endsWith("\n") ? lines - 1 : lines;
-}
-
-/** Lines with a character that is neither whitespace nor inside one of the (sorted) comment ranges. */
-function countCodeLines(text: string, commentFrom: number[], commentTo: number[]): number {
-  let count = 0;
-  let comment = 0;
-  const n = text.length;
-  let i = 0;
-  while (i < n) {
-    const code = text.charCodeAt(i);
-    if (code === 10 || code === 32 || code === 9 || code === 13 || code === 12 || code === 11 || code === 0xfeff) {
-      i++;
-      continue;
-    }
-    while (comment < commentTo.length && (commentTo[comment] as number) <= i) comment++;
-    if (comment < commentFrom.length && (commentFrom[comment] as number) <= i) {
-      i = commentTo[comment] as number;
-      continue;
-    }
-    // Code on this line: count it and go to the next line.
-    count++;
-    const newline = text.indexOf("\n", i);
-    if (newline < 0) break;
-    i = newline + 1;
-  }
-  return count;
-}
-
 interface Context {
   text: string;
   lineIndex: LineIndex;
@@ -343,33 +359,17 @@ interface Context {
   stubFile: boolean;
 }
 
-const NOT_IMPLEMENTED = /not[\s_-]*implemented|unimplemented|\btodo\b/i;
-const NO_OP_NAME = /(?:^|\.)(?:noop|nop|_)$/i;
-const MAX_NAME = 80;
-const ANONYMOUS = "<anonymous>";
-
-function span(node: SyntaxNode, start: number, context: Context): Pick<FunctionMeasure, "line" | "endLine" | "lines"> {
-  const { text, lineIndex } = context;
-  let end = node.to;
-  while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
-  const line = lineIndex.line(start);
-  const endLine = Math.max(line, lineIndex.line(Math.max(start, end - 1)));
-  return { line, endLine, lines: endLine - line + 1 };
-}
-
-function isSpace(code: number): boolean {
-  return code === 32 || code === 10 || code === 9 || code === 13 || code === 12 || code === 11;
-}
-
 function source(node: SyntaxNode, context: Context): string {
   return context.text.slice(node.from, node.to);
 }
 
+function span(node: SyntaxNode, start: number, context: Context): Pick<FunctionMeasure, "line" | "endLine" | "lines"> {
+  return lineSpan(context.lineIndex, context.text, start, node.to);
+}
+
 /** A name as written, whitespace removed; undefined when it is too long to be a name. */
 function compact(node: SyntaxNode, context: Context): string | undefined {
-  if (node.to - node.from > MAX_NAME * 2) return undefined;
-  const name = source(node, context).replace(/\s+/g, "");
-  return name.length > 0 && name.length <= MAX_NAME ? name : undefined;
+  return compactName(context.text, node.from, node.to);
 }
 
 function lastSyntaxChild(node: SyntaxNode): SyntaxNode | null {
@@ -390,7 +390,7 @@ function jsFunction(frame: Frame, context: Context): FunctionMeasure | undefined
   const measure: FunctionMeasure = { name, ...span(node, start, context), complexity: frame.complexity };
   if (body?.name === "Block") {
     const stub = jsStub(body, context);
-    if (stub === "not-implemented" || (stub === "empty" && !deliberatelyEmpty(node, name, hook, params, context))) measure.stub = stub;
+    if (stub === "not-implemented" || (stub === "empty" && !deliberatelyEmptyNode(node, name, hook, params, context))) measure.stub = stub;
   }
   return measure;
 }
@@ -415,21 +415,17 @@ function jsHead(node: SyntaxNode, context: Context): { start: number; hook: bool
   return { start, hook, params };
 }
 
-const NULL_OBJECT_CLASS = /^(?:Noop|NoOp|Nop|Null|Dummy|Fake|Stub|Mock|NonRecording)(?:[A-Z_]|\.)/;
-
-function deliberatelyEmpty(node: SyntaxNode, name: string, hook: boolean, params: SyntaxNode | null, context: Context): boolean {
-  if (hook || name === ANONYMOUS || NO_OP_NAME.test(name)) return true;
-  if (node.name === "FunctionDeclaration") {
-    if (/^[A-Z]/.test(name)) return true; // a constructor function
-  } else if (node.name === "MethodDeclaration") {
-    if (jsKey(node, context) === "constructor" || NULL_OBJECT_CLASS.test(name)) return true;
-  } else {
-    return true; // arrow functions, function expressions, object-literal methods
-  }
-  if (!params) return false;
-  if (/:\s*never\b/.test(source(params, context))) return true;
-  const names = params.getChildren("VariableDefinition");
-  return names.length > 0 && names.every((p) => context.text.charCodeAt(p.from) === 95 /* _ */);
+/** The rules of rules.ts's deliberatelyEmpty, read from Lezer's nodes. */
+function deliberatelyEmptyNode(node: SyntaxNode, name: string, hook: boolean, params: SyntaxNode | null, context: Context): boolean {
+  const kind = node.name === "FunctionDeclaration" ? "declaration" : node.name === "MethodDeclaration" ? "method" : "other";
+  return deliberatelyEmpty({
+    kind,
+    name,
+    hook,
+    ...(kind === "method" ? { key: jsKey(node, context) } : {}),
+    ...(params ? { params: source(params, context) } : {}),
+    paramNames: params ? params.getChildren("VariableDefinition").map((p) => source(p, context)) : [],
+  });
 }
 
 /** "empty" or "not-implemented" from the body alone (whether an empty body is deliberate is decided by the caller). */
@@ -449,7 +445,26 @@ function jsStub(body: SyntaxNode, context: Context): StubKind | undefined {
   return undefined;
 }
 
-const WRAPPERS = new Set(["ParenthesizedExpression", "AsExpression", "SatisfiesExpression", "NonNullExpression", "TypeAssertion"]);
+/**
+ * Whether a node only wraps the value before it: parentheses and TypeScript's assertions, which
+ * Lezer's tree spells `x as T` / `x satisfies T` (BinaryExpression), `x!` (PostfixExpression) and
+ * `<T>x` (PrefixCast).
+ */
+function isWrapper(node: SyntaxNode): boolean {
+  switch (node.name) {
+    case "ParenthesizedExpression":
+    case "PrefixCast":
+      return true;
+    case "BinaryExpression": {
+      const operator = node.firstChild?.nextSibling?.name;
+      return operator === "as" || operator === "satisfies";
+    }
+    case "PostfixExpression":
+      return node.lastChild?.name === "LogicOp"; // `!`, not `++` / `--`
+    default:
+      return false;
+  }
+}
 
 function jsName(node: SyntaxNode, context: Context): string {
   switch (node.name) {
@@ -490,8 +505,7 @@ function jsKey(node: SyntaxNode, context: Context): string {
       case "[": {
         let close = child.nextSibling;
         while (close && close.name !== "]") close = close.nextSibling;
-        const key = context.text.slice(child.from, close ? close.to : child.to).replace(/\s+/g, "");
-        return key.length <= MAX_NAME ? key : "[computed]";
+        return computedKey(context.text, child.from, close ? close.to : child.to);
       }
     }
   }
@@ -502,7 +516,7 @@ function jsKey(node: SyntaxNode, context: Context): string {
 function assignedName(node: SyntaxNode, context: Context): string | undefined {
   let value = node;
   let parent = node.parent;
-  while (parent && WRAPPERS.has(parent.name)) {
+  while (parent && isWrapper(parent)) {
     value = parent;
     parent = parent.parent;
   }
