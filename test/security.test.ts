@@ -156,7 +156,7 @@ describe("br hooks", () => {
     brOk(["hooks", "install"], { cwd });
     const installed = readFileSync(join(cwd, ".husky", "pre-commit"), "utf8");
     assert.ok(installed.startsWith("npx lint-staged\n"));
-    assert.match(installed, /security check --staged/);
+    assert.match(installed, /buildrunner_br hooks run pre-commit/);
     brOk(["hooks", "uninstall"], { cwd });
     assert.equal(readFileSync(join(cwd, ".husky", "pre-commit"), "utf8"), "npx lint-staged\n");
   });

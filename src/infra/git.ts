@@ -154,27 +154,45 @@ export function committedFiles(cwd: string, paths: readonly string[]): Map<strin
   const files = new Map<string, string | undefined>();
   const asked = [...new Set(paths)].filter((p) => !p.includes("\n"));
   if (asked.length === 0) return files;
-  const result = spawnSync("git", ["cat-file", "--batch"], {
+  const objects = catFileBatch(
     cwd,
-    input: asked.map((p) => `HEAD:./${p}\n`).join(""),
-    maxBuffer: 256 * 1024 * 1024,
-  });
-  const out = result.stdout ?? Buffer.alloc(0);
-  let at = 0;
-  for (const path of asked) {
-    const end = out.indexOf(10, at);
-    if (end < 0) break;
-    const [, type, size] = out.subarray(at, end).toString("utf8").split(" ");
-    at = end + 1;
-    if (size === undefined) {
-      files.set(path, undefined); // "<name> missing"
-      continue;
-    }
-    const length = Number(size);
-    files.set(path, type === "blob" ? out.subarray(at, at + length).toString("utf8") : undefined);
-    at += length + 1;
+    asked.map((p) => `HEAD:./${p}`),
+  );
+  for (const [i, path] of asked.entries()) {
+    const object = objects[i];
+    files.set(path, object?.type === "blob" ? object.content.toString("utf8") : undefined);
   }
   return files;
+}
+
+/**
+ * Objects read in one `git cat-file --batch` process, one per request (an object id or
+ * `<rev>:<path>`), in order: undefined for one git does not have. A request must not hold a newline.
+ */
+export function catFileBatch(cwd: string, requests: readonly string[]): ({ type: string; content: Buffer } | undefined)[] {
+  if (requests.length === 0) return [];
+  const result = spawnSync("git", ["cat-file", "--batch"], {
+    cwd,
+    input: `${requests.join("\n")}\n`,
+    maxBuffer: 1024 * 1024 * 1024,
+  });
+  const out = result.stdout ?? Buffer.alloc(0);
+  const objects: ({ type: string; content: Buffer } | undefined)[] = [];
+  let at = 0;
+  for (let i = 0; i < requests.length; i++) {
+    const end = out.indexOf(10, at);
+    if (end < 0) break;
+    const [, type = "", size] = out.subarray(at, end).toString("utf8").split(" ");
+    at = end + 1;
+    const length = Number(size);
+    if (size === undefined || !Number.isFinite(length)) {
+      objects.push(undefined); // "<request> missing" (or ambiguous)
+      continue;
+    }
+    objects.push({ type, content: out.subarray(at, at + length) });
+    at += length + 1;
+  }
+  return objects;
 }
 
 let committedCache: { cwd: string; files: Map<string, string | undefined> } | undefined;

@@ -23,16 +23,46 @@ export function languageOf(path: string): CodeLanguage | undefined {
 
 const jsDialects = new Map<string, typeof jsParser>();
 
+/** Trees kept while `withParseCache` runs: by dialect, then by the text parsed. */
+let cache: Map<string, Map<string, Tree>> | undefined;
+
+/**
+ * Runs `work` with parsed trees kept by text, so two readers of one file (the SQL injection
+ * scan and the code measures in the pre-commit check) parse it once. The trees are dropped when
+ * `work` returns: outside it nothing is kept.
+ */
+export function withParseCache<T>(work: () => T): T {
+  const outer = cache;
+  cache = outer ?? new Map();
+  try {
+    return work();
+  } finally {
+    cache = outer;
+  }
+}
+
 export function parse(path: string, text: string, language: CodeLanguage): Tree {
-  if (language === "python") return pyParser.parse(text);
   // JSX is common in plain .js files; in TypeScript only .tsx may hold it (`<T>x` is a cast in .ts).
-  const dialect = language === "javascript" ? "jsx" : /\.tsx$/i.test(path) ? "ts jsx" : "ts";
+  const dialect = language === "python" ? "python" : language === "javascript" ? "jsx" : /\.tsx$/i.test(path) ? "ts jsx" : "ts";
+  const kept = cache?.get(dialect)?.get(text);
+  if (kept) return kept;
+  const tree = parserFor(dialect).parse(text);
+  if (cache) {
+    const byText = cache.get(dialect) ?? new Map<string, Tree>();
+    byText.set(text, tree);
+    cache.set(dialect, byText);
+  }
+  return tree;
+}
+
+function parserFor(dialect: string): typeof jsParser | typeof pyParser {
+  if (dialect === "python") return pyParser;
   let configured = jsDialects.get(dialect);
   if (!configured) {
     configured = jsParser.configure({ dialect });
     jsDialects.set(dialect, configured);
   }
-  return configured.parse(text);
+  return configured;
 }
 
 /** Children that are syntax (expressions, statements), not punctuation, keywords or comments. */

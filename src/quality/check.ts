@@ -17,7 +17,7 @@ import { openStateDb } from "../infra/state-db.js";
 import { mask } from "../security/mask.js";
 import { recordTelemetry } from "../telemetry/store.js";
 import { type CodeFile, changedSince, codeFiles, stagedCodeFiles } from "./files.js";
-import { findDuplication, measureFile, prepareMeasures } from "./measures/index.js";
+import { type FileMeasures, findDuplication, measureFile, prepareMeasures } from "./measures/index.js";
 import { type FileCoverage, readCoverage } from "./readers/coverage.js";
 import { readLint } from "./readers/lint.js";
 
@@ -263,11 +263,20 @@ function testsGate(command: string, result: ShellResult): Gate {
   return gate;
 }
 
-/** br's own measures over parsed source files: the worst function and file, and duplication. */
-export function measureGates(files: readonly CodeFile[], config: Config, which: readonly MeasureGate[], scope = ""): Gate[] {
+/**
+ * br's own measures over parsed source files: the worst function and file, and duplication.
+ * `measured`: the files' measures when the caller has them already.
+ */
+export function measureGates(
+  files: readonly CodeFile[],
+  config: Config,
+  which: readonly MeasureGate[],
+  scope = "",
+  measured?: readonly FileMeasures[],
+): Gate[] {
   const gates: Gate[] = [];
   const wanted = (name: MeasureGate) => which.includes(name);
-  const measures = files.map((f) => measureFile(f.path, f.text)).filter((m) => m !== undefined);
+  const measures = measured ?? files.map((f) => measureFile(f.path, f.text)).filter((m) => m !== undefined);
   const functions = measures.flatMap((m) => m.functions.map((fn) => ({ ...fn, file: m.path })));
   // A maximum gate: the worst item is the value; every item over the limit is a detail.
   const worstOf = <T>(

@@ -4,13 +4,13 @@
  * (data/test-mapping.json), each classified as source, test or fixture. Read from the working
  * tree, or from the index (`--staged`: what the next commit holds).
  */
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import picomatch from "picomatch";
 import mapping from "../../data/test-mapping.json" with { type: "json" };
 import { git, listProjectFiles } from "../infra/git.js";
 import { type CodeLanguage, languageOf } from "../infra/syntax.js";
-import { stagedTargets } from "../security/sources.js";
+import { type ScanTarget, stagedTargets } from "../security/sources.js";
 
 export type FileRole = "source" | "test" | "fixture";
 
@@ -138,11 +138,10 @@ export function codeFiles(root: string, options: FileOptions = {}): CodeFile[] {
 /**
  * Exactly the code files staged for the next commit (added, copied, modified or renamed), with
  * the text the index holds, not the working tree's: what a pre-commit hook must judge. Works
- * before the first commit too.
+ * before the first commit too. `targets`: the staged files when the caller has read them already.
  */
-export function stagedCodeFiles(root: string, options: FileOptions = {}): CodeFile[] {
-  const targets = stagedTargets(root);
-  const all = new Set([...(listProjectFiles(root) ?? []), ...targets.map((t) => t.path)]);
+export function stagedCodeFiles(root: string, options: FileOptions = {}, targets: readonly ScanTarget[] = stagedTargets(root)): CodeFile[] {
+  const all = new Set([...typesBeside(root, targets), ...targets.map((t) => t.path)]);
   return collect(
     targets.map((target) => ({
       path: target.path,
@@ -154,6 +153,21 @@ export function stagedCodeFiles(root: string, options: FileOptions = {}): CodeFi
     all,
     options,
   );
+}
+
+/**
+ * The declaration files (`x.d.ts` beside a staged `x.js`) the project has, tracked or new: what
+ * compiledWithTypes looks for, asked of git for those names only rather than listing the project.
+ */
+function typesBeside(root: string, targets: readonly { path: string }[]): string[] {
+  // Only names on disk can be in the project (a tracked file deleted but not staged aside): most commits need no git call.
+  const wanted = targets
+    .map((t) => /^(.*)\.(c|m)?js$/.exec(t.path))
+    .flatMap((m) => (m ? [`${m[1]}.d.${m[2] ?? ""}ts`] : []))
+    .filter((path) => existsSync(join(root, path)));
+  if (wanted.length === 0) return [];
+  const listed = git(root, ["--literal-pathspecs", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", ...wanted]);
+  return listed.stdout.split("\0").filter(Boolean);
 }
 
 /**

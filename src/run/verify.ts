@@ -92,27 +92,27 @@ function securityCheck(changedFiles: readonly string[], config: Config, cwd: str
 }
 
 type Measure = typeof import("../quality/measures/index.js").measureFile;
+type MadeWorse = typeof import("../quality/regressions.js").madeWorse;
 
 /**
  * Functions (or files) over a measure gate's limit that the attempt made so: new, or worse than
- * the committed version of the same function.
+ * the committed version of the same function (src/quality/regressions.ts, as the pre-commit check judges).
  */
-function newOffenders(gate: string, changedFiles: readonly string[], config: Config, cwd: string, measureFile: Measure): string[] {
+function newOffenders(
+  gate: "complexity" | "function-length" | "file-length",
+  changedFiles: readonly string[],
+  config: Config,
+  cwd: string,
+  judge: { measureFile: Measure; madeWorse: MadeWorse },
+): string[] {
   const out: string[] = [];
   for (const path of changedFiles) {
     if (!existsSync(join(cwd, path))) continue;
-    const after = measureFile(path, readFileSync(join(cwd, path), "utf8"));
+    const after = judge.measureFile(path, readFileSync(join(cwd, path), "utf8"));
     if (!after) continue;
     const committed = committedText(cwd, path);
-    const before = committed === undefined ? undefined : measureFile(path, committed);
-    if (gate === "file-length") {
-      if (after.lines > config.gates.fileLines && after.lines > (before?.lines ?? 0)) out.push(path);
-      continue;
-    }
-    const of = (f: { complexity: number; lines: number }) => (gate === "complexity" ? f.complexity : f.lines);
-    const limit = gate === "complexity" ? config.gates.complexity : config.gates.functionLines;
-    const was = new Map((before?.functions ?? []).map((f) => [f.name, of(f)]));
-    for (const fn of after.functions) if (of(fn) > limit && of(fn) > (was.get(fn.name) ?? 0)) out.push(`${path}:${fn.line} ${fn.name}`);
+    const before = committed === undefined ? undefined : judge.measureFile(path, committed);
+    out.push(...judge.madeWorse(gate, after, before, config.gates).map((o) => `${path}:${o.line} ${o.name ?? ""}`));
   }
   return out;
 }
@@ -248,10 +248,11 @@ async function gateFailure(
   const { taskGates } = await import("../quality/check.js");
   const { measureFile } = await import("../quality/measures/index.js");
   const { findDuplication } = await import("../quality/measures/duplication.js");
+  const { madeWorse } = await import("../quality/regressions.js");
   const offenders = (name: string) =>
     name === "duplication"
       ? newDuplication(gateSources(changedFiles, cwd), findDuplication)
-      : newOffenders(name, changedFiles, config, cwd, measureFile);
+      : newOffenders(name as "complexity" | "function-length" | "file-length", changedFiles, config, cwd, { measureFile, madeWorse });
   for (const gate of taskGates(findProject(cwd), config, changedFiles, testsStartedAt)) {
     if (!gate.passed && gate.name !== "coverage" && offenders(gate.name).length === 0) {
       // Every offender was already in the committed code: the change made nothing worse.

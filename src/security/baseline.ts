@@ -119,8 +119,25 @@ export function writeBaseline(where: BaselineLocation, findings: readonly Findin
 /** Leaves out the accepted findings; the summary counts them (`baselined`) and recounts severities. */
 export function applyBaseline<R extends ScanResult>(result: R, accepted: ReadonlySet<string>): R & { summary: { baselined: number } } {
   const findings = result.findings.filter((f) => !accepted.has(f.fingerprint));
-  const bySeverity = Object.fromEntries(
-    Object.keys(result.summary.bySeverity).map((s) => [s, findings.filter((f) => f.severity === s).length]),
-  );
-  return { ...result, findings, summary: { ...result.summary, bySeverity, baselined: result.findings.length - findings.length } };
+  const summary = { ...result.summary, bySeverity: recount(result, findings), baselined: result.findings.length - findings.length };
+  return { ...result, findings, summary };
+}
+
+/**
+ * Leaves out the findings `before` already had (the same files as they were before a change, under
+ * the same paths, so fingerprints match): what the change did not add, counted in summary.inHead.
+ * The pre-commit check judges the staged files against HEAD with it, `br run` a task's change.
+ */
+export function withoutFindingsIn<R extends ScanResult>(
+  result: R,
+  before: Pick<ScanResult, "findings">,
+): R & { summary: { inHead: number } } {
+  const had = new Set(before.findings.map((f) => f.fingerprint));
+  const findings = result.findings.filter((f) => !had.has(f.fingerprint));
+  const summary = { ...result.summary, bySeverity: recount(result, findings), inHead: result.findings.length - findings.length };
+  return { ...result, findings, summary };
+}
+
+function recount(result: ScanResult, findings: readonly Finding[]): Record<string, number> {
+  return Object.fromEntries(Object.keys(result.summary.bySeverity).map((s) => [s, findings.filter((f) => f.severity === s).length]));
 }

@@ -1,7 +1,8 @@
 /**
- * `br hooks install|status|uninstall`: a pre-commit hook (and optionally pre-push) that runs the
- * staged secret and SQL injection scan (and, in a BuildRunner project, the fast quality gates on
- * the staged files, as the index holds them). BuildRunner's part sits between markers, so it lives alongside whatever the
+ * `br hooks install|status|uninstall`: a pre-commit hook (and optionally pre-push). The pre-commit
+ * hook starts one br, `br hooks run pre-commit` (src/quality/pre-commit.ts): the staged secret and
+ * SQL injection scan and, in a BuildRunner project, the fast quality gates on the staged files, as
+ * the index holds them. BuildRunner's part sits between markers, so it lives alongside whatever the
  * hook already does; with husky it goes into .husky/<hook>, with lefthook or the pre-commit
  * framework into their config.
  */
@@ -45,9 +46,6 @@ export function managerNotes(states: readonly HookState[]): string[] {
   return notes;
 }
 
-/** The fast gates: br's own measures over the staged files (no build or test run in a commit hook). */
-export const FAST_GATES = "complexity,function-length,file-length";
-
 /**
  * How a hook finds br. Files that are committed and shared (.husky/<hook>, lefthook's and the
  * pre-commit framework's config) run on every teammate's machine, where the installer's absolute
@@ -86,16 +84,13 @@ function shellQuote(text: string): string {
 }
 
 /**
- * The br runs a hook makes, joined by &&, with `remote` as the hook's first argument is written
- * in that manager's syntax (`"$1"` in a script, `{1}` in lefthook).
+ * The one br a hook runs, with `remote` as the hook's first argument is written in that manager's
+ * syntax (`"$1"` in a script, `{1}` in lefthook). The pre-commit check is one process that reads
+ * the index once for the staged scan and, in a BuildRunner project (decided when it runs, so a
+ * hook installed before `br init` gets the gates too), the fast quality gates.
  */
-export function brRuns(hook: HookName, root: string, remote = '"$1"'): string {
-  if (hook === "pre-push") return `buildrunner_br security check --pre-push ${remote}`;
-  const scan = "buildrunner_br security check --staged";
-  // In a BuildRunner project the pre-commit hook also runs the fast quality gates on exactly what
-  // is being committed: staged files as staged, never untracked or unstaged work.
-  const inProject = existsSync(join(root, ".buildrunner", "config.yaml"));
-  return inProject ? `${scan} && buildrunner_br quality check --staged --only ${FAST_GATES}` : scan;
+export function brRuns(hook: HookName, remote = '"$1"'): string {
+  return hook === "pre-push" ? `buildrunner_br security check --pre-push ${remote}` : "buildrunner_br hooks run pre-commit";
 }
 
 /** The br that is running now, which installs a per-clone hook. */
@@ -103,10 +98,10 @@ function installer(): Installer {
   return { node: process.execPath, script: resolve(process.argv[1] as string) };
 }
 
-function block(hook: HookName, root: string, kind: "git" | "husky"): string {
+function block(hook: HookName, kind: "git" | "husky"): string {
   const find = kind === "git" ? finder(hook, { installer: installer(), multiline: true }) : finder(hook, { multiline: true });
   // br's own exit code passes through: 1 for findings, 2 for input br refuses (a broken config.yaml).
-  const run = hook === "pre-push" ? PRE_PUSH_RUN(brRuns(hook, root)) : [`${brRuns(hook, root)} || exit $?`];
+  const run = hook === "pre-push" ? PRE_PUSH_RUN(brRuns(hook)) : [`${brRuns(hook)} || exit $?`];
   return `${[BEGIN, "# Installed by `br hooks install`; `br hooks uninstall` removes it.", find, ...run, END].join("\n")}\n`;
 }
 
@@ -135,8 +130,8 @@ function withBlock(current: string, hook: HookName, added: string): string {
  * lefthook runs `run` with sh; it passes stdin (git's pre-push lines) only with use_stdin, and
  * the hook's arguments as {1}, {2}.
  */
-function lefthookCommand(hook: HookName, root: string): Record<string, unknown> {
-  const run = `${finder(hook)}; ${brRuns(hook, root, "{1}")}`;
+function lefthookCommand(hook: HookName): Record<string, unknown> {
+  const run = `${finder(hook)}; ${brRuns(hook, "{1}")}`;
   return hook === "pre-push" ? { run, use_stdin: true } : { run };
 }
 
@@ -145,11 +140,11 @@ function lefthookCommand(hook: HookName, root: string): Record<string, unknown> 
  * reads git's lines itself and passes the first pushed ref in PRE_COMMIT_* variables (FROM_REF
  * unset when the push starts at a root commit), from which the line br reads is rebuilt.
  */
-export function preCommitEntry(hook: HookName, root: string): string {
+export function preCommitEntry(hook: HookName): string {
   const zero = "0".repeat(40);
   // FROM_REF is unset when the push starts at a root commit: then it is a new branch to br.
   const line = `printf "%s %s %s %s\\n" "$PRE_COMMIT_LOCAL_BRANCH" "\${PRE_COMMIT_TO_REF:-$(git rev-parse "$PRE_COMMIT_LOCAL_BRANCH")}" "$PRE_COMMIT_REMOTE_BRANCH" "\${PRE_COMMIT_FROM_REF:-${zero}}" | `;
-  const runs = hook === "pre-push" ? `${line}${brRuns(hook, root, '"$PRE_COMMIT_REMOTE_NAME"')}` : brRuns(hook, root);
+  const runs = hook === "pre-push" ? `${line}${brRuns(hook, '"$PRE_COMMIT_REMOTE_NAME"')}` : brRuns(hook);
   return `sh -c '${finder(hook)}; ${runs}'`;
 }
 
@@ -199,14 +194,14 @@ function brRepoIndex(doc: Document, hook: HookName): number {
 }
 
 /** br's entry in a pre-commit config, replaced in place when present (an older install's command is updated). */
-function setPreCommitRepo(doc: Document, hook: HookName, root: string): void {
+function setPreCommitRepo(doc: Document, hook: HookName): void {
   const entry = {
     repo: "local",
     hooks: [
       {
         id: `br-${hook}`,
         name: "BuildRunner security check",
-        entry: preCommitEntry(hook, root),
+        entry: preCommitEntry(hook),
         language: "system",
         pass_filenames: false,
         // Without it the framework skips a hook when the push changes no file in total, which is
@@ -230,14 +225,14 @@ export function installHooks(cwd: string, hooks: readonly HookName[]): HookState
     const file = hookFile(root, hook, kind);
     if (kind === "lefthook" || kind === "pre-commit") {
       const doc = parseDocument(readFileSync(file, "utf8"));
-      if (kind === "lefthook") doc.setIn([hook, "commands", `br-${hook}`], lefthookCommand(hook, root));
-      else setPreCommitRepo(doc, hook, root);
+      if (kind === "lefthook") doc.setIn([hook, "commands", `br-${hook}`], lefthookCommand(hook));
+      else setPreCommitRepo(doc, hook);
       writeFileAtomic(file, doc.toString({ lineWidth: 0 }));
       continue;
     }
     mkdirSync(dirname(file), { recursive: true });
     const current = existsSync(file) ? stripBlock(readFileSync(file, "utf8")) : "";
-    writeFileAtomic(file, withBlock(current, hook, block(hook, root, kind)));
+    writeFileAtomic(file, withBlock(current, hook, block(hook, kind)));
     chmodSync(file, 0o755);
   }
   return hookStatus(root);

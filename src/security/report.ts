@@ -4,7 +4,7 @@ import { sarifLog } from "../infra/sarif.js";
 import type { Finding, ScanResult, SkippedFile } from "./scan.js";
 
 /** What the check command reports: a scan, maybe over commits, maybe with a baseline applied. */
-export type Report = ScanResult & { summary: ScanResult["summary"] & { commits?: number; baselined?: number } };
+export type Report = ScanResult & { summary: ScanResult["summary"] & { commits?: number; baselined?: number; inHead?: number } };
 
 /** The commit a finding from history was added in (findings of other kinds carry none). */
 function commitOf(finding: Finding): string | undefined {
@@ -27,7 +27,8 @@ function summaryLine(result: Report): string {
   const s = result.summary;
   const scanned = s.commits !== undefined ? `${s.commits} commit(s), ${s.files} changed files` : `${s.files} files`;
   const baselined = s.baselined ? `, ${s.baselined} accepted by the baseline` : "";
-  const figures = `(${(s.bytes / 1024 / 1024).toFixed(1)} MB, ${s.durationMs} ms${baselined})`;
+  const inHead = s.inHead ? `, ${s.inHead} already in HEAD's version of the file, not new: not counted` : "";
+  const figures = `(${(s.bytes / 1024 / 1024).toFixed(1)} MB, ${s.durationMs} ms${baselined}${inHead})`;
   const skipped = s.skipped > 0 ? `; ${s.skipped} file(s) skipped, not scanned (listed above)` : "";
   if (result.findings.length > 0) return `${result.findings.length} finding(s) in ${scanned}${skipped} ${figures}`;
   if (s.skipped === 0 && s.files === 0 && s.commits === undefined) return `${style.green("✓ nothing to scan")} ${figures}`;

@@ -3,10 +3,9 @@
  * sees them, so .gitignore is respected), explicit paths, the staged blobs of the index, stdin.
  * Commits (the lines each one added) come from src/security/history.ts.
  */
-import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { git, listProjectFiles } from "../infra/git.js";
+import { catFileBatch, git, listProjectFiles } from "../infra/git.js";
 
 export interface ScanTarget {
   /** The path shown in findings, relative to the scan root. */
@@ -63,39 +62,72 @@ export function pathTargets(root: string, paths: readonly string[]): ScanTarget[
   return out;
 }
 
+/** A file the next commit adds or changes, as `git diff-index --cached` lists it. */
+export interface StagedChange {
+  /** Relative to the folder git ran in. */
+  path: string;
+  /** The staged blob: what the commit will hold. */
+  blob: string;
+  /** The blob HEAD holds for it (at `headPath` when the commit renames it); undefined for a new file. */
+  headBlob?: string;
+  /** Where HEAD has the file when the commit renames it. */
+  headPath?: string;
+}
+
+const NO_BLOB = /^0+$/;
+const SUBMODULE = "160000";
+
+/**
+ * The files staged for the next commit (added, copied, modified or renamed) with their staged and
+ * HEAD blob ids, from one `git diff-index` (before the first commit, against the empty tree).
+ * Submodules are commits, not files: left out.
+ */
+export function stagedChanges(root: string): StagedChange[] {
+  const args = ["diff-index", "--cached", "-z", "-M", "--diff-filter=ACMR", "--relative"];
+  let listed = git(root, [...args, "HEAD"]);
+  if (listed.code !== 0) {
+    const empty = git(root, ["hash-object", "-t", "tree", "/dev/null"]).stdout.trim();
+    listed = git(root, [...args, empty]);
+  }
+  const fields = listed.stdout.split("\0");
+  const changes: StagedChange[] = [];
+  for (let i = 0; i + 1 < fields.length; ) {
+    const [headMode, mode, headBlob = "", blob = "", status = ""] = (fields[i] as string).replace(/^:/, "").split(" ");
+    // A rename or copy names its source first; a copy is a new file, whatever it was copied from.
+    const twoPaths = status.startsWith("R") || status.startsWith("C");
+    const path = fields[twoPaths ? i + 2 : i + 1] as string;
+    const source = status.startsWith("R") ? { headPath: fields[i + 1] as string } : {};
+    i += twoPaths ? 3 : 2;
+    if (mode === SUBMODULE || headMode === SUBMODULE) continue;
+    const inHead = (status === "M" || status.startsWith("R")) && !NO_BLOB.test(headBlob);
+    changes.push({ path, blob, ...(inHead ? { headBlob, ...source } : {}) });
+  }
+  return changes;
+}
+
+/** Blobs by id, read in one `git cat-file --batch` process; an id git does not have is left out. */
+export function readBlobs(root: string, ids: readonly string[]): Map<string, Buffer> {
+  const unique = [...new Set(ids)];
+  const objects = catFileBatch(root, unique);
+  const blobs = new Map<string, Buffer>();
+  for (const [i, id] of unique.entries()) {
+    const object = objects[i];
+    if (object?.type === "blob") blobs.set(id, object.content);
+  }
+  return blobs;
+}
+
 /**
  * Exactly what is staged: the index's version of each added, copied, modified or renamed file,
- * read in one `git cat-file --batch` call (a pre-commit hook must stay fast on large commits).
+ * listed by one git call and read in one `git cat-file --batch` call (a pre-commit hook must stay
+ * fast on large commits).
  */
-export function stagedTargets(root: string): ScanTarget[] {
-  const names = git(root, ["diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR", "--relative"]).stdout.split("\0").filter(Boolean);
-  if (names.length === 0) return [];
-  const staged = git(root, ["ls-files", "-s", "-z", "--", ...names])
-    .stdout.split("\0")
-    .filter(Boolean);
-  const blobs = new Map<string, string>();
-  for (const entry of staged) {
-    const match = /^\d+ ([0-9a-f]+) \d\t(.*)$/s.exec(entry);
-    if (match) blobs.set(match[2] as string, match[1] as string);
-  }
-  const ids = names.map((n) => blobs.get(n)).filter((id): id is string => id !== undefined);
-  const batch = spawnSync("git", ["cat-file", "--batch"], { cwd: root, input: `${ids.join("\n")}\n`, maxBuffer: 1024 * 1024 * 1024 });
-  const contents = new Map<string, Buffer>();
-  const out = batch.stdout ?? Buffer.alloc(0);
-  let offset = 0;
-  for (const id of ids) {
-    const headerEnd = out.indexOf(10, offset);
-    if (headerEnd < 0) break;
-    const header = out.subarray(offset, headerEnd).toString();
-    const size = Number(header.split(" ")[2]);
-    if (!Number.isFinite(size)) {
-      offset = headerEnd + 1;
-      continue;
-    }
-    contents.set(id, out.subarray(headerEnd + 1, headerEnd + 1 + size));
-    offset = headerEnd + 1 + size + 1;
-  }
-  return names.map((name) => ({ path: name, read: () => contents.get(blobs.get(name) ?? "") }));
+export function stagedTargets(root: string, changes: readonly StagedChange[] = stagedChanges(root)): ScanTarget[] {
+  const contents = readBlobs(
+    root,
+    changes.map((c) => c.blob),
+  );
+  return changes.map((change) => ({ path: change.path, read: () => contents.get(change.blob) }));
 }
 
 export function stdinTarget(): ScanTarget {

@@ -10,7 +10,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { brRuns, FAST_GATES, finder, installHooks, managerNotes, preCommitEntry } from "../../src/security/hooks.ts";
+import { brRuns, finder, installHooks, managerNotes, preCommitEntry } from "../../src/security/hooks.ts";
 
 const T = { timeout: 10_000 };
 const dirs: string[] = [];
@@ -80,18 +80,33 @@ describe("finder", () => {
 });
 
 describe("brRuns", () => {
-  it("pre-commit scans what is staged, plus the fast gates in a br project; pre-push passes the remote as the manager writes it", T, () => {
-    const plain = folder();
-    assert.equal(brRuns("pre-commit", plain), "buildrunner_br security check --staged");
-    const project = folder();
-    mkdirSync(join(project, ".buildrunner"));
-    writeFileSync(join(project, ".buildrunner", "config.yaml"), "");
-    assert.equal(
-      brRuns("pre-commit", project),
-      `buildrunner_br security check --staged && buildrunner_br quality check --staged --only ${FAST_GATES}`,
-    );
-    assert.equal(brRuns("pre-push", plain), 'buildrunner_br security check --pre-push "$1"');
-    assert.equal(brRuns("pre-push", plain, "{1}"), "buildrunner_br security check --pre-push {1}");
+  it(
+    "pre-commit starts one br (the check decides when it runs whether the fast gates apply); pre-push passes the remote as the manager writes it",
+    T,
+    () => {
+      assert.equal(brRuns("pre-commit"), "buildrunner_br hooks run pre-commit");
+      assert.equal(brRuns("pre-push"), 'buildrunner_br security check --pre-push "$1"');
+      assert.equal(brRuns("pre-push", "{1}"), "buildrunner_br security check --pre-push {1}");
+    },
+  );
+
+  it("every installed pre-commit hook (git, husky, lefthook, pre-commit framework) calls br exactly once", T, () => {
+    const setups: [string, (repo: string) => void, string][] = [
+      ["git", () => undefined, ".git/hooks/pre-commit"],
+      ["husky", (repo) => mkdirSync(join(repo, ".husky")), ".husky/pre-commit"],
+      ["lefthook", (repo) => writeFileSync(join(repo, "lefthook.yml"), "pre-commit:\n  commands: {}\n"), "lefthook.yml"],
+      ["pre-commit", (repo) => writeFileSync(join(repo, ".pre-commit-config.yaml"), "repos: []\n"), ".pre-commit-config.yaml"],
+    ];
+    for (const [kind, setup, file] of setups) {
+      const repo = folder();
+      spawnSync("git", ["init", "-q"], { cwd: repo, timeout: 5_000 });
+      setup(repo);
+      installHooks(repo, ["pre-commit"]);
+      const text = readFileSync(join(repo, file), "utf8");
+      // Calls of the finder function, not its definition: `buildrunner_br <args>`.
+      assert.deepEqual(text.match(/buildrunner_br [a-z]/g), ["buildrunner_br h"], `${kind}: ${text}`);
+      assert.match(text, /buildrunner_br hooks run pre-commit/, kind);
+    }
   });
 });
 
@@ -99,7 +114,7 @@ describe("preCommitEntry", () => {
   it("is one `sh -c '…'` word (pre-commit splits entry without a shell) that rebuilds git's line from PRE_COMMIT_*", T, () => {
     const root = folder();
     for (const hook of ["pre-commit", "pre-push"] as const) {
-      const entry = preCommitEntry(hook, root);
+      const entry = preCommitEntry(hook);
       assert.match(entry, /^sh -c '[^']*'$/, entry);
     }
     const repo = folder();
@@ -116,7 +131,7 @@ describe("preCommitEntry", () => {
     const A = "a".repeat(40);
     const B = "b".repeat(40);
     const shell = (extra: Record<string, string>) =>
-      spawnSync("sh", ["-c", preCommitEntry("pre-push", root).slice("sh -c '".length, -1)], {
+      spawnSync("sh", ["-c", preCommitEntry("pre-push").slice("sh -c '".length, -1)], {
         cwd: root,
         env: {
           PATH: `${bin}:/usr/bin:/bin`,

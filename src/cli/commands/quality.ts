@@ -2,9 +2,21 @@ import type { Command } from "commander";
 import { writeFileAtomic } from "../../infra/atomic-file.js";
 import { usageError } from "../../infra/errors.js";
 import { say, style } from "../../infra/log.js";
+import type { Gate } from "../../quality/check.js";
 import { project, workingDir } from "../context.js";
 import { action, setExitCode } from "../main.js";
 import { emit } from "../output.js";
+
+/** One line per gate, with its details when it fails (the first one when it passes). */
+export function gateLines(gates: readonly Gate[]): string[] {
+  const lines: string[] = [];
+  for (const g of gates) {
+    const mark = g.passed ? style.green("✓") : style.red("✗");
+    lines.push(`${mark} ${g.name.padEnd(16)} ${String(g.value).padStart(7)}  (threshold ${g.threshold})`);
+    for (const d of g.passed ? g.details.slice(0, 1) : g.details) lines.push(style.dim(`    ${d}`));
+  }
+  return lines;
+}
 
 export function registerQuality(program: Command): void {
   const quality = program.command("quality").description("quality gates: build, typecheck, lint, tests, coverage and code measures");
@@ -40,11 +52,7 @@ export function registerQuality(program: Command): void {
           const lines = [
             `${result.passed ? style.green("✓ gates pass") : style.red("✗ gates failing")}  score ${style.bold(String(result.score))}/100${result.changedSince ? ` (measures over files changed since ${result.changedSince})` : result.staged ? " (measures over staged files)" : ""}`,
           ];
-          for (const g of result.gates) {
-            const mark = g.passed ? style.green("✓") : style.red("✗");
-            lines.push(`${mark} ${g.name.padEnd(16)} ${String(g.value).padStart(7)}  (threshold ${g.threshold})`);
-            for (const d of g.passed ? g.details.slice(0, 1) : g.details) lines.push(style.dim(`    ${d}`));
-          }
+          lines.push(...gateLines(result.gates));
           for (const s of result.skipped) lines.push(style.dim(`· ${s.name.padEnd(16)} skipped: ${s.reason}`));
           return lines;
         });

@@ -10,6 +10,7 @@ import type { RuleSet } from "../../security/secrets/rules.js";
 import { workingDir } from "../context.js";
 import { action, setExitCode } from "../main.js";
 import { emit } from "../output.js";
+import { registerHooksRun } from "./hooks-run.js";
 
 type Options = Record<string, unknown>;
 
@@ -297,7 +298,10 @@ export function registerHooks(program: Command): void {
     .option("--json", 'print { "hooks": [...] }')
     .addHelpText(
       "after",
-      "\nThe pre-push hook runs `br security check --pre-push <remote>`: it scans the lines added by every commit the push\n" +
+      "\nThe pre-commit hook runs `br hooks run pre-commit`, one br process: the staged secret and SQL injection scan and,\n" +
+        "in a BuildRunner project, the fast gates (complexity, function and file length), blocking only what the commit makes\n" +
+        "worse than HEAD (see `br hooks run --help`).\n" +
+        "The pre-push hook runs `br security check --pre-push <remote>`: it scans the lines added by every commit the push\n" +
         "sends, so a key committed and deleted later still blocks it.\n" +
         "Hooks in committed files (.husky/<hook>, lefthook.yml, .pre-commit-config.yaml) run on every clone, so they find br\n" +
         "there: node_modules/.bin/br (add buildrunner as a devDependency), else br on the PATH; without either they stop\n" +
@@ -314,6 +318,7 @@ export function registerHooks(program: Command): void {
         emit(options.json, { hooks: states, notes }, () => [...render(states), ...notes.map((n) => style.dim(`  ${n}`))]);
       }),
     );
+  registerHooksRun(hooks);
   hooks
     .command("status")
     .description("which BuildRunner hooks are installed, and where")

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../../infra/config.js";
-import { DEFAULT_BASELINE } from "../../security/baseline.js";
+import { DEFAULT_BASELINE, withoutFindingsIn } from "../../security/baseline.js";
 import { mask } from "../../security/mask.js";
 import { fails, scanTargets } from "../../security/scan.js";
 import { defaultRules, type RuleSet, rulesFromText } from "../../security/secrets/rules.js";
@@ -61,8 +61,9 @@ export function securityEvidence(changedFiles: readonly string[], config: Config
     present.map((path) => ({ path, read: () => bufferOf(committed(path)) })),
     rules,
   );
-  const accepted = new Set([...committedBaseline(committed), ...before.findings.map((f) => f.fingerprint)]);
-  const failing = after.findings.filter((f) => fails(f, config.security.failOn) && !accepted.has(f.fingerprint));
+  const accepted = committedBaseline(committed);
+  const added = withoutFindingsIn(after, before).findings;
+  const failing = added.filter((f) => fails(f, config.security.failOn) && !accepted.has(f.fingerprint));
   const violations: Violation[] = failing
     .filter((f) => addedAllows.get(f.file)?.has(f.line))
     .map((f) => ({

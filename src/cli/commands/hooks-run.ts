@@ -1,0 +1,118 @@
+/**
+ * `br hooks run pre-commit`: the one br process the installed pre-commit hook starts (src/quality/pre-commit.ts).
+ * Domain code is loaded in the action, so `br --help` stays light.
+ */
+import { relative } from "node:path";
+import type { Command } from "commander";
+import type { Config } from "../../infra/config.js";
+import { usageError } from "../../infra/errors.js";
+import { style } from "../../infra/log.js";
+import type { PreCommitResult } from "../../quality/pre-commit.js";
+import { workingDir } from "../context.js";
+import { action, setExitCode } from "../main.js";
+import { emit } from "../output.js";
+import { gateLines } from "./quality.js";
+
+const HELP =
+  "\npre-commit: what the hook `br hooks install` writes runs, in one br process. It reads what is staged once (the\n" +
+  "index's text, never the working tree's) and runs over it the secret and SQL injection scan (`br security check\n" +
+  "--staged`) and, in a BuildRunner project, the fast gates complexity, function-length and file-length (`br quality\n" +
+  "check --staged --only complexity,function-length,file-length`). Only what the commit makes worse blocks it: a finding\n" +
+  "HEAD's version of the file already had, or a function already over a limit in HEAD and not made worse (matched by\n" +
+  "name), is counted and let through; the security baseline and `br:allow` comments apply as in every scan.\n" +
+  "Exit 0: the commit may go on; 1: a new finding at or above security.failOn, or new code over a gate's limit;\n" +
+  "2: input br refuses (a malformed config.yaml, .gitleaks.toml or baseline), nothing checked.";
+
+export function registerHooksRun(hooks: Command): void {
+  hooks
+    .command("run <hook>")
+    .description("run a hook's checks now, as git runs them: pre-commit (the staged secret, SQL injection and fast gate checks)")
+    .option("--json", 'print { "passed", "security": { "findings", "summary" }, "quality": { "passed", "gates" } | null, "durationMs" }')
+    .addHelpText("after", HELP)
+    .action(
+      action<[string]>(async (hook, options) => {
+        if (hook !== "pre-commit")
+          throw usageError(`br hooks run: unknown hook "${hook}".`, {
+            fix: "Use `br hooks run pre-commit`; the pre-push hook runs `br security check --pre-push <remote>`.",
+          });
+        const root = workingDir(options);
+        await refuseOutsideWorkingTree(root);
+        const result = await runPreCommit(root);
+        const { renderText } = await import("../../security/report.js");
+        emit(options.json, { ...result, quality: result.quality ?? null }, () => render(result, renderText));
+        if (!result.passed) setExitCode(1);
+      }),
+    );
+}
+
+async function runPreCommit(root: string): Promise<PreCommitResult> {
+  const config = await projectConfig(root);
+  const baselines = await import("../../security/baseline.js");
+  const baseline = baselines.checkLocation(root, undefined);
+  const accepted = baseline ? await baselines.loadBaseline(baseline) : new Set<string>();
+  const skip = [baseline?.path, baselines.outputLocation(root, undefined).path]
+    .filter((p): p is string => p !== undefined)
+    .map((p) => relative(root, p));
+  const { rulesFor } = await import("../../security/scan.js");
+  const { preCommitCheck } = await import("../../quality/pre-commit.js");
+  return preCommitCheck({
+    root,
+    rules: rulesFor(root, undefined),
+    accepted,
+    skip,
+    failOn: config?.security.failOn ?? "high",
+    ...(config ? { config } : {}),
+  });
+}
+
+/**
+ * The project's config in a BuildRunner project (the fast gates run and security.failOn holds);
+ * undefined outside one. A config.yaml that cannot be read stops the hook with exit 2: a gate
+ * that fell back to its defaults would pass what the team set to block.
+ */
+async function projectConfig(root: string): Promise<Config | undefined> {
+  const { findProject } = await import("../../infra/project.js");
+  let paths: ReturnType<typeof findProject>;
+  try {
+    paths = findProject(root);
+  } catch {
+    return undefined;
+  }
+  const { loadConfig } = await import("../../infra/config.js");
+  return (await loadConfig(paths)).config;
+}
+
+/**
+ * A bare repository, git's own folder or no repository at all has no index to read what is staged
+ * from. One git call: a hook's every process counts.
+ */
+async function refuseOutsideWorkingTree(root: string): Promise<void> {
+  const { git } = await import("../../infra/git.js");
+  const asked = git(root, ["rev-parse", "--is-bare-repository", "--is-inside-git-dir", "--absolute-git-dir"]);
+  const [bare, insideGitDir, gitDir = root] = asked.stdout.trim().split("\n");
+  if (asked.code === 0 && bare !== "true" && insideGitDir !== "true") return;
+  const where =
+    asked.code !== 0 ? "not in a git repository" : `in ${bare === "true" ? "a bare git repository" : "git's own folder"} (${gitDir})`;
+  throw usageError(`${root} is ${where}: there is no index to read staged changes from.`, {
+    fix: "Run it in a clone's working tree, where `git commit` runs the hook.",
+  });
+}
+
+type RenderSecurity = typeof import("../../security/report.js").renderText;
+
+function render(result: PreCommitResult, renderSecurity: RenderSecurity): string[] {
+  const lines = renderSecurity(result.security, { staged: true });
+  if (result.quality) {
+    const { passed, gates } = result.quality;
+    lines.push(`${passed ? style.green("✓ fast gates pass") : style.red("✗ fast gates failing")} (measures over staged files)`);
+    lines.push(...gateLines(gates));
+    if (!passed)
+      lines.push(
+        style.dim(
+          "  The commit was stopped: simplify or split the code named above (only what this commit made worse counts), `git add` again and commit.",
+        ),
+      );
+  }
+  if (!result.passed) lines.push(style.dim("  `git commit --no-verify` skips the check once."));
+  return lines;
+}
