@@ -2,14 +2,16 @@
  * Security benchmarks: secret-scan throughput over a large and a medium tree of real text (copies
  * of this project's dependencies) with the full rule set, side by side in the same run with the
  * current secretlint (recommended preset) and with the bound any keyword-prefiltered scanner must
- * pay (read every file, run one keyword regex); and the pre-commit hook on a 200-file commit.
+ * pay (read every file, run one keyword regex); and what the pre-commit hook adds to a 200-file
+ * commit (bench/hook.ts).
  * BENCH_RECORD=1 stores the figures, with versions, in bench/peer-results.json.
  */
 import { spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { BR, measure, printTable, record, summarise, type TimedRun, timedRun } from "./measure.ts";
+import { hookBenchmark } from "./hook.ts";
+import { BR, record, summarise, type TimedRun, timedRun } from "./measure.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");
 /** Trees of real text: copies of this project's dependencies (the large one about 75 MB, the medium one about 5 MB). */
@@ -116,28 +118,6 @@ function scanBenchmark(repo: string, tree: Tree, rc: string): Record<string, unk
     throughputRatio: Number(throughput.toFixed(2)),
     shareOfBound: Number(ofBound.toFixed(2)),
   };
-}
-
-function hookBenchmark(): void {
-  // The hook: 200 staged files of ordinary code.
-  const repo = mkdtempSync(join(tmpdir(), "br-hook-bench-"));
-  try {
-    spawnSync("git", ["init", "-q"], { cwd: repo });
-    for (let i = 0; i < 200; i++) {
-      const lines = Array.from(
-        { length: 80 },
-        (_, j) => `export function handler${i}_${j}(request) { return { status: 200, body: request.body?.items?.[${j}] ?? null }; }`,
-      );
-      writeFileSync(join(repo, `module${i}.js`), `${lines.join("\n")}\n`);
-    }
-    spawnSync("git", ["add", "-A"], { cwd: repo });
-    const size = statSync(join(repo, "module0.js")).size;
-    printTable(`Pre-commit hook (br security check --staged) on 200 staged files of ${(size / 1024).toFixed(1)} KB`, [
-      { name: "br security check --staged (200 files)", result: measure([BR, "security", "check", "--staged"], repo), aim: { ms: 500 } },
-    ]);
-  } finally {
-    rmSync(repo, { recursive: true, force: true });
-  }
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) securityBenchmark();

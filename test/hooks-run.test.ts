@@ -145,6 +145,11 @@ describe("br hooks run pre-commit, through the installed hook", () => {
     const outside = br(["hooks", "run", "pre-commit"], { cwd: tempDir("br-no-git-") });
     assert.equal(outside.code, 2);
     assert.match(outside.stderr, /not in a git repository: there is no index/);
+    const bare = tempDir("br-bare-");
+    git(bare, "init", "-q", "--bare");
+    const inBare = br(["hooks", "run", "pre-commit"], { cwd: bare });
+    assert.equal(inBare.code, 2);
+    assert.match(inBare.stderr, /is in a bare git repository .*: there is no index/);
 
     const help = brOk(["hooks", "run", "--help"], { cwd }).stdout;
     assert.match(help, /pre-commit: what the hook `br hooks install` writes runs, in one br process/);

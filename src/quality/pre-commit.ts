@@ -23,6 +23,8 @@ import { judgedOnChange, LIMIT_GATES, type LimitGate, madeWorse, type Offender, 
 export interface PreCommitOptions {
   /** The folder git runs the hook in (the top of the working tree). */
   root: string;
+  /** What is staged, when the caller has listed it (src/security/sources.ts listStaged). */
+  changes?: StagedChange[];
   rules: RuleSet;
   /** Fingerprints the security baseline accepts. */
   accepted: ReadonlySet<string>;
@@ -52,7 +54,7 @@ export function preCommitCheck(options: PreCommitOptions): PreCommitResult {
   const started = Date.now();
   return withParseCache(() => {
     const { root, config } = options;
-    const staged: Staged = { root, changes: stagedChanges(root) };
+    const staged: Staged = { root, changes: options.changes ?? stagedChanges(root) };
     const targets = stagedTargets(root, staged.changes);
     const scanned = applyBaseline(
       scanTargets(

@@ -83,13 +83,23 @@ const SUBMODULE = "160000";
  * Submodules are commits, not files: left out.
  */
 export function stagedChanges(root: string): StagedChange[] {
+  return listStaged(root) ?? [];
+}
+
+/** stagedChanges, or undefined when git cannot list them (no working tree here, or no repository). */
+export function listStaged(root: string): StagedChange[] | undefined {
   const args = ["diff-index", "--cached", "-z", "-M", "--diff-filter=ACMR", "--relative"];
   let listed = git(root, [...args, "HEAD"]);
   if (listed.code !== 0) {
     const empty = git(root, ["hash-object", "-t", "tree", "/dev/null"]).stdout.trim();
     listed = git(root, [...args, empty]);
   }
-  const fields = listed.stdout.split("\0");
+  return listed.code === 0 ? parseDiffIndex(listed.stdout) : undefined;
+}
+
+/** `git diff-index -z` output: `:<mode> <mode> <blob> <blob> <status>`, then one path (two for a rename or copy). */
+function parseDiffIndex(output: string): StagedChange[] {
+  const fields = output.split("\0");
   const changes: StagedChange[] = [];
   for (let i = 0; i + 1 < fields.length; ) {
     const [headMode, mode, headBlob = "", blob = "", status = ""] = (fields[i] as string).replace(/^:/, "").split(" ");

@@ -8,6 +8,7 @@ import type { Config } from "../../infra/config.js";
 import { usageError } from "../../infra/errors.js";
 import { style } from "../../infra/log.js";
 import type { PreCommitResult } from "../../quality/pre-commit.js";
+import type { StagedChange } from "../../security/sources.js";
 import { workingDir } from "../context.js";
 import { action, setExitCode } from "../main.js";
 import { emit } from "../output.js";
@@ -36,8 +37,11 @@ export function registerHooksRun(hooks: Command): void {
             fix: "Use `br hooks run pre-commit`; the pre-push hook runs `br security check --pre-push <remote>`.",
           });
         const root = workingDir(options);
-        await refuseOutsideWorkingTree(root);
-        const result = await runPreCommit(root);
+        const { listStaged } = await import("../../security/sources.js");
+        // Nothing listed may be a place without an index (a bare repository lists nothing): only then is git asked where this is.
+        const listed = listStaged(root);
+        const changes = listed?.length ? listed : await refuseOutsideWorkingTree(root, listed);
+        const result = await runPreCommit(root, changes);
         const { renderText } = await import("../../security/report.js");
         emit(options.json, { ...result, quality: result.quality ?? null }, () => render(result, renderText));
         if (!result.passed) setExitCode(1);
@@ -45,7 +49,7 @@ export function registerHooksRun(hooks: Command): void {
     );
 }
 
-async function runPreCommit(root: string): Promise<PreCommitResult> {
+async function runPreCommit(root: string, changes: StagedChange[]): Promise<PreCommitResult> {
   const config = await projectConfig(root);
   const baselines = await import("../../security/baseline.js");
   const baseline = baselines.checkLocation(root, undefined);
@@ -57,6 +61,7 @@ async function runPreCommit(root: string): Promise<PreCommitResult> {
   const { preCommitCheck } = await import("../../quality/pre-commit.js");
   return preCommitCheck({
     root,
+    changes,
     rules: rulesFor(root, undefined),
     accepted,
     skip,
@@ -83,19 +88,24 @@ async function projectConfig(root: string): Promise<Config | undefined> {
 }
 
 /**
- * A bare repository, git's own folder or no repository at all has no index to read what is staged
- * from. One git call: a hook's every process counts.
+ * `listed` (what git listed as staged, undefined when it could not) when this is a working tree;
+ * else exit 2: a bare repository, git's own folder or no repository at all has no index to read
+ * from. Asked only when nothing was listed: a hook's every git call counts.
  */
-async function refuseOutsideWorkingTree(root: string): Promise<void> {
+async function refuseOutsideWorkingTree(root: string, listed: StagedChange[] | undefined): Promise<StagedChange[]> {
   const { git } = await import("../../infra/git.js");
   const asked = git(root, ["rev-parse", "--is-bare-repository", "--is-inside-git-dir", "--absolute-git-dir"]);
   const [bare, insideGitDir, gitDir = root] = asked.stdout.trim().split("\n");
-  if (asked.code === 0 && bare !== "true" && insideGitDir !== "true") return;
+  const fix = { fix: "Run it in a clone's working tree, where `git commit` runs the hook." };
+  const workingTree = asked.code === 0 && bare !== "true" && insideGitDir !== "true";
+  if (workingTree && listed) return listed;
+  if (workingTree)
+    throw usageError(`git could not list the changes staged in ${root} (\`git diff-index --cached\` failed).`, {
+      fix: "Check the repository with `git status`, then commit again.",
+    });
   const where =
     asked.code !== 0 ? "not in a git repository" : `in ${bare === "true" ? "a bare git repository" : "git's own folder"} (${gitDir})`;
-  throw usageError(`${root} is ${where}: there is no index to read staged changes from.`, {
-    fix: "Run it in a clone's working tree, where `git commit` runs the hook.",
-  });
+  throw usageError(`${root} is ${where}: there is no index to read staged changes from.`, fix);
 }
 
 type RenderSecurity = typeof import("../../security/report.js").renderText;
