@@ -23,13 +23,15 @@ export function languageOf(path: string): CodeLanguage | undefined {
 
 const jsDialects = new Map<string, typeof jsParser>();
 
-/** Trees kept while `withParseCache` runs: by dialect, then by the text parsed. */
-let cache: Map<string, Map<string, Tree>> | undefined;
+/** Trees kept while `withParseCache` runs, by dialect and text, the most recent last. */
+let cache: Map<string, { dialect: string; tree: Tree }> | undefined;
+/** Enough for the readers of one file in turn; a large commit's trees are never all held. */
+const CACHED_TREES = 8;
 
 /**
- * Runs `work` with parsed trees kept by text, so two readers of one file (the SQL injection
- * scan and the code measures in the pre-commit check) parse it once. The trees are dropped when
- * `work` returns: outside it nothing is kept.
+ * Runs `work` with the last few parsed trees kept by text, so readers of one file in turn (the SQL
+ * injection scan, then the code measures, in the pre-commit check) parse it once. Nothing is kept
+ * once `work` returns.
  */
 export function withParseCache<T>(work: () => T): T {
   const outer = cache;
@@ -44,13 +46,13 @@ export function withParseCache<T>(work: () => T): T {
 export function parse(path: string, text: string, language: CodeLanguage): Tree {
   // JSX is common in plain .js files; in TypeScript only .tsx may hold it (`<T>x` is a cast in .ts).
   const dialect = language === "python" ? "python" : language === "javascript" ? "jsx" : /\.tsx$/i.test(path) ? "ts jsx" : "ts";
-  const kept = cache?.get(dialect)?.get(text);
-  if (kept) return kept;
+  const kept = cache?.get(text);
+  if (kept?.dialect === dialect) return kept.tree;
   const tree = parserFor(dialect).parse(text);
   if (cache) {
-    const byText = cache.get(dialect) ?? new Map<string, Tree>();
-    byText.set(text, tree);
-    cache.set(dialect, byText);
+    cache.delete(text);
+    cache.set(text, { dialect, tree });
+    if (cache.size > CACHED_TREES) cache.delete(cache.keys().next().value as string);
   }
   return tree;
 }

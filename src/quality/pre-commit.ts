@@ -12,9 +12,9 @@ import type { Config, Severity } from "../infra/config.js";
 import { withParseCache } from "../infra/syntax.js";
 import { applyBaseline, withoutFindingsIn } from "../security/baseline.js";
 import type { Report } from "../security/report.js";
-import { fails, scanTargets } from "../security/scan.js";
+import { fails, type ScanShare, scanResult, scanShare } from "../security/scan.js";
 import type { RuleSet } from "../security/secrets/rules.js";
-import { readBlobs, type StagedChange, stagedChanges, stagedTargets } from "../security/sources.js";
+import { readBlobs, type ScanTarget, type StagedChange, stagedChanges, stagedTargets } from "../security/sources.js";
 import { type Gate, measureGates } from "./check.js";
 import { type CodeFile, stagedCodeFiles } from "./files.js";
 import { type FileMeasures, measureFile } from "./measures/index.js";
@@ -56,25 +56,26 @@ export function preCommitCheck(options: PreCommitOptions): PreCommitResult {
     const { root, config } = options;
     const staged: Staged = { root, changes: options.changes ?? stagedChanges(root) };
     const targets = stagedTargets(root, staged.changes);
-    const scanned = applyBaseline(
-      scanTargets(
-        targets.filter((t) => !options.skip.includes(t.path)),
-        options.rules,
-      ),
-      options.accepted,
+    const sources = new Map(
+      (config ? stagedCodeFiles(root, gapsOptions(config), targets) : []).filter((f) => f.role === "source").map((f) => [f.path, f]),
     );
-    const measured = config ? measureStaged(config, stagedCodeFiles(root, gapsOptions(config), targets)) : undefined;
+    const now = readEach(
+      targets.filter((t) => !options.skip.includes(t.path)),
+      options.rules,
+      (path) => sources.get(path)?.text,
+    );
+    const scanned = applyBaseline(scanResult(now.shares, started), options.accepted);
+    const measured = config ? measureGatesOf(config, [...sources.values()], now.measures) : undefined;
     // Only files where something was found are compared with HEAD: a clean commit reads nothing more.
-    const suspects = new Set([...scanned.findings.map((f) => f.file), ...(measured?.over.map((o) => o.path) ?? [])]);
-    const head = headTexts(staged, suspects);
-    const security = withoutFindingsIn(
-      scanned,
-      scanTargets(
-        [...head].map(([path, text]) => ({ path, read: () => Buffer.from(text) })),
-        options.rules,
-      ),
+    const overPaths = new Set(measured?.over.map((o) => o.path));
+    const head = headTexts(staged, new Set([...scanned.findings.map((f) => f.file), ...overPaths]));
+    const before = readEach(
+      [...head].map(([path, text]) => ({ path, read: () => Buffer.from(text) })),
+      options.rules,
+      (path) => (overPaths.has(path) ? head.get(path) : undefined),
     );
-    const quality = measured && config ? judgeGates(measured, head, config) : undefined;
+    const security = withoutFindingsIn(scanned, scanResult(before.shares, started));
+    const quality = measured && config ? judgeGates(measured, before.measures, config) : undefined;
     const secure = !security.findings.some((f) => fails(f, options.failOn));
     return {
       passed: secure && quality?.passed !== false,
@@ -89,30 +90,45 @@ function gapsOptions(config: Config): { ignore: readonly string[]; tests: readon
   return { ignore: config.gaps.ignore, tests: config.gaps.tests };
 }
 
+/**
+ * Each target scanned, then measured when `measured` gives its text: one file at a time, so its
+ * parsed tree is still in the cache when the second reader asks for it.
+ */
+function readEach(
+  targets: readonly ScanTarget[],
+  rules: RuleSet,
+  measured: (path: string) => string | undefined,
+): { shares: ScanShare[]; measures: Map<string, FileMeasures> } {
+  const shares: ScanShare[] = [];
+  const measures = new Map<string, FileMeasures>();
+  for (const target of targets) {
+    shares.push(scanShare([target], rules));
+    const text = measured(target.path);
+    const m = text === undefined ? undefined : measureFile(target.path, text);
+    if (m) measures.set(target.path, m);
+  }
+  return { shares, measures };
+}
+
 interface Measured {
   gates: Gate[];
-  measures: Map<string, FileMeasures>;
+  measures: ReadonlyMap<string, FileMeasures>;
   /** Everything over the limit of a failing gate, by gate. */
   overByGate: Map<LimitGate, Offender[]>;
   over: Offender[];
 }
 
-/** The fast gates over the staged source files, each measured once. */
-function measureStaged(config: Config, files: readonly CodeFile[]): Measured {
-  const sources = files.filter((f) => f.role === "source");
-  const measures = new Map<string, FileMeasures>();
-  for (const file of sources) {
-    const m = measureFile(file.path, file.text);
-    if (m) measures.set(file.path, m);
-  }
-  const gates = measureGates(sources, config, LIMIT_GATES, " (staged files)", [...measures.values()]);
+/** The fast gates over the staged source files, from their measures. */
+function measureGatesOf(config: Config, sources: readonly CodeFile[], measures: ReadonlyMap<string, FileMeasures>): Measured {
+  const all = sources.flatMap((f) => measures.get(f.path) ?? []);
+  const gates = measureGates(sources, config, LIMIT_GATES, " (staged files)", all);
   const overByGate = new Map<LimitGate, Offender[]>();
   for (const gate of gates) {
     if (gate.passed) continue;
     const name = gate.name as LimitGate;
     overByGate.set(
       name,
-      [...measures.values()].flatMap((m) => overLimit(name, m, config.gates)),
+      all.flatMap((m) => overLimit(name, m, config.gates)),
     );
   }
   return { gates, measures, overByGate, over: [...overByGate.values()].flat() };
@@ -134,23 +150,15 @@ function headTexts(staged: Staged, suspects: ReadonlySet<string>): Map<string, s
   return texts;
 }
 
-/** Failing gates judged on what the commit made worse against HEAD's versions of the files. */
-function judgeGates(measured: Measured, head: ReadonlyMap<string, string>, config: Config): { passed: boolean; gates: Gate[] } {
-  const before = new Map<string, FileMeasures | undefined>();
-  const headMeasures = (path: string) => {
-    if (!before.has(path)) {
-      const text = head.get(path);
-      before.set(path, text === undefined ? undefined : measureFile(path, text));
-    }
-    return before.get(path);
-  };
+/** Failing gates judged on what the commit made worse, against HEAD's measures of the same files. */
+function judgeGates(measured: Measured, before: ReadonlyMap<string, FileMeasures>, config: Config): { passed: boolean; gates: Gate[] } {
   const gates = measured.gates.map((gate) => {
     const over = measured.overByGate.get(gate.name as LimitGate);
     if (gate.passed || !over) return gate;
     const name = gate.name as LimitGate;
     const files = new Set(over.map((o) => o.path));
     const worse = [...files].flatMap((path) =>
-      madeWorse(name, measured.measures.get(path) as FileMeasures, headMeasures(path), config.gates),
+      madeWorse(name, measured.measures.get(path) as FileMeasures, before.get(path), config.gates),
     );
     return judgedOnChange({ ...gate, name }, over, worse, "in HEAD");
   });

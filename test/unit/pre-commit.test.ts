@@ -66,14 +66,24 @@ describe("withParseCache", () => {
     withParseCache(() => {
       const first = parse("a.js", text, "javascript");
       assert.equal(parse("a.js", text, "javascript"), first, "the same tree for the same text");
-      assert.notEqual(parse("a.ts", text, "typescript"), first, "another dialect is another tree");
       assert.equal(
         withParseCache(() => parse("a.js", text, "javascript")),
         first,
         "a nested scope shares the outer cache",
       );
+      assert.notEqual(parse("a.ts", text, "typescript"), first, "another dialect is another tree");
     });
     assert.notEqual(parse("a.js", text, "javascript"), parse("a.js", text, "javascript"), "no cache outside");
+  });
+
+  it("keeps only the last few trees: a large commit's trees are never all held", T, () => {
+    withParseCache(() => {
+      const first = parse("a.js", "export const a = 0;\n", "javascript");
+      for (let i = 1; i <= 50; i++) parse("a.js", `export const a = ${i};\n`, "javascript");
+      assert.notEqual(parse("a.js", "export const a = 0;\n", "javascript"), first, "parsed again once it left the cache");
+      const last = parse("a.js", "export const a = 50;\n", "javascript");
+      assert.equal(parse("a.js", "export const a = 50;\n", "javascript"), last);
+    });
   });
 });
 
