@@ -1,5 +1,7 @@
-import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { writeFileAtomic } from "./atomic-file.js";
 import { failure } from "./errors.js";
 import { runSync } from "./process.js";
@@ -165,21 +167,67 @@ export function committedFiles(cwd: string, paths: readonly string[]): Map<strin
   return files;
 }
 
+/** An object `git cat-file --batch` returned: its type and content. */
+export interface GitObject {
+  type: string;
+  content: Buffer;
+}
+
 /**
  * Objects read in one `git cat-file --batch` process, one per request (an object id or
  * `<rev>:<path>`), in order: undefined for one git does not have. A request must not hold a newline.
  */
-export function catFileBatch(cwd: string, requests: readonly string[]): ({ type: string; content: Buffer } | undefined)[] {
+export function catFileBatch(cwd: string, requests: readonly string[]): (GitObject | undefined)[] {
   if (requests.length === 0) return [];
   const result = spawnSync("git", ["cat-file", "--batch"], {
     cwd,
     input: `${requests.join("\n")}\n`,
     maxBuffer: 1024 * 1024 * 1024,
   });
-  const out = result.stdout ?? Buffer.alloc(0);
-  const objects: ({ type: string; content: Buffer } | undefined)[] = [];
+  return batchObjects(result.stdout ?? Buffer.alloc(0), requests.length);
+}
+
+/**
+ * catFileBatch while this thread goes on with other work: git writes into a temporary file rather
+ * than a pipe, which would stall it whenever this thread is busy, and the file is read once git is done.
+ */
+export async function catFileBatchAsync(cwd: string, requests: readonly string[]): Promise<(GitObject | undefined)[]> {
+  if (requests.length === 0) return [];
+  const dir = temporaryFolder();
+  if (dir === undefined) return catFileBatch(cwd, requests); // nowhere to write: through a pipe, blocking
+  const file = join(dir, "objects");
+  try {
+    const fd = openSync(file, "w");
+    try {
+      await new Promise<void>((resolve) => {
+        const child = spawn("git", ["cat-file", "--batch"], { cwd, stdio: ["pipe", fd, "ignore"] });
+        child.once("error", () => resolve()); // no git: nothing read, as with the blocking call
+        child.once("close", () => resolve());
+        child.stdin?.on("error", () => undefined); // git gone early: its exit says the rest
+        child.stdin?.end(`${requests.join("\n")}\n`);
+      });
+    } finally {
+      closeSync(fd);
+    }
+    return batchObjects(readFileSync(file), requests.length);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function temporaryFolder(): string | undefined {
+  try {
+    return mkdtempSync(join(tmpdir(), "br-cat-file-"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** `git cat-file --batch` output: `<id> <type> <size>` then the content, or `<request> missing`, per request. */
+function batchObjects(out: Buffer, count: number): (GitObject | undefined)[] {
+  const objects: (GitObject | undefined)[] = [];
   let at = 0;
-  for (let i = 0; i < requests.length; i++) {
+  for (let i = 0; i < count; i++) {
     const end = out.indexOf(10, at);
     if (end < 0) break;
     const [, type = "", size] = out.subarray(at, end).toString("utf8").split(" ");

@@ -25,6 +25,8 @@ export interface PreCommitOptions {
   root: string;
   /** What is staged, when the caller has listed it (src/security/sources.ts listStaged). */
   changes?: StagedChange[];
+  /** The staged blobs by id, when the caller has read them (readBlobsAsync, while it loaded the rules). */
+  blobs?: ReadonlyMap<string, Buffer>;
   rules: RuleSet;
   /** Fingerprints the security baseline accepts. */
   accepted: ReadonlySet<string>;
@@ -55,7 +57,7 @@ export function preCommitCheck(options: PreCommitOptions): PreCommitResult {
   return withParseCache(() => {
     const { root, config } = options;
     const staged: Staged = { root, changes: options.changes ?? stagedChanges(root) };
-    const targets = stagedTargets(root, staged.changes);
+    const targets = options.blobs ? stagedTargets(root, staged.changes, options.blobs) : stagedTargets(root, staged.changes);
     const sources = new Map(
       (config ? stagedCodeFiles(root, gapsOptions(config), targets) : []).filter((f) => f.role === "source").map((f) => [f.path, f]),
     );

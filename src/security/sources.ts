@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { catFileBatch, git, listProjectFiles } from "../infra/git.js";
+import { catFileBatch, catFileBatchAsync, type GitObject, git, listProjectFiles } from "../infra/git.js";
 
 export interface ScanTarget {
   /** The path shown in findings, relative to the scan root. */
@@ -118,9 +118,18 @@ function parseDiffIndex(output: string): StagedChange[] {
 /** Blobs by id, read in one `git cat-file --batch` process; an id git does not have is left out. */
 export function readBlobs(root: string, ids: readonly string[]): Map<string, Buffer> {
   const unique = [...new Set(ids)];
-  const objects = catFileBatch(root, unique);
+  return blobsById(unique, catFileBatch(root, unique));
+}
+
+/** readBlobs while this thread goes on with other work (the pre-commit check loads its rules meanwhile). */
+export async function readBlobsAsync(root: string, ids: readonly string[]): Promise<Map<string, Buffer>> {
+  const unique = [...new Set(ids)];
+  return blobsById(unique, await catFileBatchAsync(root, unique));
+}
+
+function blobsById(ids: readonly string[], objects: readonly (GitObject | undefined)[]): Map<string, Buffer> {
   const blobs = new Map<string, Buffer>();
-  for (const [i, id] of unique.entries()) {
+  for (const [i, id] of ids.entries()) {
     const object = objects[i];
     if (object?.type === "blob") blobs.set(id, object.content);
   }
@@ -132,11 +141,14 @@ export function readBlobs(root: string, ids: readonly string[]): Map<string, Buf
  * listed by one git call and read in one `git cat-file --batch` call (a pre-commit hook must stay
  * fast on large commits).
  */
-export function stagedTargets(root: string, changes: readonly StagedChange[] = stagedChanges(root)): ScanTarget[] {
-  const contents = readBlobs(
+export function stagedTargets(
+  root: string,
+  changes: readonly StagedChange[] = stagedChanges(root),
+  contents: ReadonlyMap<string, Buffer> = readBlobs(
     root,
     changes.map((c) => c.blob),
-  );
+  ),
+): ScanTarget[] {
   return changes.map((change) => ({ path: change.path, read: () => contents.get(change.blob) }));
 }
 

@@ -15,7 +15,7 @@ const { configSchema } = await import("../../src/infra/config.ts");
 const { parse, withParseCache } = await import("../../src/infra/syntax.ts");
 const { preCommitCheck } = await import("../../src/quality/pre-commit.ts");
 const { defaultRules } = await import("../../src/security/secrets/rules.ts");
-const { stagedChanges } = await import("../../src/security/sources.ts");
+const { readBlobs, readBlobsAsync, stagedChanges } = await import("../../src/security/sources.ts");
 
 const T = { timeout: 30_000 };
 // Secret-shaped values, assembled at run time so this file holds none.
@@ -119,6 +119,22 @@ describe("stagedChanges", () => {
       stagedChanges(cwd).map((c) => [c.path, c.headBlob]),
       [["a.js", undefined]],
     );
+  });
+});
+
+describe("readBlobsAsync", () => {
+  it("reads what readBlobs reads (binary content too) while the caller goes on; an id git does not have is left out", T, async () => {
+    const cwd = repo();
+    write(cwd, { "a.js": "export const a = 1;\n", "b.txt": "two\nlines\n" });
+    writeFileSync(join(cwd, "c.bin"), Buffer.from([0, 1, 2, 10, 255]));
+    git(cwd, "add", "-A");
+    const ids = [...stagedChanges(cwd).map((c) => c.blob), "1".repeat(40)];
+    const pending = readBlobsAsync(cwd, ids);
+    const blocking = readBlobs(cwd, ids);
+    const read = await pending;
+    assert.equal(read.size, 3);
+    assert.deepEqual([...read], [...blocking]);
+    assert.deepEqual(read.get(git(cwd, "rev-parse", ":c.bin").trim()), Buffer.from([0, 1, 2, 10, 255]));
   });
 });
 

@@ -37,11 +37,16 @@ export function registerHooksRun(hooks: Command): void {
             fix: "Use `br hooks run pre-commit`; the pre-push hook runs `br security check --pre-push <remote>`.",
           });
         const root = workingDir(options);
-        const { listStaged } = await import("../../security/sources.js");
+        const sources = await import("../../security/sources.js");
         // Nothing listed may be a place without an index (a bare repository lists nothing): only then is git asked where this is.
-        const listed = listStaged(root);
+        const listed = sources.listStaged(root);
         const changes = listed?.length ? listed : await refuseOutsideWorkingTree(root, listed);
-        const result = await runPreCommit(root, changes);
+        // git reads the staged texts while the config, the rules and the checks' code load.
+        const blobs = sources.readBlobsAsync(
+          root,
+          changes.map((c) => c.blob),
+        );
+        const result = await runPreCommit(root, changes, blobs);
         const { renderText } = await import("../../security/report.js");
         emit(options.json, { ...result, quality: result.quality ?? null }, () => render(result, renderText));
         if (!result.passed) setExitCode(1);
@@ -49,7 +54,7 @@ export function registerHooksRun(hooks: Command): void {
     );
 }
 
-async function runPreCommit(root: string, changes: StagedChange[]): Promise<PreCommitResult> {
+async function runPreCommit(root: string, changes: StagedChange[], blobs: Promise<Map<string, Buffer>>): Promise<PreCommitResult> {
   const config = await projectConfig(root);
   const baselines = await import("../../security/baseline.js");
   const baseline = baselines.checkLocation(root, undefined);
@@ -59,10 +64,12 @@ async function runPreCommit(root: string, changes: StagedChange[]): Promise<PreC
     .map((p) => relative(root, p));
   const { rulesFor } = await import("../../security/scan.js");
   const { preCommitCheck } = await import("../../quality/pre-commit.js");
+  const rules = rulesFor(root, undefined);
   return preCommitCheck({
     root,
     changes,
-    rules: rulesFor(root, undefined),
+    blobs: await blobs,
+    rules,
     accepted,
     skip,
     failOn: config?.security.failOn ?? "high",
