@@ -3,6 +3,7 @@
  * sees them, so .gitignore is respected), explicit paths, the staged blobs of the index, stdin.
  * Commits (the lines each one added) come from src/security/history.ts.
  */
+import { execFile } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { catFileBatch, catFileBatchAsync, type GitObject, git, listProjectFiles } from "../infra/git.js";
@@ -88,14 +89,25 @@ export function stagedChanges(root: string): StagedChange[] {
 
 /** stagedChanges, or undefined when git cannot list them (no working tree here, or no repository). */
 export function listStaged(root: string): StagedChange[] | undefined {
-  const args = ["diff-index", "--cached", "-z", "-M", "--diff-filter=ACMR", "--relative"];
-  let listed = git(root, [...args, "HEAD"]);
-  if (listed.code !== 0) {
-    const empty = git(root, ["hash-object", "-t", "tree", "/dev/null"]).stdout.trim();
-    listed = git(root, [...args, empty]);
-  }
+  let listed = git(root, [...DIFF_INDEX, "HEAD"]);
+  if (listed.code !== 0) listed = git(root, [...DIFF_INDEX, git(root, EMPTY_TREE).stdout.trim()]);
   return listed.code === 0 ? parseDiffIndex(listed.stdout) : undefined;
 }
+
+/** listStaged while this thread goes on with other work (the pre-commit check loads its config meanwhile). */
+export async function listStagedAsync(root: string): Promise<StagedChange[] | undefined> {
+  const run = (args: readonly string[]) =>
+    new Promise<{ code: number; stdout: string }>((resolve) =>
+      execFile("git", args, { cwd: root, maxBuffer: 256 * 1024 * 1024 }, (error, stdout) => resolve({ code: error ? 1 : 0, stdout })),
+    );
+  let listed = await run([...DIFF_INDEX, "HEAD"]);
+  if (listed.code !== 0) listed = await run([...DIFF_INDEX, (await run(EMPTY_TREE)).stdout.trim()]);
+  return listed.code === 0 ? parseDiffIndex(listed.stdout) : undefined;
+}
+
+const DIFF_INDEX = ["diff-index", "--cached", "-z", "-M", "--diff-filter=ACMR", "--relative"];
+/** Before the first commit there is no HEAD: what is staged is compared with the empty tree. */
+const EMPTY_TREE = ["hash-object", "-t", "tree", "/dev/null"];
 
 /** `git diff-index -z` output: `:<mode> <mode> <blob> <blob> <status>`, then one path (two for a rename or copy). */
 function parseDiffIndex(output: string): StagedChange[] {

@@ -15,7 +15,7 @@ const { configSchema } = await import("../../src/infra/config.ts");
 const { parse, withParseCache } = await import("../../src/infra/syntax.ts");
 const { preCommitCheck } = await import("../../src/quality/pre-commit.ts");
 const { defaultRules } = await import("../../src/security/secrets/rules.ts");
-const { readBlobs, readBlobsAsync, stagedChanges } = await import("../../src/security/sources.ts");
+const { listStaged, listStagedAsync, readBlobs, readBlobsAsync, stagedChanges } = await import("../../src/security/sources.ts");
 
 const T = { timeout: 30_000 };
 // Secret-shaped values, assembled at run time so this file holds none.
@@ -91,7 +91,7 @@ describe("stagedChanges", () => {
   it(
     "lists added, modified and renamed files with their staged and HEAD blobs (a rename names its old path); deletions are left out",
     T,
-    () => {
+    async () => {
       const cwd = repo();
       write(cwd, { "kept.js": "export const a = 1;\n", "moved.js": "export const moved = 1;\n".repeat(20), "gone.js": "x\n" });
       commit(cwd);
@@ -108,10 +108,18 @@ describe("stagedChanges", () => {
         { path: "kept.js", blob: index("kept.js"), headBlob: head("kept.js") },
         { path: "lib/moved.js", blob: index("lib/moved.js"), headBlob: head("moved.js"), headPath: "moved.js" },
       ]);
+      assert.deepEqual(await listStagedAsync(cwd), changes, "the overlapping listing is the same");
     },
   );
 
-  it("before the first commit every staged file is new", T, () => {
+  it("outside a repository git lists nothing: undefined, whichever way it is asked", T, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "br-no-git-"));
+    dirs.push(dir);
+    assert.equal(listStaged(dir), undefined);
+    assert.equal(await listStagedAsync(dir), undefined);
+  });
+
+  it("before the first commit every staged file is new", T, async () => {
     const cwd = repo();
     write(cwd, { "a.js": "export const a = 1;\n" });
     git(cwd, "add", "a.js");
@@ -119,6 +127,7 @@ describe("stagedChanges", () => {
       stagedChanges(cwd).map((c) => [c.path, c.headBlob]),
       [["a.js", undefined]],
     );
+    assert.deepEqual(await listStagedAsync(cwd), stagedChanges(cwd));
   });
 });
 

@@ -38,15 +38,16 @@ export function registerHooksRun(hooks: Command): void {
           });
         const root = workingDir(options);
         const sources = await import("../../security/sources.js");
-        // Nothing listed may be a place without an index (a bare repository lists nothing): only then is git asked where this is.
-        const listed = sources.listStaged(root);
-        const changes = listed?.length ? listed : await refuseOutsideWorkingTree(root, listed);
-        // git reads the staged texts while the config, the rules and the checks' code load.
-        const blobs = sources.readBlobsAsync(
-          root,
-          changes.map((c) => c.blob),
+        // git lists and reads what is staged while the config, the rules and the checks' code load.
+        const listing = sources.listStagedAsync(root);
+        const blobs = listing.then((changes) =>
+          sources.readBlobsAsync(
+            root,
+            (changes ?? []).map((c) => c.blob),
+          ),
         );
-        const result = await runPreCommit(root, changes, blobs);
+        blobs.catch(() => undefined); // awaited below; a config error may end the command first
+        const result = await runPreCommit(root, { listing, blobs });
         const { renderText } = await import("../../security/report.js");
         emit(options.json, { ...result, quality: result.quality ?? null }, () => render(result, renderText));
         if (!result.passed) setExitCode(1);
@@ -54,7 +55,13 @@ export function registerHooksRun(hooks: Command): void {
     );
 }
 
-async function runPreCommit(root: string, changes: StagedChange[], blobs: Promise<Map<string, Buffer>>): Promise<PreCommitResult> {
+/** The index as git is reading it: what is staged, and the staged blobs by id. */
+interface Reading {
+  listing: Promise<StagedChange[] | undefined>;
+  blobs: Promise<Map<string, Buffer>>;
+}
+
+async function runPreCommit(root: string, reading: Reading): Promise<PreCommitResult> {
   const config = await projectConfig(root);
   const baselines = await import("../../security/baseline.js");
   const baseline = baselines.checkLocation(root, undefined);
@@ -65,10 +72,13 @@ async function runPreCommit(root: string, changes: StagedChange[], blobs: Promis
   const { rulesFor } = await import("../../security/scan.js");
   const { preCommitCheck } = await import("../../quality/pre-commit.js");
   const rules = rulesFor(root, undefined);
+  // Nothing listed may be a place without an index (a bare repository lists nothing): only then is git asked where this is.
+  const listed = await reading.listing;
+  const changes = listed?.length ? listed : await refuseOutsideWorkingTree(root, listed);
   return preCommitCheck({
     root,
     changes,
-    blobs: await blobs,
+    blobs: await reading.blobs,
     rules,
     accepted,
     skip,
