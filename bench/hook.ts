@@ -7,13 +7,14 @@
  * commit; the figures are medians over rounds, and the added time is the median of each round's
  * difference to its own baseline (paired). Aim (issue 19): under 0.5 s added.
  *
- *   node scripts/node-runtime.mjs 24 --import tsx bench/hook.ts     (BENCH_HOOK_RUNS rounds, default 9)
+ *   node scripts/node-runtime.mjs 24 --import tsx bench/hook.ts     (BENCH_HOOK_RUNS rounds, default 9;
+ *   BENCH_RECORD=1 stores the figures in bench/peer-results.json)
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { BR } from "./measure.ts";
+import { BR, record } from "./measure.ts";
 
 const FILES = 200;
 const AIM_MS = 500;
@@ -134,6 +135,16 @@ function report(samples: Record<Way, Sample[]>, fileBytes: number, rounds: numbe
   console.log(
     `  aim: under ${AIM_MS / 1000} s added (median): ${hookAdded < AIM_MS ? "met" : "missed"} (${(hookAdded / 1000).toFixed(2)} s)`,
   );
+  const figures = (way: Way) => ({ addedMs: Math.round(added(way, "wallMs")), addedCpuMs: Math.round(added(way, "cpuMs")) });
+  record("preCommitHook", {
+    files: FILES,
+    rounds,
+    baselineMs: Math.round(median(samples.baseline.map((s) => s.wallMs))),
+    hook: figures("hook"),
+    twoProcessHook: figures("twoProcesses"),
+    aimMs: AIM_MS,
+    aimMet: hookAdded < AIM_MS,
+  });
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) hookBenchmark();
