@@ -72,6 +72,8 @@ async function runPreCommit(root: string, reading: Reading): Promise<PreCommitRe
   const { rulesFor } = await import("../../security/scan.js");
   const { preCommitCheck } = await import("../../quality/pre-commit.js");
   const rules = rulesFor(root, undefined);
+  // The measures' parser loads (and checks itself) while git is still reading the index.
+  if (config) (await import("../../quality/measures/index.js")).prepareMeasures();
   // Nothing listed may be a place without an index (a bare repository lists nothing): only then is git asked where this is.
   const listed = await reading.listing;
   const changes = listed?.length ? listed : await refuseOutsideWorkingTree(root, listed);
