@@ -93,7 +93,10 @@ export function planBenchmark(): void {
   }
   const scale = [1_000, 10_000, 20_000].flatMap(scaleRows);
   printTable("Planning at scale: linear in features when 10k and 20k cost 10x and 20x of 1k", scale);
-  record("planScale", Object.fromEntries(scale.map((r) => [r.name, { medianMs: Math.round(r.result.median), peakMb: Math.round(r.result.maxRssMb) }])));
+  record(
+    "planScale",
+    Object.fromEntries(scale.map((r) => [r.name, { medianMs: Math.round(r.result.median), peakMb: Math.round(r.result.maxRssMb) }])),
+  );
 }
 
 /** `spec sync` (into an empty registry) and `tasks generate` (into an empty plan) on a spec of `size` features. */
