@@ -73,11 +73,17 @@ describe("thread decisions", () => {
     assert.equal(threadCount(10, 0, { BR_SCAN_THREADS: "0" }, 8), 1);
   });
 
-  it("deals items round-robin so every share gets some of each folder", () => {
-    assert.deepEqual(deal([1, 2, 3, 4, 5], 2), [
-      [1, 3, 5],
-      [2, 4],
-    ]);
-    assert.deepEqual(deal([1], 3), [[1], [], []]);
+  it("shares items out by weight, heaviest first to the lightest share", () => {
+    assert.deepEqual(
+      deal([1, 9, 2, 8, 3], 2, (n) => n),
+      [
+        [9, 2, 1],
+        [8, 3],
+      ],
+    );
+    assert.deepEqual(
+      deal(["a"], 3, () => 1),
+      [["a"], [], []],
+    );
   });
 });

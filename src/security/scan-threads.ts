@@ -45,18 +45,21 @@ export function threadCount(files: number, bytes: number, env: NodeJS.ProcessEnv
   return Math.max(1, Math.min(cores, MAX_THREADS, files, Math.floor(bytes / MIN_BYTES_PER_THREAD)));
 }
 
-/** The targets' total size on disk; a file that cannot be stat'ed counts nothing (the scan reports it). */
-function sizeOnDisk(jobs: readonly FileJob[]): number {
-  let bytes = 0;
-  for (const job of jobs) bytes += statSync(job.file, { throwIfNoEntry: false })?.size ?? 0;
-  return bytes;
+/** Each target's size on disk; a file that cannot be stat'ed weighs nothing (the scan reports it). */
+function sizesOnDisk(jobs: readonly FileJob[]): Map<FileJob, number> {
+  return new Map(jobs.map((job) => [job, statSync(job.file, { throwIfNoEntry: false })?.size ?? 0]));
 }
 
-/** Items dealt round-robin into `n` shares, so a folder of large files is spread over all of them. */
-export function deal<T>(items: readonly T[], n: number): T[][] {
-  const shares: T[][] = Array.from({ length: n }, () => []);
-  for (let i = 0; i < items.length; i++) shares[i % n]?.push(items[i] as T);
-  return shares;
+/** Items shared out by weight, heaviest first to the lightest share, so the threads finish together. */
+export function deal<T>(items: readonly T[], n: number, weight: (item: T) => number): T[][] {
+  const shares = Array.from({ length: n }, () => ({ items: [] as T[], load: 0 }));
+  const heaviest = [...items].sort((a, b) => weight(b) - weight(a));
+  for (const item of heaviest) {
+    const lightest = shares.reduce((min, s) => (s.load < min.load ? s : min));
+    lightest.items.push(item);
+    lightest.load += weight(item);
+  }
+  return shares.map((s) => s.items);
 }
 
 function asJob(target: ScanTarget): FileJob | undefined {
@@ -90,10 +93,14 @@ function inWorker(input: WorkerInput): Promise<ScanShare> {
 export async function scanInThreads(targets: readonly ScanTarget[], rules: RuleSet, source: RulesSource): Promise<ScanResult> {
   const started = Date.now();
   const jobs = targets.map(asJob);
-  const onDisk = jobs.every((j) => j !== undefined) && jobs.length > 1;
-  const threads = onDisk ? threadCount(jobs.length, sizeOnDisk(jobs as FileJob[])) : 1;
+  if (jobs.length < 2 || jobs.some((j) => j === undefined)) return scanResult([scanShare(targets, rules)], started);
+  const sizes = sizesOnDisk(jobs as FileJob[]);
+  const threads = threadCount(
+    jobs.length,
+    [...sizes.values()].reduce((sum, n) => sum + n, 0),
+  );
   if (threads <= 1) return scanResult([scanShare(targets, rules)], started);
-  const [own = [], ...others] = deal(jobs as FileJob[], threads);
+  const [own = [], ...others] = deal(jobs as FileJob[], threads, (job) => sizes.get(job) ?? 0);
   const pending = others.map((share) => inWorker({ jobs: share, source }).catch(() => scanShare(share.map(jobTarget), rules)));
   const shares = [scanShare(own.map(jobTarget), rules), ...(await Promise.all(pending))];
   const result = scanResult(shares, started);
