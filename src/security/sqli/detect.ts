@@ -43,7 +43,8 @@ const SQL_NAME = /sql|query|stmt|statement/i;
  * phrases, or a name with "sql" in it. Cheap, linear, and true for every file worth parsing.
  */
 const MAY_HOLD_SQL = [
-  /\b(?:SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|TRUNCATE|FROM|WHERE|VALUES)\b/,
+  // A keyword followed by a space or a bracket, as in SQL: HTTP's "DELETE" and a tag's "SELECT" are not.
+  /\b(?:SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|TRUNCATE|FROM|WHERE|VALUES)[\s(]/,
   /\b(?:insert\s+into|delete\s+from|select\s+\S+\s+from|create\s+(?:temp\w*\s+)?table|drop\s+table|alter\s+table|update\s+\S+\s+set)\b|sql/i,
 ];
 
