@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -75,31 +76,116 @@ function prefixOf(cwd: string): string {
   return prefix;
 }
 
-/**
- * Uncommitted changes (tracked and untracked, not ignored) under `cwd`, with paths relative to
- * `cwd` even when it is a subfolder of the repository.
- */
-export function workingChanges(cwd: string): WorkingChange[] {
-  const result = git(cwd, ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", "."]);
-  if (result.code !== 0) return [];
-  const prefix = prefixOf(cwd);
-  const out: WorkingChange[] = [];
-  const entries = result.stdout.split("\0");
+/** Porcelain v2's two-letter status in v1's spelling (" M", "??", "R "), which br's readers use. */
+function v1Status(xy: string): string {
+  return xy.replaceAll(".", " ");
+}
+
+/** How many space-separated fields come before the path in a porcelain v2 entry, by its kind. */
+const FIELDS_BEFORE_PATH: Record<string, number> = { "1": 8, "2": 9, u: 10, "?": 1 };
+
+/** What follows the first `count` space-separated fields of an entry (a path may hold spaces itself). */
+function afterFields(entry: string, count: number): string | undefined {
+  let at = 0;
+  for (let field = 0; field < count; field++) {
+    const space = entry.indexOf(" ", at);
+    if (space < 0) return undefined;
+    at = space + 1;
+  }
+  return entry.slice(at);
+}
+
+/** Parses `git status --porcelain=v2 -z` output: HEAD (from --branch's header, when asked) and the changes under the prefix. */
+function parseStatusV2(output: string, prefix: string): TreeStatus {
+  let head: string | undefined;
+  const changes: WorkingChange[] = [];
+  const entries = output.split("\0");
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i] as string;
-    if (entry.length < 4) continue;
-    const status = entry.slice(0, 2);
-    const path = entry.slice(3);
-    if (path.startsWith(prefix)) out.push({ path: path.slice(prefix.length), status });
+    if (entry.startsWith("# branch.oid ")) {
+      const oid = entry.slice("# branch.oid ".length);
+      head = oid === "(initial)" ? undefined : oid;
+      continue;
+    }
+    const fields = FIELDS_BEFORE_PATH[entry[0] as string];
+    if (fields === undefined) continue; // other headers, ignored files
+    const path = afterFields(entry, fields);
+    if (path === undefined) continue;
+    const status = entry[0] === "?" ? "??" : v1Status(entry.slice(2, 4));
+    if (path.startsWith(prefix)) changes.push({ path: path.slice(prefix.length), status });
     // A rename or copy is followed by its original path.
-    if (status.startsWith("R") || status.startsWith("C")) i++;
+    if (entry[0] === "2") i++;
   }
-  return out;
+  return { head, changes };
+}
+
+/** HEAD (undefined before the first commit) and the uncommitted changes under a folder, as one `git status` tells them. */
+export interface TreeStatus {
+  head: string | undefined;
+  changes: WorkingChange[];
+}
+
+function statusArgs(branch: boolean, pathspecs: readonly string[]): string[] {
+  return [
+    "status",
+    "--porcelain=v2",
+    "-z",
+    "--untracked-files=all",
+    // HEAD comes in the branch header; counting commits ahead of the upstream is not wanted.
+    ...(branch ? ["--branch", "--no-ahead-behind"] : []),
+    "--",
+    ...pathspecs,
+  ];
+}
+
+/**
+ * Uncommitted changes (tracked and untracked, not ignored) under `cwd`, with paths relative to
+ * `cwd` even when it is a subfolder of the repository. `pathspecs` (relative to cwd) narrows the
+ * question to some paths, which git then answers without walking the rest of the tree.
+ */
+export function workingChanges(cwd: string, pathspecs: readonly string[] = ["."]): WorkingChange[] {
+  const result = git(cwd, statusArgs(false, pathspecs));
+  if (result.code !== 0) return [];
+  return parseStatusV2(result.stdout, prefixOf(cwd)).changes;
+}
+
+/**
+ * HEAD and the uncommitted changes under `cwd` from one `git status` (its branch header names
+ * HEAD's commit): what a `rev-parse HEAD` and a `status` would say, for one process instead of two.
+ */
+export function treeStatus(cwd: string): TreeStatus {
+  const result = git(cwd, statusArgs(true, ["."]));
+  if (result.code !== 0) return { head: headCommit(cwd), changes: [] };
+  return parseStatusV2(result.stdout, prefixOf(cwd));
 }
 
 export function headCommit(cwd: string): string | undefined {
   const result = git(cwd, ["rev-parse", "--verify", "-q", "HEAD"]);
   return result.code === 0 ? result.stdout.trim() : undefined;
+}
+
+/** A word as one argument to /bin/sh, whatever it holds. */
+function shellWord(word: string): string {
+  return `'${word.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * Runs several git queries in one shell, in order, and returns each one's exit code and output.
+ * Starting a process from br costs more CPU than most queries themselves (node forks a large
+ * process and sets up a loop for each), so queries asked together are started by one shell
+ * instead. For quick read-only queries: their stderr is not kept, and no one has a timeout.
+ */
+export function gitBatch(cwd: string, commands: readonly (readonly string[])[]): { code: number; stdout: string }[] {
+  const marker = `br-batch-${randomBytes(8).toString("hex")}`;
+  const script = commands.map((args) => `git ${args.map(shellWord).join(" ")}; printf '\\n${marker} %d\\n' "$?"`).join("\n");
+  const parts = runSync("/bin/sh", ["-c", script], { cwd }).stdout.split(`\n${marker} `);
+  return commands.map((_, i) => {
+    // Part i is command i's output, after the previous command's exit code line.
+    const part = parts[i];
+    const codeLine = i + 1 < parts.length ? /^(\d+)\n/.exec(parts[i + 1] as string) : null;
+    if (part === undefined || !codeLine) return { code: 1, stdout: "" };
+    return { code: Number(codeLine[1]), stdout: i === 0 ? part : part.slice(part.indexOf("\n") + 1) };
+  });
 }
 
 /** Whether a path (relative to cwd) exists in a commit. */
@@ -117,9 +203,15 @@ export function commitPaths(cwd: string, paths: readonly string[], message: stri
   return result.commit;
 }
 
+/** Folders whose repository has an identity configured: asked of git once (an identity, once set, stays). */
+const hasIdentity = new Set<string>();
+
 /** br's identity for a commit, when the repository has none configured (a fresh CI machine). */
 export function identityArgs(cwd: string): string[] {
-  return git(cwd, ["config", "user.email"]).stdout.trim() ? [] : ["-c", "user.name=BuildRunner", "-c", "user.email=buildrunner@localhost"];
+  if (hasIdentity.has(cwd)) return [];
+  if (!git(cwd, ["config", "user.email"]).stdout.trim()) return ["-c", "user.name=BuildRunner", "-c", "user.email=buildrunner@localhost"];
+  hasIdentity.add(cwd);
+  return [];
 }
 
 /**
@@ -131,7 +223,7 @@ export function tryCommitPaths(
   paths: readonly string[],
   message: string,
   options: { hooks?: boolean } = {},
-): { ok: true; commit: string } | { ok: false; output: string } {
+): { ok: true /** The new HEAD. */; commit: string } | { ok: false; output: string } {
   const identity = identityArgs(cwd);
   const add = git(cwd, ["add", "-A", "--", ...paths]);
   if (add.code !== 0)
@@ -144,7 +236,7 @@ export function tryCommitPaths(
     const slow = Date.now() - started >= COMMIT_TIMEOUT_MS;
     return { ok: false, output: slow ? `git commit did not finish within 10 minutes (a hook waiting for input?) ${output}` : output };
   }
-  return { ok: true, commit: git(cwd, ["rev-parse", "--short", "HEAD"]).stdout.trim() };
+  return { ok: true, commit: git(cwd, ["rev-parse", "HEAD"]).stdout.trim() };
 }
 
 /**

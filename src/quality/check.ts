@@ -345,7 +345,9 @@ export function taskGates(paths: ProjectPaths, config: Config, changedFiles: rea
   const gates: Gate[] = [];
   if (config.commands.coverage && config.commands.test)
     gates.push(coverageGate(paths, config, config.commands.coverage, undefined, testsStartedAt));
-  const files = codeFiles(paths.root, { ignore: config.gaps.ignore, tests: config.gaps.tests, only: new Set(changedFiles) }).filter(
+  // The changed files come from git's status (see src/run/tree.ts): the tree need not be listed again.
+  const only = new Set(changedFiles);
+  const files = codeFiles(paths.root, { ignore: config.gaps.ignore, tests: config.gaps.tests, only, onlyListed: true }).filter(
     (f) => f.role === "source",
   );
   if (files.length > 0) gates.push(...measureGates(files, config, ["complexity", "function-length", "file-length", "duplication"]));

@@ -30,6 +30,11 @@ export interface FileOptions {
   ignore?: readonly string[];
   /** Read only these paths (changed files), not the whole tree. */
   only?: ReadonlySet<string>;
+  /**
+   * The `only` paths are ones git's status just listed (so not ignored): git is not asked for the
+   * whole tree again, only whether a declaration file beside one of them is the project's.
+   */
+  onlyListed?: boolean;
 }
 
 const MAX_BYTES = 1024 * 1024;
@@ -127,12 +132,29 @@ function readWorkingFile(full: string): string | undefined {
 
 /** The project's code files as they are in the working tree. */
 export function codeFiles(root: string, options: FileOptions = {}): CodeFile[] {
-  const paths = listProjectFiles(root) ?? [];
+  const paths = options.only && options.onlyListed ? [...options.only].sort() : (listProjectFiles(root) ?? []);
   return collect(
     paths.map((path) => ({ path, read: () => readWorkingFile(join(root, path)) })),
-    new Set(paths),
+    options.only && options.onlyListed ? withListedDeclarations(root, paths) : new Set(paths),
     options,
   );
+}
+
+/**
+ * The paths, with the declaration files beside their .js files (see compiledWithTypes) that the
+ * project holds: only those on disk are asked of git, which leaves out ignored ones.
+ */
+function withListedDeclarations(root: string, paths: readonly string[]): Set<string> {
+  const all = new Set(paths);
+  const declarations = paths
+    .map((path) => /^(.*)\.(c|m)?js$/.exec(path))
+    .filter((m) => m !== null)
+    .map((m) => `${m[1]}.d.${m[2] ?? ""}ts`)
+    .filter((path) => !all.has(path) && existsSync(join(root, path)));
+  if (declarations.length === 0) return all;
+  const listed = git(root, ["--literal-pathspecs", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", ...declarations]);
+  for (const path of listed.stdout.split("\0")) if (path) all.add(path);
+  return all;
 }
 
 /**

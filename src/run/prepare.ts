@@ -63,13 +63,14 @@ export async function startAttempt(run: ActiveRun, task: Task, progress: TaskPro
   prepareLogs(paths.state);
   // Measured before the snapshot, so what the test command writes (a coverage report) is not taken for the agent's work.
   const beforeTests = snapshotTree(paths.root);
-  const testsBefore = await testsAtStart(run, beforeTests.head);
-  excludeCheckOutputs(paths.root, beforeTests, []);
+  const tests = await testsAtStart(run, beforeTests.head);
+  if (tests.ran) excludeCheckOutputs(paths.root, beforeTests, []);
   // The snapshot comes before the prompt: whoever reads the prompt (a human, with the manual
   // executor) may start changing files the moment it appears. The git state is kept with it, so
-  // an interrupted attempt can be undone entirely on resume.
+  // an interrupted attempt can be undone entirely on resume. Without a test run in between, the
+  // tree is as it was a moment ago.
   const baseline: AttemptBaseline = {
-    ...snapshotTree(paths.root),
+    ...(tests.ran ? snapshotTree(paths.root) : beforeTests),
     git: captureGitState(paths.root, run.stream?.ignoredBranches),
     ...(executorName === "manual" ? {} : { own: { files: snapshotOwnFiles(paths.dir, paths.state), at: Date.now() } }),
   };
@@ -95,19 +96,20 @@ export async function startAttempt(run: ActiveRun, task: Task, progress: TaskPro
       `  attempt ${attempt}/${config.run.maxAttempts}: ${executorName}, ${model} (${tier}: ${tierReason}), prompt ${prompt.tokens} tokens`,
     ),
   );
-  return { attempt, attemptId, executorName, model, promptFile, prompt, baseline, testsBefore };
+  return { attempt, attemptId, executorName, model, promptFile, prompt, baseline, testsBefore: tests.counts };
 }
 
 /**
  * The test runner's counts at the commit the attempt starts from: recorded after br's last commit,
- * or measured now when there is no record (the first attempt, or the user committed since).
+ * or measured now when there is no record (the first attempt, or the user committed since). A
+ * test run whose output br cannot count is recorded too, so it is not run again for nothing.
  */
-async function testsAtStart(run: ActiveRun, head: string | undefined): Promise<TestCounts | undefined> {
+async function testsAtStart(run: ActiveRun, head: string | undefined): Promise<{ counts: TestCounts | undefined; ran: boolean }> {
   const { paths, config } = run;
   const known = countsAt(paths.state, head);
-  if (known || !config.commands.test || !config.run.commit) return known;
+  if (known !== undefined || !config.commands.test || !config.run.commit) return { counts: known ?? undefined, ran: false };
   say(style.dim("  measuring the tests before the attempt (no record for this commit)"));
   const result = await runCheck("test", config.commands.test, paths.root, config.run.checkTimeoutSeconds * 1000);
-  recordCounts(paths.state, head, result.counts);
-  return result.counts;
+  recordCounts(paths.state, head, result.counts ?? null);
+  return { counts: result.counts, ran: true };
 }

@@ -14,7 +14,7 @@ import { addUsage, attemptCost } from "./cost.js";
 import type { ActiveRun, AttemptOutcome, AttemptRecord, FinishedAttempt, TaskOutcome, TaskProgress } from "./engine.js";
 import { recordCounts } from "./evidence/counts-store.js";
 import type { ExecutorReport } from "./executors/types.js";
-import { commitWork } from "./start.js";
+import { type CommitOutcome, commitOwnWork } from "./start.js";
 import { fileHash, revertChanges } from "./tree.js";
 import { acceptanceCommand, isOwnFile, runCheck, type Verification } from "./verify.js";
 
@@ -80,20 +80,20 @@ export async function acceptAttempt(
   const current = (await loadTasks(paths)).tasks.find((t) => t.id === task.id);
   if (!run.stream && current?.status !== "done") await transitionTask(paths, task.id, "done", { force: true });
   if (config.run.commit) {
-    const rejected = commitAttempt(run, verification.changedFiles, `br: ${task.id}: ${task.title}`);
-    if (rejected) return refusedCommit(run, task, progress, finished, rejected);
-    recordCounts(paths.state, headCommit(paths.root), verification.testCounts);
+    const committed = commitAttempt(run, verification.changedFiles, `br: ${task.id}: ${task.title}`);
+    if (!committed.ok) return refusedCommit(run, task, progress, finished, committed.output);
+    // The verification ran the tests (when there are any) on exactly what was committed.
+    if (config.commands.test) recordCounts(paths.state, committed.commit ?? headCommit(paths.root), verification.testCounts ?? null);
   }
   say(`  ${style.green("✓ verified")}: ${verification.changedFiles.length} file(s) changed, ${verification.checks.length} check(s) passed`);
   return "passed";
 }
 
 /** Commits the verified files: with br's own changes in the main checkout, alone on a stream's branch. */
-function commitAttempt(run: ActiveRun, files: readonly string[], message: string): string | undefined {
-  if (!run.stream) return commitWork(run.paths, run.config, files, message);
-  if (files.length === 0) return undefined;
-  const result = tryCommitPaths(run.paths.root, files, message, { hooks: run.config.run.hooks });
-  return result.ok ? undefined : result.output;
+function commitAttempt(run: ActiveRun, files: readonly string[], message: string): CommitOutcome {
+  if (!run.stream) return commitOwnWork(run.paths, run.config, files, message);
+  if (files.length === 0) return { ok: true };
+  return tryCommitPaths(run.paths.root, files, message, { hooks: run.config.run.hooks });
 }
 
 /** Signing that cannot work here: no retry of the agent will change it. */

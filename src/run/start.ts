@@ -17,18 +17,29 @@ import type { Evidence } from "./executors/manual.js";
 import type { Journal } from "./journal.js";
 import { isOwnFile } from "./scope.js";
 
+/** Where BuildRunner's own files are (see isOwnFile): git is asked about these paths only. */
+const OWN_PATHS = [".buildrunner", "AGENTS.md", "CLAUDE.md"];
+
 /** BuildRunner's own files that a run updates; committed with the work so the tree stays clean. */
 export function ownChanges(paths: ProjectPaths): string[] {
-  return workingChanges(paths.root)
+  return workingChanges(paths.root, OWN_PATHS)
     .map((c) => c.path)
     .filter(isOwnFile);
 }
 
+/** A commit made (the new HEAD; none when there was nothing to commit) or refused (git's or a hook's words). */
+export type CommitOutcome = { ok: true; commit?: string } | { ok: false; output: string };
+
+/** Commits the files with br's own changes. */
+export function commitOwnWork(paths: ProjectPaths, config: Config, files: readonly string[], message: string): CommitOutcome {
+  const all = [...new Set([...files, ...ownChanges(paths)])];
+  if (all.length === 0) return { ok: true };
+  return tryCommitPaths(paths.root, all, message, { hooks: config.run.hooks });
+}
+
 /** Commits the files with br's own changes; a git hook's rejection comes back as its output. */
 export function commitWork(paths: ProjectPaths, config: Config, files: readonly string[], message: string): string | undefined {
-  const all = [...new Set([...files, ...ownChanges(paths)])];
-  if (all.length === 0) return undefined;
-  const result = tryCommitPaths(paths.root, all, message, { hooks: config.run.hooks });
+  const result = commitOwnWork(paths, config, files, message);
   return result.ok ? undefined : result.output;
 }
 

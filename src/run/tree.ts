@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { failure } from "../infra/errors.js";
-import { existsInCommit, git, headCommit, workingChanges } from "../infra/git.js";
+import { existsInCommit, git, treeStatus } from "../infra/git.js";
 
 export interface TreeSnapshot {
   head: string | undefined;
@@ -23,9 +23,10 @@ export function fileHash(root: string, path: string): string | null {
 }
 
 export function snapshotTree(root: string): TreeSnapshot {
+  const { head, changes } = treeStatus(root);
   const dirty: Record<string, string | null> = {};
-  for (const change of workingChanges(root)) dirty[change.path] = fileHash(root, change.path);
-  return { head: headCommit(root), dirty };
+  for (const change of changes) dirty[change.path] = fileHash(root, change.path);
+  return { head, dirty };
 }
 
 /**
@@ -33,14 +34,17 @@ export function snapshotTree(root: string): TreeSnapshot {
  * softly first (its commits become uncommitted changes), so its work is measured like any other.
  */
 export function changesSince(root: string, snapshot: TreeSnapshot): string[] {
-  const head = headCommit(root);
-  if (snapshot.head && head !== snapshot.head) git(root, ["reset", "-q", "--soft", snapshot.head]);
-  const now = workingChanges(root).map((c) => c.path);
+  let status = treeStatus(root);
+  if (snapshot.head && status.head !== snapshot.head) {
+    git(root, ["reset", "-q", "--soft", snapshot.head]);
+    status = treeStatus(root);
+  }
+  const now = new Set(status.changes.map((c) => c.path));
   const candidates = new Set([...now, ...Object.keys(snapshot.dirty)]);
   const changed: string[] = [];
   for (const path of candidates) {
     const before = path in snapshot.dirty ? snapshot.dirty[path] : "clean";
-    const isDirtyNow = now.includes(path);
+    const isDirtyNow = now.has(path);
     if (before === "clean") {
       if (isDirtyNow) changed.push(path);
     } else if (!isDirtyNow || fileHash(root, path) !== before) changed.push(path);

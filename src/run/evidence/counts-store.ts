@@ -1,7 +1,8 @@
 /**
  * The test runner's counts per commit, kept so the next attempt knows where the tests stood
  * before it without running them again: br records them for each commit it makes after a verified
- * attempt, and measures them first when the commit an attempt starts from has none.
+ * attempt, and measures them first when the commit an attempt starts from has none. `null` records
+ * a test run whose output had no counts br reads: measuring it again would tell no more.
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -15,19 +16,20 @@ function file(stateDir: string): string {
   return join(stateDir, "test-counts.json");
 }
 
-function readAll(stateDir: string): Record<string, TestCounts> {
+function readAll(stateDir: string): Record<string, TestCounts | null> {
   try {
-    return existsSync(file(stateDir)) ? (JSON.parse(readText(file(stateDir))) as Record<string, TestCounts>) : {};
+    return existsSync(file(stateDir)) ? (JSON.parse(readText(file(stateDir))) as Record<string, TestCounts | null>) : {};
   } catch {
     return {}; // A damaged record only costs one extra test run.
   }
 }
 
-export function countsAt(stateDir: string, commit: string | undefined): TestCounts | undefined {
+/** The counts recorded for a commit: undefined when there is no record, null when the run had none. */
+export function countsAt(stateDir: string, commit: string | undefined): TestCounts | null | undefined {
   return commit === undefined ? undefined : readAll(stateDir)[commit];
 }
 
-export function recordCounts(stateDir: string, commit: string | undefined, counts: TestCounts | undefined): void {
+export function recordCounts(stateDir: string, commit: string | undefined, counts: TestCounts | null | undefined): void {
   if (commit === undefined || counts === undefined) return;
   const entries = Object.entries(readAll(stateDir)).filter(([c]) => c !== commit);
   entries.push([commit, counts]);

@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import { git } from "../../infra/git.js";
+import { git, gitBatch } from "../../infra/git.js";
 import type { Violation } from "./violation.js";
 
 export interface GitState {
@@ -60,24 +60,31 @@ function hooksDirOf(root: string, hooksPath: string | undefined): string {
   return dir;
 }
 
+/** The queries a capture asks, answered together by one shell (see gitBatch). */
+const CAPTURE = [
+  ["config", "--get", "core.hooksPath"],
+  ["symbolic-ref", "-q", "--short", "HEAD"],
+  ["for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads"],
+  ["rev-parse", "-q", "--verify", "HEAD"],
+  ["write-tree"],
+] as const;
+
 export function captureGitState(root: string, ignored: readonly string[] = []): GitState {
-  const hooksPath = out(root, ["config", "--get", "core.hooksPath"]);
+  const [hooksPath, current, refs, head, index] = gitBatch(root, CAPTURE).map((r) =>
+    r.code === 0 ? r.stdout.trim() || undefined : undefined,
+  );
   const absoluteHooks = hooksDirOf(root, hooksPath);
   const branches: Record<string, string> = {};
-  const all: Record<string, string> = {};
-  const current = out(root, ["symbolic-ref", "-q", "--short", "HEAD"]);
-  for (const line of (out(root, ["for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads"]) ?? "").split("\n")) {
+  for (const line of (refs ?? "").split("\n")) {
     const [name, sha] = line.split(" ");
     if (!name || !sha) continue;
-    all[name] = sha;
     // The branch checked out here is always guarded: it is where the attempt's work goes.
     if (name === current || !isIgnored(name, ignored)) branches[name] = sha;
   }
   return {
-    // On a branch, HEAD is its tip; detached (or on an unborn branch), git says.
-    head: (current !== undefined ? all[current] : undefined) ?? out(root, ["rev-parse", "-q", "--verify", "HEAD"]),
+    head,
     branch: current,
-    index: out(root, ["write-tree"]),
+    index,
     branches,
     hooksDir: absoluteHooks,
     hooks: hooksIn(absoluteHooks),
@@ -160,6 +167,8 @@ export function restoreGitState(root: string, before: GitState): Violation[] {
   restoreBranch(root, before, now, violations);
   restoreBranches(root, before, now, violations);
   restoreHooks(root, before, now.hooksPath, violations);
-  if (before.index) git(root, ["read-tree", before.index]);
+  // The index as a tree is unchanged when the agent staged nothing: reading it back would only
+  // throw away git's cached file stats (and make the next status hash every file again).
+  if (before.index && before.index !== now.index) git(root, ["read-tree", before.index]);
   return violations;
 }
