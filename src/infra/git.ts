@@ -127,6 +127,9 @@ export interface TreeStatus {
 
 function statusArgs(branch: boolean, pathspecs: readonly string[]): string[] {
   return [
+    // A question, not an update: git does not take the index lock to store what it refreshed, so
+    // it never collides with the user's git, nor leaves a stale lock if br is killed meanwhile.
+    "--no-optional-locks",
     "status",
     "--porcelain=v2",
     "-z",
