@@ -1,9 +1,9 @@
 /**
  * A large scan of files on disk, shared between threads: the main thread scans one share while
  * worker threads (src/security/scan-worker.ts) scan the others with the same rules, and the shares
- * are merged into one result, identical to a scan on one thread. A worker costs about a tenth of a
- * second to start, so small scans, and sources whose contents are not files (staged blobs,
- * history), stay on one thread. A worker that fails leaves its share to the main thread: a thread
+ * are merged into one result, identical to a scan on one thread. A worker costs about half a
+ * second of CPU to start (loading the scanners, compiling the rules), so scans under 16 MiB, and
+ * sources whose contents are not files (staged blobs, history), stay on one thread. A worker that fails leaves its share to the main thread: a thread
  * problem never leaves a file unscanned.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
