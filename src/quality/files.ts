@@ -6,9 +6,9 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import picomatch from "picomatch";
 import mapping from "../../data/test-mapping.json" with { type: "json" };
 import { git, listProjectFiles } from "../infra/git.js";
+import { globMatcher } from "../infra/globs.js";
 import { type CodeLanguage, languageOf } from "../infra/syntax.js";
 import { type ScanTarget, stagedTargets } from "../security/sources.js";
 
@@ -38,7 +38,7 @@ export interface FileOptions {
 }
 
 const MAX_BYTES = 1024 * 1024;
-const matcher = (globs: readonly string[]) => picomatch([...globs], { dot: true });
+const matcher = globMatcher;
 const skip = matcher(mapping.skip);
 const fixtures = matcher(mapping.fixtures);
 const notTested = matcher(mapping.notTested);

@@ -13,6 +13,7 @@ import { type CodeLanguage, parse } from "../../src/infra/syntax.ts";
 import { measureFile, measureWithLezer, prepareMeasures } from "../../src/quality/measures/functions.ts";
 import { measureScript } from "../../src/quality/measures/oxc.ts";
 import { countCodeLines, deliberatelyEmpty } from "../../src/quality/measures/rules.ts";
+import { agreesOnSample, SELF_CHECK, SELF_CHECK_EXPECTED } from "../../src/quality/measures/self-check.ts";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
 const SAMPLE = join(ROOT, "test", "fixtures", "quality", "sample");
@@ -86,6 +87,17 @@ describe("oxc measures: the same as Lezer's", () => {
     assert.ok(fast, "oxc-parser and its binary for this platform are installed");
     assert.deepEqual(measureFile("f.js", text), fast);
     assert.equal(fast.functions[0]?.complexity, 3);
+  });
+
+  it("the self-check's stored measures are what Lezer reads from its sample, and oxc agrees; a changed reading does not", T, () => {
+    assert.deepEqual(measureWithLezer(SELF_CHECK.path, SELF_CHECK.text, "typescript"), SELF_CHECK_EXPECTED);
+    const fast = measureScript(SELF_CHECK.path, SELF_CHECK.text, "typescript");
+    assert.ok(agreesOnSample(fast));
+    const [first, ...rest] = fast?.functions ?? [];
+    assert.ok(first);
+    assert.equal(agreesOnSample(fast && { ...fast, functions: [{ ...first, complexity: first.complexity + 1 }, ...rest] }), false);
+    assert.equal(agreesOnSample(fast && { ...fast, functions: rest }), false);
+    assert.equal(agreesOnSample(undefined), false);
   });
 
   it("the quality fixtures: identical, and pinned", T, () => {

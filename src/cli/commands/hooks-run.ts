@@ -72,11 +72,15 @@ async function runPreCommit(root: string, reading: Reading): Promise<PreCommitRe
   const { rulesFor } = await import("../../security/scan.js");
   const { preCommitCheck } = await import("../../quality/pre-commit.js");
   const rules = rulesFor(root, undefined);
-  // The measures' parser loads (and checks itself) while git is still reading the index.
-  if (config) (await import("../../quality/measures/index.js")).prepareMeasures();
   // Nothing listed may be a place without an index (a bare repository lists nothing): only then is git asked where this is.
   const listed = await reading.listing;
   const changes = listed?.length ? listed : await refuseOutsideWorkingTree(root, listed);
+  // The measures' parser loads (and checks itself) while git is still reading the blobs; only when
+  // a script is staged: a commit of docs or Python never pays for oxc.
+  if (config) {
+    const measures = await import("../../quality/measures/index.js");
+    if (changes.some((c) => isScript(measures.measuredLanguageOf(c.path)))) measures.prepareMeasures();
+  }
   return preCommitCheck({
     root,
     changes,
@@ -88,6 +92,8 @@ async function runPreCommit(root: string, reading: Reading): Promise<PreCommitRe
     ...(config ? { config } : {}),
   });
 }
+
+const isScript = (language: string | undefined): boolean => language !== undefined && language !== "python";
 
 /**
  * The project's config in a BuildRunner project (the fast gates run and security.failOn holds);

@@ -74,6 +74,7 @@ import {
   NOT_IMPLEMENTED,
   type StubKind,
 } from "./rules.js";
+import { agreesOnSample, SELF_CHECK } from "./self-check.js";
 
 export { countLines, type FileMeasures, type FunctionMeasure, type StubKind };
 
@@ -171,41 +172,11 @@ export function prepareMeasures(): void {
   oxcAgrees();
 }
 
-/**
- * A sample of every JS/TS rule (names, complexity, lines, stubs), measured once by both parsers
- * before oxc's measures are used: oxc's lazy AST is not a stable API, and a version whose AST
- * differs must fall back to Lezer rather than measure differently.
- */
-const SAMPLE = `// sample
-export class Store<T> extends Base {
-  @logged() /* why */ static async load(id: string, _x?: number): Promise<void> {
-    if ((id && this.ready) || (id ?? 0)) for (const k of [1]) while (k) break;
-    switch (id) { case "a": break; default: }
-    try { x ??= 1; } catch { y ||= (z ? 1 : 2); }
-  }
-  get size(): number { return 1; }
-  protected hook(): void {}
-  save() {}
-  handle = (e: string) => e.length;
-  fail(): never { throw new Error("Not implemented"); }
-  overload(a: string): void;
-  overload(a: unknown) { do { a = 1; } while (a); }
-  ["computed" + key]() {}
-}
-const square = ((n: number) => n * n) as Op;
-exports.run = function () { return 1; };
-const table = { open() { return 1; }, close: () => 2, get x() { return 3; }, "q-s"() {} };
-function later(..._rest: never[]) {}
-function Legacy(a) {}
-setTimeout(() => square(2), 10);
-`;
 let oxcChecked: boolean | undefined;
 
+/** Whether oxc measures the self-check sample exactly as Lezer does (checked once per process). */
 function oxcAgrees(): boolean {
-  if (oxcChecked === undefined) {
-    const fast = measureScript("sample.ts", SAMPLE, "typescript");
-    oxcChecked = fast !== undefined && JSON.stringify(fast) === JSON.stringify(measureWithLezer("sample.ts", SAMPLE, "typescript"));
-  }
+  oxcChecked ??= agreesOnSample(measureScript(SELF_CHECK.path, SELF_CHECK.text, "typescript"));
   return oxcChecked;
 }
 
