@@ -96,23 +96,67 @@ export const MASKED_WARNING = (file: string) =>
   `a secret-shaped value was masked before saving ${file} (first 4 characters kept): br stores no secret in files you commit. Keep secrets in the environment.`;
 
 /**
- * JSON with every secret-shaped string masked (state files pass `shapesOnly`). One pass over the rendered text
- * decides (the usual answer is "nothing to mask"); only then is each string masked on its own, so
- * the JSON stays well-formed whatever a rule matched.
+ * Strings this process has already found to hold nothing to mask, by option set: a long-running
+ * br (`br run` rewrites tasks.json at every step) then checks only what changed since its last
+ * write, not the whole document again. Bounded, so a long run's memory does not grow with it.
+ */
+const knownClean = { shapesOnly: new Set<string>(), all: new Set<string>() };
+const KNOWN_CLEAN_MAX_CHARS = 16 * 1024 * 1024;
+let knownCleanChars = 0;
+let checkedChars = 0;
+
+/** Characters maskedJson has run the rules over in this process (tests read it to see what was checked again). */
+export function maskedJsonCheckedChars(): number {
+  return checkedChars;
+}
+
+function rememberClean(set: Set<string>, strings: readonly string[]): void {
+  for (const s of strings) {
+    if (knownCleanChars + s.length > KNOWN_CLEAN_MAX_CHARS) {
+      knownClean.shapesOnly.clear();
+      knownClean.all.clear();
+      knownCleanChars = 0;
+    }
+    set.add(s);
+    knownCleanChars += s.length;
+  }
+}
+
+/**
+ * JSON with every secret-shaped string masked (state files pass `shapesOnly`). One pass over the
+ * strings not already known clean decides (the usual answer is "nothing to mask"); only then is
+ * each string masked on its own, so the JSON stays well-formed whatever a rule matched. A joined
+ * text no rule matches has no string a rule matches alone: the rules use no anchors, and the "\n"
+ * between strings is, for their boundaries, what a string's start or end is.
  */
 export function maskedJson(value: unknown, options: { shapesOnly?: boolean; indent?: number } = {}): { text: string; masked: boolean } {
   const indent = options.indent ?? 2;
+  const clean = options.shapesOnly ? knownClean.shapesOnly : knownClean.all;
   // The strings as they are, not as JSON escapes them: `"password": "x"` inside a string is `\"password\"` in the text.
-  const strings: string[] = [];
+  const unknown: string[] = [];
   const text = JSON.stringify(
     value,
     (_key, v: unknown) => {
-      if (typeof v === "string") strings.push(v);
+      if (typeof v === "string" && !clean.has(v)) unknown.push(v);
       return v;
     },
     indent,
   );
-  const all = strings.join("\n");
-  if (mask(all, options) === all) return { text, masked: false };
-  return { text: JSON.stringify(value, (_key, v: unknown) => (typeof v === "string" ? mask(v, options) : v), indent), masked: true };
+  const all = unknown.join("\n");
+  checkedChars += all.length;
+  if (mask(all, options) === all) {
+    rememberClean(clean, unknown);
+    return { text, masked: false };
+  }
+  return {
+    text: JSON.stringify(value, (_key, v: unknown) => (typeof v === "string" ? maskKnown(v, clean, options) : v), indent),
+    masked: true,
+  };
+}
+
+function maskKnown(text: string, clean: Set<string>, options: MaskOptions): string {
+  if (clean.has(text)) return text;
+  const masked = mask(text, options);
+  if (masked === text) rememberClean(clean, [text]);
+  return masked;
 }

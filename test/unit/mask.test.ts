@@ -5,7 +5,16 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MASKED_WARNING, mask, maskedJson, maskValue, randomLooking, secretKinds, withoutSecrets } from "../../src/security/mask.ts";
+import {
+  MASKED_WARNING,
+  mask,
+  maskedJson,
+  maskedJsonCheckedChars,
+  maskValue,
+  randomLooking,
+  secretKinds,
+  withoutSecrets,
+} from "../../src/security/mask.ts";
 
 const T = { timeout: 5_000 };
 const AWS_1 = "AKIAIOSFODNN7EXAMPLE";
@@ -161,6 +170,42 @@ describe("maskedJson", () => {
     assert.deepEqual(maskedJson(value, { shapesOnly: true }), { text: JSON.stringify(value, null, 2), masked: false });
     assert.equal(maskedJson(value).masked, true);
     assert.deepEqual(JSON.parse(maskedJson(value).text), { acceptance: ["password = hunt*********"] });
+  });
+});
+
+describe("maskedJson: cost in proportion to what changed", () => {
+  const plan = (n: number, extra: Record<string, string> = {}) => ({
+    tasks: Array.from({ length: n }, (_, i) => ({ id: `task-${i}-${n}`, title: `Do step ${i} of the unusual plan ${n}`, ...extra })),
+  });
+  it("checks again only the strings that are new since the last write", T, () => {
+    const first = plan(500);
+    const before = maskedJsonCheckedChars();
+    assert.equal(maskedJson(first, { shapesOnly: true }).masked, false);
+    const firstCost = maskedJsonCheckedChars() - before;
+    assert.ok(firstCost > 10_000, `${firstCost} characters checked on the first write`);
+    const changed = structuredClone(first);
+    (changed.tasks[7] as { title: string }).title = "a new title";
+    const again = maskedJsonCheckedChars();
+    assert.equal(maskedJson(changed, { shapesOnly: true }).text, JSON.stringify(changed, null, 2));
+    assert.equal(maskedJsonCheckedChars() - again, "a new title".length);
+  });
+  it("still masks a secret added to a document it has seen clean, every time it is written", T, () => {
+    const known = plan(50);
+    maskedJson(known, { shapesOnly: true });
+    const leaked = structuredClone(known);
+    (leaked.tasks[3] as { title: string }).title = `key ${AWS_1}`;
+    for (let i = 0; i < 2; i++) {
+      const out = maskedJson(leaked, { shapesOnly: true });
+      assert.equal(out.masked, true);
+      assert.equal(JSON.parse(out.text).tasks[3].title, `key AKIA${"*".repeat(16)}`);
+      assert.equal(JSON.parse(out.text).tasks[4].title, known.tasks[4]?.title);
+    }
+  });
+  it("keeps what each option set found clean apart: clean for stored text is not clean for printed text", T, () => {
+    const value = { acceptance: ["password = hunter2again"] };
+    assert.equal(maskedJson(value, { shapesOnly: true }).masked, false);
+    assert.equal(maskedJson(value).masked, true);
+    assert.equal(maskedJson(value, { shapesOnly: true }).masked, false);
   });
 });
 
