@@ -2,15 +2,20 @@
  * A large working-tree scan shared between threads (src/security/scan-threads.ts) reports exactly
  * what one thread reports: the same findings in the same order, the same counts, and skipped files
  * in the same order. Run through the built br with BR_SCAN_THREADS forcing the number of threads,
- * in a real git repository; plus the decisions (how many threads, how files are dealt) on their own.
+ * in a real git repository; plus the decisions (how many threads, how files are handed out, what a failed worker's files become) on their own.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 
 await import("./unit/text-loader.ts");
-const { deal, threadCount } = await import("../src/security/scan-threads.ts");
+const { fileQueue, sharesOf, taken, takenByThread, threadCount } = await import("../src/security/scan-threads.ts");
+const { defaultRules, scanResult, scanShare } = await Promise.all([
+  import("../src/security/secrets/rules.ts"),
+  import("../src/security/scan.ts"),
+]).then(([rules, scan]) => ({ defaultRules: rules.defaultRules, scanResult: scan.scanResult, scanShare: scan.scanShare }));
 
 import { br, tempRepo } from "./helpers.ts";
 
@@ -73,17 +78,43 @@ describe("thread decisions", () => {
     assert.equal(threadCount(10, 0, { BR_SCAN_THREADS: "0" }, 8), 1);
   });
 
-  it("shares items out by weight, heaviest first to the lightest share", () => {
-    assert.deepEqual(
-      deal([1, 9, 2, 8, 3], 2, (n) => n),
-      [
-        [9, 2, 1],
-        [8, 3],
-      ],
-    );
-    assert.deepEqual(
-      deal(["a"], 3, () => 1),
-      [["a"], [], []],
-    );
+  it("hands every file out exactly once, whichever threads take them and in whatever order", () => {
+    const jobs = Array.from({ length: 50 }, (_, i) => ({ path: `f${i}`, file: `/nowhere/f${i}` }));
+    const queue = fileQueue(jobs);
+    const takers = [taken(queue, 0), taken(queue, 1), taken(queue, 2)];
+    const seen: string[][] = [[], [], []];
+    // Interleaved unevenly, as threads of different speeds would.
+    for (let round = 0; seen.flat().length < jobs.length && round < 1000; round++) {
+      const k = round % 5 === 0 ? 2 : round % 2;
+      const next = takers[k]?.next();
+      if (next && !next.done) seen[k]?.push(next.value.path);
+    }
+    assert.deepEqual(seen.flat().sort(), jobs.map((j) => j.path).sort());
+    for (const [k, paths] of seen.entries())
+      assert.deepEqual(
+        takenByThread(queue, k).map((t) => t.path),
+        jobs.filter((j) => paths.includes(j.path)).map((j) => j.path),
+      );
+    assert.equal(takers[0]?.next().done, true, "an empty queue gives nothing more");
+  });
+
+  it("scans again, on the main thread, the files a failed worker took: no file is left unscanned", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "br-threads-"));
+    const jobs = Array.from({ length: 12 }, (_, i) => {
+      const file = join(dir, `m${i}.sh`);
+      writeFileSync(file, i % 4 === 0 ? `export GITHUB_TOKEN=${GITHUB_TOKEN}\n` : `echo ${i}\n`);
+      return { path: `m${i}.sh`, file };
+    });
+    const rules = defaultRules();
+    const expected = scanResult([scanShare(taken(fileQueue(jobs), 0), rules)], 0);
+    assert.equal(expected.findings.length, 3);
+    const queue = fileQueue(jobs);
+    // Worker 1 takes four files (two with a token) and dies before it reports; worker 2 reports nothing taken.
+    const died = taken(queue, 1);
+    for (let i = 0; i < 4; i++) died.next();
+    const shares = await sharesOf(queue, rules, [Promise.resolve(undefined), Promise.resolve(scanShare([], rules))]);
+    const result = scanResult(shares, 0);
+    assert.deepEqual(result.findings, expected.findings);
+    assert.equal(result.summary.files, jobs.length);
   });
 });

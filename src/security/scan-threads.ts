@@ -1,10 +1,13 @@
 /**
- * A large scan of files on disk, shared between threads: the main thread scans one share while
- * worker threads (src/security/scan-worker.ts) scan the others with the same rules, and the shares
- * are merged into one result, identical to a scan on one thread. A worker costs about half a
- * second of CPU to start (loading the scanners, compiling the rules), so scans under 16 MiB, and
- * sources whose contents are not files (staged blobs, history), stay on one thread. A worker that fails leaves its share to the main thread: a thread
- * problem never leaves a file unscanned.
+ * A large scan of files on disk, shared between threads: the main thread and worker threads
+ * (src/security/scan-worker.ts) take files from one queue, heaviest first, each as soon as it is
+ * free, and the shares are merged into one result, identical to a scan on one thread. The queue is
+ * a counter in shared memory (Atomics), so no thread waits on another: a worker still starting up
+ * (about half a second of CPU: loading the scanners, compiling the rules) simply takes fewer files,
+ * where a fixed share would have made the whole scan wait for it. Scans under 16 MiB, and sources
+ * whose contents are not files (staged blobs, history), stay on one thread. Each file taken is
+ * marked with its thread; the files a failed worker took are scanned again by the main thread, so
+ * a thread problem never leaves a file unscanned.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -26,9 +29,45 @@ export interface FileJob {
   named?: true;
 }
 
-export interface WorkerInput {
+/**
+ * The files of a scan and its shared queue: `next` (one Int32) is the index of the next file to
+ * take, `takenBy` says which thread took each file (0: the main thread, k: worker k).
+ */
+export interface FileQueue {
   jobs: FileJob[];
+  next: Int32Array;
+  takenBy: Int32Array;
+}
+
+export interface WorkerInput {
+  queue: FileQueue;
+  /** This worker's number in `takenBy` (1, 2, …). */
+  thread: number;
   source: RulesSource;
+}
+
+export function fileQueue(jobs: FileJob[]): FileQueue {
+  return {
+    jobs,
+    next: new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT)),
+    takenBy: new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * Math.max(1, jobs.length))),
+  };
+}
+
+/** The files this thread takes from the queue, one at a time, until none is left. */
+export function* taken(queue: FileQueue, thread: number): Generator<ScanTarget> {
+  for (;;) {
+    const index = Atomics.add(queue.next, 0, 1);
+    const job = queue.jobs[index];
+    if (!job) return;
+    Atomics.store(queue.takenBy, index, thread);
+    yield jobTarget(job);
+  }
+}
+
+/** The files a thread took (to scan again when that thread failed). */
+export function takenByThread(queue: FileQueue, thread: number): ScanTarget[] {
+  return queue.jobs.filter((_, index) => Atomics.load(queue.takenBy, index) === thread).map(jobTarget);
 }
 
 /**
@@ -48,18 +87,6 @@ export function threadCount(files: number, bytes: number, env: NodeJS.ProcessEnv
 /** Each target's size on disk; a file that cannot be stat'ed weighs nothing (the scan reports it). */
 function sizesOnDisk(jobs: readonly FileJob[]): Map<FileJob, number> {
   return new Map(jobs.map((job) => [job, statSync(job.file, { throwIfNoEntry: false })?.size ?? 0]));
-}
-
-/** Items shared out by weight, heaviest first to the lightest share, so the threads finish together. */
-export function deal<T>(items: readonly T[], n: number, weight: (item: T) => number): T[][] {
-  const shares = Array.from({ length: n }, () => ({ items: [] as T[], load: 0 }));
-  const heaviest = [...items].sort((a, b) => weight(b) - weight(a));
-  for (const item of heaviest) {
-    const lightest = shares.reduce((min, s) => (s.load < min.load ? s : min));
-    lightest.items.push(item);
-    lightest.load += weight(item);
-  }
-  return shares.map((s) => s.items);
 }
 
 function asJob(target: ScanTarget): FileJob | undefined {
@@ -89,6 +116,16 @@ function inWorker(input: WorkerInput): Promise<ScanShare> {
   });
 }
 
+/**
+ * The main thread's share (it takes files until the queue is empty) and each worker's; a worker
+ * that failed (undefined) has the files it took scanned here.
+ */
+export async function sharesOf(queue: FileQueue, rules: RuleSet, workers: readonly Promise<ScanShare | undefined>[]): Promise<ScanShare[]> {
+  const shares = [scanShare(taken(queue, 0), rules)];
+  for (const [k, pending] of workers.entries()) shares.push((await pending) ?? scanShare(takenByThread(queue, k + 1), rules));
+  return shares;
+}
+
 /** Scans the targets, on several threads when they are many files on disk. */
 export async function scanInThreads(targets: readonly ScanTarget[], rules: RuleSet, source: RulesSource): Promise<ScanResult> {
   const started = Date.now();
@@ -100,9 +137,10 @@ export async function scanInThreads(targets: readonly ScanTarget[], rules: RuleS
     [...sizes.values()].reduce((sum, n) => sum + n, 0),
   );
   if (threads <= 1) return scanResult([scanShare(targets, rules)], started);
-  const [own = [], ...others] = deal(jobs as FileJob[], threads, (job) => sizes.get(job) ?? 0);
-  const pending = others.map((share) => inWorker({ jobs: share, source }).catch(() => scanShare(share.map(jobTarget), rules)));
-  const shares = [scanShare(own.map(jobTarget), rules), ...(await Promise.all(pending))];
+  // Heaviest first: the last files taken are small, so the threads finish close together.
+  const queue = fileQueue([...(jobs as FileJob[])].sort((a, b) => (sizes.get(b) ?? 0) - (sizes.get(a) ?? 0)));
+  const workers = Array.from({ length: threads - 1 }, (_, k) => inWorker({ queue, thread: k + 1, source }).catch(() => undefined));
+  const shares = await sharesOf(queue, rules, workers);
   const result = scanResult(shares, started);
   // Skipped files in the order of the targets, as on one thread.
   const order = new Map(targets.map((t, i) => [t.path, i]));

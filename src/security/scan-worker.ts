@@ -1,10 +1,11 @@
 /**
  * A worker thread's part of a large scan (src/security/scan-threads.ts): it loads the same rules
- * as the main thread, scans its share of the files and posts the share back.
+ * as the main thread, takes files from the shared queue until it is empty and posts what it found.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { rulesFor, scanShare } from "./scan.js";
-import { jobTarget, type WorkerInput } from "./scan-threads.js";
+import { taken, type WorkerInput } from "./scan-threads.js";
 
 const input = workerData as WorkerInput;
-parentPort?.postMessage(scanShare(input.jobs.map(jobTarget), rulesFor(input.source.root, input.source.configFile)));
+const rules = rulesFor(input.source.root, input.source.configFile);
+parentPort?.postMessage(scanShare(taken(input.queue, input.thread), rules));

@@ -132,7 +132,7 @@ export interface ScanShare {
   bytes: number;
 }
 
-export function scanShare(targets: readonly ScanTarget[], rules: RuleSet): ScanShare {
+export function scanShare(targets: Iterable<ScanTarget>, rules: RuleSet): ScanShare {
   const choice: RuleChoice = {
     all: rules,
     strict: { rules: rules.rules.filter((r) => !LOOSE_RULES.has(r.id)), allowlists: rules.allowlists },
