@@ -51,19 +51,22 @@ const MAY_HOLD_SQL = [
 interface LanguageSinks {
   byMethod: Map<string, Sink[]>;
   byFunction: Map<string, Sink[]>;
-  /** Per sink, whether a file's text could hold a call to it (checked before any parsing). */
-  gates: Map<Sink, (text: string) => boolean>;
+  /** Every sink's method and function names called (`name(`) anywhere in a text: one pass finds which are. */
+  called: RegExp;
+  /** Per sink, whether a file's text could hold a call to it, given the sink names it calls (checked before any parsing). */
+  gates: Map<Sink, (text: string, called: ReadonlySet<string>) => boolean>;
 }
 
 const perLanguage = new Map<CodeLanguage, LanguageSinks>();
 
-function gate(sink: Sink): (text: string) => boolean {
-  const names = [...(sink.methods ?? []), ...(sink.functions ?? [])].map((n) => n.replace(/[$]/g, "\\$"));
-  // Whole names only: `draw(` is no call to raw(), and a receiver named `dbg` is not `db`.
-  const called = new RegExp(`(?<![\\w$])(?:${names.join("|")})\\s*\\(`);
+const escapeName = (name: string) => name.replace(/[$]/g, "\\$");
+
+function gate(sink: Sink): (text: string, called: ReadonlySet<string>) => boolean {
+  const names = [...(sink.methods ?? []), ...(sink.functions ?? [])];
+  // Whole names only: a receiver named `dbg` is not `db`.
   const receivers = sink.receiverIncludes && new RegExp(`(?<![\\w$])(?:${sink.receiverIncludes.join("|")})(?![\\w$])`, "i");
-  return (text) =>
-    called.test(text) &&
+  return (text, called) =>
+    names.some((n) => called.has(n)) &&
     (!receivers || receivers.test(text)) &&
     (!sink.fileMentions || sink.fileMentions.some((m) => text.includes(m))) &&
     (sink.kind !== "statement" || MAY_HOLD_SQL.some((r) => r.test(text)));
@@ -74,16 +77,29 @@ function sinksFor(language: CodeLanguage): LanguageSinks {
   if (found) return found;
   const byMethod = new Map<string, Sink[]>();
   const byFunction = new Map<string, Sink[]>();
-  const gates = new Map<Sink, (text: string) => boolean>();
+  const gates = new Map<Sink, (text: string, called: ReadonlySet<string>) => boolean>();
   for (const sink of SINKS) {
     if (!sink.languages.includes(language)) continue;
     for (const m of sink.methods ?? []) byMethod.set(m, [...(byMethod.get(m) ?? []), sink]);
     for (const f of sink.functions ?? []) byFunction.set(f, [...(byFunction.get(f) ?? []), sink]);
     gates.set(sink, gate(sink));
   }
-  found = { byMethod, byFunction, gates };
+  const names = [...new Set([...byMethod.keys(), ...byFunction.keys()])].map(escapeName);
+  // Whole names only: `draw(` is no call to raw(). At one place at most one name is followed by `(`, so no call hides another.
+  const called = new RegExp(`(?<![\\w$])(${names.join("|")})\\s*\\(`, "g");
+  found = { byMethod, byFunction, called, gates };
   perLanguage.set(language, found);
   return found;
+}
+
+/** The sinks whose gates a text opens: one pass for the names it calls, then each sink's cheap checks. */
+function applicableSinks(sinks: LanguageSinks, text: string): Set<Sink> {
+  const called = new Set<string>();
+  for (const match of text.matchAll(sinks.called)) called.add(match[1] as string);
+  const open = new Set<Sink>();
+  if (called.size === 0) return open;
+  for (const [sink, opens] of sinks.gates) if (opens(text, called)) open.add(sink);
+  return open;
 }
 
 /** Names along a receiver: `db.session.query(X).filter` → db, session, query. */
@@ -156,7 +172,7 @@ interface SinkCall {
 
 /** One file's scan: finds calls to query sinks and judges what reaches their query arguments. */
 class CodeScan {
-  private readonly evaluator: Evaluator;
+  private evaluatorOfFile: Evaluator | undefined;
   private readonly sinks: LanguageSinks;
   private readonly applicable: Set<Sink>;
   private lines: LineIndex | undefined;
@@ -166,11 +182,10 @@ class CodeScan {
   constructor(
     private readonly text: string,
     private readonly file: string,
-    language: CodeLanguage,
+    private readonly language: CodeLanguage,
   ) {
-    this.evaluator = new Evaluator(text, language);
     this.sinks = sinksFor(language);
-    this.applicable = new Set([...this.sinks.gates].filter(([, open]) => open(text)).map(([sink]) => sink));
+    this.applicable = applicableSinks(this.sinks, text);
   }
 
   /** Whether any sink's cheap text gate opens: most files never need parsing. */
@@ -179,6 +194,12 @@ class CodeScan {
   }
 
   private readonly source = (n: SyntaxNode) => this.text.slice(n.from, n.to);
+
+  /** Built on the first sink call to judge: most files that open a gate have no such call, and building it costs a table per file. */
+  private get evaluator(): Evaluator {
+    this.evaluatorOfFile ??= new Evaluator(this.text, this.language);
+    return this.evaluatorOfFile;
+  }
 
   visit(call: SyntaxNode): void {
     const target = this.sinkCall(call);
