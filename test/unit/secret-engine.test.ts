@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 await import("./text-loader.ts");
-const { scanText } = await import("../../src/security/secrets/engine.ts");
+const { lineAround, scanText } = await import("../../src/security/secrets/engine.ts");
 const { shannonEntropy } = await import("../../src/security/entropy.ts");
 const { rulesFromText } = await import("../../src/security/secrets/rules.ts");
 
@@ -172,5 +172,27 @@ describe("scanText", () => {
     assert.equal(a?.kind, "secret");
     assert.equal(a?.severity, "critical");
     assert.ok(!JSON.stringify(a).includes("abcdef123456"), "the secret is never in the finding in clear");
+  });
+});
+
+describe("lineAround: the line of an offset, read in place", () => {
+  it("is the line text.split gives, at every offset of random texts, with and without the last line kept", T, () => {
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const alphabet = ["a", "b", "\n", "\r", " ", "tok_"];
+    for (let t = 0; t < 300; t++) {
+      const text = Array.from({ length: Math.floor(random() * 40) }, () => alphabet[Math.floor(random() * alphabet.length)]).join("");
+      const lines = text.split("\n");
+      let kept: ReturnType<typeof lineAround> | undefined;
+      for (let offset = 0; offset < text.length; offset++) {
+        const expected = lines[text.slice(0, offset).split("\n").length - 1];
+        assert.equal(lineAround(text, offset).text, expected, `${JSON.stringify(text)} at ${offset}`);
+        kept = lineAround(text, offset, random() < 0.5 ? kept : undefined);
+        assert.equal(kept.text, expected, `${JSON.stringify(text)} at ${offset}, last line kept`);
+      }
+    }
   });
 });

@@ -27,6 +27,22 @@ function lineStarts(text: string): number[] {
   return starts;
 }
 
+/** A line of a text: [start, end) without its newline, as `text.split("\n")` has it. */
+interface Line {
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** The line holding `offset`; the last one asked is kept, as a long line (minified code) holds many matches. */
+export function lineAround(text: string, offset: number, last?: Line): Line {
+  if (last && offset >= last.start && offset <= last.end) return last;
+  const start = offset === 0 ? 0 : text.lastIndexOf("\n", offset - 1) + 1;
+  const found = text.indexOf("\n", offset);
+  const end = found === -1 ? text.length : found;
+  return { start, end, text: text.slice(start, end) };
+}
+
 function lineOf(starts: number[], offset: number): number {
   let lo = 0;
   let hi = starts.length - 1;
@@ -76,7 +92,7 @@ export function scanText(text: string, file: string, ruleSet: RuleSet): SecretFi
   if (ruleSet.allowlists.some((list) => list.paths.some((p) => p.test(file)))) return findings;
   const present = presentKeywords(text, ruleSet);
   const has = (keyword: string) => present.has(keyword);
-  const scanned: ScannedText = { text, file, ruleSet, starts: undefined, lines: undefined, spans: new WeakMap() };
+  const scanned: ScannedText = { text, file, ruleSet, starts: undefined, line: undefined, spans: new WeakMap() };
   for (const rule of ruleSet.rules) {
     if (!pathApplies(rule, file)) continue;
     if (!rule.regex) {
@@ -126,13 +142,14 @@ function overlaps(a: Span, b: Span): boolean {
   return a.start < b.end && b.start < a.end;
 }
 
-/** The text being scanned; its line starts and lines are computed at the first match (most texts have none). */
+/** The text being scanned; its line starts are computed at the first finding (most texts have none). */
 interface ScannedText {
   text: string;
   file: string;
   ruleSet: RuleSet;
   starts: number[] | undefined;
-  lines: string[] | undefined;
+  /** The line of the last match looked at. */
+  line: Line | undefined;
   /** Each finding's secret as offsets in the text, for keeping one finding per secret. */
   spans: WeakMap<SecretFinding, Span>;
 }
@@ -158,15 +175,20 @@ function matchFinding(rule: SecretRule, m: RegExpExecArray, scanned: ScannedText
   const groupIndex = rule.secretGroup ?? m.slice(1).findIndex((g) => g !== undefined) + 1;
   const secret = (groupIndex > 0 ? m[groupIndex] : m[0]) ?? m[0];
   if (rule.entropy !== undefined && shannonEntropy(secret) < rule.entropy) return undefined;
-  scanned.starts ??= lineStarts(scanned.text);
-  scanned.lines ??= scanned.text.split("\n");
-  const { starts, lines } = scanned;
+  const { text } = scanned;
   const offset = m.index + Math.max(0, m[0].indexOf(secret));
-  const lineIndex = lineOf(starts, offset);
-  const endIndex = lineOf(starts, m.index + m[0].length - 1);
-  const lineText = lines[lineIndex] ?? "";
-  if (INLINE_ALLOW.test(lineText) || INLINE_ALLOW.test(lines[endIndex] ?? "")) return undefined;
+  const last = m.index + m[0].length - 1;
+  // The lines around the match, read where they are: most matches end allowed, and never need the file's line numbers.
+  const line = lineAround(text, offset, scanned.line);
+  const endLine = lineAround(text, last, line);
+  scanned.line = endLine;
+  const lineText = line.text;
+  if (INLINE_ALLOW.test(lineText) || (endLine !== line && INLINE_ALLOW.test(endLine.text))) return undefined;
   if (allowed(rule.allowlists, file, secret, m[0], lineText) || allowed(ruleSet.allowlists, file, secret, m[0], lineText)) return undefined;
+  scanned.starts ??= lineStarts(text);
+  const { starts } = scanned;
+  const lineIndex = lineOf(starts, offset);
+  const endIndex = lineOf(starts, last);
   const found = finding(rule, file, lineIndex + 1, endIndex + 1, offset - (starts[lineIndex] as number) + 1, secret, ruleSet);
   scanned.spans.set(found, { start: offset, end: offset + secret.length, generic: rule.generic });
   return found;
