@@ -27,6 +27,8 @@ export interface FileJob {
   path: string;
   file: string;
   named?: true;
+  /** Its size when the queue was made (the scan reads at most what is there when it gets to it). */
+  size?: number;
 }
 
 /**
@@ -84,9 +86,12 @@ export function threadCount(files: number, bytes: number, env: NodeJS.ProcessEnv
   return Math.max(1, Math.min(cores, MAX_THREADS, files, Math.floor(bytes / MIN_BYTES_PER_THREAD)));
 }
 
-/** Each target's size on disk; a file that cannot be stat'ed weighs nothing (the scan reports it). */
-function sizesOnDisk(jobs: readonly FileJob[]): Map<FileJob, number> {
-  return new Map(jobs.map((job) => [job, statSync(job.file, { throwIfNoEntry: false })?.size ?? 0]));
+/** Each job with its size on disk; one that cannot be stat'ed has none (the scan then reports why). */
+function withSizes(jobs: readonly FileJob[]): FileJob[] {
+  return jobs.map((job) => {
+    const size = statSync(job.file, { throwIfNoEntry: false })?.size;
+    return size === undefined ? job : { ...job, size };
+  });
 }
 
 function asJob(target: ScanTarget): FileJob | undefined {
@@ -95,7 +100,13 @@ function asJob(target: ScanTarget): FileJob | undefined {
 }
 
 export function jobTarget(job: FileJob): ScanTarget {
-  return { path: job.path, file: job.file, ...(job.named ? { named: true } : {}), read: () => readFileSync(job.file) };
+  return {
+    path: job.path,
+    file: job.file,
+    ...(job.named ? { named: true } : {}),
+    ...(job.size !== undefined ? { size: job.size } : {}),
+    read: () => readFileSync(job.file),
+  };
 }
 
 function workerEntry(): URL {
@@ -131,14 +142,14 @@ export async function scanInThreads(targets: readonly ScanTarget[], rules: RuleS
   const started = Date.now();
   const jobs = targets.map(asJob);
   if (jobs.length < 2 || jobs.some((j) => j === undefined)) return scanResult([scanShare(targets, rules)], started);
-  const sizes = sizesOnDisk(jobs as FileJob[]);
+  const sized = withSizes(jobs as FileJob[]);
   const threads = threadCount(
-    jobs.length,
-    [...sizes.values()].reduce((sum, n) => sum + n, 0),
+    sized.length,
+    sized.reduce((sum, job) => sum + (job.size ?? 0), 0),
   );
-  if (threads <= 1) return scanResult([scanShare(targets, rules)], started);
+  if (threads <= 1) return scanResult([scanShare(sized.map(jobTarget), rules)], started);
   // Heaviest first: the last files taken are small, so the threads finish close together.
-  const queue = fileQueue([...(jobs as FileJob[])].sort((a, b) => (sizes.get(b) ?? 0) - (sizes.get(a) ?? 0)));
+  const queue = fileQueue([...sized].sort((a, b) => (b.size ?? 0) - (a.size ?? 0)));
   const workers = Array.from({ length: threads - 1 }, (_, k) => inWorker({ queue, thread: k + 1, source }).catch(() => undefined));
   const shares = await sharesOf(queue, rules, workers);
   const result = scanResult(shares, started);

@@ -109,7 +109,7 @@ function scanLarge(target: ScanTarget, source: ByteSource, rules: RuleChoice): S
 
 function scanTarget(target: ScanTarget, rules: RuleChoice): Scanned {
   if (target.file !== undefined) {
-    const size = statSync(target.file).size;
+    const size = target.size ?? statSync(target.file).size;
     if (size > WHOLE_TEXT_BYTES) return withFileSource(target.file, size, (source) => scanLarge(target, source, rules));
     // Decoded as it is read: no buffer to copy into a string.
     return scanString(target, readFileSync(target.file, "utf8"), size, rules);

@@ -15,6 +15,8 @@ export interface ScanTarget {
   read: () => Buffer | undefined;
   /** A file on disk: read by position when it is large, never whole (src/security/chunks.ts). */
   file?: string;
+  /** The file's size, when the caller has already asked the disk (no second stat). */
+  size?: number;
   /** Named on the command line by the user, who then must hear if it was not scanned. */
   named?: boolean;
   /**
