@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { loadConfig } from "../../infra/config.js";
 import { style } from "../../infra/log.js";
 import { project } from "../context.js";
 import { action, setExitCode } from "../main.js";
@@ -18,6 +17,8 @@ export function registerDoctor(program: Command): void {
         const { doctor } = await import("../../run/doctor.js");
         const { checkExecutor, ladderExecutors } = await import("../../run/start.js");
         const paths = project(options);
+        // Loaded here, not at the top: the config's schema (zod, yaml, SQLite) would otherwise load with every br command.
+        const { loadConfig } = await import("../../infra/config.js");
         const config = (await loadConfig(paths)).config;
         const executor = typeof options.executor === "string" ? options.executor : config.run.executor;
         checkExecutor(executor, config); // an unknown name is bad input (exit 2), not a passing check
