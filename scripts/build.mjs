@@ -3,12 +3,55 @@
 //
 // Files are replaced one by one with atomic renames, and stale ones removed afterwards, because a
 // rebuild can happen while br runs (`npm test` or `npm run demo` in one terminal, br in another).
-import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 
 const root = resolve(import.meta.dirname, "..");
 const outdir = join(root, "dist");
+const SECRET_RULES = join(root, "data", "secret-rules.toml");
+
+/** data/secret-rules.toml as a module: its text, and its rules compiled (undefined while compiling them). */
+function secretRulesAs(compiled) {
+  return {
+    name: "secret-rules",
+    setup(on) {
+      on.onLoad({ filter: /[\\/]data[\\/]secret-rules\.toml$/ }, () => ({
+        contents: `export default ${JSON.stringify(readFileSync(SECRET_RULES, "utf8"))};\nexport const compiled = ${JSON.stringify(compiled)};\n`,
+        loader: "js",
+      }));
+    },
+  };
+}
+
+/**
+ * The default secret rules compiled once, here (TOML read, schema checked, Go's regex dialect
+ * translated), by br's own code bundled on its own: shipped beside the text, so br starts without
+ * compiling them (src/security/secrets/compiled-rules.ts).
+ */
+async function compiledSecretRules() {
+  const bundled = await build({
+    stdin: { contents: 'export { compiledDefaults } from "./src/security/secrets/rules.ts";', resolveDir: root, loader: "ts" },
+    write: false,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    plugins: [secretRulesAs(undefined)],
+    logLevel: "warning",
+  });
+  const dir = mkdtempSync(join(tmpdir(), "br-build-"));
+  try {
+    const file = join(dir, "rules.mjs");
+    writeFileSync(file, bundled.outputFiles[0].contents);
+    return (await import(pathToFileURL(file).href)).compiledDefaults();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const secretRules = { compiled: await compiledSecretRules() };
 
 const result = await build({
   // The scan worker is its own entry: a worker thread starts from a file.
@@ -31,6 +74,7 @@ const result = await build({
   // Rule files are data in their own format (gitleaks TOML), bundled as text.
   loader: { ".toml": "text", ".html": "text" },
   banner: { js: "import { createRequire as __brCreateRequire } from 'node:module'; const require = __brCreateRequire(import.meta.url);" },
+  plugins: [secretRulesAs(secretRules.compiled)],
   logLevel: "warning",
 });
 

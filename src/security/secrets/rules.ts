@@ -6,9 +6,10 @@
 import { existsSync } from "node:fs";
 import { parse as parseToml } from "smol-toml";
 import * as z from "zod";
-import defaults from "../../../data/secret-rules.toml";
+import * as defaultsFile from "../../../data/secret-rules.toml";
 import { usageError } from "../../infra/errors.js";
 import { readText } from "../../infra/validation.js";
+import { reviveRuleSet, type SerializedRuleSet, serializeRuleSet } from "./compiled-rules.js";
 
 const allowlistSchema = z.looseObject({
   description: z.string().optional(),
@@ -356,9 +357,20 @@ function compileRules(config: z.output<typeof configSchema>, shownAs: string): R
 }
 
 let cachedDefaults: RuleSet | undefined;
+
+/** The default rules: as the build compiled them, or compiled from the text (running from source). */
 export function defaultRules(): RuleSet {
-  cachedDefaults ??= compileRules(parseConfig(defaults, "data/secret-rules.toml"), "data/secret-rules.toml");
+  cachedDefaults ??= defaultsFile.compiled ? reviveRuleSet(defaultsFile.compiled) : compileDefaults();
   return cachedDefaults;
+}
+
+function compileDefaults(): RuleSet {
+  return compileRules(parseConfig(defaultsFile.default, "data/secret-rules.toml"), "data/secret-rules.toml");
+}
+
+/** What the build ships beside data/secret-rules.toml (scripts/build.mjs). */
+export function compiledDefaults(): SerializedRuleSet {
+  return serializeRuleSet(compileDefaults());
 }
 
 /**
