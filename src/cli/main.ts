@@ -8,7 +8,7 @@ import { registerDoctor } from "./commands/doctor.js";
 import { registerFeatures } from "./commands/features.js";
 import { registerGaps } from "./commands/gaps.js";
 import { registerInit } from "./commands/init.js";
-import { registerMigrate } from "./commands/migrate.js";
+import { registerImport, registerMigrate } from "./commands/migrate.js";
 import { registerModel } from "./commands/model.js";
 import { registerParallel } from "./commands/parallel.js";
 import { registerQuality } from "./commands/quality.js";
@@ -99,6 +99,7 @@ export function buildProgram(): Command {
   registerTelemetry(program);
   registerDemo(program);
   registerMigrate(program);
+  registerImport(program);
   // Subcommands inherit exitOverride only when set on each one.
   const applyOverride = (command: Command) => {
     command.exitOverride();

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { style } from "../../infra/log.js";
 import type { MigrationPlan } from "../../migrate/plan.js";
 import type { WriteResult } from "../../migrate/write.js";
-import { workingDir } from "../context.js";
+import { project, workingDir } from "../context.js";
 import { action } from "../main.js";
 import { emit } from "../output.js";
 
@@ -90,4 +90,43 @@ export function registerMigrate(program: Command): void {
 
 function withFrom<T>(from: T | undefined): { from?: T } {
   return from === undefined ? {} : { from };
+}
+
+export function registerImport(program: Command): void {
+  const command = program.command("import").description("bring a peer tool's plan in as features and tasks (re-running updates in place)");
+  for (const [kind, arg, what] of [
+    ["taskmaster", "[path]", "Taskmaster's tasks.json (default .taskmaster/tasks/tasks.json)"],
+    ["speckit", "[dir]", "spec-kit's specs/ folder or one specs/<NNN-name>/ folder (default specs/)"],
+  ] as const) {
+    command
+      .command(`${kind} ${arg}`)
+      .description(`import ${what}`)
+      .option("--dry-run", "print what would be written, write nothing")
+      .option("--json", "print the plan, the status mapping and the files as JSON")
+      .action(
+        action<[string | undefined]>(async (path, options) => {
+          const { importPlan } = await import("../../migrate/import.js");
+          const result = await importPlan(workingDir(options), kind, path, { dryRun: options.dryRun === true });
+          emit(options.json, planReport(result.plan, result), () => planLines(result.plan, result));
+        }),
+      );
+  }
+  program
+    .command("export")
+    .description("write the plan in a peer tool's format")
+    .command("taskmaster [path]")
+    .description("write .taskmaster/tasks/tasks.json (or [path]) for Taskmaster; other tags in it are kept")
+    .option("--json", 'print { "file", "tasks", "tags" }')
+    .action(
+      action<[string | undefined]>(async (path, options) => {
+        const { exportTaskmaster } = await import("../../migrate/taskmaster-export.js");
+        const { resolve } = await import("node:path");
+        const result = await exportTaskmaster(project(options), path === undefined ? undefined : resolve(workingDir(options), path));
+        emit(
+          options.json,
+          result,
+          () => `${style.green("✓")} Wrote ${result.tasks} tasks to ${result.file} (tags: ${result.tags.join(", ") || "master"})`,
+        );
+      }),
+    );
 }
