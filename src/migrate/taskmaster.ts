@@ -197,7 +197,7 @@ export function parseTaskmaster(text: string, name: string): MigrationPlan {
   const legacy = data !== null && typeof data === "object" && Array.isArray((data as { tasks?: unknown }).tasks);
   for (const [tag, tasks] of lists(data, name)) {
     const prefix = legacy ? "tasks" : `${JSON.stringify(tag)}.tasks`;
-    tasks.forEach((task, index) => addTask(plan, task, tag, `${prefix}[${index}]`, name));
+    for (const [index, task] of tasks.entries()) addTask(plan, task, tag, `${prefix}[${index}]`, name);
   }
   checkDuplicates(plan, name);
   checkGraph(plan, name);
