@@ -11,16 +11,20 @@ import { describe, it } from "node:test";
 import { br, brJson, brOk, git, readJson, snapshot, tempRepo } from "./helpers.ts";
 
 /** A fake key in .env: it must never appear anywhere br writes. */
-const ENV_KEY = "sk-ant-api03-ZZZZYYYYXXXXWWWWVVVVUUUUTTTTSSSS0987654321abcdEFGH";
+const ENV_KEY = ["sk-ant-", "api03-", "ZZZZYYYYXXXXWWWWVVVVUUUUTTTTSSSS0987654321abcdEFGH"].join("");
 /** A key pasted into the summary: carried masked, never whole. */
-const SUMMARY_KEY = "sk-ant-api03-AAAABBBBCCCCDDDDEEEEFFFFGGGGHHHH1234567890wxyzQRST";
+const SUMMARY_KEY = ["sk-ant-", "api03-", "AAAABBBBCCCCDDDDEEEEFFFFGGGGHHHH1234567890wxyzQRST"].join("");
 
 const HRPO = {
   project_name: "Shop",
   executive_summary: `An online shop. The old notes held ${SUMMARY_KEY} by mistake.`,
   value_proposition: "Sell things simply",
   intended_audience: ["makers", "buyers"],
-  features: ["User accounts", { name: "Checkout", description: "Pay for things", status: "in_progress", priority: "high" }, { name: "Search", status: "completed" }],
+  features: [
+    "User accounts",
+    { name: "Checkout", description: "Pay for things", status: "in_progress", priority: "high" },
+    { name: "Search", status: "completed" },
+  ],
   build_plan: {
     phases: [
       {
@@ -39,7 +43,12 @@ const HRPO = {
 
 const GOVERNANCE = {
   project: { name: "Shop", slug: "shop" },
-  policies: { min_coverage: 85, require_review: true, fail_on: "critical", webhook_token: "ghp_0123456789abcdefghijABCDEFGHIJ012345" },
+  policies: {
+    min_coverage: 85,
+    require_review: true,
+    fail_on: "critical",
+    webhook_token: ["ghp_", "0123456789abcdefghijABCDEFGHIJ012345"].join(""),
+  },
   versioning: { semver: { major: 1, minor: 2 } },
   stages: { order: ["draft", "done"], aliases: { wip: "draft" } },
   defaults: { default_stage: "draft" },
@@ -145,18 +154,31 @@ describe("br migrate from BuildRunner 2.0", () => {
     const cwd = v2Project();
     const report = brJson<Report>(["migrate"], { cwd });
     const byId = Object.fromEntries(report.features.map((f) => [f.id, f]));
-    assert.deepEqual(
-      Object.fromEntries(Object.entries(byId).map(([id, f]) => [id, f.status])),
-      { "user-accounts": "planned", checkout: "in_progress", search: "complete", foundation: "complete", payments: "planned", wishlists: "planned" },
-    );
+    assert.deepEqual(Object.fromEntries(Object.entries(byId).map(([id, f]) => [id, f.status])), {
+      "user-accounts": "planned",
+      checkout: "in_progress",
+      search: "complete",
+      foundation: "complete",
+      payments: "planned",
+      wishlists: "planned",
+    });
     assert.equal(byId.checkout?.priority, "high");
     assert.equal(byId.wishlists?.priority, "low");
     assert.deepEqual(byId.payments?.dependsOn, ["foundation"]);
     assert.ok(report.statusMapping.some((m) => m.from === "feature completed" && m.to === "complete"));
     const applied = Object.fromEntries(report.config.applied.map((c) => [c.key, c.value]));
     assert.deepEqual(applied, { "gates.coverage": 85, "security.failOn": "critical" });
-    for (const setting of ["policies.require_review", "stages.order", "defaults.default_stage", "versioning.semver.major", "policies.webhook_token"])
-      assert.ok(report.notCarried.some((n) => n.setting.endsWith(setting)), setting);
+    for (const setting of [
+      "policies.require_review",
+      "stages.order",
+      "defaults.default_stage",
+      "versioning.semver.major",
+      "policies.webhook_token",
+    ])
+      assert.ok(
+        report.notCarried.some((n) => n.setting.endsWith(setting)),
+        setting,
+      );
     assert.equal(brOk(["config", "get", "gates.coverage"], { cwd }).stdout.trim(), "85");
 
     const tasks = brJson<{ tasks: { id: string; status: string; dependsOn: string[] }[] }>(["tasks", "list"], { cwd }).tasks;
@@ -235,16 +257,13 @@ describe("br migrate from the Python BuildRunner 3.0", () => {
 
     const report = brJson<Report>(["migrate"], { cwd });
     const byId = Object.fromEntries(report.features.map((f) => [f.id, f]));
-    assert.deepEqual(
-      Object.fromEntries(Object.entries(byId).map(([id, f]) => [id, [f.status, f.priority]])),
-      {
-        auth: ["complete", "high"],
-        profile: ["in_progress", "medium"],
-        billing: ["planned", "high"],
-        export: ["planned", "medium"],
-        docs: ["complete", "low"],
-      },
-    );
+    assert.deepEqual(Object.fromEntries(Object.entries(byId).map(([id, f]) => [id, [f.status, f.priority]])), {
+      auth: ["complete", "high"],
+      profile: ["in_progress", "medium"],
+      billing: ["planned", "high"],
+      export: ["planned", "medium"],
+      docs: ["complete", "low"],
+    });
     assert.deepEqual(byId.billing?.dependsOn, ["auth", "profile"]);
     for (const [from, to] of [
       ["completed", "complete"],
@@ -281,13 +300,21 @@ describe("br migrate from the Python BuildRunner 3.0", () => {
 
 describe("br migrate on bad input", () => {
   const cases: [string, (cwd: string) => void, RegExp][] = [
-    ["a truncated hrpo.json", (cwd) => writeFileSync(join(cwd, ".runner", "hrpo.json"), JSON.stringify(HRPO).slice(0, 120)), /cut off|not valid JSON/],
+    [
+      "a truncated hrpo.json",
+      (cwd) => writeFileSync(join(cwd, ".runner", "hrpo.json"), JSON.stringify(HRPO).slice(0, 120)),
+      /cut off|not valid JSON/,
+    ],
     [
       "an unknown status",
       (cwd) => writeFileSync(join(cwd, ".runner", "hrpo.json"), JSON.stringify({ ...HRPO, features: [{ name: "X", status: "someday" }] })),
       /unknown status "someday"/,
     ],
-    ["a file over the size limit", (cwd) => writeFileSync(join(cwd, ".runner", "hrpo.json"), `{"features": [${'"x",'.repeat(2_300_000)}"y"]}`), /limit/],
+    [
+      "a file over the size limit",
+      (cwd) => writeFileSync(join(cwd, ".runner", "hrpo.json"), `{"features": [${'"x",'.repeat(2_300_000)}"y"]}`),
+      /limit/,
+    ],
   ];
   for (const [what, damage, message] of cases) {
     it(`${what}: exit 2 naming the file and the place, nothing written`, () => {
