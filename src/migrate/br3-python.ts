@@ -12,6 +12,7 @@ import type { FeatureStatus } from "../registry/rules.js";
 import {
   checkGraph,
   checkShape,
+  cleanName,
   emptyPlan,
   type MigrationPlan,
   mapPriority,
@@ -88,7 +89,7 @@ function addFeatures(plan: MigrationPlan, features: Source[], name: string): voi
   const ids = new Map<string, string>();
   const made = features.map((f, index) => {
     const origin = `features[${index}]`;
-    const title = (f.name ?? f.title ?? (f.id !== undefined ? String(f.id) : "")).replace(/\s+/g, " ").trim();
+    const title = cleanName(f.name ?? f.title ?? (f.id !== undefined ? String(f.id) : ""));
     if (!title) throw usageError(`${name}: ${origin} has no name.`, { file: name, place: origin, fix: "Give every feature a name." });
     const id = uniqueId(f.id !== undefined ? String(f.id) : title, taken, `feature-${index + 1}`);
     if (f.id !== undefined) ids.set(String(f.id), id);

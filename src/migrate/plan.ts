@@ -168,6 +168,12 @@ export function noteMapping(plan: MigrationPlan, from: string, to: string): void
   else plan.statusMapping.push({ from, to, count: 1 });
 }
 
+/** A name as the registry takes it: one line, no control characters, at most 200 characters. */
+export function cleanName(raw: string): string {
+  const one = raw.replace(/[\p{Cc}\s]+/gu, " ").trim();
+  return one.length > 200 ? `${one.slice(0, 199)}…` : one;
+}
+
 /** A unique slug id for a name among those taken (`checkout`, `checkout-2`). */
 export function uniqueId(name: string, taken: Set<string>, fallback: string): string {
   const base = slugify(name) || fallback;

@@ -10,7 +10,17 @@ import { basename, join } from "node:path";
 import { usageError } from "../infra/errors.js";
 import type { TaskStatus } from "../plan/task.js";
 import { type Priority, slugify } from "../registry/rules.js";
-import { checkGraph, emptyPlan, type MigrationPlan, noteMapping, type PlanTask, readSource, shown, statusFromTasks } from "./plan.js";
+import {
+  checkGraph,
+  cleanName,
+  emptyPlan,
+  type MigrationPlan,
+  noteMapping,
+  type PlanTask,
+  readSource,
+  shown,
+  statusFromTasks,
+} from "./plan.js";
 
 const TASK_LINE = /^\s*[-*]\s+\[([ xX])\]\s+(T\d{1,6})\b[:.]?\s*(.*)$/;
 const MARKER = /^\[(P|US\d+|Story[^\]]*)\]\s*/i;
@@ -38,13 +48,13 @@ function parseLine(match: RegExpExecArray, featureId: string, phase: { index: nu
     if ((marker[1] as string).toUpperCase() === "P") parallel = true;
     rest = rest.slice(marker[0].length);
   }
-  const title = rest.trim() || (match[2] as string);
+  const title = cleanName(rest) || (match[2] as string);
   const status: TaskStatus = match[1] === " " ? "pending" : "done";
   const explicit = (DEPENDS.exec(rest)?.[1] ?? "").match(/T\d+/g) ?? [];
   const task: PlanTask = {
     id: `${featureId}.${(match[2] as string).toLowerCase()}`,
     featureId,
-    title: title.length > 200 ? `${title.slice(0, 197)}…` : title,
+    title,
     description: title,
     status,
     dependsOn: [],
@@ -102,7 +112,7 @@ function order(parsed: ParsedTask[]): void {
 function title(texts: string[], folder: string): string {
   for (const text of texts) {
     const heading = /^#\s+(?:Feature Specification|Tasks|Implementation Plan)?:?\s*(.+)$/m.exec(text)?.[1]?.trim();
-    if (heading && !/^\[.*\]$/.test(heading)) return heading.replace(/\s+/g, " ").slice(0, 200);
+    if (heading && !/^\[.*\]$/.test(heading)) return cleanName(heading) || folder;
   }
   return folder;
 }

@@ -14,6 +14,7 @@ import { type FeatureStatus, slugify } from "../registry/rules.js";
 import {
   checkGraph,
   checkShape,
+  cleanName,
   emptyPlan,
   linkAcrossFeatures,
   type MigrationPlan,
@@ -140,7 +141,7 @@ function addTask(plan: MigrationPlan, task: TmTask, tag: string, place: string, 
   const described = joinDetails(task.description, task.subtasks?.length ? task.details : undefined);
   plan.features.push({
     id: fid,
-    name: task.title.replace(/\s+/g, " ").trim(),
+    name: cleanName(task.title) || fid,
     ...(described ? { description: described } : {}),
     status,
     priority,

@@ -11,6 +11,7 @@ import type { FeatureStatus } from "../registry/rules.js";
 import {
   checkGraph,
   checkShape,
+  cleanName,
   emptyPlan,
   type MigrationPlan,
   mapPriority,
@@ -116,7 +117,7 @@ function addListed(plan: MigrationPlan, hrpo: Hrpo, taken: Set<string>, name: st
       const notes = [item.description, next ? "Planned for the next version (v2 next_version_features)." : undefined].filter(Boolean);
       plan.features.push({
         id: uniqueId(item.name, taken, `feature-${index + 1}`),
-        name: item.name.replace(/\s+/g, " ").trim(),
+        name: cleanName(item.name) || `Feature ${index + 1}`,
         ...(notes.length ? { description: notes.join("\n\n") } : {}),
         status,
         priority: next ? "low" : mapPriority("priority" in item ? item.priority : undefined, name, `${origin}.priority`),
@@ -160,7 +161,7 @@ function addPhases(plan: MigrationPlan, hrpo: Hrpo, taken: Set<string>): void {
     noteMapping(plan, "phase (from its steps)", status);
     plan.features.push({
       id: featureId,
-      name: phase.name.replace(/\s+/g, " ").trim(),
+      name: cleanName(phase.name) || `Phase ${p + 1}`,
       description: `Build phase ${p + 1} of the v2 build plan.`,
       status,
       priority: "medium",
