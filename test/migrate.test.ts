@@ -250,6 +250,9 @@ describe("br migrate from BuildRunner 2.0", () => {
 describe("br migrate from the Python BuildRunner 3.0", () => {
   it("maps its statuses, keeps dependencies and priorities, carries governance.yaml", () => {
     const cwd = pythonProject();
+    const unmigrated = br(["status"], { cwd });
+    assert.equal(unmigrated.code, 2);
+    assert.match(unmigrated.stderr, /Python BuildRunner 3\.0's format[\s\S]*br migrate/);
     const before = tree(cwd);
     const dry = brJson<Report>(["migrate", "--dry-run"], { cwd });
     assert.ok(dry.files.some((f) => f.path === ".buildrunner/features.json" && f.action === "replace"));

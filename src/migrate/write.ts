@@ -191,6 +191,14 @@ export function generatedFiles(paths: ProjectPaths): string[] {
   ];
 }
 
+/** Whether a real run may change a generated file: the user's context files and .gitignore only when something is missing. */
+function mayChange(paths: ProjectPaths, path: string): boolean {
+  if (path === paths.gitignore)
+    return !(current(path) ?? "").split(/\r?\n/).some((l) => l.trim().replace(/\/$/, "") === ".buildrunner/state");
+  if (path.endsWith("architecture.md") || path.endsWith("decisions.md")) return !existsSync(path);
+  return true;
+}
+
 async function writeContents(paths: ProjectPaths, contents: Contents): Promise<void> {
   writeFileAtomic(paths.features, contents.features);
   writeFileAtomic(paths.tasks, contents.tasks);
@@ -223,9 +231,9 @@ export async function writePlan(root: string, plan: MigrationPlan, options: Writ
   const base = { configApplied: preview.configApplied, configKept: preview.configKept };
   if (files.length === 0) return { dryRun: options.dryRun, changed: false, files, ...base };
   if (options.dryRun) {
-    const generated = generatedFiles(paths).map(
-      (p) => ({ path: displayPath(paths, p), action: existsSync(p) ? "replace" : "create" }) as const,
-    );
+    const generated = generatedFiles(paths)
+      .filter((p) => mayChange(paths, p))
+      .map((p) => ({ path: displayPath(paths, p), action: existsSync(p) ? "replace" : "create" }) as const);
     return { dryRun: true, changed: true, files: [...files, ...generated], ...base };
   }
   return withLock(
