@@ -113,12 +113,30 @@ const TASKMASTER = {
   },
 };
 
+/** What `task-master analyze-complexity` writes: a score of 1–10 per task. */
+const COMPLEXITY_REPORT = {
+  meta: { generatedAt: "2025-06-02T10:00:00.000Z", tasksAnalyzed: 2, thresholdScore: 5, projectName: "Taskmaster", usedResearch: false },
+  complexityAnalysis: [
+    {
+      taskId: 2,
+      taskTitle: "User authentication",
+      complexityScore: 8,
+      recommendedSubtasks: 4,
+      expansionPrompt: "Break down auth.",
+      reasoning: "Sessions and email.",
+    },
+    { taskId: 3, taskTitle: "Reports", complexityScore: 2, recommendedSubtasks: 1, expansionPrompt: "", reasoning: "Small." },
+  ],
+};
+
 function taskmasterProject(content: unknown = TASKMASTER): string {
   const cwd = tempRepo();
   mkdirSync(join(cwd, ".taskmaster", "tasks"), { recursive: true });
   mkdirSync(join(cwd, ".taskmaster", "docs"), { recursive: true });
   writeFileSync(join(cwd, ".taskmaster", "tasks", "tasks.json"), `${JSON.stringify(content, null, 2)}\n`);
   writeFileSync(join(cwd, ".taskmaster", "docs", "prd.txt"), "A product.\n");
+  mkdirSync(join(cwd, ".taskmaster", "reports"), { recursive: true });
+  writeFileSync(join(cwd, ".taskmaster", "reports", "task-complexity-report.json"), JSON.stringify(COMPLEXITY_REPORT, null, 2));
   git(cwd, "add", "-A");
   git(cwd, "commit", "-qm", "taskmaster project");
   return cwd;
@@ -185,6 +203,8 @@ interface Feature {
 interface Task {
   id: string;
   status: string;
+  complexity: string;
+  estimateMinutes: number;
   dependsOn: string[];
   files: string[];
   acceptance: string[];
@@ -229,6 +249,9 @@ describe("br import taskmaster", () => {
       "tm-feature-billing-1.task": "ready",
     });
     assert.deepEqual(byTask["tm-2.3"]?.dependsOn, ["tm-2.2"]);
+    assert.deepEqual([byTask["tm-2.1"]?.complexity, byTask["tm-2.1"]?.estimateMinutes], ["complex", 120], "rated by the complexity report");
+    assert.deepEqual([byTask["tm-3.task"]?.complexity, byTask["tm-3.task"]?.estimateMinutes], ["simple", 30]);
+    assert.equal(byTask["tm-1.task"]?.complexity, "moderate", "unrated: br's default");
     assert.deepEqual(byTask["tm-2.1"]?.dependsOn, ["tm-1.task"], "a feature's first task waits for its dependencies' last");
     assert.deepEqual(byTask["tm-2.1"]?.acceptance, ["Invalid emails are refused."]);
     assert.equal(brJson<{ task: { id: string } }>(["tasks", "next"], { cwd }).task.id, "tm-2.2");

@@ -9,7 +9,7 @@ import type * as z from "zod";
 import { usageError } from "../infra/errors.js";
 import { formatPath, lineAndColumn, problemsFrom, readText } from "../infra/validation.js";
 import { findCycle } from "../plan/graph.js";
-import type { TaskStatus } from "../plan/task.js";
+import type { Complexity, TaskStatus } from "../plan/task.js";
 import { type FeatureStatus, findDependencyCycle, type Priority, slugify } from "../registry/rules.js";
 
 export type SourceKind = "v2" | "br3-python" | "taskmaster" | "speckit";
@@ -38,6 +38,9 @@ export interface PlanTask {
   priority: Priority;
   files: string[];
   acceptance: string[];
+  /** From a source that rates tasks (Taskmaster's complexity report); br's defaults otherwise. */
+  complexity?: Complexity;
+  estimateMinutes?: number;
   origin: string;
 }
 

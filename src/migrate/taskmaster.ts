@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import * as z from "zod";
 import { usageError } from "../infra/errors.js";
-import type { TaskStatus } from "../plan/task.js";
+import type { Complexity, TaskStatus } from "../plan/task.js";
 import { type FeatureStatus, slugify } from "../registry/rules.js";
 import {
   checkGraph,
@@ -221,8 +221,39 @@ function checkDuplicates(plan: MigrationPlan, name: string): void {
   }
 }
 
+const REPORT = join(".taskmaster", "reports", "task-complexity-report.json");
+
+const reportSchema = z.looseObject({
+  complexityAnalysis: z.array(z.looseObject({ taskId: id, complexityScore: z.number().min(0).max(10) })),
+});
+
+/** Minutes of work for Taskmaster's 1–10 complexity score, in br's three classes. */
+function rated(score: number): { complexity: Complexity; estimateMinutes: number } {
+  if (score <= 3) return { complexity: "simple", estimateMinutes: 30 };
+  if (score <= 7) return { complexity: "moderate", estimateMinutes: 60 };
+  return { complexity: "complex", estimateMinutes: 120 };
+}
+
+/**
+ * The complexity report (`task-master analyze-complexity`), when there is one, rates the master
+ * tag's tasks: every br task of a rated Taskmaster task takes its class.
+ */
+function applyReport(plan: MigrationPlan, root: string): void {
+  const path = join(root, REPORT);
+  if (!existsSync(path)) return;
+  const name = shown(root, path);
+  const report = checkShape(reportSchema, parseJson(readSource(root, path), name), name);
+  plan.read.push(name);
+  for (const entry of report.complexityAnalysis) {
+    const featureId = `tm-${String(entry.taskId)}`;
+    for (const task of plan.tasks) if (task.featureId === featureId) Object.assign(task, rated(entry.complexityScore));
+  }
+}
+
 export function readTaskmaster(root: string, path: string | undefined): MigrationPlan {
   // With no file found, reading the usual place reports it missing with its path.
   const file = path ?? findTaskmasterFile(root) ?? join(root, TASKMASTER_FILES[0] as string);
-  return parseTaskmaster(readSource(root, file), shown(root, file));
+  const plan = parseTaskmaster(readSource(root, file), shown(root, file));
+  applyReport(plan, root);
+  return plan;
 }

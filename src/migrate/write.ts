@@ -91,13 +91,13 @@ function buildRegistry(paths: ProjectPaths, plan: MigrationPlan, old: FeaturesFi
 const PROGRESSED = new Set(["running", "done", "failed", "skipped"]);
 
 function mergeTask(from: PlanTask, old: Task | undefined): Task {
-  const { origin: _origin, ...fields } = from;
+  const { origin: _origin, complexity, estimateMinutes, ...fields } = from;
   const status = old && PROGRESSED.has(old.status) && from.status !== "done" && from.status !== "skipped" ? old.status : from.status;
   return {
     ...fields,
     status,
-    complexity: old?.complexity ?? "moderate",
-    estimateMinutes: old?.estimateMinutes ?? 60,
+    complexity: complexity ?? old?.complexity ?? "moderate",
+    estimateMinutes: estimateMinutes ?? old?.estimateMinutes ?? 60,
     ...(old?.kind ? { kind: old.kind } : {}),
     ...(old?.failureReason && status === "failed" ? { failureReason: old.failureReason } : {}),
   };
