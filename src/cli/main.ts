@@ -8,6 +8,7 @@ import { registerDoctor } from "./commands/doctor.js";
 import { registerFeatures } from "./commands/features.js";
 import { registerGaps } from "./commands/gaps.js";
 import { registerInit } from "./commands/init.js";
+import { registerImport, registerMigrate } from "./commands/migrate.js";
 import { registerModel } from "./commands/model.js";
 import { registerParallel } from "./commands/parallel.js";
 import { registerQuality } from "./commands/quality.js";
@@ -23,6 +24,9 @@ import { type GlobalOptions, reportError } from "./output.js";
 export type Action<A extends unknown[]> = (...args: [...A, GlobalOptions & Record<string, unknown>]) => Promise<void>;
 
 let exitCode = 0;
+
+/** Commands whose --dry-run may run before any project exists (or over another tool's files): nothing is recorded. */
+const DRY_RUNS_WRITING_NOTHING = new Set(["migrate", "import taskmaster", "import speckit"]);
 
 /**
  * Wraps an action so every command follows the same conventions: --json reserves stdout for the
@@ -43,6 +47,8 @@ export function action<A extends unknown[]>(handler: Action<A>): (...args: unkno
       failed = error;
       exitCode = reportError(error, options);
     }
+    // A migration's dry run promises to write nothing at all, telemetry included.
+    if (options.dryRun === true && DRY_RUNS_WRITING_NOTHING.has(commandPath(command))) return;
     const { recordCommand } = await import("../telemetry/command.js");
     await recordCommand({
       command: commandPath(command),
@@ -92,6 +98,8 @@ export function buildProgram(): Command {
   registerConfig(program);
   registerTelemetry(program);
   registerDemo(program);
+  registerMigrate(program);
+  registerImport(program);
   // Subcommands inherit exitOverride only when set on each one.
   const applyOverride = (command: Command) => {
     command.exitOverride();

@@ -36,11 +36,12 @@ function scratchDirFor(path: string): string | undefined {
   }
 }
 
-function writeThenRename(temp: string, path: string, content: string): void {
+function writeThenRename(temp: string, path: string, content: string | Buffer): void {
   let fd: number | undefined;
   try {
     fd = openSync(temp, "w", 0o644);
-    writeSync(fd, content);
+    if (typeof content === "string") writeSync(fd, content);
+    else writeSync(fd, content);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
@@ -57,12 +58,12 @@ function writeThenRename(temp: string, path: string, content: string): void {
  * new content: write a temp file, flush it, then rename over the target. Inside a project the temp
  * file is written in `.buildrunner/state/tmp/` (git-ignored), elsewhere next to the target.
  */
-export function writeFileAtomic(path: string, content: string): void {
+export function writeFileAtomic(path: string, content: string | Buffer): void {
   writeReplacing(path, content);
   noteOwnWrite(path, content);
 }
 
-function writeReplacing(path: string, content: string): void {
+function writeReplacing(path: string, content: string | Buffer): void {
   mkdirSync(dirname(path), { recursive: true });
   const name = `${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   const scratch = scratchDirFor(path);

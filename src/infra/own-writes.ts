@@ -60,7 +60,7 @@ function ancestry(): { ancestors: number[]; sid?: number } {
 }
 
 /** Records a write br just made to one of its own files. Best effort: the write itself has happened. */
-export function noteOwnWrite(path: string, content: string): void {
+export function noteOwnWrite(path: string, content: string | Buffer): void {
   const place = ownPlace(path);
   if (!place) return;
   const ledger = join(place.projectDir, LEDGER);

@@ -21,7 +21,25 @@ export async function loadRegistry(paths: ProjectPaths): Promise<FeaturesFile> {
       fix: "Run `br init --force` to recreate the project files (existing settings are kept).",
     });
   }
-  return loadJsonFile(paths.features, featuresFileSchema, { displayPath: shownAs });
+  try {
+    return await loadJsonFile(paths.features, featuresFileSchema, { displayPath: shownAs });
+  } catch (error) {
+    throw olderLayout(paths.features, shownAs) ?? error;
+  }
+}
+
+/** On the error path only: a registry in an older BuildRunner's shape is migrated, not repaired by hand. */
+function olderLayout(path: string, shownAs: string): Error | undefined {
+  try {
+    const data = JSON.parse(readFileSync(path, "utf8")) as { schemaVersion?: unknown; features?: unknown };
+    if (data.schemaVersion !== undefined || !Array.isArray(data.features)) return undefined;
+  } catch {
+    return undefined;
+  }
+  return usageError(`${shownAs} is in the Python BuildRunner 3.0's format, not this version's.`, {
+    file: shownAs,
+    fix: "Run `br migrate --dry-run` to see the migration, then `br migrate` (it backs up every file it changes; `br migrate rollback` undoes it).",
+  });
 }
 
 /** Checks the registry as a whole and renders it; throws (exit 2) rather than produce a bad file. */
