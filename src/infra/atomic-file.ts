@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
+import { nodeCrypto } from "./crypto.js";
 import { noteOwnWrite } from "./own-writes.js";
 import { isAlive } from "./process.js";
 import { PROJECT_DIR, type ProjectPaths } from "./project.js";
@@ -65,7 +65,7 @@ export function writeFileAtomic(path: string, content: string | Buffer): void {
 
 function writeReplacing(path: string, content: string | Buffer): void {
   mkdirSync(dirname(path), { recursive: true });
-  const name = `${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const name = `${basename(path)}.${process.pid}.${nodeCrypto().randomBytes(4).toString("hex")}.tmp`;
   const scratch = scratchDirFor(path);
   if (scratch !== undefined) {
     try {

@@ -4,9 +4,9 @@
  * rewriting the record, which it puts back. Each entry names the content's hash and who wrote it:
  * the writer's process ancestry and session, and whether it ran inside an agent attempt.
  */
-import { createHash } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync, statSync, truncateSync } from "node:fs";
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { nodeCrypto } from "./crypto.js";
 
 export interface OwnWrite {
   /** Path relative to the project's .buildrunner folder. */
@@ -27,7 +27,7 @@ const MAX_BYTES = 1_000_000;
 const MAX_ANCESTORS = 64;
 
 export function contentHash(content: string | Buffer): string {
-  return createHash("sha256").update(content).digest("hex");
+  return nodeCrypto().createHash("sha256").update(content).digest("hex");
 }
 
 /** The project folder (.buildrunner) a path lies in, and the path within it; undefined for state/ and outside. */

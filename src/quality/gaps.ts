@@ -5,11 +5,11 @@
  * quiet where nothing is wrong: generated, vendored and ignored files are never read, and tests
  * and fixtures are never reported as missing tests.
  */
-import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { basename, dirname, join, posix } from "node:path";
 import picomatch from "picomatch";
 import type { Config, Severity } from "../infra/config.js";
+import { nodeCrypto } from "../infra/crypto.js";
 import { listProjectFiles } from "../infra/git.js";
 import type { ProjectPaths } from "../infra/project.js";
 import { openStateDb } from "../infra/state-db.js";
@@ -82,7 +82,8 @@ const JS_EXTENSIONS = [
 const IMPORT_DEPTH = 3;
 
 function gapId(kind: GapKind, ...key: (string | number | undefined)[]): string {
-  return `gap-${createHash("sha256")
+  return `gap-${nodeCrypto()
+    .createHash("sha256")
     .update([kind, ...key].join("\0"))
     .digest("hex")
     .slice(0, 10)}`;

@@ -40,13 +40,13 @@ async function staticGraph(): Promise<Set<string>> {
 }
 
 describe("the CLI's start", () => {
-  it("loads no config schema, validation library, YAML parser, database or code parser before a command runs", {
+  it("loads no config schema, validation library, YAML parser, database, code parser or node:crypto before a command runs", {
     timeout: 60_000,
   }, async () => {
     const graph = [...(await staticGraph())];
     assert.ok(graph.includes("src/cli/main.ts") && graph.length > 10, `${graph.length} modules`);
     const heavy = graph.filter((path) =>
-      /^src\/infra\/(config|sqlite|state-db|lock|syntax)\.ts$|node_modules\/(zod|yaml|@lezer|smol-toml)\/|^node:sqlite$/.test(path),
+      /^src\/infra\/(config|sqlite|state-db|lock|syntax)\.ts$|node_modules\/(zod|yaml|@lezer|smol-toml)\/|^node:(sqlite|crypto)$/.test(path),
     );
     assert.deepEqual(heavy, []);
   });

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import type { Command } from "commander";
+import { nodeCrypto } from "../../infra/crypto.js";
 import { usageError } from "../../infra/errors.js";
 import { say, style } from "../../infra/log.js";
 import { project } from "../context.js";
@@ -60,7 +60,7 @@ function tokenOption(value: unknown, host: string, loopback: boolean): string {
     throw usageError(`--host ${host} lets other machines reach the dashboard, so it needs --token.`, {
       fix: `Pass --token <at least 16 characters> (e.g. --token $(openssl rand -hex 16)), or keep --host 127.0.0.1.`,
     });
-  return randomBytes(24).toString("base64url");
+  return nodeCrypto().randomBytes(24).toString("base64url");
 }
 
 function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {

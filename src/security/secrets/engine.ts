@@ -4,7 +4,8 @@
  * file (src/security/secrets/keywords.ts); what a regex finds must then pass entropy, stop words, allowlists and inline allow
  * comments. Findings carry the secret masked and a stable fingerprint.
  */
-import { createHash } from "node:crypto";
+
+import { nodeCrypto } from "../../infra/crypto.js";
 import { shannonEntropy } from "../entropy.js";
 import type { FindingFields } from "../finding.js";
 import { maskValue } from "../mask.js";
@@ -214,6 +215,6 @@ function finding(
     message: `${rule.description} (${rule.id})`,
     match: maskValue(secret),
     // Stable across line moves: what was found where, never the secret itself in clear.
-    fingerprint: createHash("sha256").update(`${rule.id}\0${file}\0${secret}`).digest("hex").slice(0, 32),
+    fingerprint: nodeCrypto().createHash("sha256").update(`${rule.id}\0${file}\0${secret}`).digest("hex").slice(0, 32),
   };
 }

@@ -5,9 +5,9 @@
  * tagged-template builders and constants are not. A cheap text prefilter keeps files that call no
  * query API from ever being parsed.
  */
-import { createHash } from "node:crypto";
 import type { SyntaxNode } from "@lezer/common";
 import sinkData from "../../../data/sql-sinks.json" with { type: "json" };
+import { nodeCrypto } from "../../infra/crypto.js";
 import { type CodeLanguage, LineIndex, languageOf, parse } from "../../infra/syntax.js";
 import type { FindingFields } from "../finding.js";
 import { mask } from "../mask.js";
@@ -308,7 +308,7 @@ function numberFingerprints(findings: SqlInjectionFinding[]): void {
   for (const f of findings) {
     const n = seen.get(f.fingerprint) ?? 0;
     seen.set(f.fingerprint, n + 1);
-    f.fingerprint = createHash("sha256").update(`${f.fingerprint}\0${n}`).digest("hex").slice(0, 32);
+    f.fingerprint = nodeCrypto().createHash("sha256").update(`${f.fingerprint}\0${n}`).digest("hex").slice(0, 32);
   }
 }
 
