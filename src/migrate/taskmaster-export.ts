@@ -85,7 +85,7 @@ function subtasksOf(tasks: readonly Task[], feature: Feature): Record<string, un
       return {
         id: own ? Number(own) : index + 1,
         title: t.title,
-        description,
+        description: description.trim() || t.title,
         details,
         status: TASK_TO_TM[t.status],
         dependencies: t.dependsOn
@@ -113,7 +113,8 @@ function toTm(placed: Placed, all: readonly Placed[], tasks: readonly Task[]): R
   return {
     id: placed.id,
     title: feature.name,
-    description: own ? splitDetails(own.description).description : split.description,
+    // tm-core's TaskEntity refuses a task whose description is empty: the title stands in.
+    description: (own ? splitDetails(own.description).description : split.description).trim() || feature.name,
     details: own ? splitDetails(own.description).details : split.details,
     testStrategy: feature.acceptance.join("\n"),
     status: tmStatus(feature),

@@ -220,4 +220,39 @@ describe("Taskmaster export", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("writes what tm-core's TaskEntity accepts: a description on every task, its statuses and priorities", async () => {
+    // TaskEntity.validate (tm-core): id, non-empty title and description, status among seven, priority among four.
+    const dir = mkdtempSync(join(tmpdir(), "br-tm-entity-"));
+    try {
+      const plan = parseTaskmaster(
+        JSON.stringify({
+          tasks: [
+            { id: 1, title: "No words", description: "", status: "pending", dependencies: [] },
+            {
+              id: 2,
+              title: "Parent",
+              status: "done",
+              subtasks: [{ id: 1, title: "Child", description: "", status: "done", dependencies: [] }],
+            },
+          ],
+        }),
+        "tasks.json",
+      );
+      await writePlan(dir, plan, { dryRun: false, replacing: false, command: "import taskmaster" });
+      const { file } = await exportTaskmaster(projectPaths(dir));
+      type Written = { id: number; title: string; description: string; status: string; priority: string; subtasks: Written[] };
+      const written = JSON.parse(readFileSync(join(dir, file), "utf8")) as { master: { tasks: Written[] } };
+      const all = written.master.tasks.flatMap((t) => [t, ...t.subtasks]);
+      for (const t of all) {
+        assert.ok(t.description.trim(), `task ${t.id} has a description`);
+        assert.ok(["pending", "in-progress", "done", "deferred", "cancelled", "blocked", "review"].includes(t.status), t.status);
+      }
+      for (const t of written.master.tasks) assert.ok(["low", "medium", "high", "critical"].includes(t.priority), t.priority);
+      assert.equal(written.master.tasks[0]?.description, "No words");
+      assert.equal(written.master.tasks[1]?.subtasks[0]?.description, "Child");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
