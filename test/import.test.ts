@@ -176,6 +176,101 @@ const TASKS_MD = `# Tasks: Photo Albums
 - [ ] T006 [US1] Implement AlbumService in src/services/album-service.ts (depends on T003)
 `;
 
+/**
+ * tasks.md as spec-kit's current /speckit.tasks writes it (templates/tasks-template.md): user-story
+ * phases with "### Tests for …" / "### Implementation for …" parts, a Polish phase, and the
+ * "Dependencies & Execution Order" section saying stories wait for Foundational only.
+ */
+const TASKS_MD_STORIES = `---
+description: "Task list for Comments"
+---
+
+# Tasks: Comments
+
+**Input**: Design documents from \`/specs/003-comments/\`
+**Prerequisites**: plan.md (required), spec.md (required for user stories)
+
+## Format: \`[ID] [P?] [Story] Description\`
+
+- **[P]**: Can run in parallel (different files, no dependencies)
+- **[Story]**: Which user story this task belongs to (e.g., US1, US2)
+
+## Phase 1: Setup (Shared Infrastructure)
+
+**Purpose**: Project initialization
+
+- [ ] T001 Create the comments module layout in src/comments/index.ts
+
+---
+
+## Phase 2: Foundational (Blocking Prerequisites)
+
+**⚠️ CRITICAL**: No user story work can begin until this phase is complete
+
+- [ ] T002 Comment model in src/comments/model.ts
+- [ ] T003 [P] Comment store in src/comments/store.ts
+
+**Checkpoint**: Foundation ready - user story implementation can now begin in parallel
+
+---
+
+## Phase 3: User Story 1 - Post a comment (Priority: P1) 🎯 MVP
+
+**Goal**: A reader posts a comment under a photo
+
+### Tests for User Story 1 ⚠️
+
+- [ ] T004 [P] [US1] Contract test for POST /api/comments in tests/contract/comments.test.ts
+
+### Implementation for User Story 1
+
+- [ ] T005 [US1] Post endpoint in src/comments/post.ts
+- [ ] T006 [US1] Length and spam checks in src/comments/validate.ts
+
+---
+
+## Phase 4: User Story 2 - Moderate comments (Priority: P2)
+
+### Implementation for User Story 2
+
+- [ ] T007 [P] [US2] Moderation queue in src/comments/queue.ts
+
+---
+
+## Phase 5: Polish & Cross-Cutting Concerns
+
+- [ ] T008 [P] Comments guide in docs/comments.md
+
+---
+
+## Dependencies & Execution Order
+
+### Phase Dependencies
+
+- **Setup (Phase 1)**: No dependencies - can start immediately
+- **Foundational (Phase 2)**: Depends on Setup completion - BLOCKS all user stories
+- **User Stories (Phase 3+)**: All depend on Foundational phase completion
+- **Polish (Final Phase)**: Depends on all desired user stories being complete
+`;
+
+/** The earlier template's form: "Phase 3.x" headings and a "## Dependencies" list of "T003 blocks T004". */
+const TASKS_MD_BLOCKS = `# Tasks: Export
+
+## Phase 3.1: Setup
+- [ ] T001 Create the export layout in src/export/index.ts
+
+## Phase 3.2: Tests First (TDD) ⚠️ MUST COMPLETE BEFORE 3.3
+- [ ] T002 [P] Contract test GET /api/export in tests/contract/export.test.ts
+
+## Phase 3.3: Core Implementation (ONLY after tests are failing)
+- [ ] T003 [P] Export model in src/export/model.ts
+- [ ] T004 [P] ExportService in src/export/service.ts
+
+## Dependencies
+- Tests (T002) before implementation (T003-T004)
+- T003 blocks T004
+`;
+
 function speckitProject(): string {
   const cwd = tempRepo();
   mkdirSync(join(cwd, "specs", "001-photo-albums"), { recursive: true });
@@ -203,6 +298,7 @@ interface Feature {
 interface Task {
   id: string;
   status: string;
+  priority: string;
   complexity: string;
   estimateMinutes: number;
   dependsOn: string[];
@@ -387,6 +483,37 @@ describe("br import speckit", () => {
     const after = snapshot(cwd);
     assert.equal(brJson<{ changed: boolean }>(["import", "speckit"], { cwd }).changed, false);
     assert.deepEqual(snapshot(cwd), after);
+  });
+
+  it('reads the current template: story phases wait for Foundational only, sub-headings keep the phase, Polish waits for every story, "blocks" lines', () => {
+    const cwd = tempRepo();
+    mkdirSync(join(cwd, "specs", "003-comments"), { recursive: true });
+    mkdirSync(join(cwd, "specs", "004-export"), { recursive: true });
+    writeFileSync(join(cwd, "specs", "003-comments", "tasks.md"), TASKS_MD_STORIES);
+    writeFileSync(join(cwd, "specs", "004-export", "tasks.md"), TASKS_MD_BLOCKS);
+    git(cwd, "add", "-A");
+    git(cwd, "commit", "-qm", "spec-kit project");
+    brOk(["import", "speckit"], { cwd });
+    const byTask = Object.fromEntries(tasks(cwd).map((t) => [t.id, t]));
+    const c = (n: string) => `003-comments.${n}`;
+    const deps = (id: string) => [...(byTask[id]?.dependsOn ?? [])].sort();
+    assert.deepEqual(deps(c("t004")), [c("t002"), c("t003")], "the story starts after Foundational");
+    assert.deepEqual(deps(c("t005")), [c("t004")], "### Implementation is part of the same phase");
+    assert.deepEqual(
+      [c("t004"), c("t005"), c("t006")].map((id) => byTask[id]?.priority),
+      ["high", "high", "high"],
+      "(Priority: P1) holds under the phase's ### parts",
+    );
+    assert.deepEqual(deps(c("t007")), [c("t002"), c("t003")], "User Story 2 does not wait for User Story 1");
+    assert.equal(byTask[c("t007")]?.priority, "medium");
+    assert.deepEqual(deps(c("t008")), [c("t006"), c("t007")], "Polish waits for every story");
+    assert.deepEqual(byTask[c("t008")]?.files, ["docs/comments.md"]);
+
+    const e = (n: string) => `004-export.${n}`;
+    assert.deepEqual(deps(e("t004")), [e("t002"), e("t003")], "T003 blocks T004");
+    assert.deepEqual(deps(e("t003")), [e("t002")]);
+    brJson(["tasks", "next"], { cwd });
+    brOk(["run", "--dry-run"], { cwd });
   });
 
   it("a dependency on a task that does not exist: exit 2 naming the line, nothing written", () => {

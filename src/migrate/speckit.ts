@@ -29,19 +29,31 @@ const PATH =
 const DEPENDS = /depends on:?\s+(T\d+(?:\s*(?:,|and)\s*T\d+)*)/i;
 const PRIORITY: Record<string, Priority> = { p0: "critical", p1: "high", p2: "medium", p3: "low" };
 
+/** A line of the Dependencies section: `T008 blocks T009, T015` or `T014 depends on T012`. */
+const BLOCKS = /\b(T\d+)\s+(blocks|depends on:?)\s+(T\d+(?:\s*(?:,|and)\s*T\d+)*)/i;
+/** A user-story phase (`## Phase 3: User Story 1 - …`): it waits for the foundation, not for other stories. */
+const STORY = /\bUser Story\b|\[US\d+\]/i;
+
 interface ParsedTask {
   task: PlanTask;
   parallel: boolean;
   phase: number;
+  story: boolean;
   explicit: string[];
   line: number;
+}
+
+interface Phase {
+  index: number;
+  priority: Priority;
+  story: boolean;
 }
 
 function filesIn(text: string): string[] {
   return [...new Set([...text.matchAll(PATH)].map((m) => m[1] as string).filter((p) => !/^\d+(\.\d+)+$/.test(p)))];
 }
 
-function parseLine(match: RegExpExecArray, featureId: string, phase: { index: number; priority: Priority }, line: number): ParsedTask {
+function parseLine(match: RegExpExecArray, featureId: string, phase: Phase, line: number): ParsedTask {
   let rest = match[3] as string;
   let parallel = false;
   for (let marker = MARKER.exec(rest); marker; marker = MARKER.exec(rest)) {
@@ -63,22 +75,45 @@ function parseLine(match: RegExpExecArray, featureId: string, phase: { index: nu
     acceptance: [],
     origin: `line ${line}`,
   };
-  return { task, parallel, phase: phase.index, explicit: explicit.map((t) => `${featureId}.${t.toLowerCase()}`), line };
+  const own = explicit.map((t) => `${featureId}.${t.toLowerCase()}`);
+  return { task, parallel, phase: phase.index, story: phase.story, explicit: own, line };
+}
+
+/**
+ * A heading: level 2 (`## Phase 2: Foundational`), or any level naming a phase, starts a phase;
+ * deeper ones (`### Tests for User Story 1`) are parts of the phase and keep its priority.
+ */
+function heading(lineText: string, phase: Phase): void {
+  const level = /^(#{2,4})\s/.exec(lineText)?.[1]?.length;
+  if (level === undefined || (level > 2 && !/\bphase\b/i.test(lineText))) return;
+  phase.index++;
+  const p = /priority:?\s*(P[0-3])/i.exec(lineText)?.[1]?.toLowerCase();
+  phase.priority = p ? (PRIORITY[p] as Priority) : "medium";
+  phase.story = STORY.test(lineText);
+}
+
+/** The Dependencies section's `T008 blocks T009, T015` lines, as [before, after] pairs of task ids. */
+function blockLine(lineText: string, featureId: string): [string, string][] {
+  const m = BLOCKS.exec(lineText);
+  if (!m) return [];
+  const id = (t: string) => `${featureId}.${t.toLowerCase()}`;
+  const others = (m[3] as string).match(/T\d+/g) ?? [];
+  const blocks = (m[2] as string).toLowerCase() === "blocks";
+  return others.map((o) => (blocks ? [id(m[1] as string), id(o)] : [id(o), id(m[1] as string)]));
 }
 
 function parseTasksFile(text: string, featureId: string, name: string): ParsedTask[] {
   const out: ParsedTask[] = [];
-  const phase = { index: 0, priority: "medium" as Priority };
+  const phase: Phase = { index: 0, priority: "medium", story: false };
   const seen = new Set<string>();
+  const edges: [string, string][] = [];
   text.split(/\r?\n/).forEach((lineText, i) => {
-    if (/^#{2,4}\s/.test(lineText)) {
-      phase.index++;
-      const p = /priority:?\s*(P[0-3])/i.exec(lineText)?.[1]?.toLowerCase();
-      phase.priority = p ? (PRIORITY[p] as Priority) : "medium";
+    heading(lineText, phase);
+    const match = TASK_LINE.exec(lineText);
+    if (!match) {
+      edges.push(...blockLine(lineText, featureId));
       return;
     }
-    const match = TASK_LINE.exec(lineText);
-    if (!match) return;
     const parsed = parseLine(match, featureId, phase, i + 1);
     if (seen.has(parsed.task.id))
       throw usageError(`${name}: line ${i + 1} repeats the task id ${match[2]}.`, {
@@ -89,22 +124,32 @@ function parseTasksFile(text: string, featureId: string, name: string): ParsedTa
     seen.add(parsed.task.id);
     out.push(parsed);
   });
+  for (const [before, after] of edges) out.find((p) => p.task.id === after)?.explicit.push(before);
   return out;
 }
 
-/** Phases in order; inside one, a task not marked [P] follows the task before it. */
+/**
+ * Phases in order; inside one, a task not marked [P] follows the task before it. As spec-kit's
+ * "Dependencies & Execution Order" has it, user-story phases all start after the phase before the
+ * first of them (Foundational) and not after one another; the next other phase (Polish) waits for all.
+ */
 function order(parsed: ParsedTask[]): void {
-  let previousPhaseSinks: string[] = [];
+  let previous: string[] = [];
+  let stories: string[] = [];
   const phases = [...new Set(parsed.map((p) => p.phase))];
   for (const phase of phases) {
     const members = parsed.filter((p) => p.phase === phase);
+    const story = members[0]?.story === true;
+    const entry = story || stories.length === 0 ? previous : stories;
     members.forEach((p, i) => {
       const before = members[i - 1];
       const inside = !p.parallel && before ? [before.task.id] : [];
-      p.task.dependsOn = [...new Set([...(inside.length ? inside : previousPhaseSinks), ...p.explicit])].filter((d) => d !== p.task.id);
+      p.task.dependsOn = [...new Set([...(inside.length ? inside : entry), ...p.explicit])].filter((d) => d !== p.task.id);
     });
     const depended = new Set(members.flatMap((p) => p.task.dependsOn));
-    previousPhaseSinks = members.filter((p) => !depended.has(p.task.id)).map((p) => p.task.id);
+    const sinks = members.filter((p) => !depended.has(p.task.id)).map((p) => p.task.id);
+    if (story) stories = [...stories, ...sinks];
+    else [previous, stories] = [sinks, []];
   }
 }
 

@@ -85,7 +85,7 @@ function subtasksOf(tasks: readonly Task[], feature: Feature): Record<string, un
       return {
         id: own ? Number(own) : index + 1,
         title: t.title,
-        description,
+        description: description.trim() || t.title,
         details,
         status: TASK_TO_TM[t.status],
         dependencies: t.dependsOn
@@ -97,19 +97,29 @@ function subtasksOf(tasks: readonly Task[], feature: Feature): Record<string, un
     });
 }
 
+/** The "2.3" dependencies of a task without subtasks: on other tasks' subtasks, as Taskmaster writes them. */
+function onSubtasks(own: Task | undefined, feature: Feature, tasks: readonly Task[]): string[] {
+  return (own?.dependsOn ?? [])
+    .filter((d) => !implied(d, feature, tasks))
+    .map((d) => tmDependency(d, feature.id))
+    .filter((d): d is string => typeof d === "string");
+}
+
 function toTm(placed: Placed, all: readonly Placed[], tasks: readonly Task[]): Record<string, unknown> {
   const { feature } = placed;
   const own = tasks.find((t) => t.id === `${feature.id}.task`);
   const split = splitDetails(feature.description);
+  const onTasks = feature.dependsOn.map((d) => all.find((p) => p.feature.id === d)?.id).filter((d): d is number => d !== undefined);
   return {
     id: placed.id,
     title: feature.name,
-    description: own ? splitDetails(own.description).description : split.description,
+    // tm-core's TaskEntity refuses a task whose description is empty: the title stands in.
+    description: (own ? splitDetails(own.description).description : split.description).trim() || feature.name,
     details: own ? splitDetails(own.description).details : split.details,
     testStrategy: feature.acceptance.join("\n"),
     status: tmStatus(feature),
     priority: feature.priority,
-    dependencies: feature.dependsOn.map((d) => all.find((p) => p.feature.id === d)?.id).filter((d): d is number => d !== undefined),
+    dependencies: [...onTasks, ...onSubtasks(own, feature, tasks)],
     subtasks: subtasksOf(tasks, feature),
   };
 }

@@ -34,12 +34,18 @@ export function findTaskmasterFile(root: string): string | undefined {
 
 const id = z.union([z.int().nonnegative(), z.string().regex(/^\d+(\.\d+)?$/, 'must be a task id such as 3 or "3.1"')]);
 
+/** Taskmaster writes null for an empty text field (its schemas make testStrategy and details nullable). */
+const text = z
+  .string()
+  .nullish()
+  .transform((v) => v ?? undefined);
+
 const subtaskSchema = z.looseObject({
   id,
   title: z.string().trim().min(1),
-  description: z.string().optional(),
-  details: z.string().optional(),
-  testStrategy: z.string().optional(),
+  description: text,
+  details: text,
+  testStrategy: text,
   status: z.string().optional(),
   dependencies: z.array(id).optional(),
 });
@@ -47,9 +53,9 @@ const subtaskSchema = z.looseObject({
 const taskSchema = z.looseObject({
   id,
   title: z.string().trim().min(1),
-  description: z.string().optional(),
-  details: z.string().optional(),
-  testStrategy: z.string().optional(),
+  description: text,
+  details: text,
+  testStrategy: text,
   status: z.string().optional(),
   priority: z.string().nullable().optional(),
   dependencies: z.array(id).optional(),
@@ -66,6 +72,7 @@ const FEATURE_STATUS: Record<string, FeatureStatus> = {
   "in-progress": "in_progress",
   review: "testing",
   done: "complete",
+  completed: "complete",
   deferred: "blocked",
   cancelled: "blocked",
   blocked: "blocked",
@@ -76,6 +83,7 @@ const TASK_STATUS: Record<string, TaskStatus> = {
   "in-progress": "pending",
   review: "done",
   done: "done",
+  completed: "done",
   deferred: "pending",
   cancelled: "skipped",
   blocked: "pending",
@@ -130,8 +138,26 @@ function subtaskDeps(sub: TmSubtask, task: TmTask, prefix: string): string[] {
   });
 }
 
+/**
+ * A task's dependencies: plain ids name other tasks (features); a "2.3" names a subtask, which
+ * Taskmaster allows too (`add-dependency --id=4 --depends-on=2.3`), so the feature's first tasks wait for it.
+ */
+function taskDeps(task: TmTask, tag: string): { features: string[]; tasks: string[] } {
+  const all = (task.dependencies ?? []).map(String);
+  return {
+    features: all.filter((d) => !d.includes(".")).map((d) => featureId(tag, d)),
+    tasks: all
+      .filter((d) => d.includes("."))
+      .map((d) => {
+        const [parent, child] = d.split(".");
+        return `${featureId(tag, parent as string)}.${child}`;
+      }),
+  };
+}
+
 function addTask(plan: MigrationPlan, task: TmTask, tag: string, place: string, name: string): void {
   const fid = featureId(tag, task.id);
+  const deps = taskDeps(task, tag);
   const raw = task.status ?? "pending";
   const status = mapStatus(FEATURE_STATUS, raw, name, `${place}.status`);
   noteMapping(plan, `task ${raw}`, status);
@@ -145,7 +171,7 @@ function addTask(plan: MigrationPlan, task: TmTask, tag: string, place: string, 
     ...(described ? { description: described } : {}),
     status,
     priority,
-    dependsOn: (task.dependencies ?? []).map((d) => featureId(tag, d)),
+    dependsOn: deps.features,
     acceptance: task.testStrategy?.trim() ? [task.testStrategy.trim()] : [],
     ...(reason && status === "blocked" ? { blockedReason: reason } : {}),
     origin: `${place}.dependencies`,
@@ -160,7 +186,7 @@ function addTask(plan: MigrationPlan, task: TmTask, tag: string, place: string, 
       title: task.title,
       description,
       status: taskStatus,
-      dependsOn: [],
+      dependsOn: deps.tasks,
       priority,
       files: [],
       acceptance: task.testStrategy?.trim() ? [task.testStrategy.trim()] : [],
@@ -175,14 +201,16 @@ function addTask(plan: MigrationPlan, task: TmTask, tag: string, place: string, 
     noteMapping(plan, `subtask ${subRaw}`, taskStatus);
     const description = joinDetails(sub.description, sub.details) || sub.title;
     const acceptance = sub.testStrategy?.trim() ? [sub.testStrategy.trim()] : [];
-    const deps = subtaskDeps(sub, task, tag);
+    const own = subtaskDeps(sub, task, tag);
+    // A subtask that waits for no sibling is one of the feature's first: it takes the task's "2.3" dependencies.
+    const entry = !own.some((d) => d.startsWith(`${fid}.`));
     plan.tasks.push({
       id: `${fid}.${String(sub.id).split(".").at(-1)}`,
       featureId: fid,
       title: sub.title,
       description,
       status: taskStatus,
-      dependsOn: deps,
+      dependsOn: entry ? [...new Set([...own, ...deps.tasks])] : own,
       priority,
       files: [],
       acceptance,
@@ -192,11 +220,17 @@ function addTask(plan: MigrationPlan, task: TmTask, tag: string, place: string, 
 }
 
 export function parseTaskmaster(text: string, name: string): MigrationPlan {
+  return parseTagged(text, name).plan;
+}
+
+/** The plan and the tags it came from (each tag has its own complexity report). */
+function parseTagged(text: string, name: string): { plan: MigrationPlan; tags: string[] } {
   const plan = emptyPlan("taskmaster");
   plan.read.push(name);
   const data = parseJson(text, name);
   const legacy = data !== null && typeof data === "object" && Array.isArray((data as { tasks?: unknown }).tasks);
-  for (const [tag, tasks] of lists(data, name)) {
+  const tagged = lists(data, name);
+  for (const [tag, tasks] of tagged) {
     const prefix = legacy ? "tasks" : `${JSON.stringify(tag)}.tasks`;
     for (const [index, task] of tasks.entries()) addTask(plan, task, tag, `${prefix}[${index}]`, name);
   }
@@ -204,7 +238,7 @@ export function parseTaskmaster(text: string, name: string): MigrationPlan {
   checkGraph(plan, name);
   linkAcrossFeatures(plan);
   checkGraph(plan, name);
-  return plan;
+  return { plan, tags: tagged.map(([tag]) => tag) };
 }
 
 function checkDuplicates(plan: MigrationPlan, name: string): void {
@@ -221,7 +255,24 @@ function checkDuplicates(plan: MigrationPlan, name: string): void {
   }
 }
 
-const REPORT = join(".taskmaster", "reports", "task-complexity-report.json");
+const REPORTS = join(".taskmaster", "reports");
+
+/**
+ * The complexity report of a tag: `task-complexity-report.json` for master,
+ * `task-complexity-report_<tag>.json` for the others (tm-core uses the tag as it is, the older CLI
+ * a slug of it: lower case, other characters as "-").
+ */
+function reportPaths(root: string, tag: string): string[] {
+  // The older layout kept master's report in scripts/.
+  if (tag === "master") return [join(root, REPORTS, "task-complexity-report.json"), join(root, "scripts", "task-complexity-report.json")];
+  const slug = tag
+    .replace(/[^a-zA-Z0-9_-]/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .replace(/-+/g, "-")
+    .toLowerCase()
+    .slice(0, 50);
+  return [...new Set([tag, slug])].map((t) => join(root, REPORTS, `task-complexity-report_${t}.json`));
+}
 
 const reportSchema = z.looseObject({
   complexityAnalysis: z.array(z.looseObject({ taskId: id, complexityScore: z.number().min(0).max(10) })),
@@ -235,25 +286,25 @@ function rated(score: number): { complexity: Complexity; estimateMinutes: number
 }
 
 /**
- * The complexity report (`task-master analyze-complexity`), when there is one, rates the master
- * tag's tasks: every br task of a rated Taskmaster task takes its class.
+ * A tag's complexity report (`task-master analyze-complexity [--tag]`), when there is one, rates
+ * that tag's tasks: every br task of a rated Taskmaster task takes its class.
  */
-function applyReport(plan: MigrationPlan, root: string): void {
-  const path = join(root, REPORT);
-  if (!existsSync(path)) return;
+function applyReport(plan: MigrationPlan, root: string, tag: string): void {
+  const path = reportPaths(root, tag).find((p) => existsSync(p));
+  if (!path) return;
   const name = shown(root, path);
   const report = checkShape(reportSchema, parseJson(readSource(root, path), name), name);
   plan.read.push(name);
   for (const entry of report.complexityAnalysis) {
-    const featureId = `tm-${String(entry.taskId)}`;
-    for (const task of plan.tasks) if (task.featureId === featureId) Object.assign(task, rated(entry.complexityScore));
+    const ratedId = featureId(tag, entry.taskId);
+    for (const task of plan.tasks) if (task.featureId === ratedId) Object.assign(task, rated(entry.complexityScore));
   }
 }
 
 export function readTaskmaster(root: string, path: string | undefined): MigrationPlan {
   // With no file found, reading the usual place reports it missing with its path.
   const file = path ?? findTaskmasterFile(root) ?? join(root, TASKMASTER_FILES[0] as string);
-  const plan = parseTaskmaster(readSource(root, file), shown(root, file));
-  applyReport(plan, root);
+  const { plan, tags } = parseTagged(readSource(root, file), shown(root, file));
+  for (const tag of tags) applyReport(plan, root, tag);
   return plan;
 }
