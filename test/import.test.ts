@@ -313,7 +313,7 @@ const plan = (cwd: string) => [
   readFileSync(join(cwd, ".buildrunner", "tasks.json"), "utf8"),
 ];
 
-describe("br import taskmaster", () => {
+describe("br import taskmaster", { timeout: 600_000 }, () => {
   it("brings every task in with its status, priority, dependencies and test strategy", () => {
     const cwd = taskmasterProject();
     brOk(["import", "taskmaster"], { cwd });
@@ -454,7 +454,7 @@ describe("br import taskmaster", () => {
   });
 });
 
-describe("br import speckit", () => {
+describe("br import speckit", { timeout: 600_000 }, () => {
   it("brings each spec in as a feature, its checklist as tasks ordered by phase, [P] and paths as scope", () => {
     const cwd = speckitProject();
     const before = snapshot(cwd);

@@ -136,7 +136,7 @@ function readsEverywhere(cwd: string): void {
   brOk(["run", "--dry-run"], { cwd });
 }
 
-describe("br migrate from BuildRunner 2.0", () => {
+describe("br migrate from BuildRunner 2.0", { timeout: 600_000 }, () => {
   it("dry run prints the plan and writes nothing at all", () => {
     const cwd = v2Project();
     const before = snapshot(cwd, [".git"]);
@@ -247,7 +247,7 @@ describe("br migrate from BuildRunner 2.0", () => {
   });
 });
 
-describe("br migrate from the Python BuildRunner 3.0", () => {
+describe("br migrate from the Python BuildRunner 3.0", { timeout: 600_000 }, () => {
   it("maps its statuses, keeps dependencies and priorities, carries governance.yaml", () => {
     const cwd = pythonProject();
     const unmigrated = br(["status"], { cwd });
@@ -301,7 +301,7 @@ describe("br migrate from the Python BuildRunner 3.0", () => {
   });
 });
 
-describe("br migrate on bad input", () => {
+describe("br migrate on bad input", { timeout: 600_000 }, () => {
   const cases: [string, (cwd: string) => void, RegExp][] = [
     [
       "a truncated hrpo.json",

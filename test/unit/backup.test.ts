@@ -42,7 +42,7 @@ function migrated(): { root: string; latin1: Buffer } {
   return { root, latin1 };
 }
 
-describe("migration rollback", () => {
+describe("migration rollback", { timeout: 60_000 }, () => {
   it("restores the exact bytes, removes what was created, and marks the backup used", async () => {
     const { root, latin1 } = migrated();
     const result = await rollback(root, {});

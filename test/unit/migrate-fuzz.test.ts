@@ -22,6 +22,8 @@ import { featureSchema } from "../../src/registry/feature.ts";
 const ROUNDS = 2500;
 /** Each reader stops at this deadline whatever the round, so a slow machine cannot hang the suite. */
 const DEADLINE_MS = 25_000;
+/** The test runner's own deadline for each reader: the fuzz loop's, plus room to set up and judge. */
+const T = { timeout: 60_000 };
 
 const dir = mkdtempSync(join(tmpdir(), "br-migrate-fuzz-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -181,17 +183,17 @@ const PYTHON = JSON.stringify({
 });
 
 describe("migration readers under mutated input", () => {
-  it("Taskmaster's tasks.json", () => {
+  it("Taskmaster's tasks.json", T, () => {
     const { plans, refused } = fuzz("taskmaster", TASKMASTER, (text) => parseTaskmaster(text, "tasks.json"));
     assert.ok(plans > 0 && refused > 0, `plans ${plans}, refused ${refused}: the mutations should reach both outcomes`);
   });
 
-  it("spec-kit's tasks.md", () => {
+  it("spec-kit's tasks.md", T, () => {
     const { plans, refused } = fuzz("speckit", TASKS_MD, (text) => parseSpeckitTasks(text, "001-albums", "tasks.md"));
     assert.ok(plans > 0 && refused > 0, `plans ${plans}, refused ${refused}`);
   });
 
-  it("BuildRunner 2.0's hrpo.json", () => {
+  it("BuildRunner 2.0's hrpo.json", T, () => {
     const root = join(dir, "v2");
     mkdirSync(join(root, ".runner"), { recursive: true });
     const { plans, refused } = fuzz("v2", HRPO, (text) => {
@@ -201,7 +203,7 @@ describe("migration readers under mutated input", () => {
     assert.ok(plans > 0 && refused > 0, `plans ${plans}, refused ${refused}`);
   });
 
-  it("the Python BuildRunner 3.0's features.json", () => {
+  it("the Python BuildRunner 3.0's features.json", T, () => {
     const root = join(dir, "py");
     mkdirSync(join(root, ".buildrunner"), { recursive: true });
     const { plans, refused } = fuzz("br3-python", PYTHON, (text) => {

@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import { emptyPlan } from "../../src/migrate/plan.ts";
 import { carrySettings, leaves } from "../../src/migrate/settings.ts";
 
-describe("carrySettings", () => {
+describe("carrySettings", { timeout: 60_000 }, () => {
   it("carries what br means the same way and lists the rest with the reason", () => {
     const plan = emptyPlan("v2");
     const token = ["ghp_", "0123456789abcdefghijABCDEFGHIJ012345"].join("");

@@ -61,7 +61,7 @@ const strip = (plan: ReturnType<typeof parseTaskmaster>) => ({
   tasks: plan.tasks.map(({ origin: _o, ...t }) => t),
 });
 
-describe("Taskmaster export", () => {
+describe("Taskmaster export", { timeout: 60_000 }, () => {
   it("import → export → import gives the same plan", async () => {
     const first = parseTaskmaster(SOURCE, "tasks.json");
     await writePlan(root, first, { dryRun: false, replacing: false, command: "import taskmaster" });
