@@ -6,9 +6,11 @@ import { join } from "node:path";
 import { writeFileAtomic } from "./atomic-file.js";
 import { failure } from "./errors.js";
 import { runSync } from "./process.js";
+import { queryShellUsable, runQuery, shellWord } from "./query-shell.js";
 
+/** Runs git through br's query shell (see query-shell.ts): a fork of git from a small shell, not a spawn from node. */
 export function git(cwd: string, args: readonly string[], timeoutMs?: number): { code: number; stdout: string; stderr: string } {
-  return runSync("git", args, timeoutMs === undefined ? { cwd } : { cwd, timeoutMs });
+  return runQuery("git", args, timeoutMs === undefined ? { cwd } : { cwd, timeoutMs });
 }
 
 /** How long a commit (with its hooks) may take: a hook waiting for input must not hang br. */
@@ -167,11 +169,6 @@ export function headCommit(cwd: string): string | undefined {
   return result.code === 0 ? result.stdout.trim() : undefined;
 }
 
-/** A word as one argument to /bin/sh, whatever it holds. */
-function shellWord(word: string): string {
-  return `'${word.replace(/'/g, "'\\''")}'`;
-}
-
 /**
  * Runs several git queries in one shell, in order, and returns each one's exit code and output.
  * Starting a process from br costs more CPU than most queries themselves (node forks a large
@@ -179,6 +176,12 @@ function shellWord(word: string): string {
  * instead. For quick read-only queries: their stderr is not kept, and no one has a timeout.
  */
 export function gitBatch(cwd: string, commands: readonly (readonly string[])[]): { code: number; stdout: string }[] {
+  // The query shell already starts each from a shell.
+  if (queryShellUsable())
+    return commands.map((args) => {
+      const { code, stdout } = git(cwd, args);
+      return { code, stdout };
+    });
   const marker = `br-batch-${randomBytes(8).toString("hex")}`;
   const script = commands.map((args) => `git ${args.map(shellWord).join(" ")}; printf '\\n${marker} %d\\n' "$?"`).join("\n");
   const parts = runSync("/bin/sh", ["-c", script], { cwd }).stdout.split(`\n${marker} `);
