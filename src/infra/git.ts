@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeFileAtomic } from "./atomic-file.js";
 import { failure } from "./errors.js";
+import { isIndexLockError, removeStaleIndexLock } from "./index-lock.js";
 import { runSync } from "./process.js";
 import { queryShellUsable, runQuery, shellWord } from "./query-shell.js";
 
@@ -221,6 +222,24 @@ export function identityArgs(cwd: string): string[] {
 }
 
 /**
+ * Runs a git command that writes the index; when it fails on an index.lock that no git can own
+ * (left by a git killed mid-write, see index-lock.ts), removes the lock and runs it once more.
+ */
+export function gitWritingIndex(
+  cwd: string,
+  args: readonly string[],
+  timeoutMs?: number,
+): { code: number; stdout: string; stderr: string } {
+  const result = git(cwd, args, timeoutMs);
+  if (result.code === 0 || !isIndexLockError(result.stderr)) return result;
+  const where = git(cwd, ["rev-parse", "--absolute-git-dir", "--show-toplevel"]);
+  const [gitDir, top] = where.stdout.trim().split("\n");
+  if (where.code !== 0 || !gitDir) return result;
+  const folders = top ? [gitDir, top] : [gitDir];
+  return removeStaleIndexLock(join(gitDir, "index.lock"), folders) ? git(cwd, args, timeoutMs) : result;
+}
+
+/**
  * Commits exactly these paths. With hooks (the default for br run) the repository's pre-commit and
  * commit-msg hooks run, so a team's checks see br's commits too; a rejection comes back as output.
  */
@@ -231,12 +250,16 @@ export function tryCommitPaths(
   options: { hooks?: boolean } = {},
 ): { ok: true /** The new HEAD. */; commit: string } | { ok: false; output: string } {
   const identity = identityArgs(cwd);
-  const add = git(cwd, ["add", "-A", "--", ...paths]);
+  const add = gitWritingIndex(cwd, ["add", "-A", "--", ...paths]);
   if (add.code !== 0)
-    throw failure(`git add failed: ${add.stderr.trim()}`, { fix: "Fix the repository (see git's message), then run br run again." });
+    throw failure(`git add failed: ${add.stderr.trim()}`, {
+      fix: isIndexLockError(add.stderr)
+        ? "Another git is running in this repository, or was killed there: once none runs, remove the index.lock git names, then run br run again."
+        : "Fix the repository (see git's message), then run br run again.",
+    });
   const verify = options.hooks === false ? ["--no-verify"] : [];
   const started = Date.now();
-  const commit = git(cwd, [...identity, "commit", "-q", ...verify, "-m", message, "--", ...paths], COMMIT_TIMEOUT_MS);
+  const commit = gitWritingIndex(cwd, [...identity, "commit", "-q", ...verify, "-m", message, "--", ...paths], COMMIT_TIMEOUT_MS);
   if (commit.code !== 0) {
     const output = `${commit.stderr}\n${commit.stdout}`.trim();
     const slow = Date.now() - started >= COMMIT_TIMEOUT_MS;

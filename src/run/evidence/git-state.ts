@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import { git, gitBatch } from "../../infra/git.js";
+import { git, gitBatch, gitWritingIndex } from "../../infra/git.js";
 import type { Violation } from "./violation.js";
 
 export interface GitState {
@@ -169,6 +169,6 @@ export function restoreGitState(root: string, before: GitState): Violation[] {
   restoreHooks(root, before, now.hooksPath, violations);
   // The index as a tree is unchanged when the agent staged nothing: reading it back would only
   // throw away git's cached file stats (and make the next status hash every file again).
-  if (before.index && before.index !== now.index) git(root, ["read-tree", before.index]);
+  if (before.index && before.index !== now.index) gitWritingIndex(root, ["read-tree", before.index]);
   return violations;
 }
