@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { git, gitBatch, gitWritingIndex } from "../../infra/git.js";
+import { gitStateFingerprint } from "./git-files.js";
 import type { Violation } from "./violation.js";
 
 export interface GitState {
@@ -60,24 +61,62 @@ function hooksDirOf(root: string, hooksPath: string | undefined): string {
   return dir;
 }
 
-/** The queries a capture asks, answered together by one shell (see gitBatch). */
+/**
+ * The queries a capture asks. The branch checked out and HEAD come with the branches (%(HEAD)
+ * marks the current one); only a detached or unborn HEAD needs the two queries after them.
+ */
 const CAPTURE = [
   ["config", "--get", "core.hooksPath"],
-  ["symbolic-ref", "-q", "--short", "HEAD"],
-  ["for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads"],
-  ["rev-parse", "-q", "--verify", "HEAD"],
+  ["for-each-ref", "--format=%(HEAD) %(refname:short) %(objectname)", "refs/heads"],
   ["write-tree"],
 ] as const;
+const OFF_BRANCH = [
+  ["symbolic-ref", "-q", "--short", "HEAD"],
+  ["rev-parse", "-q", "--verify", "HEAD"],
+] as const;
+
+/** What git says of the state, without the hooks (read from their files each time). */
+type GitAnswers = Pick<GitState, "head" | "branch" | "index" | "hooksPath"> & { refs: [name: string, sha: string][] };
+
+function askGit(root: string): GitAnswers {
+  const [hooksPath, refs, index] = gitBatch(root, CAPTURE).map((r) => (r.code === 0 ? r.stdout.trim() || undefined : undefined));
+  const branches: [string, string][] = [];
+  let current: [string, string] | undefined;
+  for (const line of (refs ?? "").split("\n")) {
+    // "* main <sha>" for the current branch, "  other <sha>" for the rest.
+    const [name, sha] = line.slice(2).split(" ");
+    if (!name || !sha) continue;
+    branches.push([name, sha]);
+    if (line.startsWith("*")) current = [name, sha];
+  }
+  if (current) return { hooksPath, head: current[1], branch: current[0], index, refs: branches };
+  const [branch, head] = gitBatch(root, OFF_BRANCH).map((r) => (r.code === 0 ? r.stdout.trim() || undefined : undefined));
+  return { hooksPath, head, branch, index, refs: branches };
+}
+
+/** The last answers per root, with the fingerprint of git's files they were read under. */
+const lastAnswers = new Map<string, { fingerprint: string; answers: GitAnswers }>();
+
+/**
+ * git's answers, or the last ones when git's state files have not changed since (see git-files.ts).
+ * Kept only when the fingerprint was the same before and after asking, so a change made while git
+ * answered is never taken for the state.
+ */
+function answersFor(root: string): GitAnswers {
+  const before = gitStateFingerprint(root);
+  const last = lastAnswers.get(root);
+  if (before !== undefined && last?.fingerprint === before) return last.answers;
+  const answers = askGit(root);
+  if (before !== undefined && gitStateFingerprint(root) === before) lastAnswers.set(root, { fingerprint: before, answers });
+  else lastAnswers.delete(root);
+  return answers;
+}
 
 export function captureGitState(root: string, ignored: readonly string[] = []): GitState {
-  const [hooksPath, current, refs, head, index] = gitBatch(root, CAPTURE).map((r) =>
-    r.code === 0 ? r.stdout.trim() || undefined : undefined,
-  );
+  const { hooksPath, head, branch: current, index, refs } = answersFor(root);
   const absoluteHooks = hooksDirOf(root, hooksPath);
   const branches: Record<string, string> = {};
-  for (const line of (refs ?? "").split("\n")) {
-    const [name, sha] = line.split(" ");
-    if (!name || !sha) continue;
+  for (const [name, sha] of refs) {
     // The branch checked out here is always guarded: it is where the attempt's work goes.
     if (name === current || !isIgnored(name, ignored)) branches[name] = sha;
   }
