@@ -7,7 +7,7 @@ import { writeFileAtomic } from "./atomic-file.js";
 import { failure } from "./errors.js";
 import { isIndexLockError, removeStaleIndexLock } from "./index-lock.js";
 import { runSync } from "./process.js";
-import { queryShellUsable, runQuery, shellWord } from "./query-shell.js";
+import { queryShellUsable, runQuery, runQueryBytes, shellWord } from "./query-shell.js";
 
 /** Runs git through br's query shell (see query-shell.ts): a fork of git from a small shell, not a spawn from node. */
 export function git(cwd: string, args: readonly string[], timeoutMs?: number): { code: number; stdout: string; stderr: string } {
@@ -300,12 +300,8 @@ export interface GitObject {
  */
 export function catFileBatch(cwd: string, requests: readonly string[]): (GitObject | undefined)[] {
   if (requests.length === 0) return [];
-  const result = spawnSync("git", ["cat-file", "--batch"], {
-    cwd,
-    input: `${requests.join("\n")}\n`,
-    maxBuffer: 1024 * 1024 * 1024,
-  });
-  return batchObjects(result.stdout ?? Buffer.alloc(0), requests.length);
+  const result = runQueryBytes("git", ["cat-file", "--batch"], { cwd, input: `${requests.join("\n")}\n` });
+  return batchObjects(result.stdout, requests.length);
 }
 
 /**

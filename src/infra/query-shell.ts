@@ -12,7 +12,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { isMainThread } from "node:worker_threads";
@@ -57,29 +57,45 @@ export function shellWord(word: string): string {
   return `'${word.replace(/'/g, "'\\''")}'`;
 }
 
-/** The folder a br process's shell works in: under the temp folder, named by its pid. */
-function folderOf(pid: number): string {
-  return join(tmpdir(), `${FOLDER_PREFIX}${pid}`);
+/**
+ * Where the folders go: shared memory when the machine has it, as every command truncates and
+ * writes its output files there (on a disk's file system that cost ~1 ms a file here, 40x more).
+ */
+function bases(): string[] {
+  const shm = "/dev/shm";
+  try {
+    accessSync(shm, constants.W_OK);
+    return [shm, tmpdir()];
+  } catch {
+    return [tmpdir()];
+  }
+}
+
+/** The folder a br process's shell works in, named by its pid. */
+function folderOf(base: string, pid: number): string {
+  return join(base, `${FOLDER_PREFIX}${pid}`);
 }
 
 /** Removes the folders of br processes that no longer run (killed before they could remove them). */
 function removeStaleFolders(): void {
-  let names: string[];
-  try {
-    names = readdirSync(tmpdir());
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = Number(name.slice(FOLDER_PREFIX.length));
-    if (!name.startsWith(FOLDER_PREFIX) || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
-    if (!isAlive(pid)) rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  for (const base of bases()) {
+    let names: string[];
+    try {
+      names = readdirSync(base);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const pid = Number(name.slice(FOLDER_PREFIX.length));
+      if (!name.startsWith(FOLDER_PREFIX) || !Number.isInteger(pid) || pid <= 0 || pid === process.pid) continue;
+      if (!isAlive(pid)) rmSync(join(base, name), { recursive: true, force: true });
+    }
   }
 }
 
 /** The folder with its FIFO, made afresh (a folder of this pid can only be a dead process's). */
 function makeFolder(): string | undefined {
-  const dir = folderOf(process.pid);
+  const dir = folderOf(bases()[0] as string, process.pid);
   try {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { mode: 0o700 });
@@ -187,28 +203,54 @@ function answerIn(text: string, id: string): string | undefined {
   return end < 0 ? undefined : text.slice(at + id.length + 1, end);
 }
 
-function readOutput(file: string): string {
+function readOutput(file: string): Buffer {
   try {
-    return readFileSync(file, "utf8");
+    return readFileSync(file);
   } catch {
-    return "";
+    return Buffer.alloc(0);
   }
 }
 
+interface QueryOptions {
+  cwd: string;
+  timeoutMs?: number;
+  /** What the command reads on its stdin (none: /dev/null). */
+  input?: string;
+}
+
+/** An answer with the output as bytes (git cat-file's objects are not all text). */
+export interface QueryBytes {
+  code: number;
+  stdout: Buffer;
+  stderr: string;
+}
+
 /** Runs one command in the shell; undefined when the shell could not answer (br then spawns it). */
-function inShell(current: Shell, file: string, args: readonly string[], cwd: string, deadlineMs: number): RunResult | "late" | undefined {
+function inShell(
+  current: Shell,
+  file: string,
+  args: readonly string[],
+  options: QueryOptions,
+  deadlineMs: number,
+): QueryBytes | "late" | undefined {
   const id = `${current.token}.${++current.count}`;
   const command = [file, ...args].map(shellWord).join(" ");
+  if (options.input !== undefined) writeFileSync(join(current.dir, "in"), options.input);
+  const stdin = options.input === undefined ? "/dev/null" : '"$d/in"';
   writeFileSync(
     join(current.dir, "cmd"),
-    `cd -- ${shellWord(resolve(cwd))} 2>/dev/null && { ${command} </dev/null >"$d/out" 2>"$d/err"; r=$?; }\n`,
+    `cd -- ${shellWord(resolve(options.cwd))} 2>/dev/null && { ${command} <${stdin} >"$d/out" 2>"$d/err"; r=$?; }\n`,
   );
   if (!current.child.stdin?.writable) return undefined;
   current.child.stdin.write(`${id}\n`);
   const answer = awaitAnswer(current, id, deadlineMs);
   if (answer.kind === "late") return "late";
   if (answer.kind === "dead" || !/^\d+$/.test(answer.code)) return undefined;
-  return { code: Number(answer.code), stdout: readOutput(join(current.dir, "out")), stderr: readOutput(join(current.dir, "err")) };
+  return {
+    code: Number(answer.code),
+    stdout: readOutput(join(current.dir, "out")),
+    stderr: readOutput(join(current.dir, "err")).toString("utf8"),
+  };
 }
 
 /** Whether commands go through the shell (it is started if need be): false once br has fallen back to spawning. */
@@ -217,29 +259,48 @@ export function queryShellUsable(): boolean {
   return shell !== undefined;
 }
 
+/** The shell's answer (a missed deadline ends the command: code 1, "timed out"), or undefined when br must spawn it. */
+function throughShell(file: string, args: readonly string[], options: QueryOptions): QueryBytes | undefined {
+  shell ??= start();
+  if (shell === undefined) return undefined;
+  const deadlineMs = options.timeoutMs ?? DEFAULT_DEADLINE_MS;
+  const result = inShell(shell, file, args, options, deadlineMs);
+  if (result === "late") {
+    failures++;
+    dropShell(true);
+    return { code: 1, stdout: Buffer.alloc(0), stderr: `${file} ${args[0] ?? ""} timed out after ${deadlineMs} ms` };
+  }
+  if (result !== undefined) return result;
+  // The shell is dead, or the folder could not be entered: a spawn answers (and says why).
+  if (!isAlive(shell.pid)) {
+    failures++;
+    dropShell(true);
+  }
+  return undefined;
+}
+
 /**
  * Runs a program (found on PATH, as a spawn would) in `cwd` through the query shell, with no input,
  * and returns what runSync would: a missed deadline ends it (code 1, "timed out"), a shell that
  * cannot serve falls back to runSync. For br's own short commands (git); not for a user's.
  */
 export function runQuery(file: string, args: readonly string[], options: { cwd: string; timeoutMs?: number }): RunResult {
-  shell ??= start();
-  const deadlineMs = options.timeoutMs ?? DEFAULT_DEADLINE_MS;
-  if (shell !== undefined) {
-    const result = inShell(shell, file, args, options.cwd, deadlineMs);
-    if (result === "late") {
-      failures++;
-      dropShell(true);
-      return { code: 1, stdout: "", stderr: `${file} ${args[0] ?? ""} timed out after ${deadlineMs} ms` };
-    }
-    if (result !== undefined) return result;
-    // The shell is dead, or the folder could not be entered: a spawn answers (and says why).
-    if (!isAlive(shell.pid)) {
-      failures++;
-      dropShell(true);
-    }
-  }
+  const answer = throughShell(file, args, options);
+  if (answer !== undefined) return { code: answer.code, stdout: answer.stdout.toString("utf8"), stderr: answer.stderr };
   return runSync(file, args, options.timeoutMs === undefined ? { cwd: options.cwd } : { cwd: options.cwd, timeoutMs: options.timeoutMs });
+}
+
+/** runQuery with an input and the output as bytes; the fallback is a spawn with the same input. */
+export function runQueryBytes(file: string, args: readonly string[], options: QueryOptions & { input: string }): QueryBytes {
+  const answer = throughShell(file, args, options);
+  if (answer !== undefined) return answer;
+  const result = spawnSync(file, args, {
+    cwd: options.cwd,
+    input: options.input,
+    timeout: options.timeoutMs,
+    maxBuffer: 1024 * 1024 * 1024,
+  });
+  return { code: result.status ?? 1, stdout: result.stdout ?? Buffer.alloc(0), stderr: result.stderr?.toString("utf8") ?? "" };
 }
 
 /**

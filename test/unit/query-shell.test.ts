@@ -7,10 +7,10 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { after, describe, it } from "node:test";
 import { isAlive, killProcessGroup, runSync } from "../../src/infra/process.ts";
-import { closeQueryShell, queryShellState, queryShellUsable, runQuery } from "../../src/infra/query-shell.ts";
+import { closeQueryShell, queryShellState, queryShellUsable, runQuery, runQueryBytes } from "../../src/infra/query-shell.ts";
 
 const T = { timeout: 30_000 };
 const dir = mkdtempSync(join(tmpdir(), "br-query-test-"));
@@ -97,10 +97,19 @@ describe("runQuery", () => {
     await closeQueryShell();
     assert.equal(existsSync(folder), false);
     // A folder left by a br killed with -9 (a pid no process has).
-    const stale = join(tmpdir(), "br-query-999999999");
+    const stale = join(dirname(folder), "br-query-999999999");
     mkdirSync(stale, { recursive: true });
     writeFileSync(join(stale, "out"), "left behind");
     assert.deepEqual(sh("echo fresh"), { code: 0, stdout: "fresh\n", stderr: "" });
     assert.equal(existsSync(stale), false, "the dead br's folder was removed");
+  });
+});
+
+describe("runQueryBytes", () => {
+  it("gives the command its input and returns its output byte for byte", T, () => {
+    const bytes = runQueryBytes("/bin/sh", ["-c", "cat; printf '\\377\\000end'"], { cwd: dir, input: "line one\nline two\n" });
+    assert.equal(bytes.code, 0);
+    assert.deepEqual(bytes.stdout, Buffer.concat([Buffer.from("line one\nline two\n"), Buffer.from([0xff, 0, 0x65, 0x6e, 0x64])]));
+    assert.deepEqual(sh("cat; echo $?").stdout, "0\n", "the next command has no input again");
   });
 });
