@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { writeFileAtomic } from "./atomic-file.js";
 import { failure } from "./errors.js";
 import { isIndexLockError, removeStaleIndexLock } from "./index-lock.js";
@@ -36,6 +36,48 @@ export function gitDirPlace(cwd: string): { kind: "bare" | "git-dir"; gitDir: st
   const [bare, insideGitDir, gitDir = cwd] = result.stdout.trim().split("\n");
   if (bare === "true") return { kind: "bare", gitDir };
   return insideGitDir === "true" ? { kind: "git-dir", gitDir } : undefined;
+}
+
+export interface GitDirs {
+  /** The folder of this work tree's HEAD and index (.git, or .git/worktrees/<name> for a linked one). */
+  gitDir: string;
+  /** The folder of the refs and the configuration every work tree shares. */
+  commonDir: string;
+}
+
+const dirsOf = new Map<string, GitDirs | null>();
+
+/** The repository's git folder and common folder, asked of git once per folder (they do not move). */
+export function gitDirs(root: string): GitDirs | undefined {
+  let dirs = dirsOf.get(root);
+  if (dirs === undefined) {
+    const result = git(root, ["rev-parse", "--absolute-git-dir", "--git-common-dir"]);
+    const [gitDir, common] = result.stdout.trim().split("\n");
+    dirs = result.code === 0 && gitDir && common ? { gitDir, commonDir: resolve(root, common) } : null;
+    if (result.code === 0) dirsOf.set(root, dirs);
+  }
+  return dirs ?? undefined;
+}
+
+const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/**
+ * HEAD's commit read from git's files: HEAD names a branch whose loose ref holds it (git writes
+ * one whenever it moves a branch, as a commit just did) or holds it itself when detached. Asked
+ * of git when the files say otherwise (a packed ref, the reftable format).
+ */
+export function headFromFiles(cwd: string): string | undefined {
+  const dirs = gitDirs(cwd);
+  try {
+    if (dirs === undefined) throw new Error("no git folders");
+    const head = readFileSync(join(dirs.gitDir, "HEAD"), "utf8").trim();
+    const ref = head.startsWith("ref: refs/heads/") ? head.slice("ref: ".length) : undefined;
+    const id = ref === undefined ? head : readFileSync(join(dirs.commonDir, ref), "utf8").trim();
+    if (OBJECT_ID.test(id)) return id;
+  } catch {
+    // Not in the files: git knows.
+  }
+  return headCommit(cwd);
 }
 
 export function gitRoot(cwd: string): string | undefined {
@@ -265,7 +307,7 @@ export function tryCommitPaths(
     const slow = Date.now() - started >= COMMIT_TIMEOUT_MS;
     return { ok: false, output: slow ? `git commit did not finish within 10 minutes (a hook waiting for input?) ${output}` : output };
   }
-  return { ok: true, commit: git(cwd, ["rev-parse", "HEAD"]).stdout.trim() };
+  return { ok: true, commit: headFromFiles(cwd) ?? "" };
 }
 
 /**

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, utimesSync, wri
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { gitBatch, treeStatus, workingChanges } from "../../src/infra/git.ts";
+import { gitBatch, headFromFiles, treeStatus, workingChanges } from "../../src/infra/git.ts";
 import { liveGitIn, removeStaleIndexLock } from "../../src/infra/index-lock.ts";
 
 const dirs: string[] = [];
@@ -166,5 +166,22 @@ describe("removeStaleIndexLock", () => {
     }
     await new Promise((resolve) => holder.once("exit", resolve));
     assert.equal(removeStaleIndexLock(lock, [join(cwd, ".git"), cwd]), true);
+  });
+});
+
+describe("headFromFiles", () => {
+  it("reads HEAD's commit as rev-parse says it: on a branch, detached, and from packed refs", () => {
+    const cwd = repo();
+    writeFileSync(join(cwd, "a.txt"), "1\n");
+    git(cwd, "add", "a.txt");
+    git(cwd, "commit", "-qm", "one");
+    const head = () => git(cwd, "rev-parse", "HEAD").trim();
+    assert.equal(headFromFiles(cwd), head());
+    git(cwd, "pack-refs", "--all");
+    assert.equal(headFromFiles(cwd), head(), "a packed branch is asked of git");
+    git(cwd, "checkout", "-q", "--detach");
+    assert.equal(headFromFiles(cwd), head());
+    const empty = repo();
+    assert.equal(headFromFiles(empty), undefined, "no commit yet");
   });
 });

@@ -1,33 +1,14 @@
 /**
- * A fingerprint of the files git keeps a repository's state in (HEAD, the index, the refs, the
- * configuration): equal fingerprints mean git would answer the state queries the same way, so a
+ * Fingerprints of the files git keeps a repository's state in (HEAD, the index, the refs) and its
+ * configuration in: equal fingerprints mean git would answer the state queries the same way, so a
  * capture taken when the fingerprint was last seen can be reused without asking git again (an
  * attempt's agent that never touched git costs no git process to check). Every write git makes to
  * these files replaces or rewrites them, which changes their inode, size or times.
  */
 import { readdirSync, statSync } from "node:fs";
 import { homedir } from "node:os";
-import { join, resolve } from "node:path";
-import { git } from "../../infra/git.js";
-
-interface GitDirs {
-  gitDir: string;
-  commonDir: string;
-}
-
-const dirsOf = new Map<string, GitDirs | null>();
-
-/** The repository's git folder and common folder (a linked worktree has both), asked of git once per root. */
-function gitDirs(root: string): GitDirs | undefined {
-  let dirs = dirsOf.get(root);
-  if (dirs === undefined) {
-    const result = git(root, ["rev-parse", "--absolute-git-dir", "--git-common-dir"]);
-    const [gitDir, common] = result.stdout.trim().split("\n");
-    dirs = result.code === 0 && gitDir && common ? { gitDir, commonDir: resolve(root, common) } : null;
-    dirsOf.set(root, dirs);
-  }
-  return dirs ?? undefined;
-}
+import { join } from "node:path";
+import { gitDirs } from "../../infra/git.js";
 
 function stamp(path: string): string {
   try {
@@ -59,20 +40,21 @@ function globalConfigs(): string[] {
   return [join(homedir(), ".gitconfig"), join(xdg, "git", "config"), "/etc/gitconfig"];
 }
 
-/** The fingerprint of a repository's git state files; undefined when the folders cannot be found. */
+/** The fingerprint of a repository's configuration files (where core.hooksPath is set); undefined when the folders cannot be found. */
+export function gitConfigFingerprint(root: string): string | undefined {
+  const dirs = gitDirs(root);
+  if (dirs === undefined) return undefined;
+  const files = [join(dirs.gitDir, "config.worktree"), join(dirs.commonDir, "config"), ...globalConfigs()];
+  return files.map((file) => `${file}=${stamp(file)}`).join("\n");
+}
+
+/** The fingerprint of a repository's state files (HEAD, index, refs) and configuration; undefined when the folders cannot be found. */
 export function gitStateFingerprint(root: string): string | undefined {
   const dirs = gitDirs(root);
   if (dirs === undefined) return undefined;
   const { gitDir, commonDir } = dirs;
-  const files = [
-    join(gitDir, "HEAD"),
-    join(gitDir, "index"),
-    join(gitDir, "config.worktree"),
-    join(commonDir, "config"),
-    join(commonDir, "packed-refs"),
-    ...globalConfigs(),
-  ];
-  const stamps = files.map((file) => `${file}=${stamp(file)}`);
+  const files = [join(gitDir, "HEAD"), join(gitDir, "index"), join(commonDir, "packed-refs")];
+  const stamps = [gitConfigFingerprint(root) as string, ...files.map((file) => `${file}=${stamp(file)}`)];
   stampsUnder(join(commonDir, "refs", "heads"), stamps);
   stampsUnder(join(commonDir, "reftable"), stamps);
   return stamps.join("\n");

@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { git, gitBatch, gitWritingIndex } from "../../infra/git.js";
-import { gitStateFingerprint } from "./git-files.js";
+import { gitConfigFingerprint, gitStateFingerprint } from "./git-files.js";
 import type { Violation } from "./violation.js";
 
 export interface GitState {
@@ -65,21 +65,33 @@ function hooksDirOf(root: string, hooksPath: string | undefined): string {
  * The queries a capture asks. The branch checked out and HEAD come with the branches (%(HEAD)
  * marks the current one); only a detached or unborn HEAD needs the two queries after them.
  */
-const CAPTURE = [
-  ["config", "--get", "core.hooksPath"],
-  ["for-each-ref", "--format=%(HEAD) %(refname:short) %(objectname)", "refs/heads"],
-  ["write-tree"],
-] as const;
+const CAPTURE = [["for-each-ref", "--format=%(HEAD) %(refname:short) %(objectname)", "refs/heads"], ["write-tree"]] as const;
+const HOOKS_PATH = ["config", "--get", "core.hooksPath"] as const;
 const OFF_BRANCH = [
   ["symbolic-ref", "-q", "--short", "HEAD"],
   ["rev-parse", "-q", "--verify", "HEAD"],
 ] as const;
 
+/** The last core.hooksPath per root, with the fingerprint of the configuration files it was read under. */
+const lastHooksPath = new Map<string, { fingerprint: string; value: string | undefined }>();
+
+/** core.hooksPath, asked of git only when a configuration file changed since it was last asked. */
+function configuredHooksPath(root: string): string | undefined {
+  const before = gitConfigFingerprint(root);
+  const last = lastHooksPath.get(root);
+  if (before !== undefined && last?.fingerprint === before) return last.value;
+  const value = out(root, [...HOOKS_PATH]);
+  if (before !== undefined && gitConfigFingerprint(root) === before) lastHooksPath.set(root, { fingerprint: before, value });
+  else lastHooksPath.delete(root);
+  return value;
+}
+
 /** What git says of the state, without the hooks (read from their files each time). */
 type GitAnswers = Pick<GitState, "head" | "branch" | "index" | "hooksPath"> & { refs: [name: string, sha: string][] };
 
 function askGit(root: string): GitAnswers {
-  const [hooksPath, refs, index] = gitBatch(root, CAPTURE).map((r) => (r.code === 0 ? r.stdout.trim() || undefined : undefined));
+  const hooksPath = configuredHooksPath(root);
+  const [refs, index] = gitBatch(root, CAPTURE).map((r) => (r.code === 0 ? r.stdout.trim() || undefined : undefined));
   const branches: [string, string][] = [];
   let current: [string, string] | undefined;
   for (const line of (refs ?? "").split("\n")) {
