@@ -11,11 +11,11 @@
  * The folder is named by br's pid, so a later br removes one a killed br left behind.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { accessSync, closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { isMainThread } from "node:worker_threads";
+import { nodeCrypto } from "./crypto.js";
 import { isAlive, killProcessGroup, type RunResult, runSync } from "./process.js";
 
 /**
@@ -132,7 +132,7 @@ function start(): Shell | undefined {
     exitHook = true;
     process.on("exit", () => dropShell(false));
   }
-  return { child, pid: child.pid, dir, done, token: randomBytes(6).toString("hex"), count: 0, answered: false };
+  return { child, pid: child.pid, dir, done, token: nodeCrypto().randomBytes(6).toString("hex"), count: 0, answered: false };
 }
 
 /** Lets the shell go: its stdin closed (it ends after its current command) or, with kill, its group ended now. */
