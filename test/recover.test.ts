@@ -25,9 +25,13 @@ describe("resume without help", () => {
 
   it("a kill between verification and the commit: the next run commits the verified work from the journal", async () => {
     const p = commandProject("good");
-    // A one-shot pre-commit hook that kills br (git's parent) the first time br commits.
+    // A one-shot pre-commit hook that kills br the first time br commits: the nearest br above git
+    // (git's parent is br's query shell, or br itself when br spawned git).
     const hook = join(p.cwd, ".git", "hooks", "pre-commit");
-    writeFileSync(hook, `#!/bin/sh\nrm -f "$0"\nkill -9 $(ps -o ppid= -p $PPID)\nexit 1\n`);
+    writeFileSync(
+      hook,
+      `#!/bin/sh\nrm -f "$0"\np=$PPID\nwhile [ "$p" -gt 1 ]; do\n  case "$(ps -o args= -p "$p")" in *bin/br.js*) kill -9 "$p"; break ;; esac\n  p=$(ps -o ppid= -p "$p" | tr -d ' ')\ndone\nexit 1\n`,
+    );
     chmodSync(hook, 0o755);
     const killed = br(["run", "--auto", "--max-tasks", "1"], { cwd: p.cwd, env: p.env });
     assert.equal(killed.code, null, "br was killed");

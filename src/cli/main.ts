@@ -1,6 +1,7 @@
 import { Command, CommanderError, type Option } from "commander";
 import pkg from "../../package.json" with { type: "json" };
 import { reserveStdoutForJson } from "../infra/log.js";
+import { closeQueryShell } from "../infra/query-shell.js";
 import { registerConfig } from "./commands/config.js";
 import { registerDashboard } from "./commands/dashboard.js";
 import { registerDemo } from "./commands/demo.js";
@@ -165,6 +166,15 @@ function exitQuietlyOnClosedPipe(): void {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  try {
+    return await runProgram(argv);
+  } finally {
+    // Ended and waited for: its git commands are then counted as br's children, as spawns were.
+    await closeQueryShell();
+  }
+}
+
+async function runProgram(argv: string[]): Promise<number> {
   exitQuietlyOnClosedPipe();
   process.on("SIGINT", () => process.exit(130));
   process.on("SIGTERM", () => process.exit(143));

@@ -2,13 +2,16 @@ import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { writeFileAtomic } from "./atomic-file.js";
 import { failure } from "./errors.js";
+import { isIndexLockError, removeStaleIndexLock } from "./index-lock.js";
 import { runSync } from "./process.js";
+import { queryShellUsable, runQuery, runQueryBytes, shellWord } from "./query-shell.js";
 
+/** Runs git through br's query shell (see query-shell.ts): a fork of git from a small shell, not a spawn from node. */
 export function git(cwd: string, args: readonly string[], timeoutMs?: number): { code: number; stdout: string; stderr: string } {
-  return runSync("git", args, timeoutMs === undefined ? { cwd } : { cwd, timeoutMs });
+  return runQuery("git", args, timeoutMs === undefined ? { cwd } : { cwd, timeoutMs });
 }
 
 /** How long a commit (with its hooks) may take: a hook waiting for input must not hang br. */
@@ -33,6 +36,48 @@ export function gitDirPlace(cwd: string): { kind: "bare" | "git-dir"; gitDir: st
   const [bare, insideGitDir, gitDir = cwd] = result.stdout.trim().split("\n");
   if (bare === "true") return { kind: "bare", gitDir };
   return insideGitDir === "true" ? { kind: "git-dir", gitDir } : undefined;
+}
+
+export interface GitDirs {
+  /** The folder of this work tree's HEAD and index (.git, or .git/worktrees/<name> for a linked one). */
+  gitDir: string;
+  /** The folder of the refs and the configuration every work tree shares. */
+  commonDir: string;
+}
+
+const dirsOf = new Map<string, GitDirs | null>();
+
+/** The repository's git folder and common folder, asked of git once per folder (they do not move). */
+export function gitDirs(root: string): GitDirs | undefined {
+  let dirs = dirsOf.get(root);
+  if (dirs === undefined) {
+    const result = git(root, ["rev-parse", "--absolute-git-dir", "--git-common-dir"]);
+    const [gitDir, common] = result.stdout.trim().split("\n");
+    dirs = result.code === 0 && gitDir && common ? { gitDir, commonDir: resolve(root, common) } : null;
+    if (result.code === 0) dirsOf.set(root, dirs);
+  }
+  return dirs ?? undefined;
+}
+
+const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/**
+ * HEAD's commit read from git's files: HEAD names a branch whose loose ref holds it (git writes
+ * one whenever it moves a branch, as a commit just did) or holds it itself when detached. Asked
+ * of git when the files say otherwise (a packed ref, the reftable format).
+ */
+export function headFromFiles(cwd: string): string | undefined {
+  const dirs = gitDirs(cwd);
+  try {
+    if (dirs === undefined) throw new Error("no git folders");
+    const head = readFileSync(join(dirs.gitDir, "HEAD"), "utf8").trim();
+    const ref = head.startsWith("ref: refs/heads/") ? head.slice("ref: ".length) : undefined;
+    const id = ref === undefined ? head : readFileSync(join(dirs.commonDir, ref), "utf8").trim();
+    if (OBJECT_ID.test(id)) return id;
+  } catch {
+    // Not in the files: git knows.
+  }
+  return headCommit(cwd);
 }
 
 export function gitRoot(cwd: string): string | undefined {
@@ -167,11 +212,6 @@ export function headCommit(cwd: string): string | undefined {
   return result.code === 0 ? result.stdout.trim() : undefined;
 }
 
-/** A word as one argument to /bin/sh, whatever it holds. */
-function shellWord(word: string): string {
-  return `'${word.replace(/'/g, "'\\''")}'`;
-}
-
 /**
  * Runs several git queries in one shell, in order, and returns each one's exit code and output.
  * Starting a process from br costs more CPU than most queries themselves (node forks a large
@@ -179,6 +219,12 @@ function shellWord(word: string): string {
  * instead. For quick read-only queries: their stderr is not kept, and no one has a timeout.
  */
 export function gitBatch(cwd: string, commands: readonly (readonly string[])[]): { code: number; stdout: string }[] {
+  // The query shell already starts each from a shell.
+  if (queryShellUsable())
+    return commands.map((args) => {
+      const { code, stdout } = git(cwd, args);
+      return { code, stdout };
+    });
   const marker = `br-batch-${randomBytes(8).toString("hex")}`;
   const script = commands.map((args) => `git ${args.map(shellWord).join(" ")}; printf '\\n${marker} %d\\n' "$?"`).join("\n");
   const parts = runSync("/bin/sh", ["-c", script], { cwd }).stdout.split(`\n${marker} `);
@@ -218,6 +264,24 @@ export function identityArgs(cwd: string): string[] {
 }
 
 /**
+ * Runs a git command that writes the index; when it fails on an index.lock that no git can own
+ * (left by a git killed mid-write, see index-lock.ts), removes the lock and runs it once more.
+ */
+export function gitWritingIndex(
+  cwd: string,
+  args: readonly string[],
+  timeoutMs?: number,
+): { code: number; stdout: string; stderr: string } {
+  const result = git(cwd, args, timeoutMs);
+  if (result.code === 0 || !isIndexLockError(result.stderr)) return result;
+  const where = git(cwd, ["rev-parse", "--absolute-git-dir", "--show-toplevel"]);
+  const [gitDir, top] = where.stdout.trim().split("\n");
+  if (where.code !== 0 || !gitDir) return result;
+  const folders = top ? [gitDir, top] : [gitDir];
+  return removeStaleIndexLock(join(gitDir, "index.lock"), folders) ? git(cwd, args, timeoutMs) : result;
+}
+
+/**
  * Commits exactly these paths. With hooks (the default for br run) the repository's pre-commit and
  * commit-msg hooks run, so a team's checks see br's commits too; a rejection comes back as output.
  */
@@ -228,18 +292,22 @@ export function tryCommitPaths(
   options: { hooks?: boolean } = {},
 ): { ok: true /** The new HEAD. */; commit: string } | { ok: false; output: string } {
   const identity = identityArgs(cwd);
-  const add = git(cwd, ["add", "-A", "--", ...paths]);
+  const add = gitWritingIndex(cwd, ["add", "-A", "--", ...paths]);
   if (add.code !== 0)
-    throw failure(`git add failed: ${add.stderr.trim()}`, { fix: "Fix the repository (see git's message), then run br run again." });
+    throw failure(`git add failed: ${add.stderr.trim()}`, {
+      fix: isIndexLockError(add.stderr)
+        ? "Another git is running in this repository, or was killed there: once none runs, remove the index.lock git names, then run br run again."
+        : "Fix the repository (see git's message), then run br run again.",
+    });
   const verify = options.hooks === false ? ["--no-verify"] : [];
   const started = Date.now();
-  const commit = git(cwd, [...identity, "commit", "-q", ...verify, "-m", message, "--", ...paths], COMMIT_TIMEOUT_MS);
+  const commit = gitWritingIndex(cwd, [...identity, "commit", "-q", ...verify, "-m", message, "--", ...paths], COMMIT_TIMEOUT_MS);
   if (commit.code !== 0) {
     const output = `${commit.stderr}\n${commit.stdout}`.trim();
     const slow = Date.now() - started >= COMMIT_TIMEOUT_MS;
     return { ok: false, output: slow ? `git commit did not finish within 10 minutes (a hook waiting for input?) ${output}` : output };
   }
-  return { ok: true, commit: git(cwd, ["rev-parse", "HEAD"]).stdout.trim() };
+  return { ok: true, commit: headFromFiles(cwd) ?? "" };
 }
 
 /**
@@ -274,12 +342,8 @@ export interface GitObject {
  */
 export function catFileBatch(cwd: string, requests: readonly string[]): (GitObject | undefined)[] {
   if (requests.length === 0) return [];
-  const result = spawnSync("git", ["cat-file", "--batch"], {
-    cwd,
-    input: `${requests.join("\n")}\n`,
-    maxBuffer: 1024 * 1024 * 1024,
-  });
-  return batchObjects(result.stdout ?? Buffer.alloc(0), requests.length);
+  const result = runQueryBytes("git", ["cat-file", "--batch"], { cwd, input: `${requests.join("\n")}\n` });
+  return batchObjects(result.stdout, requests.length);
 }
 
 /**

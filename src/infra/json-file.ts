@@ -37,6 +37,13 @@ export interface LoadJsonOptions {
 }
 
 /**
+ * The last valid read of each file: its text and what the schema made of it. A run reads the plan
+ * and the registry several times a task, mostly unchanged; the same text under the same schema
+ * validates the same, so only a copy is made (callers may change what they get).
+ */
+const lastValid = new Map<string, { schema: z.ZodType; text: string; data: unknown }>();
+
+/**
  * Reads and validates a JSON file. Any problem becomes a BrError (exit 2) naming the file, the
  * line and column, the JSON path and a fix; the file itself is never touched.
  */
@@ -47,6 +54,8 @@ export async function loadJsonFile<S extends z.ZodType>(path: string, schema: S,
   } catch (error) {
     throw usageError(`Cannot read ${options.displayPath}: ${(error as Error).message}`, { file: options.displayPath });
   }
+  const last = lastValid.get(path);
+  if (last !== undefined && last.schema === schema && last.text === text) return structuredClone(last.data) as z.output<S>;
   const restore = options.restoreHint ?? `restore it with \`git checkout -- ${options.displayPath}\``;
   let data: unknown;
   try {
@@ -60,7 +69,10 @@ export async function loadJsonFile<S extends z.ZodType>(path: string, schema: S,
     });
   }
   const result = schema.safeParse(data);
-  if (result.success) return result.data;
+  if (result.success) {
+    lastValid.set(path, { schema, text, data: structuredClone(result.data) });
+    return result.data;
+  }
   const problems = problemsFrom(result.error, data);
   const first = problems[0];
   if (!first) throw new BrError(`${options.displayPath} is invalid.`, { file: options.displayPath });

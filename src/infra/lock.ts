@@ -1,11 +1,10 @@
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { writeFileAtomic } from "./atomic-file.js";
 import { failure, usageError } from "./errors.js";
 import { notice } from "./log.js";
-import { isBusy, openSqlite, rollbackQuietly } from "./state-db.js";
+import { isBusy, openSqlite, rollbackQuietly, type StateDb } from "./state-db.js";
 
 /**
  * The inter-process lock is a write transaction on a small SQLite file. SQLite takes an OS file
@@ -47,13 +46,56 @@ export interface LockOptions {
   what?: string;
 }
 
+/**
+ * Lock connections kept open for the process, one per lock file: the lock is the transaction,
+ * not the connection, and opening SQLite for every lock cost a run ~1 ms of CPU each time. Kept
+ * with the file's identity, so a lock file removed and made again is opened again (a connection
+ * to the removed file would lock nothing another process sees).
+ */
+const connections = new Map<string, { db: StateDb; id: string }>();
+/** Lock files whose kept connection is in use (waiting or holding): another lock on one meanwhile gets a connection of its own, as before. */
+const inUse = new Set<string>();
+
+function fileId(path: string): string | undefined {
+  try {
+    const s = statSync(path);
+    return `${s.dev}:${s.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function openLockDb(path: string): StateDb {
+  mkdirSync(dirname(path), { recursive: true });
+  const db = openSqlite(path);
+  // Waiting is done with awaits (Ctrl-C stays responsive); SQLite itself must not block.
+  db.exec("PRAGMA busy_timeout = 0");
+  return db;
+}
+
+/** The connection to lock `path` with, and whether it is kept for later locks (else closed after). */
+function lockConnection(path: string): { db: StateDb; kept: boolean } {
+  if (inUse.has(path)) return { db: openLockDb(path), kept: false };
+  const cached = connections.get(path);
+  const id = fileId(path);
+  if (cached !== undefined && cached.id === id) {
+    inUse.add(path);
+    return { db: cached.db, kept: true };
+  }
+  cached?.db.close();
+  connections.delete(path);
+  const db = openLockDb(path);
+  const opened = fileId(path);
+  if (opened === undefined) return { db, kept: false };
+  connections.set(path, { db, id: opened });
+  inUse.add(path);
+  return { db, kept: true };
+}
+
 /** Runs `work` while holding an exclusive inter-process lock; waiters poll with jittered backoff. */
 export async function withLock<T>(path: string, work: () => T | Promise<T>, options: LockOptions = {}): Promise<T> {
   const timeoutMs = lockTimeoutMs(options.timeoutMs);
-  mkdirSync(dirname(path), { recursive: true });
-  const db = openSqlite(path);
-  // Waiting is done below with awaits (Ctrl-C stays responsive); SQLite itself must not block.
-  db.exec("PRAGMA busy_timeout = 0");
+  const { db, kept } = lockConnection(path);
   const ownerFile = `${path}.owner`;
   try {
     const started = Date.now();
@@ -89,7 +131,8 @@ export async function withLock<T>(path: string, work: () => T | Promise<T>, opti
       acquiredAt: new Date().toISOString(),
       command: ["br", ...process.argv.slice(2)].join(" ").slice(0, 200),
     };
-    writeFileAtomic(ownerFile, JSON.stringify(owner));
+    // A note for the waiting message only (a torn one reads as "another process"): not worth a flush.
+    writeFileSync(ownerFile, JSON.stringify(owner));
     try {
       return await work();
     } finally {
@@ -102,6 +145,7 @@ export async function withLock<T>(path: string, work: () => T | Promise<T>, opti
       rollbackQuietly(db);
     }
   } finally {
-    db.close();
+    if (kept) inUse.delete(path);
+    else db.close();
   }
 }

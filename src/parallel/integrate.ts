@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Config } from "../infra/config.js";
-import { git, identityArgs } from "../infra/git.js";
+import { git, gitWritingIndex, identityArgs } from "../infra/git.js";
 import { withLock } from "../infra/lock.js";
 import { runSync } from "../infra/process.js";
 import type { ProjectPaths } from "../infra/project.js";
@@ -64,7 +64,7 @@ export function conflictBranch(taskId: string): string {
 function advanceTarget(root: string, target: string, from: string, commit: string): string | undefined {
   const checkedOut = git(root, ["symbolic-ref", "-q", "--short", "HEAD"]).stdout.trim();
   if (checkedOut === target) {
-    const merge = git(root, ["merge", "--ff-only", "-q", commit]);
+    const merge = gitWritingIndex(root, ["merge", "--ff-only", "-q", commit]);
     if (merge.code === 0) return undefined;
     return `the main checkout could not move forward: ${(merge.stderr || merge.stdout).trim().slice(0, 500)}`;
   }

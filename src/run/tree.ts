@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { failure } from "../infra/errors.js";
-import { existsInCommit, git, treeStatus } from "../infra/git.js";
+import { existsInCommit, git, gitWritingIndex, treeStatus } from "../infra/git.js";
 
 export interface TreeSnapshot {
   head: string | undefined;
@@ -64,14 +64,14 @@ export function revertChanges(root: string, snapshot: TreeSnapshot, paths: reado
   const inHead = snapshot.head ? clean.filter((p) => existsInCommit(root, snapshot.head as string, p)) : [];
   const created = clean.filter((p) => !inHead.includes(p));
   if (inHead.length > 0) {
-    const restore = git(root, ["restore", `--source=${snapshot.head}`, "--staged", "--worktree", "--", ...inHead]);
+    const restore = gitWritingIndex(root, ["restore", `--source=${snapshot.head}`, "--staged", "--worktree", "--", ...inHead]);
     if (restore.code !== 0)
       throw failure(`Could not revert the failed attempt's changes: ${restore.stderr.trim()}`, {
         fix: "Inspect `git status` and restore the files by hand.",
       });
   }
   if (created.length > 0) {
-    git(root, ["rm", "-q", "--cached", "--ignore-unmatch", "--", ...created]);
+    gitWritingIndex(root, ["rm", "-q", "--cached", "--ignore-unmatch", "--", ...created]);
     for (const path of created) rmSync(join(root, path), { force: true });
   }
   return untouchable;

@@ -4,12 +4,13 @@
  * one shell come back each with its own output and exit code.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { gitBatch, treeStatus, workingChanges } from "../../src/infra/git.ts";
+import { gitBatch, headFromFiles, treeStatus, workingChanges } from "../../src/infra/git.ts";
+import { liveGitIn, removeStaleIndexLock } from "../../src/infra/index-lock.ts";
 
 const dirs: string[] = [];
 after(() => {
@@ -124,5 +125,63 @@ describe("gitBatch", () => {
     const results = gitBatch(cwd, [["rev-parse", "HEAD"], ["write-tree"]]);
     assert.equal(results.length, 2);
     for (const result of results) assert.notEqual(result.code, 0);
+  });
+});
+
+describe("removeStaleIndexLock", () => {
+  const lockIn = (cwd: string, ageMs: number) => {
+    const lock = join(cwd, ".git", "index.lock");
+    writeFileSync(lock, "");
+    const at = new Date(Date.now() - ageMs);
+    utimesSync(lock, at, at);
+    return lock;
+  };
+
+  it("removes a lock made before this process started when no git works in the repository", () => {
+    const cwd = repo();
+    const lock = lockIn(cwd, 3600_000);
+    assert.equal(removeStaleIndexLock(lock, [join(cwd, ".git"), cwd]), true);
+    assert.equal(existsSync(lock), false);
+  });
+
+  it("keeps a lock made since this process started: one of its own gits may hold it", () => {
+    const cwd = repo();
+    const lock = lockIn(cwd, 0);
+    assert.equal(removeStaleIndexLock(lock, [join(cwd, ".git"), cwd]), false);
+    assert.equal(existsSync(lock), true);
+  });
+
+  it("keeps an old lock while a live git works in the repository, and removes it once that git is gone", async () => {
+    const cwd = repo();
+    mkdirSync(join(cwd, "sub"));
+    const lock = lockIn(cwd, 3600_000);
+    const holder = spawn("git", ["hash-object", "--stdin"], { cwd: join(cwd, "sub"), stdio: ["pipe", "ignore", "ignore"] });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(liveGitIn([cwd]), true);
+      assert.equal(removeStaleIndexLock(lock, [join(cwd, ".git"), cwd]), false);
+      assert.equal(existsSync(lock), true);
+    } finally {
+      holder.kill("SIGKILL");
+    }
+    await new Promise((resolve) => holder.once("exit", resolve));
+    assert.equal(removeStaleIndexLock(lock, [join(cwd, ".git"), cwd]), true);
+  });
+});
+
+describe("headFromFiles", () => {
+  it("reads HEAD's commit as rev-parse says it: on a branch, detached, and from packed refs", () => {
+    const cwd = repo();
+    writeFileSync(join(cwd, "a.txt"), "1\n");
+    git(cwd, "add", "a.txt");
+    git(cwd, "commit", "-qm", "one");
+    const head = () => git(cwd, "rev-parse", "HEAD").trim();
+    assert.equal(headFromFiles(cwd), head());
+    git(cwd, "pack-refs", "--all");
+    assert.equal(headFromFiles(cwd), head(), "a packed branch is asked of git");
+    git(cwd, "checkout", "-q", "--detach");
+    assert.equal(headFromFiles(cwd), head());
+    const empty = repo();
+    assert.equal(headFromFiles(empty), undefined, "no commit yet");
   });
 });

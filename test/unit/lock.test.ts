@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { after, afterEach, describe, it } from "node:test";
 import { withLock } from "../../src/infra/lock.ts";
 
@@ -71,6 +72,25 @@ describe("withLock", () => {
     assert.equal(existsSync(`${path}.owner`), false);
     assert.ok(existsSync(path));
   });
+  it("keeps its connection between locks, yet locks a lock file removed and made again anew", T, async () => {
+    const path = lockPath();
+    await withLock(path, () => undefined);
+    rmSync(dirname(path), { recursive: true, force: true });
+    const holder = await hold(path);
+    // Another process's view: a connection of its own to the file now at the path.
+    const other = new DatabaseSync(path);
+    other.exec("PRAGMA busy_timeout = 0");
+    try {
+      assert.throws(() => other.exec("BEGIN IMMEDIATE"), /locked/);
+      holder.release();
+      await holder.done;
+      other.exec("BEGIN IMMEDIATE");
+      other.exec("ROLLBACK");
+    } finally {
+      other.close();
+    }
+  });
+
   it("awaits async work", T, async () => {
     assert.equal(await withLock(lockPath(), async () => "later"), "later");
   });

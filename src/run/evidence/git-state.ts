@@ -7,7 +7,8 @@
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import { git, gitBatch } from "../../infra/git.js";
+import { git, gitBatch, gitWritingIndex } from "../../infra/git.js";
+import { gitConfigFingerprint, gitStateFingerprint } from "./git-files.js";
 import type { Violation } from "./violation.js";
 
 export interface GitState {
@@ -60,24 +61,74 @@ function hooksDirOf(root: string, hooksPath: string | undefined): string {
   return dir;
 }
 
-/** The queries a capture asks, answered together by one shell (see gitBatch). */
-const CAPTURE = [
-  ["config", "--get", "core.hooksPath"],
+/**
+ * The queries a capture asks. The branch checked out and HEAD come with the branches (%(HEAD)
+ * marks the current one); only a detached or unborn HEAD needs the two queries after them.
+ */
+const CAPTURE = [["for-each-ref", "--format=%(HEAD) %(refname:short) %(objectname)", "refs/heads"], ["write-tree"]] as const;
+const HOOKS_PATH = ["config", "--get", "core.hooksPath"] as const;
+const OFF_BRANCH = [
   ["symbolic-ref", "-q", "--short", "HEAD"],
-  ["for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads"],
   ["rev-parse", "-q", "--verify", "HEAD"],
-  ["write-tree"],
 ] as const;
 
+/** The last core.hooksPath per root, with the fingerprint of the configuration files it was read under. */
+const lastHooksPath = new Map<string, { fingerprint: string; value: string | undefined }>();
+
+/** core.hooksPath, asked of git only when a configuration file changed since it was last asked. */
+function configuredHooksPath(root: string): string | undefined {
+  const before = gitConfigFingerprint(root);
+  const last = lastHooksPath.get(root);
+  if (before !== undefined && last?.fingerprint === before) return last.value;
+  const value = out(root, [...HOOKS_PATH]);
+  if (before !== undefined && gitConfigFingerprint(root) === before) lastHooksPath.set(root, { fingerprint: before, value });
+  else lastHooksPath.delete(root);
+  return value;
+}
+
+/** What git says of the state, without the hooks (read from their files each time). */
+type GitAnswers = Pick<GitState, "head" | "branch" | "index" | "hooksPath"> & { refs: [name: string, sha: string][] };
+
+function askGit(root: string): GitAnswers {
+  const hooksPath = configuredHooksPath(root);
+  const [refs, index] = gitBatch(root, CAPTURE).map((r) => (r.code === 0 ? r.stdout.trim() || undefined : undefined));
+  const branches: [string, string][] = [];
+  let current: [string, string] | undefined;
+  for (const line of (refs ?? "").split("\n")) {
+    // "* main <sha>" for the current branch, "  other <sha>" for the rest.
+    const [name, sha] = line.slice(2).split(" ");
+    if (!name || !sha) continue;
+    branches.push([name, sha]);
+    if (line.startsWith("*")) current = [name, sha];
+  }
+  if (current) return { hooksPath, head: current[1], branch: current[0], index, refs: branches };
+  const [branch, head] = gitBatch(root, OFF_BRANCH).map((r) => (r.code === 0 ? r.stdout.trim() || undefined : undefined));
+  return { hooksPath, head, branch, index, refs: branches };
+}
+
+/** The last answers per root, with the fingerprint of git's files they were read under. */
+const lastAnswers = new Map<string, { fingerprint: string; answers: GitAnswers }>();
+
+/**
+ * git's answers, or the last ones when git's state files have not changed since (see git-files.ts).
+ * Kept only when the fingerprint was the same before and after asking, so a change made while git
+ * answered is never taken for the state.
+ */
+function answersFor(root: string): GitAnswers {
+  const before = gitStateFingerprint(root);
+  const last = lastAnswers.get(root);
+  if (before !== undefined && last?.fingerprint === before) return last.answers;
+  const answers = askGit(root);
+  if (before !== undefined && gitStateFingerprint(root) === before) lastAnswers.set(root, { fingerprint: before, answers });
+  else lastAnswers.delete(root);
+  return answers;
+}
+
 export function captureGitState(root: string, ignored: readonly string[] = []): GitState {
-  const [hooksPath, current, refs, head, index] = gitBatch(root, CAPTURE).map((r) =>
-    r.code === 0 ? r.stdout.trim() || undefined : undefined,
-  );
+  const { hooksPath, head, branch: current, index, refs } = answersFor(root);
   const absoluteHooks = hooksDirOf(root, hooksPath);
   const branches: Record<string, string> = {};
-  for (const line of (refs ?? "").split("\n")) {
-    const [name, sha] = line.split(" ");
-    if (!name || !sha) continue;
+  for (const [name, sha] of refs) {
     // The branch checked out here is always guarded: it is where the attempt's work goes.
     if (name === current || !isIgnored(name, ignored)) branches[name] = sha;
   }
@@ -169,6 +220,6 @@ export function restoreGitState(root: string, before: GitState): Violation[] {
   restoreHooks(root, before, now.hooksPath, violations);
   // The index as a tree is unchanged when the agent staged nothing: reading it back would only
   // throw away git's cached file stats (and make the next status hash every file again).
-  if (before.index && before.index !== now.index) git(root, ["read-tree", before.index]);
+  if (before.index && before.index !== now.index) gitWritingIndex(root, ["read-tree", before.index]);
   return violations;
 }
