@@ -1,9 +1,9 @@
-import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { writeFileAtomic } from "./atomic-file.js";
+import { nodeCrypto } from "./crypto.js";
 import { failure } from "./errors.js";
 import { isIndexLockError, removeStaleIndexLock } from "./index-lock.js";
 import { runSync } from "./process.js";
@@ -225,7 +225,7 @@ export function gitBatch(cwd: string, commands: readonly (readonly string[])[]):
       const { code, stdout } = git(cwd, args);
       return { code, stdout };
     });
-  const marker = `br-batch-${randomBytes(8).toString("hex")}`;
+  const marker = `br-batch-${nodeCrypto().randomBytes(8).toString("hex")}`;
   const script = commands.map((args) => `git ${args.map(shellWord).join(" ")}; printf '\\n${marker} %d\\n' "$?"`).join("\n");
   const parts = runSync("/bin/sh", ["-c", script], { cwd }).stdout.split(`\n${marker} `);
   return commands.map((_, i) => {

@@ -4,9 +4,9 @@
  * state differs from the snapshot are the attempt's work, so a user's own edits are never counted,
  * committed or reverted as the agent's.
  */
-import { createHash } from "node:crypto";
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { nodeCrypto } from "../infra/crypto.js";
 import { failure } from "../infra/errors.js";
 import { existsInCommit, git, gitWritingIndex, treeStatus } from "../infra/git.js";
 
@@ -19,7 +19,7 @@ export interface TreeSnapshot {
 export function fileHash(root: string, path: string): string | null {
   const full = join(root, path);
   if (!existsSync(full) || !statSync(full).isFile()) return null;
-  return createHash("sha1").update(readFileSync(full)).digest("hex");
+  return nodeCrypto().createHash("sha1").update(readFileSync(full)).digest("hex");
 }
 
 export function snapshotTree(root: string): TreeSnapshot {

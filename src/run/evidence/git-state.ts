@@ -4,9 +4,9 @@
  * commits to or how it is checked. Commits on top of the starting commit are the agent's work,
  * measured like any other change; everything else is put back and the attempt fails.
  */
-import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
+import { nodeCrypto } from "../../infra/crypto.js";
 import { git, gitBatch, gitWritingIndex } from "../../infra/git.js";
 import { gitConfigFingerprint, gitStateFingerprint } from "./git-files.js";
 import type { Violation } from "./violation.js";
@@ -145,7 +145,7 @@ export function captureGitState(root: string, ignored: readonly string[] = []): 
 }
 
 function hash(text: string): string {
-  return createHash("sha1").update(text).digest("hex");
+  return nodeCrypto().createHash("sha1").update(text).digest("hex");
 }
 
 function restoreBranch(root: string, before: GitState, now: GitState, violations: Violation[]): void {
