@@ -65,6 +65,7 @@ export const tasks = (cwd: string) =>
 
 export function journal(cwd: string) {
   const db = new DatabaseSync(join(cwd, ".buildrunner", "state", "state.db"), { readOnly: true });
+  db.exec("PRAGMA busy_timeout = 10000"); // br, or a send it started, may be writing now
   try {
     return (
       db

@@ -208,6 +208,7 @@ function commitPlan(cwd: string, env: Record<string, string | undefined>): void 
 
 function attemptRows(cwd: string): { outcome: string; reason: string | null; verification: string | null }[] {
   const db = new DatabaseSync(join(cwd, ".buildrunner", "state", "state.db"), { readOnly: true });
+  db.exec("PRAGMA busy_timeout = 10000"); // br, or a send it started, may be writing now
   try {
     return db.prepare("SELECT outcome, reason, verification FROM attempts ORDER BY id").all() as {
       outcome: string;
@@ -262,6 +263,7 @@ const STATE_TABLES: Record<string, string> = {
 
 function stateRows(cwd: string): string {
   const db = new DatabaseSync(join(cwd, ".buildrunner", "state", "state.db"), { readOnly: true });
+  db.exec("PRAGMA busy_timeout = 10000"); // br, or a send it started, may be writing now
   try {
     const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
     const unknown = tables.filter((t) => !t.startsWith("sqlite_") && !(t in STATE_TABLES));

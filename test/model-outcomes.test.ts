@@ -37,6 +37,7 @@ const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
 
 function attempts(cwd: string) {
   const db = new DatabaseSync(join(cwd, ".buildrunner", "state", "state.db"), { readOnly: true });
+  db.exec("PRAGMA busy_timeout = 10000"); // br, or a send it started, may be writing now
   try {
     return (
       db.prepare("SELECT task_id, attempt, executor, model, tier, outcome, cost_usd, route_reason FROM attempts ORDER BY id").all() as {

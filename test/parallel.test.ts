@@ -66,6 +66,7 @@ function assertPlanDone(p: Project): void {
 
 function workerPid(cwd: string, status = "working"): number | undefined {
   const db = new DatabaseSync(join(cwd, ".buildrunner", "state", "state.db"), { readOnly: true });
+  db.exec("PRAGMA busy_timeout = 10000"); // br, or a send it started, may be writing now
   try {
     const row = db.prepare("SELECT worker_pid FROM streams WHERE status = ? AND worker_pid IS NOT NULL LIMIT 1").get(status) as
       | { worker_pid: number }

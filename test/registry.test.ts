@@ -212,6 +212,7 @@ describe("status transitions", () => {
     const forced = brJson<{ forcedMove: { from: string; to: string } }>(["features", "complete", "probe", "--force"], { cwd });
     assert.deepEqual(forced.forcedMove, { from: "in_progress", to: "complete" });
     const db = new DatabaseSync(join(cwd, ".buildrunner", "state", "state.db"), { readOnly: true });
+    db.exec("PRAGMA busy_timeout = 10000"); // br, or a send it started, may be writing now
     const events = db.prepare("SELECT kind, subject, data FROM events WHERE kind = 'feature.forced-move'").all() as {
       subject: string;
       data: string;

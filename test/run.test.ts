@@ -133,6 +133,7 @@ describe("br run", () => {
     const exited = new Promise((resolve) => child.on("close", resolve));
     await waitFor(() => calls(p).length >= 1, "the first agent call");
     const db = new DatabaseSync(join(p.cwd, ".buildrunner", "state", "state.db"), { readOnly: true });
+    db.exec("PRAGMA busy_timeout = 10000"); // br, or a send it started, may be writing now
     const agentPid = () =>
       (db.prepare("SELECT agent_pid FROM attempts ORDER BY id DESC LIMIT 1").get() as { agent_pid: number | null } | undefined)?.agent_pid;
     await waitFor(() => !!agentPid(), "the agent's pid in the journal");

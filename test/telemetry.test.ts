@@ -26,6 +26,8 @@ function storedRows(cwd: string): string[] {
   if (!existsSync(file)) return [];
   const db = new DatabaseSync(file, { readOnly: true });
   try {
+    // A background send br started may be writing its cursor right now: wait for it, as br does.
+    db.exec("PRAGMA busy_timeout = 10000");
     return (db.prepare("SELECT kind, data FROM telemetry ORDER BY id").all() as { kind: string; data: string }[]).map(
       (r) => `${r.kind} ${r.data}`,
     );
@@ -80,6 +82,8 @@ function exporterLastAttempt(cwd: string): number {
   if (!existsSync(file)) return 0;
   const db = new DatabaseSync(file, { readOnly: true });
   try {
+    // A background send br started may be writing its cursor right now: wait for it, as br does.
+    db.exec("PRAGMA busy_timeout = 10000");
     return Number((db.prepare("SELECT last_attempt FROM telemetry_export").get() as { last_attempt: number }).last_attempt);
   } finally {
     db.close();
