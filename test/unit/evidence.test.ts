@@ -498,6 +498,18 @@ describe("the git state", () => {
     assert.equal(now.hooksPath, undefined);
   });
 
+  it("names every branch whole, also the first listed when another is checked out; ignored ones stay unguarded", FAST, () => {
+    const dir = repo();
+    gitIn(dir, "branch", "br/stream-1");
+    gitIn(dir, "checkout", "-q", "-b", "br/stream-2");
+    const state = captureGitState(dir, ["br/stream-1"]);
+    assert.equal(state.branch, "br/stream-2");
+    assert.deepEqual(Object.keys(state.branches).sort(), ["br/stream-2", "main"]);
+    // Another stream committing meanwhile is its own work, not this attempt's violation.
+    gitIn(dir, "update-ref", "refs/heads/br/stream-1", "HEAD~1");
+    assert.deepEqual(restoreGitState(dir, state), []);
+  });
+
   it("staging by the agent is undone without a violation", FAST, () => {
     const dir = repo();
     const before = captureGitState(dir);

@@ -91,7 +91,8 @@ type GitAnswers = Pick<GitState, "head" | "branch" | "index" | "hooksPath"> & { 
 
 function askGit(root: string): GitAnswers {
   const hooksPath = configuredHooksPath(root);
-  const [refs, index] = gitBatch(root, CAPTURE).map((r) => (r.code === 0 ? r.stdout.trim() || undefined : undefined));
+  // Only the end is trimmed: each line starts with its %(HEAD) mark, a space for a branch not checked out.
+  const [refs, index] = gitBatch(root, CAPTURE).map((r) => (r.code === 0 ? r.stdout.trimEnd() || undefined : undefined));
   const branches: [string, string][] = [];
   let current: [string, string] | undefined;
   for (const line of (refs ?? "").split("\n")) {
