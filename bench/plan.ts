@@ -18,7 +18,7 @@ const DESCRIPTIONS = [
 ];
 
 /** A spec of `size` features; each depends on up to two earlier ones, as real plans branch and join. */
-function spec(size: number): string {
+export function spec(size: number): string {
   const lines = ["# Bench shop", "", "## Overview", "A large generated spec.", "", "## Features"];
   for (let i = 0; i < size; i++) {
     const deps = [i - 1, i - 7].filter((d) => d >= 0 && (i + d) % 3 !== 0).map((d) => `Feature ${d} ${AREAS[d % AREAS.length]}`);

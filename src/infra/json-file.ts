@@ -41,7 +41,7 @@ export interface LoadJsonOptions {
  * and the registry several times a task, mostly unchanged; the same text under the same schema
  * validates the same, so only a copy is made (callers may change what they get).
  */
-const lastValid = new Map<string, { schema: z.ZodType; text: string; data: unknown }>();
+const lastValid = new Map<string, { schema: z.ZodType; text: string; data?: unknown }>();
 
 /**
  * Reads and validates a JSON file. Any problem becomes a BrError (exit 2) naming the file, the
@@ -55,7 +55,8 @@ export async function loadJsonFile<S extends z.ZodType>(path: string, schema: S,
     throw usageError(`Cannot read ${options.displayPath}: ${(error as Error).message}`, { file: options.displayPath });
   }
   const last = lastValid.get(path);
-  if (last !== undefined && last.schema === schema && last.text === text) return structuredClone(last.data) as z.output<S>;
+  const seen = last !== undefined && last.schema === schema && last.text === text;
+  if (seen && "data" in last) return structuredClone(last.data) as z.output<S>;
   const restore = options.restoreHint ?? `restore it with \`git checkout -- ${options.displayPath}\``;
   let data: unknown;
   try {
@@ -70,7 +71,9 @@ export async function loadJsonFile<S extends z.ZodType>(path: string, schema: S,
   }
   const result = schema.safeParse(data);
   if (result.success) {
-    lastValid.set(path, { schema, text, data: structuredClone(result.data) });
+    // The copy is kept from the second read of the same text on: a command that reads a file once
+    // (most of them) does not pay for copying a large registry it will never read again.
+    lastValid.set(path, seen ? { schema, text, data: structuredClone(result.data) } : { schema, text });
     return result.data;
   }
   const problems = problemsFrom(result.error, data);

@@ -46,15 +46,25 @@ function keywordPattern(keyword: string): RegExp {
   return new RegExp(`(?<![a-z0-9-])${escapeRegExp(body)}${prefix ? "[a-z0-9-]*" : ""}(?![a-z0-9-])`, "g");
 }
 
-/** Counts the keywords' occurrences in a text (already normalized). */
-function matcher(keywords: readonly string[]): (text: string) => number {
+interface Matcher {
+  /** The keywords' occurrences in a text (already normalized), each keyword counted on its own. */
+  count: (text: string) => number;
+  /** Whether any keyword occurs: one pass of one combined pattern, as most questions only need this. */
+  any: (text: string) => boolean;
+}
+
+function matcher(keywords: readonly string[]): Matcher {
   const patterns = keywords.map(keywordPattern);
-  return (text) => patterns.reduce((hits, pattern) => hits + (text.match(pattern)?.length ?? 0), 0);
+  const combined = patterns.length > 0 ? new RegExp(patterns.map((p) => `(?:${p.source})`).join("|")) : undefined;
+  return {
+    count: (text) => patterns.reduce((hits, pattern) => hits + (text.match(pattern)?.length ?? 0), 0),
+    any: (text) => combined?.test(text) ?? false,
+  };
 }
 
 const kindMatchers = Object.fromEntries(Object.entries(KINDS).map(([name, rule]) => [name, matcher(rule.keywords)])) as Record<
   KindName,
-  ReturnType<typeof matcher>
+  Matcher
 >;
 const riskMatcher = matcher(rules.riskWords);
 
@@ -63,12 +73,11 @@ function featureText(feature: Feature): string {
 }
 
 /** The kinds of implementation work the feature's text calls for, in rule order. */
-export function implementationKinds(feature: Feature): KindName[] {
-  const text = featureText(feature);
+export function implementationKinds(feature: Feature, text = featureText(feature)): KindName[] {
   const name = normalized(feature.name);
-  const matched = IMPLEMENTATION.filter((kind) => kind !== "core" && kindMatchers[kind](text) > 0);
+  const matched = IMPLEMENTATION.filter((kind) => kind !== "core" && kindMatchers[kind].any(text));
   // The main work is "core" unless the feature's own name says which kind of work it is.
-  const nameSaysKind = matched.some((kind) => kindMatchers[kind](name) > 0);
+  const nameSaysKind = matched.some((kind) => kindMatchers[kind].any(name));
   if (matched.length === 0 || !nameSaysKind) matched.push("core");
   return IMPLEMENTATION.filter((kind) => matched.includes(kind));
 }
@@ -89,7 +98,7 @@ function assignCriteria(feature: Feature, kinds: KindName[]): Map<KindName, stri
     let best: KindName = fallback;
     let bestHits = 0;
     for (const kind of kinds) {
-      const hits = kindMatchers[kind](text);
+      const hits = kindMatchers[kind].count(text);
       if (hits > bestHits) {
         best = kind;
         bestHits = hits;
@@ -122,12 +131,24 @@ function hintedFiles(feature: Feature, tree: readonly string[]): string[] {
 function guessedFiles(feature: Feature, tree: readonly string[]): string[] {
   const tokens = feature.id.split("-").filter((t) => t.length >= 4);
   if (tokens.length === 0) return [];
-  return tree
-    .filter((file) => {
-      const base = file.split("/").at(-1)?.toLowerCase() ?? "";
-      return !file.includes("node_modules/") && tokens.some((t) => base.includes(t));
-    })
+  return searchableNames(tree)
+    .filter(({ base }) => tokens.some((t) => base.includes(t)))
+    .map(({ file }) => file)
     .slice(0, 10);
+}
+
+/** The tree's files with their lower-cased base names, worked out once per tree, not once per feature. */
+const namesOfTree = new WeakMap<readonly string[], { file: string; base: string }[]>();
+
+function searchableNames(tree: readonly string[]): { file: string; base: string }[] {
+  let names = namesOfTree.get(tree);
+  if (!names) {
+    names = tree
+      .filter((file) => !file.includes("node_modules/"))
+      .map((file) => ({ file, base: file.slice(file.lastIndexOf("/") + 1).toLowerCase() }));
+    namesOfTree.set(tree, names);
+  }
+  return names;
 }
 
 type FileKind = KindName | "tests" | "docs";
@@ -184,10 +205,10 @@ export interface FeatureTasks {
 }
 
 export function decomposeFeature(feature: Feature, tree: readonly string[], layout: Layout = detectLayout(tree)): FeatureTasks {
-  const impl = implementationKinds(feature);
   const text = featureText(feature);
-  const risky = riskMatcher(text) > 0;
-  const wantsDocs = kindMatchers.docs(text) > 0;
+  const impl = implementationKinds(feature, text);
+  const risky = riskMatcher.any(text);
+  const wantsDocs = kindMatchers.docs.any(text);
   const kinds: KindName[] = [...impl, "tests", ...(wantsDocs ? (["docs"] as KindName[]) : [])];
   const criteria = assignCriteria(feature, impl);
   const files = planFiles(feature, kinds, tree, layout);

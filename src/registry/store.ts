@@ -28,6 +28,19 @@ export async function loadRegistry(paths: ProjectPaths): Promise<FeaturesFile> {
   }
 }
 
+/**
+ * How many features the registry lists, without validating it (for advice such as telemetry's
+ * thresholds, never for decisions): 0 when it cannot be read.
+ */
+export function featureCount(paths: ProjectPaths): number {
+  try {
+    const data = JSON.parse(readFileSync(paths.features, "utf8")) as { features?: unknown };
+    return Array.isArray(data.features) ? data.features.length : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** On the error path only: a registry in an older BuildRunner's shape is migrated, not repaired by hand. */
 function olderLayout(path: string, shownAs: string): Error | undefined {
   try {

@@ -12,6 +12,9 @@ interface CompiledRule {
   regex: RegExp;
   group: number;
   loose: boolean;
+  /** Every match holds one of these (lower case when the rule ignores case): a text without any is skipped. */
+  keywords: readonly string[];
+  insensitive: boolean;
 }
 
 let compiled: CompiledRule[] | undefined;
@@ -26,6 +29,8 @@ function compile(): CompiledRule[] {
       regex: new RegExp(source, insensitive ? "gi" : "g"),
       group: rule.group,
       loose: "loose" in rule && rule.loose === true,
+      keywords: rule.keywords,
+      insensitive,
     };
   });
   return compiled;
@@ -51,8 +56,19 @@ function applyRule(text: string, rule: CompiledRule, replace: (secret: string) =
 
 function replaceSecrets(text: string, options: MaskOptions, replace: (secret: string) => string): string {
   let out = text;
-  for (const rule of compile()) if (!(options.shapesOnly && rule.loose)) out = applyRule(out, rule, replace);
+  const mayMatch = keywordCheck(text);
+  // Checked on the text as given: masking only writes stars, so it never adds a keyword.
+  for (const rule of compile()) if (!(options.shapesOnly && rule.loose) && mayMatch(rule)) out = applyRule(out, rule, replace);
   return out;
+}
+
+/** Whether a rule can match the text: it holds one of the rule's keywords (lower-cased once, if a rule needs it). */
+function keywordCheck(text: string): (rule: CompiledRule) => boolean {
+  let lower: string | undefined;
+  return (rule) => {
+    const haystack = rule.insensitive ? (lower ??= text.toLowerCase()) : text;
+    return rule.keywords.some((keyword) => haystack.includes(keyword));
+  };
 }
 
 /**
@@ -87,8 +103,9 @@ export function randomLooking(word: string): boolean {
 
 /** Names of the rules a text matches (`aws-access-key-id`, `assignment`, …): none when it holds no secret. */
 export function secretKinds(text: string): string[] {
+  const mayMatch = keywordCheck(text);
   return compile()
-    .filter((rule) => applyRule(text, rule, maskValue) !== text)
+    .filter((rule) => mayMatch(rule) && applyRule(text, rule, maskValue) !== text)
     .map((rule) => rule.id);
 }
 
@@ -134,14 +151,9 @@ export function maskedJson(value: unknown, options: { shapesOnly?: boolean; inde
   const clean = options.shapesOnly ? knownClean.shapesOnly : knownClean.all;
   // The strings as they are, not as JSON escapes them: `"password": "x"` inside a string is `\"password\"` in the text.
   const unknown: string[] = [];
-  const text = JSON.stringify(
-    value,
-    (_key, v: unknown) => {
-      if (typeof v === "string" && !clean.has(v)) unknown.push(v);
-      return v;
-    },
-    indent,
-  );
+  stringsNotIn(clean, value, unknown);
+  // No replacer: JSON.stringify keeps V8's fast path, several times faster on a large plan.
+  const text = JSON.stringify(value, null, indent);
   const all = unknown.join("\n");
   checkedChars += all.length;
   if (mask(all, options) === all) {
@@ -152,6 +164,21 @@ export function maskedJson(value: unknown, options: { shapesOnly?: boolean; inde
     text: JSON.stringify(value, (_key, v: unknown) => (typeof v === "string" ? maskKnown(v, clean, options) : v), indent),
     masked: true,
   };
+}
+
+/** The string values in a JSON value (as JSON.stringify would write them) that are not in `clean`. */
+function stringsNotIn(clean: Set<string>, value: unknown, into: string[]): void {
+  if (typeof value === "string") {
+    if (!clean.has(value)) into.push(value);
+  } else if (Array.isArray(value)) {
+    for (const item of value) stringsNotIn(clean, item, into);
+  } else if (typeof value === "object" && value !== null) {
+    const json = (value as { toJSON?: unknown }).toJSON;
+    if (typeof json === "function") return stringsNotIn(clean, json.call(value), into);
+    for (const key in value) {
+      if (Object.hasOwn(value, key)) stringsNotIn(clean, (value as Record<string, unknown>)[key], into);
+    }
+  }
 }
 
 function maskKnown(text: string, clean: Set<string>, options: MaskOptions): string {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { loadConfig } from "../infra/config.js";
 import { BrError } from "../infra/errors.js";
 import { findProject, type ProjectPaths } from "../infra/project.js";
-import { loadRegistry } from "../registry/store.js";
+import { featureCount } from "../registry/store.js";
 import { displayEndpoint } from "./otlp.js";
 import { EXPORTING_ENV, environmentSwitch, newThresholds, recordTelemetry, telemetrySwitch } from "./store.js";
 
@@ -45,8 +45,7 @@ export async function recordCommand(end: CommandEnd): Promise<void> {
     firstRunNotice(paths, config.telemetry.export.endpoint);
     recordTelemetry(paths, config, "command.run", { command: end.command, durationMs: Math.round(end.durationMs), exitCode: end.exitCode });
     if (end.error !== undefined) recordTelemetry(paths, config, "error", { class: errorClass(end.error), exitCode: end.exitCode });
-    if (end.exitCode === 0 && REGISTRY_COMMANDS.has(end.command))
-      await announceThresholds(paths, (await loadRegistry(paths)).features.length);
+    if (end.exitCode === 0 && REGISTRY_COMMANDS.has(end.command)) await announceThresholds(paths, () => featureCount(paths));
     if (config.telemetry.export.endpoint !== undefined) (await import("./export.js")).startBackgroundExport(paths, config);
   } catch {
     // a broken config or a busy database: the command's own result stands
@@ -57,7 +56,7 @@ export async function recordCommand(end: CommandEnd): Promise<void> {
 const REGISTRY_COMMANDS = new Set(["features add", "spec sync", "init", "attach"]);
 
 /** A one-line alert for each feature threshold newly reached (each is announced once, ever). */
-export async function announceThresholds(paths: ProjectPaths, features: number): Promise<void> {
+export async function announceThresholds(paths: ProjectPaths, features: () => number): Promise<void> {
   const { config } = await loadConfig(paths);
   for (const t of newThresholds(paths, config, features)) {
     recordTelemetry(paths, config, "threshold.reached", { features: t.features });

@@ -164,11 +164,24 @@ export const THRESHOLDS = [
  * The thresholds the project has newly reached, each returned once ever: the row's primary key
  * makes two processes crossing one at the same moment report it once.
  */
-export function newThresholds(paths: ProjectPaths, config: Pick<Config, "telemetry">, features: number): (typeof THRESHOLDS)[number][] {
-  const reached = THRESHOLDS.filter((t) => features >= t.features);
-  if (reached.length === 0 || telemetrySwitch(config)) return [];
+export function newThresholds(
+  paths: ProjectPaths,
+  config: Pick<Config, "telemetry">,
+  countFeatures: () => number,
+): (typeof THRESHOLDS)[number][] {
+  if (telemetrySwitch(config)) return [];
   const db = openStateDb(paths);
   try {
+    // Once every threshold is announced, the registry is not even counted (a large one costs a read).
+    const announced = new Set(
+      db
+        .prepare("SELECT threshold FROM telemetry_alerts")
+        .all()
+        .map((row) => Number(row.threshold)),
+    );
+    if (THRESHOLDS.every((t) => announced.has(t.features))) return [];
+    const features = countFeatures();
+    const reached = THRESHOLDS.filter((t) => features >= t.features && !announced.has(t.features));
     const insert = db.prepare("INSERT OR IGNORE INTO telemetry_alerts (threshold, at) VALUES (?, ?)");
     return reached.filter((t) => Number(insert.run(t.features, new Date().toISOString()).changes) === 1);
   } finally {

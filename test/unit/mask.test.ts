@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import maskRules from "../../data/mask-rules.json" with { type: "json" };
 import {
   MASKED_WARNING,
   mask,
@@ -78,6 +79,46 @@ describe("mask", () => {
     const github = `ghp_${"a".repeat(36)}`;
     const out = mask(`a ${github} b sk-ant-api03-${"B".repeat(24)} c`);
     assert.equal(out, `a ghp_${"*".repeat(36)} b sk-a${"*".repeat(33)} c`);
+  });
+});
+
+describe("each rule's keywords", () => {
+  // One sample per rule, built at run time (see AWS_2). If a rule's keywords missed what its pattern
+  // matches, the prefilter would skip the sample and the rule would not be named.
+  const x = (n: number, c = "a") => c.repeat(n);
+  const samples = (): Record<string, string> => ({
+    "private-key": ["-----BEGIN RSA PRIVATE", " KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----"].join(""),
+    "aws-access-key-id": AWS_2,
+    "aws-secret-access-key": `AWS_Secret_Access_Key = ${["wJalrXUtnFEMI/K7MDENG/", "bPxRfiCYEXAMPLEKEY"].join("")}`,
+    "github-token": `github_pat_${x(30, "B")}`,
+    "anthropic-key": `sk-ant-admin01-${x(24, "C")}`,
+    "openai-key": `sk-proj-${x(44, "D")}`,
+    "slack-token": `xoxb-${x(12, "1")}`,
+    "stripe-key": `rk_test_${x(24, "E")}`,
+    "google-api-key": `AIza${x(35, "F")}`,
+    jwt: `eyJ${x(10)}.eyJ${x(10)}.${x(10)}`,
+    "url-credentials": ["postgres://admin", ":hunter22@db.internal/app"].join(""),
+    "assignment-quoted": `Client-Secret: "${PASSWORD}"`,
+    "assignment-punctuated": `API_KEY=${PASSWORD}`,
+    assignment: "PWD = correcthorse99",
+  });
+
+  it("let through a sample of every rule, whatever the case of a case-blind rule's name", T, () => {
+    for (const [id, sample] of Object.entries(samples())) {
+      assert.ok(secretKinds(sample).includes(id), `${id}: ${sample}`);
+      assert.ok(secretKinds(`x ${sample} y`).includes(id), `${id} inside a text`);
+    }
+  });
+
+  it("are given for every rule, in lower case for a rule that ignores case", T, () => {
+    for (const rule of maskRules.rules) {
+      assert.ok(rule.keywords.length > 0, rule.id);
+      if (rule.pattern.startsWith("(?i)")) for (const k of rule.keywords) assert.equal(k, k.toLowerCase(), rule.id);
+    }
+  });
+
+  it("skip a text holding none of them, which no rule could match", T, () => {
+    assert.deepEqual(secretKinds("Store the records in database tables with validation, and reject bad input."), []);
   });
 });
 
