@@ -66,7 +66,8 @@ function replaceSecrets(text: string, options: MaskOptions, replace: (secret: st
 function keywordCheck(text: string): (rule: CompiledRule) => boolean {
   let lower: string | undefined;
   return (rule) => {
-    const haystack = rule.insensitive ? (lower ??= text.toLowerCase()) : text;
+    if (rule.insensitive) lower ??= text.toLowerCase();
+    const haystack = rule.insensitive ? (lower as string) : text;
     return rule.keywords.some((keyword) => haystack.includes(keyword));
   };
 }
@@ -174,7 +175,10 @@ function stringsNotIn(clean: Set<string>, value: unknown, into: string[]): void 
     for (const item of value) stringsNotIn(clean, item, into);
   } else if (typeof value === "object" && value !== null) {
     const json = (value as { toJSON?: unknown }).toJSON;
-    if (typeof json === "function") return stringsNotIn(clean, json.call(value), into);
+    if (typeof json === "function") {
+      stringsNotIn(clean, json.call(value), into);
+      return;
+    }
     for (const key in value) {
       if (Object.hasOwn(value, key)) stringsNotIn(clean, (value as Record<string, unknown>)[key], into);
     }
