@@ -36,12 +36,11 @@ function scratchDirFor(path: string): string | undefined {
   }
 }
 
-function writeThenRename(temp: string, path: string, content: string | Buffer): void {
+function writeThenRename(temp: string, path: string, content: Buffer): void {
   let fd: number | undefined;
   try {
     fd = openSync(temp, "w", 0o644);
-    if (typeof content === "string") writeSync(fd, content);
-    else writeSync(fd, content);
+    for (let written = 0; written < content.length; ) written += writeSync(fd, content, written);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
@@ -59,11 +58,13 @@ function writeThenRename(temp: string, path: string, content: string | Buffer): 
  * file is written in `.buildrunner/state/tmp/` (git-ignored), elsewhere next to the target.
  */
 export function writeFileAtomic(path: string, content: string | Buffer): void {
-  writeReplacing(path, content);
-  noteOwnWrite(path, content);
+  // Encoded once for the write and the ledger's hash (a large plan is tens of megabytes).
+  const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content;
+  writeReplacing(path, bytes);
+  noteOwnWrite(path, bytes);
 }
 
-function writeReplacing(path: string, content: string | Buffer): void {
+function writeReplacing(path: string, content: Buffer): void {
   mkdirSync(dirname(path), { recursive: true });
   const name = `${basename(path)}.${process.pid}.${nodeCrypto().randomBytes(4).toString("hex")}.tmp`;
   const scratch = scratchDirFor(path);

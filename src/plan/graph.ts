@@ -45,6 +45,36 @@ export function findCycle(tasks: readonly Pick<Task, "id" | "dependsOn">[]): str
   return undefined;
 }
 
+/**
+ * The tasks in dependency order (Kahn's algorithm, file order among the available ones), as
+ * indexes into `tasks`; a task on a cycle, or after one, is left out. Works on positions rather
+ * than ids, so a large plan costs one id lookup per dependency.
+ */
+export function dependencyOrder(tasks: readonly Pick<Task, "id" | "dependsOn">[]): number[] {
+  const index = new Map<string, number>();
+  for (let i = 0; i < tasks.length; i++) index.set((tasks[i] as Task).id, i);
+  const remaining = new Int32Array(tasks.length);
+  const dependents: number[][] = Array.from({ length: tasks.length }, () => []);
+  for (let i = 0; i < tasks.length; i++) {
+    const { dependsOn } = tasks[i] as Task;
+    // A dependency on no task of the plan never settles: its task is left out, as on a cycle.
+    remaining[i] = dependsOn.length;
+    for (const dep of dependsOn) {
+      const at = index.get(dep);
+      if (at !== undefined) (dependents[at] as number[]).push(i);
+    }
+  }
+  const order: number[] = [];
+  for (let i = 0; i < tasks.length; i++) if (remaining[i] === 0) order.push(i);
+  for (let k = 0; k < order.length; k++) {
+    for (const next of dependents[order[k] as number] as number[]) {
+      remaining[next] = (remaining[next] as number) - 1;
+      if (remaining[next] === 0) order.push(next);
+    }
+  }
+  return order;
+}
+
 /** Builds order and critical paths; call only on an acyclic plan (see findCycle). */
 export function analyze(tasks: readonly Task[]): Graph {
   const byId = new Map(tasks.map((t) => [t.id, t]));

@@ -9,7 +9,7 @@ import { formatPath, problemsFrom, readText, stripBom } from "../infra/validatio
 import type { FeaturesFile } from "../registry/feature.js";
 import { loadRegistry, mutateRegistryLocked } from "../registry/store.js";
 import { MASKED_WARNING, maskedJson } from "../security/mask.js";
-import { analyze, findCycle } from "./graph.js";
+import { dependencyOrder, findCycle } from "./graph.js";
 import { type Task, type TasksFile, tasksFileSchema } from "./task.js";
 
 /** Reads tasks.json (an absent file is an empty plan); a dependency cycle is an error with its place. */
@@ -41,8 +41,8 @@ export function refreshReadiness(tasks: Task[], registry: FeaturesFile): void {
   const byId = new Map(tasks.map((t) => [t.id, t]));
   const blockedFeatures = new Set(registry.features.filter((f) => f.status === "blocked").map((f) => f.id));
   // Blocking propagates down chains, so settle in dependency order.
-  for (const id of analyze(tasks).order) {
-    const task = byId.get(id) as Task;
+  for (const at of dependencyOrder(tasks)) {
+    const task = tasks[at] as Task;
     if (!["pending", "ready", "blocked"].includes(task.status)) continue;
     const deps = task.dependsOn.map((id) => byId.get(id));
     if (blockedFeatures.has(task.featureId) || deps.some((d) => d && STUCK.has(d.status))) task.status = "blocked";

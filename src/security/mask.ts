@@ -65,10 +65,19 @@ function replaceSecrets(text: string, options: MaskOptions, replace: (secret: st
 /** Whether a rule can match the text: it holds one of the rule's keywords (lower-cased once, if a rule needs it). */
 function keywordCheck(text: string): (rule: CompiledRule) => boolean {
   let lower: string | undefined;
+  // Rules share keywords (the assignment rules' names): each is looked for once per text.
+  const found = new Map<string, boolean>();
   return (rule) => {
     if (rule.insensitive) lower ??= text.toLowerCase();
     const haystack = rule.insensitive ? (lower as string) : text;
-    return rule.keywords.some((keyword) => haystack.includes(keyword));
+    return rule.keywords.some((keyword) => {
+      const key = `${rule.insensitive ? "i" : "s"}${keyword}`;
+      const known = found.get(key);
+      if (known !== undefined) return known;
+      const holds = haystack.includes(keyword);
+      found.set(key, holds);
+      return holds;
+    });
   };
 }
 

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { analyze, findCycle, longestChain, toDot, toMermaid } from "../../src/plan/graph.ts";
+import { analyze, dependencyOrder, findCycle, longestChain, toDot, toMermaid } from "../../src/plan/graph.ts";
 import type { Task } from "../../src/plan/task.ts";
 
 const T = { timeout: 5_000 };
@@ -27,6 +27,28 @@ function task(id: string, dependsOn: string[] = [], estimateMinutes = 60, extra:
 }
 
 const deps = (spec: Record<string, string[]>) => Object.entries(spec).map(([id, dependsOn]) => ({ id, dependsOn }));
+
+describe("dependencyOrder", () => {
+  const ids = (tasks: { id: string; dependsOn: string[] }[]) => dependencyOrder(tasks).map((i) => tasks[i]?.id);
+
+  it("puts every task after its dependencies, taking available ones in file order", T, () => {
+    assert.deepEqual(ids(deps({ d: ["b", "c"], c: ["a"], b: ["a"], a: [], e: [] })), ["a", "e", "c", "b", "d"]);
+  });
+
+  it("leaves out tasks on a cycle, after one, or waiting for a task the plan lacks", T, () => {
+    assert.deepEqual(ids(deps({ a: [], b: ["c"], c: ["b"], d: ["c"], e: ["gone"], f: ["a"] })), ["a", "f"]);
+  });
+
+  it("agrees with analyze's order on a larger plan with shared dependencies", T, () => {
+    const tasks = Array.from({ length: 300 }, (_, i) =>
+      task(
+        `t${i}`,
+        [i - 1, i - 7, Math.floor(i / 3)].filter((d) => d >= 0 && d < i).map((d) => `t${d}`),
+      ),
+    );
+    assert.deepEqual(ids(tasks), analyze(tasks).order);
+  });
+});
 
 describe("findCycle", () => {
   it("finds nothing in an acyclic plan, a diamond included", T, () => {
