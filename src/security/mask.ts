@@ -167,7 +167,8 @@ export function maskedJson(value: unknown, options: { shapesOnly?: boolean; inde
   const all = unknown.join("\n");
   checkedChars += all.length;
   if (mask(all, options) === all) {
-    rememberClean(clean, unknown);
+    // More than the memory holds would only push out what is there (a one-shot command writing a huge plan).
+    if (all.length <= KNOWN_CLEAN_MAX_CHARS) rememberClean(clean, unknown);
     return { text, masked: false };
   }
   return {
