@@ -3,10 +3,26 @@
  * JavaScript, fast enough for a pre-commit hook), chosen by file extension from the language table
  * in data/detection.json, and the few tree helpers both languages share.
  */
+import { createRequire } from "node:module";
 import type { SyntaxNode, Tree } from "@lezer/common";
-import { parser as jsParser } from "@lezer/javascript";
-import { parser as pyParser } from "@lezer/python";
 import detection from "../../data/detection.json" with { type: "json" };
+
+type JsParser = typeof import("@lezer/javascript").parser;
+type PyParser = typeof import("@lezer/python").parser;
+
+// The grammars load on the first parse, not with this module: building their tables costs start-up
+// time that a pre-commit hook over JavaScript and TypeScript (measured by oxc) never needs.
+const load = createRequire(import.meta.url);
+let lezerJs: JsParser | undefined;
+let lezerPy: PyParser | undefined;
+const jsParser = (): JsParser => {
+  lezerJs ??= (load("@lezer/javascript") as typeof import("@lezer/javascript")).parser;
+  return lezerJs;
+};
+const pyParser = (): PyParser => {
+  lezerPy ??= (load("@lezer/python") as typeof import("@lezer/python")).parser;
+  return lezerPy;
+};
 
 export type CodeLanguage = "javascript" | "typescript" | "python";
 
@@ -21,7 +37,7 @@ export function languageOf(path: string): CodeLanguage | undefined {
   return dot < 0 ? undefined : byExtension.get(path.slice(dot).toLowerCase());
 }
 
-const jsDialects = new Map<string, typeof jsParser>();
+const jsDialects = new Map<string, JsParser>();
 
 /** Trees kept while `withParseCache` runs, by dialect and text, the most recent last. */
 let cache: Map<string, { dialect: string; tree: Tree }> | undefined;
@@ -57,11 +73,11 @@ export function parse(path: string, text: string, language: CodeLanguage): Tree 
   return tree;
 }
 
-function parserFor(dialect: string): typeof jsParser | typeof pyParser {
-  if (dialect === "python") return pyParser;
+function parserFor(dialect: string): JsParser | PyParser {
+  if (dialect === "python") return pyParser();
   let configured = jsDialects.get(dialect);
   if (!configured) {
-    configured = jsParser.configure({ dialect });
+    configured = jsParser().configure({ dialect });
     jsDialects.set(dialect, configured);
   }
   return configured;
