@@ -14,7 +14,7 @@ const dir = mkdtempSync(join(tmpdir(), "br-unit-json-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("loadJsonFile", () => {
-  it("validates once per text, returns a fresh copy each time, and sees a change", async () => {
+  it("validates a text read again once more, then not at all; returns a fresh copy each time, and sees a change", async () => {
     let validations = 0;
     const schema = z.object({ items: z.array(z.string()).default([]) }).refine(() => {
       validations++;
@@ -26,7 +26,12 @@ describe("loadJsonFile", () => {
     first.items.push("changed by a caller");
     const second = await loadJsonFile(file, schema, { displayPath: "plan.json" });
     assert.deepEqual(second, { items: ["a"] }, "a caller's change does not leak into the next read");
-    assert.equal(validations, 1, "the same text is not validated twice");
+    // A file read once (most commands) keeps no copy; from the second read on, one is kept.
+    assert.equal(validations, 2, "the second read validates again and keeps a copy");
+    second.items.push("changed again");
+    const third = await loadJsonFile(file, schema, { displayPath: "plan.json" });
+    assert.deepEqual(third, { items: ["a"] }, "nor does a change to the copy kept");
+    assert.equal(validations, 2, "the third read of the same text is not validated");
     writeFileSync(file, JSON.stringify({ items: [1] }));
     await assert.rejects(loadJsonFile(file, schema, { displayPath: "plan.json" }), /plan\.json: items\[0\]/);
     writeFileSync(file, JSON.stringify({}));
