@@ -79,23 +79,8 @@ export function dependencyOrder(tasks: readonly Pick<Task, "id" | "dependsOn">[]
 export function analyze(tasks: readonly Task[]): Graph {
   const byId = new Map(tasks.map((t) => [t.id, t]));
   const dependents = new Map<string, string[]>(tasks.map((t) => [t.id, []]));
-  const remaining = new Map<string, number>();
-  for (const task of tasks) {
-    remaining.set(task.id, task.dependsOn.length);
-    for (const dep of task.dependsOn) dependents.get(dep)?.push(task.id);
-  }
-  // Kahn's algorithm, taking ids in file order among the available ones for a stable result.
-  const order: string[] = [];
-  const queue = tasks.filter((t) => t.dependsOn.length === 0).map((t) => t.id);
-  for (let i = 0; i < queue.length; i++) {
-    const id = queue[i] as string;
-    order.push(id);
-    for (const next of dependents.get(id) ?? []) {
-      const left = (remaining.get(next) ?? 0) - 1;
-      remaining.set(next, left);
-      if (left === 0) queue.push(next);
-    }
-  }
+  for (const task of tasks) for (const dep of task.dependsOn) dependents.get(dep)?.push(task.id);
+  const order = dependencyOrder(tasks).map((at) => (tasks[at] as Task).id);
   const criticalPath = new Map<string, number>();
   for (let i = order.length - 1; i >= 0; i--) {
     const id = order[i] as string;

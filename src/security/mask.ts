@@ -162,7 +162,7 @@ export function maskedJson(value: unknown, options: { shapesOnly?: boolean; inde
   // The strings as they are, not as JSON escapes them: `"password": "x"` inside a string is `\"password\"` in the text.
   const unknown: string[] = [];
   stringsNotIn(clean, value, unknown);
-  // No replacer: JSON.stringify keeps V8's fast path, several times faster on a large plan.
+  // The strings are found by a walk of their own, so the text is one plain JSON.stringify.
   const text = JSON.stringify(value, null, indent);
   const all = unknown.join("\n");
   checkedChars += all.length;

@@ -116,10 +116,6 @@ describe("each rule's keywords", () => {
       if (rule.pattern.startsWith("(?i)")) for (const k of rule.keywords) assert.equal(k, k.toLowerCase(), rule.id);
     }
   });
-
-  it("skip a text holding none of them, which no rule could match", T, () => {
-    assert.deepEqual(secretKinds("Store the records in database tables with validation, and reject bad input."), []);
-  });
 });
 
 // Punctuation-rich passwords, split so that scanners reading this file do not take them for real ones.
