@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { nodeCrypto } from "./crypto.js";
-import { noteOwnWrite } from "./own-writes.js";
+import { contentHasher, isOwnFile, noteOwnWrite } from "./own-writes.js";
 import { isAlive } from "./process.js";
 import { PROJECT_DIR, type ProjectPaths } from "./project.js";
 
@@ -36,15 +36,19 @@ function scratchDirFor(path: string): string | undefined {
   }
 }
 
-function writeThenRename(temp: string, path: string, content: Buffer): void {
+/** Writes the content into `fd` and returns its ledger hash, for a file the ledger tracks. */
+type Writer = (fd: number) => string | undefined;
+
+function writeThenRename(temp: string, path: string, write: Writer): string | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(temp, "w", 0o644);
-    for (let written = 0; written < content.length; ) written += writeSync(fd, content, written);
+    const sha = write(fd);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
     renameSync(temp, path);
+    return sha;
   } catch (error) {
     if (fd !== undefined) closeSync(fd);
     rmSync(temp, { force: true });
@@ -56,28 +60,47 @@ function writeThenRename(temp: string, path: string, content: Buffer): void {
  * Writes a file so that readers, and a process killed mid-write, only ever see the old or the
  * new content: write a temp file, flush it, then rename over the target. Inside a project the temp
  * file is written in `.buildrunner/state/tmp/` (git-ignored), elsewhere next to the target.
+ * Content given in parts (a large plan, see maskedJsonParts) is encoded, written and hashed a part
+ * at a time, so the whole file never sits in memory as one buffer.
  */
-export function writeFileAtomic(path: string, content: string | Buffer): void {
-  // Encoded once for the write and the ledger's hash (a large plan is tens of megabytes).
-  const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content;
-  writeReplacing(path, bytes);
-  noteOwnWrite(path, bytes);
+export function writeFileAtomic(path: string, content: string | Buffer | readonly string[]): void {
+  const parts = typeof content === "string" || Buffer.isBuffer(content) ? [content] : content;
+  const hashed = isOwnFile(path);
+  const sha = writeReplacing(path, (fd) => {
+    const hash = hashed ? contentHasher() : undefined;
+    for (const part of parts) {
+      const bytes = typeof part === "string" ? Buffer.from(part, "utf8") : part;
+      for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
+      hash?.update(bytes);
+    }
+    return hash?.digest("hex");
+  });
+  if (sha !== undefined) noteOwnWrite(path, sha);
 }
 
-function writeReplacing(path: string, content: Buffer): void {
+/** Whether parts (as writeFileAtomic takes them) make up exactly `text`, without joining them. */
+export function sameText(parts: readonly string[], text: string): boolean {
+  let at = 0;
+  for (const part of parts) {
+    if (!text.startsWith(part, at)) return false;
+    at += part.length;
+  }
+  return at === text.length;
+}
+
+function writeReplacing(path: string, write: Writer): string | undefined {
   mkdirSync(dirname(path), { recursive: true });
   const name = `${basename(path)}.${process.pid}.${nodeCrypto().randomBytes(4).toString("hex")}.tmp`;
   const scratch = scratchDirFor(path);
   if (scratch !== undefined) {
     try {
-      writeThenRename(join(scratch, name), path, content);
-      return;
+      return writeThenRename(join(scratch, name), path, write);
     } catch (error) {
       // A rename cannot cross filesystems (state/ mounted or linked elsewhere): use a sibling temp file.
       if ((error as NodeJS.ErrnoException).code !== "EXDEV") throw error;
     }
   }
-  writeThenRename(join(dirname(path), name), path, content);
+  return writeThenRename(join(dirname(path), name), path, write);
 }
 
 function isStaleTemp(file: string, now: number): boolean {

@@ -26,8 +26,18 @@ const LEDGER = join("state", "own-writes.jsonl");
 const MAX_BYTES = 1_000_000;
 const MAX_ANCESTORS = 64;
 
+/** The hash the ledger records: sha256, fed whole or a part at a time (see writeFileAtomic). */
+export function contentHasher(): { update(bytes: Buffer): unknown; digest(encoding: "hex"): string } {
+  return nodeCrypto().createHash("sha256");
+}
+
 export function contentHash(content: string | Buffer): string {
   return nodeCrypto().createHash("sha256").update(content).digest("hex");
+}
+
+/** Whether br keeps a ledger entry for writes to this path (its own files, outside state/). */
+export function isOwnFile(path: string): boolean {
+  return ownPlace(path) !== undefined;
 }
 
 /** The project folder (.buildrunner) a path lies in, and the path within it; undefined for state/ and outside. */
@@ -59,8 +69,8 @@ function ancestry(): { ancestors: number[]; sid?: number } {
   return own ? { ancestors, sid: own.sid } : { ancestors };
 }
 
-/** Records a write br just made to one of its own files. Best effort: the write itself has happened. */
-export function noteOwnWrite(path: string, content: string | Buffer): void {
+/** Records a write br just made to one of its own files, by its content's hash (contentHasher). Best effort: the write itself has happened. */
+export function noteOwnWrite(path: string, sha: string): void {
   const place = ownPlace(path);
   if (!place) return;
   const ledger = join(place.projectDir, LEDGER);
@@ -69,7 +79,7 @@ export function noteOwnWrite(path: string, content: string | Buffer): void {
     const agentAttempt = process.env.BR_AGENT_ATTEMPT;
     const entry: OwnWrite = {
       file: place.file,
-      sha: contentHash(content),
+      sha,
       at: Date.now(),
       pid: process.pid,
       ...ancestry(),

@@ -32,9 +32,11 @@ export function mergePlans(previous: readonly Task[], next: Task[]): { tasks: Ta
     task.status = before.status;
     if (before.failureReason) task.failureReason = before.failureReason;
   }
-  const nextIds = new Set(next.map((t) => t.id));
   const removed: string[] = [];
   const history: Task[] = [];
+  // A first plan has no history to keep: its ids need no second index.
+  if (previous.length === 0) return { tasks: next, added, kept, removed };
+  const nextIds = new Set(next.map((t) => t.id));
   for (const task of previous) {
     if (nextIds.has(task.id)) continue;
     // Finished work stays as history; work in flight or failed stays too, so nothing is lost

@@ -15,6 +15,8 @@ export interface Graph {
 
 /** Returns a cycle as ids `a → b → a`, or undefined when the graph is acyclic. */
 export function findCycle(tasks: readonly Pick<Task, "id" | "dependsOn">[]): string[] | undefined {
+  // The usual answer, "no cycle", costs one pass over positions; only a plan that may hold one is searched by id.
+  if (dependencyOrder(tasks).length === tasks.length) return undefined;
   const deps = new Map(tasks.map((t) => [t.id, t.dependsOn]));
   const state = new Map<string, 1 | 2>();
   for (const start of tasks) {

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { writeFileAtomic } from "../infra/atomic-file.js";
+import { sameText, writeFileAtomic } from "../infra/atomic-file.js";
 import { usageError } from "../infra/errors.js";
 import { loadJsonFile } from "../infra/json-file.js";
 import { withLock } from "../infra/lock.js";
@@ -8,7 +8,7 @@ import { displayPath, type ProjectPaths } from "../infra/project.js";
 import { formatPath, problemsFrom, readText, stripBom } from "../infra/validation.js";
 import type { FeaturesFile } from "../registry/feature.js";
 import { loadRegistry, mutateRegistryLocked } from "../registry/store.js";
-import { MASKED_WARNING, maskedJson } from "../security/mask.js";
+import { MASKED_WARNING, maskedJsonParts } from "../security/mask.js";
 import { dependencyOrder, findCycle } from "./graph.js";
 import { type Task, type TasksFile, tasksFileSchema } from "./task.js";
 
@@ -68,8 +68,8 @@ export function refreshPlanReadiness(paths: ProjectPaths, registry: FeaturesFile
     return;
   }
   refreshReadiness(plan.tasks, registry);
-  const content = serializeTasks(plan, shownAs);
-  if (content !== before) writeFileAtomic(paths.tasks, content);
+  const parts = tasksJsonParts(plan, shownAs);
+  if (!sameText(parts, before)) writeFileAtomic(paths.tasks, parts);
 }
 
 /** Removes the unfinished tasks of features that no longer exist. Call with the project lock held. */
@@ -82,10 +82,15 @@ export function dropTasksOfFeatures(paths: ProjectPaths, featureIds: readonly st
   plan.tasks = plan.tasks.filter((t) => !gone.has(t.featureId) || t.status === "done" || t.status === "skipped");
   const ids = new Set(plan.tasks.map((t) => t.id));
   for (const task of plan.tasks) task.dependsOn = task.dependsOn.filter((d) => ids.has(d));
-  writeFileAtomic(paths.tasks, serializeTasks(plan, displayPath(paths, paths.tasks)));
+  writeFileAtomic(paths.tasks, tasksJsonParts(plan, displayPath(paths, paths.tasks)));
 }
 
 export function serializeTasks(plan: TasksFile, shownAs: string): string {
+  return tasksJsonParts(plan, shownAs).join("");
+}
+
+/** tasks.json's text in parts (see maskedJsonParts), once the plan has passed every check a write must pass. */
+function tasksJsonParts(plan: TasksFile, shownAs: string): string[] {
   const parsed = tasksFileSchema.safeParse(plan);
   if (!parsed.success) {
     const [problem] = problemsFrom(parsed.error, plan);
@@ -93,9 +98,10 @@ export function serializeTasks(plan: TasksFile, shownAs: string): string {
   }
   const cycle = findCycle(parsed.data.tasks);
   if (cycle) throw usageError(`Refused: the task dependencies would form a cycle: ${cycle.join(" → ")}.`);
-  const { text, masked } = maskedJson(parsed.data, { shapesOnly: true });
+  const { parts, masked } = maskedJsonParts(parsed.data, { shapesOnly: true });
   if (masked) warn(MASKED_WARNING(shownAs));
-  return `${text}\n`;
+  parts.push("\n");
+  return parts;
 }
 
 export interface TaskChange<T> {
@@ -131,9 +137,9 @@ export async function mutateTasks<T>(
           { planFollows: false }, // this plan is written below
         );
       } else refreshReadiness(plan.tasks, registry);
-      const content = serializeTasks(plan, displayPath(paths, paths.tasks));
+      const parts = tasksJsonParts(plan, displayPath(paths, paths.tasks));
       const before = existsSync(paths.tasks) ? readFileSync(paths.tasks, "utf8") : "";
-      if (content !== before) writeFileAtomic(paths.tasks, content);
+      if (!sameText(parts, before)) writeFileAtomic(paths.tasks, parts);
       return result;
     },
     { what: "the project" },

@@ -149,6 +149,8 @@ function rememberClean(set: Set<string>, strings: readonly string[]): void {
   }
 }
 
+type JsonOptions = { shapesOnly?: boolean; indent?: number };
+
 /**
  * JSON with every secret-shaped string masked (state files pass `shapesOnly`). One pass over the
  * strings not already known clean decides (the usual answer is "nothing to mask"); only then is
@@ -156,19 +158,25 @@ function rememberClean(set: Set<string>, strings: readonly string[]): void {
  * text no rule matches has no string a rule matches alone: the rules use no anchors, and the "\n"
  * between strings is, for their boundaries, what a string's start or end is.
  */
-export function maskedJson(value: unknown, options: { shapesOnly?: boolean; indent?: number } = {}): { text: string; masked: boolean } {
+export function maskedJson(value: unknown, options: JsonOptions = {}): { text: string; masked: boolean } {
+  return maskedText(value, options, true);
+}
+
+/** maskedJson, remembering the clean strings only when asked (see maskedJsonParts). */
+function maskedText(value: unknown, options: JsonOptions, remember: boolean): { text: string; masked: boolean } {
   const indent = options.indent ?? 2;
   const clean = options.shapesOnly ? knownClean.shapesOnly : knownClean.all;
   // The strings as they are, not as JSON escapes them: `"password": "x"` inside a string is `\"password\"` in the text.
-  const unknown: string[] = [];
+  const unknown = new Set<string>();
   stringsNotIn(clean, value, unknown);
   // The strings are found by a walk of their own, so the text is one plain JSON.stringify.
   const text = JSON.stringify(value, null, indent);
-  const all = unknown.join("\n");
+  const strings = [...unknown];
+  const all = strings.join("\n");
   checkedChars += all.length;
   if (mask(all, options) === all) {
     // More than the memory holds would only push out what is there (a one-shot command writing a huge plan).
-    if (all.length <= KNOWN_CLEAN_MAX_CHARS) rememberClean(clean, unknown);
+    if (remember && all.length <= KNOWN_CLEAN_MAX_CHARS) rememberClean(clean, strings);
     return { text, masked: false };
   }
   return {
@@ -177,10 +185,67 @@ export function maskedJson(value: unknown, options: { shapesOnly?: boolean; inde
   };
 }
 
+/** Items of a long array serialised together: large enough to keep JSON.stringify's fast loop, small enough to stay out of the old generation. */
+const PART_ITEMS = 256;
+
+/**
+ * maskedJson's text as parts whose concatenation is that text, byte for byte. An object whose
+ * longest top-level array has more than PART_ITEMS items (a plan of 70,000 tasks) is serialised a
+ * slice at a time: V8 formats many small arrays faster than one huge one, and a writer can encode
+ * and write each part without ever holding the whole document as one string.
+ */
+export function maskedJsonParts(value: unknown, options: JsonOptions = {}): { parts: string[]; masked: boolean } {
+  const indent = options.indent ?? 2;
+  const key = longestArrayKey(value);
+  if (key === undefined || indent <= 0) {
+    const { text, masked } = maskedJson(value, options);
+    return { parts: [text], masked };
+  }
+  const object = value as Record<string, unknown>;
+  const items = object[key] as unknown[];
+  // A marker string takes the array's place, so the text around it comes from JSON.stringify itself.
+  const marker = `\u0000br-parts-${key.length}\u0000`;
+  const outer = maskedJson({ ...object, [key]: marker }, options);
+  const place = outer.text.indexOf(JSON.stringify(marker));
+  const pad = " ".repeat(indent);
+  // How JSON.stringify writes `{ key: [...] }` around the items: what is cut from each slice's text.
+  const head = `{\n${pad}${JSON.stringify(key)}: [\n`;
+  const tail = `\n${pad}]\n}`;
+  const parts = [outer.text.slice(0, place), "[\n"];
+  let masked = outer.masked;
+  const before = checkedChars;
+  for (let from = 0; from < items.length; from += PART_ITEMS) {
+    // As for one text: a document whose new strings would overflow the memory is not remembered,
+    // judged from what its first slices held.
+    const expected = from === 0 ? 0 : ((checkedChars - before) / from) * items.length;
+    const slice = maskedText({ [key]: items.slice(from, from + PART_ITEMS) }, options, expected <= KNOWN_CLEAN_MAX_CHARS);
+    masked ||= slice.masked;
+    if (from > 0) parts.push(",\n");
+    parts.push(slice.text.slice(head.length, slice.text.length - tail.length));
+  }
+  parts.push(`\n${pad}]`, outer.text.slice(place + JSON.stringify(marker).length));
+  return { parts, masked };
+}
+
+/** The key of a plain object's longest array, when it is long enough to be worth serialising in parts. */
+function longestArrayKey(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  if (typeof (value as { toJSON?: unknown }).toJSON === "function") return undefined;
+  let best: string | undefined;
+  let length = PART_ITEMS;
+  for (const [key, item] of Object.entries(value)) {
+    if (Array.isArray(item) && item.length > length && typeof (item as { toJSON?: unknown }).toJSON !== "function") {
+      best = key;
+      length = item.length;
+    }
+  }
+  return best;
+}
+
 /** The string values in a JSON value (as JSON.stringify would write them) that are not in `clean`. */
-function stringsNotIn(clean: Set<string>, value: unknown, into: string[]): void {
+function stringsNotIn(clean: Set<string>, value: unknown, into: Set<string>): void {
   if (typeof value === "string") {
-    if (!clean.has(value)) into.push(value);
+    if (!clean.has(value)) into.add(value);
   } else if (Array.isArray(value)) {
     for (const item of value) stringsNotIn(clean, item, into);
   } else if (typeof value === "object" && value !== null) {

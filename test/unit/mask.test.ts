@@ -11,6 +11,7 @@ import {
   mask,
   maskedJson,
   maskedJsonCheckedChars,
+  maskedJsonParts,
   maskValue,
   randomLooking,
   secretKinds,
@@ -243,6 +244,50 @@ describe("maskedJson: cost in proportion to what changed", () => {
     assert.equal(maskedJson(value, { shapesOnly: true }).masked, false);
     assert.equal(maskedJson(value).masked, true);
     assert.equal(maskedJson(value, { shapesOnly: true }).masked, false);
+  });
+});
+
+describe("maskedJsonParts", () => {
+  const plan = (n: number) => ({
+    schemaVersion: 1,
+    tasks: Array.from({ length: n }, (_, i) => ({
+      id: `t${i}`,
+      title: i === 3 ? 'quotes " and \\u0000br-parts-5\\u0000 and "\u0000br-parts-5\u0000"' : `Step ${i}`,
+      files: i % 2 ? [] : ["src/a.ts"],
+      extra: i === 5 ? undefined : { nested: [i, null] },
+    })),
+    after: { note: "after the array" },
+  });
+  it("makes exactly JSON.stringify's text, in parts, for a document with a long array between other keys", T, () => {
+    for (const n of [257, 1000]) {
+      const value = plan(n);
+      const out = maskedJsonParts(value, { shapesOnly: true });
+      assert.equal(out.masked, false);
+      assert.ok(out.parts.length > 3, `${out.parts.length} parts`);
+      assert.equal(out.parts.join(""), JSON.stringify(value, null, 2));
+      assert.equal(maskedJsonParts(value, { indent: 4 }).parts.join(""), JSON.stringify(value, null, 4));
+    }
+  });
+  it("keeps a short array, a bare array and compact JSON in one part", T, () => {
+    for (const [value, indent] of [
+      [plan(256), 2],
+      [plan(600).tasks, 2],
+      [plan(600), 0],
+    ] as const) {
+      const out = maskedJsonParts(value, { indent });
+      assert.deepEqual(out.parts, [JSON.stringify(value, null, indent)]);
+    }
+  });
+  it("masks a secret in any slice of the array and around it, and says so", T, () => {
+    const value = plan(1000);
+    (value.tasks[700] as { title: string }).title = `key ${AWS_1}`;
+    value.after.note = `and ${AWS_2}`;
+    const out = maskedJsonParts(value, { shapesOnly: true });
+    assert.equal(out.masked, true);
+    const parsed = JSON.parse(out.parts.join(""));
+    assert.equal(parsed.tasks[700].title, `key AKIA${"*".repeat(16)}`);
+    assert.equal(parsed.after.note, `and AKIA${"*".repeat(16)}`);
+    assert.equal(parsed.tasks[699].title, "Step 699");
   });
 });
 
