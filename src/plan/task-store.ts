@@ -31,6 +31,7 @@ export async function loadTasks(paths: ProjectPaths, options: { allowCycle?: boo
 
 const SETTLED: ReadonlySet<Task["status"]> = new Set(["done", "skipped"]);
 const STUCK: ReadonlySet<Task["status"]> = new Set(["failed", "blocked"]);
+const DERIVED: ReadonlySet<Task["status"]> = new Set(["pending", "ready", "blocked"]);
 
 /**
  * Derives pending / ready / blocked from the dependencies: ready once every dependency is done
@@ -40,15 +41,26 @@ const STUCK: ReadonlySet<Task["status"]> = new Set(["failed", "blocked"]);
 export function refreshReadiness(tasks: Task[], registry: FeaturesFile): void {
   const byId = new Map(tasks.map((t) => [t.id, t]));
   const blockedFeatures = new Set(registry.features.filter((f) => f.status === "blocked").map((f) => f.id));
-  // Blocking propagates down chains, so settle in dependency order.
-  for (const at of dependencyOrder(tasks)) {
+  // Blocking propagates down chains, so it is settled in dependency order; with nothing failed or
+  // blocked there is nothing to propagate, and file order gives the same answer for less.
+  const mayBlock = blockedFeatures.size > 0 || tasks.some((t) => STUCK.has(t.status));
+  const order = mayBlock ? orderThenRest(dependencyOrder(tasks), tasks.length) : tasks.keys();
+  for (const at of order) {
     const task = tasks[at] as Task;
-    if (!["pending", "ready", "blocked"].includes(task.status)) continue;
+    if (!DERIVED.has(task.status)) continue;
     const deps = task.dependsOn.map((id) => byId.get(id));
     if (blockedFeatures.has(task.featureId) || deps.some((d) => d && STUCK.has(d.status))) task.status = "blocked";
     else if (deps.every((d) => d && SETTLED.has(d.status))) task.status = "ready";
     else task.status = "pending";
   }
+}
+
+/** Positions in `order`, then the ones it left out (on a cycle, or after a missing task) in file order: every task, once. */
+function orderThenRest(order: number[], count: number): number[] {
+  const placed = new Uint8Array(count);
+  for (const at of order) placed[at] = 1;
+  for (let at = 0; at < count; at++) if (!placed[at]) order.push(at);
+  return order;
 }
 
 /**
