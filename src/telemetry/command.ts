@@ -6,12 +6,10 @@
  */
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadConfig } from "../infra/config.js";
 import { BrError } from "../infra/errors.js";
 import { findProject, type ProjectPaths } from "../infra/project.js";
-import { featureCount } from "../registry/store.js";
 import { displayEndpoint } from "./otlp.js";
-import { EXPORTING_ENV, environmentSwitch, newThresholds, recordTelemetry, telemetrySwitch } from "./store.js";
+import { EXPORTING_ENV, environmentSwitch } from "./switch.js";
 
 export interface CommandEnd {
   /** The command path, `features add`. */
@@ -40,12 +38,18 @@ export async function recordCommand(end: CommandEnd): Promise<void> {
     return; // outside a project there is nowhere to keep events
   }
   try {
+    // Loaded only now: outside a project, or with telemetry off by the environment, a command
+    // (a pre-commit scan in a plain repository) pays for none of the config, registry or database code.
+    const [{ loadConfig }, { recordTelemetry, telemetrySwitch }] = await Promise.all([import("../infra/config.js"), import("./store.js")]);
     const { config } = await loadConfig(paths);
     if (telemetrySwitch(config)) return;
     firstRunNotice(paths, config.telemetry.export.endpoint);
     recordTelemetry(paths, config, "command.run", { command: end.command, durationMs: Math.round(end.durationMs), exitCode: end.exitCode });
     if (end.error !== undefined) recordTelemetry(paths, config, "error", { class: errorClass(end.error), exitCode: end.exitCode });
-    if (end.exitCode === 0 && REGISTRY_COMMANDS.has(end.command)) await announceThresholds(paths, () => featureCount(paths));
+    if (end.exitCode === 0 && REGISTRY_COMMANDS.has(end.command)) {
+      const { featureCount } = await import("../registry/store.js");
+      await announceThresholds(paths, () => featureCount(paths));
+    }
     if (config.telemetry.export.endpoint !== undefined) (await import("./export.js")).startBackgroundExport(paths, config);
   } catch {
     // a broken config or a busy database: the command's own result stands
@@ -57,6 +61,7 @@ const REGISTRY_COMMANDS = new Set(["features add", "spec sync", "init", "attach"
 
 /** A one-line alert for each feature threshold newly reached (each is announced once, ever). */
 export async function announceThresholds(paths: ProjectPaths, features: () => number): Promise<void> {
+  const [{ loadConfig }, { newThresholds, recordTelemetry }] = await Promise.all([import("../infra/config.js"), import("./store.js")]);
   const { config } = await loadConfig(paths);
   for (const t of newThresholds(paths, config, features)) {
     recordTelemetry(paths, config, "threshold.reached", { features: t.features });

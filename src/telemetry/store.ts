@@ -7,6 +7,7 @@ import type { ProjectPaths } from "../infra/project.js";
 import { openStateDb, type StateDb } from "../infra/state-db.js";
 import { displayEndpoint } from "./otlp.js";
 import { type EventKind, sanitize, TELEMETRY_SCHEMA } from "./schema.js";
+import { environmentSwitch, type TelemetrySwitch } from "./switch.js";
 
 export interface TelemetryEvent {
   id: number;
@@ -16,8 +17,7 @@ export interface TelemetryEvent {
   data: Record<string, unknown>;
 }
 
-/** What turned telemetry off, if anything: the environment first, then the project's config. */
-export type TelemetrySwitch = "DO_NOT_TRACK" | "BR_TELEMETRY_DISABLED" | "config.yaml (telemetry.enabled: false)";
+export { EXPORTING_ENV, environmentSwitch, type TelemetrySwitch } from "./switch.js";
 
 export function telemetrySwitch(
   config: { telemetry: { enabled: boolean } },
@@ -25,17 +25,6 @@ export function telemetrySwitch(
 ): TelemetrySwitch | undefined {
   return environmentSwitch(env) ?? (config.telemetry.enabled ? undefined : "config.yaml (telemetry.enabled: false)");
 }
-
-/** DO_NOT_TRACK=1 (the cross-tool convention) or BR_TELEMETRY_DISABLED=1; "0", "false" or empty leave it on. */
-export function environmentSwitch(env: NodeJS.ProcessEnv = process.env): TelemetrySwitch | undefined {
-  const on = (value: string | undefined) => value !== undefined && value !== "" && value !== "0" && value.toLowerCase() !== "false";
-  if (on(env.DO_NOT_TRACK)) return "DO_NOT_TRACK";
-  if (on(env.BR_TELEMETRY_DISABLED)) return "BR_TELEMETRY_DISABLED";
-  return undefined;
-}
-
-/** Set in the background sender's environment: its own run is neither recorded nor followed by another send. */
-export const EXPORTING_ENV = "BR_TELEMETRY_EXPORTING";
 
 const DAY_MS = 86_400_000;
 const PRUNE_EVERY = 50;
