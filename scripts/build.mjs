@@ -3,6 +3,7 @@
 //
 // Files are replaced one by one with atomic renames, and stale ones removed afterwards, because a
 // rebuild can happen while br runs (`npm test` or `npm run demo` in one terminal, br in another).
+import { createHash } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
@@ -53,6 +54,22 @@ async function compiledSecretRules() {
 
 const secretRules = { compiled: await compiledSecretRules() };
 
+/**
+ * What this build was made from: the sources, the data files and the locked dependencies. Caches
+ * of derived results (src/infra/load-config.ts) are valid only for the build that wrote them.
+ */
+function buildId() {
+  const hash = createHash("sha256");
+  const files = ["package.json", "package-lock.json"];
+  for (const dir of ["src", "data"]) {
+    for (const entry of readdirSync(join(root, dir), { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) files.push(relative(root, join(entry.parentPath, entry.name)));
+    }
+  }
+  for (const file of files.sort()) hash.update(`${file}\0`).update(readFileSync(join(root, file))).update("\0");
+  return hash.digest("hex").slice(0, 16);
+}
+
 const result = await build({
   // The scan worker is its own entry: a worker thread starts from a file.
   entryPoints: { cli: join(root, "src/cli/bin.ts"), "scan-worker": join(root, "src/security/scan-worker.ts") },
@@ -76,6 +93,7 @@ const result = await build({
   loader: { ".toml": "text", ".html": "text" },
   banner: { js: "import { createRequire as __brCreateRequire } from 'node:module'; const require = __brCreateRequire(import.meta.url);" },
   plugins: [secretRulesAs(secretRules.compiled)],
+  define: { __BR_BUILD_ID__: JSON.stringify(buildId()) },
   logLevel: "warning",
 });
 

@@ -11,3 +11,6 @@ declare module "*.html" {
   const text: string;
   export default text;
 }
+
+/** A hash of the sources and data the bundle was built from (scripts/build.mjs); undeclared when running from source. */
+declare const __BR_BUILD_ID__: string;

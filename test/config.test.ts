@@ -107,4 +107,36 @@ describe("br config", () => {
     assert.match(unknown.stderr, /Keys under gates\.weights: build, typecheck/);
     assert.equal(br(["config", "set", "routing.prices.other.input", "3"], { cwd }).code, 2, "a price needs all four figures");
   });
+
+  it("keeps a validated config for the next command, and only while config.yaml and the build stay the same", () => {
+    const cwd = initializedRepo();
+    const cacheFile = join(cwd, ".buildrunner", "state", "config-cache.json");
+    const retention = () => brJson<{ retentionDays: number }>(["telemetry", "status"], { cwd }).retentionDays;
+    assert.equal(retention(), 90);
+    const cache = JSON.parse(readFileSync(cacheFile, "utf8")) as {
+      build: string;
+      text: string;
+      loaded: { config: { telemetry: { retentionDays: number } } };
+    };
+    assert.equal(cache.text, readFileSync(configPath(cwd), "utf8"), "keyed by the file's exact text");
+    assert.match(cache.build, /^[0-9a-f]{16}$/);
+
+    writeFileSync(configPath(cwd), `${cache.text}telemetry:\n  retentionDays: 30\n`);
+    assert.equal(retention(), 30, "an edited config.yaml is read again");
+    const fresh = JSON.parse(readFileSync(cacheFile, "utf8")) as typeof cache;
+    // The next command takes the kept result as it is: a value changed in the cache alone shows.
+    fresh.loaded.config.telemetry.retentionDays = 7;
+    writeFileSync(cacheFile, JSON.stringify(fresh));
+    assert.equal(retention(), 7);
+    writeFileSync(cacheFile, JSON.stringify({ ...fresh, build: "0000000000000000" }));
+    assert.equal(retention(), 30, "another build's cache is not used");
+    writeFileSync(cacheFile, "{");
+    assert.equal(retention(), 30, "a cut-off cache is not used");
+    assert.equal((JSON.parse(readFileSync(cacheFile, "utf8")) as typeof cache).loaded.config.telemetry.retentionDays, 30);
+
+    writeFileSync(configPath(cwd), `${cache.text}telemetry:\n  retentionDays: [\n`);
+    const broken = br(["telemetry", "status"], { cwd });
+    assert.equal(broken.code, 2, "a broken config.yaml is reported, whatever the cache holds");
+    assert.match(broken.stderr, /config\.yaml is not valid YAML/);
+  });
 });

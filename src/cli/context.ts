@@ -28,7 +28,7 @@ export function project(options: GlobalOptions): ProjectPaths {
  */
 export async function checkedProject(options: GlobalOptions): Promise<ProjectPaths> {
   const paths = findProject(workingDir(options));
-  const { loadConfig } = await import("../infra/config.js");
+  const { loadConfig } = await import("../infra/load-config.js");
   await loadConfig(paths);
   removeStaleTempFiles(paths);
   return paths;

@@ -5,12 +5,14 @@ import signals from "../../data/complexity-signals.json" with { type: "json" };
 import models from "../../data/models.json" with { type: "json" };
 import { secretKinds } from "../security/mask.js";
 import { writeFileAtomic } from "./atomic-file.js";
+import { EXECUTORS, GATE_NAMES, LADDER_EXECUTORS } from "./config-names.js";
 import { BrError, usageError } from "./errors.js";
+import { rememberLoadedConfig } from "./load-config.js";
 import { withLock } from "./lock.js";
 import { displayPath, type ProjectPaths } from "./project.js";
 import { formatPath, lineAndColumn, problemsFrom, readText } from "./validation.js";
 
-export const EXECUTORS = ["claude", "codex", "gemini", "aider", "command", "anthropic", "manual", "replay"] as const;
+export { EXECUTORS, GATE_NAMES, type GateName, LADDER_EXECUTORS } from "./config-names.js";
 
 import { SEVERITIES } from "./severity.js";
 
@@ -26,9 +28,6 @@ const executorSettings = z.strictObject({
   recordings: z.string().min(1).optional().describe("replay only: the folder of recorded changes (default .buildrunner/replay)"),
 });
 
-/** Executors that can run a step of a routing ladder: the agent CLIs and a command (a human or a replay cannot escalate). */
-export const LADDER_EXECUTORS = ["claude", "codex", "gemini", "aider", "command"] as const;
-
 const ladderStep = z.strictObject({
   model: z.string().min(1).describe("A model id, or a tier name (haiku, sonnet, opus) for that tier's model."),
   executor: z.enum(LADDER_EXECUTORS).optional().describe("The executor that runs this step (default: the run's executor)."),
@@ -38,19 +37,6 @@ const ladderStep = z.strictObject({
     .optional()
     .describe("How the journal and `br model stats` name the step (default: the tier name, else step-<n>)."),
 });
-
-export const GATE_NAMES = [
-  "build",
-  "typecheck",
-  "lint",
-  "tests",
-  "coverage",
-  "complexity",
-  "function-length",
-  "file-length",
-  "duplication",
-] as const;
-export type GateName = (typeof GATE_NAMES)[number];
 
 export const configSchema = z
   .strictObject({
@@ -438,9 +424,17 @@ export function endpointProblem(value: string): string | undefined {
 /** The last file read and what it gave: a command and its telemetry read the same config once, not twice. */
 let lastLoaded: { file: string; text: string; loaded: LoadedConfig } | undefined;
 
+/**
+ * Parses and validates the project's config (callers use src/infra/load-config.ts, which skips
+ * this for a config this build has already read).
+ */
 export async function loadConfig(paths: ProjectPaths): Promise<LoadedConfig> {
   const shownAs = displayPath(paths, paths.config);
-  if (!existsSync(paths.config)) return { config: configSchema.parse({}), raw: {}, exists: false };
+  if (!existsSync(paths.config)) {
+    const defaults: LoadedConfig = { config: configSchema.parse({}), raw: {}, exists: false };
+    rememberLoadedConfig(paths, null, defaults);
+    return defaults;
+  }
   const text = readText(paths.config);
   // Same file, same text: the same result (a copy, so a caller's change cannot leak into the next).
   if (lastLoaded?.file === paths.config && lastLoaded.text === text) return structuredClone(lastLoaded.loaded);
@@ -451,6 +445,7 @@ export async function loadConfig(paths: ProjectPaths): Promise<LoadedConfig> {
     exists: true,
   };
   lastLoaded = { file: paths.config, text, loaded: structuredClone(loaded) };
+  rememberLoadedConfig(paths, text, loaded);
   return loaded;
 }
 

@@ -8,7 +8,8 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, join, relative } from "node:path";
-import { type Config, GATE_NAMES, type GateName } from "../infra/config.js";
+import type { Config } from "../infra/config.js";
+import { GATE_NAMES, type GateName } from "../infra/config-names.js";
 import { BrError, usageError } from "../infra/errors.js";
 import { headCommit, isGitRepo } from "../infra/git.js";
 import { runShell, type ShellResult } from "../infra/process.js";

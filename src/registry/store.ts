@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { writeFileAtomic } from "../infra/atomic-file.js";
-import { loadConfig } from "../infra/config.js";
 import { usageError } from "../infra/errors.js";
 import { loadJsonFile } from "../infra/json-file.js";
+import { loadConfig } from "../infra/load-config.js";
 import { withLock } from "../infra/lock.js";
 import { warn } from "../infra/log.js";
 import { displayPath, type ProjectPaths } from "../infra/project.js";

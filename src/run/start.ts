@@ -2,7 +2,8 @@
  * What `br run` settles before its first task: that the executor can run, that no other run is
  * live, that the repository is in a state to commit to, and which tasks to retry.
  */
-import { type Config, EXECUTORS } from "../infra/config.js";
+import type { Config } from "../infra/config.js";
+import { EXECUTORS } from "../infra/config-names.js";
 import { usageError } from "../infra/errors.js";
 import { tryCommitPaths, workingChanges } from "../infra/git.js";
 import { withLock } from "../infra/lock.js";

@@ -40,7 +40,7 @@ export async function recordCommand(end: CommandEnd): Promise<void> {
   try {
     // Loaded only now: outside a project, or with telemetry off by the environment, a command
     // (a pre-commit scan in a plain repository) pays for none of the config, registry or database code.
-    const [{ loadConfig }, { recordTelemetry, telemetrySwitch }] = await Promise.all([import("../infra/config.js"), import("./store.js")]);
+    const [{ loadConfig }, { recordTelemetry, telemetrySwitch }] = await Promise.all([import("../infra/load-config.js"), import("./store.js")]);
     const { config } = await loadConfig(paths);
     if (telemetrySwitch(config)) return;
     firstRunNotice(paths, config.telemetry.export.endpoint);
@@ -61,7 +61,7 @@ const REGISTRY_COMMANDS = new Set(["features add", "spec sync", "init", "attach"
 
 /** A one-line alert for each feature threshold newly reached (each is announced once, ever). */
 export async function announceThresholds(paths: ProjectPaths, features: () => number): Promise<void> {
-  const [{ loadConfig }, { newThresholds, recordTelemetry }] = await Promise.all([import("../infra/config.js"), import("./store.js")]);
+  const [{ loadConfig }, { newThresholds, recordTelemetry }] = await Promise.all([import("../infra/load-config.js"), import("./store.js")]);
   const { config } = await loadConfig(paths);
   for (const t of newThresholds(paths, config, features)) {
     recordTelemetry(paths, config, "threshold.reached", { features: t.features });

@@ -28,7 +28,7 @@ export function registerDashboard(program: Command): void {
         const { isLoopback } = await import("../../dashboard/guard.js");
         const token = tokenOption(options.token, host, isLoopback(host));
         const paths = project(options);
-        const { loadConfig } = await import("../../infra/config.js");
+        const { loadConfig } = await import("../../infra/load-config.js");
         const config = (await loadConfig(paths)).config;
         const { startDashboard } = await import("../../dashboard/server.js");
         const dashboard = await startDashboard(paths, config, { host, port, token }).catch((error: NodeJS.ErrnoException) => {

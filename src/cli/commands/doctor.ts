@@ -18,7 +18,7 @@ export function registerDoctor(program: Command): void {
         const { checkExecutor, ladderExecutors } = await import("../../run/start.js");
         const paths = project(options);
         // Loaded here, not at the top: the config's schema (zod, yaml, SQLite) would otherwise load with every br command.
-        const { loadConfig } = await import("../../infra/config.js");
+        const { loadConfig } = await import("../../infra/load-config.js");
         const config = (await loadConfig(paths)).config;
         const executor = typeof options.executor === "string" ? options.executor : config.run.executor;
         checkExecutor(executor, config); // an unknown name is bad input (exit 2), not a passing check

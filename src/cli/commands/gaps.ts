@@ -23,7 +23,7 @@ export function registerGaps(program: Command): void {
         if (!["text", "json", "sarif"].includes(format))
           throw usageError(`Unknown format "${format}".`, { fix: "Use text, json or sarif." });
         const paths = project(options);
-        const { loadConfig } = await import("../../infra/config.js");
+        const { loadConfig } = await import("../../infra/load-config.js");
         const { analyzeGaps } = await import("../../quality/gaps.js");
         const report = await analyzeGaps(paths, (await loadConfig(paths)).config);
         if (format === "sarif") {
@@ -58,7 +58,7 @@ export function registerGaps(program: Command): void {
     .action(
       action<[]>(async (options) => {
         const paths = project(options);
-        const { loadConfig } = await import("../../infra/config.js");
+        const { loadConfig } = await import("../../infra/load-config.js");
         const { analyzeGaps } = await import("../../quality/gaps.js");
         const { fixGaps } = await import("../../quality/gaps-fix.js");
         const report = await analyzeGaps(paths, (await loadConfig(paths)).config);

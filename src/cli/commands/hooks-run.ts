@@ -108,7 +108,7 @@ async function projectConfig(root: string): Promise<Config | undefined> {
   } catch {
     return undefined;
   }
-  const { loadConfig } = await import("../../infra/config.js");
+  const { loadConfig } = await import("../../infra/load-config.js");
   return (await loadConfig(paths)).config;
 }
 

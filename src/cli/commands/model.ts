@@ -159,7 +159,7 @@ function registerModelStats(model: Command): void {
     .action(
       action<[]>(async (options) => {
         const paths = project(options);
-        const { loadConfig } = await import("../../infra/config.js");
+        const { loadConfig } = await import("../../infra/load-config.js");
         const { modelStats, parseSince } = await import("../../routing/stats.js");
         const since = typeof options.since === "string" ? parseSince(options.since) : undefined;
         const stats = modelStats(paths, (await loadConfig(paths)).config, since);

@@ -33,7 +33,7 @@ export function registerQuality(program: Command): void {
     .action(
       action<[]>(async (options) => {
         const paths = project(options);
-        const { loadConfig } = await import("../../infra/config.js");
+        const { loadConfig } = await import("../../infra/load-config.js");
         const { parseGateList, runQualityCheck } = await import("../../quality/check.js");
         const only = typeof options.only === "string" ? parseGateList(options.only) : undefined;
         const config = (await loadConfig(paths)).config;

@@ -206,7 +206,7 @@ async function failOnFor(root: string): Promise<Severity> {
   } catch {
     return "high";
   }
-  const { loadConfig } = await import("../../infra/config.js");
+  const { loadConfig } = await import("../../infra/load-config.js");
   return (await loadConfig(paths)).config.security.failOn;
 }
 
@@ -239,7 +239,7 @@ async function rememberCheck(root: string, findings: Parameters<typeof import(".
   recordLatestCheck(paths, findings);
   // Telemetry keeps counts by rule only: never a file, a line or the match.
   const { recordTelemetry } = await import("../../telemetry/store.js");
-  const { loadConfig } = await import("../../infra/config.js");
+  const { loadConfig } = await import("../../infra/load-config.js");
   const { config } = await loadConfig(paths);
   const byRule = new Map<string, number>();
   for (const f of findings) byRule.set(f.rule, (byRule.get(f.rule) ?? 0) + 1);

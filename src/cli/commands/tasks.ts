@@ -61,7 +61,7 @@ function registerTasksGenerate(tasks: Command): void {
         const paths = await checkedProject(options);
         let refine: Parameters<typeof generatePlan>[1] = {};
         if (options.llm) {
-          const { loadConfig } = await import("../../infra/config.js");
+          const { loadConfig } = await import("../../infra/load-config.js");
           const { llmRefiner } = await import("../../plan/refine-llm.js");
           refine = { refine: llmRefiner({ model: (await loadConfig(paths)).config.routing.tiers.sonnet }) };
         }

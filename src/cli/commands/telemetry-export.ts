@@ -17,7 +17,7 @@ export function registerExport(telemetry: Command): void {
     .option("--json", 'print { "sent", "dropped", "requests", "pending", "error", "busy" }')
     .action(
       action<[]>(async (options) => {
-        const { loadConfig } = await import("../../infra/config.js");
+        const { loadConfig } = await import("../../infra/load-config.js");
         const { exportPending } = await import("../../telemetry/export.js");
         const { telemetrySwitch } = await import("../../telemetry/store.js");
         const { default: pkg } = await import("../../../package.json", { with: { type: "json" } });

@@ -20,7 +20,7 @@ export function registerTelemetry(program: Command): void {
     .option("--json", 'print { "enabled", "disabledBy", "schema", "events", "oldest", "retentionDays", "exporter" }')
     .action(
       action<[]>(async (options) => {
-        const { loadConfig } = await import("../../infra/config.js");
+        const { loadConfig } = await import("../../infra/load-config.js");
         const { telemetryStatus } = await import("../../telemetry/store.js");
         const paths = project(options);
         const status = telemetryStatus(paths, (await loadConfig(paths)).config);
@@ -144,7 +144,7 @@ function switchLines(s: {
 }
 
 async function requireEndpoint(paths: ProjectPaths): Promise<void> {
-  const { loadConfig } = await import("../../infra/config.js");
+  const { loadConfig } = await import("../../infra/load-config.js");
   if ((await loadConfig(paths)).config.telemetry.export.endpoint === undefined)
     throw usageError("No telemetry exporter is configured, so there is nothing to confirm.", {
       file: ".buildrunner/config.yaml",

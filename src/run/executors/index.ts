@@ -1,5 +1,5 @@
 import type { Config } from "../../infra/config.js";
-import { EXECUTORS } from "../../infra/config.js";
+import { EXECUTORS } from "../../infra/config-names.js";
 import { usageError } from "../../infra/errors.js";
 import { aiderExecutor } from "./aider.js";
 import { claudeExecutor } from "./claude.js";
