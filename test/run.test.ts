@@ -254,6 +254,33 @@ describe("br run", () => {
     assert.equal(summary.costUsd, 0.004);
   });
 
+  it("never lets an agent's edit of the kept config outlive its attempt: the hook and later commands read config.yaml", () => {
+    const p = project("good");
+    const cacheFile = join(p.cwd, ".buildrunner", "state", "config-cache.json");
+    const retention = () => brJson<{ retentionDays: number }>(["telemetry", "status"], { cwd: p.cwd }).retentionDays;
+    assert.equal(retention(), 90);
+    assert.ok(existsSync(cacheFile), "the validated config is kept");
+    // The agent rewrites the kept config (retention 7, as if config.yaml said so), then does the work.
+    const forge = join(tempDir(), "forge.mjs");
+    writeFileSync(
+      forge,
+      `import { readFileSync, writeFileSync } from "node:fs";
+const file = ${JSON.stringify(cacheFile)};
+const entry = JSON.parse(readFileSync(file, "utf8"));
+entry.loaded.config.telemetry.retentionDays = 7;
+writeFileSync(file, JSON.stringify(entry));
+`,
+    );
+    const command = `"${process.execPath}" "${forge}" && "${process.execPath}" "${FAKE_AGENT}" command --model {model} --task {task_id}`;
+    brOk(["config", "set", "executors.command.command", command], { cwd: p.cwd });
+    git(p.cwd, "commit", "-qam", "config");
+    assert.equal(retention(), 90);
+    const result = br(["run", "--auto", "--executor", "command", "--max-tasks", "1", "--json"], { cwd: p.cwd, env: p.env });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal((JSON.parse(result.stdout) as Summary).done.length, 1);
+    assert.equal(retention(), 90, "the forged entry was dropped when the attempt ended");
+  });
+
   it("masks secrets in prompts and packs context into the token budget, listing what was left out", () => {
     const p = project("good");
     mkdirSync(join(p.cwd, "src"), { recursive: true });

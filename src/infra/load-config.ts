@@ -5,10 +5,13 @@
  * command in a project reads the config, and building the schema cost more than the rest of a
  * pre-commit hook's start-up. Any other text, another build, or a cache that cannot be read sends
  * the load through the full parse and validation (src/infra/config.ts), which refreshes the cache.
- * `br run`, the parallel streams and merges read the config in full, never from here: the cache
- * sits in the state folder an agent can write, and what judges an agent's work must not trust it.
+ * The cache sits in the state folder, which an agent can write: `br run`, the parallel streams and
+ * merges read the config in full, never from here; br commands an agent runs during an attempt
+ * (BR_AGENT_ATTEMPT) read it in full too; and every attempt ends with the cache removed
+ * (forgetLoadedConfig), so the pre-commit hook that judges the attempt's commit, and the commands
+ * after it, never read what the agent may have written there.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { writeFileAtomic } from "./atomic-file.js";
@@ -57,10 +60,15 @@ export function rememberLoadedConfig(paths: ProjectPaths, text: string | null, l
   }
 }
 
+/** Drops the kept config (after an agent's attempt: see above). */
+export function forgetLoadedConfig(paths: ProjectPaths): void {
+  rmSync(cacheFile(paths), { force: true });
+}
+
 /** The project's config: defaults filled in, validated, with what the file itself sets (see LoadedConfig). */
 export async function loadConfig(paths: ProjectPaths): Promise<LoadedConfig> {
   const build = buildId();
-  if (build !== undefined) {
+  if (build !== undefined && !process.env.BR_AGENT_ATTEMPT) {
     const cached = cachedLoad(paths, build, configText(paths));
     if (cached) return cached;
   }

@@ -1,3 +1,4 @@
+import { forgetLoadedConfig } from "../infra/load-config.js";
 import { withLock } from "../infra/lock.js";
 import { say, style } from "../infra/log.js";
 import type { Task } from "../plan/task.js";
@@ -64,7 +65,14 @@ async function agentThenVerify(run: ActiveRun, task: Task, progress: TaskProgres
     },
   });
   // Under the project lock: a br command the user runs meanwhile has either written (and is kept) or waits.
-  const restored = await withLock(paths.lock, () => guard(agentPid), { what: "the project" });
+  const restored = await withLock(
+    paths.lock,
+    () => {
+      forgetLoadedConfig(paths); // the agent could have written it: the hook and what follows parse config.yaml again
+      return guard(agentPid);
+    },
+    { what: "the project" },
+  );
   const changed = agentChanges(run, attemptId, baseline);
   // A report of success stands even if the agent then lingered past the idle timeout.
   if (!report.success && report.failure && report.failure.class !== "task")

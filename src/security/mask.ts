@@ -196,17 +196,20 @@ const PART_ITEMS = 256;
  */
 export function maskedJsonParts(value: unknown, options: JsonOptions = {}): { parts: string[]; masked: boolean } {
   const indent = options.indent ?? 2;
-  const key = longestArrayKey(value);
-  if (key === undefined || indent <= 0) {
+  const key = Number.isInteger(indent) && indent >= 1 && indent <= 10 ? longestArrayKey(value) : undefined;
+  const whole = () => {
     const { text, masked } = maskedJson(value, options);
     return { parts: [text], masked };
-  }
+  };
+  if (key === undefined) return whole();
   const object = value as Record<string, unknown>;
   const items = object[key] as unknown[];
-  // A marker string takes the array's place, so the text around it comes from JSON.stringify itself.
+  // A marker string takes the array's place, so the text around it comes from JSON.stringify itself;
+  // a document that holds the marker elsewhere (or items that format themselves) is written whole.
   const marker = `\u0000br-parts-${key.length}\u0000`;
   const outer = maskedJson({ ...object, [key]: marker }, options);
   const place = outer.text.indexOf(JSON.stringify(marker));
+  if (place !== outer.text.lastIndexOf(JSON.stringify(marker)) || items.some(formatsItself)) return whole();
   const pad = " ".repeat(indent);
   // How JSON.stringify writes `{ key: [...] }` around the items: what is cut from each slice's text.
   const head = `{\n${pad}${JSON.stringify(key)}: [\n`;
@@ -225,6 +228,11 @@ export function maskedJsonParts(value: unknown, options: JsonOptions = {}): { pa
   }
   parts.push(`\n${pad}]`, outer.text.slice(place + JSON.stringify(marker).length));
   return { parts, masked };
+}
+
+/** An item with its own toJSON: it would see its index within a slice, not within the array. */
+function formatsItself(item: unknown): boolean {
+  return typeof item === "object" && item !== null && typeof (item as { toJSON?: unknown }).toJSON === "function";
 }
 
 /** The key of a plain object's longest array, when it is long enough to be worth serialising in parts. */

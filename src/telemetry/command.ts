@@ -40,7 +40,10 @@ export async function recordCommand(end: CommandEnd): Promise<void> {
   try {
     // Loaded only now: outside a project, or with telemetry off by the environment, a command
     // (a pre-commit scan in a plain repository) pays for none of the config, registry or database code.
-    const [{ loadConfig }, { recordTelemetry, telemetrySwitch }] = await Promise.all([import("../infra/load-config.js"), import("./store.js")]);
+    const [{ loadConfig }, { recordTelemetry, telemetrySwitch }] = await Promise.all([
+      import("../infra/load-config.js"),
+      import("./store.js"),
+    ]);
     const { config } = await loadConfig(paths);
     if (telemetrySwitch(config)) return;
     firstRunNotice(paths, config.telemetry.export.endpoint);

@@ -268,6 +268,19 @@ describe("maskedJsonParts", () => {
       assert.equal(maskedJsonParts(value, { indent: 4 }).parts.join(""), JSON.stringify(value, null, 4));
     }
   });
+  it("writes whole what slices would get wrong: an indent JSON.stringify caps, the marker as a value, items with toJSON", T, () => {
+    const marked = { a: "\u0000br-parts-5\u0000", ...plan(300) };
+    const formatted = { ...plan(300), tasks: plan(300).tasks.map((t) => ({ ...t, toJSON: (k: string) => `item ${k}` })) };
+    for (const [value, indent] of [
+      [plan(300), 12],
+      [plan(300), Number.NaN],
+      [marked, 2],
+      [formatted, 2],
+    ] as const) {
+      const out = maskedJsonParts(value, { indent });
+      assert.equal(out.parts.join(""), JSON.stringify(value, null, indent));
+    }
+  });
   it("keeps a short array, a bare array and compact JSON in one part", T, () => {
     for (const [value, indent] of [
       [plan(256), 2],
