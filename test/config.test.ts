@@ -132,6 +132,8 @@ describe("br config", () => {
     assert.equal(retention(), 30, "another build's cache is not used");
     writeFileSync(cacheFile, "{");
     assert.equal(retention(), 30, "a cut-off cache is not used");
+    writeFileSync(cacheFile, JSON.stringify({ ...fresh, loaded: null }));
+    assert.equal(retention(), 30, "an entry of another shape is not used");
     assert.equal((JSON.parse(readFileSync(cacheFile, "utf8")) as typeof cache).loaded.config.telemetry.retentionDays, 30);
 
     writeFileSync(configPath(cwd), `${cache.text}telemetry:\n  retentionDays: [\n`);

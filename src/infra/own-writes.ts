@@ -26,13 +26,20 @@ const LEDGER = join("state", "own-writes.jsonl");
 const MAX_BYTES = 1_000_000;
 const MAX_ANCESTORS = 64;
 
+interface ContentHasher {
+  update(bytes: Buffer): ContentHasher;
+  digest(encoding: "hex"): string;
+}
+
 /** The hash the ledger records: sha256, fed whole or a part at a time (see writeFileAtomic). */
-export function contentHasher(): { update(bytes: Buffer): unknown; digest(encoding: "hex"): string } {
+export function contentHasher(): ContentHasher {
   return nodeCrypto().createHash("sha256");
 }
 
 export function contentHash(content: string | Buffer): string {
-  return nodeCrypto().createHash("sha256").update(content).digest("hex");
+  return contentHasher()
+    .update(typeof content === "string" ? Buffer.from(content, "utf8") : content)
+    .digest("hex");
 }
 
 /** Whether br keeps a ledger entry for writes to this path (its own files, outside state/). */
