@@ -66,7 +66,11 @@ function buildId() {
       if (entry.isFile()) files.push(relative(root, join(entry.parentPath, entry.name)));
     }
   }
-  for (const file of files.sort()) hash.update(`${file}\0`).update(readFileSync(join(root, file))).update("\0");
+  for (const file of files.sort())
+    hash
+      .update(`${file}\0`)
+      .update(readFileSync(join(root, file)))
+      .update("\0");
   return hash.digest("hex").slice(0, 16);
 }
 
