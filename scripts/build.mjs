@@ -89,8 +89,9 @@ const result = await build({
   chunkNames: "chunks/[name]-[hash]",
   // Loaded at run time from node_modules: a tokenizer whose 1 MB rank table only `br run` needs, and
   // oxc's parser, whose native binary (one npm package per platform) cannot be bundled, and the
-  // Lezer grammars, loaded on a first parse (Python, or a file oxc rejects) rather than at start-up.
-  external: ["js-tiktoken", "oxc-parser", "@lezer/javascript", "@lezer/python"],
+  // Lezer grammars, loaded on a first parse (Python, or a file oxc rejects) rather than at start-up,
+  // and pg-boss, which only a configured queue loads (its driver's optional native binding cannot be bundled).
+  external: ["js-tiktoken", "oxc-parser", "@lezer/javascript", "@lezer/python", "pg-boss"],
   // Prefer ESM builds: some packages (jsonc-parser) ship a UMD "main" that cannot be bundled.
   mainFields: ["module", "main"],
   // Rule files are data in their own format (gitleaks TOML), bundled as text.

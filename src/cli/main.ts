@@ -12,6 +12,7 @@ import { registerInit } from "./commands/init.js";
 import { registerImport, registerMigrate } from "./commands/migrate.js";
 import { registerModel } from "./commands/model.js";
 import { registerParallel } from "./commands/parallel.js";
+import { registerQueue } from "./commands/queue.js";
 import { registerQuality } from "./commands/quality.js";
 import { registerRun } from "./commands/run.js";
 import { registerHooks, registerSecurity } from "./commands/security.js";
@@ -89,6 +90,7 @@ export function buildProgram(): Command {
   registerTasks(program);
   registerRun(program);
   registerParallel(program);
+  registerQueue(program);
   registerDashboard(program);
   registerDoctor(program);
   registerQuality(program);

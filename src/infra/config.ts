@@ -10,6 +10,7 @@ import { BrError, usageError } from "./errors.js";
 import { rememberLoadedConfig } from "./load-config.js";
 import { withLock } from "./lock.js";
 import { displayPath, type ProjectPaths } from "./project.js";
+import { queueUrlProblem } from "./queue-url.js";
 import { formatPath, lineAndColumn, problemsFrom, readText } from "./validation.js";
 
 export { EXECUTORS, GATE_NAMES, type GateName, LADDER_EXECUTORS } from "./config-names.js";
@@ -251,6 +252,38 @@ export const configSchema = z
           .max(65000)
           .default(41000)
           .describe("Stream n gets BR_PORT = basePort + 10 × (n − 1): the first of a block of 10 ports for its servers."),
+      })
+      .prefault({}),
+    queue: z
+      .strictObject({
+        url: z
+          .string()
+          .superRefine((value, ctx) => {
+            const problem = queueUrlProblem(value, true);
+            if (problem) ctx.addIssue({ code: "custom", message: problem, params: { hideValue: true } });
+          })
+          .optional()
+          .describe(
+            "A PostgreSQL URL (postgres://user@host:5432/db, no password: PGPASSWORD or ~/.pgpass supply it): `br run --parallel` and `br worker --queue` then share the plan's work through it across machines. Unset, everything stays on this machine and no connection is made. BR_QUEUE_URL overrides it.",
+          ),
+        leaseSeconds: z
+          .int()
+          .min(60)
+          .max(86_400)
+          .default(3600)
+          .describe("How long a worker may hold a task before it is given to another worker (an agent's attempts must fit in it)."),
+        heartbeatSeconds: z
+          .int()
+          .min(10)
+          .max(3600)
+          .default(30)
+          .describe("How often a worker reports that it is alive; a worker silent for this long loses its task to another."),
+        retries: z
+          .int()
+          .min(0)
+          .max(10)
+          .default(2)
+          .describe("How often a task whose worker died or was cut off is offered again before it fails."),
       })
       .prefault({}),
   })

@@ -46,6 +46,9 @@ export interface AttemptRow {
 }
 
 export class Journal {
+  /** Told of each attempt as it finishes: a queue worker copies it to the shared ledger. */
+  onAttemptFinished?: (row: AttemptRow) => void;
+
   private constructor(private readonly db: StateDb) {}
 
   static open(paths: ProjectPaths): Journal {
@@ -155,6 +158,10 @@ export class Journal {
         JSON.stringify(result.changedFiles),
         attemptId,
       );
+    if (this.onAttemptFinished) {
+      const row = this.db.prepare("SELECT * FROM attempts WHERE id = ?").get(attemptId) as AttemptRow | undefined;
+      if (row) this.onAttemptFinished(row);
+    }
   }
 
   /**

@@ -79,8 +79,15 @@ function followOrchestrator(): void {
 function registerWorker(program: Command): void {
   program
     .command("worker")
-    .description("run one stream's loop: claim a ready task, build and verify it in the stream's worktree, integrate it")
-    .requiredOption("--stream <name>", "the stream to work (br streams list)")
+    .description(
+      "run one stream's loop (--stream), or work tasks from the shared queue on any machine (--queue): build and verify each, then integrate it or push it for the orchestrator",
+    )
+    .option("--stream <name>", "the stream to work (br streams list)")
+    .option("--queue [url]", "take tasks from the PostgreSQL queue (default url: BR_QUEUE_URL, then queue.url)")
+    .option("--repo <git url>", "with --queue: the shared remote to clone (default: this repository's origin)")
+    .option("--dir <path>", "with --queue: where this worker's clone goes (default: ~/.cache/buildrunner/workers/…)")
+    .option("--concurrency <n>", "with --queue: how many tasks at once, each in its own clone (default 1)")
+    .option("--until-idle <seconds>", "with --queue: end after this long without a task (CI runners)")
     .option("--auto", "do not ask before each task (workers never ask)")
     .option("-e, --executor <name>", "the executor (default: run.executor)")
     .option("--max-cost <usd>", "one budget for the whole run")
@@ -91,6 +98,15 @@ function registerWorker(program: Command): void {
     .option("--json", "print the report as JSON")
     .action(
       action<[]>(async (options) => {
+        if (options.queue !== undefined) {
+          if (options.stream !== undefined) throw usageError("br worker takes --stream or --queue, not both.");
+          const { queueWorker } = await import("./queue.js");
+          return queueWorker(options);
+        }
+        if (typeof options.stream !== "string")
+          throw usageError("br worker needs --stream <name> (a local stream) or --queue [url] (the shared queue).", {
+            fix: "br streams list shows the local streams; br worker --queue postgres://… works the shared queue.",
+          });
         const { runWorker } = await import("../../parallel/worker.js");
         followOrchestrator();
         const runId = options.run === undefined ? undefined : Number(options.run);

@@ -124,6 +124,10 @@ export function registerRun(program: Command): void {
             ...(maxTaskCost !== undefined ? { maxTaskCost } : {}),
           };
           const paths = project(options);
+          if (options.parallel !== undefined && !runOptions.dryRun) {
+            const { runOnQueue } = await import("./queue.js");
+            if (await runOnQueue(paths, runOptions, options.parallel, options.json)) return;
+          }
           const summary =
             options.parallel !== undefined && !runOptions.dryRun
               ? await runParallelFrom(paths, runOptions, options.parallel)

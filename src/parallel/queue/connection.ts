@@ -1,0 +1,153 @@
+/**
+ * The connection to the shared queue: pg-boss on PostgreSQL for the jobs (one per task to run:
+ * leases, heartbeats, retries of a job whose worker died), and a few tables of br's own beside it
+ * for what every machine must see (the cost ledger, the workers). pg-boss is loaded only here, so
+ * a project without a queue never loads it nor connects.
+ */
+import type { PgBoss } from "pg-boss";
+import type { Config } from "../../infra/config.js";
+import { nodeCrypto } from "../../infra/crypto.js";
+import { git } from "../../infra/git.js";
+import { warn } from "../../infra/log.js";
+import { redactQueueUrl } from "../../infra/queue-url.js";
+
+/** pg-boss's tables live in a schema of their own, br's beside them. */
+export const BOSS_SCHEMA = "br_boss";
+export const SHARED_SCHEMA = "br_shared";
+
+export interface QueueSettings {
+  leaseSeconds: number;
+  heartbeatSeconds: number;
+  retries: number;
+}
+
+export interface QueueConnection {
+  boss: PgBoss;
+  /** The queue of this project's tasks. */
+  queue: string;
+  project: string;
+  url: string;
+  sql<T = Record<string, unknown>>(text: string, values?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * A project's identity on a shared server: its first commit, which every clone of it has, so an
+ * orchestrator and workers on other machines agree on it without configuration.
+ */
+export function projectKey(root: string): string {
+  const roots = git(root, ["rev-list", "--max-parents=0", "HEAD"]).stdout.trim().split("\n").sort();
+  const first = roots[0];
+  if (!first) throw new Error("the repository has no commit");
+  return nodeCrypto().createHash("sha256").update(first).digest("hex").slice(0, 12);
+}
+
+export function tasksQueueName(project: string): string {
+  return `br-${project}-tasks`;
+}
+
+/** How often pg-boss looks for expired leases and silent workers (BR_QUEUE_SUPERVISE_SECONDS shortens it in tests). */
+function superviseSeconds(env: NodeJS.ProcessEnv): number {
+  const wanted = Number(env.BR_QUEUE_SUPERVISE_SECONDS);
+  return Number.isInteger(wanted) && wanted >= 1 ? wanted : 10;
+}
+
+const SHARED_TABLES = `
+CREATE SCHEMA IF NOT EXISTS ${SHARED_SCHEMA};
+CREATE TABLE IF NOT EXISTS ${SHARED_SCHEMA}.attempts (
+  project text NOT NULL,
+  run_key text NOT NULL,
+  job_id text,
+  task_id text NOT NULL,
+  attempt integer NOT NULL,
+  machine text NOT NULL,
+  worker text NOT NULL,
+  local_id bigint NOT NULL,
+  executor text,
+  model text,
+  tier text,
+  outcome text NOT NULL,
+  reason text,
+  input_tokens bigint NOT NULL DEFAULT 0,
+  output_tokens bigint NOT NULL DEFAULT 0,
+  cache_write_tokens bigint NOT NULL DEFAULT 0,
+  cache_read_tokens bigint NOT NULL DEFAULT 0,
+  cost_usd double precision NOT NULL DEFAULT 0,
+  duration_ms bigint,
+  started_at timestamptz,
+  finished_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (project, worker, local_id)
+);
+CREATE INDEX IF NOT EXISTS attempts_run ON ${SHARED_SCHEMA}.attempts (project, run_key);
+CREATE TABLE IF NOT EXISTS ${SHARED_SCHEMA}.workers (
+  project text NOT NULL,
+  worker text NOT NULL,
+  machine text NOT NULL,
+  pid integer NOT NULL,
+  started_at timestamptz NOT NULL DEFAULT now(),
+  seen_at timestamptz NOT NULL DEFAULT now(),
+  state text NOT NULL,
+  task_id text,
+  PRIMARY KEY (project, worker)
+);`;
+
+/** pg-boss's error events: reported once per kind, so an outage is one line and not one per poll. */
+function quietErrors(boss: PgBoss, url: string): void {
+  const seen = new Set<string>();
+  boss.on("error", (error: Error) => {
+    const message = redactQueueUrl(error.message);
+    const kind = message.slice(0, 60);
+    if (seen.has(kind)) return;
+    seen.add(kind);
+    warn(`queue (${redactQueueUrl(url)}): ${message}`);
+  });
+}
+
+/** Connects, installing pg-boss's schema and br's tables if need be; `settings` (not for a read-only look) also sets the queue's lease options. */
+export async function connectQueue(url: string, root: string, settings?: QueueSettings): Promise<QueueConnection> {
+  const { PgBoss } = await import("pg-boss");
+  const seconds = superviseSeconds(process.env);
+  const boss = new PgBoss({
+    connectionString: url,
+    schema: BOSS_SCHEMA,
+    application_name: "buildrunner",
+    superviseIntervalSeconds: seconds,
+    monitorIntervalSeconds: seconds,
+    connectionTimeoutMillis: 10_000,
+    max: 4,
+  });
+  quietErrors(boss, url);
+  try {
+    await boss.start();
+  } catch (error) {
+    throw new Error(`could not reach the queue at ${redactQueueUrl(url)}: ${redactQueueUrl((error as Error).message)}`);
+  }
+  const db = boss.getDb();
+  const sql = async <T>(text: string, values?: unknown[]): Promise<T[]> => (await db.executeSql(text, values)).rows as T[];
+  await sql(SHARED_TABLES);
+  const project = projectKey(root);
+  const queue = tasksQueueName(project);
+  if (settings) {
+    const options = {
+      expireInSeconds: settings.leaseSeconds,
+      heartbeatSeconds: settings.heartbeatSeconds,
+      retryLimit: settings.retries,
+      retryDelay: 1,
+    };
+    await boss.createQueue(queue, options);
+    // A queue made by an earlier run keeps its options unless told: the config may have changed since.
+    await boss.updateQueue(queue, options);
+  }
+  return {
+    boss,
+    queue,
+    project,
+    url,
+    sql,
+    close: () => boss.stop({ graceful: true, timeout: 5000, close: true }),
+  };
+}
+
+export function queueSettings(config: Config): QueueSettings {
+  return { leaseSeconds: config.queue.leaseSeconds, heartbeatSeconds: config.queue.heartbeatSeconds, retries: config.queue.retries };
+}

@@ -1,0 +1,284 @@
+/**
+ * `br run --parallel <n>` with a queue: this machine keeps the plan and the target branch, and
+ * workers anywhere build the tasks. It sends each ready task whose files overlap no task in flight
+ * as a job (at most n at once), built on the target's tip it has pushed to the shared remote;
+ * as each job completes it fetches the verified commit and integrates it exactly as a local
+ * stream's (conflicts predicted first), then pushes the target so the next tasks build on it.
+ * Jobs whose workers died are retried by pg-boss on another worker; a task is integrated once.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import type { JobWithMetadata } from "pg-boss";
+import { type Config, loadConfig } from "../../infra/config.js";
+import { nodeCrypto } from "../../infra/crypto.js";
+import { usageError } from "../../infra/errors.js";
+import { git } from "../../infra/git.js";
+import { say, style, warn } from "../../infra/log.js";
+import type { ProjectPaths } from "../../infra/project.js";
+import { type QueueTarget, redactQueueUrl } from "../../infra/queue-url.js";
+import { transitionTask } from "../../plan/scheduler.js";
+import type { Task } from "../../plan/task.js";
+import { loadTasks } from "../../plan/task-store.js";
+import { Journal } from "../../run/journal.js";
+import { completeFeatureIfVerified } from "../../run/record.js";
+import { recover } from "../../run/recover.js";
+import { checkExecutor, claimRun, commitWork, requireCleanTree } from "../../run/start.js";
+import { integrateStream, revParse } from "../integrate.js";
+import { type ParallelOptions, targetBranch } from "../orchestrate.js";
+import { pickTask } from "../schedule.js";
+import { StreamStore } from "../store.js";
+import { createWorktree, streamsDir } from "../worktree.js";
+import { connectQueue, type QueueConnection, queueSettings } from "./connection.js";
+import { jobId, type LedgerTotals, runTotals, type TaskJob, type TaskResult } from "./jobs.js";
+
+/** How often the orchestrator looks at its jobs' states. */
+const POLL_MS = 500;
+/** The local stream whose worktree integrations of remote work use (a rebase of several commits needs one). */
+const INTEGRATION_STREAM = "queue";
+
+export interface QueueRunSummary {
+  runId: number;
+  runKey: string;
+  queue: string;
+  url: string;
+  target: string;
+  parallel: number;
+  done: string[];
+  failed: { id: string; reason: string }[];
+  conflicts: { task: string; files: string[]; tasks: string[]; kept: string }[];
+  /** Each integration into the target, in order: a task appears here once. */
+  integrated: { task: string; commit: string; worker: string }[];
+  ledger: LedgerTotals;
+  stoppedBecause?: string;
+  durationMs: number;
+}
+
+interface InFlight {
+  task: Task;
+  id: string;
+  base: string;
+}
+
+interface Conductor {
+  paths: ProjectPaths;
+  config: Config;
+  options: ParallelOptions;
+  connection: QueueConnection;
+  store: StreamStore;
+  target: string;
+  runKey: string;
+  inFlight: Map<string, InFlight>;
+  summary: QueueRunSummary;
+}
+
+function pushTarget(root: string, target: string): void {
+  const pushed = git(root, ["push", "-q", "origin", `refs/heads/${target}:refs/heads/${target}`], 10 * 60_000);
+  if (pushed.code !== 0)
+    throw usageError(`git push of ${target} to the shared remote failed: ${pushed.stderr.trim()}`, {
+      fix: "Workers build on what is pushed to origin: make `git push origin <target>` work here (pull first if it was refused).",
+    });
+}
+
+function requireRemote(root: string): void {
+  if (git(root, ["remote", "get-url", "origin"]).code !== 0)
+    throw usageError("A queued run needs a shared remote (origin) that the workers clone and push to.", {
+      fix: "git remote add origin <url of a repository every worker can reach>, push, then run again.",
+    });
+}
+
+/** The worktree integrations of remote work use, made once. */
+function integrationStream(paths: ProjectPaths, config: Config, store: StreamStore, target: string): void {
+  const path = `${streamsDir(paths, config)}/${INTEGRATION_STREAM}`;
+  const row = store.create({ name: INTEGRATION_STREAM, path, branch: `br/${INTEGRATION_STREAM}`, target, port: config.parallel.basePort });
+  const listed = git(paths.root, ["worktree", "list", "--porcelain"]).stdout.split("\n").includes(`worktree ${path}`);
+  if (!listed) createWorktree(paths, config, row, revParse(paths.root, `refs/heads/${target}`) as string);
+  if (row.target !== target) store.update(INTEGRATION_STREAM, { target });
+}
+
+/** Sends ready tasks that overlap nothing in flight, up to the run's parallelism. */
+async function sendReady(c: Conductor): Promise<void> {
+  if (c.summary.stoppedBecause) return;
+  const plan = await loadTasks(c.paths);
+  const busy = [...c.inFlight.values()].map((f) => f.task);
+  const simulated = { ...plan, tasks: plan.tasks.map((t) => ({ ...t })) };
+  while (c.inFlight.size < c.options.streams) {
+    const running = simulated.tasks.filter((t) => t.status === "running");
+    const task = pickTask(simulated, [...busy, ...running]);
+    if (!task) return;
+    task.status = "running";
+    const base = revParse(c.paths.root, `refs/heads/${c.target}`) as string;
+    const id = jobId(c.runKey, task.id, 0);
+    const data: TaskJob = {
+      project: c.connection.project,
+      runKey: c.runKey,
+      task: { ...task, status: "ready" },
+      base,
+      target: c.target,
+      ...(c.options.executor ? { executor: c.options.executor } : {}),
+      ...(c.options.maxTaskCost !== undefined ? { maxTaskCost: c.options.maxTaskCost } : {}),
+    };
+    await transitionTask(c.paths, task.id, "start");
+    await c.connection.boss.send(c.connection.queue, data, { id });
+    c.inFlight.set(id, { task, id, base });
+    busy.push(task);
+    say(`${style.cyan("⇢ queued")} ${task.id}: ${task.title}`);
+  }
+}
+
+/** The run's budget, counted over every machine's attempts in the shared ledger. */
+async function budgetReached(c: Conductor): Promise<void> {
+  const { maxCost } = c.options;
+  if (maxCost === undefined || c.summary.stoppedBecause) return;
+  const totals = await runTotals(c.connection, c.runKey);
+  if (totals.costUsd >= maxCost) c.summary.stoppedBecause = `--max-cost $${maxCost} reached`;
+}
+
+async function integrateResult(c: Conductor, flight: InFlight, result: Extract<TaskResult, { outcome: "passed" }>): Promise<void> {
+  const { paths, store, target } = c;
+  const local = `refs/br/queue-in/${flight.task.id}`;
+  const fetched = git(paths.root, ["fetch", "-q", "origin", `+refs/heads/${result.branch}:${local}`], 10 * 60_000);
+  if (fetched.code !== 0 || revParse(paths.root, local) !== result.commit) {
+    await failTask(c, flight.task, `its verified commit ${result.commit.slice(0, 10)} could not be fetched from ${result.branch}`);
+    return;
+  }
+  store.update(INTEGRATION_STREAM, {
+    status: "verified",
+    task_id: flight.task.id,
+    base: flight.base,
+    commit_sha: result.commit,
+    combined: null,
+  });
+  const integration = await integrateStream(paths, c.config, store, INTEGRATION_STREAM);
+  if (integration.kind === "integrated" || integration.kind === "present") {
+    const commit = revParse(paths.root, `refs/heads/${target}`) as string;
+    pushTarget(paths.root, target);
+    git(paths.root, ["push", "-q", "origin", "--delete", result.branch]);
+    git(paths.root, ["update-ref", "-d", local]);
+    c.summary.integrated.push({ task: flight.task.id, commit, worker: result.worker });
+    c.summary.done.push(flight.task.id);
+    say(`  ${style.green("⇢ integrated")} ${flight.task.id} from ${result.worker} into ${target}`);
+    if (await completeFeatureIfVerified(paths, c.config, flight.task.featureId))
+      say(`  ${style.green("✓")} feature ${flight.task.featureId} complete`);
+  } else if (integration.kind === "conflict") {
+    c.summary.conflicts.push({ task: flight.task.id, files: integration.files, tasks: integration.tasks, kept: integration.kept });
+    warn(`${flight.task.id} conflicts in ${integration.files.join(", ")}; its commit is kept on ${integration.kept}`);
+  } else {
+    c.summary.stoppedBecause = `${flight.task.id} is verified but cannot be integrated: ${integration.reason}`;
+  }
+}
+
+async function failTask(c: Conductor, task: Task, reason: string): Promise<void> {
+  await transitionTask(c.paths, task.id, "fail", { force: true, reason: reason.slice(0, 500) });
+  c.summary.failed.push({ id: task.id, reason });
+  warn(`${task.id} failed: ${reason}`);
+}
+
+/** What became of one job that left the queue: integrated, failed, or handed back to the plan. */
+async function settle(c: Conductor, flight: InFlight, job: JobWithMetadata<TaskJob>): Promise<void> {
+  c.inFlight.delete(flight.id);
+  if (job.state !== "completed") {
+    const detail = (job.output as { message?: string } | null)?.message ?? job.state;
+    await failTask(c, flight.task, `its job ${job.state} after ${job.retryCount + 1} lease(s): ${detail}`);
+    return;
+  }
+  const result = job.output as TaskResult;
+  if (result.outcome === "passed") await integrateResult(c, flight, result);
+  else if (result.outcome === "stopped") {
+    await transitionTask(c.paths, flight.task.id, "reset", { force: true });
+    c.summary.stoppedBecause ??= `${flight.task.id} on ${result.worker}: ${result.reason}`;
+  } else await failTask(c, flight.task, `${result.reason} (on ${result.worker})`);
+}
+
+const SETTLED = new Set(["completed", "failed", "cancelled"]);
+
+async function settleFinished(c: Conductor): Promise<void> {
+  if (c.inFlight.size === 0) return;
+  const jobs = await c.connection.boss.findJobs<TaskJob>(c.connection.queue, { data: { runKey: c.runKey }, limit: 10_000 });
+  for (const job of jobs) {
+    const flight = c.inFlight.get(job.id);
+    if (flight && SETTLED.has(job.state)) await settle(c, flight, job);
+  }
+}
+
+/** The loop: send what is ready, settle what finished, until nothing is in flight and nothing more can be sent. */
+async function conduct(c: Conductor): Promise<void> {
+  for (;;) {
+    await budgetReached(c);
+    await sendReady(c);
+    if (c.inFlight.size === 0) return;
+    await sleep(POLL_MS);
+    try {
+      await settleFinished(c);
+    } catch (error) {
+      // The server is unreachable for a moment: the jobs keep their state there; look again.
+      warn(`queue: ${redactQueueUrl((error as Error).message)}; retrying`);
+      await sleep(2000);
+    }
+  }
+}
+
+export async function runQueueParallel(paths: ProjectPaths, options: ParallelOptions, queue: QueueTarget): Promise<QueueRunSummary> {
+  const started = Date.now();
+  const config = (await loadConfig(paths)).config;
+  const executorName = options.executor ?? config.run.executor;
+  checkExecutor(executorName, config);
+  if (executorName === "manual" || executorName === "replay")
+    throw usageError(`The ${executorName} executor cannot run on queue workers.`, { fix: "Use br run without --parallel for it." });
+  const target = targetBranch(paths);
+  requireRemote(paths.root);
+  if (config.run.commit && !options.allowDirty) requireCleanTree(paths);
+  const journal = Journal.open(paths);
+  const store = StreamStore.open(paths);
+  let connection: QueueConnection | undefined;
+  let runId: number | undefined;
+  try {
+    runId = await claimRun(paths, journal, executorName, { ...options, parallel: options.streams, queue: true });
+    await recover(paths, journal, config, (files, message) => commitWork(paths, config, files, message));
+    pushTarget(paths.root, target);
+    integrationStream(paths, config, store, target);
+    connection = await connectQueue(queue.url, paths.root, queueSettings(config));
+    // Jobs of an earlier run of this project that no worker took: their tasks were put back to ready.
+    await connection.boss.deleteQueuedJobs(connection.queue);
+    const runKey = `${connection.project}-${runId}-${nodeCrypto().randomBytes(4).toString("hex")}`;
+    say(
+      style.bold(
+        `Running on the queue ${connection.queue} at ${redactQueueUrl(queue.url)}, up to ${options.streams} task(s) at once, into ${target}`,
+      ),
+    );
+    const summary: QueueRunSummary = {
+      runId,
+      runKey,
+      queue: connection.queue,
+      url: redactQueueUrl(queue.url),
+      target,
+      parallel: options.streams,
+      done: [],
+      failed: [],
+      conflicts: [],
+      integrated: [],
+      ledger: { attempts: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, byMachine: [] },
+      durationMs: 0,
+    };
+    const conductor: Conductor = { paths, config, options, connection, store, target, runKey, inFlight: new Map(), summary };
+    await conduct(conductor);
+    summary.ledger = await runTotals(connection, runKey);
+    finish(paths, config, target);
+    journal.finishRun(runId, summary.failed.length > 0 ? "failed" : summary.stoppedBecause ? "stopped" : "finished");
+    summary.durationMs = Date.now() - started;
+    return summary;
+  } catch (error) {
+    if (runId !== undefined) journal.finishRun(runId, "failed");
+    throw error;
+  } finally {
+    await connection?.close().catch(() => undefined);
+    store.close();
+    journal.close();
+  }
+}
+
+/** The plan's status committed and pushed: the remote tells every machine what is done. */
+function finish(paths: ProjectPaths, config: Config, target: string): void {
+  if (!config.run.commit) return;
+  const rejected = commitWork(paths, config, [], "br: update plan status");
+  if (rejected) warn(`a git hook rejected br's commit of the plan's status; .buildrunner/ stays uncommitted: ${rejected}`);
+  else pushTarget(paths.root, target);
+}
