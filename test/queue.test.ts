@@ -6,10 +6,11 @@
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { after, describe, it } from "node:test";
-import { br, brAsync, brSpawn, git, tempDir } from "./helpers.ts";
+import { br, brAsync, brOk, brSpawn, git, tempDir, waitFor } from "./helpers.ts";
 import { callsOf, type ParallelProject, parallelProject } from "./parallel-project.ts";
 
 const QUEUE_URL = process.env.BR_TEST_QUEUE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -25,8 +26,11 @@ interface QueuedProject extends ParallelProject {
 }
 
 /** A parallel project whose main checkout pushes to a bare remote, as a team's shared repository. */
-function queuedProject(features: number, dependsOn?: (n: number) => number[]): QueuedProject {
-  const p = parallelProject(features, {}, dependsOn ? { dependsOn } : {});
+function queuedProject(features: number, env: Record<string, string> = {}): QueuedProject {
+  const p = parallelProject(features, env);
+  // The shortest heartbeat pg-boss allows: a killed worker's task goes to another within seconds.
+  brOk(["config", "set", "queue.heartbeatSeconds", "10"], { cwd: p.cwd });
+  git(p.cwd, "commit", "-qam", "queue settings");
   const remote = join(tempDir("br-remote-"), "shared.git");
   git(p.cwd, "init", "-q", "--bare", remote);
   git(p.cwd, "remote", "add", "origin", remote);
@@ -40,9 +44,9 @@ after(() => {
   for (const child of children) child.kill("SIGKILL");
 });
 
-function startWorker(p: QueuedProject, name: string, extra: string[] = []) {
+function startWorker(p: QueuedProject, name: string, extra: string[] = [], url = QUEUE_URL) {
   const home = tempDir(`br-worker-${name}-`);
-  const child = brSpawn(["worker", "--queue", QUEUE_URL, "--repo", p.remote, "--dir", join(home, "clone"), "--json", ...extra], {
+  const child = brSpawn(["worker", "--queue", url, "--repo", p.remote, "--dir", join(home, "clone"), "--json", ...extra], {
     cwd: home,
     env: { ...p.env, BR_QUEUE_SUPERVISE_SECONDS: "2" },
     timeoutMs: 8 * 60_000,
@@ -59,7 +63,49 @@ function startWorker(p: QueuedProject, name: string, extra: string[] = []) {
   const ended = new Promise<{ code: number | null; stdout: string; stderr: string }>((done) =>
     child.on("close", (code) => done({ code, stdout, stderr })),
   );
-  return { child, ended, output: () => stderr };
+  return { child, ended, home, output: () => stderr };
+}
+
+/**
+ * A TCP relay to the PostgreSQL server that can be cut: every connection through it is dropped and
+ * new ones are refused until it is restored, which is what a server outage looks like to br.
+ */
+class Relay {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  async open(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = tcpConnect(5432, "127.0.0.1");
+      for (const [a, b] of [
+        [client, upstream],
+        [upstream, client],
+      ] as const) {
+        this.sockets.add(a);
+        a.on("error", () => b.destroy());
+        a.on("close", () => {
+          this.sockets.delete(a);
+          b.destroy();
+        });
+        a.pipe(b);
+      }
+    });
+    this.server = server;
+    await new Promise<void>((done) => server.listen(this.port, "127.0.0.1", done));
+    this.port = (server.address() as { port: number }).port;
+  }
+
+  async cut(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const socket of this.sockets) socket.destroy();
+    if (server) await new Promise((done) => server.close(done));
+  }
+
+  url(): string {
+    return `postgres://postgres@127.0.0.1:${this.port}/test`;
+  }
 }
 
 interface QueueRunJson {
@@ -111,6 +157,55 @@ describe("br run --parallel on a PostgreSQL queue", { timeout: 900_000 }, () => 
     assert.equal(parsed.workers.length, 3);
   });
 
+  it("kill -9 of a worker mid-task: another worker runs its task once the lease lapses, and it is integrated once", async () => {
+    const p = queuedProject(3, { FAKE_AGENT_MODE: "slow", FAKE_AGENT_SLEEP: "2" });
+    const doomed = startWorker(p, "doomed");
+    const run = brAsync(["run", "--parallel", "1", "--auto", "--json"], {
+      cwd: p.cwd,
+      env: { ...p.env, BR_QUEUE_URL: QUEUE_URL, BR_QUEUE_SUPERVISE_SECONDS: "2" },
+      timeoutMs: 8 * 60_000,
+    });
+    await waitFor(() => callsOf(p).some((c) => c.cwd?.startsWith(doomed.home)), "the first worker's agent to start", 120_000);
+    const victim = callsOf(p).find((c) => c.cwd?.startsWith(doomed.home))?.task as string;
+    doomed.child.kill("SIGKILL");
+    const survivor = startWorker(p, "survivor", ["--until-idle", "15"]);
+    const result = await run;
+    assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
+    const summary = JSON.parse(result.stdout) as QueueRunJson;
+    assert.deepEqual(planStatuses(p.cwd), [], "every task done");
+    const tasks = summary.integrated.map((i) => i.task);
+    assert.equal(new Set(tasks).size, tasks.length, `each task integrated once: ${tasks.join(", ")}`);
+    assert.equal(tasks.length, 6);
+    const reruns = callsOf(p).filter((c) => c.task === victim);
+    assert.ok(reruns.some((c) => c.cwd?.startsWith(survivor.home)), `${victim} was run again by the other worker`);
+    await survivor.ended;
+  });
+
+  it("PostgreSQL unreachable for 10 seconds mid-run: the orchestrator and the workers recover and the plan completes", async () => {
+    const relay = new Relay();
+    await relay.open();
+    const p = queuedProject(4, { FAKE_AGENT_MODE: "slow", FAKE_AGENT_SLEEP: "1" });
+    const workers = ["x", "y"].map((name) => startWorker(p, name, ["--until-idle", "25"], relay.url()));
+    const run = brAsync(["run", "--parallel", "2", "--auto", "--json"], {
+      cwd: p.cwd,
+      env: { ...p.env, BR_QUEUE_URL: relay.url(), BR_QUEUE_SUPERVISE_SECONDS: "2" },
+      timeoutMs: 8 * 60_000,
+    });
+    await waitFor(() => callsOf(p).length >= 2, "two tasks to start", 120_000);
+    await relay.cut();
+    await new Promise((done) => setTimeout(done, 10_000));
+    await relay.open();
+    const result = await run;
+    assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
+    const summary = JSON.parse(result.stdout) as QueueRunJson;
+    assert.deepEqual(planStatuses(p.cwd), [], "every task done");
+    const tasks = summary.integrated.map((i) => i.task);
+    assert.equal(new Set(tasks).size, tasks.length, `each task integrated once: ${tasks.join(", ")}`);
+    assert.equal(tasks.length, 8);
+    for (const worker of await Promise.all(workers.map((w) => w.ended))) assert.equal(worker.code, 0, worker.stderr);
+    await relay.cut();
+  });
+
   it("a password in the URL is never printed: a refused connection names the server with ***", () => {
     const p = queuedProject(1);
     const url = "postgres://someone:Sup3rSecretPw@127.0.0.1:1/test";
@@ -120,13 +215,19 @@ describe("br run --parallel on a PostgreSQL queue", { timeout: 900_000 }, () => 
     assert.match(result.stderr, /someone:\*\*\*@127\.0\.0\.1:1/);
   });
 
-  it("queue.url in config.yaml may not hold a password: exit 2, the file unchanged", () => {
+  it("queue.url in config.yaml may not hold a password: br config set refuses it, a hand edit stops commands with exit 2", () => {
     const p = queuedProject(1);
-    const before = readFileSync(join(p.cwd, ".buildrunner", "config.yaml"), "utf8");
-    const result = br(["config", "set", "queue.url", "postgres://u:pw12345678@db.example.com/x"], { cwd: p.cwd });
-    assert.equal(result.code, 2);
-    assert.match(result.stderr, /PGPASSWORD|BR_QUEUE_URL/);
-    assert.doesNotMatch(result.stdout + result.stderr, /pw12345678/);
-    assert.equal(readFileSync(join(p.cwd, ".buildrunner", "config.yaml"), "utf8"), before);
+    const file = join(p.cwd, ".buildrunner", "config.yaml");
+    const before = readFileSync(file, "utf8");
+    const set = br(["config", "set", "queue.url", "postgres://u:pw12345678@db.example.com/x"], { cwd: p.cwd });
+    assert.equal(set.code, 2);
+    assert.doesNotMatch(set.stdout + set.stderr, /pw12345678/);
+    assert.equal(readFileSync(file, "utf8"), before);
+    writeFileSync(file, `${before}queue:\n  url: postgres://u:pw12345678@db.example.com/x\n`);
+    const status = br(["queue", "status"], { cwd: p.cwd });
+    assert.equal(status.code, 2, status.stderr);
+    assert.match(status.stderr, /queue\.url/);
+    assert.match(status.stderr, /PGPASSWORD/);
+    assert.doesNotMatch(status.stdout + status.stderr, /pw12345678/);
   });
 });
