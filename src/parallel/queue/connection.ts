@@ -114,6 +114,8 @@ export async function connectQueue(url: string, root: string, settings?: QueueSe
     superviseIntervalSeconds: seconds,
     monitorIntervalSeconds: seconds,
     connectionTimeoutMillis: 10_000,
+    // A new job wakes idle workers at once (NOTIFY); polling stays as the fallback.
+    useListenNotify: true,
     max: 4,
   });
   quietErrors(boss, url);
@@ -133,6 +135,7 @@ export async function connectQueue(url: string, root: string, settings?: QueueSe
       heartbeatSeconds: settings.heartbeatSeconds,
       retryLimit: settings.retries,
       retryDelay: 1,
+      notify: true,
     };
     await boss.createQueue(queue, options);
     // A queue made by an earlier run keeps its options unless told: the config may have changed since.

@@ -278,7 +278,7 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<Queue
     say(style.bold(`Worker ${name} on ${redactQueueUrl(options.url)} (queue ${connection.queue}), clone ${dir}`));
     await connection.boss.work<TaskJob, TaskResult>(
       connection.queue,
-      { pollingIntervalSeconds: POLL_SECONDS, batchSize: 1 },
+      { pollingIntervalSeconds: POLL_SECONDS, notifyPollingIntervalSeconds: 5, batchSize: 1 },
       async ([job]) => {
         working = true;
         try {
