@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
+import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { br, brAsync, brOk, brSpawn, git, tempDir, waitFor } from "./helpers.ts";
 import { callsOf, type ParallelProject, parallelProject } from "./parallel-project.ts";
@@ -177,7 +177,10 @@ describe("br run --parallel on a PostgreSQL queue", { timeout: 900_000 }, () => 
     assert.equal(new Set(tasks).size, tasks.length, `each task integrated once: ${tasks.join(", ")}`);
     assert.equal(tasks.length, 6);
     const reruns = callsOf(p).filter((c) => c.task === victim);
-    assert.ok(reruns.some((c) => c.cwd?.startsWith(survivor.home)), `${victim} was run again by the other worker`);
+    assert.ok(
+      reruns.some((c) => c.cwd?.startsWith(survivor.home)),
+      `${victim} was run again by the other worker`,
+    );
     await survivor.ended;
   });
 
@@ -204,6 +207,32 @@ describe("br run --parallel on a PostgreSQL queue", { timeout: 900_000 }, () => 
     assert.equal(tasks.length, 8);
     for (const worker of await Promise.all(workers.map((w) => w.ended))) assert.equal(worker.code, 0, worker.stderr);
     await relay.cut();
+  });
+
+  it("without queue.url or BR_QUEUE_URL, br run --parallel runs local streams and opens no connection to PostgreSQL", () => {
+    const p = parallelProject(2);
+    const hook = join(tempDir("br-net-hook-"), "hook.mjs");
+    const log = join(tempDir("br-net-log-"), "connections.txt");
+    // Every TCP connection any br process makes is noted (its port), whatever library makes it.
+    writeFileSync(
+      hook,
+      `import net from "node:net"; import { appendFileSync } from "node:fs";
+const connect = net.Socket.prototype.connect;
+net.Socket.prototype.connect = function (...args) {
+  const options = typeof args[0] === "object" ? args[0] : { port: args[0] };
+  if (options && options.port !== undefined) appendFileSync(${JSON.stringify(log)}, String(options.port) + "\\n");
+  return connect.apply(this, args);
+};
+`,
+    );
+    const env = { ...p.env, BR_QUEUE_URL: undefined, NODE_OPTIONS: `--import ${hook}` };
+    const result = br(["run", "--parallel", "2", "--auto", "--json"], { cwd: p.cwd, env });
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(planStatuses(p.cwd), []);
+    assert.ok(!existsSync(log) || !readFileSync(log, "utf8").split("\n").includes("5432"), "no connection to PostgreSQL's port");
+    const status = br(["queue", "status"], { cwd: p.cwd, env });
+    assert.equal(status.code, 2);
+    assert.match(status.stderr, /No queue is configured/);
   });
 
   it("a password in the URL is never printed: a refused connection names the server with ***", () => {

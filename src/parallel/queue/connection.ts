@@ -7,6 +7,7 @@
 import type { PgBoss } from "pg-boss";
 import type { Config } from "../../infra/config.js";
 import { nodeCrypto } from "../../infra/crypto.js";
+import { failure, usageError } from "../../infra/errors.js";
 import { git } from "../../infra/git.js";
 import { warn } from "../../infra/log.js";
 import { redactQueueUrl } from "../../infra/queue-url.js";
@@ -38,7 +39,10 @@ export interface QueueConnection {
 export function projectKey(root: string): string {
   const roots = git(root, ["rev-list", "--max-parents=0", "HEAD"]).stdout.trim().split("\n").sort();
   const first = roots[0];
-  if (!first) throw new Error("the repository has no commit");
+  if (!first)
+    throw usageError(`${root} is not a git repository with a commit: the queue knows a project by its first commit.`, {
+      fix: "Run br in a clone of the project (git clone <shared remote>), or commit once.",
+    });
   return nodeCrypto().createHash("sha256").update(first).digest("hex").slice(0, 12);
 }
 
@@ -105,6 +109,7 @@ function quietErrors(boss: PgBoss, url: string): void {
 
 /** Connects, installing pg-boss's schema and br's tables if need be; `settings` (not for a read-only look) also sets the queue's lease options. */
 export async function connectQueue(url: string, root: string, settings?: QueueSettings): Promise<QueueConnection> {
+  const project = projectKey(root);
   const { PgBoss } = await import("pg-boss");
   const seconds = superviseSeconds(process.env);
   const boss = new PgBoss({
@@ -122,12 +127,23 @@ export async function connectQueue(url: string, root: string, settings?: QueueSe
   try {
     await boss.start();
   } catch (error) {
-    throw new Error(`could not reach the queue at ${redactQueueUrl(url)}: ${redactQueueUrl((error as Error).message)}`);
+    throw failure(`Could not reach the queue at ${redactQueueUrl(url)}: ${redactQueueUrl((error as Error).message)}`, {
+      fix: "Check that the PostgreSQL server is up and reachable from this machine, and the user, database and password (PGPASSWORD or ~/.pgpass).",
+    });
   }
+  try {
+    return await prepared(boss, project, url, settings);
+  } catch (error) {
+    await boss.stop({ graceful: false, timeout: 1000, close: true }).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** br's tables made, and the project's queue with its lease options when `settings` are given. */
+async function prepared(boss: PgBoss, project: string, url: string, settings: QueueSettings | undefined): Promise<QueueConnection> {
   const db = boss.getDb();
   const sql = async <T>(text: string, values?: unknown[]): Promise<T[]> => (await db.executeSql(text, values)).rows as T[];
   await sql(SHARED_TABLES);
-  const project = projectKey(root);
   const queue = tasksQueueName(project);
   if (settings) {
     const options = {

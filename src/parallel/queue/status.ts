@@ -36,7 +36,9 @@ export async function queueStatus(url: string, root: string): Promise<QueueStatu
   const connection = await connectQueue(url, root);
   try {
     const now = Date.now();
-    const jobs = await connection.boss.findJobs<TaskJob>(connection.queue, { limit: 100_000 });
+    // No run of this project has used the queue yet: nothing to list, which is no error.
+    const exists = (await connection.boss.getQueue(connection.queue)) !== null;
+    const jobs = exists ? await connection.boss.findJobs<TaskJob>(connection.queue, { limit: 100_000 }) : [];
     const counts: Record<string, number> = Object.fromEntries(STATES.map((s) => [s, 0]));
     for (const job of jobs) counts[job.state] = (counts[job.state] ?? 0) + 1;
     const workers = await connection.sql<{
