@@ -9,7 +9,7 @@ import { findProject, type ProjectPaths } from "../../infra/project.js";
 import { type QueueTarget, queueTarget } from "../../infra/queue-url.js";
 import type { QueueRunSummary } from "../../parallel/queue/orchestrate.js";
 import type { QueueStatus } from "../../parallel/queue/status.js";
-import type { QueueWorkerReport } from "../../parallel/queue/worker.js";
+import type { QueueWorkerReport } from "../../parallel/queue/queue-worker.js";
 import type { RunOptions } from "../../run/engine.js";
 import { positiveNumber, workingDir } from "../context.js";
 import { action, setExitCode } from "../main.js";
@@ -81,7 +81,7 @@ export async function queueWorker(options: Record<string, unknown>): Promise<voi
     });
   const concurrency = positiveNumber("--concurrency", options.concurrency, true) ?? 1;
   const untilIdle = positiveNumber("--until-idle", options.untilIdle);
-  const { runQueueWorker } = await import("../../parallel/queue/worker.js");
+  const { runQueueWorker } = await import("../../parallel/queue/queue-worker.js");
   const report = await runQueueWorker({
     url: target.url,
     cwd,

@@ -9,16 +9,13 @@
  * engine keeps per-process state (the stream's environment), so one process works one task.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
-import { homedir } from "node:os";
-import { join, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type { Job } from "pg-boss";
 import { type Config, loadConfig } from "../../infra/config.js";
-import { nodeCrypto } from "../../infra/crypto.js";
-import { failure, usageError } from "../../infra/errors.js";
+import { usageError } from "../../infra/errors.js";
 import { git } from "../../infra/git.js";
 import { say, style, warn } from "../../infra/log.js";
-import { isAlive } from "../../infra/process.js";
 import { type ProjectPaths, projectPaths, streamPaths } from "../../infra/project.js";
 import { redactQueueUrl } from "../../infra/queue-url.js";
 import { transitionTask } from "../../plan/scheduler.js";
@@ -28,6 +25,7 @@ import { revParse } from "../integrate.js";
 import { ensureStreams } from "../orchestrate.js";
 import { type StreamRow, StreamStore } from "../store.js";
 import { resetWorktree, streamEnv } from "../worktree.js";
+import { cloneFor, makeClone, sharedRemote, workersHome } from "./clone.js";
 import { connectQueue, type QueueConnection, queueSettings } from "./connection.js";
 import { markWorker, recordAttempt, resultBranch, type TaskJob, type TaskResult, workerName } from "./jobs.js";
 
@@ -57,48 +55,6 @@ export interface QueueWorkerReport {
 
 /** How often an idle worker asks the queue for a task. */
 const POLL_SECONDS = 1;
-
-function sharedRemote(options: QueueWorkerOptions): string {
-  if (options.repo) return options.repo;
-  const origin = git(options.cwd, ["remote", "get-url", "origin"]);
-  if (origin.code !== 0 || !origin.stdout.trim())
-    throw usageError("br worker --queue needs the shared remote the orchestrator pushes to.", {
-      fix: "Pass --repo <git url>, or run it in a clone whose origin is that remote.",
-    });
-  return origin.stdout.trim();
-}
-
-function workersHome(): string {
-  const cache = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
-  return join(cache, "buildrunner", "workers");
-}
-
-/** Clones of workers on this machine that no longer run (killed) are removed: each start clones afresh. */
-function removeDeadClones(folder: string): void {
-  if (!existsSync(folder)) return;
-  for (const name of readdirSync(folder)) {
-    const pid = Number(/-(\d+)(?:\.br-streams)?$/.exec(name)?.[1]);
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid))
-      rmSync(join(folder, name), { recursive: true, force: true });
-  }
-}
-
-function cloneFor(repo: string, options: QueueWorkerOptions, name: string): string {
-  if (options.dir) return resolve(options.cwd, options.dir);
-  const folder = join(workersHome(), nodeCrypto().createHash("sha256").update(repo).digest("hex").slice(0, 12));
-  removeDeadClones(folder);
-  return join(folder, name);
-}
-
-function makeClone(repo: string, dir: string): void {
-  if (existsSync(join(dir, ".git"))) return;
-  mkdirSync(resolve(dir, ".."), { recursive: true });
-  const cloned = git(resolve(dir, ".."), ["clone", "-q", repo, dir], 10 * 60_000);
-  if (cloned.code !== 0)
-    throw failure(`git clone of ${redactQueueUrl(repo)} failed: ${redactQueueUrl(cloned.stderr.trim())}`, {
-      fix: "Check the --repo URL and this machine's access to it (git clone it by hand once).",
-    });
-}
 
 /**
  * The project's config as the clone has it, with the worktrees beside the clone: a worktreeDir set
