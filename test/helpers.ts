@@ -69,8 +69,12 @@ export async function waitFor(ready: () => boolean, what: string, deadlineMs = 6
 }
 
 export function brAsync(args: string[], options: BrOptions): Promise<BrResult> {
+  return outputOf(brSpawn(args, options));
+}
+
+/** What a started br printed, and its exit code, once it ends. */
+export function outputOf(child: ReturnType<typeof brSpawn>): Promise<BrResult> {
   return new Promise((resolvePromise) => {
-    const child = brSpawn(args, options);
     let stdout = "";
     let stderr = "";
     child.stdout?.on("data", (d) => {

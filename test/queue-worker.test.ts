@@ -8,7 +8,7 @@ import type { ChildProcess } from "node:child_process";
 import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { br, brAsync, brSpawn, git, tempDir, waitFor } from "./helpers.ts";
+import { type BrResult, br, brAsync, brSpawn, git, outputOf, tempDir, waitFor } from "./helpers.ts";
 import { callsOf } from "./parallel-project.ts";
 import { planStatuses, psql, QUEUE_URL, type QueuedProject, queuedProject } from "./queue-project.ts";
 
@@ -25,18 +25,8 @@ function startWorker(p: QueuedProject, name: string, extra: string[] = [], url =
     timeoutMs: 8 * 60_000,
   });
   children.push(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.on("data", (d) => {
-    stdout += d;
-  });
-  child.stderr?.on("data", (d) => {
-    stderr += d;
-  });
-  const ended = new Promise<{ code: number | null; stdout: string; stderr: string }>((done) =>
-    child.on("close", (code) => done({ code, stdout, stderr })),
-  );
-  return { child, ended, home, output: () => stderr };
+  const ended = outputOf(child);
+  return { child, ended, home };
 }
 
 /**
@@ -89,21 +79,32 @@ interface QueueRunJson {
   ledger: { attempts: number; costUsd: number; byMachine: { machine: string; attempts: number }[] };
 }
 
+/** The orchestrator: `br run --parallel n` with the queue, started now. */
+function orchestrator(p: QueuedProject, parallel: number, url = QUEUE_URL) {
+  return brAsync(["run", "--parallel", String(parallel), "--auto", "--json"], {
+    cwd: p.cwd,
+    env: { ...p.env, BR_QUEUE_URL: url, BR_QUEUE_SUPERVISE_SECONDS: "2" },
+    timeoutMs: 8 * 60_000,
+  });
+}
+
+/** The run succeeded, every task of the plan is done, and each was integrated exactly once. */
+function assertIntegratedOnce(p: QueuedProject, run: BrResult, tasks: number): QueueRunJson {
+  assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+  const summary = JSON.parse(run.stdout) as QueueRunJson;
+  assert.deepEqual(planStatuses(p.cwd), [], "every task done");
+  const integrated = summary.integrated.map((i) => i.task);
+  assert.equal(new Set(integrated).size, integrated.length, `each task integrated once: ${integrated.join(", ")}`);
+  assert.equal(integrated.length, tasks);
+  return summary;
+}
+
 describe("br run --parallel on a PostgreSQL queue", { timeout: 900_000 }, () => {
   it("an orchestrator and 3 workers complete a 12-feature plan: each task integrated once, the shared ledger equal to the agent's calls", async () => {
     const p = queuedProject(12);
     const workers = ["a", "b", "c"].map((name) => startWorker(p, name, ["--until-idle", "20"]));
-    const run = await brAsync(["run", "--parallel", "3", "--auto", "--json"], {
-      cwd: p.cwd,
-      env: { ...p.env, BR_QUEUE_URL: QUEUE_URL, BR_QUEUE_SUPERVISE_SECONDS: "2" },
-      timeoutMs: 8 * 60_000,
-    });
-    assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
-    const summary = JSON.parse(run.stdout) as QueueRunJson;
-    assert.deepEqual(planStatuses(p.cwd), [], "every task done");
-    const tasks = summary.integrated.map((i) => i.task);
-    assert.equal(new Set(tasks).size, tasks.length, `each task integrated once: ${tasks.join(", ")}`);
-    assert.equal(tasks.length, 24);
+    const run = await orchestrator(p, 3);
+    const summary = assertIntegratedOnce(p, run, 24);
     const reports = await Promise.all(workers.map((w) => w.ended));
     const reported = reports.map((r) => JSON.parse(r.stdout) as { tasks: unknown[]; attempts: number });
     assert.ok(reported.filter((r) => r.tasks.length > 0).length >= 2, "the work was shared between workers");
@@ -128,22 +129,13 @@ describe("br run --parallel on a PostgreSQL queue", { timeout: 900_000 }, () => 
   it("kill -9 of a worker mid-task: another worker runs its task once the lease lapses, and it is integrated once", async () => {
     const p = queuedProject(3, { FAKE_AGENT_MODE: "slow", FAKE_AGENT_SLEEP: "2" });
     const doomed = startWorker(p, "doomed");
-    const run = brAsync(["run", "--parallel", "1", "--auto", "--json"], {
-      cwd: p.cwd,
-      env: { ...p.env, BR_QUEUE_URL: QUEUE_URL, BR_QUEUE_SUPERVISE_SECONDS: "2" },
-      timeoutMs: 8 * 60_000,
-    });
+    const run = orchestrator(p, 1);
     await waitFor(() => callsOf(p).some((c) => c.cwd?.startsWith(doomed.home)), "the first worker's agent to start", 120_000);
     const victim = callsOf(p).find((c) => c.cwd?.startsWith(doomed.home))?.task as string;
     doomed.child.kill("SIGKILL");
     const survivor = startWorker(p, "survivor", ["--until-idle", "15"]);
     const result = await run;
-    assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
-    const summary = JSON.parse(result.stdout) as QueueRunJson;
-    assert.deepEqual(planStatuses(p.cwd), [], "every task done");
-    const tasks = summary.integrated.map((i) => i.task);
-    assert.equal(new Set(tasks).size, tasks.length, `each task integrated once: ${tasks.join(", ")}`);
-    assert.equal(tasks.length, 6);
+    assertIntegratedOnce(p, result, 6);
     const reruns = callsOf(p).filter((c) => c.task === victim);
     assert.ok(
       reruns.some((c) => c.cwd?.startsWith(survivor.home)),
@@ -157,22 +149,13 @@ describe("br run --parallel on a PostgreSQL queue", { timeout: 900_000 }, () => 
     await relay.open();
     const p = queuedProject(4, { FAKE_AGENT_MODE: "slow", FAKE_AGENT_SLEEP: "1" });
     const workers = ["x", "y"].map((name) => startWorker(p, name, ["--until-idle", "25"], relay.url()));
-    const run = brAsync(["run", "--parallel", "2", "--auto", "--json"], {
-      cwd: p.cwd,
-      env: { ...p.env, BR_QUEUE_URL: relay.url(), BR_QUEUE_SUPERVISE_SECONDS: "2" },
-      timeoutMs: 8 * 60_000,
-    });
+    const run = orchestrator(p, 2, relay.url());
     await waitFor(() => callsOf(p).length >= 2, "two tasks to start", 120_000);
     await relay.cut();
     await new Promise((done) => setTimeout(done, 10_000));
     await relay.open();
     const result = await run;
-    assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
-    const summary = JSON.parse(result.stdout) as QueueRunJson;
-    assert.deepEqual(planStatuses(p.cwd), [], "every task done");
-    const tasks = summary.integrated.map((i) => i.task);
-    assert.equal(new Set(tasks).size, tasks.length, `each task integrated once: ${tasks.join(", ")}`);
-    assert.equal(tasks.length, 8);
+    assertIntegratedOnce(p, result, 8);
     for (const worker of await Promise.all(workers.map((w) => w.ended))) assert.equal(worker.code, 0, worker.stderr);
     await relay.cut();
   });

@@ -54,7 +54,8 @@ net.Socket.prototype.connect = function (...args) {
     assert.equal(set.code, 2);
     assert.doesNotMatch(set.stdout + set.stderr, /pw12345678/);
     assert.equal(readFileSync(file, "utf8"), before);
-    writeFileSync(file, `${before}queue:\n  url: postgres://u:pw12345678@db.example.com/x\n`); // br:allow (a made-up password: what br must hide)
+    assert.match(before, /^queue:$/m);
+    writeFileSync(file, before.replace(/^queue:$/m, "queue:\n  url: postgres://u:pw12345678@db.example.com/x")); // br:allow (a made-up password: what br must hide)
     const status = br(["queue", "status"], { cwd: p.cwd });
     assert.equal(status.code, 2, status.stderr);
     assert.match(status.stderr, /queue\.url/);

@@ -56,7 +56,13 @@ function superviseSeconds(env: NodeJS.ProcessEnv): number {
   return Number.isInteger(wanted) && wanted >= 1 ? wanted : 10;
 }
 
+/**
+ * br's tables, made in one transaction under an advisory lock: workers starting together on a new
+ * server would otherwise race on CREATE … IF NOT EXISTS (PostgreSQL then reports a duplicate type).
+ */
 const SHARED_TABLES = `
+BEGIN;
+SELECT pg_advisory_xact_lock(hashtext('buildrunner.shared-tables'));
 CREATE SCHEMA IF NOT EXISTS ${SHARED_SCHEMA};
 CREATE TABLE IF NOT EXISTS ${SHARED_SCHEMA}.attempts (
   project text NOT NULL,
@@ -93,7 +99,8 @@ CREATE TABLE IF NOT EXISTS ${SHARED_SCHEMA}.workers (
   state text NOT NULL,
   task_id text,
   PRIMARY KEY (project, worker)
-);`;
+);
+COMMIT;`;
 
 /** pg-boss's error events: reported once per kind, so an outage is one line and not one per poll. */
 function quietErrors(boss: PgBoss, url: string): void {
