@@ -21,7 +21,7 @@ export function queueUrlProblem(value: string, inFile: boolean): string | undefi
   const url = new URL(value);
   if (!PROTOCOLS.has(url.protocol)) return `must be a postgres:// or postgresql:// URL, not ${url.protocol}//`;
   if (!url.hostname) return "must name the database server's host, such as postgres://br@127.0.0.1:5432/buildrunner";
-  if (inFile && url.password)
+  if (inFile && (url.password || url.searchParams.has("password")))
     return "must not carry a password (config.yaml is committed): set PGPASSWORD, use ~/.pgpass, or put the whole URL in BR_QUEUE_URL";
   return undefined;
 }
@@ -31,6 +31,8 @@ export function redactQueueUrl(value: string): string {
   if (!URL.canParse(value)) return value.replace(/:\/\/([^:/@\s]*):[^@\s]*@/, "://$1:***@");
   const url = new URL(value);
   if (url.password) url.password = "***";
+  // libpq and node-postgres also take the password as a parameter.
+  if (url.searchParams.has("password")) url.searchParams.set("password", "***");
   return url.toString();
 }
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { BrError } from "../../src/infra/errors.ts";
@@ -21,13 +21,22 @@ describe("queue worker", () => {
   it("removes the clones (and their worktree folders) of workers that no longer run, and keeps live ones", () => {
     const folder = join(root, "clones");
     const dead = deadPid();
-    const names = [`host-${dead}`, `host-${dead}.br-streams`, `host-${process.pid}`, `host-${process.ppid}`, "notes"];
+    const host = hostname();
+    const names = [
+      `${host}-${dead}`,
+      `${host}-${dead}.br-streams`,
+      `${host}-${process.pid}`,
+      `${host}-${process.ppid}`,
+      `other-machine-${dead}`,
+      "notes",
+    ];
     for (const name of names) mkdirSync(join(folder, name), { recursive: true });
     removeDeadClones(folder);
-    assert.equal(existsSync(join(folder, `host-${dead}`)), false);
-    assert.equal(existsSync(join(folder, `host-${dead}.br-streams`)), false);
-    assert.equal(existsSync(join(folder, `host-${process.pid}`)), true, "its own clone stays");
-    assert.equal(existsSync(join(folder, `host-${process.ppid}`)), true, "a running worker's clone stays");
+    assert.equal(existsSync(join(folder, `${host}-${dead}`)), false);
+    assert.equal(existsSync(join(folder, `${host}-${dead}.br-streams`)), false);
+    assert.equal(existsSync(join(folder, `${host}-${process.pid}`)), true, "its own clone stays");
+    assert.equal(existsSync(join(folder, `${host}-${process.ppid}`)), true, "a running worker's clone stays");
+    assert.equal(existsSync(join(folder, `other-machine-${dead}`)), true, "another machine's clone stays (a shared home)");
     assert.equal(existsSync(join(folder, "notes")), true, "a folder not named by a pid stays");
   });
 

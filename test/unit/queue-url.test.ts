@@ -38,6 +38,11 @@ describe("queue URL", () => {
     assert.equal(queueTarget(undefined, {}, undefined), undefined);
   });
 
+  it("a password given as a parameter is refused in config.yaml and hidden when shown", () => {
+    assert.match(queueUrlProblem("postgres://u@db/x?password=hunter2", true) ?? "", /PGPASSWORD/);
+    assert.doesNotMatch(redactQueueUrl("postgres://u@db/x?sslmode=require&password=hunter2"), /hunter2/); // br:allow (a made-up password)
+  });
+
   it("a bad URL is a usage error (exit 2) that names where it came from and hides the password", () => {
     assert.throws(
       () => queueTarget(undefined, { BR_QUEUE_URL: "http://u:topsecret@h/d" }, undefined), // br:allow (a made-up password: what br must hide)
@@ -61,7 +66,8 @@ describe("queue jobs", () => {
   });
 
   it("each lease of a task pushes to its own branch", () => {
-    assert.equal(resultBranch("abcdef123456-3-xy", "feature-2.core", 0), "br/queue/abcdef12/feature-2.core-0");
+    assert.equal(resultBranch("abcdef123456-3-9f2c", "feature-2.core", 0), "br/queue/3-9f2c/feature-2.core-0");
+    assert.notEqual(resultBranch("abcdef123456-3-9f2c", "t", 0), resultBranch("abcdef123456-4-77aa", "t", 0), "another run of the project");
     assert.notEqual(resultBranch("k", "t", 0), resultBranch("k", "t", 1));
   });
 });

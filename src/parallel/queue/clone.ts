@@ -4,7 +4,7 @@
  * one machine never share one), and the clones of workers that died, removed.
  */
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
-import { homedir } from "node:os";
+import { homedir, hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { nodeCrypto } from "../../infra/crypto.js";
 import { failure, usageError } from "../../infra/errors.js";
@@ -31,6 +31,8 @@ export function workersHome(): string {
 export function removeDeadClones(folder: string): void {
   if (!existsSync(folder)) return;
   for (const name of readdirSync(folder)) {
+    // Only this machine's: a home shared over the network holds other machines' live clones.
+    if (!name.startsWith(`${hostname()}-`)) continue;
     const pid = Number(/-(\d+)(?:\.br-streams)?$/.exec(name)?.[1]);
     if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid))
       rmSync(join(folder, name), { recursive: true, force: true });

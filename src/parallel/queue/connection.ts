@@ -115,7 +115,12 @@ function quietErrors(boss: PgBoss, url: string): void {
 }
 
 /** Connects, installing pg-boss's schema and br's tables if need be; `settings` (not for a read-only look) also sets the queue's lease options. */
-export async function connectQueue(url: string, root: string, settings?: QueueSettings): Promise<QueueConnection> {
+export async function connectQueue(
+  url: string,
+  root: string,
+  settings?: QueueSettings,
+  options: { update: boolean } = { update: true },
+): Promise<QueueConnection> {
   const project = projectKey(root);
   const { PgBoss } = await import("pg-boss");
   const seconds = superviseSeconds(process.env);
@@ -134,12 +139,14 @@ export async function connectQueue(url: string, root: string, settings?: QueueSe
   try {
     await boss.start();
   } catch (error) {
+    // What did start (timers, a pool) would keep br from exiting.
+    await boss.stop({ graceful: false, timeout: 1000, close: true }).catch(() => undefined);
     throw failure(`Could not reach the queue at ${redactQueueUrl(url)}: ${redactQueueUrl((error as Error).message)}`, {
       fix: "Check that the PostgreSQL server is up and reachable from this machine, and the user, database and password (PGPASSWORD or ~/.pgpass).",
     });
   }
   try {
-    return await prepared(boss, project, url, settings);
+    return await prepared(boss, project, url, settings, options.update);
   } catch (error) {
     await boss.stop({ graceful: false, timeout: 1000, close: true }).catch(() => undefined);
     throw error;
@@ -147,7 +154,13 @@ export async function connectQueue(url: string, root: string, settings?: QueueSe
 }
 
 /** br's tables made, and the project's queue with its lease options when `settings` are given. */
-async function prepared(boss: PgBoss, project: string, url: string, settings: QueueSettings | undefined): Promise<QueueConnection> {
+async function prepared(
+  boss: PgBoss,
+  project: string,
+  url: string,
+  settings: QueueSettings | undefined,
+  update: boolean,
+): Promise<QueueConnection> {
   const db = boss.getDb();
   const sql = async <T>(text: string, values?: unknown[]): Promise<T[]> => (await db.executeSql(text, values)).rows as T[];
   await sql(SHARED_TABLES);
@@ -161,8 +174,8 @@ async function prepared(boss: PgBoss, project: string, url: string, settings: Qu
       notify: true,
     };
     await boss.createQueue(queue, options);
-    // A queue made by an earlier run keeps its options unless told: the config may have changed since.
-    await boss.updateQueue(queue, options);
+    // The orchestrator's config rules the lease options (a worker's clone may hold an older one).
+    if (update) await boss.updateQueue(queue, options);
   }
   return {
     boss,

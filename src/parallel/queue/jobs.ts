@@ -36,12 +36,21 @@ export function jobId(runKey: string, taskId: string, round: number): string {
 
 /** The branch of the shared remote a worker pushes a verified commit to: per run, task and lease, so a retried job never overwrites. */
 export function resultBranch(runKey: string, taskId: string, retry: number): string {
-  return `br/queue/${runKey.slice(0, 8)}/${taskId}-${retry}`;
+  // The run's own part of the key (its number and random suffix), not the project's.
+  const run = runKey.split("-").slice(1).join("-") || runKey;
+  return `br/queue/${run}/${taskId}-${retry}`;
 }
 
-/** This process's name among the workers: machine and pid, unique while it runs. */
+let token: string | undefined;
+
+/**
+ * This process's name among the workers: machine, pid and a token drawn once per process. The
+ * token keeps two lives of one pid apart (a container's worker is often pid 1 on every start), so
+ * the ledger never takes a new worker's attempt for an old one's.
+ */
 export function workerName(): string {
-  return `${hostname()}-${process.pid}`;
+  token ??= nodeCrypto().randomBytes(3).toString("hex");
+  return `${hostname()}-${process.pid}-${token}`;
 }
 
 /** Records a finished attempt in the shared ledger; the same attempt recorded twice stays one row. */

@@ -68,6 +68,8 @@ interface Conductor {
   runKey: string;
   inFlight: Map<string, InFlight>;
   summary: QueueRunSummary;
+  /** Whether the jobs no worker took were cancelled (once the run stopped). */
+  cancelled?: boolean;
 }
 
 function pushTarget(root: string, target: string): void {
@@ -174,9 +176,13 @@ async function failTask(c: Conductor, task: Task, reason: string): Promise<void>
 
 /** What became of one job that left the queue: integrated, failed, or handed back to the plan. */
 async function settle(c: Conductor, flight: InFlight, job: JobWithMetadata<TaskJob>): Promise<void> {
-  c.inFlight.delete(flight.id);
+  if (job.state === "cancelled") {
+    // Cancelled before a worker took it (the run stopped), or by an operator: not the task's failure.
+    await transitionTask(c.paths, flight.task.id, "reset", { force: true });
+    return;
+  }
   if (job.state !== "completed") {
-    const detail = (job.output as { message?: string } | null)?.message ?? job.state;
+    const detail = failureDetail(job.output) ?? job.state;
     await failTask(c, flight.task, `its job ${job.state} after ${job.retryCount + 1} lease(s): ${detail}`);
     return;
   }
@@ -188,32 +194,77 @@ async function settle(c: Conductor, flight: InFlight, job: JobWithMetadata<TaskJ
   } else await failTask(c, flight.task, `${result.reason} (on ${result.worker})`);
 }
 
+/** Why pg-boss failed a job: a handler's error, or its own (`{ value: { message } }` for a lapsed heartbeat). */
+function failureDetail(output: unknown): string | undefined {
+  const o = output as { message?: unknown; value?: { message?: unknown } } | null;
+  const message = o?.message ?? o?.value?.message;
+  return typeof message === "string" ? message : undefined;
+}
+
 const SETTLED = new Set(["completed", "failed", "cancelled"]);
 
 async function settleFinished(c: Conductor): Promise<void> {
   if (c.inFlight.size === 0) return;
   const jobs = await c.connection.boss.findJobs<TaskJob>(c.connection.queue, { data: { runKey: c.runKey }, limit: 10_000 });
+  const seen = new Set(jobs.map((j) => j.id));
   for (const job of jobs) {
     const flight = c.inFlight.get(job.id);
-    if (flight && SETTLED.has(job.state)) await settle(c, flight, job);
+    if (!flight || !SETTLED.has(job.state)) continue;
+    try {
+      await settle(c, flight, job);
+    } catch (error) {
+      // Not the server: integration itself failed (a lock, git). The task fails with the reason; the run goes on.
+      await failTask(c, flight.task, `its verified result could not be integrated: ${(error as Error).message}`);
+    }
+    c.inFlight.delete(flight.id);
+  }
+  // A job that is gone (deleted by hand, or by another run's clean-up) would be waited for forever: its task goes back to ready.
+  for (const flight of [...c.inFlight.values()]) {
+    if (seen.has(flight.id)) continue;
+    c.inFlight.delete(flight.id);
+    await transitionTask(c.paths, flight.task.id, "reset", { force: true });
+    warn(`${flight.task.id}'s job left the queue unfinished; the task is ready again`);
   }
 }
 
 /** The loop: send what is ready, settle what finished, until nothing is in flight and nothing more can be sent. */
 async function conduct(c: Conductor): Promise<void> {
   for (;;) {
-    await budgetReached(c);
-    await sendReady(c);
-    if (c.inFlight.size === 0) return;
-    await sleep(POLL_MS);
     try {
+      await budgetReached(c);
+      await sendReady(c);
+      if (c.summary.stoppedBecause && !c.cancelled) {
+        c.cancelled = true;
+        await cancelQueued(c);
+      }
+      if (c.inFlight.size === 0) return;
+      await sleep(POLL_MS);
       await settleFinished(c);
     } catch (error) {
+      if (!isServerError(error)) throw error;
       // The server is unreachable for a moment: the jobs keep their state there; look again.
       warn(`queue: ${redactQueueUrl((error as Error).message)}; retrying`);
       await sleep(2000);
     }
   }
+}
+
+/** An error of the connection or the server (pg's errors carry a SQLSTATE code; sockets an errno), not of br's own work. */
+function isServerError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== "string") return /connect|terminat|timeout|ECONN|socket/i.test(String((error as Error).message));
+  return /^(E[A-Z]+|08|57|53)/.test(code);
+}
+
+/** The run's jobs no worker has taken yet are cancelled when it stops: nobody would integrate them. */
+async function cancelQueued(c: Conductor): Promise<void> {
+  const queued = await c.connection.boss.findJobs<TaskJob>(c.connection.queue, { data: { runKey: c.runKey }, queued: true });
+  if (queued.length > 0)
+    await c.connection.boss.cancel(
+      c.connection.queue,
+      queued.map((j) => j.id),
+    );
+  for (const job of queued) await transitionTask(c.paths, job.data.task.id, "reset", { force: true }).catch(() => undefined);
 }
 
 export async function runQueueParallel(paths: ProjectPaths, options: ParallelOptions, queue: QueueTarget): Promise<QueueRunSummary> {
@@ -223,6 +274,10 @@ export async function runQueueParallel(paths: ProjectPaths, options: ParallelOpt
   checkExecutor(executorName, config);
   if (executorName === "manual" || executorName === "replay")
     throw usageError(`The ${executorName} executor cannot run on queue workers.`, { fix: "Use br run without --parallel for it." });
+  if (!config.run.commit)
+    throw usageError("Queued runs integrate verified work as commits, and run.commit is false.", {
+      fix: "br config set run.commit true, or run without --parallel.",
+    });
   const target = targetBranch(paths);
   requireRemote(paths.root);
   if (config.run.commit && !options.allowDirty) requireCleanTree(paths);
@@ -259,7 +314,11 @@ export async function runQueueParallel(paths: ProjectPaths, options: ParallelOpt
       durationMs: 0,
     };
     const conductor: Conductor = { paths, config, options, connection, store, target, runKey, inFlight: new Map(), summary };
-    await conduct(conductor);
+    try {
+      await conduct(conductor);
+    } finally {
+      await cancelQueued(conductor).catch(() => undefined);
+    }
     summary.ledger = await runTotals(connection, runKey);
     finish(paths, config, target);
     journal.finishRun(runId, summary.failed.length > 0 ? "failed" : summary.stoppedBecause ? "stopped" : "finished");

@@ -10,6 +10,7 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Job } from "pg-boss";
 import { type Config, loadConfig } from "../../infra/config.js";
@@ -94,7 +95,8 @@ function checkoutBase(slot: Slot, job: TaskJob): void {
 async function streamFor(slot: Slot, job: TaskJob): Promise<{ run: ActiveRun; row: StreamRow }> {
   if (slot.run && slot.row) return { run: slot.run, row: slot.row };
   const [row] = ensureStreams(slot.paths, slot.config, slot.store, 1, job.target) as [StreamRow];
-  Object.assign(process.env, streamEnv(row.name, row.port));
+  // Workers of one `--concurrency n` share a machine: each gets its own block of ports.
+  Object.assign(process.env, streamEnv(row.name, row.port + 10 * slotIndex()));
   const runId = slot.journal.startRun(job.executor ?? slot.config.run.executor, { worker: slot.name, queue: true });
   const options = {
     auto: true,
@@ -106,6 +108,11 @@ async function streamFor(slot: Slot, job: TaskJob): Promise<{ run: ActiveRun; ro
   slot.run = await openStreamRun(streamPaths(slot.paths, row.path), options, stream, slot.journal);
   slot.row = row;
   return { run: slot.run, row };
+}
+
+function slotIndex(): number {
+  const slot = Number(process.env.BR_QUEUE_SLOT);
+  return Number.isInteger(slot) && slot >= 0 ? slot : 0;
 }
 
 /** One task, start to report: the result becomes the job's output. */
@@ -153,7 +160,7 @@ function resultOf(
   row: StreamRow,
   spent: { attempts: number; costUsd: number },
 ): TaskResult {
-  const who = { worker: slot.name, machine: slot.name.replace(/-\d+$/, ""), ...spent };
+  const who = { worker: slot.name, machine: hostname(), ...spent };
   if (outcome === "passed") {
     const commit = revParse(row.path, "HEAD") as string;
     const branch = resultBranch(data.runKey, data.task.id, job.retryCount ?? 0);
@@ -187,9 +194,11 @@ async function recordWithRetry(slot: Slot, job: { runKey: string; jobId: string 
 /** Waits until the worker has been idle long enough (or forever without --until-idle), or is told to stop. */
 async function idleOrStopped(slot: Slot, untilIdleSeconds: number | undefined, busy: () => boolean): Promise<string> {
   return new Promise((done) => {
-    const stop = (signal: string) => done(`stopped by ${signal}`);
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
+    // br's own handlers exit at once; a worker lets its current task finish (a second signal is harmless).
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      process.removeAllListeners(signal);
+      process.on(signal, () => done(`stopped by ${signal}`));
+    }
     if (untilIdleSeconds === undefined) return;
     const timer = setInterval(() => {
       if (!busy() && Date.now() - slot.lastActive >= untilIdleSeconds * 1000) {
@@ -204,7 +213,7 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<Queue
   if (options.concurrency > 1) return runChildren(options);
   const repo = sharedRemote(options);
   const name = workerName();
-  const dir = cloneFor(repo, options, name);
+  const dir = cloneFor(repo, options, `${hostname()}-${process.pid}`);
   makeClone(repo, dir);
   const paths = projectPaths(dir);
   if (!existsSync(paths.config))
@@ -212,24 +221,31 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<Queue
       fix: "Commit and push the project's .buildrunner/ folder (br init, then git push), or pass --repo of the right remote.",
     });
   const config = await cloneConfig(paths);
-  const connection = await connectQueue(options.url, paths.root, queueSettings(config));
-  const journal = Journal.open(paths);
-  const store = StreamStore.open(paths);
-  const report: QueueWorkerReport = { worker: name, clone: dir, tasks: [], attempts: 0, costUsd: 0 };
-  const slot: Slot = {
-    paths,
-    config,
-    connection,
-    journal,
-    store,
-    name,
-    report,
-    ledger: [],
-    lastActive: Date.now(),
-    ...(options.executor ? { executor: options.executor } : {}),
-  };
+  const connection = await connectQueue(withPassword(options.url), paths.root, queueSettings(config), { update: false });
+  // Agents and checks this worker starts inherit its environment: the queue's credentials stay here.
+  delete process.env.BR_QUEUE_URL;
+  delete process.env.PGPASSWORD;
   let working = false;
+  let journal: Journal | undefined;
+  let store: StreamStore | undefined;
   try {
+    journal = Journal.open(paths);
+    store = StreamStore.open(paths);
+    const report: QueueWorkerReport = { worker: name, clone: dir, tasks: [], attempts: 0, costUsd: 0 };
+    const slot: Slot = {
+      paths,
+      config,
+      connection,
+      journal,
+      store,
+      name,
+      report,
+      ledger: [],
+      lastActive: Date.now(),
+      ...(options.executor ? { executor: options.executor } : {}),
+    };
+    // The worktree (and parallel.setup) are made before any lease is held: a long set-up cannot cost a task.
+    ensureStreams(paths, config, store, 1, currentBranch(paths.root));
     await markWorker(connection, name, "idle", null);
     say(style.bold(`Worker ${name} on ${redactQueueUrl(options.url)} (queue ${connection.queue}), clone ${dir}`));
     await connection.boss.work<TaskJob, TaskResult>(
@@ -250,19 +266,37 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<Queue
     return report;
   } finally {
     await connection.close().catch(() => undefined);
-    store.close();
-    journal.close();
+    store?.close();
+    journal?.close();
   }
+}
+
+/** The branch the clone has out (the remote's default): the worktree starts there, each job moves it. */
+function currentBranch(root: string): string {
+  return git(root, ["symbolic-ref", "-q", "--short", "HEAD"]).stdout.trim() || "main";
+}
+
+/**
+ * The URL with PGPASSWORD folded in: the variable is removed from this process's environment (so
+ * agents never see it), and the connections pg-boss makes later still need the password.
+ */
+function withPassword(url: string): string {
+  const password = process.env.PGPASSWORD;
+  if (!password || !URL.canParse(url)) return url;
+  const parsed = new URL(url);
+  if (parsed.password) return url;
+  parsed.password = password;
+  return parsed.toString();
 }
 
 /** n workers as child processes, each with its own clone; their reports are gathered into one. */
 async function runChildren(options: QueueWorkerOptions): Promise<QueueWorkerReport> {
   const bin = process.argv[1] as string;
+  // The URL goes in the environment, not the arguments: `ps` shows arguments to every user.
   const args = (i: number) => [
     bin,
     "worker",
     "--queue",
-    options.url,
     "--concurrency",
     "1",
     "--json",
@@ -272,7 +306,11 @@ async function runChildren(options: QueueWorkerOptions): Promise<QueueWorkerRepo
     ...(options.untilIdleSeconds !== undefined ? ["--until-idle", String(options.untilIdleSeconds)] : []),
   ];
   const processes = Array.from({ length: options.concurrency }, (_, i) =>
-    spawn(process.execPath, args(i + 1), { cwd: options.cwd, stdio: ["ignore", "pipe", "inherit"] }),
+    spawn(process.execPath, args(i + 1), {
+      cwd: options.cwd,
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, BR_QUEUE_URL: options.url, BR_QUEUE_SLOT: String(i) },
+    }),
   );
   const children = processes.map((child) => {
     let out = "";
@@ -291,10 +329,12 @@ async function runChildren(options: QueueWorkerOptions): Promise<QueueWorkerRepo
     );
   });
   // A stop asked of this process is asked of every child: each finishes or hands back its task.
-  for (const signal of ["SIGTERM", "SIGINT"] as const)
-    process.once(signal, () => {
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.removeAllListeners(signal);
+    process.on(signal, () => {
       for (const child of processes) child.kill(signal);
     });
+  }
   const reports = (await Promise.all(children)).filter((r): r is QueueWorkerReport => r !== undefined);
   return {
     worker: workerName(),
