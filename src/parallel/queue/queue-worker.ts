@@ -76,6 +76,8 @@ interface Slot {
   name: string;
   run?: ActiveRun;
   row?: StreamRow;
+  /** The orchestrator's run and options the local run was opened for. */
+  runFor?: string;
   report: QueueWorkerReport;
   ledger: Promise<void>[];
   lastActive: number;
@@ -93,7 +95,10 @@ function checkoutBase(slot: Slot, job: TaskJob): void {
 }
 
 async function streamFor(slot: Slot, job: TaskJob): Promise<{ run: ActiveRun; row: StreamRow }> {
-  if (slot.run && slot.row) return { run: slot.run, row: slot.row };
+  // One local run per orchestrator run and its options: the next run may ask another executor or budget.
+  const key = JSON.stringify([job.runKey, job.target, job.executor ?? null, job.maxTaskCost ?? null]);
+  if (slot.run && slot.row && slot.runFor === key) return { run: slot.run, row: slot.row };
+  if (slot.run) slot.journal.finishRun(slot.run.runId, "finished");
   const [row] = ensureStreams(slot.paths, slot.config, slot.store, 1, job.target) as [StreamRow];
   // Workers of one `--concurrency n` share a machine: each gets its own block of ports.
   Object.assign(process.env, streamEnv(row.name, row.port + 10 * slotIndex()));
@@ -107,6 +112,7 @@ async function streamFor(slot: Slot, job: TaskJob): Promise<{ run: ActiveRun; ro
   const stream = { name: row.name, runId, ignoredBranches: [job.target, "br/"] };
   slot.run = await openStreamRun(streamPaths(slot.paths, row.path), options, stream, slot.journal);
   slot.row = row;
+  slot.runFor = key;
   return { run: slot.run, row };
 }
 
