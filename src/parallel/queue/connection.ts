@@ -162,7 +162,9 @@ async function prepared(
   update: boolean,
 ): Promise<QueueConnection> {
   const db = boss.getDb();
-  const sql = async <T>(text: string, values?: unknown[]): Promise<T[]> => (await db.executeSql(text, values)).rows as T[];
+  async function sql<T>(text: string, values?: unknown[]): Promise<T[]> {
+    return (await db.executeSql(text, values)).rows as T[];
+  }
   await sql(SHARED_TABLES);
   const queue = tasksQueueName(project);
   if (settings) {
