@@ -8,7 +8,7 @@ import type { ChildProcess } from "node:child_process";
 import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { type BrResult, br, brAsync, brSpawn, git, outputOf, tempDir, waitFor } from "./helpers.ts";
+import { type BrResult, br, brSpawn, git, outputOf, tempDir, waitFor } from "./helpers.ts";
 import { callsOf } from "./parallel-project.ts";
 import { planStatuses, psql, QUEUE_URL, type QueuedProject, queuedProject } from "./queue-project.ts";
 
@@ -21,7 +21,8 @@ function startWorker(p: QueuedProject, name: string, extra: string[] = [], url =
   const home = tempDir(`br-worker-${name}-`);
   const child = brSpawn(["worker", "--queue", url, "--repo", p.remote, "--dir", join(home, "clone"), "--json", ...extra], {
     cwd: home,
-    env: { ...p.env, BR_QUEUE_SUPERVISE_SECONDS: "2" },
+    // Each worker stands for a machine of its own in the ledger.
+    env: { ...p.env, BR_QUEUE_SUPERVISE_SECONDS: "2", BR_MACHINE: `vm-${name}` },
     timeoutMs: 8 * 60_000,
   });
   children.push(child);
@@ -79,13 +80,23 @@ interface QueueRunJson {
   ledger: { attempts: number; costUsd: number; byMachine: { machine: string; attempts: number }[] };
 }
 
-/** The orchestrator: `br run --parallel n` with the queue, started now. */
-function orchestrator(p: QueuedProject, parallel: number, url = QUEUE_URL) {
-  return brAsync(["run", "--parallel", String(parallel), "--auto", "--json"], {
+function orchestratorProcess(p: QueuedProject, parallel: number, url = QUEUE_URL) {
+  const child = brSpawn(["run", "--parallel", String(parallel), "--auto", "--json"], {
     cwd: p.cwd,
     env: { ...p.env, BR_QUEUE_URL: url, BR_QUEUE_SUPERVISE_SECONDS: "2" },
     timeoutMs: 8 * 60_000,
   });
+  children.push(child);
+  return child;
+}
+
+/** The orchestrator: `br run --parallel n` with the queue, started now. */
+function orchestrator(p: QueuedProject, parallel: number, url = QUEUE_URL) {
+  return outputOf(orchestratorProcess(p, parallel, url));
+}
+
+interface Spend {
+  cost: { calls: number; machines?: { machine: string; calls: number }[] };
 }
 
 /** The run succeeded, every task of the plan is done, and each was integrated exactly once. */
@@ -97,6 +108,51 @@ function assertIntegratedOnce(p: QueuedProject, run: BrResult, tasks: number): Q
   assert.equal(new Set(integrated).size, integrated.length, `each task integrated once: ${integrated.join(", ")}`);
   assert.equal(integrated.length, tasks);
   return summary;
+}
+
+/**
+ * The journal on the orchestrator, and on another clone of the project that never ran anything,
+ * holds every worker's attempts with its machine: br status and br model stats count them all.
+ */
+function assertEveryMachineSeen(p: QueuedProject, calls: number, reported: { tasks: unknown[]; attempts: number }[]): void {
+  const env = { ...p.env, BR_QUEUE_URL: QUEUE_URL };
+  const elsewhere = join(tempDir("br-elsewhere-"), "checkout");
+  git(p.cwd, "clone", "-q", p.remote, elsewhere);
+  for (const cwd of [p.cwd, elsewhere, elsewhere]) {
+    const status = br(["status", "--json"], { cwd, env });
+    assert.equal(status.code, 0, status.stderr);
+    const spend = (JSON.parse(status.stdout) as Spend).cost;
+    assert.equal(spend.calls, calls, `br status in ${cwd} counts every machine's calls once`);
+    const worked = reported.filter((r) => r.attempts > 0).length;
+    assert.equal(spend.machines?.length, worked, JSON.stringify(spend.machines));
+    assert.ok(spend.machines?.every((m) => m.machine.startsWith("vm-")));
+    const stats = br(["model", "stats", "--json"], { cwd, env });
+    assert.equal(stats.code, 0, stats.stderr);
+    assert.equal((JSON.parse(stats.stdout) as { calls: number }).calls, calls);
+  }
+}
+
+/** The dashboard on a checkout that ran nothing shows a task's attempts, made on another machine. */
+async function assertDashboardSeesEveryMachine(p: QueuedProject, task: string): Promise<void> {
+  const checkout = join(tempDir("br-dashboard-"), "checkout");
+  git(p.cwd, "clone", "-q", p.remote, checkout);
+  const dashboard = brSpawn(["dashboard", "--port", "0", "--json"], { cwd: checkout, env: { ...p.env, BR_QUEUE_URL: QUEUE_URL } });
+  children.push(dashboard);
+  let out = "";
+  dashboard.stdout?.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  await waitFor(() => out.includes("\n"), "the dashboard to listen", 30_000);
+  const { url } = JSON.parse(out.split("\n")[0] as string) as { url: string };
+  const api = `${url.split("#")[0]}api/tasks/${encodeURIComponent(task)}`;
+  let attempts: unknown[] = [];
+  const until = Date.now() + 30_000;
+  while (attempts.length === 0 && Date.now() < until) {
+    attempts = ((await (await fetch(api, { signal: AbortSignal.timeout(5000) })).json()) as { attempts: unknown[] }).attempts;
+    if (attempts.length === 0) await new Promise((done) => setTimeout(done, 300));
+  }
+  dashboard.kill("SIGTERM");
+  assert.ok(attempts.length >= 1, `the dashboard shows ${task}'s attempt from a worker's machine`);
 }
 
 describe("br run --parallel on a PostgreSQL queue", { timeout: 900_000 }, () => {
@@ -124,6 +180,8 @@ describe("br run --parallel on a PostgreSQL queue", { timeout: 900_000 }, () => 
     const parsed = JSON.parse(status.stdout) as { jobs: Record<string, number>; workers: unknown[]; url: string };
     assert.equal(parsed.jobs.completed, 24);
     assert.equal(parsed.workers.length, 3);
+    assertEveryMachineSeen(p, calls, reported);
+    await assertDashboardSeesEveryMachine(p, summary.integrated[0]?.task as string);
   });
 
   it("kill -9 of a worker mid-task: another worker runs its task once the lease lapses, and it is integrated once", async () => {
@@ -142,6 +200,33 @@ describe("br run --parallel on a PostgreSQL queue", { timeout: 900_000 }, () => 
       `${victim} was run again by the other worker`,
     );
     await survivor.ended;
+  });
+
+  it("kill -9 of the orchestrator: workers finish what they hold, br merge --streams integrates it, the next run builds only the rest", async () => {
+    const p = queuedProject(3, { FAKE_AGENT_MODE: "slow", FAKE_AGENT_SLEEP: "2" });
+    const workers = ["m", "n"].map((name) => startWorker(p, name, ["--until-idle", "8"]));
+    const first = orchestratorProcess(p, 2);
+    await waitFor(() => callsOf(p).length >= 1, "a worker's agent to start", 120_000);
+    first.kill("SIGKILL");
+    await Promise.all(workers.map((w) => w.ended));
+    const built = new Set(callsOf(p).map((c) => c.task));
+    assert.ok(built.size >= 1);
+    const env = { ...p.env, BR_QUEUE_URL: QUEUE_URL };
+    const merged = br(["merge", "--streams", "--json"], { cwd: p.cwd, env });
+    assert.equal(merged.code, 0, `${merged.stdout}\n${merged.stderr}`);
+    const mergedTasks = (JSON.parse(merged.stdout) as QueueRunJson).integrated.map((i) => i.task);
+    assert.deepEqual(mergedTasks.sort(), [...built].sort(), "what the workers verified is integrated, nothing else");
+    const again = br(["merge", "--streams", "--json"], { cwd: p.cwd, env });
+    assert.deepEqual((JSON.parse(again.stdout) as QueueRunJson).integrated, [], "a second merge integrates nothing again");
+    const rest = ["o", "q"].map((name) => startWorker(p, name, ["--until-idle", "15"]));
+    const run = await orchestrator(p, 2);
+    assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
+    const later = (JSON.parse(run.stdout) as QueueRunJson).integrated.map((i) => i.task);
+    assert.deepEqual(planStatuses(p.cwd), [], "every task done");
+    assert.deepEqual([...mergedTasks, ...later].sort(), [...new Set([...mergedTasks, ...later])].sort(), "no task integrated twice");
+    assert.equal(mergedTasks.length + later.length, 6);
+    for (const task of built) assert.equal(callsOf(p).filter((c) => c.task === task).length, 1, `${task} was built once`);
+    await Promise.all(rest.map((w) => w.ended));
   });
 
   it("PostgreSQL unreachable for 10 seconds mid-run: the orchestrator and the workers recover and the plan completes", async () => {

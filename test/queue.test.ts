@@ -31,6 +31,11 @@ net.Socket.prototype.connect = function (...args) {
     const result = br(["run", "--parallel", "2", "--auto", "--json"], { cwd: p.cwd, env });
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(planStatuses(p.cwd), []);
+    // Nor do the commands that read other machines' work when a queue is set, nor merge.
+    for (const args of [["status"], ["model", "stats"], ["merge", "--streams"]]) {
+      const other = br(args, { cwd: p.cwd, env });
+      assert.equal(other.code, 0, `${args.join(" ")}: ${other.stderr}`);
+    }
     assert.ok(!existsSync(log) || !readFileSync(log, "utf8").split("\n").includes("5432"), "no connection to PostgreSQL's port");
     const status = br(["queue", "status"], { cwd: p.cwd, env });
     assert.equal(status.code, 2);
@@ -44,6 +49,11 @@ net.Socket.prototype.connect = function (...args) {
     assert.notEqual(result.code, 0);
     assert.doesNotMatch(result.stdout + result.stderr, /Sup3rSecretPw/);
     assert.match(result.stderr, /someone:\*\*\*@127\.0\.0\.1:1/);
+    // br status still answers from this machine's journal, and says why the other machines' work is missing.
+    const status = br(["status"], { cwd: p.cwd, env: { BR_QUEUE_URL: url }, timeoutMs: 60_000 });
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stderr, /shared ledger could not be read \(.*someone:\*\*\*@127\.0\.0\.1:1.*\); showing this machine's work only/);
+    assert.doesNotMatch(status.stdout + status.stderr, /Sup3rSecretPw/);
   });
 
   it("queue.url in config.yaml may not hold a password: br config set refuses it, a hand edit stops commands with exit 2", () => {

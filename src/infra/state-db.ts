@@ -131,6 +131,12 @@ const MIGRATIONS: string[] = [
      last_error TEXT
    );
    INSERT INTO telemetry_export (id) VALUES (1);`,
+  // Multi-machine runs: attempts copied in from the shared ledger carry their machine and a key that keeps each
+  // copied once; each ledger read from has a cursor (its last sequence number copied).
+  `ALTER TABLE attempts ADD COLUMN machine TEXT;
+   ALTER TABLE attempts ADD COLUMN shared_key TEXT;
+   CREATE UNIQUE INDEX attempts_shared_key ON attempts(shared_key);
+   CREATE TABLE shared_ledger (source TEXT PRIMARY KEY, seq INTEGER NOT NULL);`,
 ];
 
 export type StateDb = DatabaseSync;

@@ -43,6 +43,10 @@ export interface AttemptRow {
   stream: string | null;
   /** The process that ran the attempt when it was not the run's own (a stream's worker). */
   worker_pid: number | null;
+  route_score?: number | null;
+  route_reason?: string | null;
+  /** The machine of an attempt copied in from a shared queue's ledger; null for this machine's own. */
+  machine?: string | null;
 }
 
 export class Journal {
@@ -64,6 +68,11 @@ export class Journal {
       .prepare("INSERT INTO runs (started_at, pid, host, executor, options) VALUES (?, ?, ?, ?, ?)")
       .run(new Date().toISOString(), process.pid, hostname(), executor, JSON.stringify(options));
     return Number(info.lastInsertRowid);
+  }
+
+  /** Adds to a run's recorded options (a queued run's key, by which other machines' attempts find it). */
+  tagRun(runId: number, extra: Record<string, unknown>): void {
+    this.db.prepare("UPDATE runs SET options = json_patch(options, ?) WHERE id = ?").run(JSON.stringify(extra), runId);
   }
 
   finishRun(runId: number, outcome: string): void {

@@ -5,6 +5,7 @@ import { usageError } from "../../infra/errors.js";
 import { say, style } from "../../infra/log.js";
 import { project } from "../context.js";
 import { action } from "../main.js";
+import { followSharedLedger } from "./queue.js";
 
 export function registerDashboard(program: Command): void {
   program
@@ -38,6 +39,7 @@ export function registerDashboard(program: Command): void {
         if (options.json) process.stdout.write(`${JSON.stringify({ url, port: dashboard.port, host })}\n`);
         else say(`${style.green("✓")} dashboard at ${style.bold(url)}\n  Ctrl-C to stop.`);
         if (options.open) openBrowser(url);
+        await followSharedLedger(paths);
         await new Promise(() => undefined); // serves until Ctrl-C (exit 130) or SIGTERM
       }),
     );

@@ -9,6 +9,7 @@ import { project, workingDir } from "../context.js";
 import { action } from "../main.js";
 import { emit, table } from "../output.js";
 import { registerModelOutcomes } from "./model-outcomes.js";
+import { pullSharedLedger } from "./queue.js";
 
 /** The project's config when there is a project here, else the defaults (route works anywhere). */
 async function configHere(options: { cwd?: string }): Promise<Config> {
@@ -162,6 +163,7 @@ function registerModelStats(model: Command): void {
         const { loadConfig } = await import("../../infra/load-config.js");
         const { modelStats, parseSince } = await import("../../routing/stats.js");
         const since = typeof options.since === "string" ? parseSince(options.since) : undefined;
+        await pullSharedLedger(paths);
         const stats = modelStats(paths, (await loadConfig(paths)).config, since);
         emit(options.json, stats, () => statsReport(stats, since));
       }),

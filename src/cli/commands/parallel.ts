@@ -135,9 +135,13 @@ function registerOrchestrate(program: Command): void {
     .option("--json", "print the streams as JSON")
     .action(
       action<[]>(async (options) => {
+        const paths = project(options);
+        // With a queue, this machine conducts the run and workers anywhere build it.
+        const queued = { auto: true, dryRun: false, allowDirty: false, retryFailed: false };
+        const { runOnQueue } = await import("./queue.js");
+        if (await runOnQueue(paths, queued, { name: "--streams", value: options.streams }, options.json)) return;
         const { orchestrate } = await import("../../parallel/orchestrate.js");
         const { loadConfig } = await import("../../infra/config.js");
-        const paths = project(options);
         const count = streamCount("--streams", options.streams) ?? (await loadConfig(paths)).config.parallel.streams;
         const result = await orchestrate(paths, count);
         emit(options.json, result, () => [
@@ -160,8 +164,12 @@ function registerMerge(program: Command): void {
     .option("--json", "print the report as JSON")
     .action(
       action<[]>(async (options) => {
+        const paths = project(options);
+        const queued = { auto: true, dryRun: false, allowDirty: false, retryFailed: false, mergeOnly: true };
+        const { runOnQueue } = await import("./queue.js");
+        if (await runOnQueue(paths, queued, { name: "--streams", value: undefined }, options.json)) return;
         const { mergeStreams } = await import("../../parallel/merge.js");
-        const report = await mergeStreams(project(options));
+        const report = await mergeStreams(paths);
         emit(options.json, report, () => {
           const lines = [
             `${report.integrations.length} integration(s): ${report.integrations.map((i) => `${i.task} ${i.result.kind}`).join(", ") || "none waiting"}`,

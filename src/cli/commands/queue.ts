@@ -5,6 +5,7 @@
  */
 import type { Command } from "commander";
 import { usageError } from "../../infra/errors.js";
+import { warn } from "../../infra/log.js";
 import { findProject, type ProjectPaths } from "../../infra/project.js";
 import { type QueueTarget, queueTarget } from "../../infra/queue-url.js";
 import type { QueueRunSummary } from "../../parallel/queue/orchestrate.js";
@@ -36,25 +37,66 @@ export async function queueHere(paths: ProjectPaths | undefined, flag?: string):
   return queueTarget(flag, process.env, await configuredUrl(paths));
 }
 
+/**
+ * Before a command that reads the journal: the other machines' attempts copied in from the shared
+ * ledger, when a queue is configured (without one, nothing is loaded and nothing connects). A
+ * server out of reach is a warning; the command goes on with what this machine knows.
+ */
+export async function pullSharedLedger(paths: ProjectPaths): Promise<void> {
+  const target = await queueHere(paths);
+  if (!target) return;
+  const { pullLedgerFrom } = await import("../../parallel/queue/ledger-sync.js");
+  const pulled = await pullLedgerFrom(paths, target.url);
+  if ("error" in pulled) warn(`the shared ledger could not be read (${pulled.error}); showing this machine's work only`);
+}
+
+/** For the dashboard: the shared ledger copied in every few seconds while it serves, so other machines' work appears live. */
+export async function followSharedLedger(paths: ProjectPaths, everyMs = 5000): Promise<void> {
+  const target = await queueHere(paths);
+  if (!target) return;
+  const { pullLedgerFrom } = await import("../../parallel/queue/ledger-sync.js");
+  let warned = false;
+  const pull = async (): Promise<void> => {
+    const pulled = await pullLedgerFrom(paths, target.url);
+    if ("error" in pulled && !warned) warn(`the shared ledger could not be read (${pulled.error}); trying again every ${everyMs / 1000} s`);
+    warned ||= "error" in pulled;
+    setTimeout(pull, everyMs).unref();
+  };
+  await pull();
+}
+
 function runLines(summary: QueueRunSummary): string[] {
   const lines = [
     `Queued run ${summary.runKey} on ${summary.queue} (${summary.url}) into ${summary.target}: ${summary.done.length} done, ${summary.failed.length} failed, ${summary.conflicts.length} conflict(s) in ${(summary.durationMs / 1000).toFixed(1)} s`,
     `  ledger: ${summary.ledger.attempts} attempt(s), $${summary.ledger.costUsd.toFixed(4)} over ${summary.ledger.byMachine.length} machine(s)${summary.ledger.byMachine.map((m) => `; ${m.machine} ${m.attempts}, $${m.costUsd.toFixed(4)}`).join("")}`,
   ];
   if (summary.stoppedBecause) lines.push(`  stopped: ${summary.stoppedBecause}`);
+  if (summary.waiting?.length)
+    lines.push(`  still with workers: ${summary.waiting.join(", ")} (the next br run --parallel or br merge --streams integrates them)`);
   for (const f of summary.failed) lines.push(`  failed ${f.id}: ${f.reason}`);
   for (const c of summary.conflicts) lines.push(`  conflict ${c.task} in ${c.files.join(", ")}; kept on ${c.kept}`);
-  if (summary.done.length === 0 && summary.failed.length === 0 && !summary.stoppedBecause)
+  if (summary.done.length === 0 && summary.failed.length === 0 && !summary.stoppedBecause && !summary.waiting)
     lines.push("  Nothing was ready to run (`br tasks next` explains why).");
+  if (summary.waiting && summary.done.length + summary.failed.length + summary.conflicts.length === 0)
+    lines.push("  No verified result on the queue was waiting to be integrated.");
   return lines;
 }
 
-/** `br run --parallel` on the queue when one is configured; false when none is (the local streams run). */
-export async function runOnQueue(paths: ProjectPaths, options: RunOptions, flag: unknown, json: unknown): Promise<boolean> {
+/**
+ * `br run --parallel` and `br orchestrate` on the queue when one is configured (`br merge --streams`
+ * with `mergeOnly`: integrate what workers finished, send nothing); false when none is configured
+ * (the local streams run).
+ */
+export async function runOnQueue(
+  paths: ProjectPaths,
+  options: RunOptions & { mergeOnly?: boolean },
+  flag: { name: string; value: unknown },
+  json: unknown,
+): Promise<boolean> {
   const target = await queueHere(paths);
   if (!target) return false;
   const { loadConfig } = await import("../../infra/config.js");
-  const streams = streamCount("--parallel", flag) ?? (await loadConfig(paths)).config.parallel.streams;
+  const streams = streamCount(flag.name, flag.value) ?? (await loadConfig(paths)).config.parallel.streams;
   const { runQueueParallel } = await import("../../parallel/queue/orchestrate.js");
   const summary = await runQueueParallel(paths, { ...options, streams }, target);
   emit(json === true, summary, () => runLines(summary));

@@ -126,7 +126,7 @@ export function registerRun(program: Command): void {
           const paths = project(options);
           if (options.parallel !== undefined && !runOptions.dryRun) {
             const { runOnQueue } = await import("./queue.js");
-            if (await runOnQueue(paths, runOptions, options.parallel, options.json)) return;
+            if (await runOnQueue(paths, runOptions, { name: "--parallel", value: options.parallel }, options.json)) return;
           }
           const summary =
             options.parallel !== undefined && !runOptions.dryRun

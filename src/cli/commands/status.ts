@@ -10,6 +10,7 @@ import { checkedProject } from "../context.js";
 import { action } from "../main.js";
 import { emit } from "../output.js";
 import { streamLines } from "./parallel.js";
+import { pullSharedLedger } from "./queue.js";
 
 /** The parallel streams and what each is doing (none when the project never ran in parallel). */
 async function parallelStreams(paths: ProjectPaths): Promise<StreamView[]> {
@@ -35,6 +36,7 @@ export function registerStatus(program: Command): void {
         const { projectStatus } = await import("../../registry/status.js");
         const { describeSpend } = await import("../../registry/spend.js");
         const paths = await checkedProject(options);
+        await pullSharedLedger(paths);
         const { summary, registry, statusWritten } = await projectStatus(paths);
         const streams = await parallelStreams(paths);
         // The spec's shape, with the streams added only for a project that runs in parallel.

@@ -89,6 +89,14 @@ CREATE TABLE IF NOT EXISTS ${SHARED_SCHEMA}.attempts (
   PRIMARY KEY (project, worker, local_id)
 );
 CREATE INDEX IF NOT EXISTS attempts_run ON ${SHARED_SCHEMA}.attempts (project, run_key);
+-- What each machine copies into its own journal (br status, br model stats, the dashboard), read in order from a cursor.
+ALTER TABLE ${SHARED_SCHEMA}.attempts ADD COLUMN IF NOT EXISTS seq bigserial;
+ALTER TABLE ${SHARED_SCHEMA}.attempts ADD COLUMN IF NOT EXISTS feature_id text;
+ALTER TABLE ${SHARED_SCHEMA}.attempts ADD COLUMN IF NOT EXISTS cost_source text;
+ALTER TABLE ${SHARED_SCHEMA}.attempts ADD COLUMN IF NOT EXISTS prompt_tokens bigint;
+ALTER TABLE ${SHARED_SCHEMA}.attempts ADD COLUMN IF NOT EXISTS route_score integer;
+ALTER TABLE ${SHARED_SCHEMA}.attempts ADD COLUMN IF NOT EXISTS route_reason text;
+CREATE INDEX IF NOT EXISTS attempts_seq ON ${SHARED_SCHEMA}.attempts (project, seq);
 CREATE TABLE IF NOT EXISTS ${SHARED_SCHEMA}.workers (
   project text NOT NULL,
   worker text NOT NULL,
@@ -114,12 +122,19 @@ function quietErrors(boss: PgBoss, url: string): void {
   });
 }
 
+export interface ConnectOptions {
+  /** Whether the queue's lease options are set to `settings` even if it exists (the orchestrator's config rules them). */
+  update?: boolean;
+  /** A look only (status, copying the ledger): no maintenance timers, and a shorter wait for the server. */
+  observe?: boolean;
+}
+
 /** Connects, installing pg-boss's schema and br's tables if need be; `settings` (not for a read-only look) also sets the queue's lease options. */
 export async function connectQueue(
   url: string,
   root: string,
   settings?: QueueSettings,
-  options: { update: boolean } = { update: true },
+  options: ConnectOptions = {},
 ): Promise<QueueConnection> {
   const project = projectKey(root);
   const { PgBoss } = await import("pg-boss");
@@ -130,7 +145,8 @@ export async function connectQueue(
     application_name: "buildrunner",
     superviseIntervalSeconds: seconds,
     monitorIntervalSeconds: seconds,
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis: options.observe ? 3000 : 10_000,
+    ...(options.observe ? { supervise: false, schedule: false } : {}),
     // A new job wakes idle workers at once (NOTIFY); polling stays as the fallback.
     useListenNotify: true,
     max: 4,
@@ -146,7 +162,7 @@ export async function connectQueue(
     });
   }
   try {
-    return await prepared(boss, project, url, settings, options.update);
+    return await prepared(boss, project, url, settings, options.update ?? true);
   } catch (error) {
     await boss.stop({ graceful: false, timeout: 1000, close: true }).catch(() => undefined);
     throw error;

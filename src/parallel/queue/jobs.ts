@@ -41,6 +41,15 @@ export function resultBranch(runKey: string, taskId: string, retry: number): str
   return `br/queue/${run}/${taskId}-${retry}`;
 }
 
+/**
+ * The machine's name in the ledger and in `br queue status`: BR_MACHINE when set (a CI runner's or
+ * container's hostname is often random; a label such as "ci-linux-3" says more), else the hostname.
+ */
+export function machineLabel(env: NodeJS.ProcessEnv = process.env): string {
+  const label = env.BR_MACHINE?.trim();
+  return label ? label.slice(0, 100) : hostname();
+}
+
 let token: string | undefined;
 
 /**
@@ -50,7 +59,7 @@ let token: string | undefined;
  */
 export function workerName(): string {
   token ??= nodeCrypto().randomBytes(3).toString("hex");
-  return `${hostname()}-${process.pid}-${token}`;
+  return `${machineLabel()}-${process.pid}-${token}`;
 }
 
 /** Records a finished attempt in the shared ledger; the same attempt recorded twice stays one row. */
@@ -62,8 +71,9 @@ export async function recordAttempt(
 ): Promise<void> {
   await connection.sql(
     `INSERT INTO ${SHARED_SCHEMA}.attempts (project, run_key, job_id, task_id, attempt, machine, worker, local_id, executor, model, tier,
-       outcome, reason, input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost_usd, duration_ms, started_at, finished_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+       outcome, reason, input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost_usd, duration_ms, started_at, finished_at,
+       feature_id, cost_source, prompt_tokens, route_score, route_reason)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)
      ON CONFLICT (project, worker, local_id) DO NOTHING`,
     [
       connection.project,
@@ -71,7 +81,7 @@ export async function recordAttempt(
       job.jobId,
       row.task_id,
       row.attempt,
-      hostname(),
+      machineLabel(),
       worker,
       row.id,
       row.executor,
@@ -87,6 +97,11 @@ export async function recordAttempt(
       row.duration_ms,
       row.started_at,
       row.finished_at ?? new Date().toISOString(),
+      row.feature_id,
+      row.cost_source,
+      row.prompt_tokens,
+      row.route_score ?? null,
+      row.route_reason ?? null,
     ],
   );
 }
@@ -122,6 +137,6 @@ export async function markWorker(connection: QueueConnection, worker: string, st
   await connection.sql(
     `INSERT INTO ${SHARED_SCHEMA}.workers (project, worker, machine, pid, state, task_id) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (project, worker) DO UPDATE SET seen_at = now(), state = EXCLUDED.state, task_id = EXCLUDED.task_id`,
-    [connection.project, worker, hostname(), process.pid, state, taskId],
+    [connection.project, worker, machineLabel(), process.pid, state, taskId],
   );
 }

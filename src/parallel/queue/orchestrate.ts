@@ -29,6 +29,7 @@ import { StreamStore } from "../store.js";
 import { createWorktree, streamsDir } from "../worktree.js";
 import { connectQueue, type QueueConnection, queueSettings } from "./connection.js";
 import { jobId, type LedgerTotals, runTotals, type TaskJob, type TaskResult } from "./jobs.js";
+import { pullLedger } from "./ledger-sync.js";
 
 /** How often the orchestrator looks at its jobs' states. */
 const POLL_MS = 500;
@@ -48,6 +49,8 @@ export interface QueueRunSummary {
   /** Each integration into the target, in order: a task appears here once. */
   integrated: { task: string; commit: string; worker: string }[];
   ledger: LedgerTotals;
+  /** br merge --streams: tasks whose jobs workers still hold (they are integrated by the next run or merge). */
+  waiting?: string[];
   stoppedBecause?: string;
   durationMs: number;
 }
@@ -61,12 +64,14 @@ interface InFlight {
 interface Conductor {
   paths: ProjectPaths;
   config: Config;
-  options: ParallelOptions;
+  options: QueueRunOptions;
   connection: QueueConnection;
   store: StreamStore;
   target: string;
   runKey: string;
   inFlight: Map<string, InFlight>;
+  /** The runs whose jobs this conductor settles: its own, and earlier ones it adopted. */
+  runKeys: Set<string>;
   summary: QueueRunSummary;
   /** Whether the jobs no worker took were cancelled (once the run stopped). */
   cancelled?: boolean;
@@ -205,11 +210,15 @@ const SETTLED = new Set(["completed", "failed", "cancelled"]);
 
 async function settleFinished(c: Conductor): Promise<void> {
   if (c.inFlight.size === 0) return;
-  const jobs = await c.connection.boss.findJobs<TaskJob>(c.connection.queue, { data: { runKey: c.runKey }, limit: 10_000 });
+  const jobs: JobWithMetadata<TaskJob>[] = [];
+  for (const runKey of c.runKeys)
+    jobs.push(...(await c.connection.boss.findJobs<TaskJob>(c.connection.queue, { data: { runKey }, limit: 10_000 })));
   const seen = new Set(jobs.map((j) => j.id));
-  for (const job of jobs) {
-    const flight = c.inFlight.get(job.id);
-    if (!flight || !SETTLED.has(job.state)) continue;
+  const settled = jobs.filter((j) => c.inFlight.has(j.id) && SETTLED.has(j.state));
+  // The workers' attempts into this journal first, so status and the dashboard show them with the result.
+  if (settled.length > 0) await pullLedger(c.paths, c.connection);
+  for (const job of settled) {
+    const flight = c.inFlight.get(job.id) as InFlight;
     try {
       await settle(c, flight, job);
     } catch (error) {
@@ -225,6 +234,37 @@ async function settleFinished(c: Conductor): Promise<void> {
     await transitionTask(c.paths, flight.task.id, "reset", { force: true });
     warn(`${flight.task.id}'s job left the queue unfinished; the task is ready again`);
   }
+}
+
+/**
+ * Jobs an earlier orchestrator of this project left behind (it was killed, or its machine went
+ * away): a verified result is integrated now rather than built again, and a job a worker still
+ * holds is waited for. Only for tasks the plan does not have done, one job per task, so a task is
+ * integrated once however many runs sent it.
+ */
+async function adoptEarlierJobs(c: Conductor): Promise<string[]> {
+  const jobs = await c.connection.boss.findJobs<TaskJob>(c.connection.queue, { limit: 100_000 });
+  const plan = await loadTasks(c.paths);
+  const open = new Map(plan.tasks.filter((t) => t.status !== "done").map((t) => [t.id, t]));
+  const taken = new Set([...c.inFlight.values()].map((f) => f.task.id));
+  const adopted: string[] = [];
+  // Newest first: a task's latest verified result is the one worth keeping.
+  for (const job of jobs.sort((a, b) => new Date(b.createdOn).getTime() - new Date(a.createdOn).getTime())) {
+    const task = open.get(job.data.task.id);
+    if (job.data.runKey === c.runKey || !task || taken.has(task.id) || !adoptable(job)) continue;
+    if (task.status !== "running") await transitionTask(c.paths, task.id, "start", { force: true });
+    c.inFlight.set(job.id, { task, id: job.id, base: job.data.base });
+    c.runKeys.add(job.data.runKey);
+    taken.add(task.id);
+    adopted.push(task.id);
+  }
+  return adopted;
+}
+
+/** A job worth adopting: one a worker holds now, or one that finished with a verified commit. */
+function adoptable(job: JobWithMetadata<TaskJob>): boolean {
+  if (job.state === "active" || job.state === "retry") return true;
+  return job.state === "completed" && (job.output as TaskResult | null)?.outcome === "passed";
 }
 
 /** The loop: send what is ready, settle what finished, until nothing is in flight and nothing more can be sent. */
@@ -267,10 +307,12 @@ async function cancelQueued(c: Conductor): Promise<void> {
   for (const job of queued) await transitionTask(c.paths, job.data.task.id, "reset", { force: true }).catch(() => undefined);
 }
 
-export async function runQueueParallel(paths: ProjectPaths, options: ParallelOptions, queue: QueueTarget): Promise<QueueRunSummary> {
-  const started = Date.now();
-  const config = (await loadConfig(paths)).config;
-  const executorName = options.executor ?? config.run.executor;
+/** A queued run's options: `mergeOnly` (br merge --streams) integrates what is finished and sends nothing. */
+export interface QueueRunOptions extends ParallelOptions {
+  mergeOnly?: boolean;
+}
+
+function checkQueuedRun(config: Config, executorName: string): void {
   checkExecutor(executorName, config);
   if (executorName === "manual" || executorName === "replay")
     throw usageError(`The ${executorName} executor cannot run on queue workers.`, { fix: "Use br run without --parallel for it." });
@@ -278,9 +320,55 @@ export async function runQueueParallel(paths: ProjectPaths, options: ParallelOpt
     throw usageError("Queued runs integrate verified work as commits, and run.commit is false.", {
       fix: "br config set run.commit true, or run without --parallel.",
     });
+}
+
+function emptySummary(
+  runId: number,
+  runKey: string,
+  connection: QueueConnection,
+  url: string,
+  target: string,
+  parallel: number,
+): QueueRunSummary {
+  return {
+    runId,
+    runKey,
+    queue: connection.queue,
+    url: redactQueueUrl(url),
+    target,
+    parallel,
+    done: [],
+    failed: [],
+    conflicts: [],
+    integrated: [],
+    ledger: { attempts: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, byMachine: [] },
+    durationMs: 0,
+  };
+}
+
+/** Sends, settles and integrates until the run is over; what it leaves (merge only: tasks still held by workers) goes back to ready. */
+async function drive(c: Conductor, mergeOnly: boolean): Promise<void> {
+  const adopted = await adoptEarlierJobs(c);
+  if (adopted.length > 0) say(`  taking over ${adopted.length} task(s) an earlier run left on the queue: ${adopted.join(", ")}`);
+  try {
+    if (mergeOnly) await settleFinished(c);
+    else await conduct(c);
+  } finally {
+    if (!mergeOnly) await cancelQueued(c).catch(() => undefined);
+    for (const flight of c.inFlight.values())
+      await transitionTask(c.paths, flight.task.id, "reset", { force: true }).catch(() => undefined);
+  }
+  if (mergeOnly) c.summary.waiting = [...c.inFlight.values()].map((f) => f.task.id);
+}
+
+export async function runQueueParallel(paths: ProjectPaths, options: QueueRunOptions, queue: QueueTarget): Promise<QueueRunSummary> {
+  const started = Date.now();
+  const config = (await loadConfig(paths)).config;
+  const executorName = options.executor ?? config.run.executor;
+  if (!options.mergeOnly) checkQueuedRun(config, executorName);
   const target = targetBranch(paths);
   requireRemote(paths.root);
-  if (config.run.commit && !options.allowDirty) requireCleanTree(paths);
+  if (!options.allowDirty) requireCleanTree(paths);
   const journal = Journal.open(paths);
   const store = StreamStore.open(paths);
   let connection: QueueConnection | undefined;
@@ -292,34 +380,31 @@ export async function runQueueParallel(paths: ProjectPaths, options: ParallelOpt
     integrationStream(paths, config, store, target);
     connection = await connectQueue(queue.url, paths.root, queueSettings(config));
     // Jobs of an earlier run of this project that no worker took: their tasks were put back to ready.
-    await connection.boss.deleteQueuedJobs(connection.queue);
+    if (!options.mergeOnly) await connection.boss.deleteQueuedJobs(connection.queue);
     const runKey = `${connection.project}-${runId}-${nodeCrypto().randomBytes(4).toString("hex")}`;
-    say(
-      style.bold(
-        `Running on the queue ${connection.queue} at ${redactQueueUrl(queue.url)}, up to ${options.streams} task(s) at once, into ${target}`,
-      ),
-    );
-    const summary: QueueRunSummary = {
-      runId,
-      runKey,
-      queue: connection.queue,
-      url: redactQueueUrl(queue.url),
+    journal.tagRun(runId, { queueRunKey: runKey });
+    if (!options.mergeOnly)
+      say(
+        style.bold(
+          `Running on the queue ${connection.queue} at ${redactQueueUrl(queue.url)}, up to ${options.streams} task(s) at once, into ${target}`,
+        ),
+      );
+    const summary = emptySummary(runId, runKey, connection, queue.url, target, options.streams);
+    const conductor: Conductor = {
+      paths,
+      config,
+      options,
+      connection,
+      store,
       target,
-      parallel: options.streams,
-      done: [],
-      failed: [],
-      conflicts: [],
-      integrated: [],
-      ledger: { attempts: 0, costUsd: 0, inputTokens: 0, outputTokens: 0, byMachine: [] },
-      durationMs: 0,
+      runKey,
+      inFlight: new Map(),
+      runKeys: new Set([runKey]),
+      summary,
     };
-    const conductor: Conductor = { paths, config, options, connection, store, target, runKey, inFlight: new Map(), summary };
-    try {
-      await conduct(conductor);
-    } finally {
-      await cancelQueued(conductor).catch(() => undefined);
-    }
+    await drive(conductor, options.mergeOnly === true);
     summary.ledger = await runTotals(connection, runKey);
+    await pullLedger(paths, connection);
     finish(paths, config, target);
     journal.finishRun(runId, summary.failed.length > 0 ? "failed" : summary.stoppedBecause ? "stopped" : "finished");
     summary.durationMs = Date.now() - started;

@@ -28,7 +28,7 @@ import { type StreamRow, StreamStore } from "../store.js";
 import { resetWorktree, streamEnv } from "../worktree.js";
 import { cloneFor, makeClone, sharedRemote, workersHome } from "./clone.js";
 import { connectQueue, type QueueConnection, queueSettings } from "./connection.js";
-import { markWorker, recordAttempt, resultBranch, type TaskJob, type TaskResult, workerName } from "./jobs.js";
+import { machineLabel, markWorker, recordAttempt, resultBranch, type TaskJob, type TaskResult, workerName } from "./jobs.js";
 
 export interface QueueWorkerOptions {
   url: string;
@@ -166,7 +166,7 @@ function resultOf(
   row: StreamRow,
   spent: { attempts: number; costUsd: number },
 ): TaskResult {
-  const who = { worker: slot.name, machine: hostname(), ...spent };
+  const who = { worker: slot.name, machine: machineLabel(), ...spent };
   if (outcome === "passed") {
     const commit = revParse(row.path, "HEAD") as string;
     const branch = resultBranch(data.runKey, data.task.id, job.retryCount ?? 0);
