@@ -4,31 +4,25 @@
  * each with its own clone of a bare "remote" repository, build a plan with the fake agent.
  */
 import assert from "node:assert/strict";
-import type { ChildProcess } from "node:child_process";
 import { createServer, type Server, type Socket, connect as tcpConnect } from "node:net";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { type BrResult, br, brSpawn, git, outputOf, tempDir, waitFor } from "./helpers.ts";
+import { br, brSpawn, git, tempDir, waitFor } from "./helpers.ts";
 import { callsOf } from "./parallel-project.ts";
-import { planStatuses, psql, QUEUE_URL, type QueuedProject, queuedProject } from "./queue-project.ts";
-
-const children: ChildProcess[] = [];
-after(() => {
-  for (const child of children) child.kill("SIGKILL");
-});
-
-function startWorker(p: QueuedProject, name: string, extra: string[] = [], url = QUEUE_URL) {
-  const home = tempDir(`br-worker-${name}-`);
-  const child = brSpawn(["worker", "--queue", url, "--repo", p.remote, "--dir", join(home, "clone"), "--json", ...extra], {
-    cwd: home,
-    // Each worker stands for a machine of its own in the ledger.
-    env: { ...p.env, BR_QUEUE_SUPERVISE_SECONDS: "2", BR_MACHINE: `vm-${name}` },
-    timeoutMs: 8 * 60_000,
-  });
-  children.push(child);
-  const ended = outputOf(child);
-  return { child, ended, home };
-}
+import {
+  assertIntegratedOnce,
+  killQueueChildren,
+  orchestrator,
+  orchestratorProcess,
+  planStatuses,
+  psql,
+  QUEUE_URL,
+  type QueuedProject,
+  type QueueRunJson,
+  queuedProject,
+  startWorker,
+  trackChild,
+} from "./queue-project.ts";
 
 /**
  * A TCP relay to the PostgreSQL server that can be cut: every connection through it is dropped and
@@ -72,42 +66,8 @@ class Relay {
   }
 }
 
-interface QueueRunJson {
-  runKey: string;
-  done: string[];
-  failed: { id: string; reason: string }[];
-  integrated: { task: string; worker: string }[];
-  ledger: { attempts: number; costUsd: number; byMachine: { machine: string; attempts: number }[] };
-}
-
-function orchestratorProcess(p: QueuedProject, parallel: number, url = QUEUE_URL) {
-  const child = brSpawn(["run", "--parallel", String(parallel), "--auto", "--json"], {
-    cwd: p.cwd,
-    env: { ...p.env, BR_QUEUE_URL: url, BR_QUEUE_SUPERVISE_SECONDS: "2" },
-    timeoutMs: 8 * 60_000,
-  });
-  children.push(child);
-  return child;
-}
-
-/** The orchestrator: `br run --parallel n` with the queue, started now. */
-function orchestrator(p: QueuedProject, parallel: number, url = QUEUE_URL) {
-  return outputOf(orchestratorProcess(p, parallel, url));
-}
-
 interface Spend {
   cost: { calls: number; machines?: { machine: string; calls: number }[] };
-}
-
-/** The run succeeded, every task of the plan is done, and each was integrated exactly once. */
-function assertIntegratedOnce(p: QueuedProject, run: BrResult, tasks: number): QueueRunJson {
-  assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
-  const summary = JSON.parse(run.stdout) as QueueRunJson;
-  assert.deepEqual(planStatuses(p.cwd), [], "every task done");
-  const integrated = summary.integrated.map((i) => i.task);
-  assert.equal(new Set(integrated).size, integrated.length, `each task integrated once: ${integrated.join(", ")}`);
-  assert.equal(integrated.length, tasks);
-  return summary;
 }
 
 /**
@@ -137,7 +97,7 @@ async function assertDashboardSeesEveryMachine(p: QueuedProject, task: string): 
   const checkout = join(tempDir("br-dashboard-"), "checkout");
   git(p.cwd, "clone", "-q", p.remote, checkout);
   const dashboard = brSpawn(["dashboard", "--port", "0", "--json"], { cwd: checkout, env: { ...p.env, BR_QUEUE_URL: QUEUE_URL } });
-  children.push(dashboard);
+  trackChild(dashboard);
   let out = "";
   dashboard.stdout?.on("data", (chunk: Buffer) => {
     out += chunk.toString();
@@ -154,6 +114,8 @@ async function assertDashboardSeesEveryMachine(p: QueuedProject, task: string): 
   dashboard.kill("SIGTERM");
   assert.ok(attempts.length >= 1, `the dashboard shows ${task}'s attempt from a worker's machine`);
 }
+
+after(killQueueChildren);
 
 describe("br run --parallel on a PostgreSQL queue", { timeout: 900_000 }, () => {
   it("an orchestrator and 3 workers complete a 12-feature plan: each task integrated once, the shared ledger equal to the agent's calls", async () => {

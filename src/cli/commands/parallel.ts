@@ -1,5 +1,5 @@
 import { writeFileSync } from "node:fs";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { usageError } from "../../infra/errors.js";
 import { style } from "../../infra/log.js";
 import { isAlive } from "../../infra/process.js";
@@ -96,8 +96,14 @@ function registerWorker(program: Command): void {
     .option("--run <id>", "join this run (set by br run --parallel)")
     .option("--report <file>", "also write the report to this file (set by br run --parallel)")
     .option("--json", "print the report as JSON")
+    // A queue worker's process for one task (started by br worker --queue, never by hand).
+    .addOption(new Option("--job-process").hideHelp())
     .action(
       action<[]>(async (options) => {
+        if (options.jobProcess === true) {
+          const { runJobProcess } = await import("../../parallel/queue/job-process.js");
+          return runJobProcess();
+        }
         if (options.queue !== undefined) {
           if (options.stream !== undefined) throw usageError("br worker takes --stream or --queue, not both.");
           const { queueWorker } = await import("./queue.js");

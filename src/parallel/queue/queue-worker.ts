@@ -13,22 +13,17 @@ import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Job } from "pg-boss";
-import { type Config, loadConfig } from "../../infra/config.js";
 import { usageError } from "../../infra/errors.js";
 import { git } from "../../infra/git.js";
 import { say, style, warn } from "../../infra/log.js";
-import { type ProjectPaths, projectPaths, streamPaths } from "../../infra/project.js";
+import { type ProjectPaths, projectPaths } from "../../infra/project.js";
 import { redactQueueUrl } from "../../infra/queue-url.js";
-import { transitionTask } from "../../plan/scheduler.js";
-import { type ActiveRun, openStreamRun, runStreamTask } from "../../run/engine.js";
-import { Journal } from "../../run/journal.js";
-import { revParse } from "../integrate.js";
 import { ensureStreams } from "../orchestrate.js";
-import { type StreamRow, StreamStore } from "../store.js";
-import { resetWorktree, streamEnv } from "../worktree.js";
+import { StreamStore } from "../store.js";
 import { cloneFor, makeClone, sharedRemote, workersHome } from "./clone.js";
 import { connectQueue, type QueueConnection, queueSettings } from "./connection.js";
-import { machineLabel, markWorker, recordAttempt, resultBranch, type TaskJob, type TaskResult, workerName } from "./jobs.js";
+import { cloneConfig, type JobMessage, type JobOrder } from "./job-process.js";
+import { markWorker, recordAttempt, type TaskJob, type TaskResult, workerName } from "./jobs.js";
 
 export interface QueueWorkerOptions {
   url: string;
@@ -57,128 +52,70 @@ export interface QueueWorkerReport {
 /** How often an idle worker asks the queue for a task. */
 const POLL_SECONDS = 1;
 
-/**
- * The project's config as the clone has it, with the worktrees beside the clone: a worktreeDir set
- * for the orchestrator's machine would put every worker's worktree in the same place.
- */
-async function cloneConfig(paths: ProjectPaths): Promise<Config> {
-  const config = (await loadConfig(paths)).config;
-  config.parallel.worktreeDir = `${paths.root}.br-streams`;
-  return config;
-}
-
 interface Slot {
   paths: ProjectPaths;
-  config: Config;
   connection: QueueConnection;
-  journal: Journal;
-  store: StreamStore;
   name: string;
-  run?: ActiveRun;
-  row?: StreamRow;
-  /** The orchestrator's run and options the local run was opened for. */
-  runFor?: string;
   report: QueueWorkerReport;
   ledger: Promise<void>[];
   lastActive: number;
   executor?: string;
 }
 
-/** The clone at the job's base: the target fetched, and the clone's own checkout (its plan and config) moved there. */
-function checkoutBase(slot: Slot, job: TaskJob): void {
-  const root = slot.paths.root;
-  const fetched = git(root, ["fetch", "-q", "origin", `+refs/heads/${job.target}:refs/remotes/origin/${job.target}`], 10 * 60_000);
-  if (fetched.code !== 0) throw new Error(`git fetch of ${job.target} failed: ${fetched.stderr.trim()}`);
-  if (!revParse(root, job.base)) git(root, ["fetch", "-q", "origin", job.base], 10 * 60_000);
-  const moved = git(root, ["checkout", "-q", "-f", "-B", job.target, job.base]);
-  if (moved.code !== 0) throw new Error(`the base ${job.base.slice(0, 10)} of ${job.task.id} is not in the remote: ${moved.stderr.trim()}`);
-}
-
-async function streamFor(slot: Slot, job: TaskJob): Promise<{ run: ActiveRun; row: StreamRow }> {
-  // One local run per orchestrator run and its options: the next run may ask another executor or budget.
-  const key = JSON.stringify([job.runKey, job.target, job.executor ?? null, job.maxTaskCost ?? null]);
-  if (slot.run && slot.row && slot.runFor === key) return { run: slot.run, row: slot.row };
-  if (slot.run) slot.journal.finishRun(slot.run.runId, "finished");
-  const [row] = ensureStreams(slot.paths, slot.config, slot.store, 1, job.target) as [StreamRow];
-  // Workers of one `--concurrency n` share a machine: each gets its own block of ports.
-  Object.assign(process.env, streamEnv(row.name, row.port + 10 * slotIndex()));
-  const runId = slot.journal.startRun(job.executor ?? slot.config.run.executor, { worker: slot.name, queue: true });
-  const options = {
-    auto: true,
-    dryRun: false,
-    ...(job.executor ? { executor: job.executor } : slot.executor ? { executor: slot.executor } : {}),
-    ...(job.maxTaskCost !== undefined ? { maxTaskCost: job.maxTaskCost } : {}),
-  };
-  const stream = { name: row.name, runId, ignoredBranches: [job.target, "br/"] };
-  slot.run = await openStreamRun(streamPaths(slot.paths, row.path), options, stream, slot.journal);
-  slot.row = row;
-  slot.runFor = key;
-  return { run: slot.run, row };
-}
-
-function slotIndex(): number {
-  const slot = Number(process.env.BR_QUEUE_SLOT);
-  return Number.isInteger(slot) && slot >= 0 ? slot : 0;
-}
-
-/** One task, start to report: the result becomes the job's output. */
+/**
+ * One task, start to report, in a process of its own (job-process.ts): its attempts go to the
+ * shared ledger as they come, its result becomes the job's output. A cancelled or lapsed job
+ * (pg-boss aborts its signal) stops that process.
+ */
 async function workJob(slot: Slot, job: Job<TaskJob>): Promise<TaskResult> {
-  const data = job.data;
-  const { task } = data;
+  const { task } = job.data;
   slot.lastActive = Date.now();
   await markWorker(slot.connection, slot.name, "working", task.id).catch(() => undefined);
-  checkoutBase(slot, data);
-  // The clone's config and plan are the base's: read again for each task.
-  slot.config = await cloneConfig(slot.paths);
-  const { run, row } = await streamFor(slot, data);
-  run.config = slot.config;
-  resetWorktree(row.path, row.branch, data.base);
-  await transitionTask(slot.paths, task.id, "start", { force: true }).catch(() => undefined);
-  slot.journal.onAttemptFinished = (attempt) => {
-    slot.ledger.push(recordWithRetry(slot, { runKey: data.runKey, jobId: job.id }, attempt));
-  };
-  const before = { attempts: run.summary.attempts, cost: run.summary.costUsd, failed: run.summary.failed.length };
-  const outcome = await runStreamTask(run, task);
-  await Promise.all(slot.ledger.splice(0));
-  const spent = { attempts: run.summary.attempts - before.attempts, costUsd: run.summary.costUsd - before.cost };
-  const result = resultOf(slot, data, job, outcome, run, before.failed, row, spent);
-  slot.report.tasks.push({
-    id: task.id,
-    outcome: result.outcome,
-    ...(result.outcome === "passed" ? { commit: result.commit, branch: result.branch } : { reason: result.reason }),
-  });
-  slot.report.attempts += spent.attempts;
-  slot.report.costUsd += spent.costUsd;
-  // A stop for this task's setup or budget belongs to the task; the worker takes the next one.
-  delete run.summary.stoppedBecause;
-  slot.lastActive = Date.now();
-  await markWorker(slot.connection, slot.name, "idle", null).catch(() => undefined);
-  return result;
+  try {
+    const result = await inJobProcess(slot, job);
+    slot.report.tasks.push({
+      id: task.id,
+      outcome: result.outcome,
+      ...(result.outcome === "passed" ? { commit: result.commit, branch: result.branch } : { reason: result.reason }),
+    });
+    slot.report.attempts += result.attempts;
+    slot.report.costUsd += result.costUsd;
+    return result;
+  } finally {
+    await Promise.all(slot.ledger.splice(0));
+    slot.lastActive = Date.now();
+    await markWorker(slot.connection, slot.name, "idle", null).catch(() => undefined);
+  }
 }
 
-function resultOf(
-  slot: Slot,
-  data: TaskJob,
-  job: Job<TaskJob>,
-  outcome: string,
-  run: ActiveRun,
-  failedBefore: number,
-  row: StreamRow,
-  spent: { attempts: number; costUsd: number },
-): TaskResult {
-  const who = { worker: slot.name, machine: machineLabel(), ...spent };
-  if (outcome === "passed") {
-    const commit = revParse(row.path, "HEAD") as string;
-    const branch = resultBranch(data.runKey, data.task.id, job.retryCount ?? 0);
-    const pushed = git(slot.paths.root, ["push", "-q", "origin", `+${commit}:refs/heads/${branch}`], 10 * 60_000);
-    if (pushed.code !== 0) throw new Error(`git push of the verified commit failed: ${pushed.stderr.trim()}`);
-    say(`  ${style.green("⇡ pushed")} ${data.task.id} (${commit.slice(0, 10)}) to ${branch}`);
-    return { outcome: "passed", branch, commit, ...who };
-  }
-  const failedNow = run.summary.failed.slice(failedBefore).find((f) => f.id === data.task.id);
-  const stopped = run.summary.stoppedBecause;
-  if (!failedNow && stopped) return { outcome: "stopped", reason: stopped, ...who };
-  return { outcome: "failed", reason: failedNow?.reason ?? outcome, ...who };
+function inJobProcess(slot: Slot, job: Job<TaskJob>): Promise<TaskResult> {
+  const order: JobOrder = {
+    job: { id: job.id, retryCount: job.retryCount ?? 0, data: job.data },
+    clone: slot.paths.root,
+    worker: slot.name,
+    ...(slot.executor ? { executor: slot.executor } : {}),
+  };
+  // Its output is the worker's log (stderr): the worker's stdout is its report.
+  const child = spawn(process.execPath, [process.argv[1] as string, "worker", "--job-process"], {
+    cwd: slot.paths.root,
+    stdio: ["ignore", 2, 2, "ipc"],
+  });
+  const stop = () => child.kill("SIGTERM");
+  job.signal?.addEventListener("abort", stop, { once: true });
+  let result: TaskResult | undefined;
+  child.on("message", (message: JobMessage) => {
+    if ("attempt" in message) slot.ledger.push(recordWithRetry(slot, { runKey: job.data.runKey, jobId: job.id }, message.attempt));
+    else result = message.result;
+  });
+  child.send(order);
+  return new Promise((done, fail) => {
+    child.on("error", fail);
+    child.on("close", (code, signal) => {
+      job.signal?.removeEventListener("abort", stop);
+      if (result) done(result);
+      else fail(new Error(`the process building ${job.data.task.id} ended (${signal ?? `code ${code}`}) without a result`));
+    });
+  });
 }
 
 /** The ledger keeps every attempt: a write the server refused (an outage) is tried again for a while. */
@@ -232,18 +169,13 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<Queue
   delete process.env.BR_QUEUE_URL;
   delete process.env.PGPASSWORD;
   let working = false;
-  let journal: Journal | undefined;
   let store: StreamStore | undefined;
   try {
-    journal = Journal.open(paths);
     store = StreamStore.open(paths);
     const report: QueueWorkerReport = { worker: name, clone: dir, tasks: [], attempts: 0, costUsd: 0 };
     const slot: Slot = {
       paths,
-      config,
       connection,
-      journal,
-      store,
       name,
       report,
       ledger: [],
@@ -273,7 +205,6 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<Queue
   } finally {
     await connection.close().catch(() => undefined);
     store?.close();
-    journal?.close();
   }
 }
 
