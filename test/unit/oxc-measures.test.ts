@@ -159,6 +159,22 @@ describe("oxc measures: rules both parsers share", () => {
     assert.equal(measureScript("a.ts", cast, "typescript")?.functions[0]?.name, "e");
   });
 
+  it("names a generic async arrow (which Lezer reads as `async < T > (…)`) as oxc does, and leaves real comparisons alone", T, () => {
+    const text = [
+      "const sql = async <T>(text: string): Promise<T[]> => {",
+      "  return [] as T[];",
+      "};",
+      "export const one = async <T>(value: T) => value;",
+      "const compared = a < b > (() => 1);",
+      "",
+    ].join("\n");
+    for (const measured of [measureScript("a.ts", text, "typescript"), measureWithLezer("a.ts", text, "typescript")])
+      assert.deepEqual(
+        measured?.functions.map((f) => f.name),
+        ["sql", "one", "<anonymous>"],
+      );
+  });
+
   it("a file with a syntax error is Lezer's to measure", T, () => {
     const text = "export function broken( {\n  return 1;\n}\nfunction ok(a) { return a || 1; }\n";
     assert.equal(measureScript("b.js", text, "javascript"), undefined);

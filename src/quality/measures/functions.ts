@@ -421,6 +421,18 @@ function jsStub(body: SyntaxNode, context: Context): StubKind | undefined {
  * Lezer's tree spells `x as T` / `x satisfies T` (BinaryExpression), `x!` (PostfixExpression) and
  * `<T>x` (PrefixCast).
  */
+/**
+ * Lezer reads a generic async arrow, `async <T>(x: T) => …`, as comparisons: `async < T > ((x: T)
+ * => …)`. The arrow is then the right operand of a BinaryExpression whose text before it is
+ * `async <…>`; seen through, the arrow gets the name it is assigned to, as oxc gives it.
+ */
+const GENERIC_ASYNC_HEAD = /^async\s*<[^=;{}()]*>\s*$/;
+
+function isGenericAsyncHead(parent: SyntaxNode, value: SyntaxNode, context: Context): boolean {
+  if (parent.name !== "BinaryExpression" || parent.lastChild?.from !== value.from) return false;
+  return GENERIC_ASYNC_HEAD.test(context.text.slice(parent.from, value.from));
+}
+
 function isWrapper(node: SyntaxNode): boolean {
   switch (node.name) {
     case "ParenthesizedExpression":
@@ -487,7 +499,7 @@ function jsKey(node: SyntaxNode, context: Context): string {
 function assignedName(node: SyntaxNode, context: Context): string | undefined {
   let value = node;
   let parent = node.parent;
-  while (parent && isWrapper(parent)) {
+  while (parent && (isWrapper(parent) || isGenericAsyncHead(parent, value, context))) {
     value = parent;
     parent = parent.parent;
   }
