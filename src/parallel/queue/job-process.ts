@@ -28,8 +28,8 @@ export interface JobOrder {
   executor?: string;
 }
 
-/** What a job process sends back: each attempt as it finishes, then the result. */
-export type JobMessage = { attempt: AttemptRow } | { result: TaskResult };
+/** What a job process sends back, for a job: each attempt as it finishes, then the result. */
+export type JobMessage = { jobId: string } & ({ attempt: AttemptRow } | { result: TaskResult });
 
 /**
  * The project's config as the clone has it, with the worktrees beside the clone: a worktreeDir set
@@ -86,7 +86,7 @@ async function buildTask(
   );
   resetWorktree(row.path, row.branch, data.base);
   await transitionTask(paths, data.task.id, "start", { force: true }).catch(() => undefined);
-  journal.onAttemptFinished = (attempt) => void send({ attempt });
+  journal.onAttemptFinished = (attempt) => void send({ jobId: order.job.id, attempt });
   const outcome = await runStreamTask(run, data.task);
   journal.finishRun(runId, outcome === "passed" ? "finished" : "failed");
   const who = { worker: order.worker, machine: machineLabel(), attempts: run.summary.attempts, costUsd: run.summary.costUsd };
@@ -104,27 +104,39 @@ async function buildTask(
   return { outcome: "failed", reason: failed?.reason ?? outcome, ...who };
 }
 
-/** The job process's main: one order in, its attempts and result out, then exit. */
+/** The job process's main: orders in, one at a time, each answered with its attempts and result; it ends with its worker. */
 export async function runJobProcess(): Promise<void> {
-  // Sent in order over one channel; the result is awaited so the process does not exit before it left.
+  // Sent in order over one channel; a result is awaited so the next order starts after it left.
   const send = (message: JobMessage) =>
     new Promise<void>((done) => {
       if (!process.send?.(message, undefined, {}, () => done())) done();
     });
-  // The worker went away (killed, or its machine): nobody would report this task, so stop building it.
-  const orphaned = () => process.kill(process.pid, "SIGTERM");
-  process.on("disconnect", orphaned);
-  const order = await new Promise<JobOrder>((done) => process.once("message", (m) => done(m as JobOrder)));
+  let busy = false;
+  // The worker went away (killed, or its machine): nobody would report a task, so stop building it.
+  process.on("disconnect", () => (busy ? process.kill(process.pid, "SIGTERM") : process.exit(0)));
+  const orders: JobOrder[] = [];
+  let wake: (() => void) | undefined;
+  process.on("message", (order: JobOrder) => {
+    orders.push(order);
+    wake?.();
+  });
+  for (;;) {
+    const order = orders.shift() ?? (await new Promise<void>((done) => (wake = done)).then(() => orders.shift()));
+    if (!order) continue;
+    busy = true;
+    await send({ jobId: order.job.id, result: await buildOne(order, send) });
+    busy = false;
+  }
+}
+
+async function buildOne(order: JobOrder, send: (m: JobMessage) => Promise<void>): Promise<TaskResult> {
   const paths = projectPaths(order.clone);
   const journal = Journal.open(paths);
   const store = StreamStore.open(paths);
   try {
-    await send({ result: await buildTask(order, journal, store, send) });
+    return await buildTask(order, journal, store, send);
   } finally {
     store.close();
     journal.close();
-    // The channel would keep this process alive: closed once the result has left.
-    process.off("disconnect", orphaned);
-    process.disconnect?.();
   }
 }

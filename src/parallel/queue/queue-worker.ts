@@ -8,7 +8,7 @@
  * `--concurrency n` runs n such workers as child processes, each with its own clone: the run
  * engine keeps per-process state (the stream's environment), so one process works one task.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -60,6 +60,8 @@ interface Slot {
   ledger: Promise<void>[];
   lastActive: number;
   executor?: string;
+  /** The process tasks are built in (job-process.ts), one at a time. */
+  child?: ChildProcess;
 }
 
 /**
@@ -88,6 +90,19 @@ async function workJob(slot: Slot, job: Job<TaskJob>): Promise<TaskResult> {
   }
 }
 
+/** The worker's job process, started on first use and again after one ended (killed, crashed, a job aborted). */
+function jobProcess(slot: Slot): ChildProcess {
+  if (slot.child && slot.child.exitCode === null && slot.child.signalCode === null && slot.child.connected) return slot.child;
+  // Its output is the worker's log (stderr): the worker's stdout is its report.
+  const child = spawn(process.execPath, [process.argv[1] as string, "worker", "--job-process"], {
+    cwd: slot.paths.root,
+    stdio: ["ignore", 2, 2, "ipc"],
+  });
+  child.on("error", (error) => warn(`the job process could not start: ${error.message}`));
+  slot.child = child;
+  return child;
+}
+
 function inJobProcess(slot: Slot, job: Job<TaskJob>): Promise<TaskResult> {
   const order: JobOrder = {
     job: { id: job.id, retryCount: job.retryCount ?? 0, data: job.data },
@@ -95,26 +110,26 @@ function inJobProcess(slot: Slot, job: Job<TaskJob>): Promise<TaskResult> {
     worker: slot.name,
     ...(slot.executor ? { executor: slot.executor } : {}),
   };
-  // Its output is the worker's log (stderr): the worker's stdout is its report.
-  const child = spawn(process.execPath, [process.argv[1] as string, "worker", "--job-process"], {
-    cwd: slot.paths.root,
-    stdio: ["ignore", 2, 2, "ipc"],
-  });
-  const stop = () => child.kill("SIGTERM");
-  job.signal?.addEventListener("abort", stop, { once: true });
-  let result: TaskResult | undefined;
-  child.on("message", (message: JobMessage) => {
-    if ("attempt" in message) slot.ledger.push(recordWithRetry(slot, { runKey: job.data.runKey, jobId: job.id }, message.attempt));
-    else result = message.result;
-  });
-  child.send(order);
+  const child = jobProcess(slot);
   return new Promise((done, fail) => {
-    child.on("error", fail);
-    child.on("close", (code, signal) => {
+    const stop = () => child.kill("SIGTERM");
+    const onMessage = (message: JobMessage) => {
+      if (message.jobId !== job.id) return;
+      if ("attempt" in message) slot.ledger.push(recordWithRetry(slot, { runKey: job.data.runKey, jobId: job.id }, message.attempt));
+      else settle(() => done(message.result));
+    };
+    const onExit = (code: number | null, signal: string | null) =>
+      settle(() => fail(new Error(`the process building ${job.data.task.id} ended (${signal ?? `code ${code}`}) without a result`)));
+    const settle = (then: () => void) => {
       job.signal?.removeEventListener("abort", stop);
-      if (result) done(result);
-      else fail(new Error(`the process building ${job.data.task.id} ended (${signal ?? `code ${code}`}) without a result`));
-    });
+      child.off("message", onMessage);
+      child.off("exit", onExit);
+      then();
+    };
+    job.signal?.addEventListener("abort", stop, { once: true });
+    child.on("message", onMessage);
+    child.on("exit", onExit);
+    child.send(order);
   });
 }
 
@@ -200,6 +215,8 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<Queue
     );
     report.stoppedBecause = await idleOrStopped(slot, options.untilIdleSeconds, () => working);
     await connection.boss.offWork(connection.queue, { wait: true });
+    // The job process ends once its channel closes (it is idle: offWork waited for the task).
+    if (slot.child?.connected) slot.child.disconnect();
     await markWorker(connection, name, "stopped", null).catch(() => undefined);
     return report;
   } finally {
