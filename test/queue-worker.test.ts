@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { br, brSpawn, git, tempDir, waitFor } from "./helpers.ts";
 import { callsOf } from "./parallel-project.ts";
+import { PrivateServer } from "./pg-server.ts";
 import {
   assertIntegratedOnce,
   killQueueChildren,
@@ -189,6 +190,24 @@ describe("br run --parallel on a PostgreSQL queue", { timeout: 900_000 }, () => 
     assert.equal(mergedTasks.length + later.length, 6);
     for (const task of built) assert.equal(callsOf(p).filter((c) => c.task === task).length, 1, `${task} was built once`);
     await Promise.all(rest.map((w) => w.ended));
+  });
+
+  it("the PostgreSQL server stopped for 10 seconds mid-run: the orchestrator and the workers recover and the plan completes", async () => {
+    const server = await PrivateServer.create();
+    try {
+      const p = queuedProject(4, { FAKE_AGENT_MODE: "slow", FAKE_AGENT_SLEEP: "1" });
+      const workers = ["s", "t"].map((name) => startWorker(p, name, ["--until-idle", "25"], server.url()));
+      const run = orchestrator(p, 2, server.url());
+      await waitFor(() => callsOf(p).length >= 2, "two tasks to start", 120_000);
+      server.stop();
+      await new Promise((done) => setTimeout(done, 10_000));
+      server.start();
+      const result = await run;
+      assertIntegratedOnce(p, result, 8);
+      for (const worker of await Promise.all(workers.map((w) => w.ended))) assert.equal(worker.code, 0, worker.stderr);
+    } finally {
+      server.destroy();
+    }
   });
 
   it("PostgreSQL unreachable for 10 seconds mid-run: the orchestrator and the workers recover and the plan completes", async () => {
