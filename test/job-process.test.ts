@@ -3,16 +3,53 @@
  * lease's heartbeats while the task's process is held (a slow commit hook, a long check).
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { tempDir } from "./helpers.ts";
+import { BR, tempDir, waitFor } from "./helpers.ts";
 import { callsOf } from "./parallel-project.ts";
-import { assertIntegratedOnce, killQueueChildren, orchestrator, QUEUE_URL, queuedProject, startWorker } from "./queue-project.ts";
+import {
+  assertIntegratedOnce,
+  killQueueChildren,
+  orchestrator,
+  QUEUE_URL,
+  queuedProject,
+  startWorker,
+  trackChild,
+} from "./queue-project.ts";
 
 after(killQueueChildren);
 
 describe("a queued task's own process", { timeout: 300_000 }, () => {
+  it("answers a job it cannot build with the reason, takes the next order, and ends when its worker's channel closes", async () => {
+    const child = trackChild(
+      spawn(process.execPath, [BR, "worker", "--job-process"], { cwd: tempDir("br-job-"), stdio: ["ignore", "ignore", "pipe", "ipc"] }),
+    );
+    const answers: { jobId: string; error?: string }[] = [];
+    child.on("message", (m: { jobId: string; error?: string }) => answers.push(m));
+    const order = (id: string) => ({
+      job: { id, retryCount: 0, data: { runKey: "k", project: "p", base: "0".repeat(40), target: "main", task: { id: "t" } } },
+      clone: join(tempDir("br-no-clone-"), "missing"),
+      worker: "w",
+    });
+    child.send(order("job-1"));
+    await waitFor(() => answers.length === 1, "the first answer", 30_000);
+    child.send(order("job-2"));
+    await waitFor(() => answers.length === 2, "the second answer", 30_000);
+    assert.deepEqual(
+      answers.map((a) => a.jobId),
+      ["job-1", "job-2"],
+    );
+    assert.ok(
+      answers.every((a) => typeof a.error === "string" && a.error.length > 0),
+      JSON.stringify(answers),
+    );
+    const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
+    child.disconnect();
+    assert.equal(await exited, 0, "an idle job process ends with its worker");
+  });
+
   it("a commit hook that holds the worker 25 s (past the 10 s heartbeat) keeps the lease: each task is built once", async () => {
     const p = queuedProject(1);
     const hooks = tempDir("br-slow-hooks-");

@@ -254,6 +254,7 @@ const STATE_TABLES: Record<string, string> = {
   events: "SELECT * FROM events",
   quality_runs: "SELECT * FROM quality_runs",
   runs: "SELECT * FROM runs",
+  shared_ledger: "SELECT * FROM shared_ledger",
   streams: "SELECT * FROM streams",
   telemetry: "SELECT * FROM telemetry",
   telemetry_alerts: "SELECT * FROM telemetry_alerts",

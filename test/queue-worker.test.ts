@@ -170,6 +170,12 @@ describe("br run --parallel on a PostgreSQL queue", { timeout: 900_000 }, () => 
     const workers = ["m", "n"].map((name) => startWorker(p, name, ["--until-idle", "8"]));
     const first = orchestratorProcess(p, 2);
     await waitFor(() => callsOf(p).length >= 1, "a worker's agent to start", 120_000);
+    // A second conductor of the project, from another clone, is refused while the first one lives.
+    const elsewhere = join(tempDir("br-second-"), "checkout");
+    git(p.cwd, "clone", "-q", p.remote, elsewhere);
+    const second = br(["run", "--parallel", "2", "--auto"], { cwd: elsewhere, env: { ...p.env, BR_QUEUE_URL: QUEUE_URL } });
+    assert.equal(second.code, 2, second.stderr);
+    assert.match(second.stderr, /Another br is conducting this project's queue: .* seen \d+ s ago/);
     first.kill("SIGKILL");
     await Promise.all(workers.map((w) => w.ended));
     const built = new Set(callsOf(p).map((c) => c.task));

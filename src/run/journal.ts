@@ -182,7 +182,10 @@ export class Journal {
   }
 
   lastAttempt(taskId: string): AttemptRow | undefined {
-    return this.db.prepare("SELECT * FROM attempts WHERE task_id = ? ORDER BY id DESC LIMIT 1").get(taskId) as AttemptRow | undefined;
+    // This machine's own attempts: one copied from a shared queue's ledger is another machine's to recover.
+    return this.db.prepare("SELECT * FROM attempts WHERE task_id = ? AND shared_key IS NULL ORDER BY id DESC LIMIT 1").get(taskId) as
+      | AttemptRow
+      | undefined;
   }
 
   /**
@@ -216,21 +219,27 @@ export class Journal {
 
   /** Dollars the run's attempts have cost so far, in every process that works for it. */
   runCost(runId: number): number {
-    const row = this.db.prepare("SELECT COALESCE(SUM(cost_usd), 0) AS cost FROM attempts WHERE run_id = ?").get(runId) as { cost: number };
+    const row = this.db
+      .prepare("SELECT COALESCE(SUM(cost_usd), 0) AS cost FROM attempts WHERE run_id = ? AND shared_key IS NULL")
+      .get(runId) as { cost: number };
     return row.cost;
   }
 
   /** How many tasks the run has finished one way or the other (verified, or failed for good). */
   runTasksSettled(runId: number): number {
     const row = this.db
-      .prepare("SELECT COUNT(DISTINCT task_id) AS n FROM attempts WHERE run_id = ? AND outcome IN ('passed', 'failed')")
+      .prepare(
+        "SELECT COUNT(DISTINCT task_id) AS n FROM attempts WHERE run_id = ? AND outcome IN ('passed', 'failed') AND shared_key IS NULL",
+      )
       .get(runId) as { n: number };
     return row.n;
   }
 
   /** The run's attempts, for a summary assembled from the journal (parallel runs). */
   runAttempts(runId: number): AttemptRow[] {
-    return this.db.prepare("SELECT * FROM attempts WHERE run_id = ? ORDER BY id").all(runId) as unknown as AttemptRow[];
+    return this.db
+      .prepare("SELECT * FROM attempts WHERE run_id = ? AND shared_key IS NULL ORDER BY id")
+      .all(runId) as unknown as AttemptRow[];
   }
 
   runOutcome(runId: number): string | undefined {

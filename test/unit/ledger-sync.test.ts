@@ -10,8 +10,9 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { projectPaths } from "../../src/infra/project.ts";
 import { openStateDb, type StateDb } from "../../src/infra/state-db.ts";
-import { copyIntoJournal, type SharedAttempt } from "../../src/parallel/queue/ledger-sync.ts";
+import { copyIntoJournal, OVERLAP, pullLedger, type SharedAttempt } from "../../src/parallel/queue/ledger-sync.ts";
 import { projectSpend } from "../../src/registry/spend.ts";
+import { Journal } from "../../src/run/journal.ts";
 
 function journal() {
   const root = mkdtempSync(join(tmpdir(), "br-ledger-"));
@@ -111,5 +112,52 @@ describe("copying the shared ledger into the journal", () => {
       { machine: "vm-a", calls: 2, costUsd: 1 },
       { machine: "vm-b", calls: 1, costUsd: 0.25 },
     ]);
+  });
+});
+
+describe("reading the shared ledger from a cursor", () => {
+  /** The server as the pull sees it: the rows committed so far, read in seq order from a given seq. */
+  function server(rows: SharedAttempt[]) {
+    return {
+      project: "abc",
+      url: "postgres://u@db.example.com/x",
+      sql: async <T>(_text: string, values?: unknown[]) =>
+        rows
+          .filter((r) => Number(r.seq) > Number(values?.[1]))
+          .sort((a, b) => Number(a.seq) - Number(b.seq))
+          .slice(0, 5000) as T[],
+    } as unknown as Parameters<typeof pullLedger>[1];
+  }
+
+  it("copies a row committed after a higher one was read (sequence numbers are drawn before commit)", async () => {
+    const { paths, db } = journal();
+    const committed = [shared(1), shared(2), shared(4)];
+    const connection = server(committed);
+    assert.equal(await pullLedger(paths, connection), 3);
+    committed.push(shared(3)); // its transaction drew 3 before 4's, and committed after
+    assert.equal(await pullLedger(paths, connection), 1);
+    assert.equal(await pullLedger(paths, connection), 0, "nothing is copied twice");
+    assert.equal(count(db), 4);
+  });
+
+  it("a ledger of many pages is read to its end", async () => {
+    const { paths, db } = journal();
+    const rows = Array.from({ length: 12_000 }, (_, i) => shared(i + 1));
+    assert.equal(await pullLedger(paths, server(rows)), 12_000);
+    assert.equal(count(db), 12_000);
+    assert.ok(OVERLAP > 0);
+  });
+});
+
+describe("recovery on a machine that copied other machines' attempts", () => {
+  it("never takes a copied attempt for one of its own (it would mark the task done without its code)", () => {
+    const { paths, db } = journal();
+    copyIntoJournal(db, "s", [shared(1, { task_id: "feature-1.core", outcome: "passed" })]);
+    const journalHere = Journal.open(paths);
+    try {
+      assert.equal(journalHere.lastAttempt("feature-1.core"), undefined);
+    } finally {
+      journalHere.close();
+    }
   });
 });

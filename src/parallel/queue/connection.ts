@@ -56,6 +56,9 @@ function superviseSeconds(env: NodeJS.ProcessEnv): number {
   return Number.isInteger(wanted) && wanted >= 1 ? wanted : 10;
 }
 
+/** The version of br's tables below: a connection to a server that has it changes nothing (no DDL, no locks). */
+const SHARED_VERSION = 2;
+
 /**
  * br's tables, made in one transaction under an advisory lock: workers starting together on a new
  * server would otherwise race on CREATE … IF NOT EXISTS (PostgreSQL then reports a duplicate type).
@@ -97,6 +100,15 @@ ALTER TABLE ${SHARED_SCHEMA}.attempts ADD COLUMN IF NOT EXISTS prompt_tokens big
 ALTER TABLE ${SHARED_SCHEMA}.attempts ADD COLUMN IF NOT EXISTS route_score integer;
 ALTER TABLE ${SHARED_SCHEMA}.attempts ADD COLUMN IF NOT EXISTS route_reason text;
 CREATE INDEX IF NOT EXISTS attempts_seq ON ${SHARED_SCHEMA}.attempts (project, seq);
+-- The one orchestrator of each project (conductor-lease.ts).
+CREATE TABLE IF NOT EXISTS ${SHARED_SCHEMA}.conductors (
+  project text PRIMARY KEY,
+  owner text NOT NULL,
+  host text NOT NULL,
+  pid integer NOT NULL,
+  machine text NOT NULL,
+  seen_at timestamptz NOT NULL DEFAULT now()
+);
 CREATE TABLE IF NOT EXISTS ${SHARED_SCHEMA}.workers (
   project text NOT NULL,
   worker text NOT NULL,
@@ -108,7 +120,27 @@ CREATE TABLE IF NOT EXISTS ${SHARED_SCHEMA}.workers (
   task_id text,
   PRIMARY KEY (project, worker)
 );
+-- Jobs an orchestrator has settled (integrated, failed, conflicted): never adopted again by a later run.
+CREATE TABLE IF NOT EXISTS ${SHARED_SCHEMA}.settled (
+  project text NOT NULL,
+  job_id text NOT NULL,
+  outcome text NOT NULL,
+  at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (project, job_id)
+);
+CREATE TABLE IF NOT EXISTS ${SHARED_SCHEMA}.schema_version (version integer NOT NULL);
+DELETE FROM ${SHARED_SCHEMA}.schema_version;
+INSERT INTO ${SHARED_SCHEMA}.schema_version VALUES (${SHARED_VERSION});
 COMMIT;`;
+
+async function sharedTablesCurrent(sql: <T>(text: string) => Promise<T[]>): Promise<boolean> {
+  try {
+    const [row] = await sql<{ version: number }>(`SELECT version FROM ${SHARED_SCHEMA}.schema_version`);
+    return (row?.version ?? 0) >= SHARED_VERSION;
+  } catch {
+    return false; // a new server: no tables yet
+  }
+}
 
 /** pg-boss's error events: reported once per kind, so an outage is one line and not one per poll. */
 function quietErrors(boss: PgBoss, url: string): void {
@@ -181,7 +213,7 @@ async function prepared(
   async function sql<T>(text: string, values?: unknown[]): Promise<T[]> {
     return (await db.executeSql(text, values)).rows as T[];
   }
-  await sql(SHARED_TABLES);
+  if (!(await sharedTablesCurrent(sql))) await sql(SHARED_TABLES);
   const queue = tasksQueueName(project);
   if (settings) {
     const options = {

@@ -29,7 +29,7 @@ export interface JobOrder {
 }
 
 /** What a job process sends back, for a job: each attempt as it finishes, then the result. */
-export type JobMessage = { jobId: string } & ({ attempt: AttemptRow } | { result: TaskResult });
+export type JobMessage = { jobId: string } & ({ attempt: AttemptRow } | { result: TaskResult } | { error: string });
 
 /**
  * The project's config as the clone has it, with the worktrees beside the clone: a worktreeDir set
@@ -124,7 +124,12 @@ export async function runJobProcess(): Promise<void> {
     const order = orders.shift() ?? (await new Promise<void>((done) => (wake = done)).then(() => orders.shift()));
     if (!order) continue;
     busy = true;
-    await send({ jobId: order.job.id, result: await buildOne(order, send) });
+    try {
+      await send({ jobId: order.job.id, result: await buildOne(order, send) });
+    } catch (error) {
+      // The job fails with the reason (pg-boss retries it); this process takes the next order.
+      await send({ jobId: order.job.id, error: (error as Error).message });
+    }
     busy = false;
   }
 }

@@ -14,6 +14,12 @@ import { connectQueue, type QueueConnection, SHARED_SCHEMA } from "./connection.
 
 /** A page of the ledger: large enough that a day's work is one or two round trips. */
 const PAGE = 5000;
+/**
+ * Sequence numbers are drawn at insert and become visible at commit, which two workers may do in
+ * the other order: each read goes back this far behind the cursor, so a row committed late is still
+ * copied (the key of each attempt keeps the rows read again from counting twice).
+ */
+export const OVERLAP = 1000;
 
 export interface SharedAttempt {
   seq: string;
@@ -142,9 +148,10 @@ export async function pullLedger(paths: ProjectPaths, connection: QueueConnectio
     for (;;) {
       const rows = await connection.sql<SharedAttempt>(
         `SELECT * FROM ${SHARED_SCHEMA}.attempts WHERE project = $1 AND seq > $2 ORDER BY seq LIMIT ${PAGE}`,
-        [connection.project, cursorOf(db, source)],
+        [connection.project, Math.max(0, cursorOf(db, source) - OVERLAP)],
       );
       copied += copyIntoJournal(db, source, rows);
+      // A full page moves the cursor by more than the overlap, so the next read starts further on.
       if (rows.length < PAGE) return copied;
     }
   } finally {

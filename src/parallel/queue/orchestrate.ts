@@ -27,7 +27,8 @@ import { type ParallelOptions, targetBranch } from "../orchestrate.js";
 import { pickTask } from "../schedule.js";
 import { StreamStore } from "../store.js";
 import { createWorktree, streamsDir } from "../worktree.js";
-import { connectQueue, type QueueConnection, queueSettings } from "./connection.js";
+import { RENEW_MS, releaseConductorLease, renewConductorLease, takeConductorLease } from "./conductor-lease.js";
+import { connectQueue, type QueueConnection, queueSettings, SHARED_SCHEMA } from "./connection.js";
 import { jobId, type LedgerTotals, runTotals, type TaskJob, type TaskResult } from "./jobs.js";
 import { pullLedger } from "./ledger-sync.js";
 
@@ -73,6 +74,8 @@ interface Conductor {
   /** The runs whose jobs this conductor settles: its own, and earlier ones it adopted. */
   runKeys: Set<string>;
   summary: QueueRunSummary;
+  /** This conductor's lease on the project's queue, renewed as the loop goes. */
+  lease: { owner: string; renewedAt: number };
   /** Whether the jobs no worker took were cancelled (once the run stopped). */
   cancelled?: boolean;
 }
@@ -199,6 +202,14 @@ async function settle(c: Conductor, flight: InFlight, job: JobWithMetadata<TaskJ
   } else await failTask(c, flight.task, `${result.reason} (on ${result.worker})`);
 }
 
+/** A settled job is never adopted by a later run (its result was integrated, or failed here for good). */
+async function markSettled(c: Conductor, job: JobWithMetadata<TaskJob>): Promise<void> {
+  await c.connection.sql(
+    `INSERT INTO ${SHARED_SCHEMA}.settled (project, job_id, outcome) VALUES ($1, $2, $3) ON CONFLICT (project, job_id) DO NOTHING`,
+    [c.connection.project, job.id, job.state],
+  );
+}
+
 /** Why pg-boss failed a job: a handler's error, or its own (`{ value: { message } }` for a lapsed heartbeat). */
 function failureDetail(output: unknown): string | undefined {
   const o = output as { message?: unknown; value?: { message?: unknown } } | null;
@@ -225,6 +236,8 @@ async function settleFinished(c: Conductor): Promise<void> {
       // Not the server: integration itself failed (a lock, git). The task fails with the reason; the run goes on.
       await failTask(c, flight.task, `its verified result could not be integrated: ${(error as Error).message}`);
     }
+    // Not worth failing the run for: a job left unmarked is at worst looked at again by a later run, and found present.
+    await markSettled(c, job).catch((error: Error) => warn(`queue: ${job.id} could not be marked settled: ${error.message}`));
     c.inFlight.delete(flight.id);
   }
   // A job that is gone (deleted by hand, or by another run's clean-up) would be waited for forever: its task goes back to ready.
@@ -244,6 +257,11 @@ async function settleFinished(c: Conductor): Promise<void> {
  */
 async function adoptEarlierJobs(c: Conductor): Promise<string[]> {
   const jobs = await c.connection.boss.findJobs<TaskJob>(c.connection.queue, { limit: 100_000 });
+  const settled = new Set(
+    (
+      await c.connection.sql<{ job_id: string }>(`SELECT job_id FROM ${SHARED_SCHEMA}.settled WHERE project = $1`, [c.connection.project])
+    ).map((r) => r.job_id),
+  );
   const plan = await loadTasks(c.paths);
   const open = new Map(plan.tasks.filter((t) => t.status !== "done").map((t) => [t.id, t]));
   const taken = new Set([...c.inFlight.values()].map((f) => f.task.id));
@@ -251,7 +269,8 @@ async function adoptEarlierJobs(c: Conductor): Promise<string[]> {
   // Newest first: a task's latest verified result is the one worth keeping.
   for (const job of jobs.sort((a, b) => new Date(b.createdOn).getTime() - new Date(a.createdOn).getTime())) {
     const task = open.get(job.data.task.id);
-    if (job.data.runKey === c.runKey || !task || taken.has(task.id) || !adoptable(job)) continue;
+    if (job.data.runKey === c.runKey || job.data.target !== c.target || settled.has(job.id)) continue;
+    if (!task || taken.has(task.id) || !adoptable(job)) continue;
     if (task.status !== "running") await transitionTask(c.paths, task.id, "start", { force: true });
     c.inFlight.set(job.id, { task, id: job.id, base: job.data.base });
     c.runKeys.add(job.data.runKey);
@@ -267,10 +286,18 @@ function adoptable(job: JobWithMetadata<TaskJob>): boolean {
   return job.state === "completed" && (job.output as TaskResult | null)?.outcome === "passed";
 }
 
+/** Renews the conductor's lease every few seconds; a lease another conductor took stops this run. */
+async function keepLease(c: Conductor): Promise<void> {
+  if (Date.now() - c.lease.renewedAt < RENEW_MS || c.summary.stoppedBecause) return;
+  if (await renewConductorLease(c.connection, c.lease.owner)) c.lease.renewedAt = Date.now();
+  else c.summary.stoppedBecause = "another br took over this project's queue while this one was out of touch";
+}
+
 /** The loop: send what is ready, settle what finished, until nothing is in flight and nothing more can be sent. */
 async function conduct(c: Conductor): Promise<void> {
   for (;;) {
     try {
+      await keepLease(c);
       await budgetReached(c);
       await sendReady(c);
       if (c.summary.stoppedBecause && !c.cancelled) {
@@ -373,12 +400,15 @@ export async function runQueueParallel(paths: ProjectPaths, options: QueueRunOpt
   const store = StreamStore.open(paths);
   let connection: QueueConnection | undefined;
   let runId: number | undefined;
+  let lease: string | undefined;
   try {
     runId = await claimRun(paths, journal, executorName, { ...options, parallel: options.streams, queue: true });
+    connection = await connectQueue(queue.url, paths.root, queueSettings(config));
+    // Before anything is pushed or deleted: a second conductor of the project is refused here.
+    lease = await takeConductorLease(connection);
     await recover(paths, journal, config, (files, message) => commitWork(paths, config, files, message));
     pushTarget(paths.root, target);
     integrationStream(paths, config, store, target);
-    connection = await connectQueue(queue.url, paths.root, queueSettings(config));
     // Jobs of an earlier run of this project that no worker took: their tasks were put back to ready.
     if (!options.mergeOnly) await connection.boss.deleteQueuedJobs(connection.queue);
     const runKey = `${connection.project}-${runId}-${nodeCrypto().randomBytes(4).toString("hex")}`;
@@ -401,10 +431,11 @@ export async function runQueueParallel(paths: ProjectPaths, options: QueueRunOpt
       inFlight: new Map(),
       runKeys: new Set([runKey]),
       summary,
+      lease: { owner: lease, renewedAt: Date.now() },
     };
     await drive(conductor, options.mergeOnly === true);
     summary.ledger = await runTotals(connection, runKey);
-    await pullLedger(paths, connection);
+    await pullLedger(paths, connection).catch((error: Error) => warn(`the shared ledger could not be copied here: ${error.message}`));
     finish(paths, config, target);
     journal.finishRun(runId, summary.failed.length > 0 ? "failed" : summary.stoppedBecause ? "stopped" : "finished");
     summary.durationMs = Date.now() - started;
@@ -413,6 +444,7 @@ export async function runQueueParallel(paths: ProjectPaths, options: QueueRunOpt
     if (runId !== undefined) journal.finishRun(runId, "failed");
     throw error;
   } finally {
+    if (connection && lease) await releaseConductorLease(connection, lease).catch(() => undefined);
     await connection?.close().catch(() => undefined);
     store.close();
     journal.close();

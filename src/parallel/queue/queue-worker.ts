@@ -93,14 +93,25 @@ async function workJob(slot: Slot, job: Job<TaskJob>): Promise<TaskResult> {
 /** The worker's job process, started on first use and again after one ended (killed, crashed, a job aborted). */
 function jobProcess(slot: Slot): ChildProcess {
   if (slot.child && slot.child.exitCode === null && slot.child.signalCode === null && slot.child.connected) return slot.child;
-  // Its output is the worker's log (stderr): the worker's stdout is its report.
+  // Its output is the worker's log (stderr): the worker's stdout is its report. A group of its own:
+  // Ctrl-C or a stop sent to the worker's group lets the task finish (the worker asks it to stop only
+  // for a cancelled job; it ends by itself when the worker's channel closes).
   const child = spawn(process.execPath, [process.argv[1] as string, "worker", "--job-process"], {
     cwd: slot.paths.root,
     stdio: ["ignore", 2, 2, "ipc"],
+    detached: true,
   });
   child.on("error", (error) => warn(`the job process could not start: ${error.message}`));
   slot.child = child;
   return child;
+}
+
+/** SIGTERM, then SIGKILL if the process is still there after a while (blocked in a long git push or hook). */
+function stopJobProcess(child: ChildProcess): void {
+  child.kill("SIGTERM");
+  setTimeout(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }, 30_000).unref();
 }
 
 function inJobProcess(slot: Slot, job: Job<TaskJob>): Promise<TaskResult> {
@@ -112,23 +123,26 @@ function inJobProcess(slot: Slot, job: Job<TaskJob>): Promise<TaskResult> {
   };
   const child = jobProcess(slot);
   return new Promise((done, fail) => {
-    const stop = () => child.kill("SIGTERM");
+    const stop = () => stopJobProcess(child);
     const onMessage = (message: JobMessage) => {
       if (message.jobId !== job.id) return;
       if ("attempt" in message) slot.ledger.push(recordWithRetry(slot, { runKey: job.data.runKey, jobId: job.id }, message.attempt));
+      else if ("error" in message) settle(() => fail(new Error(message.error)));
       else settle(() => done(message.result));
     };
-    const onExit = (code: number | null, signal: string | null) =>
+    // "close", not "exit": messages still on the channel arrive first.
+    const onClose = (code: number | null, signal: string | null) =>
       settle(() => fail(new Error(`the process building ${job.data.task.id} ended (${signal ?? `code ${code}`}) without a result`)));
     const settle = (then: () => void) => {
       job.signal?.removeEventListener("abort", stop);
       child.off("message", onMessage);
-      child.off("exit", onExit);
+      child.off("close", onClose);
       then();
     };
-    job.signal?.addEventListener("abort", stop, { once: true });
     child.on("message", onMessage);
-    child.on("exit", onExit);
+    child.on("close", onClose);
+    if (job.signal?.aborted) stop();
+    else job.signal?.addEventListener("abort", stop, { once: true });
     child.send(order);
   });
 }
@@ -185,18 +199,18 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<Queue
   delete process.env.PGPASSWORD;
   let working = false;
   let store: StreamStore | undefined;
+  const report: QueueWorkerReport = { worker: name, clone: dir, tasks: [], attempts: 0, costUsd: 0 };
+  const slot: Slot = {
+    paths,
+    connection,
+    name,
+    report,
+    ledger: [],
+    lastActive: Date.now(),
+    ...(options.executor ? { executor: options.executor } : {}),
+  };
   try {
     store = StreamStore.open(paths);
-    const report: QueueWorkerReport = { worker: name, clone: dir, tasks: [], attempts: 0, costUsd: 0 };
-    const slot: Slot = {
-      paths,
-      connection,
-      name,
-      report,
-      ledger: [],
-      lastActive: Date.now(),
-      ...(options.executor ? { executor: options.executor } : {}),
-    };
     // The worktree (and parallel.setup) are made before any lease is held: a long set-up cannot cost a task.
     ensureStreams(paths, config, store, 1, currentBranch(paths.root));
     await markWorker(connection, name, "idle", null);
@@ -215,11 +229,12 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<Queue
     );
     report.stoppedBecause = await idleOrStopped(slot, options.untilIdleSeconds, () => working);
     await connection.boss.offWork(connection.queue, { wait: true });
-    // The job process ends once its channel closes (it is idle: offWork waited for the task).
-    if (slot.child?.connected) slot.child.disconnect();
     await markWorker(connection, name, "stopped", null).catch(() => undefined);
     return report;
   } finally {
+    // The job process ends once its channel closes (idle by now: offWork waited for the task), or is stopped.
+    if (slot.child?.connected) slot.child.disconnect();
+    else if (slot.child) stopJobProcess(slot.child);
     await connection.close().catch(() => undefined);
     store?.close();
   }

@@ -417,11 +417,6 @@ function jsStub(body: SyntaxNode, context: Context): StubKind | undefined {
 }
 
 /**
- * Whether a node only wraps the value before it: parentheses and TypeScript's assertions, which
- * Lezer's tree spells `x as T` / `x satisfies T` (BinaryExpression), `x!` (PostfixExpression) and
- * `<T>x` (PrefixCast).
- */
-/**
  * Lezer reads a generic async arrow, `async <T>(x: T) => …`, as comparisons: `async < T > ((x: T)
  * => …)`. The arrow is then the right operand of a BinaryExpression whose text before it is
  * `async <…>`; seen through, the arrow gets the name it is assigned to, as oxc gives it.
@@ -433,6 +428,11 @@ function isGenericAsyncHead(parent: SyntaxNode, value: SyntaxNode, context: Cont
   return GENERIC_ASYNC_HEAD.test(context.text.slice(parent.from, value.from));
 }
 
+/**
+ * Whether a node only wraps the value before it: parentheses and TypeScript's assertions, which
+ * Lezer's tree spells `x as T` / `x satisfies T` (BinaryExpression), `x!` (PostfixExpression) and
+ * `<T>x` (PrefixCast).
+ */
 function isWrapper(node: SyntaxNode): boolean {
   switch (node.name) {
     case "ParenthesizedExpression":
