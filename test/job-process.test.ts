@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { BR, tempDir, waitFor } from "./helpers.ts";
+import { BR, br, tempDir, waitFor } from "./helpers.ts";
 import { callsOf } from "./parallel-project.ts";
 import {
   assertIntegratedOnce,
@@ -22,6 +22,12 @@ import {
 after(killQueueChildren);
 
 describe("a queued task's own process", { timeout: 300_000 }, () => {
+  it("run by hand, without its worker's channel: exit 2, saying what to run instead", () => {
+    const result = br(["worker", "--job-process"], { cwd: tempDir("br-job-hand-"), timeoutMs: 30_000 });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /started by br worker --queue[\s\S]*br worker --queue <url>/);
+  });
+
   it("answers a job it cannot build with the reason, takes the next order, and ends when its worker's channel closes", async () => {
     const child = trackChild(
       spawn(process.execPath, [BR, "worker", "--job-process"], { cwd: tempDir("br-job-"), stdio: ["ignore", "ignore", "pipe", "ipc"] }),

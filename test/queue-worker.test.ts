@@ -176,6 +176,8 @@ describe("br run --parallel on a PostgreSQL queue", { timeout: 900_000 }, () => 
     const second = br(["run", "--parallel", "2", "--auto"], { cwd: elsewhere, env: { ...p.env, BR_QUEUE_URL: QUEUE_URL } });
     assert.equal(second.code, 2, second.stderr);
     assert.match(second.stderr, /Another br is conducting this project's queue: .* seen \d+ s ago/);
+    assert.equal(git(elsewhere, "status", "--porcelain"), "", "the refused conductor changed nothing in its checkout");
+    assert.equal(git(p.remote, "rev-parse", "main"), git(elsewhere, "rev-parse", "main"), "nor pushed anything");
     first.kill("SIGKILL");
     await Promise.all(workers.map((w) => w.ended));
     const built = new Set(callsOf(p).map((c) => c.task));

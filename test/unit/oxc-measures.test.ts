@@ -139,6 +139,15 @@ describe("oxc measures: the same as Lezer's", () => {
   });
 });
 
+/** Both parsers name a TypeScript text's functions so. */
+function assertNamedByBoth(text: string, names: string[]): void {
+  for (const measured of [measureScript("a.ts", text, "typescript"), measureWithLezer("a.ts", text, "typescript")])
+    assert.deepEqual(
+      measured?.functions.map((f) => f.name),
+      names,
+    );
+}
+
 describe("oxc measures: rules both parsers share", () => {
   it("names a function through parentheses and TypeScript assertions, in both parsers", T, () => {
     const text = [
@@ -149,11 +158,7 @@ describe("oxc measures: rules both parsers share", () => {
       "const d = { k: (() => 4) as Op };",
       "",
     ].join("\n");
-    for (const measured of [measureScript("a.ts", text, "typescript"), measureWithLezer("a.ts", text, "typescript")])
-      assert.deepEqual(
-        measured?.functions.map((f) => f.name),
-        ["a", "b", "c", "x.y", "k"],
-      );
+    assertNamedByBoth(text, ["a", "b", "c", "x.y", "k"]);
     const cast = "const e = <Op>(() => 5);\n";
     assert.deepEqual(measureScript("a.ts", cast, "typescript"), measureWithLezer("a.ts", cast, "typescript"));
     assert.equal(measureScript("a.ts", cast, "typescript")?.functions[0]?.name, "e");
@@ -168,11 +173,7 @@ describe("oxc measures: rules both parsers share", () => {
       "const compared = a < b > (() => 1);",
       "",
     ].join("\n");
-    for (const measured of [measureScript("a.ts", text, "typescript"), measureWithLezer("a.ts", text, "typescript")])
-      assert.deepEqual(
-        measured?.functions.map((f) => f.name),
-        ["sql", "one", "<anonymous>"],
-      );
+    assertNamedByBoth(text, ["sql", "one", "<anonymous>"]);
   });
 
   it("a file with a syntax error is Lezer's to measure", T, () => {

@@ -54,15 +54,10 @@ export async function pullSharedLedger(paths: ProjectPaths): Promise<void> {
 export async function followSharedLedger(paths: ProjectPaths, everyMs = 5000): Promise<void> {
   const target = await queueHere(paths);
   if (!target) return;
-  const { pullLedgerFrom } = await import("../../parallel/queue/ledger-sync.js");
-  let warned = false;
-  const pull = async (): Promise<void> => {
-    const pulled = await pullLedgerFrom(paths, target.url);
-    if ("error" in pulled && !warned) warn(`the shared ledger could not be read (${pulled.error}); trying again every ${everyMs / 1000} s`);
-    warned ||= "error" in pulled;
-    setTimeout(pull, everyMs).unref();
-  };
-  await pull();
+  const { followLedger } = await import("../../parallel/queue/ledger-sync.js");
+  followLedger(paths, target.url, everyMs, (message) =>
+    warn(`the shared ledger could not be read (${message}); trying again every ${everyMs / 1000} s`),
+  );
 }
 
 function runLines(summary: QueueRunSummary): string[] {

@@ -8,6 +8,7 @@
  */
 import type { Config } from "../../infra/config.js";
 import { loadConfig } from "../../infra/config.js";
+import { usageError } from "../../infra/errors.js";
 import { git } from "../../infra/git.js";
 import { say, style } from "../../infra/log.js";
 import { type ProjectPaths, projectPaths, streamPaths } from "../../infra/project.js";
@@ -106,6 +107,10 @@ async function buildTask(
 
 /** The job process's main: orders in, one at a time, each answered with its attempts and result; it ends with its worker. */
 export async function runJobProcess(): Promise<void> {
+  if (!process.send)
+    throw usageError("br worker --job-process is started by br worker --queue, over a channel a shell cannot give it.", {
+      fix: "Run br worker --queue <url> instead.",
+    });
   // Sent in order over one channel; a result is awaited so the next order starts after it left.
   const send = (message: JobMessage) =>
     new Promise<void>((done) => {

@@ -175,3 +175,26 @@ export async function pullLedgerFrom(paths: ProjectPaths, url: string): Promise<
     await connection?.close().catch(() => undefined);
   }
 }
+
+/**
+ * For a long-lived reader (the dashboard): the ledger copied in every `everyMs` over one connection,
+ * made again after a failure, which is told once per outage.
+ */
+export function followLedger(paths: ProjectPaths, url: string, everyMs: number, onError: (message: string) => void): void {
+  let connection: QueueConnection | undefined;
+  let failing = false;
+  const pull = async (): Promise<void> => {
+    try {
+      connection ??= await connectQueue(url, paths.root, undefined, { observe: true });
+      await pullLedger(paths, connection);
+      failing = false;
+    } catch (error) {
+      if (!failing) onError(redactQueueUrl((error as Error).message));
+      failing = true;
+      await connection?.close().catch(() => undefined);
+      connection = undefined;
+    }
+    setTimeout(pull, everyMs).unref();
+  };
+  void pull();
+}

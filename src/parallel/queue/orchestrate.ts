@@ -388,6 +388,15 @@ async function drive(c: Conductor, mergeOnly: boolean): Promise<void> {
   if (mergeOnly) c.summary.waiting = [...c.inFlight.values()].map((f) => f.task.id);
 }
 
+interface Held {
+  config: Config;
+  executorName: string;
+  target: string;
+  connection: QueueConnection;
+  lease: string;
+  started: number;
+}
+
 export async function runQueueParallel(paths: ProjectPaths, options: QueueRunOptions, queue: QueueTarget): Promise<QueueRunSummary> {
   const started = Date.now();
   const config = (await loadConfig(paths)).config;
@@ -396,16 +405,26 @@ export async function runQueueParallel(paths: ProjectPaths, options: QueueRunOpt
   const target = targetBranch(paths);
   requireRemote(paths.root);
   if (!options.allowDirty) requireCleanTree(paths);
-  const journal = Journal.open(paths);
-  const store = StreamStore.open(paths);
-  let connection: QueueConnection | undefined;
-  let runId: number | undefined;
+  const connection = await connectQueue(queue.url, paths.root, queueSettings(config));
   let lease: string | undefined;
   try {
-    runId = await claimRun(paths, journal, executorName, { ...options, parallel: options.streams, queue: true });
-    connection = await connectQueue(queue.url, paths.root, queueSettings(config));
-    // Before anything is pushed or deleted: a second conductor of the project is refused here.
+    // Before anything is written, pushed or deleted: a second conductor of the project is refused here.
     lease = await takeConductorLease(connection);
+    return await conductRun(paths, options, queue, { config, executorName, target, connection, lease, started });
+  } finally {
+    if (lease) await releaseConductorLease(connection, lease).catch(() => undefined);
+    await connection.close().catch(() => undefined);
+  }
+}
+
+/** The run itself, once this machine holds the project's conductor lease. */
+async function conductRun(paths: ProjectPaths, options: QueueRunOptions, queue: QueueTarget, held: Held): Promise<QueueRunSummary> {
+  const { config, target, connection } = held;
+  const journal = Journal.open(paths);
+  const store = StreamStore.open(paths);
+  let runId: number | undefined;
+  try {
+    runId = await claimRun(paths, journal, held.executorName, { ...options, parallel: options.streams, queue: true });
     await recover(paths, journal, config, (files, message) => commitWork(paths, config, files, message));
     pushTarget(paths.root, target);
     integrationStream(paths, config, store, target);
@@ -431,21 +450,19 @@ export async function runQueueParallel(paths: ProjectPaths, options: QueueRunOpt
       inFlight: new Map(),
       runKeys: new Set([runKey]),
       summary,
-      lease: { owner: lease, renewedAt: Date.now() },
+      lease: { owner: held.lease, renewedAt: Date.now() },
     };
     await drive(conductor, options.mergeOnly === true);
     summary.ledger = await runTotals(connection, runKey);
     await pullLedger(paths, connection).catch((error: Error) => warn(`the shared ledger could not be copied here: ${error.message}`));
     finish(paths, config, target);
     journal.finishRun(runId, summary.failed.length > 0 ? "failed" : summary.stoppedBecause ? "stopped" : "finished");
-    summary.durationMs = Date.now() - started;
+    summary.durationMs = Date.now() - held.started;
     return summary;
   } catch (error) {
     if (runId !== undefined) journal.finishRun(runId, "failed");
     throw error;
   } finally {
-    if (connection && lease) await releaseConductorLease(connection, lease).catch(() => undefined);
-    await connection?.close().catch(() => undefined);
     store.close();
     journal.close();
   }
