@@ -9,6 +9,7 @@ import { registerDoctor } from "./commands/doctor.js";
 import { registerFeatures } from "./commands/features.js";
 import { registerGaps } from "./commands/gaps.js";
 import { registerInit } from "./commands/init.js";
+import { registerMcp, registerVerify } from "./commands/mcp.js";
 import { registerImport, registerMigrate } from "./commands/migrate.js";
 import { registerModel } from "./commands/model.js";
 import { registerParallel } from "./commands/parallel.js";
@@ -98,6 +99,8 @@ export function buildProgram(): Command {
   registerModel(program);
   registerSecurity(program);
   registerHooks(program);
+  registerVerify(program);
+  registerMcp(program);
   registerConfig(program);
   registerTelemetry(program);
   registerDemo(program);

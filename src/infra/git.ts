@@ -311,17 +311,17 @@ export function tryCommitPaths(
 }
 
 /**
- * Files as HEAD has them (paths relative to cwd), read by one git process (`cat-file --batch`)
- * rather than one `git show` each: verification reads a dozen per attempt. Missing files and
- * folders come back undefined.
+ * Files as HEAD (or `rev`) has them (paths relative to cwd), read by one git process
+ * (`cat-file --batch`) rather than one `git show` each: verification reads a dozen per attempt.
+ * Missing files and folders come back undefined.
  */
-export function committedFiles(cwd: string, paths: readonly string[]): Map<string, string | undefined> {
+export function committedFiles(cwd: string, paths: readonly string[], rev = "HEAD"): Map<string, string | undefined> {
   const files = new Map<string, string | undefined>();
   const asked = [...new Set(paths)].filter((p) => !p.includes("\n"));
   if (asked.length === 0) return files;
   const objects = catFileBatch(
     cwd,
-    asked.map((p) => `HEAD:./${p}`),
+    asked.map((p) => `${rev}:./${p}`),
   );
   for (const [i, path] of asked.entries()) {
     const object = objects[i];
@@ -402,14 +402,16 @@ function batchObjects(out: Buffer, count: number): (GitObject | undefined)[] {
   return objects;
 }
 
-let committedCache: { cwd: string; files: Map<string, string | undefined> } | undefined;
+let committedCache: { cwd: string; rev: string; files: Map<string, string | undefined> } | undefined;
 
 /**
  * Runs `work` with HEAD's files cached for `cwd` (HEAD does not move during it), the likely ones
- * read at once: a verification's every reader then costs no git process of its own.
+ * read at once: a verification's every reader then costs no git process of its own. With `rev`,
+ * "committed" means that commit's files instead: work an agent began there and may have
+ * committed since is judged against where it began.
  */
-export async function withCommittedFiles<T>(cwd: string, likely: readonly string[], work: () => Promise<T>): Promise<T> {
-  committedCache = { cwd, files: committedFiles(cwd, likely) };
+export async function withCommittedFiles<T>(cwd: string, likely: readonly string[], work: () => Promise<T>, rev = "HEAD"): Promise<T> {
+  committedCache = { cwd, rev, files: committedFiles(cwd, likely, rev) };
   try {
     return await work();
   } finally {
@@ -417,11 +419,12 @@ export async function withCommittedFiles<T>(cwd: string, likely: readonly string
   }
 }
 
-/** A file as HEAD has it (relative to cwd): from the cache when one is open for cwd. */
+/** A file as HEAD has it (relative to cwd): from the cache when one is open for cwd (as of its commit). */
 export function committedFile(cwd: string, path: string): string | undefined {
-  const cache = committedCache?.cwd === cwd ? committedCache.files : undefined;
+  const open = committedCache?.cwd === cwd ? committedCache : undefined;
+  const cache = open?.files;
   if (cache?.has(path)) return cache.get(path);
-  const text = committedFiles(cwd, [path]).get(path);
+  const text = committedFiles(cwd, [path], open?.rev).get(path);
   cache?.set(path, text);
   return text;
 }

@@ -40,8 +40,8 @@ export function mergePlans(previous: readonly Task[], next: Task[]): { tasks: Ta
   for (const task of previous) {
     if (nextIds.has(task.id)) continue;
     // Finished work stays as history; work in flight or failed stays too, so nothing is lost
-    // silently; only tasks nobody touched yet leave the plan.
-    if (["done", "skipped", "running", "failed"].includes(task.status)) history.push({ ...task });
+    // silently; only tasks nobody touched yet leave the plan, unless someone added them on purpose.
+    if (task.added || ["done", "skipped", "running", "failed"].includes(task.status)) history.push({ ...task });
     else removed.push(task.id);
   }
   const all = [...history, ...next];

@@ -26,6 +26,8 @@ export const taskSchema = z.strictObject({
   kind: z.string().optional(),
   /** Why the last attempt failed, when status is failed. */
   failureReason: z.string().optional(),
+  /** Added by hand or by an agent (br's MCP tool), not decomposed from the spec: kept when the plan is generated again. */
+  added: z.literal(true).optional(),
 });
 
 export const tasksFileSchema = z

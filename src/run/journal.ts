@@ -181,6 +181,11 @@ export class Journal {
     return verifiedOwners(this.db);
   }
 
+  /** The latest attempts, newest first (this machine's and those copied from a shared ledger). */
+  recentAttempts(limit: number): AttemptRow[] {
+    return this.db.prepare("SELECT * FROM attempts ORDER BY id DESC LIMIT ?").all(limit) as unknown as AttemptRow[];
+  }
+
   lastAttempt(taskId: string): AttemptRow | undefined {
     // This machine's own attempts: one copied from a shared queue's ledger is another machine's to recover.
     return this.db.prepare("SELECT * FROM attempts WHERE task_id = ? AND shared_key IS NULL ORDER BY id DESC LIMIT 1").get(taskId) as

@@ -53,6 +53,25 @@ export function changesSince(root: string, snapshot: TreeSnapshot): string[] {
 }
 
 /**
+ * Paths whose state differs from the snapshot, as changesSince says, without moving HEAD: work an
+ * agent does outside br run (and may commit as it goes) is measured from the commit it began at,
+ * and the agent's commits stay as they are.
+ */
+export function changesFromSnapshot(root: string, snapshot: TreeSnapshot): string[] {
+  const status = treeStatus(root);
+  const now = new Set(status.changes.map((c) => c.path));
+  if (snapshot.head && status.head !== snapshot.head) {
+    const committed = git(root, ["diff", "--relative", "--name-only", "--no-renames", "-z", snapshot.head, "HEAD"]);
+    for (const path of committed.stdout.split("\0")) if (path) now.add(path);
+  }
+  const candidates = new Set([...now, ...Object.keys(snapshot.dirty)]);
+  return [...candidates].filter((path) => {
+    if (!(path in snapshot.dirty)) return now.has(path);
+    return fileHash(root, path) !== snapshot.dirty[path];
+  }).sort();
+}
+
+/**
  * Puts the attempt's changed paths back as they were at the snapshot. Files that were clean then
  * come back from the snapshot's commit (staged changes included); files that did not exist are
  * removed. Files that were already uncommitted are left alone (their earlier content is not kept),

@@ -149,8 +149,10 @@ export function verify(
   config: Config,
   cwd: string,
   evidence?: EvidenceInputs,
+  /** The commit the work began at, when HEAD may have moved since (work done outside br run). */
+  base = "HEAD",
 ): Promise<Verification> {
-  return withCommittedFiles(cwd, [...changed, ...LIKELY_READ], () => verifyAttempt(task, report, changed, config, cwd, evidence));
+  return withCommittedFiles(cwd, [...changed, ...LIKELY_READ], () => verifyAttempt(task, report, changed, config, cwd, evidence), base);
 }
 
 async function verifyAttempt(

@@ -11,6 +11,7 @@ import { workingDir } from "../context.js";
 import { action, setExitCode } from "../main.js";
 import { emit } from "../output.js";
 import { registerHooksRun } from "./hooks-run.js";
+import { installAgentHookCommand } from "./mcp.js";
 
 type Options = Record<string, unknown>;
 
@@ -295,6 +296,9 @@ export function registerHooks(program: Command): void {
     )
     .option("--pre-commit", "the pre-commit hook (the default)")
     .option("--pre-push", "also (or, with only this flag, only) the pre-push hook")
+    .option("--agent <name>", "instead: the agent's Stop hook (claude | codex), which runs br verify --hook")
+    .option("--max-blocks <n>", "with --agent: let the agent stop after this many blocks in a row (default 5)")
+    .option("--command <cmd>", "with --agent: how the agent starts br (default: br on its PATH)")
     .option("--json", 'print { "hooks": [...] }')
     .addHelpText(
       "after",
@@ -309,6 +313,7 @@ export function registerHooks(program: Command): void {
     )
     .action(
       action<[]>(async (options) => {
+        if (options.agent !== undefined) return installAgentHookCommand(options);
         const { installHooks, managerNotes } = await import("../../security/hooks.js");
         const chosen: ("pre-commit" | "pre-push")[] = [];
         if (options.preCommit || !options.prePush) chosen.push("pre-commit");

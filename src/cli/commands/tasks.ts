@@ -213,10 +213,13 @@ function registerTaskTransition(tasks: Command, name: string, transition: Transi
     .action(
       action<[string]>(async (id, options) => {
         const { transitionTask } = await import("../../plan/scheduler.js");
-        const task = await transitionTask(project(options), id, transition, {
+        const paths = project(options);
+        const task = await transitionTask(paths, id, transition, {
           force: options.force === true,
           ...(typeof options.reason === "string" ? { reason: options.reason } : {}),
         });
+        // An agent the user runs works on it from here: br verify and the Stop hook measure from this point.
+        if (transition === "start") (await import("../../run/agent-work.js")).recordWorkStart(paths, id);
         emit(options.json, { task }, () => `${style.green("✓")} ${task.id}: ${paint(task.status)}`);
       }),
     );
