@@ -13,13 +13,16 @@ import { NODE_VERSIONS, nodeBinary } from "./node-runtime.mjs";
 
 const root = resolve(import.meta.dirname, "..");
 const chosen = process.argv.slice(2).map((file) => normalize(file));
-/** The end-to-end tests (test/*.test.ts) and the fast unit tests of the deciding modules (test/unit/*.test.ts). */
+/** The end-to-end tests (test/*.test.ts, test/mcp/*.test.ts) and the fast unit tests of the deciding modules (test/unit/*.test.ts). */
 const testsIn = (dir) =>
   readdirSync(join(root, dir))
     .filter((name) => name.endsWith(".test.ts"))
     .sort()
     .map((name) => join(dir, name));
-const ALL = [...testsIn("test"), ...(existsSync(join(root, "test", "unit")) ? testsIn(join("test", "unit")) : [])];
+const ALL = [
+  ...testsIn("test"),
+  ...[join("test", "mcp"), join("test", "unit")].filter((dir) => existsSync(join(root, dir))).flatMap(testsIn),
+];
 /** What the oldest supported Node must pass: the state database, the lock, start-up, concurrency and kills. */
 const MINIMUM_SUITE = ["test/state-db.test.ts", "test/platform.test.ts", "test/robustness.test.ts"];
 const PLAN = [

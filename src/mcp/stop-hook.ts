@@ -15,67 +15,29 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../infra/atomic-file.js";
 import { findProject, type ProjectPaths } from "../infra/project.js";
 import { checkWork, currentWork } from "../run/agent-work.js";
-import type { Verification } from "../run/verify.js";
-import { mask } from "../security/mask.js";
-import { clip, clipStart } from "./views.js";
+import { allow, decideStop, type HookAnswer, type HookPayload, nextBlockCount, parsePayload } from "./stop-decision.js";
 
-export interface HookPayload {
-  session_id?: string;
-  cwd?: string;
-  hook_event_name?: string;
-  stop_hook_active?: boolean;
-}
-
-export interface HookAnswer {
-  exitCode: 0 | 1;
-  stdout: string;
-  stderr: string;
-}
-
-export const DEFAULT_MAX_BLOCKS = 5;
-
-const allow = (stderr = ""): HookAnswer => ({ exitCode: 0, stdout: "", stderr });
-
-export function parsePayload(input: string): HookPayload | string {
-  try {
-    const payload = JSON.parse(input) as unknown;
-    if (typeof payload === "object" && payload !== null && !Array.isArray(payload)) return payload as HookPayload;
-    return "the hook's input is not a JSON object";
-  } catch {
-    return "the hook's input is not JSON (br verify --hook reads the agent's hook payload on stdin)";
-  }
-}
-
-/** Why the stop is blocked, in words the agent acts on: the task, the failing check and its last lines. */
-export function blockReason(taskId: string, verification: Verification, blocks: number, maxBlocks: number): string {
-  const failing = verification.checks.find((c) => !c.passed);
-  const lines = [`br: task ${taskId} is not done yet: ${clip(verification.reason ?? "its verification failed", 800)}`];
-  if (failing) lines.push(`The check "${failing.name}" (${clip(failing.command, 200)}) failed:`, clipStart(failing.output, 1500));
-  lines.push(
-    "Fix the work so the checks pass (never by weakening or skipping tests, or by changing the checks), then stop again.",
-    `(block ${blocks} of at most ${maxBlocks})`,
-  );
-  return mask(lines.join("\n"));
-}
+export type { HookAnswer };
 
 function blocksFile(paths: ProjectPaths, session: string): string {
   return join(paths.state, "hooks", `${session.replace(/[^\w.-]/g, "_").slice(0, 80) || "session"}.json`);
 }
 
-/** Blocks in a row for this session: a stop that does not follow a block starts the count again. */
+/** Records this block for the session and returns how many in a row it makes. */
 function countBlock(paths: ProjectPaths, payload: HookPayload): number {
   const file = blocksFile(paths, payload.session_id ?? "session");
   let earlier = 0;
-  if (payload.stop_hook_active === true && existsSync(file)) {
+  if (existsSync(file)) {
     try {
       earlier = Number((JSON.parse(readFileSync(file, "utf8")) as { blocks?: number }).blocks) || 0;
     } catch {
-      earlier = 0;
+      earlier = 0; // a torn record: count from here
     }
   }
+  const blocks = nextBlockCount(payload, earlier);
   mkdirSync(join(paths.state, "hooks"), { recursive: true });
-  writeFileAtomic(file, `${JSON.stringify({ blocks: earlier + 1 })}\n`);
-  return earlier + 1;
+  writeFileAtomic(file, `${JSON.stringify({ blocks })}\n`);
+  return blocks;
 }
 
 export async function answerStopHook(input: string, options: { cwd: string; maxBlocks: number }): Promise<HookAnswer> {
@@ -92,10 +54,5 @@ export async function answerStopHook(input: string, options: { cwd: string; maxB
   if (!task) return allow(); // no task taken through br here
   const { verification } = await checkWork(paths, task.id);
   if (verification.passed) return allow();
-  const blocks = countBlock(paths, payload);
-  if (blocks > options.maxBlocks)
-    return allow(
-      `br: task ${task.id} still fails its verification after ${options.maxBlocks} blocked stops; letting the agent stop. ${clip(mask(verification.reason ?? ""), 300)}\n`,
-    );
-  return { exitCode: 0, stdout: `${JSON.stringify({ decision: "block", reason: blockReason(task.id, verification, blocks, options.maxBlocks) })}\n`, stderr: "" };
+  return decideStop(task.id, verification, countBlock(paths, payload), options.maxBlocks);
 }

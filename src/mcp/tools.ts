@@ -118,7 +118,9 @@ async function verifyNow(paths: ProjectPaths, args: Record<string, unknown>) {
   const id = (args.id as string | undefined) ?? (await currentWork(paths))?.id;
   if (!id) {
     const { usageError } = await import("../infra/errors.js");
-    throw usageError("No task is started here, so there is nothing to verify.", { fix: 'Name one: verify {"id": "…"}, or start_task first.' });
+    throw usageError("No task is started here, so there is nothing to verify.", {
+      fix: 'Name one: verify {"id": "…"}, or start_task first.',
+    });
   }
   const check = await checkWork(paths, id);
   return { result: { task: id, ...verificationView(check.verification) }, failed: !check.verification.passed };
@@ -182,7 +184,7 @@ export const TOOLS: ToolSpec[] = [
       status: z.enum(TASK_STATUSES).optional(),
       feature: z.string().optional().describe("feature id"),
       offset: z.number().int().min(0).optional(),
-      limit: z.number().int().min(1).max(100).optional().describe("default 25"),
+      limit: z.number().int().min(1).max(50).optional().describe("default 25"),
     }),
     run: listTasks,
   },
@@ -223,7 +225,7 @@ export const TOOLS: ToolSpec[] = [
   {
     name: "log",
     description: "Recent attempts: outcome, reason, cost.",
-    input: z.object({ task: z.string().optional().describe("only this task"), limit: z.number().int().min(1).max(50).optional() }),
+    input: z.object({ task: z.string().optional().describe("only this task"), limit: z.number().int().min(1).max(30).optional() }),
     run: log,
   },
 ];

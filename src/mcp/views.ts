@@ -54,12 +54,13 @@ export function taskDetail(task: Task, waitingOn: readonly string[] = []): Recor
   };
 }
 
-function checkView(check: CheckResult): Record<string, unknown> {
+/** A check; the output only of the first that failed (what to fix first), its last lines. */
+function checkView(check: CheckResult, withOutput: boolean): Record<string, unknown> {
   return {
     name: check.name,
     command: clip(check.command, 200),
     passed: check.passed,
-    ...(check.passed ? {} : { output: clipStart(check.output, 2000) }),
+    ...(withOutput ? { output: clipStart(check.output, 2000) } : {}),
   };
 }
 
@@ -71,7 +72,7 @@ export function verificationView(verification: Verification): Record<string, unk
     ...(verification.reason ? { reason: clip(verification.reason, 1500) } : {}),
     changedFiles: changed.items,
     ...(changed.more ? { moreChangedFiles: changed.more } : {}),
-    checks: verification.checks.slice(0, 12).map(checkView),
+    checks: verification.checks.slice(0, 12).map((c) => checkView(c, c === verification.checks.find((f) => !f.passed))),
     ...(verification.violations.length > 0 ? { violations: verification.violations.slice(0, 10).map((v) => clip(v.message, 400)) } : {}),
   };
 }
@@ -81,7 +82,7 @@ export function attemptView(row: AttemptRow): Record<string, unknown> {
     task: row.task_id,
     attempt: row.attempt,
     outcome: row.outcome,
-    ...(row.reason ? { reason: clip(row.reason, 300) } : {}),
+    ...(row.reason ? { reason: clip(row.reason, 200) } : {}),
     executor: row.executor,
     ...(row.model ? { model: row.model } : {}),
     costUsd: Math.round(row.cost_usd * 10000) / 10000,

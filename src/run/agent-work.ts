@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../infra/atomic-file.js";
 import { usageError } from "../infra/errors.js";
-import { headCommit } from "../infra/git.js";
+import { headCommit, workingChanges } from "../infra/git.js";
 import { loadConfig } from "../infra/load-config.js";
 import { withLock } from "../infra/lock.js";
 import type { ProjectPaths } from "../infra/project.js";
@@ -150,26 +150,52 @@ export async function completeWork(paths: ProjectPaths, taskId: string): Promise
     throw usageError(`Cannot complete task "${taskId}": it is ${task.status}, not started.`, {
       fix: `Start it first (br tasks start ${taskId}, or the start_task tool), then do the work.`,
     });
-  return withLock(paths.lock, () => verifyAndRecord(paths, taskId), { what: "the project" });
+  // One completion of a task at a time; the plan and the commit take the project's lock themselves.
+  mkdirSync(startsDir(paths), { recursive: true });
+  return withLock(join(startsDir(paths), `${taskId}.lock`), () => verifyAndRecord(paths, taskId), { what: `task ${taskId}` });
 }
 
 async function verifyAndRecord(paths: ProjectPaths, taskId: string): Promise<WorkCompletion> {
   const started = Date.now();
   const check = await checkWork(paths, taskId);
-  const { config } = await loadConfig(paths);
   let { verification } = check;
   let commit: string | undefined;
-  if (verification.passed && config.run.commit) {
-    const committed = commitOwnWork(paths, config, verification.changedFiles, `br: ${check.task.id}: ${check.task.title}`);
-    if (committed.ok) commit = committed.commit ?? headCommit(paths.root);
-    else verification = { ...verification, passed: false, reason: `a git hook rejected the commit: ${committed.output.slice(-1500)}` };
+  if (verification.passed) {
+    // Done before the commit, as br run does, so the plan's new status is committed with the work.
+    await transitionTask(paths, taskId, "done", { force: true });
+    const committed = await commitVerified(paths, check.task, verification);
+    if (committed.ok) commit = committed.commit;
+    else {
+      await transitionTask(paths, taskId, "start", { force: true });
+      verification = { ...verification, passed: false, reason: `a git hook rejected the commit: ${committed.output.slice(-1500)}` };
+    }
   }
   recordAttempt(paths, check.task, verification, Date.now() - started);
   if (!verification.passed) return { ...check, verification, done: false };
-  if (commit && config.commands.test) recordCounts(paths.state, commit, verification.testCounts ?? null);
-  await transitionTask(paths, taskId, "done", { force: true });
   forgetWorkStart(paths, taskId);
   return { ...check, verification, done: true, ...(commit ? { commit } : {}) };
+}
+
+/** Commits what the verified work left uncommitted (the agent's own commits stay its own), with br's files. */
+async function commitVerified(
+  paths: ProjectPaths,
+  task: Task,
+  verification: Verification,
+): Promise<{ ok: true; commit?: string } | { ok: false; output: string }> {
+  const { config } = await loadConfig(paths);
+  if (!config.run.commit) return { ok: true };
+  const changed = new Set(verification.changedFiles);
+  const pending =
+    changed.size > 0
+      ? workingChanges(paths.root, [...changed])
+          .map((c) => c.path)
+          .filter((p) => changed.has(p))
+      : [];
+  const committed = commitOwnWork(paths, config, pending, `br: ${task.id}: ${task.title}`);
+  if (!committed.ok) return committed;
+  const commit = committed.commit ?? headCommit(paths.root);
+  if (commit && config.commands.test) recordCounts(paths.state, commit, verification.testCounts ?? null);
+  return { ok: true, ...(commit ? { commit } : {}) };
 }
 
 /** One journal row per completion asked for: the ledger and `br status` see this work, and its files' owner. */

@@ -65,10 +65,12 @@ export function changesFromSnapshot(root: string, snapshot: TreeSnapshot): strin
     for (const path of committed.stdout.split("\0")) if (path) now.add(path);
   }
   const candidates = new Set([...now, ...Object.keys(snapshot.dirty)]);
-  return [...candidates].filter((path) => {
-    if (!(path in snapshot.dirty)) return now.has(path);
-    return fileHash(root, path) !== snapshot.dirty[path];
-  }).sort();
+  return [...candidates]
+    .filter((path) => {
+      if (!(path in snapshot.dirty)) return now.has(path);
+      return fileHash(root, path) !== snapshot.dirty[path];
+    })
+    .sort();
 }
 
 /**

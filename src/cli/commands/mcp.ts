@@ -31,7 +31,9 @@ export function registerMcp(program: Command): void {
     );
   mcp
     .command("install")
-    .description("register br mcp serve with an agent CLI: the project's .mcp.json (claude), .gemini/settings.json (gemini), or the command to run (codex)")
+    .description(
+      "register br mcp serve with an agent CLI: the project's .mcp.json (claude), .gemini/settings.json (gemini), or the command to run (codex)",
+    )
     .option("--client <name>", "claude | codex | gemini", "claude")
     .option("--command <cmd>", "how the agent starts br (default: br on its PATH)")
     .option("--json", 'print { "client", "file", "changed", "command", "note" }')
@@ -69,7 +71,9 @@ export function registerVerify(program: Command): void {
         const { verification } = await checkWork(paths, id);
         const { verificationView } = await import("../../mcp/views.js");
         emit(options.json, { task: id, ...verificationView(verification) }, () => [
-          verification.passed ? `${style.green("✓")} ${id}: the work passes its verification` : `${style.red("✗")} ${id}: ${verification.reason}`,
+          verification.passed
+            ? `${style.green("✓")} ${id}: the work passes its verification`
+            : `${style.red("✗")} ${id}: ${verification.reason}`,
           ...verification.checks.map((c) => `  ${c.passed ? "✓" : "✗"} ${c.name}: ${c.command}`),
         ]);
         if (!verification.passed) process.exitCode = 1;
@@ -84,7 +88,8 @@ export function registerVerify(program: Command): void {
 async function answerHook(options: Record<string, unknown>): Promise<void> {
   try {
     oneOf("--agent", options.agent, ["claude", "codex"] as const);
-    const { answerStopHook, DEFAULT_MAX_BLOCKS } = await import("../../mcp/stop-hook.js");
+    const { answerStopHook } = await import("../../mcp/stop-hook.js");
+    const { DEFAULT_MAX_BLOCKS } = await import("../../mcp/stop-decision.js");
     const maxBlocks = positiveNumber("--max-blocks", options.maxBlocks, true) ?? DEFAULT_MAX_BLOCKS;
     const answer = await answerStopHook(readFileSync(0, "utf8"), { cwd: workingDir(options), maxBlocks });
     process.stdout.write(answer.stdout);

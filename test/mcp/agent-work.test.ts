@@ -1,0 +1,64 @@
+/**
+ * Work an agent does outside br run, judged like br run's own attempts: completion through the MCP
+ * tool cannot be gamed by a protected change, work the agent committed as it went is measured from
+ * where it began (its commits kept), and `br verify` / `br tasks start` give the same judgement on
+ * the command line.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { project, tasks } from "../agent-project.ts";
+import { br, brOk, git } from "../helpers.ts";
+import { connectBr } from "./client.ts";
+import { writeGreeting } from "./greeting.ts";
+
+const statusOf = (cwd: string, id: string) => tasks(cwd).find((t) => t.id === id)?.status;
+
+describe("completion cannot be gamed", () => {
+  it("a protected change (the test script neutered) is refused, though every check then passes", async () => {
+    const { cwd } = project();
+    const mcp = await connectBr(cwd);
+    try {
+      await mcp.call("start_task", { id: "greeting.core" });
+      writeGreeting(cwd, false);
+      const pkg = JSON.parse(readFileSync(join(cwd, "package.json"), "utf8")) as { scripts: Record<string, string> };
+      pkg.scripts.test = "exit 0";
+      writeFileSync(join(cwd, "package.json"), JSON.stringify(pkg));
+      brOk(["config", "set", "commands.test", "npm test"], { cwd });
+      const reply = await mcp.call("complete_task", { id: "greeting.core" });
+      assert.equal(reply.isError, true, reply.text);
+      assert.equal(reply.json.done, false);
+      assert.equal(statusOf(cwd, "greeting.core"), "running");
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it("work the agent committed as it went is judged from where it began, and its commits are kept", async () => {
+    const { cwd } = project();
+    const mcp = await connectBr(cwd);
+    try {
+      await mcp.call("start_task", { id: "greeting.core" });
+      const base = git(cwd, "rev-parse", "HEAD").trim();
+      writeGreeting(cwd, false);
+      git(cwd, "add", "-A");
+      git(cwd, "commit", "-qm", "agent: greeting, first go");
+      const failing = await mcp.call("complete_task", { id: "greeting.core" });
+      assert.equal(failing.isError, true, "the committed work is still judged");
+      assert.deepEqual((failing.json.verification as { changedFiles: string[] }).changedFiles, [
+        "src/greeting.js",
+        "test/greeting.test.js",
+      ]);
+      writeGreeting(cwd, true);
+      git(cwd, "commit", "-qam", "agent: greeting, fixed");
+      const done = await mcp.call("complete_task", { id: "greeting.core" });
+      assert.equal(done.json.done, true, done.text);
+      const log = git(cwd, "log", "--format=%s", `${base}..HEAD`).trim().split("\n");
+      assert.ok(log.includes("agent: greeting, first go") && log.includes("agent: greeting, fixed"), log.join(" | "));
+      assert.equal(statusOf(cwd, "greeting.core"), "done");
+    } finally {
+      await mcp.close();
+    }
+  });
+});
