@@ -7,14 +7,15 @@
  * Skipped, with the reason, only when the npm registry cannot be reached.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { claudeExecutor } from "../src/run/executors/claude.ts";
 import { codexExecutor } from "../src/run/executors/codex.ts";
 import { geminiExecutor } from "../src/run/executors/gemini.ts";
 import type { Executor, ExecutorInput, FailureClass } from "../src/run/executors/types.ts";
+import { claudeEnv, installed } from "./agent-clis.ts";
 import { journal, tasks } from "./agent-project.ts";
 import { BR, brOk, git, tempDir, tempRepo } from "./helpers.ts";
 import { startAnthropicServer } from "./model-servers/anthropic.ts";
@@ -23,21 +24,7 @@ import { totalUsage } from "./model-servers/common.ts";
 import { startGeminiServer } from "./model-servers/gemini.ts";
 import { startOpenAiServer } from "./model-servers/openai.ts";
 
-const ROOT = resolve(import.meta.dirname, "..");
 const RUN_DEADLINE_MS = 150_000;
-
-/** The command of each pinned CLI, installing it on first use; a skip reason if the registry is unreachable. */
-function installed(name: string): { command?: string; skip?: string } {
-  const result = spawnSync(process.execPath, [join(ROOT, "scripts", "agent-clis.mjs"), name, "--path"], {
-    encoding: "utf8",
-    timeout: 6 * 60_000,
-  });
-  if (result.status === 0) return { command: result.stdout.trim() };
-  const ping = spawnSync("npm", ["ping"], { encoding: "utf8", timeout: 30_000 });
-  if (ping.status !== 0)
-    return { skip: `the npm registry is unreachable, so ${name} could not be installed: ${ping.stderr.trim().split("\n").at(-1)}` };
-  throw new Error(`Could not install the pinned ${name}: ${result.stderr}`);
-}
 
 interface Cli {
   name: "claude" | "codex" | "gemini";
@@ -54,17 +41,7 @@ const CLIS: Cli[] = [
     model: "claude-sonnet-4-5",
     start: startAnthropicServer,
     executor: (command) => claudeExecutor({ command }),
-    setup: (home, server) => ({
-      HOME: home,
-      CLAUDE_CONFIG_DIR: join(home, ".claude"),
-      ANTHROPIC_BASE_URL: server.url,
-      ANTHROPIC_API_KEY: "sk-ant-test",
-      DISABLE_TELEMETRY: "1",
-      DISABLE_AUTOUPDATER: "1",
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-      // Claude Code retries 429/5xx/529 itself (10 times by default): once is enough here.
-      CLAUDE_CODE_MAX_RETRIES: "0",
-    }),
+    setup: claudeEnv,
   },
   {
     name: "codex",

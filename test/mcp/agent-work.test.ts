@@ -5,7 +5,7 @@
  * the command line.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { project, tasks } from "../agent-project.ts";
@@ -60,5 +60,28 @@ describe("completion cannot be gamed", () => {
     } finally {
       await mcp.close();
     }
+  });
+});
+
+describe("br verify and br tasks start on the command line", () => {
+  it("br tasks start records where the work begins; br verify judges the work since, exit 1 while it fails", () => {
+    const { cwd } = project();
+    const none = br(["verify"], { cwd });
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /No task is started here/);
+    brOk(["tasks", "start", "greeting.core"], { cwd });
+    writeGreeting(cwd, false);
+    const failing = br(["verify", "--json"], { cwd });
+    assert.equal(failing.code, 1);
+    const report = JSON.parse(failing.stdout) as { task: string; passed: boolean; checks: { name: string; passed: boolean }[] };
+    assert.equal(report.task, "greeting.core");
+    assert.equal(report.passed, false);
+    assert.equal(report.checks.find((c) => c.name === "test")?.passed, false);
+    writeGreeting(cwd, true);
+    const passing = br(["verify", "greeting.core"], { cwd });
+    assert.equal(passing.code, 0, passing.stderr);
+    assert.match(passing.stdout, /greeting.core: the work passes its verification/);
+    assert.equal(statusOf(cwd, "greeting.core"), "running", "verifying changes nothing");
+    assert.equal(br(["verify", "nope"], { cwd }).code, 2);
   });
 });

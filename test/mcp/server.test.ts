@@ -45,11 +45,11 @@ function bigPlan(cwd: string, count: number): void {
 function longHistory(cwd: string, times: number): void {
   const db = new DatabaseSync(join(cwd, ".buildrunner", "state", "state.db"));
   try {
-    const columns = (db.prepare("PRAGMA table_info(attempts)").all() as { name: string }[])
-      .map((c) => c.name)
-      .filter((name) => name !== "id" && name !== "shared_key" && name !== "reason");
-    const list = columns.join(", ");
-    const copy = db.prepare(`INSERT INTO attempts (${list}, reason) SELECT ${list}, ? FROM attempts ORDER BY id DESC LIMIT 1`);
+    const copy = db.prepare(
+      `INSERT INTO attempts (run_id, task_id, feature_id, attempt, executor, model, tier, started_at, finished_at, outcome, reason, cost_usd)
+       SELECT run_id, task_id, feature_id, attempt, executor, model, tier, started_at, finished_at, outcome, ?, cost_usd
+         FROM attempts ORDER BY id DESC LIMIT 1`,
+    );
     for (let i = 0; i < times; i++) copy.run(`attempt ${i} failed: ${LONG}`);
   } finally {
     db.close();

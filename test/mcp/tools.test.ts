@@ -10,8 +10,6 @@ import { brOk, git } from "../helpers.ts";
 import { type BrMcp, connectBr } from "./client.ts";
 import { writeGreeting } from "./greeting.ts";
 
-const TOOL_NAMES = ["status", "list_tasks", "get_task", "next_task", "start_task", "complete_task", "verify", "add_task", "streams", "log"];
-
 const statusOf = (cwd: string, id: string) => tasks(cwd).find((t) => t.id === id)?.status;
 
 describe("br mcp serve (the official SDK's client)", () => {

@@ -27,9 +27,9 @@ const ERRORS: Record<ErrorShape, { status: number; type: string; message: string
   "unknown-model": { status: 404, type: "not_found_error", message: "model: claude-nonexistent-9" },
 };
 
-interface Message {
+export interface Message {
   role: string;
-  content: string | { type: string; text?: string }[];
+  content: string | { type: string; text?: string; tool_use_id?: string; content?: unknown }[];
 }
 
 function textOf(message: Message | undefined): string {
@@ -38,7 +38,13 @@ function textOf(message: Message | undefined): string {
   return message.content.map((block) => block.text ?? "").join("\n");
 }
 
-export function startAnthropicServer(): Promise<ModelServer> {
+/** A test's own answers: content blocks for a request, or undefined to answer as the task-doing model does. */
+export type Script = (request: {
+  messages: Message[];
+  tools?: { name: string }[];
+}) => { content: Record<string, unknown>[]; stopReason: string } | undefined;
+
+export function startAnthropicServer(script?: Script): Promise<ModelServer> {
   return startServer((req, body, res, server) => {
     if (req.method === "HEAD" || req.method === "GET") {
       res.writeHead(200).end();
@@ -74,7 +80,11 @@ export function startAnthropicServer(): Promise<ModelServer> {
     const usage = usageFor(request.model, body, turn);
     let content: Record<string, unknown>[];
     let stopReason = "tool_use";
-    if (taskId && hasWrite && step === 0) {
+    const scripted = script?.(request);
+    if (scripted) {
+      content = scripted.content;
+      stopReason = scripted.stopReason;
+    } else if (taskId && hasWrite && step === 0) {
       content = taskFiles(taskId).map((file, i) => ({
         type: "tool_use",
         id: `toolu_${turn}_${i}`,

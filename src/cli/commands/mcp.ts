@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { usageError } from "../../infra/errors.js";
 import { style } from "../../infra/log.js";
 import { checkedProject, positiveNumber, workingDir } from "../context.js";
-import { action } from "../main.js";
+import { action, setExitCode } from "../main.js";
 import { emit } from "../output.js";
 
 function oneOf<T extends string>(flag: string, value: unknown, allowed: readonly T[]): T {
@@ -76,7 +76,7 @@ export function registerVerify(program: Command): void {
             : `${style.red("✗")} ${id}: ${verification.reason}`,
           ...verification.checks.map((c) => `  ${c.passed ? "✓" : "✗"} ${c.name}: ${c.command}`),
         ]);
-        if (!verification.passed) process.exitCode = 1;
+        if (!verification.passed) setExitCode(1);
       }),
     );
 }
@@ -94,12 +94,12 @@ async function answerHook(options: Record<string, unknown>): Promise<void> {
     const answer = await answerStopHook(readFileSync(0, "utf8"), { cwd: workingDir(options), maxBlocks });
     process.stdout.write(answer.stdout);
     process.stderr.write(answer.stderr);
-    process.exitCode = answer.exitCode;
+    setExitCode(answer.exitCode);
   } catch (error) {
     const { BrError } = await import("../../infra/errors.js");
     const words = error instanceof BrError ? `${error.message}${error.fix ? ` ${error.fix}` : ""}` : String(error);
     process.stderr.write(`br verify --hook: ${words} (the stop is allowed)\n`);
-    process.exitCode = 1;
+    setExitCode(1);
   }
 }
 
