@@ -5,7 +5,7 @@
  * the command line.
  */
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { project, tasks } from "../agent-project.ts";
@@ -29,6 +29,29 @@ describe("completion cannot be gamed", () => {
       const reply = await mcp.call("complete_task", { id: "greeting.core" });
       assert.equal(reply.isError, true, reply.text);
       assert.equal(reply.json.done, false);
+      assert.equal(statusOf(cwd, "greeting.core"), "running");
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it("a protected change the agent committed itself is still seen: committing does not launder it", async () => {
+    const { cwd } = project();
+    brOk(["config", "set", "commands.test", "npm test"], { cwd });
+    git(cwd, "commit", "-qam", "npm test");
+    const mcp = await connectBr(cwd);
+    try {
+      await mcp.call("start_task", { id: "greeting.core" });
+      mkdirSync(join(cwd, "src"), { recursive: true });
+      writeFileSync(join(cwd, "src", "greeting.js"), "module.exports = { greet: () => 'helo' };\n");
+      const pkg = JSON.parse(readFileSync(join(cwd, "package.json"), "utf8")) as { scripts: Record<string, string> };
+      pkg.scripts.test = "exit 0";
+      writeFileSync(join(cwd, "package.json"), JSON.stringify(pkg));
+      git(cwd, "add", "-A");
+      git(cwd, "commit", "-qm", "agent: greeting");
+      const reply = await mcp.call("complete_task", { id: "greeting.core" });
+      assert.equal(reply.isError, true, reply.text);
+      assert.match(String((reply.json.verification as { reason: string }).reason), /package\.json/);
       assert.equal(statusOf(cwd, "greeting.core"), "running");
     } finally {
       await mcp.close();
