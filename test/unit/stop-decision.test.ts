@@ -29,6 +29,8 @@ describe("the Stop hook's decision", () => {
     assert.deepEqual(parsePayload('{"session_id":"s","stop_hook_active":true}'), { session_id: "s", stop_hook_active: true });
     assert.match(String(parsePayload("[1]")), /not a JSON object/);
     assert.match(String(parsePayload("null")), /not a JSON object/);
+    assert.match(String(parsePayload('"Stop"')), /not a JSON object/);
+    assert.match(String(parsePayload("3")), /not a JSON object/);
     assert.match(String(parsePayload("{")), /not JSON/);
   });
 
@@ -50,7 +52,7 @@ describe("the Stop hook's decision", () => {
     );
     for (const blocks of [1, 5]) {
       const answer = decideStop("a.b", failing, blocks, 5);
-      assert.equal(answer.exitCode, 0);
+      assert.deepEqual([answer.exitCode, answer.stderr], [0, ""]);
       const doc = JSON.parse(answer.stdout) as { decision: string; reason: string };
       assert.equal(doc.decision, "block");
       assert.match(
@@ -59,6 +61,10 @@ describe("the Stop hook's decision", () => {
       );
       assert.ok(!doc.reason.includes("other"), "only the first failing check's output");
       assert.match(doc.reason, new RegExp(`block ${blocks} of at most 5`));
+      assert.match(
+        doc.reason,
+        /Fix the work so the checks pass \(never by weakening or skipping tests, or by changing the checks\), then stop again\./,
+      );
     }
   });
 
@@ -84,5 +90,13 @@ describe("the Stop hook's decision", () => {
     assert.match(reason, /LAST LINE/);
     assert.match(reason, /characters before\) …/);
     assert.ok(reason.length < 3000, `${reason.length} characters`);
+  });
+
+  it("a failure without a failing check (a rule of evidence) gives its reason alone; a missing reason still says why", () => {
+    const ruled = blockReason("a.b", verification(false, [check("test", true)], "changed package.json, which is protected"), 1, 5);
+    assert.match(ruled, /^br: task a\.b is not done yet: changed package\.json, which is protected\nFix the work/);
+    assert.ok(!ruled.includes("The check"));
+    assert.match(blockReason("a.b", verification(false), 1, 5), /not done yet: its verification failed\n/);
+    assert.match(decideStop("a.b", verification(false), 9, 5).stderr, /letting the agent stop\. \n$/);
   });
 });

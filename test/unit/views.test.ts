@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { attemptView, clip, clipStart, firstOf, verificationView } from "../../src/mcp/views.ts";
+import { attemptView, clip, clipStart, firstOf, taskDetail, taskSummary, verificationView } from "../../src/mcp/views.ts";
+import type { Task } from "../../src/plan/task.ts";
 import type { AttemptRow } from "../../src/run/journal.ts";
 
 describe("MCP answer shapes", () => {
@@ -64,5 +65,45 @@ describe("MCP answer shapes", () => {
     assert.equal(view.machine, "ci-3");
     assert.equal(view.model, undefined);
     assert.match(String(view.reason), /… \(50 more characters\)$/);
+  });
+
+  it("a task: its summary, and its detail with long parts cut and counted", () => {
+    const task = {
+      id: "a.b",
+      featureId: "a",
+      title: "t".repeat(130),
+      description: "d".repeat(4010),
+      status: "ready",
+      dependsOn: Array.from({ length: 35 }, (_, i) => `a.d${i}`),
+      priority: "high",
+      complexity: "simple",
+      estimateMinutes: 30,
+      files: Array.from({ length: 31 }, (_, i) => `src/f${i}.ts`),
+      acceptance: ["x".repeat(310), "short"],
+      failureReason: "r".repeat(700),
+    } as unknown as Task;
+    assert.deepEqual(taskSummary(task), { id: "a.b", status: "ready", title: `${"t".repeat(120)}… (10 more characters)`, feature: "a" });
+    const detail = taskDetail(task, ["a.d1"]);
+    assert.equal(detail.priority, "high");
+    assert.equal(detail.complexity, "simple");
+    assert.equal(detail.estimateMinutes, 30);
+    assert.equal((detail.dependsOn as string[]).length, 30);
+    assert.deepEqual(detail.waitingOn, ["a.d1"]);
+    assert.equal((detail.files as string[]).length, 30);
+    assert.equal(detail.moreFiles, 1);
+    assert.equal(detail.moreAcceptance, undefined);
+    assert.deepEqual(detail.acceptance, [`${"x".repeat(300)}… (10 more characters)`, "short"]);
+    assert.equal(detail.description, `${"d".repeat(4000)}… (10 more characters)`);
+    assert.equal(detail.failureReason, `${"r".repeat(600)}… (100 more characters)`);
+    const plain = taskDetail({
+      ...task,
+      failureReason: undefined,
+      files: [],
+      acceptance: Array.from({ length: 21 }, () => "a"),
+    } as unknown as Task);
+    assert.equal(plain.waitingOn, undefined);
+    assert.equal(plain.failureReason, undefined);
+    assert.equal(plain.moreAcceptance, 1);
+    assert.equal(plain.moreFiles, undefined);
   });
 });
