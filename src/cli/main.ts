@@ -192,6 +192,8 @@ async function runProgram(argv: string[]): Promise<number> {
       // Help and version are successes; every other parse error is bad usage (commander has
       // already printed it to stderr). Scripts asking for --json still get one document.
       if (error.exitCode === 0) return 0;
+      // An agent's Stop hook reads exit 2 as "block": a flag this br lacks must not hold the agent.
+      if (argv.includes("verify") && argv.includes("--hook")) return 1;
       if (argv.includes("--json")) {
         const message = error.message.replace(/^error: /, "");
         process.stdout.write(`${JSON.stringify({ error: { message, exitCode: 2 } }, null, 2)}\n`);

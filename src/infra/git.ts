@@ -179,6 +179,8 @@ function statusArgs(branch: boolean, pathspecs: readonly string[]): string[] {
     "--porcelain=v2",
     "-z",
     "--untracked-files=all",
+    // A rename is its two paths: a deleted test or protected file must show as deleted.
+    "--no-renames",
     // HEAD comes in the branch header; counting commits ahead of the upstream is not wanted.
     ...(branch ? ["--branch", "--no-ahead-behind"] : []),
     "--",

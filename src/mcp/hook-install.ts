@@ -44,7 +44,7 @@ export interface HookInstall {
 }
 
 function isOurs(hook: HookCommand): boolean {
-  return typeof hook.command === "string" && /\bverify --hook\b/.test(hook.command) && /\bbr\b/.test(hook.command);
+  return typeof hook.command === "string" && /\bverify --hook\b/.test(hook.command);
 }
 
 /** The Stop groups with br's hook set: replaced where it was, else added as a group of its own. */

@@ -26,6 +26,14 @@ function refusal(error: unknown): ToolAnswer {
 }
 
 async function call(tool: ToolSpec, paths: ProjectPaths, args: Record<string, unknown>): Promise<ToolAnswer> {
+  if (tool.writes && process.env.BR_AGENT_ATTEMPT)
+    return text(
+      {
+        error: `br run started this agent for task ${process.env.BR_AGENT_ATTEMPT}: br run judges and records its work, not ${tool.name}.`,
+        fix: "Do the task; br run verifies it when you finish.",
+      },
+      true,
+    );
   try {
     const { result, failed } = await tool.run(paths, args);
     return text(result, failed === true);

@@ -21,6 +21,8 @@ export interface ToolSpec {
   name: string;
   description: string;
   input: z.ZodObject;
+  /** Changes the plan or the checkout: refused to an agent br run started, whose work br run judges. */
+  writes?: boolean;
   /** The answer (serialised as JSON text); `failed` marks a refusal the agent must act on (isError). */
   run: (paths: ProjectPaths, args: Record<string, unknown>) => Promise<{ result: unknown; failed?: boolean }>;
 }
@@ -192,12 +194,14 @@ export const TOOLS: ToolSpec[] = [
   { name: "next_task", description: "The ready task to do next, or why none is ready.", input: z.object({}), run: next },
   {
     name: "start_task",
+    writes: true,
     description: "Start a ready task: marks it running and records where its work begins.",
     input: z.object({ id: taskId }),
     run: start,
   },
   {
     name: "complete_task",
+    writes: true,
     description: "Verify the started task's work (checks, tests, evidence rules); done and committed only if it passes.",
     input: z.object({ id: taskId }),
     run: complete,
@@ -210,6 +214,7 @@ export const TOOLS: ToolSpec[] = [
   },
   {
     name: "add_task",
+    writes: true,
     description: "Add a task to a feature's plan.",
     input: z.object({
       feature: z.string().min(1).describe("feature id"),

@@ -24,9 +24,9 @@ function slug(title: string): string {
   return words.slice(0, 40).replace(/-+$/, "") || "task";
 }
 
-/** `<feature>.<slug of the title>`, numbered when the plan has it already. */
+/** `<feature>.added.<slug of the title>` (apart from the ids generation gives), numbered when the plan has it already. */
 function freshId(taken: ReadonlySet<string>, featureId: string, title: string): string {
-  const stem = `${featureId}.${slug(title)}`;
+  const stem = `${featureId}.added.${slug(title)}`;
   if (!taken.has(stem)) return stem;
   for (let n = 2; ; n++) if (!taken.has(`${stem}-${n}`)) return `${stem}-${n}`;
 }

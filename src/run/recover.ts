@@ -10,6 +10,7 @@
  *   A file changed well after br last saw the attempt alive (its heartbeat) is the user's, made
  *   after the kill, and is left alone; the clean-tree check then names it.
  */
+
 import { copyFileSync, existsSync, mkdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Config } from "../infra/config.js";
@@ -25,6 +26,7 @@ import { type OwnSnapshot, restoreOwnFiles } from "./evidence/own-files.js";
 import type { AttemptRow, Journal } from "./journal.js";
 import { isOwnFile } from "./scope.js";
 import { changesSince, fileHash, revertChanges, type TreeSnapshot } from "./tree.js";
+import { readWorkStart } from "./work-start.js";
 
 export interface Recovered {
   retried: string[];
@@ -133,7 +135,8 @@ async function recoverTask(
   // A stream's attempt lives in its worktree: the streams' recovery (src/parallel) settles it.
   if (last?.stream) return;
   if (!last || !fromDeadRun(journal, last)) {
-    if (running) await retry(paths, task.id, recovered);
+    // A task an agent took outside br run (start_task, br tasks start) is that agent's, not a dead run's.
+    if (running && !readWorkStart(paths, task.id)) await retry(paths, task.id, recovered);
     return;
   }
   if (last.outcome === "passed") {

@@ -52,21 +52,32 @@ export function changesSince(root: string, snapshot: TreeSnapshot): string[] {
   return changed.sort();
 }
 
+/** git's empty tree: the "commit" work began at in a repository that had none yet. */
+export const EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+
 /**
  * Paths whose state differs from the snapshot, as changesSince says, without moving HEAD: work an
  * agent does outside br run (and may commit as it goes) is measured from the commit it began at,
- * and the agent's commits stay as they are.
+ * and the agent's commits stay as they are. Whatever those commits changed counts, even in a file
+ * that was already uncommitted at the start and looks the same now.
  */
 export function changesFromSnapshot(root: string, snapshot: TreeSnapshot): string[] {
   const status = treeStatus(root);
   const now = new Set(status.changes.map((c) => c.path));
-  if (snapshot.head && status.head !== snapshot.head) {
-    const committed = git(root, ["diff", "--relative", "--name-only", "--no-renames", "-z", snapshot.head, "HEAD"]);
-    for (const path of committed.stdout.split("\0")) if (path) now.add(path);
+  const committed = new Set<string>();
+  if (status.head && status.head !== snapshot.head) {
+    const base = snapshot.head ?? EMPTY_TREE;
+    const diff = git(root, ["diff", "--relative", "--name-only", "--no-renames", "-z", base, "HEAD", "--"]);
+    if (diff.code !== 0)
+      throw failure(`Cannot compare the work with the commit it began at (${base.slice(0, 12)}): ${diff.stderr.trim()}`, {
+        fix: "That commit is gone (a rebase, a gc?): start the task again (br tasks reset <id>, then br tasks start <id>).",
+      });
+    for (const path of diff.stdout.split("\0")) if (path) committed.add(path);
   }
-  const candidates = new Set([...now, ...Object.keys(snapshot.dirty)]);
+  const candidates = new Set([...now, ...committed, ...Object.keys(snapshot.dirty)]);
   return [...candidates]
     .filter((path) => {
+      if (committed.has(path)) return true;
       if (!(path in snapshot.dirty)) return now.has(path);
       return fileHash(root, path) !== snapshot.dirty[path];
     })

@@ -58,6 +58,27 @@ describe("completion cannot be gamed", () => {
     }
   });
 
+  it("work that changes while it is verified is not committed: what is done is exactly what passed", async () => {
+    const { cwd } = project();
+    brOk(["config", "set", "commands.test", "node --test && echo '// late edit' >> src/greeting.js"], { cwd });
+    git(cwd, "commit", "-qam", "a check that races the commit");
+    const mcp = await connectBr(cwd);
+    try {
+      await mcp.call("start_task", { id: "greeting.core" });
+      writeGreeting(cwd, true);
+      const reply = await mcp.call("complete_task", { id: "greeting.core" });
+      assert.equal(reply.isError, true, reply.text);
+      assert.match(
+        String((reply.json.verification as { reason: string }).reason),
+        /the work changed while it was verified \(src\/greeting\.js\)/,
+      );
+      assert.equal(statusOf(cwd, "greeting.core"), "running");
+      assert.equal(git(cwd, "log", "-1", "--format=%s").trim(), "a check that races the commit");
+    } finally {
+      await mcp.close();
+    }
+  });
+
   it("work the agent committed as it went is judged from where it began, and its commits are kept", async () => {
     const { cwd } = project();
     const mcp = await connectBr(cwd);

@@ -82,6 +82,7 @@ describe("br verify --hook", () => {
     assert.match(flag.stderr, /--max-blocks/);
     const agent = stop(cwd, {}, ["--agent", "aider"]);
     assert.equal(agent.code, 1);
+    assert.equal(stop(cwd, {}, ["--a-flag-this-br-lacks"]).code, 1, "commander's own refusal too");
     const broken = project().cwd;
     brOk(["tasks", "start", "greeting.core"], { cwd: broken });
     writeFileSync(join(broken, ".buildrunner", "config.yaml"), "run: [unclosed\n");

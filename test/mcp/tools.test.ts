@@ -130,15 +130,15 @@ describe("br mcp serve (the official SDK's client)", () => {
     });
     assert.equal(added.isError, false, added.text);
     assert.deepEqual(added.json.task, {
-      id: "greeting.document-the-greeting",
+      id: "greeting.added.document-the-greeting",
       status: "ready",
       title: "Document the greeting",
       feature: "greeting",
     });
     brOk(["tasks", "generate"], { cwd });
-    assert.equal(statusOf(cwd, "greeting.document-the-greeting"), "ready");
+    assert.equal(statusOf(cwd, "greeting.added.document-the-greeting"), "ready");
     const twice = await mcp.call("add_task", { feature: "greeting", title: "Document the greeting" });
-    assert.equal((twice.json.task as { id: string }).id, "greeting.document-the-greeting-2");
+    assert.equal((twice.json.task as { id: string }).id, "greeting.added.document-the-greeting-2");
     const noFeature = await mcp.call("add_task", { feature: "nope", title: "x" });
     assert.equal(noFeature.isError, true);
     assert.match(String(noFeature.json.error), /No feature with id "nope"/);
@@ -155,5 +155,23 @@ describe("br mcp serve (the official SDK's client)", () => {
     brOk(["orchestrate", "--streams", "2"], { cwd });
     const streams = (await mcp.call("streams")).json.streams as { name: string; status: string }[];
     assert.ok(streams.length >= 1, JSON.stringify(streams));
+  });
+
+  it("an agent br run started may read the plan but not start, complete or add tasks: br run judges its work", async () => {
+    const inside = await connectBr(cwd, { BR_AGENT_ATTEMPT: "farewell.core" });
+    try {
+      assert.equal((await inside.call("status")).isError, false);
+      for (const [name, args] of [
+        ["start_task", { id: "farewell.core" }],
+        ["complete_task", { id: "farewell.core" }],
+        ["add_task", { feature: "greeting", title: "x" }],
+      ] as const) {
+        const reply = await inside.call(name, args);
+        assert.equal(reply.isError, true, name);
+        assert.match(String(reply.json.error), /br run started this agent for task farewell\.core/);
+      }
+    } finally {
+      await inside.close();
+    }
   });
 });

@@ -27,7 +27,7 @@ describe("adding a task", () => {
   it("takes its id from the feature and the title, numbered when taken, with the feature's priority and files", async () => {
     const paths = projectPaths(planned());
     const first = await addTask(paths, { featureId: "greeting", title: '  Write the README\'s "Usage" section!  ' });
-    assert.equal(first.id, "greeting.write-the-readme-s-usage-section");
+    assert.equal(first.id, "greeting.added.write-the-readme-s-usage-section");
     assert.equal(first.title, 'Write the README\'s "Usage" section!');
     assert.deepEqual(first.files, ["src/greet/**"]);
     assert.equal(first.added, true);
@@ -37,13 +37,13 @@ describe("adding a task", () => {
       files: ["README.md"],
       dependsOn: [first.id],
     });
-    assert.equal(second.id, "greeting.write-the-readme-s-usage-section-2");
+    assert.equal(second.id, "greeting.added.write-the-readme-s-usage-section-2");
     assert.deepEqual(second.files, ["README.md"]);
     const plan = await loadTasks(paths);
     assert.equal(plan.tasks.find((t) => t.id === second.id)?.status, "pending", "waits on the first");
     assert.equal(plan.tasks.find((t) => t.id === first.id)?.status, "ready");
     const symbols = await addTask(paths, { featureId: "greeting", title: "!!!" });
-    assert.equal(symbols.id, "greeting.task");
+    assert.equal(symbols.id, "greeting.added.task");
   });
 
   it("refuses an unknown feature or dependency, changing nothing", async () => {

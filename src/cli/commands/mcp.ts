@@ -86,6 +86,8 @@ export function registerVerify(program: Command): void {
  * config.yaml) exits 1, which the agent reports without holding the stop.
  */
 async function answerHook(options: Record<string, unknown>): Promise<void> {
+  const { reserveStdoutForJson } = await import("../../infra/log.js");
+  reserveStdoutForJson(); // stdout carries the answer alone: anything br says goes to stderr
   try {
     oneOf("--agent", options.agent, ["claude", "codex"] as const);
     const { answerStopHook } = await import("../../mcp/stop-hook.js");
@@ -97,7 +99,8 @@ async function answerHook(options: Record<string, unknown>): Promise<void> {
     setExitCode(answer.exitCode);
   } catch (error) {
     const { BrError } = await import("../../infra/errors.js");
-    const words = error instanceof BrError ? `${error.message}${error.fix ? ` ${error.fix}` : ""}` : String(error);
+    const { mask } = await import("../../security/mask.js");
+    const words = mask(error instanceof BrError ? `${error.message}${error.fix ? ` ${error.fix}` : ""}` : String(error));
     process.stderr.write(`br verify --hook: ${words} (the stop is allowed)\n`);
     setExitCode(1);
   }

@@ -219,7 +219,11 @@ function registerTaskTransition(tasks: Command, name: string, transition: Transi
           ...(typeof options.reason === "string" ? { reason: options.reason } : {}),
         });
         // An agent the user runs works on it from here: br verify and the Stop hook measure from this point.
-        if (transition === "start") (await import("../../run/agent-work.js")).recordWorkStart(paths, id);
+        if (transition === "start") {
+          const { recordWorkStart } = await import("../../run/work-start.js");
+          const { measureTestsAtStart } = await import("../../run/agent-work.js");
+          await measureTestsAtStart(paths, recordWorkStart(paths, id));
+        }
         emit(options.json, { task }, () => `${style.green("✓")} ${task.id}: ${paint(task.status)}`);
       }),
     );
