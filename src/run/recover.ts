@@ -122,6 +122,11 @@ export async function recover(paths: ProjectPaths, journal: Journal, config: Con
   return recovered;
 }
 
+/** A running task no dead run holds is retried, unless an agent took it outside br run (start_task, br tasks start): then it is that agent's. */
+async function retryUnheld(paths: ProjectPaths, task: Task, recovered: Recovered): Promise<void> {
+  if (task.status === "running" && !readWorkStart(paths, task.id)) await retry(paths, task.id, recovered);
+}
+
 async function recoverTask(
   paths: ProjectPaths,
   journal: Journal,
@@ -134,11 +139,7 @@ async function recoverTask(
   const last = journal.lastAttempt(task.id);
   // A stream's attempt lives in its worktree: the streams' recovery (src/parallel) settles it.
   if (last?.stream) return;
-  if (!last || !fromDeadRun(journal, last)) {
-    // A task an agent took outside br run (start_task, br tasks start) is that agent's, not a dead run's.
-    if (running && !readWorkStart(paths, task.id)) await retry(paths, task.id, recovered);
-    return;
-  }
+  if (!last || !fromDeadRun(journal, last)) return retryUnheld(paths, task, recovered);
   if (last.outcome === "passed") {
     const committed = config.run.commit ? commitVerified(paths, last, task.title, commit) : "nothing";
     if (typeof committed === "object") {
