@@ -51,7 +51,9 @@ export function positiveNumber(flag: string, value: unknown, integer = false): n
   if (value === undefined) return undefined;
   const n = Number(value);
   if (String(value).trim() === "" || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw usageError(`${flag} takes a ${integer ? "whole " : ""}number above 0, not "${String(value)}".`);
+    throw usageError(`${flag} takes a ${integer ? "whole " : ""}number above 0, not "${String(value)}".`, {
+      fix: `For example ${flag} ${integer ? "3" : "2.5"}.`,
+    });
   }
   return n;
 }

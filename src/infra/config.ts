@@ -341,7 +341,11 @@ function validate(
   const [issue] = result.error.issues;
   const ruleFix = issue?.code === "custom" && typeof issue.params?.fix === "string" ? issue.params.fix : undefined;
   const [problem] = issue && ruleFix !== undefined ? [{ path: issue.path, message: issue.message }] : problemsFrom(result.error, raw);
-  if (!problem) throw usageError(`${shownAs} is invalid.`, { file: shownAs });
+  if (!problem)
+    throw usageError(`${shownAs} is invalid.`, {
+      file: shownAs,
+      fix: "Compare it with `br config schema`, or run `br config get` to see what br reads.",
+    });
   const key = formatPath(problem.path);
   const node = doc.getIn(problem.path as (string | number)[], true) as { range?: [number, number, number] } | undefined;
   let offset = node?.range?.[0];

@@ -52,7 +52,10 @@ export async function loadJsonFile<S extends z.ZodType>(path: string, schema: S,
   try {
     text = readText(path);
   } catch (error) {
-    throw usageError(`Cannot read ${options.displayPath}: ${(error as Error).message}`, { file: options.displayPath });
+    throw usageError(`Cannot read ${options.displayPath}: ${(error as Error).message}`, {
+      file: options.displayPath,
+      fix: "Check that the file exists and that you may read it.",
+    });
   }
   const last = lastValid.get(path);
   const seen = last !== undefined && last.schema === schema && last.text === text;
@@ -78,7 +81,11 @@ export async function loadJsonFile<S extends z.ZodType>(path: string, schema: S,
   }
   const problems = problemsFrom(result.error, data);
   const first = problems[0];
-  if (!first) throw new BrError(`${options.displayPath} is invalid.`, { file: options.displayPath });
+  if (!first)
+    throw new BrError(`${options.displayPath} is invalid.`, {
+      file: options.displayPath,
+      fix: "Restore it from git (git diff shows what changed).",
+    });
   const where = await locate(text, first.path);
   const jsonPath = formatPath(first.path);
   const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? "s" : ""})` : "";

@@ -40,7 +40,9 @@ export async function migrate(root: string, options: { from?: MigrateSource; dry
   const source = options.from ?? detect(root);
   const pythonFile = source === "br3-python" ? detectBr3Python(root) : undefined;
   if (source === "v2" && !detectV2(root))
-    throw usageError(`No BuildRunner 2.0 layout in ${root}: .runner/hrpo.json and .runner/governance.json are both missing.`);
+    throw usageError(`No BuildRunner 2.0 layout in ${root}: .runner/hrpo.json and .runner/governance.json are both missing.`, {
+      fix: "Run it in the old project's root, or leave out --from to let br detect the layout.",
+    });
   const plan = source === "v2" ? readV2(root) : readBr3Python(root, pythonFile);
   const replacing = pythonFile === join(root, PROJECT_DIR, "features.json");
   const result = await writePlan(root, plan, { dryRun: options.dryRun, replacing, command: `migrate --from ${source}` });

@@ -80,7 +80,10 @@ function restore(paths: ProjectPaths, dir: string, manifest: Manifest): { restor
     }
     const copy = copyPath(dir, file.path);
     if (sha256(copy) !== file.before)
-      throw failure(`The backup copy of ${file.path} is missing or damaged; nothing further was restored.`, { file: copy });
+      throw failure(`The backup copy of ${file.path} is missing or damaged; nothing further was restored.`, {
+        file: copy,
+        fix: "Restore the rest from git (git checkout -- <file>); the files listed as restored are already back.",
+      });
     writeFileAtomic(target, readFileSync(copy));
     restored.push(file.path);
   }

@@ -106,10 +106,15 @@ function tasksJsonParts(plan: TasksFile, shownAs: string): string[] {
   const parsed = tasksFileSchema.safeParse(plan);
   if (!parsed.success) {
     const [problem] = problemsFrom(parsed.error, plan);
-    throw usageError(`Refused: the change would make ${shownAs} invalid: ${formatPath(problem?.path ?? [])} ${problem?.message ?? ""}.`);
+    throw usageError(`Refused: the change would make ${shownAs} invalid: ${formatPath(problem?.path ?? [])} ${problem?.message ?? ""}.`, {
+      fix: "Nothing was written; change the value to one the message allows.",
+    });
   }
   const cycle = findCycle(parsed.data.tasks);
-  if (cycle) throw usageError(`Refused: the task dependencies would form a cycle: ${cycle.join(" → ")}.`);
+  if (cycle)
+    throw usageError(`Refused: the task dependencies would form a cycle: ${cycle.join(" → ")}.`, {
+      fix: "Drop one of the dependencies named; nothing was written.",
+    });
   const { parts, masked } = maskedJsonParts(parsed.data, { shapesOnly: true });
   if (masked) warn(MASKED_WARNING(shownAs));
   parts.push("\n");

@@ -75,7 +75,10 @@ function readPyproject(root: string): Record<string, unknown> {
   try {
     return parseToml(readText(join(root, "pyproject.toml"))) as Record<string, unknown>;
   } catch (error) {
-    throw usageError(`Cannot parse pyproject.toml: ${(error as Error).message.split("\n")[0]}`, { file: "pyproject.toml" });
+    throw usageError(`Cannot parse pyproject.toml: ${(error as Error).message.split("\n")[0]}`, {
+      file: "pyproject.toml",
+      fix: "Fix the TOML where the message points; br reads its tool sections to find your commands.",
+    });
   }
 }
 

@@ -21,7 +21,7 @@ export function getFeature(registry: FeaturesFile, id: string): Feature {
 function checkDependencies(registry: FeaturesFile, id: string, dependsOn: readonly string[]): string[] {
   const unique = [...new Set(dependsOn.map((d) => d.trim()).filter(Boolean))];
   for (const dep of unique) {
-    if (dep === id) throw usageError(`Feature "${id}" cannot depend on itself.`);
+    if (dep === id) throw usageError(`Feature "${id}" cannot depend on itself.`, { fix: "Leave its own id out of --depends-on." });
     if (!registry.features.some((f) => f.id === dep)) {
       throw usageError(`Unknown dependency "${dep}".`, { fix: "Name existing feature ids (`br features list`), separated by commas." });
     }

@@ -31,6 +31,7 @@ export interface OutcomeTable {
   details: Map<string, Omit<TaskText, "text">>;
 }
 
+const OUTCOMES_FIX = "Pass a readable JSON Lines file of outcomes, or --from-ledger in a project br run has worked in.";
 const FORMAT_FIX = 'Write one object per line: {"task_id": "…", "model": "…", "resolved": true, "cost_usd": 0.12} ("text" is optional).';
 
 export function emptyTable(source: string): OutcomeTable {
@@ -61,7 +62,7 @@ export function readOutcomesFile(file: string, options: ReadOptions = {}): Outco
     text = readFileSync(file, "utf8");
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
-    throw usageError(`${file}: ${missing ? "no such file" : (error as Error).message}.`, { file });
+    throw usageError(`${file}: ${missing ? "no such file" : (error as Error).message}.`, { file, fix: OUTCOMES_FIX });
   }
   return parseOutcomes(text, file, options);
 }
@@ -208,7 +209,7 @@ export function readTexts(file: string, table: OutcomeTable): void {
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    throw usageError(`${file}: ${(error as Error).message}.`, { file });
+    throw usageError(`${file}: ${(error as Error).message}.`, { file, fix: OUTCOMES_FIX });
   }
   text.split("\n").forEach((raw, i) => {
     if (!raw.trim()) return;
@@ -216,7 +217,7 @@ export function readTexts(file: string, table: OutcomeTable): void {
     try {
       record = JSON.parse(raw) as typeof record;
     } catch (error) {
-      throw usageError(`${file}:${i + 1}: not JSON (${(error as Error).message}).`, { file, place: `line ${i + 1}` });
+      throw usageError(`${file}:${i + 1}: not JSON (${(error as Error).message}).`, { file, place: `line ${i + 1}`, fix: OUTCOMES_FIX });
     }
     const id = typeof record?.id === "number" ? String(record.id) : record?.id;
     if (typeof id !== "string" || typeof record.text !== "string")

@@ -71,7 +71,10 @@ function registerConfigUnset(config: Command): void {
       action<[string]>(async (key, options) => {
         const { editConfig, parseKey, valueAtPath } = await import("../../infra/config.js");
         const path = parseKey(key);
-        if (key === "version") throw usageError("version cannot be unset: it tells later releases how to read the file.");
+        if (key === "version")
+          throw usageError("version cannot be unset: it tells later releases how to read the file.", {
+            fix: "Leave version as it is; br migrates the file when a release changes its format.",
+          });
         const result = await editConfig(project(options), (doc) => {
           doc.deleteIn(path);
         });

@@ -121,7 +121,7 @@ async function refuseOutsideWorkingTree(root: string, listed: StagedChange[] | u
   const { git } = await import("../../infra/git.js");
   const asked = git(root, ["rev-parse", "--is-bare-repository", "--is-inside-git-dir", "--absolute-git-dir"]);
   const [bare, insideGitDir, gitDir = root] = asked.stdout.trim().split("\n");
-  const fix = { fix: "Run it in a clone's working tree, where `git commit` runs the hook." };
+  const fix = "Run it in a clone's working tree, where `git commit` runs the hook.";
   const workingTree = asked.code === 0 && bare !== "true" && insideGitDir !== "true";
   if (workingTree && listed) return listed;
   if (workingTree)
@@ -130,7 +130,7 @@ async function refuseOutsideWorkingTree(root: string, listed: StagedChange[] | u
     });
   const where =
     asked.code !== 0 ? "not in a git repository" : `in ${bare === "true" ? "a bare git repository" : "git's own folder"} (${gitDir})`;
-  throw usageError(`${root} is ${where}: there is no index to read staged changes from.`, fix);
+  throw usageError(`${root} is ${where}: there is no index to read staged changes from.`, { fix });
 }
 
 type RenderSecurity = typeof import("../../security/report.js").renderText;

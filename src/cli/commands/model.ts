@@ -101,12 +101,13 @@ function readBatchInputs(): { id: unknown; text: string }[] {
 function taskTextOf(words: string[], file: unknown): string {
   let text = words.join(" ");
   if (typeof file === "string") {
-    if (text) throw usageError("Give the task as text or with --file, not both.");
+    if (text) throw usageError("Give the task as text or with --file, not both.", { fix: "Drop the words, or drop --file." });
     try {
       text = readFileSync(file, "utf8");
     } catch (error) {
       throw usageError(`${file}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}.`, {
         file,
+        fix: "Give the path of a readable text file with the task's text.",
       });
     }
   }

@@ -12,7 +12,8 @@ import { emit, table } from "../output.js";
 export function streamCount(flag: string, value: unknown): number | undefined {
   if (value === undefined || value === true) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 32) throw usageError(`${flag} takes a whole number from 1 to 32, not "${String(value)}".`);
+  if (!Number.isInteger(n) || n < 1 || n > 32)
+    throw usageError(`${flag} takes a whole number from 1 to 32, not "${String(value)}".`, { fix: `For example ${flag} 4.` });
   return n;
 }
 
@@ -105,7 +106,10 @@ function registerWorker(program: Command): void {
           return runJobProcess();
         }
         if (options.queue !== undefined) {
-          if (options.stream !== undefined) throw usageError("br worker takes --stream or --queue, not both.");
+          if (options.stream !== undefined)
+            throw usageError("br worker takes --stream or --queue, not both.", {
+              fix: "--stream <name> works a local stream of br orchestrate; --queue works tasks from the shared queue.",
+            });
           const { queueWorker } = await import("./queue.js");
           return queueWorker(options);
         }

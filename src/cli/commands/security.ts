@@ -38,7 +38,11 @@ function sourceOf(paths: readonly string[], options: Options): "paths" | "staged
 
 function configOf(options: Options): string | undefined {
   const configFile = typeof options.config === "string" ? options.config : undefined;
-  if (configFile && !existsSync(configFile)) throw usageError(`${configFile} does not exist.`, { file: configFile });
+  if (configFile && !existsSync(configFile))
+    throw usageError(`${configFile} does not exist.`, {
+      file: configFile,
+      fix: "Give the path of a gitleaks-format rules file (.gitleaks.toml).",
+    });
   return configFile;
 }
 
@@ -49,7 +53,9 @@ function configOf(options: Options): string | undefined {
 async function scanSource(root: string, paths: readonly string[], options: Options, skip: readonly string[]) {
   const source = sourceOf(paths, options);
   const configFile = configOf(options);
-  for (const path of paths) if (path !== "-" && !existsSync(path)) throw usageError(`${path} does not exist.`, { file: path });
+  for (const path of paths)
+    if (path !== "-" && !existsSync(path))
+      throw usageError(`${path} does not exist.`, { file: path, fix: "Name files or folders that exist, or - for standard input." });
   const { rulesFor } = await import("../../security/scan.js");
   const keep = (target: { path: string }) => !skip.includes(target.path);
   if (source === "pre-push") return scanPushed(root, options.prePush, rulesFor(root, configFile), keep);

@@ -336,7 +336,8 @@ function parseConfig(text: string, shownAs: string): z.output<typeof configSchem
 function compileRules(config: z.output<typeof configSchema>, shownAs: string): RuleSet {
   const rules = config.rules.map((raw, index): SecretRule => {
     const where = `${shownAs}: rules[${index}] (${raw.id})`;
-    if (!raw.regex && !raw.path) throw usageError(`${where} has neither regex nor path.`, { file: shownAs });
+    if (!raw.regex && !raw.path)
+      throw usageError(`${where} has neither regex nor path.`, { file: shownAs, fix: "Give the rule a regex, a path, or both." });
     return {
       id: raw.id,
       description: raw.description ?? raw.id,
