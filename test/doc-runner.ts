@@ -3,7 +3,7 @@
  * folder, with `br` on the PATH as the built binary, a home of its own with a git identity, and no
  * colour. A block's `cd` carries over to the next one (variables do not). Each block has a deadline.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join, relative } from "node:path";
 import { type DocBlock, outputMismatch, runnableBlocks } from "./doc-blocks.ts";
@@ -47,17 +47,31 @@ function shellEnv(environment: DocEnvironment): NodeJS.ProcessEnv {
   return env;
 }
 
-function runBlock(block: DocBlock, state: string, env: NodeJS.ProcessEnv): BlockFailure | undefined {
+/** Runs a shell script without blocking this process (a model-API server in it must keep answering). */
+function shell(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; output: string }> {
+  return new Promise((done) => {
+    const child = spawn("bash", ["-c", script], { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    let output = "";
+    child.stdout.on("data", (chunk) => {
+      output += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      output += chunk;
+    });
+    // The whole process group: an agent the block started must not outlive the deadline.
+    const timer = setTimeout(() => process.kill(-(child.pid ?? 0), "SIGKILL"), BLOCK_DEADLINE_MS);
+    child.on("close", (status) => {
+      clearTimeout(timer);
+      done({ status, output });
+    });
+  });
+}
+
+async function runBlock(block: DocBlock, state: string, env: NodeJS.ProcessEnv): Promise<BlockFailure | undefined> {
   const cwdFile = join(state, "cwd");
   const script = ["set -eo pipefail", `cd "$(cat '${cwdFile}')"`, `trap 'pwd > "${cwdFile}"' EXIT`, block.code, ""].join("\n");
-  const result = spawnSync("bash", ["-c", script], {
-    cwd: readFileSync(cwdFile, "utf8").trim(),
-    env,
-    encoding: "utf8",
-    timeout: BLOCK_DEADLINE_MS,
-    killSignal: "SIGKILL",
-  });
-  const output = `${result.stdout ?? ""}${result.stderr ?? ""}`;
+  const result = await shell(script, readFileSync(cwdFile, "utf8").trim(), env);
+  const output = result.output;
   const shown = `\n--- what it printed ---\n${output.trimEnd()}\n---`;
   if (result.status === null) return { block, why: `it did not finish within ${BLOCK_DEADLINE_MS / 1000} s${shown}` };
   if (result.status !== block.exit) return { block, why: `it exited ${result.status}; the guide expects ${block.exit}${shown}` };
@@ -66,7 +80,7 @@ function runBlock(block: DocBlock, state: string, env: NodeJS.ProcessEnv): Block
 }
 
 /** Runs every runnable block of the guide at `path`, stopping at the first that fails (later ones build on it). */
-export function runGuide(path: string, environment: DocEnvironment): { blocks: number; failure?: BlockFailure } {
+export async function runGuide(path: string, environment: DocEnvironment): Promise<{ blocks: number; failure?: BlockFailure }> {
   const file = relative(ROOT, path);
   const blocks = runnableBlocks(readFileSync(path, "utf8"), file);
   const work = tempDir("br-doc-work-");
@@ -75,7 +89,7 @@ export function runGuide(path: string, environment: DocEnvironment): { blocks: n
   writeFileSync(join(state, "cwd"), work);
   const env = shellEnv(environment);
   for (const block of blocks) {
-    const failure = runBlock(block, state, env);
+    const failure = await runBlock(block, state, env);
     if (failure) return { blocks: blocks.length, failure };
   }
   return { blocks: blocks.length };

@@ -43,8 +43,8 @@ describe("the guides run as written", { timeout: 40 * 60_000 }, () => {
 
   for (const guide of GUIDES) {
     const needsClaude = guide === "docs/getting-started.md";
-    it(guide, { skip: needsClaude ? (claude.skip ?? false) : false }, () => {
-      const { failure } = runGuide(join(ROOT, guide), environment);
+    it(guide, { skip: needsClaude ? (claude.skip ?? false) : false }, async () => {
+      const { failure } = await runGuide(join(ROOT, guide), environment);
       if (failure) assert.fail(describeFailure(failure));
     });
   }
@@ -58,18 +58,18 @@ describe("a guide that drifts from the code fails", () => {
     return path;
   };
 
-  it("passes when the output and exit code are what the guide shows", () => {
+  it("passes when the output and exit code are what the guide shows", async () => {
     const path = guide(
       "# A\n\n```sh doctest\nbr --version\n```\n\n```text output\n0.…\n```\n\n```sh doctest exit=2\nbr features add\n```\n",
     );
-    const result = runGuide(path, environment);
+    const result = await runGuide(path, environment);
     assert.equal(result.failure, undefined, result.failure && describeFailure(result.failure));
     assert.equal(result.blocks, 2);
   });
 
-  it("fails on output the command no longer prints, naming the guide's line", () => {
+  it("fails on output the command no longer prints, naming the guide's line", async () => {
     const path = guide("# A\n\nText.\n\n```sh doctest\nbr --version\n```\n\n```text output\n9.9.9\n```\n");
-    const { failure } = runGuide(path, environment);
+    const { failure } = await runGuide(path, environment);
     assert.ok(failure);
     assert.equal(failure.block.line, 5);
     assert.match(
@@ -78,19 +78,19 @@ describe("a guide that drifts from the code fails", () => {
     );
   });
 
-  it("fails on an exit code the guide does not expect, and stops there", () => {
+  it("fails on an exit code the guide does not expect, and stops there", async () => {
     const path = guide("```sh doctest\nbr features add\n```\n\n```sh doctest\ntouch should-not-run\n```\n");
-    const { failure } = runGuide(path, environment);
+    const { failure } = await runGuide(path, environment);
     assert.ok(failure);
     assert.match(failure.why, /it exited 2; the guide expects 0/);
     assert.match(failure.why, /missing required argument/);
   });
 
-  it("carries the folder a block moved to into the next block, and each guide starts in an empty folder", () => {
+  it("carries the folder a block moved to into the next block, and each guide starts in an empty folder", async () => {
     const path = guide(
       '```sh doctest\nmkdir app && cd app\n```\n\n```sh doctest\nbasename "$PWD" && ls -A | wc -l\n```\n\n```text output\napp\n0\n```\n',
     );
-    const result = runGuide(path, environment);
+    const result = await runGuide(path, environment);
     assert.equal(result.failure, undefined, result.failure && describeFailure(result.failure));
   });
 });
