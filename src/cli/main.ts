@@ -21,6 +21,7 @@ import { registerSpec } from "./commands/spec.js";
 import { registerStatus } from "./commands/status.js";
 import { registerTasks } from "./commands/tasks.js";
 import { registerTelemetry } from "./commands/telemetry.js";
+import { guideList, guides, guideText } from "./guides.js";
 import { type GlobalOptions, reportError } from "./output.js";
 
 /** What every action receives: its own options merged with the global ones. */
@@ -106,6 +107,8 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerMigrate(program);
   registerImport(program);
+  program.helpCommand("help [command]", "help for a command, or a guide: br help <topic>");
+  program.addHelpText("after", () => `\n${guideList()}`);
   // Subcommands inherit exitOverride only when set on each one.
   const applyOverride = (command: Command) => {
     command.exitOverride();
@@ -158,6 +161,18 @@ export function unknownCommandArgs(program: Command, args: readonly string[]): s
 }
 
 /**
+ * `br help <topic>` prints a guide (docs/<topic>.md). A topic that is also a command (security)
+ * prints the guide and points at the command's options; anything else is left to commander.
+ */
+function guideAsked(program: Command, args: readonly string[]): number | undefined {
+  const [first, topic, ...rest] = args;
+  if (first !== "help" || topic === undefined || rest.length > 0 || !guides().some((g) => g.topic === topic)) return undefined;
+  process.stdout.write(guideText(topic));
+  if (program.commands.some((c) => c.name() === topic)) process.stdout.write(`\nThe command's options: br ${topic} --help\n`);
+  return 0;
+}
+
+/**
  * A reader that stops early (`br features list | head -1`) closes the pipe: like other command-line
  * tools, br then ends quietly with success instead of failing on the write.
  */
@@ -184,6 +199,8 @@ async function runProgram(argv: string[]): Promise<number> {
   process.on("SIGINT", () => process.exit(130));
   process.on("SIGTERM", () => process.exit(143));
   const program = buildProgram();
+  const guide = guideAsked(program, argv.slice(2));
+  if (guide !== undefined) return guide;
   try {
     const unknown = unknownCommandArgs(program, argv.slice(2));
     await program.parseAsync(unknown ? [...argv.slice(0, 2), ...unknown] : argv);
