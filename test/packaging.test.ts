@@ -81,5 +81,8 @@ describe("the published package", () => {
     const demo = join(tempDir(), "demo");
     assert.match(run("br", ["demo", demo], { cwd: work, env }), /Demo finished/);
     assert.equal(git(demo, "log", "--oneline").trim().split("\n").length > 1, true, "the demo committed its verified tasks");
+    // The guides ship too, and the installed br finds them.
+    assert.match(run("br", ["help", "getting-started"], { cwd: work, env }), /^Getting started\n/);
+    assert.match(run("br", ["help"], { cwd: work, env }), /troubleshooting +Troubleshooting/);
   });
 });

@@ -78,7 +78,10 @@ const topicOfLink = (target: string): string => {
 function inline(line: string): string {
   return line
     .replace(/!\[([^\]]*)\]\(([^)]+)\)/g, (_m, alt: string, src: string) => `[picture: ${alt} (docs/${src.replace(/^(docs\/)?/, "")})]`)
-    .replace(/\[([^\]]+)\]\(([^)#][^)]*?\.md(?:#[^)]*)?)\)/g, (_m, text: string, target: string) => `${text} (br help ${topicOfLink(target)})`)
+    .replace(
+      /\[([^\]]+)\]\(([^)#][^)]*?\.md(?:#[^)]*)?)\)/g,
+      (_m, text: string, target: string) => `${text} (br help ${topicOfLink(target)})`,
+    )
     .replace(/\[([^\]]+)\]\((https?:[^)]+)\)/g, "$1 <$2>");
 }
 
@@ -96,7 +99,10 @@ export function renderGuide(markdown: string): string {
     else if (/^#{1,6} /.test(line)) out.push(style.bold(line.replace(/^#+ /, "")));
     else out.push(inline(line));
   }
-  return `${out.join("\n").replace(/\n{3,}/g, "\n\n").trim()}\n`;
+  return `${out
+    .join("\n")
+    .replace(/\n{3,}/g, "\n\n")
+    .trim()}\n`;
 }
 
 /** The guide for `topic`, rendered; a usage error listing the topics when there is none. */

@@ -7,6 +7,7 @@ import { secretKinds } from "../security/mask.js";
 import { writeFileAtomic } from "./atomic-file.js";
 import { EXECUTORS, GATE_NAMES, LADDER_EXECUTORS } from "./config-names.js";
 import { BrError, usageError } from "./errors.js";
+import { refuseNewerVersion } from "./json-file.js";
 import { rememberLoadedConfig } from "./load-config.js";
 import { withLock } from "./lock.js";
 import { displayPath, type ProjectPaths } from "./project.js";
@@ -338,6 +339,7 @@ function validate(
   const raw = documentValue(doc, shownAs);
   const result = configSchema.safeParse(raw);
   if (result.success) return result.data;
+  refuseNewerVersion(raw, shownAs);
   const [issue] = result.error.issues;
   const ruleFix = issue?.code === "custom" && typeof issue.params?.fix === "string" ? issue.params.fix : undefined;
   const [problem] = issue && ruleFix !== undefined ? [{ path: issue.path, message: issue.message }] : problemsFrom(result.error, raw);

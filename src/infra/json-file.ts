@@ -44,6 +44,25 @@ export interface LoadJsonOptions {
 const lastValid = new Map<string, { schema: z.ZodType; text: string; data?: unknown }>();
 
 /**
+ * The format version of the JSON files br writes (features.json, tasks.json, backup manifests).
+ * docs/versioning.md: a later format gets a higher number, and a br that predates it refuses the
+ * file instead of misreading or rewriting it.
+ */
+export const SCHEMA_VERSION = 1;
+
+/** A file in a later format than this br knows (`schemaVersion`, or `version` in config.yaml and the baseline) is refused, untouched. */
+export function refuseNewerVersion(data: unknown, displayPath: string): void {
+  const record = (data ?? {}) as { schemaVersion?: unknown; version?: unknown };
+  const key = "schemaVersion" in record ? "schemaVersion" : "version";
+  const version = record[key];
+  if (typeof version !== "number" || version <= SCHEMA_VERSION) return;
+  throw usageError(`${displayPath} has ${key} ${version}, written by a newer br; this br reads ${key} ${SCHEMA_VERSION}.`, {
+    file: displayPath,
+    fix: "Upgrade br (npm i -g buildrunner@latest) on this machine; the file was left as it is.",
+  });
+}
+
+/**
  * Reads and validates a JSON file. Any problem becomes a BrError (exit 2) naming the file, the
  * line and column, the JSON path and a fix; the file itself is never touched.
  */
@@ -79,6 +98,7 @@ export async function loadJsonFile<S extends z.ZodType>(path: string, schema: S,
     lastValid.set(path, seen ? { schema, text, data: structuredClone(result.data) } : { schema, text });
     return result.data;
   }
+  refuseNewerVersion(data, options.displayPath);
   const problems = problemsFrom(result.error, data);
   const first = problems[0];
   if (!first)
