@@ -394,7 +394,7 @@ describe("files with a UTF-8 byte-order mark, and YAML errors at the end of a fi
 
   it("a BOM does not shift the place of an error on the first line", DEADLINE, () => {
     const cwd = initializedRepo();
-    writeFileSync(featuresPath(cwd), `${BOM}{ "schemaVersion": 2, "project": "x", "features": [] }\n`);
+    writeFileSync(featuresPath(cwd), `${BOM}{ "schemaVersion": "1", "project": "x", "features": [] }\n`);
     const result = br(["features", "list"], { cwd });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /at: +line 1, column 3 \(schemaVersion\)/);

@@ -36,7 +36,7 @@ function listedCommands(help: string): string[] {
 
 /** Every command and subcommand br has, read from its own help (one call per group). */
 function knownCommands(cwd: string): Set<string> {
-  const known = new Set<string>();
+  const known = new Set<string>(["help"]); // br help [topic]: commander's own command, taken over for the guides
   for (const command of listedCommands(br(["--help"], { cwd }).stdout)) {
     known.add(command);
     for (const sub of listedCommands(br([command, "--help"], { cwd }).stdout)) known.add(`${command} ${sub}`);
