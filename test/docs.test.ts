@@ -6,8 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { errorSites, shownMessage } from "../scripts/docs.mjs";
 import { claudeEnv, installed } from "./agent-clis.ts";
@@ -138,5 +138,26 @@ describe("the pages generated from the code", () => {
       keys.filter((key) => !page.includes(`| \`${key}\` |`)),
       [],
     );
+  });
+});
+
+describe("links between the guides", () => {
+  it("lead to files that exist", () => {
+    const broken: string[] = [];
+    for (const guide of [
+      "README.md",
+      "CHANGELOG.md",
+      ...readdirSync(join(ROOT, "docs"))
+        .filter((n) => n.endsWith(".md"))
+        .map((n) => join("docs", n)),
+    ]) {
+      const text = readFileSync(join(ROOT, guide), "utf8");
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (!target || /^(https?:|mailto:|#)/.test(target)) continue;
+        const path = join(ROOT, dirname(guide), target.split("#")[0] as string);
+        if (!existsSync(path)) broken.push(`${guide}: ${target}`);
+      }
+    }
+    assert.deepEqual(broken, []);
   });
 });

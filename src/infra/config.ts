@@ -576,7 +576,9 @@ export function refuseSecretValue(paths: ProjectPaths, key: string, value: unkno
     {
       file: shownAs,
       place: key,
-      fix: "Keep the secret in an environment variable (your shell profile, your CI's secrets) and give its name instead: commands run through the shell, so `$MY_SECRET` in a command is read from the environment when it runs. If the value is no secret after all, edit the file itself.",
+      fix: key.startsWith("queue.")
+        ? "Leave the password out of the URL (postgres://user@host:5432/db) and give it with PGPASSWORD or ~/.pgpass on each machine, or put the whole URL in BR_QUEUE_URL."
+        : "Keep the secret in an environment variable (your shell profile, your CI's secrets) and give its name instead: commands run through the shell, so `$MY_SECRET` in a command is read from the environment when it runs. If the value is no secret after all, edit the file itself.",
     },
   );
 }

@@ -26,7 +26,8 @@ export function planReport(plan: MigrationPlan, result: WriteResult): Record<str
 
 export function planLines(plan: MigrationPlan, result: WriteResult): string[] {
   const lines: string[] = [`Read: ${plan.read.join(", ") || "(nothing)"}`];
-  lines.push(`${plan.features.length} features, ${plan.tasks.length} tasks`);
+  const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
+  lines.push(`${count(plan.features.length, "feature")}, ${count(plan.tasks.length, "task")}`);
   if (plan.statusMapping.length) lines.push("Statuses:", ...plan.statusMapping.map((m) => `  ${m.from} → ${m.to} (${m.count})`));
   if (result.configApplied.length)
     lines.push("Settings carried into config.yaml:", ...result.configApplied.map((c) => `  ${c.key} = ${String(c.value)}  (${c.from})`));

@@ -192,9 +192,12 @@ async function ledgerTable(paths: ProjectPaths): Promise<OutcomeTable> {
   const info = new Map(plan.tasks.map((t) => [t.id, taskText(t)]));
   const outcomes = ledgerOutcomes(paths, info);
   if (outcomes.tasks.length === 0)
-    throw usageError("The ledger has no verified or rejected attempts yet.", {
-      fix: "Run br run first; every attempt it verifies is recorded.",
-    });
+    throw usageError(
+      "The ledger has no verified or rejected attempts of a model yet (replayed and manual attempts ran no model, so they do not count).",
+      {
+        fix: "Run br run with an agent first; every attempt it verifies is recorded.",
+      },
+    );
   return outcomes;
 }
 

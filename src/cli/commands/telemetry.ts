@@ -181,7 +181,7 @@ function registerEvents(telemetry: Command): void {
         }
         emit(options.json, { schema: TELEMETRY_SCHEMA, events }, () =>
           events.length === 0
-            ? ["No telemetry events stored."]
+            ? [options.pending === true ? "No telemetry events wait to be sent." : "No telemetry events stored."]
             : table(
                 ["at", "kind", "data"],
                 events.map((e) => [e.at.slice(0, 19).replace("T", " "), e.kind, JSON.stringify(e.data)]),
