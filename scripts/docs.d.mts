@@ -11,6 +11,8 @@ export interface ErrorSite {
 }
 export function errorSites(base?: string): ErrorSite[];
 export function shownMessage(message: string): string;
+/** Text as a markdown table cell shows it: `|` and `<` escaped, on one line. */
+export function escapeCell(text: string): string;
 export function renderErrors(sites: ErrorSite[]): string;
 export function renderSettings(schema: unknown): string;
 export function withGenerated(page: string, name: string, content: string): string;

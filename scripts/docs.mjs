@@ -5,9 +5,10 @@
 //   docs/configuration.md    every setting of config.yaml, from schemas/config.schema.json.
 // `node scripts/docs.mjs --check` changes nothing and exits 1 when a page is out of date (CI).
 import { execFileSync } from "node:child_process";
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync, realpathSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 
 const root = resolve(import.meta.dirname, "..");
 const { parseSync } = createRequire(import.meta.url)("oxc-parser");
@@ -48,7 +49,8 @@ function detailsOf(node, source, constants) {
   if (details?.type !== "ObjectExpression") return found;
   for (const property of details.properties) {
     const key = property.key?.name;
-    if (property.type === "SpreadElement") found.hasFix = true; // details passed on from another error
+    // Details passed on from another error: a fix only when the spread names one.
+    if (property.type === "SpreadElement" && /\bfix\b/.test(source.slice(property.start, property.end))) found.hasFix = true;
     if (key === "fix") {
       found.hasFix = true;
       found.fix = textOf(property.value, source, constants)?.join(" / ");
@@ -58,15 +60,63 @@ function detailsOf(node, source, constants) {
   return found;
 }
 
-function visit(node, found, declarations) {
+function visit(node, found, declarations, calls, functions) {
   if (!node || typeof node !== "object") return;
   if (Array.isArray(node)) {
-    for (const child of node) visit(child, found, declarations);
+    for (const child of node) visit(child, found, declarations, calls, functions);
     return;
   }
   if (isErrorConstruction(node)) found.push(node);
+  else if (node.type === "CallExpression") calls.push(node);
   if (node.type === "VariableDeclarator" && node.id.type === "Identifier" && node.init) declarations.push(node);
-  for (const key of Object.keys(node)) if (key !== "parent") visit(node[key], found, declarations);
+  if (node.type === "VariableDeclarator" && node.id.type === "Identifier" && /FunctionExpression$/.test(node.init?.type ?? ""))
+    functions.push({ name: node.id.name, fn: node.init });
+  if (node.type === "FunctionDeclaration" && node.id) functions.push({ name: node.id.name, fn: node });
+  for (const key of Object.keys(node)) if (key !== "parent") visit(node[key], found, declarations, calls, functions);
+}
+
+const within = (outer, inner) => inner.start >= outer.start && inner.end <= outer.end;
+
+/**
+ * A function of the file that builds an error from its parameters (the spec parser's
+ * `fail(line, message, fix)`): each call of it is an error site, its message the call's argument.
+ */
+function wrappersOf(functions, constructions) {
+  const wrappers = new Map();
+  for (const { name, fn } of functions) {
+    // Only a function that does nothing but build the error: `(line, message, fix) => { throw … }`.
+    const body = fn.body.type === "BlockStatement" ? fn.body.body : [fn.body];
+    if (body.length !== 1) continue;
+    const params = fn.params.map((param) => (param.type === "Identifier" ? param.name : undefined));
+    for (const node of constructions.filter((c) => within(fn, c))) {
+      const argument = node.arguments[0];
+      const bare =
+        argument?.type === "TemplateLiteral" ? argument.expressions.filter((e) => e.type === "Identifier").map((e) => e.name) : [];
+      // The message is the last parameter the template puts in whole (`${file}:${line}: ${message}`).
+      const message = params.indexOf(bare.filter((name) => params.includes(name)).at(-1));
+      if (message < 0) continue;
+      const fixValue = node.arguments[1]?.properties?.find((p) => p.key?.name === "fix")?.value;
+      const fix = fixValue?.type === "Identifier" ? params.indexOf(fixValue.name) : -1;
+      wrappers.set(name, { node, message, fix });
+    }
+  }
+  return wrappers;
+}
+
+function wrapperSites(calls, wrappers, source, constants) {
+  const sites = [];
+  for (const call of calls) {
+    const name = call.callee.type === "Identifier" ? call.callee.name : call.callee.property?.name;
+    const wrapper = wrappers.get(name);
+    if (!wrapper) continue;
+    const details = detailsOf(wrapper.node, source, constants);
+    const fixArgument = wrapper.fix >= 0 ? call.arguments[wrapper.fix] : undefined;
+    const fix = fixArgument ? textOf(fixArgument, source, constants)?.join(" / ") : details.fix;
+    const messages = textOf(call.arguments[wrapper.message], source, constants);
+    // A message computed elsewhere stays under the wrapper's own row.
+    if (messages) sites.push({ call, messages, ...details, fix, hasFix: Boolean(fix) || details.hasFix });
+  }
+  return sites;
 }
 
 /** The file's constants whose value is text (a fix kept in a constant is shown as its text). */
@@ -87,14 +137,17 @@ export function errorSites(base = root) {
   const sites = [];
   for (const file of files.filter((name) => name !== "src/infra/errors.ts")) {
     const text = readFileSync(join(base, file), "utf8");
-    const nodes = [];
-    const declarations = [];
-    visit(parseSync(file, text).program, nodes, declarations);
+    const [nodes, declarations, calls, functions] = [[], [], [], []];
+    visit(parseSync(file, text).program, nodes, declarations, calls, functions);
     const constants = constantsOf(declarations, text);
+    const wrappers = wrappersOf(functions, nodes);
+    const area = file.split("/")[1];
     for (const node of nodes) {
       const messages = textOf(node.arguments[0], text, constants);
-      sites.push({ file, line: lineAt(text, node.start), area: file.split("/")[1], messages, ...detailsOf(node, text, constants) });
+      sites.push({ file, line: lineAt(text, node.start), area, messages, ...detailsOf(node, text, constants) });
     }
+    for (const { call, ...site } of wrapperSites(calls, wrappers, text, constants))
+      sites.push({ file, line: lineAt(text, call.start), area, ...site });
   }
   return sites;
 }
@@ -119,7 +172,7 @@ const AREAS = {
   demo: "The demo",
 };
 
-const escapeCell = (text) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+export const escapeCell = (text) => text.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/\n/g, " ");
 
 export function renderErrors(sites) {
   const lines = [];
@@ -200,7 +253,7 @@ export function generatedPages(base = root) {
   ];
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   const check = process.argv.includes("--check");
   let stale = 0;
   for (const { path, name, content } of generatedPages()) {

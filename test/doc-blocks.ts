@@ -29,18 +29,22 @@ interface Fence {
   next: number;
 }
 
-const FENCE = /^(`{3,}|~{3,})(.*)$/;
+/** An opening fence (CommonMark): three or more backticks or tildes, an info string without backticks. */
+const FENCE = /^(`{3,}|~{3,})([^`]*)$/;
+/** A closing fence: the opening's character, at least as many times, and nothing after it. */
+const closes = (line: string, marker: string): boolean =>
+  line.trimEnd().length >= marker.length && new RegExp(`^\\${marker[0]}{${marker.length},}$`).test(line.trimEnd());
 
 /** Every fenced block of a markdown text, with its info string's words. */
 export function fences(markdown: string): Fence[] {
-  const lines = markdown.split("\n");
+  const lines = markdown.replace(/\r\n/g, "\n").split("\n");
   const found: Fence[] = [];
   for (let i = 0; i < lines.length; i++) {
     const open = FENCE.exec(lines[i] ?? "");
     if (!open) continue;
     const marker = open[1] ?? "```";
     let end = i + 1;
-    while (end < lines.length && !(lines[end] ?? "").startsWith(marker)) end++;
+    while (end < lines.length && !closes(lines[end] ?? "", marker)) end++;
     found.push({ line: i + 1, info: (open[2] ?? "").trim().split(/\s+/).filter(Boolean), body: lines.slice(i + 1, end), next: end + 2 });
     i = end;
   }
@@ -53,14 +57,15 @@ function blankBetween(lines: string[], from: number, to: number): boolean {
 
 /** The runnable shell blocks of a guide, each with the output block that follows it, if any. */
 export function runnableBlocks(markdown: string, file: string): DocBlock[] {
-  const lines = markdown.split("\n");
+  const lines = markdown.replace(/\r\n/g, "\n").split("\n");
   const all = fences(markdown);
   const blocks: DocBlock[] = [];
   all.forEach((fence, index) => {
     if (!fence.info.includes("doctest")) return;
     const exitWord = fence.info.find((word) => word.startsWith("exit="));
     const exit = exitWord ? Number(exitWord.slice("exit=".length)) : 0;
-    if (!Number.isInteger(exit)) throw new Error(`${file}:${fence.line}: "${exitWord}" is not an exit code (exit=0, exit=1, exit=2)`);
+    if (exitWord && !/^exit=\d{1,3}$/.test(exitWord))
+      throw new Error(`${file}:${fence.line}: "${exitWord}" is not an exit code (exit=0, exit=1, exit=2)`);
     const after = all[index + 1];
     const shown = after?.info.includes("output") && blankBetween(lines, fence.next, after.line) ? after : undefined;
     blocks.push({

@@ -43,15 +43,16 @@ describe("br help <topic>", () => {
     assert.match(br(["help", "features"], { cwd }).stdout, /^Usage: br features \[options\] \[command\]/);
     const typo = br(["help", "getting-startd"], { cwd });
     assert.equal(typo.code, 2);
+    assert.match(br(["-C", cwd, "help", "workflow"], { cwd }).stdout, /^A day with br\n/, "after a global option too");
   });
 
   it("makes markdown readable: no fences, code indented, links named by topic or address", () => {
     const text = renderGuide(
-      "# Title\n\nSee [the loop](build-loop.md#reference) and [Node](https://nodejs.org).\n\n```sh doctest\nbr status\n```\n\n<!-- generated: x -->\n![The board](images/dashboard.png)\n",
+      "# Title\n\nSee [the loop](build-loop.md#reference), [Node](https://nodejs.org) and [changes](../CHANGELOG.md).\n\n```sh doctest\nbr status\n```\n\n<!-- generated: x -->\n![The board](images/dashboard.png)\n",
     );
     assert.equal(
       text,
-      "Title\n\nSee the loop (br help build-loop) and Node <https://nodejs.org>.\n\n    br status\n\n[picture: The board (docs/images/dashboard.png)]\n",
+      "Title\n\nSee the loop (br help build-loop), Node <https://nodejs.org> and changes (CHANGELOG.md in the package).\n\n    br status\n\n[picture: The board (docs/images/dashboard.png)]\n",
     );
   });
 });

@@ -6,7 +6,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { usageError } from "../infra/errors.js";
 import { style } from "../infra/log.js";
 
 /** The contract is docs/spec.md, but `br help spec` would read as help for `br spec`. */
@@ -78,11 +77,12 @@ const topicOfLink = (target: string): string => {
 function inline(line: string): string {
   return line
     .replace(/!\[([^\]]*)\]\(([^)]+)\)/g, (_m, alt: string, src: string) => `[picture: ${alt} (docs/${src.replace(/^(docs\/)?/, "")})]`)
+    .replace(/\[([^\]]+)\]\((https?:[^)]+)\)/g, "$1 <$2>")
+    .replace(/\[([^\]]+)\]\(\.\.\/([^)]+)\)/g, "$1 ($2 in the package)")
     .replace(
       /\[([^\]]+)\]\(([^)#][^)]*?\.md(?:#[^)]*)?)\)/g,
       (_m, text: string, target: string) => `${text} (br help ${topicOfLink(target)})`,
-    )
-    .replace(/\[([^\]]+)\]\((https?:[^)]+)\)/g, "$1 <$2>");
+    );
 }
 
 /** A guide's markdown as terminal text. */
@@ -105,12 +105,8 @@ export function renderGuide(markdown: string): string {
     .trim()}\n`;
 }
 
-/** The guide for `topic`, rendered; a usage error listing the topics when there is none. */
-export function guideText(topic: string, all = guides()): string {
+/** The guide for `topic`, rendered; undefined when there is none (commander then says what it knows). */
+export function guideText(topic: string, all = guides()): string | undefined {
   const guide = all.find((g) => g.topic === topic);
-  if (!guide)
-    throw usageError(`No guide or command named "${topic}".`, {
-      fix: `Run br help for the commands and guides; the guides are ${all.map((g) => g.topic).join(", ")}.`,
-    });
-  return renderGuide(readFileSync(guide.path, "utf8"));
+  return guide ? renderGuide(readFileSync(guide.path, "utf8")) : undefined;
 }

@@ -21,7 +21,7 @@ import { registerSpec } from "./commands/spec.js";
 import { registerStatus } from "./commands/status.js";
 import { registerTasks } from "./commands/tasks.js";
 import { registerTelemetry } from "./commands/telemetry.js";
-import { guideList, guides, guideText } from "./guides.js";
+import { guideList, guideText } from "./guides.js";
 import { type GlobalOptions, reportError } from "./output.js";
 
 /** What every action receives: its own options merged with the global ones. */
@@ -165,11 +165,25 @@ export function unknownCommandArgs(program: Command, args: readonly string[]): s
  * prints the guide and points at the command's options; anything else is left to commander.
  */
 function guideAsked(program: Command, args: readonly string[]): number | undefined {
-  const [first, topic, ...rest] = args;
-  if (first !== "help" || topic === undefined || rest.length > 0 || !guides().some((g) => g.topic === topic)) return undefined;
-  process.stdout.write(guideText(topic));
+  const operands = withoutGlobalOptions(args);
+  const [first, topic, ...rest] = operands;
+  if (first !== "help" || topic === undefined || rest.length > 0) return undefined;
+  const text = guideText(topic);
+  if (text === undefined) return undefined;
+  process.stdout.write(text);
   if (program.commands.some((c) => c.name() === topic)) process.stdout.write(`\nThe command's options: br ${topic} --help\n`);
   return 0;
+}
+
+/** The arguments without br's global options (`-C dir`, `--cwd=dir`, `--debug`), which `br -C app help x` may carry. */
+function withoutGlobalOptions(args: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === "-C" || arg === "--cwd") i++;
+    else if (arg !== "--debug" && !arg.startsWith("--cwd=")) kept.push(arg);
+  }
+  return kept;
 }
 
 /**
@@ -199,9 +213,9 @@ async function runProgram(argv: string[]): Promise<number> {
   process.on("SIGINT", () => process.exit(130));
   process.on("SIGTERM", () => process.exit(143));
   const program = buildProgram();
-  const guide = guideAsked(program, argv.slice(2));
-  if (guide !== undefined) return guide;
   try {
+    const guide = guideAsked(program, argv.slice(2));
+    if (guide !== undefined) return guide;
     const unknown = unknownCommandArgs(program, argv.slice(2));
     await program.parseAsync(unknown ? [...argv.slice(0, 2), ...unknown] : argv);
   } catch (error) {

@@ -52,7 +52,8 @@ export const SCHEMA_VERSION = 1;
 
 /** A file in a later format than this br knows (`schemaVersion`, or `version` in config.yaml and the baseline) is refused, untouched. */
 export function refuseNewerVersion(data: unknown, displayPath: string): void {
-  const record = (data ?? {}) as { schemaVersion?: unknown; version?: unknown };
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return; // the schema says what is wrong
+  const record = data as { schemaVersion?: unknown; version?: unknown };
   const key = "schemaVersion" in record ? "schemaVersion" : "version";
   const version = record[key];
   if (typeof version !== "number" || version <= SCHEMA_VERSION) return;

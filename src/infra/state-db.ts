@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
+import { usageError } from "./errors.js";
 import type { ProjectPaths } from "./project.js";
 import { loadSqlite } from "./sqlite.js";
 
@@ -223,7 +224,14 @@ function enableWal(db: StateDb): void {
 }
 
 function migrate(db: StateDb): void {
-  if (userVersion(db) >= MIGRATIONS.length) return;
+  const version = userVersion(db);
+  // docs/versioning.md: a later br's database may have tables this one would misread.
+  if (version > MIGRATIONS.length)
+    throw usageError(`The state database is at version ${version}, written by a newer br; this br knows version ${MIGRATIONS.length}.`, {
+      file: ".buildrunner/state/state.db",
+      fix: "Upgrade br (npm i -g buildrunner@latest), or move .buildrunner/state/ aside: it holds only this machine's history.",
+    });
+  if (version === MIGRATIONS.length) return;
   inTransaction(db, () => {
     // Re-read inside the write transaction: another process may have migrated meanwhile.
     for (let i = userVersion(db); i < MIGRATIONS.length; i++) db.exec(MIGRATIONS[i] as string);

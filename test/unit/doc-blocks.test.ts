@@ -55,8 +55,23 @@ describe("runnable blocks", () => {
     );
   });
 
+  it("reads CRLF files, and a fence line with an info string does not close a block", () => {
+    const blocks = runnableBlocks("```sh doctest\r\necho a\r\n```text output\r\n```\r\n", "g.md");
+    assert.deepEqual(
+      blocks.map((b) => b.code),
+      ["echo a\n```text output"],
+    );
+    assert.deepEqual(
+      runnableBlocks("```` ```sh doctest ```` marks a block.\n", "g.md"),
+      [],
+      "a line with more backticks after the info is prose",
+    );
+  });
+
   it("refuses an exit code that is not a number, naming the place", () => {
     assert.throws(() => runnableBlocks("x\n```sh doctest exit=two\nbr\n```\n", "g.md"), /g\.md:2: "exit=two" is not an exit code/);
+    assert.throws(() => runnableBlocks("```sh doctest exit=\nbr\n```\n", "g.md"), /"exit=" is not an exit code/);
+    assert.throws(() => runnableBlocks("```sh doctest exit=0x2\nbr\n```\n", "g.md"), /"exit=0x2"/);
   });
 });
 

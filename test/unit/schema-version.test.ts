@@ -18,7 +18,18 @@ describe("refuseNewerVersion", () => {
   });
 
   it("leaves the current and older versions, a missing one and a wrong type to the schema", () => {
-    for (const data of [{ schemaVersion: SCHEMA_VERSION }, { schemaVersion: 0 }, { version: 1 }, {}, null, { schemaVersion: "2" }, []]) {
+    for (const data of [
+      { schemaVersion: SCHEMA_VERSION },
+      { schemaVersion: 0 },
+      { version: 1 },
+      {},
+      null,
+      { schemaVersion: "2" },
+      [],
+      "hello",
+      42,
+      true,
+    ]) {
       assert.doesNotThrow(() => refuseNewerVersion(data, "x"), JSON.stringify(data));
     }
   });
