@@ -31,6 +31,24 @@ describe("the state database (node:sqlite)", () => {
     again.close();
   });
 
+  it("refuses a database a newer br migrated past what this one knows, and leaves it as it is", () => {
+    const paths = projectPaths(tempDir());
+    const db = openStateDb(paths);
+    const version = userVersion(db);
+    db.exec(`PRAGMA user_version = ${version + 1}`);
+    db.close();
+    assert.throws(
+      () => openStateDb(paths),
+      (error: Error & { exitCode?: number; fix?: string }) =>
+        error.message === `The state database is at version ${version + 1}, written by a newer br; this br knows version ${version}.` &&
+        error.exitCode === 2 &&
+        /Upgrade br/.test(error.fix ?? ""),
+    );
+    const raw = openSqlite(join(paths.state, "state.db"));
+    assert.equal(userVersion(raw), version + 1, "untouched");
+    raw.close();
+  });
+
   it("migrates once when several processes open a new database at the same moment", async () => {
     const root = tempDir();
     // Each child loads, says so, and waits; all are then told to go at once, so their first reads
