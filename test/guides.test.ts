@@ -46,6 +46,13 @@ describe("br help <topic>", () => {
     assert.match(br(["-C", cwd, "help", "workflow"], { cwd }).stdout, /^A day with br\n/, "after a global option too");
   });
 
+  it("reads fences as the doc tests do: backticks inside a tilde fence are code, inline backticks are prose", () => {
+    assert.equal(
+      renderGuide("~~~md\n```sh\nbr x\n```\n~~~\n```` ```sh doctest ```` marks one.\n"),
+      "    ```sh\n    br x\n    ```\n```` ```sh doctest ```` marks one.\n",
+    );
+  });
+
   it("makes markdown readable: no fences, code indented, links named by topic or address", () => {
     const text = renderGuide(
       "# Title\n\nSee [the loop](build-loop.md#reference), [Node](https://nodejs.org) and [changes](../CHANGELOG.md).\n\n```sh doctest\nbr status\n```\n\n<!-- generated: x -->\n![The board](images/dashboard.png)\n",

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { style } from "../infra/log.js";
+import { fences } from "../infra/markdown.js";
 
 /** The contract is docs/spec.md, but `br help spec` would read as help for `br spec`. */
 const TOPIC_OF_FILE: Record<string, string> = { spec: "contract" };
@@ -87,22 +88,25 @@ function inline(line: string): string {
 
 /** A guide's markdown as terminal text. */
 export function renderGuide(markdown: string): string {
+  const lines = markdown.replace(/\r\n/g, "\n").split("\n");
+  // Lines of code (indented) and fence lines (dropped), by 1-based line number.
+  const code = new Map<number, "code" | "fence">();
+  for (const fence of fences(markdown)) {
+    code.set(fence.line, "fence");
+    for (let i = 0; i < fence.body.length; i++) code.set(fence.line + 1 + i, "code");
+    code.set(fence.next - 1, "fence");
+  }
   const out: string[] = [];
-  let inFence = false;
-  for (const line of markdown.split("\n")) {
-    if (/^(```|~~~)/.test(line)) {
-      inFence = !inFence;
-      continue;
-    }
-    if (inFence) out.push(`    ${line}`);
-    else if (/^<!--.*-->$/.test(line.trim())) continue;
+  lines.forEach((line, index) => {
+    const kind = code.get(index + 1);
+    if (kind === "code") out.push(`    ${line}`);
+    else if (kind === "fence" || /^<!--.*-->$/.test(line.trim())) return;
     else if (/^#{1,6} /.test(line)) out.push(style.bold(line.replace(/^#+ /, "")));
     else out.push(inline(line));
-  }
-  return `${out
-    .join("\n")
-    .replace(/\n{3,}/g, "\n\n")
-    .trim()}\n`;
+  });
+  // Blank lines trimmed at both ends, never the indent of a first line of code.
+  const text = out.join("\n").replace(/\n{3,}/g, "\n\n");
+  return `${text.replace(/^(\s*\n)+/, "").trimEnd()}\n`;
 }
 
 /** The guide for `topic`, rendered; undefined when there is none (commander then says what it knows). */
